@@ -1,0 +1,142 @@
+//! `weft tree ...`.
+
+use super::{input, Ctx};
+use crate::args::TreeCommand;
+use crate::{exit, out};
+use anyhow::Result;
+use std::collections::BTreeMap;
+use weft_kernel::tree::{self, Node};
+
+pub fn run(ctx: &Ctx, command: TreeCommand) -> Result<u8> {
+    match command {
+        TreeCommand::Ls { path, recursive } => ls(ctx, &path, recursive),
+        TreeCommand::Get { path } => get(ctx, &path),
+        TreeCommand::Set { path, kind, meta } => set(ctx, &path, &kind, &meta),
+        TreeCommand::Rm { path, recursive } => rm(ctx, &path, recursive),
+        TreeCommand::Root => root(ctx),
+        TreeCommand::Verify => verify(ctx),
+    }
+}
+
+fn print_node_line(node: &Node) {
+    let meta: Vec<String> = node.meta.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    println!("{:<40} {:<12} {}  {}", node.path, node.kind, out::short(&node.hash.to_hex()), meta.join(" "));
+}
+
+fn ls(ctx: &Ctx, path: &str, recursive: bool) -> Result<u8> {
+    let node = ctx.node()?;
+    let all = node.tree().walk(path)?;
+    let top = &all[0];
+    let shown: Vec<&Node> = if recursive {
+        all.iter().skip(1).collect()
+    } else {
+        all.iter().skip(1).filter(|n| top.children.keys().any(|c| n.path.rsplit('/').next() == Some(c.as_str()) && parent_of(&n.path) == top.path)).collect()
+    };
+    if ctx.json {
+        out::json(&serde_json::Value::Array(shown.iter().map(|n| n.to_json()).collect()));
+    } else {
+        shown.iter().for_each(|n| print_node_line(n));
+    }
+    Ok(exit::OK)
+}
+
+fn parent_of(path: &str) -> &str {
+    match path.rfind('/') {
+        Some(0) => "/",
+        Some(i) => &path[..i],
+        None => "",
+    }
+}
+
+fn get(ctx: &Ctx, path: &str) -> Result<u8> {
+    tree::validate_path(path).map_err(|e| input(e.to_string()))?;
+    let node = ctx.node()?;
+    let found = node.tree().get(path)?.ok_or_else(|| input(format!("no node at {path}")))?;
+    if ctx.json {
+        out::json(&found.to_json());
+    } else {
+        println!("path      {}", found.path);
+        println!("kind      {}", found.kind);
+        println!("hash      {}", found.hash);
+        println!("changed   at sequence {}", found.seq);
+        for (k, v) in &found.meta {
+            println!("meta      {k}={v}");
+        }
+        for c in found.children.keys() {
+            println!("child     {c}");
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn parse_meta(items: &[String]) -> Result<BTreeMap<String, String>> {
+    let mut meta = BTreeMap::new();
+    for item in items {
+        let (k, v) = item.split_once('=').ok_or_else(|| input(format!("--meta `{item}`: expected KEY=VALUE")))?;
+        if meta.insert(k.to_string(), v.to_string()).is_some() {
+            return Err(input(format!("--meta `{k}` is given twice")));
+        }
+    }
+    tree::validate_meta(&meta).map_err(|e| input(e.to_string()))?;
+    Ok(meta)
+}
+
+fn print_mutation(ctx: &Ctx, what: &str, path: &str, stored: &weft_kernel::StoredEvent, root: Option<String>) {
+    if ctx.json {
+        out::json(&serde_json::json!({"path": path, "seq": stored.event.seq, "event_hash": stored.hash.to_hex(), "root": root}));
+    } else {
+        println!("{what} {path} at sequence {}; root {}", stored.event.seq, root.unwrap_or_default());
+    }
+}
+
+fn set(ctx: &Ctx, path: &str, kind: &str, meta: &[String]) -> Result<u8> {
+    tree::validate_path(path).map_err(|e| input(e.to_string()))?;
+    tree::validate_kind(kind).map_err(|e| input(e.to_string()))?;
+    let meta = parse_meta(meta)?;
+    let node = ctx.node()?;
+    let stored = node.tree().set(path, kind, meta)?;
+    let root = node.tree().root()?.map(|n| n.hash.to_hex());
+    print_mutation(ctx, "set", path, &stored, root);
+    Ok(exit::OK)
+}
+
+fn rm(ctx: &Ctx, path: &str, recursive: bool) -> Result<u8> {
+    tree::validate_path(path).map_err(|e| input(e.to_string()))?;
+    let node = ctx.node()?;
+    let stored = node.tree().remove(path, recursive)?;
+    let root = node.tree().root()?.map(|n| n.hash.to_hex());
+    print_mutation(ctx, "removed", path, &stored, root);
+    Ok(exit::OK)
+}
+
+fn root(ctx: &Ctx) -> Result<u8> {
+    let node = ctx.node()?;
+    let root = node.tree().root()?.ok_or_else(|| input("the tree has no root yet"))?;
+    if ctx.json {
+        out::json(&serde_json::json!({"root": root.hash.to_hex(), "seq": root.seq}));
+    } else {
+        println!("{}", root.hash);
+    }
+    Ok(exit::OK)
+}
+
+fn verify(ctx: &Ctx) -> Result<u8> {
+    let node = ctx.node()?;
+    let report = tree::verify_tree(&node.tree())?;
+    let ok = report.problems.is_empty() && report.stored_root.as_deref() == Some(report.replayed_root.as_str());
+    if ctx.json {
+        let mut v = serde_json::to_value(&report)?;
+        v["ok"] = ok.into();
+        out::json(&v);
+    } else {
+        for p in &report.problems {
+            println!("FAIL {p}");
+        }
+        if ok {
+            println!("ok: {} tree events replayed; root {}", report.events, report.replayed_root);
+        } else {
+            println!("tree does not match the chain: stored root {}, replayed root {}", report.stored_root.unwrap_or_default(), report.replayed_root);
+        }
+    }
+    Ok(if ok { exit::OK } else { exit::FAILED })
+}

@@ -1,0 +1,42 @@
+//! Printing: JSON for scripts, short lines for people, progress bars only on a terminal.
+
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{IsTerminal, Write};
+
+/// Prints a JSON value on one line... no: pretty, since people read `--json` too.
+pub fn json(value: &serde_json::Value) {
+    let mut out = std::io::stdout().lock();
+    let _ = serde_json::to_writer_pretty(&mut out, value);
+    let _ = writeln!(out);
+}
+
+/// Prints a JSON value as one line (JSON Lines streams).
+pub fn json_line(value: &serde_json::Value) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, value)?;
+    writeln!(out)
+}
+
+/// An error with its causes, one line.
+pub fn error_chain(err: &anyhow::Error) -> String {
+    format!("{err:#}")
+}
+
+/// A progress bar over `len` items on a terminal; hidden when stderr is piped or for JSON.
+pub fn progress(len: u64, what: &str, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() || len < 10_000 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(len);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} ({per_sec}, {eta})")
+            .expect("valid template"),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// First `n` characters of a hex hash, for people.
+pub fn short(hex: &str) -> &str {
+    &hex[..hex.len().min(16)]
+}

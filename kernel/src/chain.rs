@@ -1,0 +1,620 @@
+//! The ExoChain: append with group commit, read, and signed heads, over [`Store`].
+//!
+//! Appends from many threads share one fsync: each caller queues its draft, and whoever
+//! takes the commit lock next writes everything queued as one synced RocksDB batch
+//! (events, Merkle subtrees, one signed head, and any state the callers attached), then
+//! hands each caller its result. A caller returns only after the batch holding its event
+//! is on disk.
+
+use crate::cbor::{self, read};
+use crate::event::{hash_encoded, ChainId, Event, EventDraft, EventError};
+use crate::hash::Hash;
+use crate::head::SignedHead;
+use crate::keys::NodeKey;
+use crate::merkle::{Frontier, MerkleHasher, Shake256Merkle, SubtreeSource};
+use crate::store::{cf, key_seq, merkle_key, seq_key, Store, StoreError};
+use ciborium::value::Value;
+use rocksdb::{Direction, IteratorMode, WriteBatch};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+/// Source and kind of the first event of every chain.
+pub const GENESIS_KIND: &str = "chain.genesis";
+
+/// How many trailing events [`Chain::open`] re-verifies before accepting a store.
+pub const OPEN_CHECK_TAIL: u64 = 256;
+
+/// Errors of chain operations.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A draft was invalid.
+    #[error(transparent)]
+    Event(#[from] EventError),
+    /// The store holds data that does not verify.
+    #[error("chain store is damaged at sequence {seq}: {reason}. Nothing was changed. Run `weft chain verify` for every failure and `weft chain repair` to keep the longest valid prefix")]
+    Damaged {
+        /// First bad sequence.
+        seq: u64,
+        /// What is wrong there.
+        reason: String,
+    },
+    /// The chain has no events (only an import may fill it).
+    #[error("the chain is empty: run `weft init`, or `weft chain import FILE` to restore one")]
+    Empty,
+    /// The node key is not the one the genesis names.
+    #[error("this node's key ({have}) is not the key that owns this chain ({want}); appends are refused")]
+    WrongKey {
+        /// Fingerprint of the loaded key.
+        have: String,
+        /// Fingerprint named by the genesis.
+        want: String,
+    },
+    /// Appending needs the node key, and none was loaded.
+    #[error("appending needs the node key, which was not loaded")]
+    NoKey,
+    /// No event at that sequence.
+    #[error("no event {seq}: the chain has {len} events (0..={last})", last = len.saturating_sub(1))]
+    NoSuchEvent {
+        /// Requested sequence.
+        seq: u64,
+        /// Chain length.
+        len: u64,
+    },
+    /// A commit failed; the message is shared by every caller in the batch.
+    #[error("append failed: {0}")]
+    Commit(String),
+}
+
+/// What the genesis event establishes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Genesis {
+    /// The chain id.
+    pub chain_id: ChainId,
+    /// The key that signs this chain's heads.
+    pub public_key: [u8; 32],
+    /// Genesis time.
+    pub time_ns: u64,
+}
+
+impl Genesis {
+    /// Reads the genesis facts from event 0, checking that they are self-consistent.
+    pub fn from_event(event: &Event) -> Result<Genesis, String> {
+        if event.seq != 0 || event.kind != GENESIS_KIND {
+            return Err(format!("event {} is `{}`, not a genesis", event.seq, event.kind));
+        }
+        if event.prev_hash != Hash::ZERO {
+            return Err("genesis previous hash is not zero".into());
+        }
+        let public_key: [u8; 32] = read::bytes(&event.payload, "public_key")
+            .and_then(|b| b.try_into().ok())
+            .ok_or("genesis payload has no 32-byte `public_key`")?;
+        let derived = ChainId::derive(&public_key, event.timestamp_ns);
+        if derived != event.chain_id {
+            return Err(format!(
+                "chain id {} is not derived from the genesis key and time (expected {derived})",
+                event.chain_id
+            ));
+        }
+        Ok(Genesis {
+            chain_id: event.chain_id,
+            public_key,
+            time_ns: event.timestamp_ns,
+        })
+    }
+}
+
+/// An event as stored, with its hash.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredEvent {
+    /// The decoded event.
+    pub event: Event,
+    /// Its hash (as stored, and equal to the recomputed one when the store is sound).
+    pub hash: Hash,
+}
+
+#[derive(Clone)]
+struct ChainState {
+    genesis: Option<Genesis>,
+    next_seq: u64,
+    head_hash: Hash,
+    last_time_ns: u64,
+    frontier: Frontier<Shake256Merkle>,
+    latest_head: Option<SignedHead>,
+}
+
+/// How [`Chain::write_verbatim`] provides the signed head of what it writes.
+pub(crate) enum HeadMode<'a> {
+    /// Sign a head with the node key.
+    Sign,
+    /// Store these heads (an import carries the exporter's head).
+    Given(&'a [SignedHead]),
+    /// No head yet (an import writes its head with the last batch).
+    Unsigned,
+}
+
+/// Writes attached to an append, run with the sequence the event received.
+pub type Attach = Box<dyn FnOnce(u64, &mut WriteBatch, &Store) + Send>;
+
+struct Pending {
+    draft: EventDraft,
+    attach: Option<Attach>,
+    slot: Arc<Mutex<Option<Result<StoredEvent, String>>>>,
+}
+
+/// The chain of one node.
+pub struct Chain {
+    store: Arc<Store>,
+    key: Option<NodeKey>,
+    state: Mutex<ChainState>,
+    queue: Mutex<Vec<Pending>>,
+    synced_batches: AtomicU64,
+    mutations: Mutex<()>,
+}
+
+impl std::fmt::Debug for Chain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Chain({:?})", self.store)
+    }
+}
+
+/// Current time in ns since the epoch.
+pub fn now_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0)
+}
+
+/// Reads stored Merkle subtrees.
+pub struct StoredSubtrees<'a>(pub &'a Store);
+
+impl SubtreeSource<Hash> for StoredSubtrees<'_> {
+    type Error = ChainError;
+    fn subtree(&self, level: u32, index: u64) -> Result<Hash, ChainError> {
+        let bytes = self.0.get(cf::MERKLE, &merkle_key(level, index))?;
+        bytes
+            .as_deref()
+            .and_then(Hash::from_slice)
+            .ok_or_else(|| ChainError::Damaged {
+                seq: index << level,
+                reason: format!("Merkle subtree (level {level}, index {index}) is missing or malformed"),
+            })
+    }
+}
+
+/// Splits a stored event record into its encoding and stored hash.
+pub fn split_record(record: &[u8]) -> Option<(&[u8], Hash)> {
+    let cut = record.len().checked_sub(32)?;
+    Some((&record[..cut], Hash::from_slice(&record[cut..])?))
+}
+
+/// Joins an encoding and its hash into a stored record.
+pub fn join_record(encoded: &[u8], hash: &Hash) -> Vec<u8> {
+    let mut v = Vec::with_capacity(encoded.len() + 32);
+    v.extend_from_slice(encoded);
+    v.extend_from_slice(&hash.0);
+    v
+}
+
+impl Chain {
+    /// Creates a chain in an empty store: writes the genesis event and its signed head.
+    pub fn create(store: Arc<Store>, key: NodeKey, project: &str) -> Result<Chain, ChainError> {
+        let chain = Chain::open_unchecked(store, Some(key.clone()))?;
+        if chain.len() != 0 {
+            return Err(ChainError::Store(StoreError::Exists(chain.store.path().to_path_buf())));
+        }
+        let time_ns = now_ns();
+        let public_key = key.public_key();
+        let chain_id = ChainId::derive(&public_key, time_ns);
+        let genesis = Event {
+            chain_id,
+            seq: 0,
+            prev_hash: Hash::ZERO,
+            timestamp_ns: time_ns,
+            source: "chain".into(),
+            kind: GENESIS_KIND.into(),
+            payload: cbor::canonicalize(cbor::map([
+                ("format", Value::Integer(1.into())),
+                ("public_key", Value::Bytes(public_key.to_vec())),
+                ("project", Value::Text(project.to_string())),
+            ]))?,
+        };
+        chain.write_verbatim(&[genesis], HeadMode::Sign)?;
+        Ok(chain)
+    }
+
+    /// Opens a chain and re-verifies its tail and latest signed head; a damaged store
+    /// is refused with the first bad sequence, never replaced.
+    pub fn open(store: Arc<Store>, key: Option<NodeKey>) -> Result<Chain, ChainError> {
+        let chain = Chain::open_unchecked(store, key)?;
+        if chain.len() == 0 {
+            return Err(ChainError::Empty);
+        }
+        let tail_from = chain.len().saturating_sub(OPEN_CHECK_TAIL);
+        let tail = crate::verify::verify_range(&chain, tail_from, &mut |_| {})?;
+        let head_check = chain.check_latest_head();
+        if !tail.failures.is_empty() || head_check.is_err() {
+            // Find the first failure over the whole chain, to name it precisely.
+            let full = crate::verify::verify(&chain, &mut |_| {})?;
+            let (seq, reason) = match full.failures.first() {
+                Some(f) => (f.seq, f.detail.clone()),
+                None => head_check.err().unwrap_or((chain.len() - 1, "tail check failed".into())),
+            };
+            return Err(ChainError::Damaged { seq, reason });
+        }
+        if let (Some(key), Some(genesis)) = (&chain.key, chain.genesis()) {
+            if key.public_key() != genesis.public_key {
+                return Err(ChainError::WrongKey {
+                    have: key.fingerprint(),
+                    want: crate::keys::fingerprint(&genesis.public_key),
+                });
+            }
+        }
+        Ok(chain)
+    }
+
+    /// Opens without checking (for verify, repair and import, which check for themselves).
+    pub fn open_unchecked(store: Arc<Store>, key: Option<NodeKey>) -> Result<Chain, ChainError> {
+        let state = load_state(&store)?;
+        Ok(Chain {
+            store,
+            key,
+            state: Mutex::new(state),
+            queue: Mutex::new(Vec::new()),
+            synced_batches: AtomicU64::new(0),
+            mutations: Mutex::new(()),
+        })
+    }
+
+    fn check_latest_head(&self) -> Result<(), (u64, String)> {
+        let state = self.state.lock().expect("chain state lock");
+        let last = state.next_seq.saturating_sub(1);
+        let Some(head) = &state.latest_head else {
+            return Err((last, "no signed head is stored".into()));
+        };
+        if head.seq != last {
+            return Err((head.seq.min(last), format!("latest signed head is at {} but the chain ends at {last}", head.seq)));
+        }
+        if head.head_hash != state.head_hash {
+            return Err((last, "latest signed head names a different head hash".into()));
+        }
+        if head.merkle_root != state.frontier.root() {
+            return Err((last, "stored Merkle subtrees do not reproduce the signed root".into()));
+        }
+        head.verify_signature().map_err(|e| (last, e.to_string()))
+    }
+
+    /// Serialises read-modify-append operations on derived state (the resource tree):
+    /// they plan against the stored state, so only one may be between plan and commit.
+    pub fn mutation_guard(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.mutations.lock().expect("mutation lock")
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// The loaded node key, if any.
+    pub fn key(&self) -> Option<&NodeKey> {
+        self.key.as_ref()
+    }
+
+    /// Number of events.
+    pub fn len(&self) -> u64 {
+        self.state.lock().expect("chain state lock").next_seq
+    }
+
+    /// True when there is not even a genesis.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// What the genesis established (None on an empty store).
+    pub fn genesis(&self) -> Option<Genesis> {
+        self.state.lock().expect("chain state lock").genesis.clone()
+    }
+
+    /// Sequence and hash of the last event.
+    pub fn head(&self) -> Option<(u64, Hash)> {
+        let s = self.state.lock().expect("chain state lock");
+        (s.next_seq > 0).then(|| (s.next_seq - 1, s.head_hash))
+    }
+
+    /// The Merkle root over all events.
+    pub fn merkle_root(&self) -> Hash {
+        self.state.lock().expect("chain state lock").frontier.root()
+    }
+
+    /// The most recent signed head.
+    pub fn latest_signed_head(&self) -> Option<SignedHead> {
+        self.state.lock().expect("chain state lock").latest_head.clone()
+    }
+
+    /// Number of synced batches written by this handle (each one fsync).
+    pub fn synced_batches(&self) -> u64 {
+        self.synced_batches.load(Ordering::Relaxed)
+    }
+
+    /// Appends one event; returns once it is durable.
+    pub fn append(&self, draft: EventDraft) -> Result<StoredEvent, ChainError> {
+        self.append_with(draft, None)
+    }
+
+    /// Appends one event together with writes that must commit atomically with it.
+    pub fn append_with(&self, draft: EventDraft, attach: Option<Attach>) -> Result<StoredEvent, ChainError> {
+        let slot = Arc::new(Mutex::new(None));
+        self.queue.lock().expect("queue lock").push(Pending {
+            draft,
+            attach,
+            slot: slot.clone(),
+        });
+        let mut state = self.state.lock().expect("chain state lock");
+        if let Some(done) = slot.lock().expect("slot lock").take() {
+            return done.map_err(ChainError::Commit);
+        }
+        let pending = std::mem::take(&mut *self.queue.lock().expect("queue lock"));
+        self.commit(&mut state, pending)?;
+        let done = slot.lock().expect("slot lock").take();
+        done.expect("the leader commits its own draft").map_err(ChainError::Commit)
+    }
+
+    /// Appends several events as one synced batch.
+    pub fn append_batch(&self, drafts: Vec<EventDraft>) -> Result<Vec<StoredEvent>, ChainError> {
+        let slots: Vec<_> = drafts
+            .into_iter()
+            .map(|draft| Pending {
+                draft,
+                attach: None,
+                slot: Arc::new(Mutex::new(None)),
+            })
+            .collect();
+        let results: Vec<_> = slots.iter().map(|p| p.slot.clone()).collect();
+        let mut state = self.state.lock().expect("chain state lock");
+        self.commit(&mut state, slots)?;
+        drop(state);
+        results
+            .into_iter()
+            .map(|slot| {
+                slot.lock()
+                    .expect("slot lock")
+                    .take()
+                    .expect("every draft of a batch is committed")
+                    .map_err(ChainError::Commit)
+            })
+            .collect()
+    }
+
+    fn commit(&self, state: &mut ChainState, pending: Vec<Pending>) -> Result<(), ChainError> {
+        let key = self.key.as_ref().ok_or(ChainError::NoKey)?;
+        let genesis = state.genesis.clone().ok_or(ChainError::Empty)?;
+        if key.public_key() != genesis.public_key {
+            return Err(ChainError::WrongKey {
+                have: key.fingerprint(),
+                want: crate::keys::fingerprint(&genesis.public_key),
+            });
+        }
+        let mut next = state.clone();
+        let mut batch = WriteBatch::default();
+        let mut results = Vec::with_capacity(pending.len());
+        let mut slots = Vec::with_capacity(pending.len());
+        for p in pending {
+            let time_ns = now_ns().max(next.last_time_ns);
+            let event = Event {
+                chain_id: genesis.chain_id,
+                seq: next.next_seq,
+                prev_hash: next.head_hash,
+                timestamp_ns: time_ns,
+                source: p.draft.source,
+                kind: p.draft.kind,
+                payload: p.draft.payload,
+            };
+            let hash = stage_event(&self.store, &mut batch, &mut next, &event);
+            next.last_time_ns = time_ns;
+            if let Some(attach) = p.attach {
+                attach(event.seq, &mut batch, &self.store);
+            }
+            results.push(StoredEvent { event, hash });
+            slots.push(p.slot);
+        }
+        let head = stage_head(&self.store, &mut batch, &mut next, key);
+        next.latest_head = Some(head);
+        match self.store.write_synced(batch) {
+            Ok(()) => {
+                self.synced_batches.fetch_add(1, Ordering::Relaxed);
+                *state = next;
+                for (slot, result) in slots.into_iter().zip(results) {
+                    *slot.lock().expect("slot lock") = Some(Ok(result));
+                }
+                Ok(())
+            }
+            Err(e) => {
+                let message = e.to_string();
+                for slot in slots {
+                    *slot.lock().expect("slot lock") = Some(Err(message.clone()));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Writes fully formed events (genesis, import) after checking that they extend the
+    /// chain; signs a head for them with `key` unless heads are supplied.
+    pub(crate) fn write_verbatim(&self, events: &[Event], heads: HeadMode<'_>) -> Result<(), ChainError> {
+        let mut state = self.state.lock().expect("chain state lock");
+        let mut next = state.clone();
+        let mut batch = WriteBatch::default();
+        for event in events {
+            if event.seq != next.next_seq || event.prev_hash != next.head_hash {
+                return Err(ChainError::Damaged {
+                    seq: event.seq,
+                    reason: "event does not extend the chain".into(),
+                });
+            }
+            if event.seq == 0 {
+                let genesis = Genesis::from_event(event)
+                    .map_err(|reason| ChainError::Damaged { seq: 0, reason })?;
+                next.genesis = Some(genesis);
+            }
+            stage_event(&self.store, &mut batch, &mut next, event);
+            next.last_time_ns = next.last_time_ns.max(event.timestamp_ns);
+        }
+        match heads {
+            HeadMode::Given(heads) => {
+                for head in heads {
+                    batch.put_cf(self.store.cf(cf::HEADS), seq_key(head.seq), head.encode());
+                }
+                next.latest_head = heads.last().cloned().or(next.latest_head);
+            }
+            HeadMode::Sign => {
+                let key = self.key.as_ref().ok_or(ChainError::NoKey)?;
+                next.latest_head = Some(stage_head(&self.store, &mut batch, &mut next, key));
+            }
+            HeadMode::Unsigned => {}
+        }
+        self.store.write_synced(batch)?;
+        self.synced_batches.fetch_add(1, Ordering::Relaxed);
+        *state = next;
+        Ok(())
+    }
+
+    /// Reads one event.
+    pub fn event(&self, seq: u64) -> Result<StoredEvent, ChainError> {
+        let len = self.len();
+        let record = self
+            .store
+            .get(cf::EVENTS, &seq_key(seq))?
+            .ok_or(ChainError::NoSuchEvent { seq, len })?;
+        decode_record(seq, &record)
+    }
+
+    /// The stored hash of one event, without decoding it.
+    pub fn stored_hash(&self, seq: u64) -> Result<Option<Hash>, ChainError> {
+        Ok(self
+            .store
+            .get(cf::EVENTS, &seq_key(seq))?
+            .and_then(|r| split_record(&r).map(|(_, h)| h)))
+    }
+
+    /// Raw records from `from` on, in order (streamed from RocksDB).
+    pub fn records(&self, from: u64) -> impl Iterator<Item = Result<(u64, Box<[u8]>), ChainError>> + '_ {
+        let store = &self.store;
+        store
+            .db()
+            .iterator_cf(store.cf(cf::EVENTS), IteratorMode::From(&seq_key(from), Direction::Forward))
+            .map(move |item| {
+                let (k, v) = item.map_err(|e| ChainError::Store(store.rocks(e)))?;
+                let seq = key_seq(&k).ok_or_else(|| ChainError::Damaged {
+                    seq: 0,
+                    reason: format!("malformed event key {}", hex::encode(&k)),
+                })?;
+                Ok((seq, v))
+            })
+    }
+
+    /// Decoded events from `from` on.
+    pub fn events(&self, from: u64) -> impl Iterator<Item = Result<StoredEvent, ChainError>> + '_ {
+        self.records(from)
+            .map(|r| r.and_then(|(seq, record)| decode_record(seq, &record)))
+    }
+
+    /// Signed heads from `from` on, in order.
+    pub fn signed_heads(&self, from: u64) -> impl Iterator<Item = Result<(u64, Box<[u8]>), ChainError>> + '_ {
+        let store = &self.store;
+        store
+            .db()
+            .iterator_cf(store.cf(cf::HEADS), IteratorMode::From(&seq_key(from), Direction::Forward))
+            .map(move |item| {
+                let (k, v) = item.map_err(|e| ChainError::Store(store.rocks(e)))?;
+                Ok((key_seq(&k).unwrap_or(u64::MAX), v))
+            })
+    }
+
+    pub(crate) fn reload(&self) -> Result<(), ChainError> {
+        *self.state.lock().expect("chain state lock") = load_state(&self.store)?;
+        Ok(())
+    }
+}
+
+/// Decodes a stored record (encoding ‖ hash) at `seq`.
+pub fn decode_record(seq: u64, record: &[u8]) -> Result<StoredEvent, ChainError> {
+    let damaged = |reason: String| ChainError::Damaged { seq, reason };
+    let (encoded, hash) = split_record(record).ok_or_else(|| damaged("record shorter than a hash".into()))?;
+    let event = Event::decode(encoded).map_err(|e| damaged(e.to_string()))?;
+    Ok(StoredEvent { event, hash })
+}
+
+fn stage_event(store: &Store, batch: &mut WriteBatch, next: &mut ChainState, event: &Event) -> Hash {
+    let encoded = event.encode();
+    let hash = hash_encoded(&encoded);
+    batch.put_cf(store.cf(cf::EVENTS), seq_key(event.seq), join_record(&encoded, &hash));
+    let merkle = store.cf(cf::MERKLE);
+    next.frontier.push(Shake256Merkle::leaf(&hash.0), |c| {
+        batch.put_cf(merkle, merkle_key(c.level, c.index), c.digest.0);
+    });
+    next.next_seq = event.seq + 1;
+    next.head_hash = hash;
+    hash
+}
+
+fn stage_head(store: &Store, batch: &mut WriteBatch, next: &mut ChainState, key: &NodeKey) -> SignedHead {
+    let genesis = next.genesis.as_ref().expect("a head is signed only after genesis");
+    let head = SignedHead::sign(
+        key,
+        genesis.chain_id,
+        next.next_seq - 1,
+        next.head_hash,
+        next.frontier.root(),
+        now_ns(),
+    );
+    batch.put_cf(store.cf(cf::HEADS), seq_key(head.seq), head.encode());
+    head
+}
+
+fn load_state(store: &Store) -> Result<ChainState, ChainError> {
+    let mut iter = store.db().iterator_cf(store.cf(cf::EVENTS), IteratorMode::End);
+    let Some(last) = iter.next() else {
+        return Ok(ChainState {
+            genesis: None,
+            next_seq: 0,
+            head_hash: Hash::ZERO,
+            last_time_ns: 0,
+            frontier: Frontier::default(),
+            latest_head: None,
+        });
+    };
+    let (k, v) = last.map_err(|e| store.rocks(e))?;
+    let last_seq = key_seq(&k).ok_or_else(|| ChainError::Damaged {
+        seq: 0,
+        reason: format!("malformed event key {}", hex::encode(&k)),
+    })?;
+    let (encoded, head_hash) = split_record(&v).ok_or_else(|| ChainError::Damaged {
+        seq: last_seq,
+        reason: "record shorter than a hash".into(),
+    })?;
+    let last_time_ns = Event::decode(encoded).map(|e| e.timestamp_ns).unwrap_or(0);
+    let genesis = match store.get(cf::EVENTS, &seq_key(0))? {
+        Some(record) => decode_record(0, &record)
+            .ok()
+            .and_then(|s| Genesis::from_event(&s.event).ok()),
+        None => None,
+    };
+    let frontier = Frontier::from_source(&StoredSubtrees(store), last_seq + 1).unwrap_or_default();
+    let latest_head = store
+        .db()
+        .iterator_cf(store.cf(cf::HEADS), IteratorMode::End)
+        .next()
+        .and_then(|r| r.ok())
+        .and_then(|(_, v)| SignedHead::decode(&v).ok());
+    Ok(ChainState {
+        genesis,
+        next_seq: last_seq + 1,
+        head_hash,
+        last_time_ns,
+        frontier,
+        latest_head,
+    })
+}

@@ -1,0 +1,282 @@
+//! ExoChain events: what one entry commits to, its canonical encoding and hash.
+//!
+//! An event is encoded as the canonical CBOR array
+//! `[1, chain_id (bytes 16), seq, prev_hash (bytes 32), timestamp_ns, source, kind, payload]`
+//! and its hash is SHAKE-256 in domain `weft/exochain/event/v1` over exactly those bytes.
+//! `docs/formats.md` is the reference; `tests/vectors.rs` pins it.
+
+use crate::cbor::{self, CborError};
+use crate::hash::{domain_hash, domains, Hash};
+use ciborium::value::{Integer, Value};
+use std::fmt;
+
+/// Format version carried as the first array element of every event.
+pub const EVENT_FORMAT: u64 = 1;
+/// Longest accepted source name.
+pub const MAX_SOURCE_LEN: usize = 32;
+/// Longest accepted kind.
+pub const MAX_KIND_LEN: usize = 96;
+/// Largest accepted encoded payload (bigger facts belong in artifacts, witnessed by hash).
+pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
+
+/// A chain's identity: 16 bytes derived from the genesis key and time.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ChainId(pub [u8; 16]);
+
+impl ChainId {
+    /// Derives the id from the signer's public key and the genesis timestamp.
+    pub fn derive(public_key: &[u8; 32], genesis_time_ns: u64) -> ChainId {
+        let h = domain_hash(domains::CHAIN_ID, &[public_key, &genesis_time_ns.to_be_bytes()]);
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&h.0[..16]);
+        ChainId(id)
+    }
+
+    /// Lower-case hex (32 characters).
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    /// Parses 32 hex characters.
+    pub fn from_hex(text: &str) -> Option<ChainId> {
+        let bytes = hex::decode(text).ok()?;
+        <[u8; 16]>::try_from(bytes.as_slice()).ok().map(ChainId)
+    }
+}
+
+impl fmt::Display for ChainId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl fmt::Debug for ChainId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ChainId({})", self.to_hex())
+    }
+}
+
+/// One ExoChain entry.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// The chain it belongs to.
+    pub chain_id: ChainId,
+    /// Position; the genesis event is 0.
+    pub seq: u64,
+    /// Hash of the event at `seq - 1` (zero for genesis).
+    pub prev_hash: Hash,
+    /// Wall-clock time of the append, nanoseconds since the Unix epoch.
+    pub timestamp_ns: u64,
+    /// The subsystem that wrote it (`chain`, `tree`, `gate`, ...).
+    pub source: String,
+    /// `{source}.{verb}`.
+    pub kind: String,
+    /// Canonical CBOR value.
+    pub payload: Value,
+}
+
+/// Why an event is malformed.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum EventError {
+    /// Bad source name.
+    #[error("source `{0}` is invalid: use 1-32 of a-z, 0-9, `_`, `-`, starting with a letter")]
+    Source(String),
+    /// Kind does not have the `{source}.{verb}` form.
+    #[error("kind `{kind}` is invalid: it must be `{source}.<verb>` (verb: lower-case words joined by `.`, at most {MAX_KIND_LEN} characters)")]
+    Kind {
+        /// The kind given.
+        kind: String,
+        /// The source it must start with.
+        source: String,
+    },
+    /// Payload not representable canonically.
+    #[error("payload: {0}")]
+    Payload(#[from] CborError),
+    /// Payload too large.
+    #[error("payload is {0} bytes encoded; the limit is {MAX_PAYLOAD_BYTES}")]
+    PayloadTooLarge(usize),
+    /// Stored bytes do not have the event layout.
+    #[error("not an event: {0}")]
+    Layout(String),
+}
+
+fn valid_word(word: &str) -> bool {
+    let mut chars = word.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '-'))
+}
+
+/// Checks a source name.
+pub fn validate_source(source: &str) -> Result<(), EventError> {
+    if source.len() > MAX_SOURCE_LEN || !valid_word(source) {
+        return Err(EventError::Source(source.to_string()));
+    }
+    Ok(())
+}
+
+/// Checks that `kind` is `{source}.{verb}`.
+pub fn validate_kind(source: &str, kind: &str) -> Result<(), EventError> {
+    validate_source(source)?;
+    let bad = || EventError::Kind {
+        kind: kind.to_string(),
+        source: source.to_string(),
+    };
+    let verb = kind
+        .strip_prefix(source)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .ok_or_else(bad)?;
+    if kind.len() > MAX_KIND_LEN || verb.is_empty() || !verb.split('.').all(valid_word) {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+impl Event {
+    /// The canonical encoding that is hashed and stored.
+    pub fn encode(&self) -> Vec<u8> {
+        cbor::encode(&Value::Array(vec![
+            Value::Integer(Integer::from(EVENT_FORMAT)),
+            Value::Bytes(self.chain_id.0.to_vec()),
+            Value::Integer(Integer::from(self.seq)),
+            Value::Bytes(self.prev_hash.0.to_vec()),
+            Value::Integer(Integer::from(self.timestamp_ns)),
+            Value::Text(self.source.clone()),
+            Value::Text(self.kind.clone()),
+            self.payload.clone(),
+        ]))
+    }
+
+    /// The event's hash.
+    pub fn hash(&self) -> Hash {
+        hash_encoded(&self.encode())
+    }
+
+    /// Decodes stored or received bytes, requiring the canonical form.
+    pub fn decode(bytes: &[u8]) -> Result<Event, EventError> {
+        let value = cbor::decode_canonical(bytes)?;
+        let layout = |what: &str| EventError::Layout(what.to_string());
+        let Value::Array(items) = value else {
+            return Err(layout("expected an array"));
+        };
+        let [format, chain_id, seq, prev, ts, source, kind, payload]: [Value; 8] =
+            items.try_into().map_err(|_| layout("expected 8 fields"))?;
+        let uint = |v: &Value, name: &str| -> Result<u64, EventError> {
+            v.as_integer()
+                .and_then(|i| u64::try_from(i).ok())
+                .ok_or_else(|| layout(&format!("{name} is not an unsigned integer")))
+        };
+        if uint(&format, "format")? != EVENT_FORMAT {
+            return Err(layout("unknown format version"));
+        }
+        let chain_id = chain_id
+            .as_bytes()
+            .and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok())
+            .map(ChainId)
+            .ok_or_else(|| layout("chain id is not 16 bytes"))?;
+        let prev_hash = prev
+            .as_bytes()
+            .and_then(|b| Hash::from_slice(b))
+            .ok_or_else(|| layout("previous hash is not 32 bytes"))?;
+        let text = |v: Value, name: &str| -> Result<String, EventError> {
+            v.into_text().map_err(|_| layout(&format!("{name} is not text")))
+        };
+        let event = Event {
+            chain_id,
+            seq: uint(&seq, "seq")?,
+            prev_hash,
+            timestamp_ns: uint(&ts, "timestamp")?,
+            source: text(source, "source")?,
+            kind: text(kind, "kind")?,
+            payload,
+        };
+        validate_kind(&event.source, &event.kind)?;
+        Ok(event)
+    }
+
+    /// The payload as JSON (byte strings as hex).
+    pub fn payload_json(&self) -> serde_json::Value {
+        cbor::to_json(&self.payload)
+    }
+
+    /// A JSON view for `chain log --json` and proofs.
+    pub fn to_json(&self, hash: &Hash) -> serde_json::Value {
+        serde_json::json!({
+            "chain_id": self.chain_id.to_hex(),
+            "seq": self.seq,
+            "prev_hash": self.prev_hash.to_hex(),
+            "timestamp_ns": self.timestamp_ns,
+            "source": self.source,
+            "kind": self.kind,
+            "payload": self.payload_json(),
+            "hash": hash.to_hex(),
+        })
+    }
+}
+
+/// Hash of an event's canonical encoding.
+pub fn hash_encoded(encoded: &[u8]) -> Hash {
+    domain_hash(domains::EVENT, &[encoded])
+}
+
+/// What a caller asks to append: the chain fills in id, sequence, link and time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventDraft {
+    /// Subsystem name.
+    pub source: String,
+    /// `{source}.{verb}`.
+    pub kind: String,
+    /// Payload (made canonical by [`EventDraft::new`]).
+    pub payload: Value,
+}
+
+impl EventDraft {
+    /// Validates source, kind and payload and puts the payload in canonical form.
+    pub fn new(source: &str, kind: &str, payload: Value) -> Result<EventDraft, EventError> {
+        validate_kind(source, kind)?;
+        let payload = cbor::canonicalize(payload)?;
+        let size = cbor::encode(&payload).len();
+        if size > MAX_PAYLOAD_BYTES {
+            return Err(EventError::PayloadTooLarge(size));
+        }
+        Ok(EventDraft {
+            source: source.to_string(),
+            kind: kind.to_string(),
+            payload,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_must_name_their_source() {
+        assert!(validate_kind("tree", "tree.set").is_ok());
+        assert!(validate_kind("network", "network.peer.seen").is_ok());
+        for bad in ["tree", "tree.", "trees.set", "gate.set", "tree.Set", "tree..set", "tree.set."] {
+            assert!(validate_kind("tree", bad).is_err(), "{bad}");
+        }
+        assert!(validate_kind("Tree", "Tree.set").is_err());
+        assert!(validate_kind("", ".set").is_err());
+    }
+
+    #[test]
+    fn encode_decode_round_trip() {
+        let e = Event {
+            chain_id: ChainId([7; 16]),
+            seq: 3,
+            prev_hash: Hash([9; 32]),
+            timestamp_ns: 1_700_000_000_000_000_000,
+            source: "test".into(),
+            kind: "test.thing".into(),
+            payload: cbor::map([("a", Value::Integer(1.into()))]),
+        };
+        let bytes = e.encode();
+        assert_eq!(Event::decode(&bytes).expect("decodes"), e);
+        let mut flipped = bytes.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 0x01;
+        assert_ne!(hash_encoded(&flipped), e.hash());
+    }
+}

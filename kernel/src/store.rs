@@ -1,0 +1,243 @@
+//! The RocksDB store under `.weftos/chain/`: one database, one column family per
+//! kind of record, and an exclusive lock so only one process writes it.
+//!
+//! Column families and keys (all integers big-endian, so iteration order is numeric):
+//! - `events`: seq → canonical event bytes ‖ 32-byte event hash
+//! - `heads`: seq → signed head (canonical CBOR)
+//! - `merkle`: level (1 byte) ‖ index (8 bytes) → 32-byte subtree hash
+//! - `tree`: node path → tree node record
+//! - `gate`: pending deferred decisions, by decision sequence
+//! - `index`: small lookup tables (`rules/<hash>` → seq of the `gate.rules` event)
+
+use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, Options, WriteBatch, WriteOptions, DB};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+/// Column family names.
+pub mod cf {
+    /// Events by sequence.
+    pub const EVENTS: &str = "events";
+    /// Signed heads by sequence.
+    pub const HEADS: &str = "heads";
+    /// Merkle subtree hashes.
+    pub const MERKLE: &str = "merkle";
+    /// Resource tree nodes.
+    pub const TREE: &str = "tree";
+    /// Governance gate queue.
+    pub const GATE: &str = "gate";
+    /// Lookup tables.
+    pub const INDEX: &str = "index";
+    /// Every family, in creation order.
+    pub const ALL: [&str; 6] = [EVENTS, HEADS, MERKLE, TREE, GATE, INDEX];
+}
+
+/// Why the store could not be opened or written.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// Another process holds the lock.
+    #[error("store {path} is locked by pid {pid}: another weft process is using it; wait for it or stop it (`weft node stop` if a daemon runs)")]
+    Locked {
+        /// The store directory.
+        path: PathBuf,
+        /// The holder, as written in the lock file ("unknown" if unreadable).
+        pid: String,
+    },
+    /// No store where one was expected.
+    #[error("no chain store at {0}: run `weft init` first")]
+    Missing(PathBuf),
+    /// A store exists where a new one was to be created.
+    #[error("a chain store already exists at {0}")]
+    Exists(PathBuf),
+    /// RocksDB failed.
+    #[error("RocksDB at {path}: {message}")]
+    Rocks {
+        /// The store directory.
+        path: PathBuf,
+        /// RocksDB's message.
+        message: String,
+    },
+    /// Filesystem failure around the store.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+}
+
+/// An open store: the database and the lock that makes it ours.
+pub struct Store {
+    db: DB,
+    path: PathBuf,
+    _lock: File,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Store({})", self.path.display())
+    }
+}
+
+/// The lock file inside the store directory (RocksDB leaves files it does not know alone).
+pub const LOCK_FILE: &str = "weft.lock";
+
+fn lock_path(dir: &Path) -> PathBuf {
+    dir.join(LOCK_FILE)
+}
+
+fn acquire_lock(dir: &Path) -> Result<File, StoreError> {
+    let path = lock_path(dir);
+    let io = |source| StoreError::Io {
+        path: path.clone(),
+        source,
+    };
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(io)?;
+    if file.try_lock().is_err() {
+        let mut pid = String::new();
+        let _ = file.read_to_string(&mut pid);
+        let pid = pid.trim();
+        return Err(StoreError::Locked {
+            path: dir.to_path_buf(),
+            pid: if pid.is_empty() { "unknown".into() } else { pid.into() },
+        });
+    }
+    file.set_len(0).map_err(io)?;
+    file.rewind().map_err(io)?;
+    write!(file, "{}", std::process::id()).map_err(io)?;
+    Ok(file)
+}
+
+impl Store {
+    /// Opens an existing store.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        if !dir.join("CURRENT").exists() {
+            return Err(StoreError::Missing(dir.to_path_buf()));
+        }
+        Store::open_inner(dir)
+    }
+
+    /// Creates a new, empty store; the directory may exist but must hold no database.
+    pub fn create(dir: &Path) -> Result<Store, StoreError> {
+        if dir.join("CURRENT").exists() {
+            return Err(StoreError::Exists(dir.to_path_buf()));
+        }
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        Store::open_inner(dir)
+    }
+
+    fn open_inner(dir: &Path) -> Result<Store, StoreError> {
+        let lock = acquire_lock(dir)?;
+        let mut opts = Options::default();
+        opts.create_if_missing(true);
+        opts.create_missing_column_families(true);
+        opts.set_paranoid_checks(true);
+        // Small memtables: the chain is append-mostly and a CLI process is short-lived.
+        opts.set_write_buffer_size(16 << 20);
+        opts.set_keep_log_file_num(4);
+        let families = cf::ALL
+            .iter()
+            .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+        let db = DB::open_cf_descriptors(&opts, dir, families).map_err(|e| StoreError::Rocks {
+            path: dir.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        Ok(Store {
+            db,
+            path: dir.to_path_buf(),
+            _lock: lock,
+        })
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A column family handle.
+    pub fn cf(&self, name: &str) -> &ColumnFamily {
+        self.db
+            .cf_handle(name)
+            .expect("every column family is created at open")
+    }
+
+    /// The database.
+    pub fn db(&self) -> &DB {
+        &self.db
+    }
+
+    /// Wraps a RocksDB error with the store's path.
+    pub fn rocks(&self, e: rocksdb::Error) -> StoreError {
+        StoreError::Rocks {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
+    }
+
+    /// Reads one value.
+    pub fn get(&self, family: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.db.get_cf(self.cf(family), key).map_err(|e| self.rocks(e))
+    }
+
+    /// Writes a batch and waits until it is on stable storage (fsync of the WAL).
+    pub fn write_synced(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        let mut opts = WriteOptions::default();
+        opts.set_sync(true);
+        self.db.write_opt(batch, &opts).map_err(|e| self.rocks(e))
+    }
+}
+
+/// Big-endian key for a sequence number.
+pub fn seq_key(seq: u64) -> [u8; 8] {
+    seq.to_be_bytes()
+}
+
+/// Reads a sequence key back.
+pub fn key_seq(key: &[u8]) -> Option<u64> {
+    <[u8; 8]>::try_from(key).ok().map(u64::from_be_bytes)
+}
+
+/// Key of a Merkle subtree.
+pub fn merkle_key(level: u32, index: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = level as u8;
+    k[1..].copy_from_slice(&index.to_be_bytes());
+    k
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn second_open_names_the_lock_holder() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("chain");
+        let _first = Store::create(&path).expect("create");
+        // flock is per open file description, so a second open in-process conflicts too.
+        match Store::open(&path) {
+            Err(StoreError::Locked { pid, .. }) => assert_eq!(pid, std::process::id().to_string()),
+            other => panic!("expected a lock error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn open_refuses_a_missing_store_and_create_refuses_an_existing_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("chain");
+        assert!(matches!(Store::open(&path), Err(StoreError::Missing(_))));
+        drop(Store::create(&path).expect("create"));
+        assert!(matches!(Store::create(&path), Err(StoreError::Exists(_))));
+        assert!(Store::open(&path).is_ok());
+    }
+}

@@ -1,0 +1,360 @@
+//! `weave.toml`: the one configuration file, at the repository root.
+//!
+//! Every section is optional and has defaults. Unknown keys are errors that name the key
+//! and its line (serde's `deny_unknown_fields` and toml's spans), because a misspelt
+//! governance threshold silently ignored is worse than a refusal.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use weft_kernel::gate::{self, RuleSet, RuleSpec};
+
+/// File name of the configuration.
+pub const CONFIG_FILE: &str = "weave.toml";
+
+/// Configuration errors.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Unreadable file.
+    #[error("{path}: {source}")]
+    Io {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// TOML syntax, unknown key or wrong type; toml's message names line and column.
+    #[error("{path}: {message}")]
+    Parse {
+        /// File.
+        path: PathBuf,
+        /// The parser's message (with line, column and the offending key).
+        message: String,
+    },
+    /// A value that parses but makes no sense.
+    #[error("{path}: {message}")]
+    Invalid {
+        /// File.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The whole file.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct WeaveConfig {
+    /// `[project]`.
+    pub project: ProjectConfig,
+    /// `[analysis]`.
+    pub analysis: AnalysisConfig,
+    /// `[embeddings]`.
+    pub embeddings: EmbeddingsConfig,
+    /// `[assessment]`.
+    pub assessment: AssessmentConfig,
+    /// `[governance]`.
+    pub governance: GovernanceConfig,
+    /// `[network]`.
+    pub network: NetworkConfig,
+    /// `[coordination]`.
+    pub coordination: CoordinationConfig,
+}
+
+/// `[project]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProjectConfig {
+    /// Project name.
+    pub name: String,
+    /// Languages, most used first.
+    pub languages: Vec<String>,
+    /// Directories holding source code.
+    pub source_dirs: Vec<String>,
+    /// Default branch.
+    pub default_branch: String,
+}
+
+/// `[analysis]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AnalysisConfig {
+    /// Languages to analyse (empty: the project's).
+    pub languages: Vec<String>,
+    /// Extra ignore globs.
+    pub ignore: Vec<String>,
+    /// Most commits mined.
+    pub max_commits: u32,
+    /// Changesets touching more files are ignored for co-change.
+    pub max_changeset_size: u32,
+}
+
+impl Default for AnalysisConfig {
+    fn default() -> Self {
+        AnalysisConfig {
+            languages: vec![],
+            ignore: vec![],
+            max_commits: 5000,
+            max_changeset_size: 30,
+        }
+    }
+}
+
+/// `[embeddings]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct EmbeddingsConfig {
+    /// Directory of the model files.
+    pub model_dir: String,
+    /// Path of `libonnxruntime.so` (empty: look beside the model).
+    pub runtime: String,
+    /// Texts per inference batch.
+    pub batch_size: u32,
+}
+
+impl Default for EmbeddingsConfig {
+    fn default() -> Self {
+        EmbeddingsConfig {
+            model_dir: ".weftos/models".into(),
+            runtime: String::new(),
+            batch_size: 32,
+        }
+    }
+}
+
+/// `[assessment]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AssessmentConfig {
+    /// `none`, `warning` or `error`.
+    pub fail_on: String,
+    /// Cron expression for scheduled assessments (empty: none).
+    pub schedule: String,
+}
+
+impl Default for AssessmentConfig {
+    fn default() -> Self {
+        AssessmentConfig {
+            fail_on: "error".into(),
+            schedule: String::new(),
+        }
+    }
+}
+
+/// `[governance]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct GovernanceConfig {
+    /// Magnitude threshold.
+    pub threshold: f64,
+    /// Effect dimensions.
+    pub dimensions: Vec<String>,
+    /// Per-environment settings.
+    pub environments: BTreeMap<String, EnvironmentConfig>,
+    /// Rules (defaults when absent).
+    pub rules: Option<Vec<RuleSpec>>,
+}
+
+impl Default for GovernanceConfig {
+    fn default() -> Self {
+        GovernanceConfig {
+            threshold: gate::DEFAULT_THRESHOLD,
+            dimensions: gate::DEFAULT_DIMENSIONS.iter().map(|s| s.to_string()).collect(),
+            environments: BTreeMap::new(),
+            rules: None,
+        }
+    }
+}
+
+/// `[governance.environments.NAME]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct EnvironmentConfig {
+    /// Threshold in this environment.
+    pub threshold: f64,
+}
+
+/// `[network]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkConfig {
+    /// Listen multiaddrs.
+    pub listen: Vec<String>,
+    /// mDNS discovery on the local network.
+    pub mdns: bool,
+    /// Organisation name (scopes gossip topics).
+    pub organisation: String,
+}
+
+/// `[coordination]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct CoordinationConfig {
+    /// Linked peers.
+    pub peers: Vec<PeerConfig>,
+}
+
+/// One `[[coordination.peers]]`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PeerConfig {
+    /// Name.
+    pub name: String,
+    /// Local path to the peer repository or its `.weftos/`.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Multiaddr.
+    #[serde(default)]
+    pub addr: Option<String>,
+    /// Expected peer id.
+    #[serde(default)]
+    pub peer_id: Option<String>,
+}
+
+impl WeaveConfig {
+    /// Parses and validates text; `path` is only used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<WeaveConfig, ConfigError> {
+        let config: WeaveConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string().trim_end().to_string(),
+        })?;
+        config.rule_set().map_err(|e| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message: format!("[governance] {e}"),
+        })?;
+        if !["none", "warning", "error"].contains(&config.assessment.fail_on.as_str()) {
+            return Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                message: format!("[assessment] fail_on = \"{}\": use none, warning or error", config.assessment.fail_on),
+            });
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for peer in &config.coordination.peers {
+            if !names.insert(&peer.name) {
+                return Err(ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    message: format!("[coordination] peer `{}` is listed twice", peer.name),
+                });
+            }
+        }
+        Ok(config)
+    }
+
+    /// Loads `root/weave.toml`; a missing file gives the defaults.
+    pub fn load(root: &Path) -> Result<WeaveConfig, ConfigError> {
+        let path = root.join(CONFIG_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => WeaveConfig::parse(&text, &path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(WeaveConfig::default()),
+            Err(source) => Err(ConfigError::Io { path, source }),
+        }
+    }
+
+    /// The governance rule set this configuration describes.
+    pub fn rule_set(&self) -> Result<RuleSet, gate::GateError> {
+        let g = &self.governance;
+        RuleSet::new(
+            g.dimensions.clone(),
+            g.threshold,
+            g.environments.iter().map(|(k, v)| (k.clone(), v.threshold)).collect(),
+            g.rules.clone().unwrap_or_else(gate::default_rules),
+        )
+    }
+}
+
+/// The `weave.toml` that `weft init` writes.
+pub fn render_initial(project: &ProjectConfig) -> String {
+    let list = |items: &[String]| {
+        items
+            .iter()
+            .map(|s| format!("{s:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    format!(
+        r#"# weft configuration (reference: docs/config.md in weft). Unknown keys are errors.
+
+[project]
+name = {name:?}
+languages = [{languages}]
+source_dirs = [{dirs}]
+default_branch = {branch:?}
+
+[governance]
+# Effect magnitude (Euclidean norm of the effect vector) above which actions are denied.
+threshold = 0.8
+dimensions = ["risk", "security", "privacy", "novelty", "fairness"]
+
+# Stricter thresholds per environment (`weft gate check --env production`):
+# [governance.environments.production]
+# threshold = 0.6
+
+# Rules: severity informational → permit, warning → warn, blocking → defer to a
+# human (`weft gate approve|reject`), critical → deny. The strictest match wins.
+[[governance.rules]]
+id = "over-threshold"
+action = "*"
+when = ["magnitude > threshold"]
+severity = "critical"
+message = "effect magnitude is above the threshold"
+
+[[governance.rules]]
+id = "over-half-threshold"
+action = "*"
+when = ["magnitude > threshold * 0.5"]
+severity = "warning"
+message = "effect magnitude is above half the threshold"
+
+# A rule that holds risky releases for a human in production:
+# [[governance.rules]]
+# id = "risky-release-in-production"
+# action = "release.*"
+# environments = ["production"]
+# when = ["risk > 0.3"]
+# severity = "blocking"
+"#,
+        name = project.name,
+        languages = list(&project.languages),
+        dirs = list(&project.source_dirs),
+        branch = project.default_branch,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_named_with_their_line() {
+        let text = "[project]\nname = \"x\"\n\n[governance]\nthreshhold = 0.5\n";
+        let err = WeaveConfig::parse(text, Path::new("weave.toml")).expect_err("unknown key");
+        let msg = err.to_string();
+        assert!(msg.contains("threshhold"), "{msg}");
+        assert!(msg.contains("line 5"), "{msg}");
+    }
+
+    #[test]
+    fn initial_file_parses_to_the_default_rules() {
+        let project = ProjectConfig {
+            name: "demo".into(),
+            languages: vec!["rust".into()],
+            source_dirs: vec!["src".into()],
+            default_branch: "main".into(),
+        };
+        let config = WeaveConfig::parse(&render_initial(&project), Path::new("weave.toml")).expect("valid");
+        assert_eq!(config.project, project);
+        assert_eq!(config.rule_set().expect("rules").hash(), RuleSet::default_set().hash());
+    }
+
+    #[test]
+    fn bad_rules_and_values_are_refused() {
+        for text in [
+            "[[governance.rules]]\nid = \"a\"\nwhen = [\"blast > 1\"]\nseverity = \"warning\"\n",
+            "[[governance.rules]]\nid = \"a\"\nseverity = \"fatal\"\n",
+            "[governance]\nthreshold = -1.0\n",
+            "[assessment]\nfail_on = \"sometimes\"\n",
+        ] {
+            assert!(WeaveConfig::parse(text, Path::new("weave.toml")).is_err(), "{text}");
+        }
+    }
+}

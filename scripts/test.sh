@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Quick start, step 2: the whole test suite, with the format and lint checks CI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh
+. scripts/env.sh
+cargo fmt --all --check
+cargo clippy --locked --workspace --all-targets -- -D warnings
+cargo test --locked --workspace --all-targets
