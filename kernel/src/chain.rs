@@ -220,7 +220,8 @@ impl Chain {
                 ("format", Value::Integer(1.into())),
                 ("public_key", Value::Bytes(public_key.to_vec())),
                 ("project", Value::Text(project.to_string())),
-            ]))?,
+            ]))
+            .map_err(EventError::from)?,
         };
         chain.write_verbatim(&[genesis], HeadMode::Sign)?;
         Ok(chain)

@@ -82,12 +82,12 @@ pub enum EventError {
     #[error("source `{0}` is invalid: use 1-32 of a-z, 0-9, `_`, `-`, starting with a letter")]
     Source(String),
     /// Kind does not have the `{source}.{verb}` form.
-    #[error("kind `{kind}` is invalid: it must be `{source}.<verb>` (verb: lower-case words joined by `.`, at most {MAX_KIND_LEN} characters)")]
+    #[error("kind `{kind}` is invalid: it must be `{expected_source}.<verb>` (verb: lower-case words joined by `.`, at most {MAX_KIND_LEN} characters)")]
     Kind {
         /// The kind given.
         kind: String,
         /// The source it must start with.
-        source: String,
+        expected_source: String,
     },
     /// Payload not representable canonically.
     #[error("payload: {0}")]
@@ -119,7 +119,7 @@ pub fn validate_kind(source: &str, kind: &str) -> Result<(), EventError> {
     validate_source(source)?;
     let bad = || EventError::Kind {
         kind: kind.to_string(),
-        source: source.to_string(),
+        expected_source: source.to_string(),
     };
     let verb = kind
         .strip_prefix(source)

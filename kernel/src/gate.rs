@@ -164,6 +164,9 @@ impl Effect {
                 return Err(err(format!("unknown dimension `{name}` (known: {})", dimensions.join(", "))));
             }
             let v: f64 = value.trim().parse().map_err(|_| err(format!("`{}` is not a number", value.trim())))?;
+            if v.is_nan() {
+                return Err(err(format!("{name}=NaN is not a number")));
+            }
             if !(0.0..=1.0).contains(&v) {
                 return Err(err(format!("{name}={v} is outside [0,1]")));
             }
@@ -180,10 +183,6 @@ impl Effect {
     /// Euclidean norm.
     pub fn magnitude(&self) -> f64 {
         self.0.values().map(|v| v * v).sum::<f64>().sqrt()
-    }
-
-    fn to_value(&self) -> Value {
-        Value::Map(self.0.iter().map(|(k, v)| (Value::Text(k.clone()), Value::Float(*v))).collect())
     }
 
     fn from_value(v: &Value) -> Option<Effect> {

@@ -348,15 +348,15 @@ mod tests {
         }
         fn leaf(data: &[u8]) -> [u8; 32] {
             let mut h = Sha256::new();
-            h.update([0u8]);
-            h.update(data);
+            Digest::update(&mut h, [0u8]);
+            Digest::update(&mut h, data);
             h.finalize().into()
         }
         fn node(l: &[u8; 32], r: &[u8; 32]) -> [u8; 32] {
             let mut h = Sha256::new();
-            h.update([1u8]);
-            h.update(l);
-            h.update(r);
+            Digest::update(&mut h, [1u8]);
+            Digest::update(&mut h, l);
+            Digest::update(&mut h, r);
             h.finalize().into()
         }
     }

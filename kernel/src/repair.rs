@@ -63,7 +63,7 @@ pub fn truncate(chain: &Chain, keep: u64) -> Result<(), ChainError> {
     batch.delete_cf(store.cf(cf::EVENTS), seq_key(u64::MAX));
     batch.delete_range_cf(store.cf(cf::HEADS), seq_key(keep), seq_key(u64::MAX));
     batch.delete_cf(store.cf(cf::HEADS), seq_key(u64::MAX));
-    batch.delete_range_cf(store.cf(cf::MERKLE), [0u8; 1], [0xffu8; 10]);
+    batch.delete_range_cf(store.cf(cf::MERKLE), &[0u8][..], &[0xffu8; 10][..]);
     store.write_synced(batch)?;
     let mut frontier = Frontier::<Shake256Merkle>::default();
     let mut batch = WriteBatch::default();
@@ -101,13 +101,13 @@ pub fn repair(chain: &Chain, quarantine_dir: &Path) -> Result<RepairReport, Repa
             return Err(RepairError::NoValidPrefix(why));
         }
     };
-    let root_before = chain.latest_signed_head().map(|h| h.merkle_root);
+    let root_before = chain.merkle_root();
     let mut quarantine = None;
     if kept < len {
         quarantine = Some(write_quarantine(chain, kept, quarantine_dir)?);
     }
     truncate(chain, kept)?;
-    let merkle_rebuilt = kept == len && root_before != Some(chain.merkle_root());
+    let merkle_rebuilt = kept == len && root_before != chain.merkle_root();
     let mut out = RepairReport {
         kept,
         dropped: len - kept,

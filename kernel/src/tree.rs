@@ -387,7 +387,9 @@ impl NodeSource for StoredNodes<'_> {
             if !k.starts_with(prefix.as_bytes()) {
                 break;
             }
-            out.push(String::from_utf8_lossy(&k).into_owned());
+            if *k != *path.as_bytes() {
+                out.push(String::from_utf8_lossy(&k).into_owned());
+            }
         }
         Ok(out)
     }
@@ -532,6 +534,7 @@ impl NodeSource for MemTree {
             .nodes
             .range(prefix.clone()..)
             .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter(|(k, _)| k.as_str() != path)
             .map(|(k, _)| k.clone())
             .collect())
     }

@@ -95,22 +95,75 @@ impl NodeError {
         use ErrorClass::*;
         match self {
             NodeError::NotGit(_) | NodeError::NotInitialised(_) | NodeError::Input(_) | NodeError::Config(_) => Input,
-            NodeError::KeyLost(_) | NodeError::Io { .. } => Operational,
+            NodeError::KeyLost(_) | NodeError::Io { .. } | NodeError::Store(_) => Operational,
             NodeError::Key(KeyError::TooOpen { .. }) => Input,
             NodeError::Key(_) => Operational,
-            NodeError::Store(_) => Operational,
-            NodeError::Chain(e) | NodeError::Tree(TreeError::Chain(e)) | NodeError::Gate(GateError::Chain(e)) | NodeError::Segment(SegmentError::Chain(e)) | NodeError::Repair(RepairError::Chain(e)) => chain_class(e),
-            NodeError::Tree(TreeError::Store(_)) => Operational,
-            NodeError::Tree(TreeError::Damaged { .. } | TreeError::BadEvent { .. }) => Verification,
-            NodeError::Tree(_) => Input,
-            NodeError::Gate(GateError::Recheck { .. }) => Verification,
-            NodeError::Gate(_) => Input,
-            NodeError::Segment(SegmentError::Io(_)) => Operational,
-            NodeError::Segment(SegmentError::NotEmpty(_)) => Input,
-            NodeError::Segment(_) => Verification,
-            NodeError::Repair(RepairError::NoValidPrefix(_)) => Verification,
-            NodeError::Repair(_) => Operational,
+            NodeError::Chain(e) => chain_class(e),
+            NodeError::Tree(e) => tree_class(e),
+            NodeError::Gate(e) => gate_class(e),
+            NodeError::Segment(e) => segment_class(e),
+            NodeError::Repair(e) => repair_class(e),
         }
+    }
+}
+
+/// Classifies an error from the node or the kernel; None for anything else.
+pub fn classify(err: &(dyn std::error::Error + 'static)) -> Option<ErrorClass> {
+    if let Some(e) = err.downcast_ref::<NodeError>() {
+        return Some(e.class());
+    }
+    if let Some(e) = err.downcast_ref::<ChainError>() {
+        return Some(chain_class(e));
+    }
+    if let Some(e) = err.downcast_ref::<TreeError>() {
+        return Some(tree_class(e));
+    }
+    if let Some(e) = err.downcast_ref::<GateError>() {
+        return Some(gate_class(e));
+    }
+    if let Some(e) = err.downcast_ref::<SegmentError>() {
+        return Some(segment_class(e));
+    }
+    if let Some(e) = err.downcast_ref::<RepairError>() {
+        return Some(repair_class(e));
+    }
+    if err.downcast_ref::<StoreError>().is_some() {
+        return Some(ErrorClass::Operational);
+    }
+    None
+}
+
+fn tree_class(e: &TreeError) -> ErrorClass {
+    match e {
+        TreeError::Chain(c) => chain_class(c),
+        TreeError::Store(_) => ErrorClass::Operational,
+        TreeError::Damaged { .. } | TreeError::BadEvent { .. } => ErrorClass::Verification,
+        _ => ErrorClass::Input,
+    }
+}
+
+fn gate_class(e: &GateError) -> ErrorClass {
+    match e {
+        GateError::Chain(c) => chain_class(c),
+        GateError::Recheck { .. } => ErrorClass::Verification,
+        _ => ErrorClass::Input,
+    }
+}
+
+fn segment_class(e: &SegmentError) -> ErrorClass {
+    match e {
+        SegmentError::Chain(c) => chain_class(c),
+        SegmentError::Io(_) => ErrorClass::Operational,
+        SegmentError::NotEmpty(_) => ErrorClass::Input,
+        _ => ErrorClass::Verification,
+    }
+}
+
+fn repair_class(e: &RepairError) -> ErrorClass {
+    match e {
+        RepairError::Chain(c) => chain_class(c),
+        RepairError::NoValidPrefix(_) => ErrorClass::Verification,
+        RepairError::Quarantine { .. } => ErrorClass::Operational,
     }
 }
 

@@ -61,8 +61,8 @@ pub fn input(message: impl Into<String>) -> anyhow::Error {
 /// Maps an error to its exit code.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
     for cause in err.chain() {
-        if let Some(node) = cause.downcast_ref::<NodeError>() {
-            return match node.class() {
+        if let Some(class) = weft_node::classify(cause) {
+            return match class {
                 ErrorClass::Verification => exit::FAILED,
                 ErrorClass::Input => exit::USAGE,
                 ErrorClass::Operational => exit::OPERATIONAL,

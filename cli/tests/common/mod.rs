@@ -1,0 +1,71 @@
+//! Helpers for the CLI tests: throw-away repositories and a `weft` runner.
+#![allow(dead_code, missing_docs)]
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+pub struct Repo {
+    pub dir: tempfile::TempDir,
+}
+
+impl Repo {
+    /// A git repository with a little code, not yet initialised.
+    pub fn new() -> Repo {
+        let dir = tempfile::tempdir().expect("tmp");
+        let status = std::process::Command::new("git")
+            .args(["init", "-q", "-b", "trunk"])
+            .current_dir(dir.path())
+            .status()
+            .expect("git");
+        assert!(status.success());
+        std::fs::create_dir_all(dir.path().join("src")).expect("mkdir");
+        std::fs::write(dir.path().join("src/lib.rs"), "pub fn f() {}\n").expect("write");
+        std::fs::write(dir.path().join("src/main.rs"), "fn main() {}\n").expect("write");
+        std::fs::write(dir.path().join("tool.py"), "x = 1\n").expect("write");
+        Repo { dir }
+    }
+
+    /// A repository after `weft init`.
+    pub fn initialised() -> Repo {
+        let repo = Repo::new();
+        repo.weft(&["init"]).assert().success();
+        repo
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn file(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// `weft -C <repo> args...`.
+    pub fn weft(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::cargo_bin("weft").expect("binary");
+        cmd.arg("-C").arg(self.path()).args(args);
+        cmd
+    }
+
+    /// Runs and parses JSON standard output.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.weft(args).arg("--json").output().expect("run");
+        assert!(out.status.success(), "weft {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("json")
+    }
+
+    /// Chain length.
+    pub fn len(&self) -> u64 {
+        self.json(&["status"])["length"].as_u64().expect("length")
+    }
+
+    /// (length, head hash, tree root): what "nothing changed" compares.
+    pub fn state(&self) -> (u64, String, String) {
+        let s = self.json(&["status"]);
+        (
+            s["length"].as_u64().expect("length"),
+            s["head"]["hash"].as_str().expect("head").to_string(),
+            s["tree_root"].as_str().expect("tree").to_string(),
+        )
+    }
+}

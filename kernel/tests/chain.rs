@@ -1,0 +1,261 @@
+//! ExoChain behaviour on RocksDB: appends, group commit, reopen, tamper detection,
+//! refusal of damaged stores, repair.
+
+mod common;
+
+use common::*;
+use std::sync::Arc;
+use weft_kernel::chain::{join_record, split_record, ChainError};
+use weft_kernel::event::Event;
+use weft_kernel::hash::Hash;
+use weft_kernel::store::{cf, seq_key};
+use weft_kernel::verify::{verify, FailureKind};
+use weft_kernel::{Chain, Store};
+
+fn put_record(chain: &Chain, seq: u64, record: &[u8]) {
+    let s = chain.store();
+    s.db().put_cf(s.cf(cf::EVENTS), seq_key(seq), record).expect("put");
+}
+
+fn get_record(chain: &Chain, seq: u64) -> Vec<u8> {
+    chain.store().get(cf::EVENTS, &seq_key(seq)).expect("get").expect("present")
+}
+
+#[test]
+fn appends_survive_reopen_and_verify() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let chain = new_chain(dir.path());
+    let mut hashes = vec![];
+    for i in 0..20 {
+        let e = chain.append(draft(i)).expect("append");
+        assert_eq!(e.event.seq, i + 1);
+        hashes.push(e.hash);
+    }
+    drop(chain);
+    let chain = reopen(dir.path());
+    assert_eq!(chain.len(), 21);
+    for (i, h) in hashes.iter().enumerate() {
+        assert_eq!(chain.event(i as u64 + 1).expect("event").hash, *h);
+    }
+    let report = verify(&chain, &mut |_| {}).expect("verify");
+    assert!(report.ok(), "{:?}", report.failures);
+    assert_eq!(report.events, 21);
+    assert_eq!(report.last_good_head, Some(20));
+    assert_eq!(report.root, Some(chain.merkle_root()));
+}
+
+#[test]
+fn concurrent_appends_share_fsyncs_and_stay_contiguous() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let chain = Arc::new(new_chain(dir.path()));
+    let before = chain.synced_batches();
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let chain = chain.clone();
+            std::thread::spawn(move || (0..40).map(|i| chain.append(draft(t * 1000 + i)).expect("append").event.seq).collect::<Vec<_>>())
+        })
+        .collect();
+    let mut seqs: Vec<u64> = threads.into_iter().flat_map(|t| t.join().expect("thread")).collect();
+    seqs.sort_unstable();
+    assert_eq!(seqs, (1..=320).collect::<Vec<_>>());
+    let batches = chain.synced_batches() - before;
+    assert!(batches < 320, "320 concurrent appends took {batches} fsyncs: no group commit");
+    assert!(verify(&chain, &mut |_| {}).expect("verify").ok());
+}
+
+#[test]
+fn batch_append_is_one_fsync() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let chain = new_chain(dir.path());
+    let before = chain.synced_batches();
+    let out = chain.append_batch((0..500).map(draft).collect()).expect("batch");
+    assert_eq!(out.len(), 500);
+    assert_eq!(chain.synced_batches() - before, 1);
+    assert!(verify(&chain, &mut |_| {}).expect("verify").ok());
+}
+
+/// Each way of altering one stored field of one event, applied to a clean chain.
+fn field_tampers() -> Vec<(&'static str, fn(&mut Event))> {
+    vec![
+        ("chain_id", |e| e.chain_id.0[0] ^= 1),
+        ("seq", |e| e.seq += 100),
+        ("prev_hash", |e| e.prev_hash.0[5] ^= 1),
+        ("timestamp", |e| e.timestamp_ns += 1),
+        ("source", |e| {
+            e.source = "tesu".into();
+            e.kind = "tesu.event".into();
+        }),
+        ("kind", |e| e.kind = "test.other".into()),
+        ("payload", |e| e.payload = weft_kernel::cbor::map([("i", ciborium::value::Value::Integer(999.into()))])),
+    ]
+}
+
+#[test]
+fn flipping_any_field_of_any_event_is_detected_at_its_sequence() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let chain = new_chain(dir.path());
+    for i in 0..5 {
+        chain.append(draft(i)).expect("append");
+    }
+    for seq in 0..chain.len() {
+        let original = get_record(&chain, seq);
+        let (encoded, stored_hash) = split_record(&original).map(|(e, h)| (e.to_vec(), h)).expect("record");
+        for (field, tamper) in field_tampers() {
+            let mut event = Event::decode(&encoded).expect("decode");
+            tamper(&mut event);
+            put_record(&chain, seq, &join_record(&event.encode(), &stored_hash));
+            let report = verify(&chain, &mut |_| {}).expect("verify");
+            let first = report.failures.first().unwrap_or_else(|| panic!("{field} of {seq} went unnoticed"));
+            assert_eq!(first.seq, seq, "{field} of {seq}: {:?}", report.failures);
+            assert!(report.failures.iter().any(|f| f.seq == seq && f.kind == FailureKind::Hash), "{field} of {seq}: {:?}", report.failures);
+            put_record(&chain, seq, &original);
+        }
+        // The stored hash itself.
+        let mut flipped = original.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 0x80;
+        put_record(&chain, seq, &flipped);
+        let report = verify(&chain, &mut |_| {}).expect("verify");
+        assert_eq!(report.failures.first().map(|f| (f.seq, f.kind)), Some((seq, FailureKind::Hash)));
+        put_record(&chain, seq, &original);
+        // A raw bit flip in the encoding.
+        let mut raw = original.clone();
+        raw[3] ^= 0x04;
+        put_record(&chain, seq, &raw);
+        let report = verify(&chain, &mut |_| {}).expect("verify");
+        assert_eq!(report.failures.first().map(|f| f.seq), Some(seq), "bit flip at {seq}");
+        put_record(&chain, seq, &original);
+    }
+    assert!(verify(&chain, &mut |_| {}).expect("verify").ok());
+}
+
+#[test]
+fn a_rewritten_event_with_a_recomputed_hash_breaks_the_link_and_the_head() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let chain = new_chain(dir.path());
+    chain.append_batch((0..4).map(draft).collect()).expect("batch");
+    let (encoded, _) = split_record(&get_record(&chain, 2)).map(|(e, h)| (e.to_vec(), h)).expect("record");
+    let mut event = Event::decode(&encoded).expect("decode");
+    event.payload = weft_kernel::cbor::map([("forged", ciborium::value::Value::Bool(true))]);
+    put_record(&chain, 2, &join_record(&event.encode(), &event.hash()));
+    let report = verify(&chain, &mut |_| {}).expect("verify");
+    assert!(report.failures.iter().any(|f| f.seq == 3 && f.kind == FailureKind::Link), "{:?}", report.failures);
+    assert!(report.failures.iter().any(|f| f.seq == 4 && f.kind == FailureKind::Head), "{:?}", report.failures);
+}
+
+#[test]
+fn deleting_or_reordering_events_is_detected() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let chain = new_chain(dir.path());
+    for i in 0..6 {
+        chain.append(draft(i)).expect("append");
+    }
+    let three = get_record(&chain, 3);
+    let four = get_record(&chain, 4);
+    let s = chain.store();
+    s.db().delete_cf(s.cf(cf::EVENTS), seq_key(3)).expect("delete");
+    let report = verify(&chain, &mut |_| {}).expect("verify");
+    assert_eq!(report.failures.first().map(|f| (f.seq, f.kind)), Some((3, FailureKind::Sequence)), "{:?}", report.failures);
+    put_record(&chain, 3, &four);
+    put_record(&chain, 4, &three);
+    let report = verify(&chain, &mut |_| {}).expect("verify");
+    assert_eq!(report.failures.first().map(|f| f.seq), Some(3), "{:?}", report.failures);
+    assert!(report.failures.iter().any(|f| f.kind == FailureKind::Sequence));
+}
+
+#[test]
+fn a_damaged_store_is_refused_at_open_and_never_replaced() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let chain = new_chain(dir.path());
+    for i in 0..10 {
+        chain.append(draft(i)).expect("append");
+    }
+    let mut rec = get_record(&chain, 6);
+    rec[10] ^= 0xff;
+    put_record(&chain, 6, &rec);
+    drop(chain);
+    let store = Arc::new(Store::open(&dir.path().join("chain")).expect("store"));
+    match Chain::open(store.clone(), Some(key())) {
+        Err(ChainError::Damaged { seq, .. }) => assert_eq!(seq, 6),
+        other => panic!("expected a damaged-store refusal, got {other:?}"),
+    }
+    // Creating a new chain over it is refused too.
+    assert!(Chain::create(store, key(), "again").is_err());
+}
+
+#[test]
+fn repair_keeps_the_valid_prefix_quarantines_the_rest_and_records_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let chain = new_chain(dir.path());
+    let mut hashes = vec![chain.head().expect("head").1];
+    for i in 0..10 {
+        hashes.push(chain.append(draft(i)).expect("append").hash);
+    }
+    let mut rec = get_record(&chain, 7);
+    rec[12] ^= 0x01;
+    put_record(&chain, 7, &rec);
+    drop(chain);
+    let chain = reopen_unchecked(dir.path());
+    let quarantine = dir.path().join("quarantine");
+    let report = weft_kernel::repair::repair(&chain, &quarantine).expect("repair");
+    assert_eq!(report.kept, 7);
+    assert_eq!(report.dropped, 4);
+    assert_eq!(report.first_failure, Some(7));
+    let qfile = report.quarantine.expect("quarantine file");
+    assert!(qfile.starts_with(&quarantine) && std::fs::metadata(&qfile).expect("file").len() > 0);
+    assert_eq!(report.repair_event, Some(7));
+    for (i, h) in hashes.iter().take(7).enumerate() {
+        assert_eq!(chain.event(i as u64).expect("kept").hash, *h);
+    }
+    assert_eq!(chain.event(7).expect("repair event").event.kind, "chain.repair");
+    assert!(verify(&chain, &mut |_| {}).expect("verify").ok());
+    drop(chain);
+    let chain = reopen(dir.path());
+    assert_eq!(chain.len(), 8);
+}
+
+#[test]
+fn repair_rebuilds_damaged_merkle_subtrees_without_dropping_events() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let chain = new_chain(dir.path());
+    chain.append_batch((0..9).map(draft).collect()).expect("batch");
+    let s = chain.store();
+    s.db().put_cf(s.cf(cf::MERKLE), weft_kernel::store::merkle_key(3, 0), [9u8; 32]).expect("put");
+    drop(chain);
+    let store = Arc::new(Store::open(&dir.path().join("chain")).expect("store"));
+    assert!(matches!(Chain::open(store, Some(key())), Err(ChainError::Damaged { .. })));
+    let chain = reopen_unchecked(dir.path());
+    let report = weft_kernel::repair::repair(&chain, &dir.path().join("q")).expect("repair");
+    assert_eq!((report.kept, report.dropped, report.merkle_rebuilt), (10, 0, true));
+    drop(chain);
+    assert_eq!(reopen(dir.path()).len(), 11);
+}
+
+#[test]
+fn appends_with_another_key_are_refused() {
+    let dir = tempfile::tempdir().expect("tmp");
+    drop(new_chain(dir.path()));
+    let store = Arc::new(Store::open(&dir.path().join("chain")).expect("store"));
+    let other = weft_kernel::NodeKey::from_seed(&[8; 32]);
+    assert!(matches!(Chain::open(store, Some(other)), Err(ChainError::WrongKey { .. })));
+}
+
+#[test]
+fn proofs_verify_for_every_event_and_reject_tampering() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let chain = new_chain(dir.path());
+    chain.append_batch((0..12).map(draft).collect()).expect("batch");
+    for seq in 0..chain.len() {
+        let doc = weft_kernel::proof::prove(&chain, seq).expect("prove");
+        weft_kernel::proof::verify_proof(&doc, Some(&key().public_key())).expect("valid");
+        let mut bad = doc.clone();
+        bad["event"]["payload"]["i"] = 12345.into();
+        assert!(weft_kernel::proof::verify_proof(&bad, None).is_err());
+        let mut bad = doc.clone();
+        bad["leaf_index"] = ((seq + 1) % chain.len()).into();
+        assert!(weft_kernel::proof::verify_proof(&bad, None).is_err());
+        let other = weft_kernel::NodeKey::from_seed(&[9; 32]).public_key();
+        assert!(weft_kernel::proof::verify_proof(&doc, Some(&other)).is_err());
+    }
+    let _ = Hash::ZERO;
+}
