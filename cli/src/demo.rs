@@ -14,8 +14,14 @@ use weft_node::engine::OpenMode;
 use weft_node::Node;
 
 const SAMPLE_FILES: [(&str, &str); 3] = [
-    ("src/lib.rs", "//! A tiny library.\npub fn parse(input: &str) -> usize {\n    input.len()\n}\n"),
-    ("tools/report.py", "def report(items):\n    return len(items)\n"),
+    (
+        "src/lib.rs",
+        "//! A tiny library.\npub fn parse(input: &str) -> usize {\n    input.len()\n}\n",
+    ),
+    (
+        "tools/report.py",
+        "def report(items):\n    return len(items)\n",
+    ),
     ("README.md", "# demo\n"),
 ];
 
@@ -24,7 +30,10 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<u8> {
     let dir = match &args.keep {
         Some(d) => {
             if d.exists() {
-                return Err(input(format!("{} exists; --keep needs a new directory", d.display())));
+                return Err(input(format!(
+                    "{} exists; --keep needs a new directory",
+                    d.display()
+                )));
             }
             std::fs::create_dir_all(d)?;
             d.clone()
@@ -55,56 +64,116 @@ fn tour(dir: &Path, _json: bool) -> Result<()> {
     weft_node::init::git_init(dir)?;
     println!("    {}", dir.display());
 
-    step(2, "weft init: key, genesis event, bootstrap tree, weave.toml, .gitignore");
+    step(
+        2,
+        "weft init: key, genesis event, bootstrap tree, weave.toml, .gitignore",
+    );
     let report = weft_node::init::init(dir)?;
-    println!("    chain {}  key {}", report.chain_id, report.key_fingerprint);
-    println!("    languages detected: {}", report.project.languages.join(", "));
+    println!(
+        "    chain {}  key {}",
+        report.chain_id, report.key_fingerprint
+    );
+    println!(
+        "    languages detected: {}",
+        report.project.languages.join(", ")
+    );
 
     let node = Node::open(dir, OpenMode::Checked)?;
     step(3, "append three events (each returns once it is on disk)");
-    for (i, note) in ["design review done", "tests green", "ready to release"].iter().enumerate() {
+    for (i, note) in ["design review done", "tests green", "ready to release"]
+        .iter()
+        .enumerate()
+    {
         let payload = cbor::from_json(&serde_json::json!({"note": note, "step": i + 1}))?;
-        let stored = node.chain().append(EventDraft::new("demo", "demo.note", payload)?)?;
-        println!("    {:>2} {:<10} {}", stored.event.seq, stored.event.kind, stored.hash);
+        let stored = node
+            .chain()
+            .append(EventDraft::new("demo", "demo.note", payload)?)?;
+        println!(
+            "    {:>2} {:<10} {}",
+            stored.event.seq, stored.event.kind, stored.hash
+        );
     }
-    let service = node.tree().set("/apps/demo", "service", [("owner".to_string(), "demo".to_string())].into())?;
-    println!("    {:>2} tree.set   /apps/demo (the resource tree changes by chain events too)", service.event.seq);
+    let service = node.tree().set(
+        "/apps/demo",
+        "service",
+        [("owner".to_string(), "demo".to_string())].into(),
+    )?;
+    println!(
+        "    {:>2} tree.set   /apps/demo (the resource tree changes by chain events too)",
+        service.event.seq
+    );
 
-    step(4, "inclusion proof of event 3, checked offline against the signed head");
+    step(
+        4,
+        "inclusion proof of event 3, checked offline against the signed head",
+    );
     let proof = weft_kernel::proof::prove(node.chain(), 3)?;
     let proof_file = dir.join("event-3.proof.json");
     std::fs::write(&proof_file, serde_json::to_vec_pretty(&proof)?)?;
     let proven = weft_kernel::proof::verify_proof(&proof, Some(&node.key()?.public_key()))?;
-    println!("    valid: event {} ({}) is one of {} events; audit path of {} hashes; {}", proven.event.seq, proven.event.kind, proven.head.size(), proof["audit_path"].as_array().map(|a| a.len()).unwrap_or(0), proof_file.display());
+    println!(
+        "    valid: event {} ({}) is one of {} events; audit path of {} hashes; {}",
+        proven.event.seq,
+        proven.event.kind,
+        proven.head.size(),
+        proof["audit_path"].as_array().map(|a| a.len()).unwrap_or(0),
+        proof_file.display()
+    );
 
     step(5, "export to a portable segment file and verify it");
     let export = dir.join("chain.weftseg");
     let mut file = std::io::BufWriter::new(std::fs::File::create(&export)?);
     weft_kernel::segment::export(node.chain(), node.key()?, &mut file, &mut |_| {})?;
     drop(file);
-    let summary = weft_kernel::segment::verify_file(std::io::BufReader::new(std::fs::File::open(&export)?))?;
-    println!("    valid: {} events in {} segments, {} bytes, footer signed by the chain's key", summary.events, summary.segments, std::fs::metadata(&export)?.len());
+    let summary =
+        weft_kernel::segment::verify_file(std::io::BufReader::new(std::fs::File::open(&export)?))?;
+    println!(
+        "    valid: {} events in {} segments, {} bytes, footer signed by the chain's key",
+        summary.events,
+        summary.segments,
+        std::fs::metadata(&export)?.len()
+    );
     let mut bytes = std::fs::read(&export)?;
     let middle = bytes.len() / 2;
     bytes[middle] ^= 0x01;
     let tampered = weft_kernel::segment::verify_file(bytes.as_slice());
     ensure!(tampered.is_err(), "a flipped bit went unnoticed");
-    println!("    one flipped bit: rejected ({})", tampered.err().map(|e| e.to_string()).unwrap_or_default());
+    println!(
+        "    one flipped bit: rejected ({})",
+        tampered.err().map(|e| e.to_string()).unwrap_or_default()
+    );
 
     step(6, "the governance gate scores a risky release");
     let gate = node.gate()?;
     let effect = Effect::parse("risk=0.9,security=0.7", gate.rules().dimensions())?;
     let decision = gate.decide("release.publish", None, &effect)?;
     let ev = &decision.evaluation;
-    println!("    {} release.publish: magnitude {:.3} > threshold {} (rule {}), recorded at {}", ev.decision.name().to_uppercase(), ev.magnitude.unwrap_or_default(), ev.threshold, ev.matched.first().map(|m| m.id.as_str()).unwrap_or("-"), decision.seq);
-    ensure!(ev.decision == Decision::Deny, "the demo release should have been denied");
+    println!(
+        "    {} release.publish: magnitude {:.3} > threshold {} (rule {}), recorded at {}",
+        ev.decision.name().to_uppercase(),
+        ev.magnitude.unwrap_or_default(),
+        ev.threshold,
+        ev.matched.first().map(|m| m.id.as_str()).unwrap_or("-"),
+        decision.seq
+    );
+    ensure!(
+        ev.decision == Decision::Deny,
+        "the demo release should have been denied"
+    );
     let recheck = weft_kernel::gate::recheck(node.chain(), decision.seq)?;
-    println!("    recheck from the chain alone: {} ({})", recheck.rederived.decision, if recheck.agrees { "agrees" } else { "DIFFERS" });
+    println!(
+        "    recheck from the chain alone: {} ({})",
+        recheck.rederived.decision,
+        if recheck.agrees { "agrees" } else { "DIFFERS" }
+    );
 
     step(7, "verify the whole chain");
     let verified = node.verify(&mut |_| {})?;
     ensure!(verified.chain.ok(), "the demo chain does not verify");
-    println!("    ok: {} events, {} signed heads, every hash, link and signature checked", verified.chain.events, verified.chain.heads);
+    println!(
+        "    ok: {} events, {} signed heads, every hash, link and signature checked",
+        verified.chain.events, verified.chain.heads
+    );
     println!("\ndemo complete");
     Ok(())
 }

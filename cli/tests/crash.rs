@@ -17,7 +17,15 @@ fn sigkill_during_appends_loses_nothing_acknowledged() {
         let mut child = Command::new(assert_cmd::cargo::cargo_bin("weft"))
             .arg("-C")
             .arg(repo.path())
-            .args(["chain", "append", "--source", "crash", "--kind", "crash.test", "--stdin-lines"])
+            .args([
+                "chain",
+                "append",
+                "--source",
+                "crash",
+                "--kind",
+                "crash.test",
+                "--stdin-lines",
+            ])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -37,7 +45,9 @@ fn sigkill_during_appends_loses_nothing_acknowledged() {
         let reader = std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else { break };
+                let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+                    break;
+                };
                 let seq = v["seq"].as_u64().expect("seq");
                 let hash = v["hash"].as_str().expect("hash").to_string();
                 if tx.send((seq, hash)).is_err() {
@@ -57,17 +67,30 @@ fn sigkill_during_appends_loses_nothing_acknowledged() {
     }
     let started = Instant::now();
     repo.weft(&["chain", "verify"]).assert().success();
-    let out = repo.weft(&["chain", "log", "--json"]).output().expect("log");
+    let out = repo
+        .weft(&["chain", "log", "--json"])
+        .output()
+        .expect("log");
     let stored: HashMap<u64, String> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| {
             let v: serde_json::Value = serde_json::from_str(l).expect("json");
-            (v["seq"].as_u64().expect("seq"), v["hash"].as_str().expect("hash").to_string())
+            (
+                v["seq"].as_u64().expect("seq"),
+                v["hash"].as_str().expect("hash").to_string(),
+            )
         })
         .collect();
-    assert!(!acknowledged.is_empty(), "no append was acknowledged in any round");
+    assert!(
+        !acknowledged.is_empty(),
+        "no append was acknowledged in any round"
+    );
     for (seq, hash) in &acknowledged {
-        assert_eq!(stored.get(seq), Some(hash), "acknowledged event {seq} lost or changed");
+        assert_eq!(
+            stored.get(seq),
+            Some(hash),
+            "acknowledged event {seq} lost or changed"
+        );
     }
     let _ = started;
 }

@@ -264,7 +264,10 @@ mod tests {
             decode_canonical(&hex::decode("1801").expect("hex")),
             Err(CborError::NotCanonical)
         );
-        assert!(matches!(decode(&hex::decode("0102").expect("hex")), Err(CborError::Trailing(1))));
+        assert!(matches!(
+            decode(&hex::decode("0102").expect("hex")),
+            Err(CborError::Trailing(1))
+        ));
     }
 
     #[test]

@@ -83,7 +83,10 @@ impl Genesis {
     /// Reads the genesis facts from event 0, checking that they are self-consistent.
     pub fn from_event(event: &Event) -> Result<Genesis, String> {
         if event.seq != 0 || event.kind != GENESIS_KIND {
-            return Err(format!("event {} is `{}`, not a genesis", event.seq, event.kind));
+            return Err(format!(
+                "event {} is `{}`, not a genesis",
+                event.seq, event.kind
+            ));
         }
         if event.prev_hash != Hash::ZERO {
             return Err("genesis previous hash is not zero".into());
@@ -180,7 +183,9 @@ impl SubtreeSource<Hash> for StoredSubtrees<'_> {
             .and_then(Hash::from_slice)
             .ok_or_else(|| ChainError::Damaged {
                 seq: index << level,
-                reason: format!("Merkle subtree (level {level}, index {index}) is missing or malformed"),
+                reason: format!(
+                    "Merkle subtree (level {level}, index {index}) is missing or malformed"
+                ),
             })
     }
 }
@@ -203,8 +208,10 @@ impl Chain {
     /// Creates a chain in an empty store: writes the genesis event and its signed head.
     pub fn create(store: Arc<Store>, key: NodeKey, project: &str) -> Result<Chain, ChainError> {
         let chain = Chain::open_unchecked(store, Some(key.clone()))?;
-        if chain.len() != 0 {
-            return Err(ChainError::Store(StoreError::Exists(chain.store.path().to_path_buf())));
+        if !chain.is_empty() {
+            return Err(ChainError::Store(StoreError::Exists(
+                chain.store.path().to_path_buf(),
+            )));
         }
         let time_ns = now_ns();
         let public_key = key.public_key();
@@ -231,7 +238,7 @@ impl Chain {
     /// is refused with the first bad sequence, never replaced.
     pub fn open(store: Arc<Store>, key: Option<NodeKey>) -> Result<Chain, ChainError> {
         let chain = Chain::open_unchecked(store, key)?;
-        if chain.len() == 0 {
+        if chain.is_empty() {
             return Err(ChainError::Empty);
         }
         let tail_from = chain.len().saturating_sub(OPEN_CHECK_TAIL);
@@ -242,7 +249,9 @@ impl Chain {
             let full = crate::verify::verify(&chain, &mut |_| {})?;
             let (seq, reason) = match full.failures.first() {
                 Some(f) => (f.seq, f.detail.clone()),
-                None => head_check.err().unwrap_or((chain.len() - 1, "tail check failed".into())),
+                None => head_check
+                    .err()
+                    .unwrap_or((chain.len() - 1, "tail check failed".into())),
             };
             return Err(ChainError::Damaged { seq, reason });
         }
@@ -277,13 +286,25 @@ impl Chain {
             return Err((last, "no signed head is stored".into()));
         };
         if head.seq != last {
-            return Err((head.seq.min(last), format!("latest signed head is at {} but the chain ends at {last}", head.seq)));
+            return Err((
+                head.seq.min(last),
+                format!(
+                    "latest signed head is at {} but the chain ends at {last}",
+                    head.seq
+                ),
+            ));
         }
         if head.head_hash != state.head_hash {
-            return Err((last, "latest signed head names a different head hash".into()));
+            return Err((
+                last,
+                "latest signed head names a different head hash".into(),
+            ));
         }
         if head.merkle_root != state.frontier.root() {
-            return Err((last, "stored Merkle subtrees do not reproduce the signed root".into()));
+            return Err((
+                last,
+                "stored Merkle subtrees do not reproduce the signed root".into(),
+            ));
         }
         head.verify_signature().map_err(|e| (last, e.to_string()))
     }
@@ -332,7 +353,11 @@ impl Chain {
 
     /// The most recent signed head.
     pub fn latest_signed_head(&self) -> Option<SignedHead> {
-        self.state.lock().expect("chain state lock").latest_head.clone()
+        self.state
+            .lock()
+            .expect("chain state lock")
+            .latest_head
+            .clone()
     }
 
     /// Number of synced batches written by this handle (each one fsync).
@@ -346,7 +371,11 @@ impl Chain {
     }
 
     /// Appends one event together with writes that must commit atomically with it.
-    pub fn append_with(&self, draft: EventDraft, attach: Option<Attach>) -> Result<StoredEvent, ChainError> {
+    pub fn append_with(
+        &self,
+        draft: EventDraft,
+        attach: Option<Attach>,
+    ) -> Result<StoredEvent, ChainError> {
         let slot = Arc::new(Mutex::new(None));
         self.queue.lock().expect("queue lock").push(Pending {
             draft,
@@ -360,7 +389,8 @@ impl Chain {
         let pending = std::mem::take(&mut *self.queue.lock().expect("queue lock"));
         self.commit(&mut state, pending)?;
         let done = slot.lock().expect("slot lock").take();
-        done.expect("the leader commits its own draft").map_err(ChainError::Commit)
+        done.expect("the leader commits its own draft")
+            .map_err(ChainError::Commit)
     }
 
     /// Appends several events as one synced batch.
@@ -444,7 +474,11 @@ impl Chain {
 
     /// Writes fully formed events (genesis, import) after checking that they extend the
     /// chain; signs a head for them with `key` unless heads are supplied.
-    pub(crate) fn write_verbatim(&self, events: &[Event], heads: HeadMode<'_>) -> Result<(), ChainError> {
+    pub(crate) fn write_verbatim(
+        &self,
+        events: &[Event],
+        heads: HeadMode<'_>,
+    ) -> Result<(), ChainError> {
         let mut state = self.state.lock().expect("chain state lock");
         let mut next = state.clone();
         let mut batch = WriteBatch::default();
@@ -501,11 +535,17 @@ impl Chain {
     }
 
     /// Raw records from `from` on, in order (streamed from RocksDB).
-    pub fn records(&self, from: u64) -> impl Iterator<Item = Result<(u64, Box<[u8]>), ChainError>> + '_ {
+    pub fn records(
+        &self,
+        from: u64,
+    ) -> impl Iterator<Item = Result<(u64, Box<[u8]>), ChainError>> + '_ {
         let store = &self.store;
         store
             .db()
-            .iterator_cf(store.cf(cf::EVENTS), IteratorMode::From(&seq_key(from), Direction::Forward))
+            .iterator_cf(
+                store.cf(cf::EVENTS),
+                IteratorMode::From(&seq_key(from), Direction::Forward),
+            )
             .map(move |item| {
                 let (k, v) = item.map_err(|e| ChainError::Store(store.rocks(e)))?;
                 let seq = key_seq(&k).ok_or_else(|| ChainError::Damaged {
@@ -523,11 +563,17 @@ impl Chain {
     }
 
     /// Signed heads from `from` on, in order.
-    pub fn signed_heads(&self, from: u64) -> impl Iterator<Item = Result<(u64, Box<[u8]>), ChainError>> + '_ {
+    pub fn signed_heads(
+        &self,
+        from: u64,
+    ) -> impl Iterator<Item = Result<(u64, Box<[u8]>), ChainError>> + '_ {
         let store = &self.store;
         store
             .db()
-            .iterator_cf(store.cf(cf::HEADS), IteratorMode::From(&seq_key(from), Direction::Forward))
+            .iterator_cf(
+                store.cf(cf::HEADS),
+                IteratorMode::From(&seq_key(from), Direction::Forward),
+            )
             .map(move |item| {
                 let (k, v) = item.map_err(|e| ChainError::Store(store.rocks(e)))?;
                 Ok((key_seq(&k).unwrap_or(u64::MAX), v))
@@ -543,15 +589,25 @@ impl Chain {
 /// Decodes a stored record (encoding ‖ hash) at `seq`.
 pub fn decode_record(seq: u64, record: &[u8]) -> Result<StoredEvent, ChainError> {
     let damaged = |reason: String| ChainError::Damaged { seq, reason };
-    let (encoded, hash) = split_record(record).ok_or_else(|| damaged("record shorter than a hash".into()))?;
+    let (encoded, hash) =
+        split_record(record).ok_or_else(|| damaged("record shorter than a hash".into()))?;
     let event = Event::decode(encoded).map_err(|e| damaged(e.to_string()))?;
     Ok(StoredEvent { event, hash })
 }
 
-fn stage_event(store: &Store, batch: &mut WriteBatch, next: &mut ChainState, event: &Event) -> Hash {
+fn stage_event(
+    store: &Store,
+    batch: &mut WriteBatch,
+    next: &mut ChainState,
+    event: &Event,
+) -> Hash {
     let encoded = event.encode();
     let hash = hash_encoded(&encoded);
-    batch.put_cf(store.cf(cf::EVENTS), seq_key(event.seq), join_record(&encoded, &hash));
+    batch.put_cf(
+        store.cf(cf::EVENTS),
+        seq_key(event.seq),
+        join_record(&encoded, &hash),
+    );
     let merkle = store.cf(cf::MERKLE);
     next.frontier.push(Shake256Merkle::leaf(&hash.0), |c| {
         batch.put_cf(merkle, merkle_key(c.level, c.index), c.digest.0);
@@ -561,8 +617,16 @@ fn stage_event(store: &Store, batch: &mut WriteBatch, next: &mut ChainState, eve
     hash
 }
 
-fn stage_head(store: &Store, batch: &mut WriteBatch, next: &mut ChainState, key: &NodeKey) -> SignedHead {
-    let genesis = next.genesis.as_ref().expect("a head is signed only after genesis");
+fn stage_head(
+    store: &Store,
+    batch: &mut WriteBatch,
+    next: &mut ChainState,
+    key: &NodeKey,
+) -> SignedHead {
+    let genesis = next
+        .genesis
+        .as_ref()
+        .expect("a head is signed only after genesis");
     let head = SignedHead::sign(
         key,
         genesis.chain_id,
@@ -576,7 +640,9 @@ fn stage_head(store: &Store, batch: &mut WriteBatch, next: &mut ChainState, key:
 }
 
 fn load_state(store: &Store) -> Result<ChainState, ChainError> {
-    let mut iter = store.db().iterator_cf(store.cf(cf::EVENTS), IteratorMode::End);
+    let mut iter = store
+        .db()
+        .iterator_cf(store.cf(cf::EVENTS), IteratorMode::End);
     let Some(last) = iter.next() else {
         return Ok(ChainState {
             genesis: None,

@@ -26,7 +26,10 @@ pub struct ChainId(pub [u8; 16]);
 impl ChainId {
     /// Derives the id from the signer's public key and the genesis timestamp.
     pub fn derive(public_key: &[u8; 32], genesis_time_ns: u64) -> ChainId {
-        let h = domain_hash(domains::CHAIN_ID, &[public_key, &genesis_time_ns.to_be_bytes()]);
+        let h = domain_hash(
+            domains::CHAIN_ID,
+            &[public_key, &genesis_time_ns.to_be_bytes()],
+        );
         let mut id = [0u8; 16];
         id.copy_from_slice(&h.0[..16]);
         ChainId(id)
@@ -178,7 +181,8 @@ impl Event {
             .and_then(|b| Hash::from_slice(b))
             .ok_or_else(|| layout("previous hash is not 32 bytes"))?;
         let text = |v: Value, name: &str| -> Result<String, EventError> {
-            v.into_text().map_err(|_| layout(&format!("{name} is not text")))
+            v.into_text()
+                .map_err(|_| layout(&format!("{name} is not text")))
         };
         let event = Event {
             chain_id,
@@ -254,7 +258,15 @@ mod tests {
     fn kinds_must_name_their_source() {
         assert!(validate_kind("tree", "tree.set").is_ok());
         assert!(validate_kind("network", "network.peer.seen").is_ok());
-        for bad in ["tree", "tree.", "trees.set", "gate.set", "tree.Set", "tree..set", "tree.set."] {
+        for bad in [
+            "tree",
+            "tree.",
+            "trees.set",
+            "gate.set",
+            "tree.Set",
+            "tree..set",
+            "tree.set.",
+        ] {
             assert!(validate_kind("tree", bad).is_err(), "{bad}");
         }
         assert!(validate_kind("Tree", "Tree.set").is_err());

@@ -90,9 +90,14 @@ impl Severity {
     }
 
     fn parse(s: &str) -> Option<Severity> {
-        [Severity::Informational, Severity::Warning, Severity::Blocking, Severity::Critical]
-            .into_iter()
-            .find(|v| v.name() == s)
+        [
+            Severity::Informational,
+            Severity::Warning,
+            Severity::Blocking,
+            Severity::Critical,
+        ]
+        .into_iter()
+        .find(|v| v.name() == s)
     }
 
     /// The decision a matching rule of this severity asks for.
@@ -132,9 +137,14 @@ impl Decision {
     }
 
     fn parse(s: &str) -> Option<Decision> {
-        [Decision::Permit, Decision::Warn, Decision::Defer, Decision::Deny]
-            .into_iter()
-            .find(|d| d.name() == s)
+        [
+            Decision::Permit,
+            Decision::Warn,
+            Decision::Defer,
+            Decision::Deny,
+        ]
+        .into_iter()
+        .find(|d| d.name() == s)
     }
 }
 
@@ -158,12 +168,20 @@ impl Effect {
         };
         let mut values = BTreeMap::new();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (name, value) = part.split_once('=').ok_or_else(|| err(format!("`{part}` is not name=value")))?;
+            let (name, value) = part
+                .split_once('=')
+                .ok_or_else(|| err(format!("`{part}` is not name=value")))?;
             let name = name.trim();
             if !dimensions.iter().any(|d| d == name) {
-                return Err(err(format!("unknown dimension `{name}` (known: {})", dimensions.join(", "))));
+                return Err(err(format!(
+                    "unknown dimension `{name}` (known: {})",
+                    dimensions.join(", ")
+                )));
             }
-            let v: f64 = value.trim().parse().map_err(|_| err(format!("`{}` is not a number", value.trim())))?;
+            let v: f64 = value
+                .trim()
+                .parse()
+                .map_err(|_| err(format!("`{}` is not a number", value.trim())))?;
             if v.is_nan() {
                 return Err(err(format!("{name}=NaN is not a number")));
             }
@@ -249,12 +267,21 @@ struct Condition {
 
 impl Condition {
     fn parse(text: &str, dimensions: &[String]) -> Result<Condition, String> {
-        let ops = [(">=", Op::Ge), ("<=", Op::Le), ("==", Op::Eq), ("!=", Op::Ne), (">", Op::Gt), ("<", Op::Lt)];
+        let ops = [
+            (">=", Op::Ge),
+            ("<=", Op::Le),
+            ("==", Op::Eq),
+            ("!=", Op::Ne),
+            (">", Op::Gt),
+            ("<", Op::Lt),
+        ];
         let (idx, sym, op) = ops
             .iter()
             .filter_map(|(s, op)| text.find(s).map(|i| (i, *s, *op)))
             .min_by_key(|(i, s, _)| (*i, std::cmp::Reverse(s.len())))
-            .ok_or_else(|| format!("condition `{text}` has no comparison (>, >=, <, <=, ==, !=)"))?;
+            .ok_or_else(|| {
+                format!("condition `{text}` has no comparison (>, >=, <, <=, ==, !=)")
+            })?;
         let lhs = text[..idx].trim();
         let rhs = text[idx + sym.len()..].trim();
         let lhs = if lhs == "magnitude" {
@@ -262,14 +289,27 @@ impl Condition {
         } else if dimensions.iter().any(|d| d == lhs) {
             Some(lhs.to_string())
         } else {
-            return Err(format!("condition `{text}`: `{lhs}` is neither `magnitude` nor a dimension ({})", dimensions.join(", ")));
+            return Err(format!(
+                "condition `{text}`: `{lhs}` is neither `magnitude` nor a dimension ({})",
+                dimensions.join(", ")
+            ));
         };
-        let bad_rhs = || format!("condition `{text}`: right side must be a number, `threshold` or `threshold * N`");
+        let bad_rhs = || {
+            format!(
+                "condition `{text}`: right side must be a number, `threshold` or `threshold * N`"
+            )
+        };
         let (threshold_factor, number) = if rhs == "threshold" {
             (Some(1.0), 0.0)
         } else if let Some((a, b)) = rhs.split_once('*') {
             let (a, b) = (a.trim(), b.trim());
-            let factor = if a == "threshold" { b } else if b == "threshold" { a } else { return Err(bad_rhs()) };
+            let factor = if a == "threshold" {
+                b
+            } else if b == "threshold" {
+                a
+            } else {
+                return Err(bad_rhs());
+            };
             (Some(factor.parse::<f64>().map_err(|_| bad_rhs())?), 0.0)
         } else {
             (None, rhs.parse::<f64>().map_err(|_| bad_rhs())?)
@@ -277,7 +317,12 @@ impl Condition {
         if !number.is_finite() || threshold_factor.is_some_and(|f| !f.is_finite()) {
             return Err(bad_rhs());
         }
-        Ok(Condition { lhs, op, threshold_factor, number })
+        Ok(Condition {
+            lhs,
+            op,
+            threshold_factor,
+            number,
+        })
     }
 
     fn holds(&self, effect: &Effect, magnitude: f64, threshold: f64) -> bool {
@@ -285,7 +330,10 @@ impl Condition {
             None => magnitude,
             Some(d) => effect.0.get(d).copied().unwrap_or(0.0),
         };
-        let right = self.threshold_factor.map(|f| f * threshold).unwrap_or(self.number);
+        let right = self
+            .threshold_factor
+            .map(|f| f * threshold)
+            .unwrap_or(self.number);
         match self.op {
             Op::Gt => left > right,
             Op::Ge => left >= right,
@@ -348,11 +396,19 @@ impl RuleSet {
             detail,
         };
         if dimensions.is_empty() {
-            return Err(rule_err("(dimensions)", "at least one dimension is needed".into()));
+            return Err(rule_err(
+                "(dimensions)",
+                "at least one dimension is needed".into(),
+            ));
         }
-        for (name, t) in std::iter::once(("(default)", &threshold)).chain(environments.iter().map(|(k, v)| (k.as_str(), v))) {
+        for (name, t) in std::iter::once(("(default)", &threshold))
+            .chain(environments.iter().map(|(k, v)| (k.as_str(), v)))
+        {
             if !t.is_finite() || *t <= 0.0 {
-                return Err(rule_err("(thresholds)", format!("threshold for {name} must be a positive number, got {t}")));
+                return Err(rule_err(
+                    "(thresholds)",
+                    format!("threshold for {name} must be a positive number, got {t}"),
+                ));
             }
         }
         let mut rules = Vec::new();
@@ -372,10 +428,19 @@ impl RuleSet {
                 .map_err(|e| rule_err(&spec.id, e))?;
             for env in &spec.environments {
                 if !environments.contains_key(env) {
-                    return Err(rule_err(&spec.id, format!("environment `{env}` is not configured under [governance.environments]")));
+                    return Err(rule_err(
+                        &spec.id,
+                        format!(
+                            "environment `{env}` is not configured under [governance.environments]"
+                        ),
+                    ));
                 }
             }
-            rules.push(Rule { spec, glob, conditions });
+            rules.push(Rule {
+                spec,
+                glob,
+                conditions,
+            });
         }
         Ok(RuleSet {
             dimensions,
@@ -429,20 +494,51 @@ impl RuleSet {
                 let mut m = vec![
                     ("id", Value::Text(s.id.clone())),
                     ("action", Value::Text(s.action.clone())),
-                    ("when", Value::Array(s.when.iter().map(|w| Value::Text(w.clone())).collect())),
-                    ("environments", Value::Array(s.environments.iter().map(|w| Value::Text(w.clone())).collect())),
+                    (
+                        "when",
+                        Value::Array(s.when.iter().map(|w| Value::Text(w.clone())).collect()),
+                    ),
+                    (
+                        "environments",
+                        Value::Array(
+                            s.environments
+                                .iter()
+                                .map(|w| Value::Text(w.clone()))
+                                .collect(),
+                        ),
+                    ),
                     ("severity", Value::Text(s.severity.name().into())),
                 ];
                 if let Some(msg) = &s.message {
                     m.push(("message", Value::Text(msg.clone())));
                 }
-                Value::Map(m.into_iter().map(|(k, v)| (Value::Text(k.into()), v)).collect())
+                Value::Map(
+                    m.into_iter()
+                        .map(|(k, v)| (Value::Text(k.into()), v))
+                        .collect(),
+                )
             })
             .collect();
         cbor::canonicalize(cbor::map([
-            ("dimensions", Value::Array(self.dimensions.iter().map(|d| Value::Text(d.clone())).collect())),
+            (
+                "dimensions",
+                Value::Array(
+                    self.dimensions
+                        .iter()
+                        .map(|d| Value::Text(d.clone()))
+                        .collect(),
+                ),
+            ),
             ("threshold", Value::Float(self.threshold)),
-            ("environments", Value::Map(self.environments.iter().map(|(k, v)| (Value::Text(k.clone()), Value::Float(*v))).collect())),
+            (
+                "environments",
+                Value::Map(
+                    self.environments
+                        .iter()
+                        .map(|(k, v)| (Value::Text(k.clone()), Value::Float(*v)))
+                        .collect(),
+                ),
+            ),
             ("rules", Value::Array(rules)),
         ]))
         .expect("validated rule sets are finite")
@@ -456,7 +552,10 @@ impl RuleSet {
         };
         let texts = |v: Option<&Value>| -> Option<Vec<String>> {
             match v {
-                Some(Value::Array(items)) => items.iter().map(|i| i.as_text().map(str::to_string)).collect(),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .map(|i| i.as_text().map(str::to_string))
+                    .collect(),
                 _ => None,
             }
         };
@@ -470,7 +569,12 @@ impl RuleSet {
                     Value::Integer(i) => i128::from(*i) as f64,
                     _ => return Err(bad("bad environment threshold")),
                 };
-                environments.insert(k.as_text().ok_or_else(|| bad("bad environment"))?.to_string(), t);
+                environments.insert(
+                    k.as_text()
+                        .ok_or_else(|| bad("bad environment"))?
+                        .to_string(),
+                    t,
+                );
             }
         }
         let Some(Value::Array(items)) = read::field(v, "rules") else {
@@ -509,7 +613,13 @@ impl RuleSet {
             fail_closed: true,
         };
         let Some(threshold) = self.threshold_for(env) else {
-            return fail(format!("environment `{}` is not configured", env.unwrap_or_default()), self.threshold);
+            return fail(
+                format!(
+                    "environment `{}` is not configured",
+                    env.unwrap_or_default()
+                ),
+                self.threshold,
+            );
         };
         if effect.0.is_empty() {
             return fail("no effect was given".into(), threshold);
@@ -527,17 +637,27 @@ impl RuleSet {
         let mut reasons = Vec::new();
         let mut decision = Decision::Permit;
         for rule in &self.rules {
-            let env_ok = rule.spec.environments.is_empty() || env.is_some_and(|e| rule.spec.environments.iter().any(|x| x == e));
+            let env_ok = rule.spec.environments.is_empty()
+                || env.is_some_and(|e| rule.spec.environments.iter().any(|x| x == e));
             if !env_ok || !rule.glob.is_match(action) {
                 continue;
             }
-            if rule.conditions.iter().all(|c| c.holds(effect, magnitude, threshold)) {
+            if rule
+                .conditions
+                .iter()
+                .all(|c| c.holds(effect, magnitude, threshold))
+            {
                 decision = decision.max(rule.spec.severity.decision());
                 matched.push(MatchedRule {
                     id: rule.spec.id.clone(),
                     severity: rule.spec.severity,
                 });
-                reasons.push(rule.spec.message.clone().unwrap_or_else(|| format!("rule {} matched", rule.spec.id)));
+                reasons.push(
+                    rule.spec
+                        .message
+                        .clone()
+                        .unwrap_or_else(|| format!("rule {} matched", rule.spec.id)),
+                );
             }
         }
         Evaluation {
@@ -615,12 +735,20 @@ impl<'a> Gate<'a> {
     fn ensure_rules_recorded(&self) -> Result<u64, GateError> {
         let hash = self.rules.hash();
         let key = format!("{RULES_INDEX}{hash}");
-        if let Some(v) = self.chain.store().get(cf::INDEX, key.as_bytes()).map_err(ChainError::from)? {
+        if let Some(v) = self
+            .chain
+            .store()
+            .get(cf::INDEX, key.as_bytes())
+            .map_err(ChainError::from)?
+        {
             if let Some(seq) = crate::store::key_seq(&v) {
                 return Ok(seq);
             }
         }
-        let payload = cbor::map([("hash", Value::Bytes(hash.0.to_vec())), ("rules", self.rules.to_value())]);
+        let payload = cbor::map([
+            ("hash", Value::Bytes(hash.0.to_vec())),
+            ("rules", self.rules.to_value()),
+        ]);
         let draft = EventDraft::new("gate", "gate.rules", payload)?;
         let attach = Box::new(move |seq: u64, batch: &mut WriteBatch, store: &Store| {
             batch.put_cf(store.cf(cf::INDEX), key.as_bytes(), seq_key(seq));
@@ -629,7 +757,12 @@ impl<'a> Gate<'a> {
     }
 
     /// Evaluates and records a decision; a deferred one is queued.
-    pub fn decide(&self, action: &str, env: Option<&str>, effect: &Effect) -> Result<Recorded, GateError> {
+    pub fn decide(
+        &self,
+        action: &str,
+        env: Option<&str>,
+        effect: &Effect,
+    ) -> Result<Recorded, GateError> {
         let evaluation = self.rules.evaluate(action, env, effect);
         let rules_seq = self.ensure_rules_recorded()?;
         let rules_hash = self.rules.hash();
@@ -638,8 +771,31 @@ impl<'a> Gate<'a> {
             ("effect", effect_value_lossy(effect)),
             ("threshold", Value::Float(evaluation.threshold)),
             ("decision", Value::Text(evaluation.decision.name().into())),
-            ("matched", Value::Array(evaluation.matched.iter().map(|m| cbor::map([("id", Value::Text(m.id.clone())), ("severity", Value::Text(m.severity.name().into()))])).collect())),
-            ("reasons", Value::Array(evaluation.reasons.iter().map(|r| Value::Text(r.clone())).collect())),
+            (
+                "matched",
+                Value::Array(
+                    evaluation
+                        .matched
+                        .iter()
+                        .map(|m| {
+                            cbor::map([
+                                ("id", Value::Text(m.id.clone())),
+                                ("severity", Value::Text(m.severity.name().into())),
+                            ])
+                        })
+                        .collect(),
+                ),
+            ),
+            (
+                "reasons",
+                Value::Array(
+                    evaluation
+                        .reasons
+                        .iter()
+                        .map(|r| Value::Text(r.clone()))
+                        .collect(),
+                ),
+            ),
             ("rules_hash", Value::Bytes(rules_hash.0.to_vec())),
             ("rules_seq", Value::Integer(rules_seq.into())),
             ("fail_closed", Value::Bool(evaluation.fail_closed)),
@@ -650,7 +806,12 @@ impl<'a> Gate<'a> {
         if let Some(e) = env {
             fields.push(("environment", Value::Text(e.into())));
         }
-        let payload = Value::Map(fields.into_iter().map(|(k, v)| (Value::Text(k.into()), v)).collect());
+        let payload = Value::Map(
+            fields
+                .into_iter()
+                .map(|(k, v)| (Value::Text(k.into()), v))
+                .collect(),
+        );
         let draft = EventDraft::new("gate", "gate.decision", payload)?;
         let deferred = evaluation.decision == Decision::Defer;
         let attach: Option<crate::chain::Attach> = deferred.then(|| {
@@ -672,7 +833,10 @@ impl<'a> Gate<'a> {
     pub fn pending(&self) -> Result<Vec<StoredEvent>, GateError> {
         let store = self.chain.store();
         let mut out = Vec::new();
-        for item in store.db().iterator_cf(store.cf(cf::GATE), IteratorMode::Start) {
+        for item in store
+            .db()
+            .iterator_cf(store.cf(cf::GATE), IteratorMode::Start)
+        {
             let (k, _) = item.map_err(|e| ChainError::Store(store.rocks(e)))?;
             if let Some(seq) = crate::store::key_seq(&k) {
                 out.push(self.chain.event(seq)?);
@@ -682,9 +846,19 @@ impl<'a> Gate<'a> {
     }
 
     /// Approves or rejects a pending decision; the resolution is a chain event.
-    pub fn resolve(&self, seq: u64, approve: bool, note: Option<&str>, by: Option<&str>) -> Result<StoredEvent, GateError> {
+    pub fn resolve(
+        &self,
+        seq: u64,
+        approve: bool,
+        note: Option<&str>,
+        by: Option<&str>,
+    ) -> Result<StoredEvent, GateError> {
         let store = self.chain.store();
-        if store.get(cf::GATE, &seq_key(seq)).map_err(ChainError::from)?.is_none() {
+        if store
+            .get(cf::GATE, &seq_key(seq))
+            .map_err(ChainError::from)?
+            .is_none()
+        {
             return Err(GateError::NotPending(seq));
         }
         let decision = self.chain.event(seq)?;
@@ -701,12 +875,23 @@ impl<'a> Gate<'a> {
         if let Some(b) = by {
             fields.push(("by", Value::Text(b.into())));
         }
-        let payload = Value::Map(fields.into_iter().map(|(k, v)| (Value::Text(k.into()), v)).collect());
-        let kind = if approve { "gate.approve" } else { "gate.reject" };
+        let payload = Value::Map(
+            fields
+                .into_iter()
+                .map(|(k, v)| (Value::Text(k.into()), v))
+                .collect(),
+        );
+        let kind = if approve {
+            "gate.approve"
+        } else {
+            "gate.reject"
+        };
         let attach = Box::new(move |_: u64, batch: &mut WriteBatch, store: &Store| {
             batch.delete_cf(store.cf(cf::GATE), seq_key(seq));
         });
-        Ok(self.chain.append_with(EventDraft::new("gate", kind, payload)?, Some(attach))?)
+        Ok(self
+            .chain
+            .append_with(EventDraft::new("gate", kind, payload)?, Some(attach))?)
     }
 }
 
@@ -717,7 +902,16 @@ fn effect_value_lossy(effect: &Effect) -> Value {
         effect
             .0
             .iter()
-            .map(|(k, v)| (Value::Text(k.clone()), if v.is_finite() { Value::Float(*v) } else { Value::Text(v.to_string()) }))
+            .map(|(k, v)| {
+                (
+                    Value::Text(k.clone()),
+                    if v.is_finite() {
+                        Value::Float(*v)
+                    } else {
+                        Value::Text(v.to_string())
+                    },
+                )
+            })
             .collect(),
     )
 }
@@ -744,21 +938,38 @@ pub fn recheck(chain: &Chain, seq: u64) -> Result<Recheck, GateError> {
         return Err(GateError::NotADecision(seq));
     }
     let p = &stored.event.payload;
-    let bad = |d: &str| GateError::Recheck { seq, detail: d.to_string() };
+    let bad = |d: &str| GateError::Recheck {
+        seq,
+        detail: d.to_string(),
+    };
     let rules_seq = read::uint(p, "rules_seq").ok_or_else(|| bad("no rules_seq"))?;
-    let rules_hash = read::bytes(p, "rules_hash").and_then(Hash::from_slice).ok_or_else(|| bad("no rules_hash"))?;
+    let rules_hash = read::bytes(p, "rules_hash")
+        .and_then(Hash::from_slice)
+        .ok_or_else(|| bad("no rules_hash"))?;
     let rules_event = chain.event(rules_seq)?;
     if rules_event.event.kind != "gate.rules" || rules_seq >= seq {
-        return Err(bad(&format!("event {rules_seq} is not a rule set recorded before the decision")));
+        return Err(bad(&format!(
+            "event {rules_seq} is not a rule set recorded before the decision"
+        )));
     }
-    let rules = RuleSet::from_value(read::field(&rules_event.event.payload, "rules").ok_or_else(|| bad("rule set event has no rules"))?)?;
+    let rules = RuleSet::from_value(
+        read::field(&rules_event.event.payload, "rules")
+            .ok_or_else(|| bad("rule set event has no rules"))?,
+    )?;
     if rules.hash() != rules_hash {
-        return Err(bad(&format!("rule set at {rules_seq} hashes to {}, the decision names {rules_hash}", rules.hash())));
+        return Err(bad(&format!(
+            "rule set at {rules_seq} hashes to {}, the decision names {rules_hash}",
+            rules.hash()
+        )));
     }
     let action = read::text(p, "action").ok_or_else(|| bad("no action"))?;
     let env = read::text(p, "environment");
-    let effect = read::field(p, "effect").and_then(Effect::from_value).ok_or_else(|| bad("no effect"))?;
-    let recorded = read::text(p, "decision").and_then(Decision::parse).ok_or_else(|| bad("no decision"))?;
+    let effect = read::field(p, "effect")
+        .and_then(Effect::from_value)
+        .ok_or_else(|| bad("no effect"))?;
+    let recorded = read::text(p, "decision")
+        .and_then(Decision::parse)
+        .ok_or_else(|| bad("no decision"))?;
     let recorded_matched: Vec<&str> = match read::field(p, "matched") {
         Some(Value::Array(items)) => items.iter().filter_map(|m| read::text(m, "id")).collect(),
         _ => vec![],
@@ -771,7 +982,11 @@ pub fn recheck(chain: &Chain, seq: u64) -> Result<Recheck, GateError> {
     };
     let agrees = rederived.decision == recorded
         && magnitude_agrees
-        && rederived.matched.iter().map(|m| m.id.as_str()).eq(recorded_matched.iter().copied());
+        && rederived
+            .matched
+            .iter()
+            .map(|m| m.id.as_str())
+            .eq(recorded_matched.iter().copied());
     Ok(Recheck {
         seq,
         recorded,

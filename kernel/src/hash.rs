@@ -174,7 +174,10 @@ mod tests {
     #[test]
     fn domains_separate() {
         assert_ne!(domain_hash("a", &[b"b"]), domain_hash("ab", &[]));
-        assert_ne!(domain_hash(domains::EVENT, &[b"x"]), domain_hash(domains::HEAD, &[b"x"]));
+        assert_ne!(
+            domain_hash(domains::EVENT, &[b"x"]),
+            domain_hash(domains::HEAD, &[b"x"])
+        );
     }
 
     #[test]

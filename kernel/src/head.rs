@@ -124,7 +124,8 @@ impl SignedHead {
 
     /// Reads the CBOR map form.
     pub fn from_value(value: &Value) -> Result<SignedHead, HeadError> {
-        let missing = |name: &str| HeadError::Layout(format!("field `{name}` missing or malformed"));
+        let missing =
+            |name: &str| HeadError::Layout(format!("field `{name}` missing or malformed"));
         let fixed = |name: &str, len: usize| -> Result<Vec<u8>, HeadError> {
             read::bytes(value, name)
                 .filter(|b| b.len() == len)
@@ -135,7 +136,11 @@ impl SignedHead {
             chain_id: ChainId(fixed("chain_id", 16)?.try_into().expect("length checked")),
             seq: read::uint(value, "seq").ok_or_else(|| missing("seq"))?,
             head_hash: Hash(fixed("head_hash", 32)?.try_into().expect("length checked")),
-            merkle_root: Hash(fixed("merkle_root", 32)?.try_into().expect("length checked")),
+            merkle_root: Hash(
+                fixed("merkle_root", 32)?
+                    .try_into()
+                    .expect("length checked"),
+            ),
             time_ns: read::uint(value, "time_ns").ok_or_else(|| missing("time_ns"))?,
             signer: fixed("signer", 32)?.try_into().expect("length checked"),
             signature: fixed("signature", 64)?.try_into().expect("length checked"),
@@ -163,7 +168,8 @@ impl SignedHead {
 
     /// Reads the JSON view.
     pub fn from_json(json: &serde_json::Value) -> Result<SignedHead, HeadError> {
-        let missing = |name: &str| HeadError::Layout(format!("field `{name}` missing or malformed"));
+        let missing =
+            |name: &str| HeadError::Layout(format!("field `{name}` missing or malformed"));
         let hexfield = |name: &str, len: usize| -> Result<Vec<u8>, HeadError> {
             json.get(name)
                 .and_then(|v| v.as_str())
@@ -171,15 +177,33 @@ impl SignedHead {
                 .filter(|b| b.len() == len)
                 .ok_or_else(|| missing(name))
         };
-        let num = |name: &str| json.get(name).and_then(|v| v.as_u64()).ok_or_else(|| missing(name));
+        let num = |name: &str| {
+            json.get(name)
+                .and_then(|v| v.as_u64())
+                .ok_or_else(|| missing(name))
+        };
         Ok(SignedHead {
-            chain_id: ChainId(hexfield("chain_id", 16)?.try_into().expect("length checked")),
+            chain_id: ChainId(
+                hexfield("chain_id", 16)?
+                    .try_into()
+                    .expect("length checked"),
+            ),
             seq: num("seq")?,
-            head_hash: Hash(hexfield("head_hash", 32)?.try_into().expect("length checked")),
-            merkle_root: Hash(hexfield("merkle_root", 32)?.try_into().expect("length checked")),
+            head_hash: Hash(
+                hexfield("head_hash", 32)?
+                    .try_into()
+                    .expect("length checked"),
+            ),
+            merkle_root: Hash(
+                hexfield("merkle_root", 32)?
+                    .try_into()
+                    .expect("length checked"),
+            ),
             time_ns: num("time_ns")?,
             signer: hexfield("signer", 32)?.try_into().expect("length checked"),
-            signature: hexfield("signature", 64)?.try_into().expect("length checked"),
+            signature: hexfield("signature", 64)?
+                .try_into()
+                .expect("length checked"),
         })
     }
 }

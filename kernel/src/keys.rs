@@ -182,7 +182,10 @@ mod tests {
         let key = NodeKey::create_in(&keys).expect("create");
         let again = NodeKey::load_from(&keys).expect("load");
         assert_eq!(key.public_key(), again.public_key());
-        assert!(matches!(NodeKey::create_in(&keys), Err(KeyError::Exists(_))));
+        assert!(matches!(
+            NodeKey::create_in(&keys),
+            Err(KeyError::Exists(_))
+        ));
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -191,7 +194,10 @@ mod tests {
             assert_eq!(meta(&keys.join(NODE_KEY_FILE)), 0o600);
             fs::set_permissions(keys.join(NODE_KEY_FILE), fs::Permissions::from_mode(0o644))
                 .expect("chmod");
-            assert!(matches!(NodeKey::load_from(&keys), Err(KeyError::TooOpen { .. })));
+            assert!(matches!(
+                NodeKey::load_from(&keys),
+                Err(KeyError::TooOpen { .. })
+            ));
         }
     }
 

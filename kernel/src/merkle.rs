@@ -282,7 +282,10 @@ impl<H: MerkleHasher> Default for Frontier<H> {
 
 impl<H: MerkleHasher> Frontier<H> {
     /// Rebuilds the frontier of the first `size` leaves from stored subtrees.
-    pub fn from_source<S: SubtreeSource<H::Digest>>(source: &S, size: u64) -> Result<Self, S::Error> {
+    pub fn from_source<S: SubtreeSource<H::Digest>>(
+        source: &S,
+        size: u64,
+    ) -> Result<Self, S::Error> {
         let mut peaks = Vec::new();
         let mut start = 0u64;
         for level in (0..64u32).rev() {
@@ -300,7 +303,11 @@ impl<H: MerkleHasher> Frontier<H> {
     }
 
     /// Adds a leaf hash; calls `completed` for the leaf and for every subtree it closes.
-    pub fn push(&mut self, leaf: H::Digest, mut completed: impl FnMut(CompletedSubtree<H::Digest>)) {
+    pub fn push(
+        &mut self,
+        leaf: H::Digest,
+        mut completed: impl FnMut(CompletedSubtree<H::Digest>),
+    ) {
         let index = self.size;
         completed(CompletedSubtree {
             level: 0,
@@ -367,7 +374,13 @@ mod tests {
 
     // Certificate Transparency / transparency-dev RFC 6962 test data.
     const CT_LEAVES: [&str; 8] = [
-        "", "00", "10", "2021", "3031", "40414243", "5051525354555657",
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
         "606162636465666768696a6b6c6d6e6f",
     ];
     const CT_ROOTS: [&str; 9] = [
@@ -393,7 +406,11 @@ mod tests {
     fn sha256_reproduces_ct_roots_for_every_size() {
         let leaves = ct_leaf_hashes();
         for n in 0..=8 {
-            assert_eq!(root_of::<Sha256Merkle>(&leaves[..n]), h(CT_ROOTS[n]), "size {n}");
+            assert_eq!(
+                root_of::<Sha256Merkle>(&leaves[..n]),
+                h(CT_ROOTS[n]),
+                "size {n}"
+            );
             let mut f = Frontier::<Sha256Merkle>::default();
             leaves[..n].iter().for_each(|l| f.push(*l, |_| {}));
             assert_eq!(f.root(), h(CT_ROOTS[n]), "frontier size {n}");
@@ -404,54 +421,84 @@ mod tests {
     fn sha256_reproduces_ct_audit_paths() {
         // (1-based leaf, tree size, path) from the CT test data.
         let vectors: [(u64, u64, &[&str]); 4] = [
-            (1, 8, &[
-                "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
-                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-                "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
-            ]),
-            (6, 8, &[
-                "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-                "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
-                "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
-            ]),
-            (3, 3, &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"]),
-            (2, 5, &[
-                "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
-                "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
-                "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
-            ]),
+            (
+                1,
+                8,
+                &[
+                    "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+                    "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                    "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+                ],
+            ),
+            (
+                6,
+                8,
+                &[
+                    "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                    "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+                ],
+            ),
+            (
+                3,
+                3,
+                &["fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125"],
+            ),
+            (
+                2,
+                5,
+                &[
+                    "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+                    "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                    "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                ],
+            ),
         ];
         let leaves = ct_leaf_hashes();
         for (leaf, size, want) in vectors {
             let tree = &leaves[..size as usize];
-            let path = inclusion_path::<Sha256Merkle, _>(&InMemory::<Sha256Merkle>(tree), leaf - 1, size)
-                .expect("in memory");
+            let path =
+                inclusion_path::<Sha256Merkle, _>(&InMemory::<Sha256Merkle>(tree), leaf - 1, size)
+                    .expect("in memory");
             let want: Vec<[u8; 32]> = want.iter().map(|s| h(s)).collect();
             assert_eq!(path, want, "leaf {leaf} of {size}");
             let root = h(CT_ROOTS[size as usize]);
-            verify_inclusion::<Sha256Merkle>(leaf - 1, size, &leaves[leaf as usize - 1], &path, &root)
-                .expect("verifies");
+            verify_inclusion::<Sha256Merkle>(
+                leaf - 1,
+                size,
+                &leaves[leaf as usize - 1],
+                &path,
+                &root,
+            )
+            .expect("verifies");
         }
     }
 
     #[test]
     fn every_proof_verifies_and_tampering_fails() {
-        let leaves: Vec<Hash> = (0..37u32).map(|i| Shake256Merkle::leaf(&i.to_be_bytes())).collect();
+        let leaves: Vec<Hash> = (0..37u32)
+            .map(|i| Shake256Merkle::leaf(&i.to_be_bytes()))
+            .collect();
         for n in 1..=leaves.len() as u64 {
             let tree = &leaves[..n as usize];
             let root = root_of::<Shake256Merkle>(tree);
             for i in 0..n {
-                let path = inclusion_path::<Shake256Merkle, _>(&InMemory::<Shake256Merkle>(tree), i, n)
-                    .expect("mem");
+                let path =
+                    inclusion_path::<Shake256Merkle, _>(&InMemory::<Shake256Merkle>(tree), i, n)
+                        .expect("mem");
                 let leaf = &tree[i as usize];
                 verify_inclusion::<Shake256Merkle>(i, n, leaf, &path, &root).expect("valid");
                 if n > 1 {
                     let other = (i + 1) % n;
-                    assert!(verify_inclusion::<Shake256Merkle>(other, n, leaf, &path, &root).is_err());
+                    assert!(
+                        verify_inclusion::<Shake256Merkle>(other, n, leaf, &path, &root).is_err()
+                    );
                     let mut bad = path.clone();
                     bad[0].0[0] ^= 1;
                     assert!(verify_inclusion::<Shake256Merkle>(i, n, leaf, &bad, &root).is_err());
-                    assert!(verify_inclusion::<Shake256Merkle>(i, n, leaf, &path[1..], &root).is_err());
+                    assert!(
+                        verify_inclusion::<Shake256Merkle>(i, n, leaf, &path[1..], &root).is_err()
+                    );
                 }
             }
         }
@@ -459,7 +506,9 @@ mod tests {
 
     #[test]
     fn frontier_records_subtrees_and_rebuilds() {
-        let leaves: Vec<Hash> = (0..21u32).map(|i| Shake256Merkle::leaf(&i.to_le_bytes())).collect();
+        let leaves: Vec<Hash> = (0..21u32)
+            .map(|i| Shake256Merkle::leaf(&i.to_le_bytes()))
+            .collect();
         let mut stored = std::collections::HashMap::new();
         let mut f = Frontier::<Shake256Merkle>::default();
         for l in &leaves {
@@ -476,8 +525,12 @@ mod tests {
         }
         for n in 1..=21u64 {
             let want = root_of::<Shake256Merkle>(&leaves[..n as usize]);
-            assert_eq!(root_from_source::<Shake256Merkle, _>(&Map(&stored), n), Ok(want));
-            let rebuilt = Frontier::<Shake256Merkle>::from_source(&Map(&stored), n).expect("stored");
+            assert_eq!(
+                root_from_source::<Shake256Merkle, _>(&Map(&stored), n),
+                Ok(want)
+            );
+            let rebuilt =
+                Frontier::<Shake256Merkle>::from_source(&Map(&stored), n).expect("stored");
             assert_eq!(rebuilt.root(), want);
         }
     }

@@ -68,13 +68,22 @@ pub struct ProvenEvent {
 }
 
 /// Verifies a proof document; `trusted_signer`, when given, must be the head's key.
-pub fn verify_proof(doc: &serde_json::Value, trusted_signer: Option<&[u8; 32]>) -> Result<ProvenEvent, ProofCheckError> {
+pub fn verify_proof(
+    doc: &serde_json::Value,
+    trusted_signer: Option<&[u8; 32]>,
+) -> Result<ProvenEvent, ProofCheckError> {
     let bad = |m: &str| ProofCheckError::Malformed(m.to_string());
     if doc.get("format").and_then(|f| f.as_str()) != Some(PROOF_FORMAT) {
         return Err(bad("`format` is not weft-inclusion-proof/1"));
     }
-    let index = doc.get("leaf_index").and_then(|v| v.as_u64()).ok_or_else(|| bad("no `leaf_index`"))?;
-    let size = doc.get("tree_size").and_then(|v| v.as_u64()).ok_or_else(|| bad("no `tree_size`"))?;
+    let index = doc
+        .get("leaf_index")
+        .and_then(|v| v.as_u64())
+        .ok_or_else(|| bad("no `leaf_index`"))?;
+    let size = doc
+        .get("tree_size")
+        .and_then(|v| v.as_u64())
+        .ok_or_else(|| bad("no `tree_size`"))?;
     let encoded = doc
         .get("event_cbor")
         .and_then(|v| v.as_str())
@@ -83,15 +92,22 @@ pub fn verify_proof(doc: &serde_json::Value, trusted_signer: Option<&[u8; 32]>) 
     let event = Event::decode(&encoded).map_err(|e| ProofCheckError::Event(e.to_string()))?;
     let hash = hash_encoded(&encoded);
     if doc.get("event_hash").and_then(|v| v.as_str()) != Some(hash.to_hex().as_str()) {
-        return Err(ProofCheckError::Event(format!("`event_hash` is not the hash of `event_cbor` ({hash})")));
+        return Err(ProofCheckError::Event(format!(
+            "`event_hash` is not the hash of `event_cbor` ({hash})"
+        )));
     }
     if let Some(view) = doc.get("event") {
         if *view != event.to_json(&hash) {
-            return Err(ProofCheckError::Event("the readable `event` differs from `event_cbor`".into()));
+            return Err(ProofCheckError::Event(
+                "the readable `event` differs from `event_cbor`".into(),
+            ));
         }
     }
     if event.seq != index {
-        return Err(ProofCheckError::Event(format!("event is sequence {}, proof is for leaf {index}", event.seq)));
+        return Err(ProofCheckError::Event(format!(
+            "event is sequence {}, proof is for leaf {index}",
+            event.seq
+        )));
     }
     let path: Vec<Hash> = doc
         .get("audit_path")
@@ -101,9 +117,13 @@ pub fn verify_proof(doc: &serde_json::Value, trusted_signer: Option<&[u8; 32]>) 
         .map(|v| v.as_str().and_then(|s| Hash::from_hex(s).ok()))
         .collect::<Option<_>>()
         .ok_or_else(|| bad("`audit_path` holds something that is not a hash"))?;
-    let head = SignedHead::from_json(doc.get("signed_head").ok_or_else(|| bad("no `signed_head`"))?)
+    let head = SignedHead::from_json(
+        doc.get("signed_head")
+            .ok_or_else(|| bad("no `signed_head`"))?,
+    )
+    .map_err(|e| ProofCheckError::Head(e.to_string()))?;
+    head.verify_signature()
         .map_err(|e| ProofCheckError::Head(e.to_string()))?;
-    head.verify_signature().map_err(|e| ProofCheckError::Head(e.to_string()))?;
     if let Some(want) = trusted_signer {
         if &head.signer != want {
             return Err(ProofCheckError::Signer {
@@ -113,12 +133,24 @@ pub fn verify_proof(doc: &serde_json::Value, trusted_signer: Option<&[u8; 32]>) 
         }
     }
     if head.chain_id != event.chain_id {
-        return Err(ProofCheckError::Head(format!("head is for chain {}, event for {}", head.chain_id, event.chain_id)));
+        return Err(ProofCheckError::Head(format!(
+            "head is for chain {}, event for {}",
+            head.chain_id, event.chain_id
+        )));
     }
     if head.size() != size {
-        return Err(ProofCheckError::Head(format!("head covers {} events, proof says {size}", head.size())));
+        return Err(ProofCheckError::Head(format!(
+            "head covers {} events, proof says {size}",
+            head.size()
+        )));
     }
-    verify_inclusion::<Shake256Merkle>(index, size, &Shake256Merkle::leaf(&hash.0), &path, &head.merkle_root)
-        .map_err(|e| ProofCheckError::Path(e.to_string()))?;
+    verify_inclusion::<Shake256Merkle>(
+        index,
+        size,
+        &Shake256Merkle::leaf(&hash.0),
+        &path,
+        &head.merkle_root,
+    )
+    .map_err(|e| ProofCheckError::Path(e.to_string()))?;
     Ok(ProvenEvent { event, hash, head })
 }

@@ -81,7 +81,10 @@ pub fn truncate(chain: &Chain, keep: u64) -> Result<(), ChainError> {
             batch.put_cf(merkle, merkle_key(c.level, c.index), c.digest.0);
         });
         if batch.len() >= 100_000 {
-            store.db().write(std::mem::take(&mut batch)).map_err(rocks)?;
+            store
+                .db()
+                .write(std::mem::take(&mut batch))
+                .map_err(rocks)?;
         }
     }
     store.write_synced(batch)?;
@@ -97,7 +100,11 @@ pub fn repair(chain: &Chain, quarantine_dir: &Path) -> Result<RepairReport, Repa
         (true, _) => len,
         (false, Some(head)) => head + 1,
         (false, None) => {
-            let why = report.failures.first().map(|f| f.detail.clone()).unwrap_or_default();
+            let why = report
+                .failures
+                .first()
+                .map(|f| f.detail.clone())
+                .unwrap_or_default();
             return Err(RepairError::NoValidPrefix(why));
         }
     };
@@ -129,12 +136,21 @@ pub fn repair(chain: &Chain, quarantine_dir: &Path) -> Result<RepairReport, Repa
             fields.push(("reason", Value::Text(detail.detail.clone())));
         }
         if let Some((path, hash)) = &quarantine {
-            let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             fields.push(("quarantine", Value::Text(name)));
             fields.push(("quarantine_hash", Value::Bytes(hash.0.to_vec())));
         }
-        let payload = Value::Map(fields.into_iter().map(|(k, v)| (Value::Text(k.into()), v)).collect());
-        let event = chain.append(EventDraft::new("chain", "chain.repair", payload).map_err(ChainError::from)?)?;
+        let payload = Value::Map(
+            fields
+                .into_iter()
+                .map(|(k, v)| (Value::Text(k.into()), v))
+                .collect(),
+        );
+        let event = chain
+            .append(EventDraft::new("chain", "chain.repair", payload).map_err(ChainError::from)?)?;
         out.repair_event = Some(event.event.seq);
     }
     Ok(out)
@@ -157,10 +173,16 @@ fn write_quarantine(chain: &Chain, from: u64, dir: &Path) -> Result<(PathBuf, Ha
     file.write_all(&cbor::encode(&header)).map_err(wrap)?;
     for item in chain.records(from) {
         let (seq, record) = item?;
-        let entry = Value::Array(vec![Value::Integer(seq.into()), Value::Bytes(record.to_vec())]);
+        let entry = Value::Array(vec![
+            Value::Integer(seq.into()),
+            Value::Bytes(record.to_vec()),
+        ]);
         file.write_all(&cbor::encode(&entry)).map_err(wrap)?;
     }
-    let heads = chain.store().db().iterator_cf(chain.store().cf(cf::HEADS), IteratorMode::From(&seq_key(from), rocksdb::Direction::Forward));
+    let heads = chain.store().db().iterator_cf(
+        chain.store().cf(cf::HEADS),
+        IteratorMode::From(&seq_key(from), rocksdb::Direction::Forward),
+    );
     for item in heads {
         let (_, v) = item.map_err(|e| ChainError::Store(chain.store().rocks(e)))?;
         let entry = Value::Array(vec![Value::Text("head".into()), Value::Bytes(v.to_vec())]);

@@ -161,7 +161,10 @@ impl Footer {
             ("merkle_root", Value::Bytes(self.merkle_root.0.to_vec())),
             ("chain_id", Value::Bytes(self.chain_id.0.to_vec())),
             ("segment_count", Value::Integer(self.segment_count.into())),
-            ("segments_digest", Value::Bytes(self.segments_digest.0.to_vec())),
+            (
+                "segments_digest",
+                Value::Bytes(self.segments_digest.0.to_vec()),
+            ),
             ("signed_head", self.head.to_value()),
             ("signer", Value::Bytes(self.signer.to_vec())),
         ])
@@ -177,7 +180,12 @@ impl Footer {
 }
 
 /// Exports the chain. The footer is signed with `key`, which must be the chain's key.
-pub fn export(chain: &Chain, key: &NodeKey, out: &mut dyn Write, progress: &mut dyn FnMut(u64)) -> Result<FileSummary, SegmentError> {
+pub fn export(
+    chain: &Chain,
+    key: &NodeKey,
+    out: &mut dyn Write,
+    progress: &mut dyn FnMut(u64),
+) -> Result<FileSummary, SegmentError> {
     let genesis = chain.genesis().ok_or(ChainError::Empty)?;
     if key.public_key() != genesis.public_key {
         return Err(ChainError::WrongKey {
@@ -189,7 +197,11 @@ pub fn export(chain: &Chain, key: &NodeKey, out: &mut dyn Write, progress: &mut 
     let head = chain.latest_signed_head().ok_or(ChainError::Empty)?;
     let mut digest = DomainHasher::new(domains::SEGMENT_FOOTER);
     let mut index = 0u32;
-    let mut emit = |kind: u8, body: &[u8], out: &mut dyn Write, digest: &mut DomainHasher| -> Result<(), SegmentError> {
+    let mut emit = |kind: u8,
+                    body: &[u8],
+                    out: &mut dyn Write,
+                    digest: &mut DomainHasher|
+     -> Result<(), SegmentError> {
         let seg = segment_bytes(kind, index, body);
         digest.update(&seg[16..48]);
         out.write_all(&seg)?;
@@ -202,7 +214,8 @@ pub fn export(chain: &Chain, key: &NodeKey, out: &mut dyn Write, progress: &mut 
     ]))
     .expect("header has no floats");
     emit(TYPE_HEADER, &header, out, &mut digest)?;
-    let (mut count, mut frontier, mut last_hash) = (0u64, Frontier::<Shake256Merkle>::default(), Hash::ZERO);
+    let (mut count, mut frontier, mut last_hash) =
+        (0u64, Frontier::<Shake256Merkle>::default(), Hash::ZERO);
     let mut batch: Vec<Value> = Vec::with_capacity(EVENTS_PER_SEGMENT);
     for item in chain.records(0) {
         let (seq, record) = item?;
@@ -226,16 +239,27 @@ pub fn export(chain: &Chain, key: &NodeKey, out: &mut dyn Write, progress: &mut 
         count += 1;
         progress(seq);
         if batch.len() == EVENTS_PER_SEGMENT {
-            emit(TYPE_EVENTS, &cbor::encode(&Value::Array(std::mem::take(&mut batch))), out, &mut digest)?;
+            emit(
+                TYPE_EVENTS,
+                &cbor::encode(&Value::Array(std::mem::take(&mut batch))),
+                out,
+                &mut digest,
+            )?;
         }
     }
     if !batch.is_empty() {
-        emit(TYPE_EVENTS, &cbor::encode(&Value::Array(batch)), out, &mut digest)?;
+        emit(
+            TYPE_EVENTS,
+            &cbor::encode(&Value::Array(batch)),
+            out,
+            &mut digest,
+        )?;
     }
     if count != head.size() || last_hash != head.head_hash || frontier.root() != head.merkle_root {
         return Err(ChainError::Damaged {
             seq: head.seq,
-            reason: "stored events do not match the latest signed head; run `weft chain verify`".into(),
+            reason: "stored events do not match the latest signed head; run `weft chain verify`"
+                .into(),
         }
         .into());
     }
@@ -251,7 +275,10 @@ pub fn export(chain: &Chain, key: &NodeKey, out: &mut dyn Write, progress: &mut 
     };
     let mut value = footer.unsigned_value();
     if let Value::Map(entries) = &mut value {
-        entries.push((Value::Text("signature".into()), Value::Bytes(key.sign(&footer.message()).to_vec())));
+        entries.push((
+            Value::Text("signature".into()),
+            Value::Bytes(key.sign(&footer.message()).to_vec()),
+        ));
     }
     let body = cbor::encode_canonical(value).expect("footer has no floats");
     let seg = segment_bytes(TYPE_FOOTER, index, &body);
@@ -266,6 +293,13 @@ pub fn export(chain: &Chain, key: &NodeKey, out: &mut dyn Write, progress: &mut 
     })
 }
 
+/// One segment as read: its type, body and content hash.
+struct RawSegment {
+    kind: u8,
+    body: Vec<u8>,
+    hash: [u8; 32],
+}
+
 struct SegmentReader<R: Read> {
     inner: R,
     offset: u64,
@@ -274,7 +308,7 @@ struct SegmentReader<R: Read> {
 
 impl<R: Read> SegmentReader<R> {
     /// Next segment as (type, body, content hash); None at a clean end of file.
-    fn next(&mut self) -> Result<Option<(u8, Vec<u8>, [u8; 32])>, SegmentError> {
+    fn next(&mut self) -> Result<Option<RawSegment>, SegmentError> {
         let start = self.offset;
         let mut head = [0u8; HEADER_LEN];
         let got = read_full(&mut self.inner, &mut head)?;
@@ -282,7 +316,10 @@ impl<R: Read> SegmentReader<R> {
             return Ok(None);
         }
         if got < HEADER_LEN {
-            return Err(SegmentError::Truncated(format!("segment {} at byte {start} ends after {got} of {HEADER_LEN} header bytes", self.index)));
+            return Err(SegmentError::Truncated(format!(
+                "segment {} at byte {start} ends after {got} of {HEADER_LEN} header bytes",
+                self.index
+            )));
         }
         let bad = |detail: String| SegmentError::BadSegment {
             index: self.index,
@@ -290,7 +327,9 @@ impl<R: Read> SegmentReader<R> {
             detail,
         };
         if &head[..4] != MAGIC {
-            return Err(bad("no segment magic (not a weft segment file, or misaligned)".into()));
+            return Err(bad(
+                "no segment magic (not a weft segment file, or misaligned)".into(),
+            ));
         }
         if head[4] != VERSION {
             return Err(bad(format!("unsupported version {}", head[4])));
@@ -301,13 +340,20 @@ impl<R: Read> SegmentReader<R> {
         let found = u32::from_be_bytes(head[8..12].try_into().expect("4 bytes"));
         let body_len = u32::from_be_bytes(head[12..16].try_into().expect("4 bytes"));
         if body_len > MAX_BODY {
-            return Err(bad(format!("body length {body_len} exceeds the {MAX_BODY}-byte limit")));
+            return Err(bad(format!(
+                "body length {body_len} exceeds the {MAX_BODY}-byte limit"
+            )));
         }
         let padded = (HEADER_LEN + body_len as usize).div_ceil(ALIGN) * ALIGN - HEADER_LEN;
         let mut rest = vec![0u8; padded];
         let got = read_full(&mut self.inner, &mut rest)?;
         if got < padded {
-            return Err(SegmentError::Truncated(format!("segment {} at byte {start} ends after {} of {} bytes", self.index, HEADER_LEN + got, HEADER_LEN + padded)));
+            return Err(SegmentError::Truncated(format!(
+                "segment {} at byte {start} ends after {} of {} bytes",
+                self.index,
+                HEADER_LEN + got,
+                HEADER_LEN + padded
+            )));
         }
         let body = rest[..body_len as usize].to_vec();
         let hash = domain_hash(domains::SEGMENT, &[&head[..16], &body]);
@@ -328,7 +374,11 @@ impl<R: Read> SegmentReader<R> {
         }
         self.offset += (HEADER_LEN + padded) as u64;
         self.index += 1;
-        Ok(Some((head[5], body, hash.0)))
+        Ok(Some(RawSegment {
+            kind: head[5],
+            body,
+            hash: hash.0,
+        }))
     }
 }
 
@@ -358,7 +408,7 @@ pub fn read_verified(
         index: 0,
     };
     let mut digest = DomainHasher::new(domains::SEGMENT_FOOTER);
-    let (kind, body, hash) = reader
+    let RawSegment { kind, body, hash } = reader
         .next()?
         .ok_or_else(|| SegmentError::Truncated("the file is empty".into()))?;
     if kind != TYPE_HEADER {
@@ -394,19 +444,35 @@ pub fn read_verified(
     let mut genesis: Option<Genesis> = None;
     loop {
         let offset = reader.offset;
-        let (kind, body, hash) = reader
-            .next()?
-            .ok_or_else(|| SegmentError::Truncated(format!("the file ends at byte {offset} without a footer")))?;
+        let RawSegment { kind, body, hash } = reader.next()?.ok_or_else(|| {
+            SegmentError::Truncated(format!("the file ends at byte {offset} without a footer"))
+        })?;
         match kind {
             TYPE_EVENTS => {
                 digest.update(&hash);
-                let events = decode_events(&body, count, &mut prev, &mut genesis, chain_id, &mut frontier)?;
+                let events = decode_events(
+                    &body,
+                    count,
+                    &mut prev,
+                    &mut genesis,
+                    chain_id,
+                    &mut frontier,
+                )?;
                 count += events.len() as u64;
                 sink(&events)?;
             }
             TYPE_FOOTER => {
-                let genesis = genesis.ok_or_else(|| SegmentError::Truncated("the file holds no events".into()))?;
-                let head = check_footer(&body, &genesis, count, prev, frontier.root(), reader.index - 1, digest.finish())?;
+                let genesis = genesis
+                    .ok_or_else(|| SegmentError::Truncated("the file holds no events".into()))?;
+                let head = check_footer(
+                    &body,
+                    &genesis,
+                    count,
+                    prev,
+                    frontier.root(),
+                    reader.index - 1,
+                    digest.finish(),
+                )?;
                 let mut trailing = 0u64;
                 let mut buf = [0u8; 4096];
                 loop {
@@ -447,19 +513,35 @@ fn decode_events(
     frontier: &mut Frontier<Shake256Merkle>,
 ) -> Result<Vec<Event>, SegmentError> {
     let bad = |seq: u64, detail: String| SegmentError::BadEvent { seq, detail };
-    let Value::Array(items) = cbor::decode(body).map_err(|e| bad(first, format!("segment body: {e}")))? else {
+    let Value::Array(items) =
+        cbor::decode(body).map_err(|e| bad(first, format!("segment body: {e}")))?
+    else {
         return Err(bad(first, "segment body is not an array".into()));
     };
     let mut events = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let seq = first + i as u64;
-        let encoded = item.into_bytes().map_err(|_| bad(seq, "not a byte string".into()))?;
+        let encoded = item
+            .into_bytes()
+            .map_err(|_| bad(seq, "not a byte string".into()))?;
         let event = Event::decode(&encoded).map_err(|e| bad(seq, e.to_string()))?;
         if event.seq != seq {
-            return Err(bad(seq, format!("found event {} where {seq} belongs (events reordered or missing)", event.seq)));
+            return Err(bad(
+                seq,
+                format!(
+                    "found event {} where {seq} belongs (events reordered or missing)",
+                    event.seq
+                ),
+            ));
         }
         if event.chain_id != chain_id {
-            return Err(bad(seq, format!("event is for chain {}, the file for {chain_id}", event.chain_id)));
+            return Err(bad(
+                seq,
+                format!(
+                    "event is for chain {}, the file for {chain_id}",
+                    event.chain_id
+                ),
+            ));
         }
         if event.prev_hash != *prev {
             return Err(bad(seq, "previous-hash link is broken".into()));
@@ -496,9 +578,14 @@ fn check_footer(
         .ok_or_else(|| bad("no signed head".into()))
         .and_then(|v| SignedHead::from_value(v).map_err(|e| bad(e.to_string())))?;
     let footer = Footer {
-        event_count: read::uint(&value, "event_count").ok_or_else(|| bad("no event count".into()))?,
-        head_hash: read::bytes(&value, "head_hash").and_then(Hash::from_slice).ok_or_else(|| bad("no head hash".into()))?,
-        merkle_root: read::bytes(&value, "merkle_root").and_then(Hash::from_slice).ok_or_else(|| bad("no Merkle root".into()))?,
+        event_count: read::uint(&value, "event_count")
+            .ok_or_else(|| bad("no event count".into()))?,
+        head_hash: read::bytes(&value, "head_hash")
+            .and_then(Hash::from_slice)
+            .ok_or_else(|| bad("no head hash".into()))?,
+        merkle_root: read::bytes(&value, "merkle_root")
+            .and_then(Hash::from_slice)
+            .ok_or_else(|| bad("no Merkle root".into()))?,
         chain_id: read::bytes(&value, "chain_id")
             .and_then(|b| <[u8; 16]>::try_from(b).ok())
             .map(ChainId)
@@ -506,7 +593,9 @@ fn check_footer(
         segment_count: read::uint(&value, "segment_count")
             .and_then(|n| u32::try_from(n).ok())
             .ok_or_else(|| bad("no segment count".into()))?,
-        segments_digest: read::bytes(&value, "segments_digest").and_then(Hash::from_slice).ok_or_else(|| bad("no segments digest".into()))?,
+        segments_digest: read::bytes(&value, "segments_digest")
+            .and_then(Hash::from_slice)
+            .ok_or_else(|| bad("no segments digest".into()))?,
         head,
         signer,
     };
@@ -520,18 +609,36 @@ fn check_footer(
         return Err(bad("signature does not verify".into()));
     }
     if footer.event_count != count {
-        return Err(SegmentError::Truncated(format!("the footer binds {} events, the file holds {count}", footer.event_count)));
+        return Err(SegmentError::Truncated(format!(
+            "the footer binds {} events, the file holds {count}",
+            footer.event_count
+        )));
     }
     if footer.segment_count != segment_count || footer.segments_digest != segments_digest {
-        return Err(bad("the segments are not the ones the footer binds (removed, added or reordered)".into()));
+        return Err(bad(
+            "the segments are not the ones the footer binds (removed, added or reordered)".into(),
+        ));
     }
-    if footer.head_hash != head_hash || footer.merkle_root != root || footer.chain_id != genesis.chain_id {
-        return Err(bad("head hash, Merkle root or chain id differ from the events".into()));
+    if footer.head_hash != head_hash
+        || footer.merkle_root != root
+        || footer.chain_id != genesis.chain_id
+    {
+        return Err(bad(
+            "head hash, Merkle root or chain id differ from the events".into(),
+        ));
     }
     let h = &footer.head;
-    h.verify_signature().map_err(|e| bad(format!("signed head: {e}")))?;
-    if h.signer != genesis.public_key || h.seq + 1 != count || h.head_hash != head_hash || h.merkle_root != root || h.chain_id != genesis.chain_id {
-        return Err(bad("the signed head does not cover exactly these events".into()));
+    h.verify_signature()
+        .map_err(|e| bad(format!("signed head: {e}")))?;
+    if h.signer != genesis.public_key
+        || h.seq + 1 != count
+        || h.head_hash != head_hash
+        || h.merkle_root != root
+        || h.chain_id != genesis.chain_id
+    {
+        return Err(bad(
+            "the signed head does not cover exactly these events".into()
+        ));
     }
     Ok(footer.head)
 }
@@ -580,9 +687,14 @@ pub fn import(
     });
     let finish = result.and_then(|again| {
         if again.head != summary.head {
-            return Err(SegmentError::Footer("the file changed between the verifying and the writing pass".into()));
+            return Err(SegmentError::Footer(
+                "the file changed between the verifying and the writing pass".into(),
+            ));
         }
-        chain.write_verbatim(&pending, HeadMode::Given(std::slice::from_ref(&summary.head)))?;
+        chain.write_verbatim(
+            &pending,
+            HeadMode::Given(std::slice::from_ref(&summary.head)),
+        )?;
         store
             .db()
             .delete_cf(store.cf(cf::INDEX), marker)

@@ -106,7 +106,11 @@ fn acquire_lock(dir: &Path) -> Result<File, StoreError> {
         let pid = pid.trim();
         return Err(StoreError::Locked {
             path: dir.to_path_buf(),
-            pid: if pid.is_empty() { "unknown".into() } else { pid.into() },
+            pid: if pid.is_empty() {
+                "unknown".into()
+            } else {
+                pid.into()
+            },
         });
     }
     file.set_len(0).map_err(io)?;
@@ -186,7 +190,9 @@ impl Store {
 
     /// Reads one value.
     pub fn get(&self, family: &str, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
-        self.db.get_cf(self.cf(family), key).map_err(|e| self.rocks(e))
+        self.db
+            .get_cf(self.cf(family), key)
+            .map_err(|e| self.rocks(e))
     }
 
     /// Writes a batch and waits until it is on stable storage (fsync of the WAL).

@@ -149,17 +149,24 @@ impl Node {
             detail: detail.to_string(),
         };
         let v = cbor::decode(bytes).map_err(|e| damaged(&e.to_string()))?;
-        let kind = read::text(&v, "kind").ok_or_else(|| damaged("no kind"))?.to_string();
+        let kind = read::text(&v, "kind")
+            .ok_or_else(|| damaged("no kind"))?
+            .to_string();
         let meta = text_map(read::field(&v, "meta")).ok_or_else(|| damaged("bad metadata"))?;
         let mut children = BTreeMap::new();
         if let Some(Value::Map(entries)) = read::field(&v, "children") {
             for (k, h) in entries {
                 let name = k.as_text().ok_or_else(|| damaged("bad child name"))?;
-                let hash = h.as_bytes().and_then(|b| Hash::from_slice(b)).ok_or_else(|| damaged("bad child hash"))?;
+                let hash = h
+                    .as_bytes()
+                    .and_then(|b| Hash::from_slice(b))
+                    .ok_or_else(|| damaged("bad child hash"))?;
                 children.insert(name.to_string(), hash);
             }
         }
-        let hash = read::bytes(&v, "hash").and_then(Hash::from_slice).ok_or_else(|| damaged("no hash"))?;
+        let hash = read::bytes(&v, "hash")
+            .and_then(Hash::from_slice)
+            .ok_or_else(|| damaged("no hash"))?;
         let seq = read::uint(&v, "seq").ok_or_else(|| damaged("no seq"))?;
         Ok(Node {
             path: path.to_string(),
@@ -204,7 +211,12 @@ fn text_map(v: Option<&Value>) -> Option<BTreeMap<String, String>> {
 }
 
 /// The hash of a node from its parts.
-pub fn node_hash(path: &str, kind: &str, meta: &BTreeMap<String, String>, children: &BTreeMap<String, Hash>) -> Hash {
+pub fn node_hash(
+    path: &str,
+    kind: &str,
+    meta: &BTreeMap<String, String>,
+    children: &BTreeMap<String, Hash>,
+) -> Hash {
     let value = Value::Array(vec![
         Value::Text(path.to_string()),
         Value::Text(kind.to_string()),
@@ -212,7 +224,9 @@ pub fn node_hash(path: &str, kind: &str, meta: &BTreeMap<String, String>, childr
         Value::Array(
             children
                 .iter()
-                .map(|(k, h)| Value::Array(vec![Value::Text(k.clone()), Value::Bytes(h.0.to_vec())]))
+                .map(|(k, h)| {
+                    Value::Array(vec![Value::Text(k.clone()), Value::Bytes(h.0.to_vec())])
+                })
                 .collect(),
         ),
     ]);
@@ -225,7 +239,9 @@ fn valid_name(name: &str) -> bool {
         && name != "."
         && name != ".."
         && name.len() <= 128
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-@+".contains(c))
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-@+".contains(c))
 }
 
 /// Checks a path and returns it normalised (no trailing slash).
@@ -237,7 +253,10 @@ pub fn validate_path(path: &str) -> Result<String, TreeError> {
     let trimmed = path.strip_suffix('/').unwrap_or(path);
     let rest = trimmed.strip_prefix('/').ok_or_else(bad)?;
     let parts: Vec<&str> = rest.split('/').collect();
-    if parts.len() > MAX_DEPTH || trimmed.len() > MAX_PATH_LEN || !parts.iter().all(|p| valid_name(p)) {
+    if parts.len() > MAX_DEPTH
+        || trimmed.len() > MAX_PATH_LEN
+        || !parts.iter().all(|p| valid_name(p))
+    {
         return Err(bad());
     }
     Ok(trimmed.to_string())
@@ -259,7 +278,12 @@ pub fn validate_kind(kind: &str) -> Result<(), TreeError> {
 /// Checks metadata keys.
 pub fn validate_meta(meta: &BTreeMap<String, String>) -> Result<(), TreeError> {
     for key in meta.keys() {
-        if key.is_empty() || key.len() > 64 || !key.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)) {
+        if key.is_empty()
+            || key.len() > 64
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        {
             return Err(TreeError::MetaKey(key.clone()));
         }
     }
@@ -271,7 +295,11 @@ fn split(path: &str) -> Option<(String, String)> {
         return None;
     }
     let cut = path.rfind('/').expect("validated paths start with /");
-    let parent = if cut == 0 { "/".to_string() } else { path[..cut].to_string() };
+    let parent = if cut == 0 {
+        "/".to_string()
+    } else {
+        path[..cut].to_string()
+    };
     Some((parent, path[cut + 1..].to_string()))
 }
 
@@ -300,7 +328,12 @@ pub struct Plan {
     pub root: Hash,
 }
 
-fn propagate(src: &dyn NodeSource, mut writes: Vec<(String, Option<Node>)>, start: &str, hash: Option<Hash>) -> Result<Plan, TreeError> {
+fn propagate(
+    src: &dyn NodeSource,
+    mut writes: Vec<(String, Option<Node>)>,
+    start: &str,
+    hash: Option<Hash>,
+) -> Result<Plan, TreeError> {
     let (mut path, mut child_hash) = (start.to_string(), hash);
     let mut root = hash.unwrap_or(Hash::ZERO);
     while let Some((parent_path, name)) = split(&path) {
@@ -322,7 +355,13 @@ fn propagate(src: &dyn NodeSource, mut writes: Vec<(String, Option<Node>)>, star
 }
 
 /// Plans `set`: create the node or replace its kind and metadata (children stay).
-pub fn plan_set(src: &dyn NodeSource, path: &str, kind: &str, meta: BTreeMap<String, String>, seq: u64) -> Result<Plan, TreeError> {
+pub fn plan_set(
+    src: &dyn NodeSource,
+    path: &str,
+    kind: &str,
+    meta: BTreeMap<String, String>,
+    seq: u64,
+) -> Result<Plan, TreeError> {
     let node = match src.node(path)? {
         Some(mut existing) => {
             existing.kind = kind.to_string();
@@ -352,7 +391,9 @@ pub fn plan_remove(src: &dyn NodeSource, path: &str, recursive: bool) -> Result<
     if path == "/" {
         return Err(TreeError::RemoveRoot);
     }
-    let node = src.node(path)?.ok_or_else(|| TreeError::NotFound(path.to_string()))?;
+    let node = src
+        .node(path)?
+        .ok_or_else(|| TreeError::NotFound(path.to_string()))?;
     if !node.children.is_empty() && !recursive {
         return Err(TreeError::HasChildren(path.to_string()));
     }
@@ -381,7 +422,10 @@ impl NodeSource for StoredNodes<'_> {
     fn descendants(&self, path: &str) -> Result<Vec<String>, TreeError> {
         let prefix = child_prefix(path);
         let mut out = Vec::new();
-        let iter = self.0.db().iterator_cf(self.0.cf(cf::TREE), IteratorMode::From(prefix.as_bytes(), Direction::Forward));
+        let iter = self.0.db().iterator_cf(
+            self.0.cf(cf::TREE),
+            IteratorMode::From(prefix.as_bytes(), Direction::Forward),
+        );
         for item in iter {
             let (k, _) = item.map_err(|e| self.0.rocks(e))?;
             if !k.starts_with(prefix.as_bytes()) {
@@ -430,7 +474,9 @@ impl<'a> Tree<'a> {
     pub fn walk(&self, path: &str) -> Result<Vec<Node>, TreeError> {
         let path = validate_path(path)?;
         let src = self.source();
-        let top = src.node(&path)?.ok_or_else(|| TreeError::NotFound(path.clone()))?;
+        let top = src
+            .node(&path)?
+            .ok_or_else(|| TreeError::NotFound(path.clone()))?;
         let mut out = vec![top];
         for d in src.descendants(&path)? {
             if let Some(n) = src.node(&d)? {
@@ -440,7 +486,12 @@ impl<'a> Tree<'a> {
         Ok(out)
     }
 
-    fn commit(&self, plan: Plan, changed: Option<String>, draft: EventDraft) -> Result<StoredEvent, TreeError> {
+    fn commit(
+        &self,
+        plan: Plan,
+        changed: Option<String>,
+        draft: EventDraft,
+    ) -> Result<StoredEvent, TreeError> {
         let attach = Box::new(move |seq: u64, batch: &mut WriteBatch, store: &Store| {
             let family = store.cf(cf::TREE);
             for (path, node) in plan.writes {
@@ -465,9 +516,17 @@ impl<'a> Tree<'a> {
         let plan = mem.apply_bootstrap(0)?;
         let nodes: Vec<Value> = std::iter::once("/")
             .chain(BOOTSTRAP)
-            .map(|p| cbor::map([("path", Value::Text(p.into())), ("kind", Value::Text("namespace".into()))]))
+            .map(|p| {
+                cbor::map([
+                    ("path", Value::Text(p.into())),
+                    ("kind", Value::Text("namespace".into())),
+                ])
+            })
             .collect();
-        let payload = cbor::map([("nodes", Value::Array(nodes)), ("root", Value::Bytes(plan.root.0.to_vec()))]);
+        let payload = cbor::map([
+            ("nodes", Value::Array(nodes)),
+            ("root", Value::Bytes(plan.root.0.to_vec())),
+        ]);
         let draft = EventDraft::new("tree", "tree.bootstrap", payload)?;
         let attach = Box::new(move |seq: u64, batch: &mut WriteBatch, store: &Store| {
             for node in mem.nodes.values_mut() {
@@ -479,13 +538,22 @@ impl<'a> Tree<'a> {
     }
 
     /// Creates or updates a node.
-    pub fn set(&self, path: &str, kind: &str, meta: BTreeMap<String, String>) -> Result<StoredEvent, TreeError> {
+    pub fn set(
+        &self,
+        path: &str,
+        kind: &str,
+        meta: BTreeMap<String, String>,
+    ) -> Result<StoredEvent, TreeError> {
         let path = validate_path(path)?;
         validate_kind(kind)?;
         validate_meta(&meta)?;
         let _guard = self.chain.mutation_guard();
         let plan = plan_set(&self.source(), &path, kind, meta.clone(), 0)?;
-        let draft = EventDraft::new("tree", "tree.set", set_payload(&path, kind, &meta, &plan.root))?;
+        let draft = EventDraft::new(
+            "tree",
+            "tree.set",
+            set_payload(&path, kind, &meta, &plan.root),
+        )?;
         self.commit(plan, Some(path), draft)
     }
 
@@ -559,13 +627,19 @@ impl MemTree {
     }
 
     fn apply_bootstrap(&mut self, seq: u64) -> Result<Plan, TreeError> {
-        self.nodes.insert("/".into(), Node::new("/", "namespace", BTreeMap::new(), seq));
+        self.nodes.insert(
+            "/".into(),
+            Node::new("/", "namespace", BTreeMap::new(), seq),
+        );
         let mut root = self.root();
         for path in BOOTSTRAP {
             let plan = plan_set(self, path, "namespace", BTreeMap::new(), seq)?;
             root = self.apply(plan, Some(path), seq);
         }
-        Ok(Plan { writes: vec![], root })
+        Ok(Plan {
+            writes: vec![],
+            root,
+        })
     }
 
     /// Root hash (zero when empty).
@@ -596,13 +670,15 @@ impl MemTree {
                 let path = read::text(p, "path").ok_or_else(|| bad("no path"))?;
                 let kind = read::text(p, "kind").ok_or_else(|| bad("no kind"))?;
                 let meta = text_map(read::field(p, "meta")).ok_or_else(|| bad("bad metadata"))?;
-                let plan = plan_set(self, path, kind, meta, e.seq).map_err(|err| bad(&err.to_string()))?;
+                let plan =
+                    plan_set(self, path, kind, meta, e.seq).map_err(|err| bad(&err.to_string()))?;
                 self.apply(plan, Some(path), e.seq);
             }
             "tree.remove" => {
                 let path = read::text(p, "path").ok_or_else(|| bad("no path"))?;
                 let recursive = matches!(read::field(p, "recursive"), Some(Value::Bool(true)));
-                let plan = plan_remove(self, path, recursive).map_err(|err| bad(&err.to_string()))?;
+                let plan =
+                    plan_remove(self, path, recursive).map_err(|err| bad(&err.to_string()))?;
                 self.apply(plan, None, e.seq);
             }
             _ => return Ok(None),
@@ -667,7 +743,9 @@ pub fn verify_tree(tree: &Tree<'_>) -> Result<TreeVerify, TreeError> {
         ..TreeVerify::default()
     };
     for (seq, recorded, replayed) in &r.root_mismatches {
-        out.problems.push(format!("event {seq} records root {recorded}, replay gives {replayed}"));
+        out.problems.push(format!(
+            "event {seq} records root {recorded}, replay gives {replayed}"
+        ));
     }
     let src = tree.source();
     out.stored_root = src.node("/")?.map(|n| n.hash.to_hex());
@@ -677,17 +755,22 @@ pub fn verify_tree(tree: &Tree<'_>) -> Result<TreeVerify, TreeError> {
     for path in &stored_paths {
         match (src.node(path), r.tree.nodes.get(path)) {
             (Err(e), _) => out.problems.push(e.to_string()),
-            (Ok(Some(s)), Some(m)) if &s != m => out.problems.push(format!("{path}: stored node differs from the replayed one")),
-            (Ok(Some(s)), _) if s.hash != node_hash(&s.path, &s.kind, &s.meta, &s.children) => {
-                out.problems.push(format!("{path}: stored hash does not match its content"))
-            }
-            (Ok(_), None) => out.problems.push(format!("{path}: stored but not produced by any chain event")),
+            (Ok(Some(s)), Some(m)) if &s != m => out
+                .problems
+                .push(format!("{path}: stored node differs from the replayed one")),
+            (Ok(Some(s)), _) if s.hash != node_hash(&s.path, &s.kind, &s.meta, &s.children) => out
+                .problems
+                .push(format!("{path}: stored hash does not match its content")),
+            (Ok(_), None) => out.problems.push(format!(
+                "{path}: stored but not produced by any chain event"
+            )),
             _ => {}
         }
     }
     for path in r.tree.nodes.keys() {
         if !stored_set.contains(path) {
-            out.problems.push(format!("{path}: on the chain but missing from the store"));
+            out.problems
+                .push(format!("{path}: on the chain but missing from the store"));
         }
     }
     Ok(out)

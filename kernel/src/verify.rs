@@ -107,7 +107,11 @@ pub fn verify(chain: &Chain, progress: &mut dyn FnMut(u64)) -> Result<VerifyRepo
 
 /// Verifies events `from..`; a start above 0 trusts the stored hash and Merkle subtrees
 /// before it (used for the quick check at open).
-pub fn verify_range(chain: &Chain, from: u64, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport, ChainError> {
+pub fn verify_range(
+    chain: &Chain,
+    from: u64,
+    progress: &mut dyn FnMut(u64),
+) -> Result<VerifyReport, ChainError> {
     let mut report = VerifyReport {
         from,
         ..VerifyReport::default()
@@ -133,7 +137,11 @@ pub fn verify_range(chain: &Chain, from: u64, progress: &mut dyn FnMut(u64)) -> 
         progress(seq);
         report.events += 1;
         if seq != expected {
-            report.fail(expected, FailureKind::Sequence, format!("events {expected}..{seq} are missing"));
+            report.fail(
+                expected,
+                FailureKind::Sequence,
+                format!("events {expected}..{seq} are missing"),
+            );
         }
         expected = seq + 1;
         let Some((encoded, stored)) = split_record(&record) else {
@@ -142,9 +150,21 @@ pub fn verify_range(chain: &Chain, from: u64, progress: &mut dyn FnMut(u64)) -> 
         };
         let computed = hash_encoded(encoded);
         if computed != stored {
-            report.fail(seq, FailureKind::Hash, format!("content hashes to {computed}, stored hash is {stored}"));
+            report.fail(
+                seq,
+                FailureKind::Hash,
+                format!("content hashes to {computed}, stored hash is {stored}"),
+            );
         }
-        check_event(&mut report, seq, encoded, &prev, &mut genesis, &mut lookup, &mut external);
+        check_event(
+            &mut report,
+            seq,
+            encoded,
+            &prev,
+            &mut genesis,
+            &mut lookup,
+            &mut external,
+        );
         frontier.push(Shake256Merkle::leaf(&computed.0), |_| {});
         prev = stored;
         while let Some(Ok((head_seq, _))) = heads.peek() {
@@ -154,7 +174,11 @@ pub fn verify_range(chain: &Chain, from: u64, progress: &mut dyn FnMut(u64)) -> 
             let (head_seq, bytes) = heads.next().expect("peeked")?;
             report.heads += 1;
             if head_seq < seq {
-                report.fail(head_seq, FailureKind::Head, "signed head for an event that is missing");
+                report.fail(
+                    head_seq,
+                    FailureKind::Head,
+                    "signed head for an event that is missing",
+                );
                 continue;
             }
             if let Err(detail) = check_head(&bytes, seq, &computed, &frontier, genesis.as_ref()) {
@@ -173,10 +197,18 @@ pub fn verify_range(chain: &Chain, from: u64, progress: &mut dyn FnMut(u64)) -> 
     for item in heads {
         let (head_seq, _) = item?;
         report.heads += 1;
-        report.fail(head_seq, FailureKind::Head, format!("signed head at {head_seq} is beyond the last event"));
+        report.fail(
+            head_seq,
+            FailureKind::Head,
+            format!("signed head at {head_seq} is beyond the last event"),
+        );
     }
     if report.heads == 0 && report.events > 0 && from == 0 {
-        report.fail(expected.saturating_sub(1), FailureKind::Head, "no signed head is stored");
+        report.fail(
+            expected.saturating_sub(1),
+            FailureKind::Head,
+            "no signed head is stored",
+        );
     }
     report.external_refs = external.foreign_refs.len() as u64;
     report.root = Some(frontier.root());
@@ -197,10 +229,22 @@ fn check_event(
         Err(e) => return report.fail(seq, FailureKind::Decode, e.to_string()),
     };
     if event.seq != seq {
-        report.fail(seq, FailureKind::Sequence, format!("event stored at {seq} says it is {}", event.seq));
+        report.fail(
+            seq,
+            FailureKind::Sequence,
+            format!("event stored at {seq} says it is {}", event.seq),
+        );
     }
     if event.prev_hash != *prev {
-        report.fail(seq, FailureKind::Link, format!("previous hash {} does not match event {}'s hash {prev}", event.prev_hash, seq.wrapping_sub(1)));
+        report.fail(
+            seq,
+            FailureKind::Link,
+            format!(
+                "previous hash {} does not match event {}'s hash {prev}",
+                event.prev_hash,
+                seq.wrapping_sub(1)
+            ),
+        );
     }
     if seq == 0 {
         match Genesis::from_event(&event) {
@@ -209,15 +253,32 @@ fn check_event(
         }
     } else if let Some(g) = genesis {
         if event.chain_id != g.chain_id {
-            report.fail(seq, FailureKind::ChainId, format!("event names chain {}, the genesis chain is {}", event.chain_id, g.chain_id));
+            report.fail(
+                seq,
+                FailureKind::ChainId,
+                format!(
+                    "event names chain {}, the genesis chain is {}",
+                    event.chain_id, g.chain_id
+                ),
+            );
         }
     }
     if let Err(detail) = witness::check_event(&event, lookup, external) {
-        report.fail(seq, FailureKind::Reference, format!("{}: {detail}", event.kind));
+        report.fail(
+            seq,
+            FailureKind::Reference,
+            format!("{}: {detail}", event.kind),
+        );
     }
 }
 
-fn check_head(bytes: &[u8], seq: u64, hash: &Hash, frontier: &Frontier<Shake256Merkle>, genesis: Option<&Genesis>) -> Result<(), String> {
+fn check_head(
+    bytes: &[u8],
+    seq: u64,
+    hash: &Hash,
+    frontier: &Frontier<Shake256Merkle>,
+    genesis: Option<&Genesis>,
+) -> Result<(), String> {
     let head = SignedHead::decode(bytes).map_err(|e| e.to_string())?;
     if head.seq != seq {
         return Err(format!("head stored at {seq} says it is {}", head.seq));
@@ -235,11 +296,17 @@ fn check_head(bytes: &[u8], seq: u64, hash: &Hash, frontier: &Frontier<Shake256M
     }
     head.verify_signature().map_err(|e| e.to_string())?;
     if head.head_hash != *hash {
-        return Err(format!("head names hash {}, the event hashes to {hash}", head.head_hash));
+        return Err(format!(
+            "head names hash {}, the event hashes to {hash}",
+            head.head_hash
+        ));
     }
     let root = frontier.root();
     if head.merkle_root != root {
-        return Err(format!("head names Merkle root {}, the events give {root}", head.merkle_root));
+        return Err(format!(
+            "head names Merkle root {}, the events give {root}",
+            head.merkle_root
+        ));
     }
     Ok(())
 }

@@ -57,7 +57,10 @@ impl Derivation {
 
     /// Parses a name.
     pub fn parse(name: &str) -> Option<Derivation> {
-        Derivation::ALL.iter().find(|(_, n)| *n == name).map(|(d, _)| *d)
+        Derivation::ALL
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(d, _)| *d)
     }
 }
 
@@ -91,10 +94,12 @@ impl EventRef {
 }
 
 /// Draft of a witness of another chain's signed head, optionally tied to a local event.
-pub fn witness_head(head: &SignedHead, local: Option<&EventRef>, note: Option<&str>) -> Result<EventDraft, EventError> {
-    let mut entries = vec![
-        (Value::Text("head".into()), head.to_value()),
-    ];
+pub fn witness_head(
+    head: &SignedHead,
+    local: Option<&EventRef>,
+    note: Option<&str>,
+) -> Result<EventDraft, EventError> {
+    let mut entries = vec![(Value::Text("head".into()), head.to_value())];
     if let Some(local) = local {
         entries.push((Value::Text("local".into()), local.to_value()));
     }
@@ -129,14 +134,22 @@ pub fn witness_artifact(
 }
 
 /// Draft of a lineage record.
-pub fn lineage(child: &str, parents: &[EventRef], derivation: Derivation, note: Option<&str>) -> Result<EventDraft, EventError> {
+pub fn lineage(
+    child: &str,
+    parents: &[EventRef],
+    derivation: Derivation,
+    note: Option<&str>,
+) -> Result<EventDraft, EventError> {
     let mut entries = vec![
         (Value::Text("child".into()), Value::Text(child.into())),
         (
             Value::Text("parents".into()),
             Value::Array(parents.iter().map(EventRef::to_value).collect()),
         ),
-        (Value::Text("derivation".into()), Value::Text(derivation.name().into())),
+        (
+            Value::Text("derivation".into()),
+            Value::Text(derivation.name().into()),
+        ),
     ];
     if let Some(note) = note {
         entries.push((Value::Text("note".into()), Value::Text(note.into())));
@@ -165,11 +178,17 @@ pub fn check_event(
             return Ok(());
         }
         if r.seq >= event.seq {
-            return Err(format!("refers to event {} which does not precede it", r.seq));
+            return Err(format!(
+                "refers to event {} which does not precede it",
+                r.seq
+            ));
         }
         match stored_hash(r.seq) {
             Some(h) if h == r.hash => Ok(()),
-            Some(h) => Err(format!("names hash {} for event {}, which has hash {h}", r.hash, r.seq)),
+            Some(h) => Err(format!(
+                "names hash {} for event {}, which has hash {h}",
+                r.hash, r.seq
+            )),
             None => Err(format!("refers to event {}, which is missing", r.seq)),
         }
     };
@@ -178,7 +197,9 @@ pub fn check_event(
         WITNESS_HEAD => {
             let head = read::field(p, "head")
                 .ok_or("witness has no `head`")
-                .and_then(|v| SignedHead::from_value(v).map_err(|_| "witness `head` is malformed"))?;
+                .and_then(|v| {
+                    SignedHead::from_value(v).map_err(|_| "witness `head` is malformed")
+                })?;
             head.verify_signature()
                 .map_err(|e| format!("witnessed head: {e}"))?;
             if let Some(local) = read::field(p, "local") {
@@ -200,8 +221,10 @@ pub fn check_event(
         }
         LINEAGE_RECORD => {
             read::text(p, "child").ok_or("lineage record has no `child`")?;
-            let derivation = read::text(p, "derivation").ok_or("lineage record has no `derivation`")?;
-            Derivation::parse(derivation).ok_or_else(|| format!("unknown derivation `{derivation}`"))?;
+            let derivation =
+                read::text(p, "derivation").ok_or("lineage record has no `derivation`")?;
+            Derivation::parse(derivation)
+                .ok_or_else(|| format!("unknown derivation `{derivation}`"))?;
             let Some(Value::Array(parents)) = read::field(p, "parents") else {
                 return Err("lineage record has no `parents` list".into());
             };

@@ -14,11 +14,17 @@ use weft_kernel::{Chain, Store};
 
 fn put_record(chain: &Chain, seq: u64, record: &[u8]) {
     let s = chain.store();
-    s.db().put_cf(s.cf(cf::EVENTS), seq_key(seq), record).expect("put");
+    s.db()
+        .put_cf(s.cf(cf::EVENTS), seq_key(seq), record)
+        .expect("put");
 }
 
 fn get_record(chain: &Chain, seq: u64) -> Vec<u8> {
-    chain.store().get(cf::EVENTS, &seq_key(seq)).expect("get").expect("present")
+    chain
+        .store()
+        .get(cf::EVENTS, &seq_key(seq))
+        .expect("get")
+        .expect("present")
 }
 
 #[test]
@@ -52,14 +58,24 @@ fn concurrent_appends_share_fsyncs_and_stay_contiguous() {
     let threads: Vec<_> = (0..8)
         .map(|t| {
             let chain = chain.clone();
-            std::thread::spawn(move || (0..40).map(|i| chain.append(draft(t * 1000 + i)).expect("append").event.seq).collect::<Vec<_>>())
+            std::thread::spawn(move || {
+                (0..40)
+                    .map(|i| chain.append(draft(t * 1000 + i)).expect("append").event.seq)
+                    .collect::<Vec<_>>()
+            })
         })
         .collect();
-    let mut seqs: Vec<u64> = threads.into_iter().flat_map(|t| t.join().expect("thread")).collect();
+    let mut seqs: Vec<u64> = threads
+        .into_iter()
+        .flat_map(|t| t.join().expect("thread"))
+        .collect();
     seqs.sort_unstable();
     assert_eq!(seqs, (1..=320).collect::<Vec<_>>());
     let batches = chain.synced_batches() - before;
-    assert!(batches < 320, "320 concurrent appends took {batches} fsyncs: no group commit");
+    assert!(
+        batches < 320,
+        "320 concurrent appends took {batches} fsyncs: no group commit"
+    );
     assert!(verify(&chain, &mut |_| {}).expect("verify").ok());
 }
 
@@ -68,14 +84,18 @@ fn batch_append_is_one_fsync() {
     let dir = tempfile::tempdir().expect("tmp");
     let chain = new_chain(dir.path());
     let before = chain.synced_batches();
-    let out = chain.append_batch((0..500).map(draft).collect()).expect("batch");
+    let out = chain
+        .append_batch((0..500).map(draft).collect())
+        .expect("batch");
     assert_eq!(out.len(), 500);
     assert_eq!(chain.synced_batches() - before, 1);
     assert!(verify(&chain, &mut |_| {}).expect("verify").ok());
 }
 
 /// Each way of altering one stored field of one event, applied to a clean chain.
-fn field_tampers() -> Vec<(&'static str, fn(&mut Event))> {
+type Tamper = (&'static str, fn(&mut Event));
+
+fn field_tampers() -> Vec<Tamper> {
     vec![
         ("chain_id", |e| e.chain_id.0[0] ^= 1),
         ("seq", |e| e.seq += 100),
@@ -86,7 +106,9 @@ fn field_tampers() -> Vec<(&'static str, fn(&mut Event))> {
             e.kind = "tesu.event".into();
         }),
         ("kind", |e| e.kind = "test.other".into()),
-        ("payload", |e| e.payload = weft_kernel::cbor::map([("i", ciborium::value::Value::Integer(999.into()))])),
+        ("payload", |e| {
+            e.payload = weft_kernel::cbor::map([("i", ciborium::value::Value::Integer(999.into()))])
+        }),
     ]
 }
 
@@ -99,15 +121,27 @@ fn flipping_any_field_of_any_event_is_detected_at_its_sequence() {
     }
     for seq in 0..chain.len() {
         let original = get_record(&chain, seq);
-        let (encoded, stored_hash) = split_record(&original).map(|(e, h)| (e.to_vec(), h)).expect("record");
+        let (encoded, stored_hash) = split_record(&original)
+            .map(|(e, h)| (e.to_vec(), h))
+            .expect("record");
         for (field, tamper) in field_tampers() {
             let mut event = Event::decode(&encoded).expect("decode");
             tamper(&mut event);
             put_record(&chain, seq, &join_record(&event.encode(), &stored_hash));
             let report = verify(&chain, &mut |_| {}).expect("verify");
-            let first = report.failures.first().unwrap_or_else(|| panic!("{field} of {seq} went unnoticed"));
+            let first = report
+                .failures
+                .first()
+                .unwrap_or_else(|| panic!("{field} of {seq} went unnoticed"));
             assert_eq!(first.seq, seq, "{field} of {seq}: {:?}", report.failures);
-            assert!(report.failures.iter().any(|f| f.seq == seq && f.kind == FailureKind::Hash), "{field} of {seq}: {:?}", report.failures);
+            assert!(
+                report
+                    .failures
+                    .iter()
+                    .any(|f| f.seq == seq && f.kind == FailureKind::Hash),
+                "{field} of {seq}: {:?}",
+                report.failures
+            );
             put_record(&chain, seq, &original);
         }
         // The stored hash itself.
@@ -116,14 +150,21 @@ fn flipping_any_field_of_any_event_is_detected_at_its_sequence() {
         flipped[last] ^= 0x80;
         put_record(&chain, seq, &flipped);
         let report = verify(&chain, &mut |_| {}).expect("verify");
-        assert_eq!(report.failures.first().map(|f| (f.seq, f.kind)), Some((seq, FailureKind::Hash)));
+        assert_eq!(
+            report.failures.first().map(|f| (f.seq, f.kind)),
+            Some((seq, FailureKind::Hash))
+        );
         put_record(&chain, seq, &original);
         // A raw bit flip in the encoding.
         let mut raw = original.clone();
         raw[3] ^= 0x04;
         put_record(&chain, seq, &raw);
         let report = verify(&chain, &mut |_| {}).expect("verify");
-        assert_eq!(report.failures.first().map(|f| f.seq), Some(seq), "bit flip at {seq}");
+        assert_eq!(
+            report.failures.first().map(|f| f.seq),
+            Some(seq),
+            "bit flip at {seq}"
+        );
         put_record(&chain, seq, &original);
     }
     assert!(verify(&chain, &mut |_| {}).expect("verify").ok());
@@ -133,14 +174,32 @@ fn flipping_any_field_of_any_event_is_detected_at_its_sequence() {
 fn a_rewritten_event_with_a_recomputed_hash_breaks_the_link_and_the_head() {
     let dir = tempfile::tempdir().expect("tmp");
     let chain = new_chain(dir.path());
-    chain.append_batch((0..4).map(draft).collect()).expect("batch");
-    let (encoded, _) = split_record(&get_record(&chain, 2)).map(|(e, h)| (e.to_vec(), h)).expect("record");
+    chain
+        .append_batch((0..4).map(draft).collect())
+        .expect("batch");
+    let (encoded, _) = split_record(&get_record(&chain, 2))
+        .map(|(e, h)| (e.to_vec(), h))
+        .expect("record");
     let mut event = Event::decode(&encoded).expect("decode");
     event.payload = weft_kernel::cbor::map([("forged", ciborium::value::Value::Bool(true))]);
     put_record(&chain, 2, &join_record(&event.encode(), &event.hash()));
     let report = verify(&chain, &mut |_| {}).expect("verify");
-    assert!(report.failures.iter().any(|f| f.seq == 3 && f.kind == FailureKind::Link), "{:?}", report.failures);
-    assert!(report.failures.iter().any(|f| f.seq == 4 && f.kind == FailureKind::Head), "{:?}", report.failures);
+    assert!(
+        report
+            .failures
+            .iter()
+            .any(|f| f.seq == 3 && f.kind == FailureKind::Link),
+        "{:?}",
+        report.failures
+    );
+    assert!(
+        report
+            .failures
+            .iter()
+            .any(|f| f.seq == 4 && f.kind == FailureKind::Head),
+        "{:?}",
+        report.failures
+    );
 }
 
 #[test]
@@ -153,14 +212,29 @@ fn deleting_or_reordering_events_is_detected() {
     let three = get_record(&chain, 3);
     let four = get_record(&chain, 4);
     let s = chain.store();
-    s.db().delete_cf(s.cf(cf::EVENTS), seq_key(3)).expect("delete");
+    s.db()
+        .delete_cf(s.cf(cf::EVENTS), seq_key(3))
+        .expect("delete");
     let report = verify(&chain, &mut |_| {}).expect("verify");
-    assert_eq!(report.failures.first().map(|f| (f.seq, f.kind)), Some((3, FailureKind::Sequence)), "{:?}", report.failures);
+    assert_eq!(
+        report.failures.first().map(|f| (f.seq, f.kind)),
+        Some((3, FailureKind::Sequence)),
+        "{:?}",
+        report.failures
+    );
     put_record(&chain, 3, &four);
     put_record(&chain, 4, &three);
     let report = verify(&chain, &mut |_| {}).expect("verify");
-    assert_eq!(report.failures.first().map(|f| f.seq), Some(3), "{:?}", report.failures);
-    assert!(report.failures.iter().any(|f| f.kind == FailureKind::Sequence));
+    assert_eq!(
+        report.failures.first().map(|f| f.seq),
+        Some(3),
+        "{:?}",
+        report.failures
+    );
+    assert!(report
+        .failures
+        .iter()
+        .any(|f| f.kind == FailureKind::Sequence));
 }
 
 #[test]
@@ -207,7 +281,10 @@ fn repair_keeps_the_valid_prefix_quarantines_the_rest_and_records_it() {
     for (i, h) in hashes.iter().take(7).enumerate() {
         assert_eq!(chain.event(i as u64).expect("kept").hash, *h);
     }
-    assert_eq!(chain.event(7).expect("repair event").event.kind, "chain.repair");
+    assert_eq!(
+        chain.event(7).expect("repair event").event.kind,
+        "chain.repair"
+    );
     assert!(verify(&chain, &mut |_| {}).expect("verify").ok());
     drop(chain);
     let chain = reopen(dir.path());
@@ -218,15 +295,29 @@ fn repair_keeps_the_valid_prefix_quarantines_the_rest_and_records_it() {
 fn repair_rebuilds_damaged_merkle_subtrees_without_dropping_events() {
     let dir = tempfile::tempdir().expect("tmp");
     let chain = new_chain(dir.path());
-    chain.append_batch((0..9).map(draft).collect()).expect("batch");
+    chain
+        .append_batch((0..9).map(draft).collect())
+        .expect("batch");
     let s = chain.store();
-    s.db().put_cf(s.cf(cf::MERKLE), weft_kernel::store::merkle_key(3, 0), [9u8; 32]).expect("put");
+    s.db()
+        .put_cf(
+            s.cf(cf::MERKLE),
+            weft_kernel::store::merkle_key(3, 0),
+            [9u8; 32],
+        )
+        .expect("put");
     drop(chain);
     let store = Arc::new(Store::open(&dir.path().join("chain")).expect("store"));
-    assert!(matches!(Chain::open(store, Some(key())), Err(ChainError::Damaged { .. })));
+    assert!(matches!(
+        Chain::open(store, Some(key())),
+        Err(ChainError::Damaged { .. })
+    ));
     let chain = reopen_unchecked(dir.path());
     let report = weft_kernel::repair::repair(&chain, &dir.path().join("q")).expect("repair");
-    assert_eq!((report.kept, report.dropped, report.merkle_rebuilt), (10, 0, true));
+    assert_eq!(
+        (report.kept, report.dropped, report.merkle_rebuilt),
+        (10, 0, true)
+    );
     drop(chain);
     assert_eq!(reopen(dir.path()).len(), 11);
 }
@@ -237,14 +328,19 @@ fn appends_with_another_key_are_refused() {
     drop(new_chain(dir.path()));
     let store = Arc::new(Store::open(&dir.path().join("chain")).expect("store"));
     let other = weft_kernel::NodeKey::from_seed(&[8; 32]);
-    assert!(matches!(Chain::open(store, Some(other)), Err(ChainError::WrongKey { .. })));
+    assert!(matches!(
+        Chain::open(store, Some(other)),
+        Err(ChainError::WrongKey { .. })
+    ));
 }
 
 #[test]
 fn proofs_verify_for_every_event_and_reject_tampering() {
     let dir = tempfile::tempdir().expect("tmp");
     let chain = new_chain(dir.path());
-    chain.append_batch((0..12).map(draft).collect()).expect("batch");
+    chain
+        .append_batch((0..12).map(draft).collect())
+        .expect("batch");
     for seq in 0..chain.len() {
         let doc = weft_kernel::proof::prove(&chain, seq).expect("prove");
         weft_kernel::proof::verify_proof(&doc, Some(&key().public_key())).expect("valid");

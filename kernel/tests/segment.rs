@@ -12,7 +12,9 @@ use weft_kernel::{Chain, NodeKey, Store};
 fn exported(events: u64) -> (tempfile::TempDir, Vec<u8>) {
     let dir = tempfile::tempdir().expect("tmp");
     let chain = new_chain(dir.path());
-    chain.append_batch((0..events).map(draft).collect()).expect("batch");
+    chain
+        .append_batch((0..events).map(draft).collect())
+        .expect("batch");
     let mut file = Vec::new();
     export(&chain, &key(), &mut file, &mut |_| {}).expect("export");
     (dir, file)
@@ -44,7 +46,9 @@ fn export_verify_import_round_trip() {
     import(&chain, file.as_slice(), file.as_slice(), &mut |_| {}).expect("import");
     assert_eq!(chain.len(), 2501);
     assert_eq!(chain.latest_signed_head(), Some(summary.head));
-    assert!(weft_kernel::verify::verify(&chain, &mut |_| {}).expect("verify").ok());
+    assert!(weft_kernel::verify::verify(&chain, &mut |_| {})
+        .expect("verify")
+        .ok());
     drop(chain);
     assert_eq!(reopen(target.path()).len(), 2501);
 }
@@ -55,15 +59,28 @@ fn truncation_at_every_segment_boundary_and_inside_is_rejected() {
     let segs = segments(&file);
     assert!(segs.len() >= 5, "header, 3 event segments, footer");
     for &(offset, len) in &segs {
-        for cut in [offset, offset + 1, offset + HEADER_LEN - 1, offset + HEADER_LEN, offset + len / 2, offset + len - 1] {
+        for cut in [
+            offset,
+            offset + 1,
+            offset + HEADER_LEN - 1,
+            offset + HEADER_LEN,
+            offset + len / 2,
+            offset + len - 1,
+        ] {
             if cut == 0 {
                 continue;
             }
             let err = verify_file(&file[..cut]).expect_err("truncated file accepted");
-            assert!(matches!(err, SegmentError::Truncated(_)), "cut at {cut}: {err}");
+            assert!(
+                matches!(err, SegmentError::Truncated(_)),
+                "cut at {cut}: {err}"
+            );
         }
     }
-    assert!(matches!(verify_file(&[][..]), Err(SegmentError::Truncated(_))));
+    assert!(matches!(
+        verify_file(&[][..]),
+        Err(SegmentError::Truncated(_))
+    ));
 }
 
 #[test]
@@ -76,13 +93,29 @@ fn reordered_segments_are_rejected() {
     swapped.extend_from_slice(&file[a.0..a.0 + a.1]);
     swapped.extend_from_slice(&file[b.0 + b.1..]);
     let err = verify_file(swapped.as_slice()).expect_err("reordered");
-    assert!(matches!(err, SegmentError::Reordered { found: 2, expected: 1 }), "{err}");
+    assert!(
+        matches!(
+            err,
+            SegmentError::Reordered {
+                found: 2,
+                expected: 1
+            }
+        ),
+        "{err}"
+    );
     // Renumbered and re-hashed segments are still caught, by the event links.
     let mut renumbered = swapped.clone();
     for (i, &(off, _)) in segments(&renumbered).clone().iter().enumerate() {
         renumbered[off + 8..off + 12].copy_from_slice(&(i as u32).to_be_bytes());
-        let body_len = u32::from_be_bytes(renumbered[off + 12..off + 16].try_into().expect("4")) as usize;
-        let h = domain_hash(domains::SEGMENT, &[&renumbered[off..off + 16], &renumbered[off + HEADER_LEN..off + HEADER_LEN + body_len]]);
+        let body_len =
+            u32::from_be_bytes(renumbered[off + 12..off + 16].try_into().expect("4")) as usize;
+        let h = domain_hash(
+            domains::SEGMENT,
+            &[
+                &renumbered[off..off + 16],
+                &renumbered[off + HEADER_LEN..off + HEADER_LEN + body_len],
+            ],
+        );
         renumbered[off + 16..off + 48].copy_from_slice(&h.0);
     }
     let err = verify_file(renumbered.as_slice()).expect_err("renumbered");
@@ -96,7 +129,11 @@ fn any_bit_flip_is_rejected() {
     for pos in (0..file.len()).step_by(step) {
         let mut bad = file.clone();
         bad[pos] ^= 0x10;
-        assert!(verify_file(bad.as_slice()).is_err(), "flip at byte {pos} of {} accepted", file.len());
+        assert!(
+            verify_file(bad.as_slice()).is_err(),
+            "flip at byte {pos} of {} accepted",
+            file.len()
+        );
     }
 }
 
@@ -116,8 +153,12 @@ fn a_re_signed_file_is_rejected() {
     if let ciborium::value::Value::Map(entries) = &mut footer {
         for (k, v) in entries.iter_mut() {
             match k.as_text() {
-                Some("signer") => *v = ciborium::value::Value::Bytes(intruder.public_key().to_vec()),
-                Some("signature") => *v = ciborium::value::Value::Bytes(intruder.sign(b"anything").to_vec()),
+                Some("signer") => {
+                    *v = ciborium::value::Value::Bytes(intruder.public_key().to_vec())
+                }
+                Some("signature") => {
+                    *v = ciborium::value::Value::Bytes(intruder.sign(b"anything").to_vec())
+                }
                 _ => {}
             }
         }
@@ -139,7 +180,10 @@ fn a_re_signed_file_is_rejected() {
 fn import_refuses_a_non_empty_store_and_a_foreign_key() {
     let (dir, file) = exported(10);
     let chain = reopen(dir.path());
-    assert!(matches!(import(&chain, file.as_slice(), file.as_slice(), &mut |_| {}), Err(SegmentError::NotEmpty(11))));
+    assert!(matches!(
+        import(&chain, file.as_slice(), file.as_slice(), &mut |_| {}),
+        Err(SegmentError::NotEmpty(11))
+    ));
     let target = tempfile::tempdir().expect("tmp");
     let store = Arc::new(Store::create(&target.path().join("chain")).expect("store"));
     let chain = Chain::open_unchecked(store, Some(NodeKey::from_seed(&[1; 32]))).expect("chain");

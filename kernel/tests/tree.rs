@@ -10,8 +10,15 @@ use weft_kernel::tree::{replay, verify_tree, Tree, TreeError};
 
 #[derive(Debug, Clone)]
 enum Op {
-    Set { path: String, kind: String, meta: Option<(String, String)> },
-    Remove { path: String, recursive: bool },
+    Set {
+        path: String,
+        kind: String,
+        meta: Option<(String, String)>,
+    },
+    Remove {
+        path: String,
+        recursive: bool,
+    },
 }
 
 fn path_strategy() -> impl Strategy<Value = String> {
@@ -73,19 +80,32 @@ fn rename_and_kind_change_change_the_root() {
     let tree = Tree::new(&chain);
     tree.bootstrap().expect("bootstrap");
     let root = |t: &Tree| t.root().expect("root").expect("some").hash;
-    tree.set("/apps/api", "service", BTreeMap::new()).expect("set");
+    tree.set("/apps/api", "service", BTreeMap::new())
+        .expect("set");
     let r1 = root(&tree);
-    tree.set("/apps/api", "agent", BTreeMap::new()).expect("kind change");
+    tree.set("/apps/api", "agent", BTreeMap::new())
+        .expect("kind change");
     let r2 = root(&tree);
     assert_ne!(r1, r2, "kind change must change the root");
-    tree.set("/apps/api", "service", BTreeMap::new()).expect("kind back");
+    tree.set("/apps/api", "service", BTreeMap::new())
+        .expect("kind back");
     assert_eq!(root(&tree), r1, "equal trees have equal roots");
     tree.remove("/apps/api", false).expect("rm");
-    tree.set("/apps/apj", "service", BTreeMap::new()).expect("renamed");
+    tree.set("/apps/apj", "service", BTreeMap::new())
+        .expect("renamed");
     assert_ne!(root(&tree), r1, "a rename must change the root");
-    tree.set("/apps/apj", "service", [("owner".to_string(), "x".to_string())].into()).expect("meta");
+    tree.set(
+        "/apps/apj",
+        "service",
+        [("owner".to_string(), "x".to_string())].into(),
+    )
+    .expect("meta");
     let node = tree.get("/apps/apj").expect("get").expect("node");
-    assert_eq!(node.seq, chain.head().expect("head").0, "a node records the event that last changed it");
+    assert_eq!(
+        node.seq,
+        chain.head().expect("head").0,
+        "a node records the event that last changed it"
+    );
 }
 
 #[test]
@@ -95,11 +115,23 @@ fn refused_mutations_change_nothing() {
     let tree = Tree::new(&chain);
     tree.bootstrap().expect("bootstrap");
     let len = chain.len();
-    assert!(matches!(tree.set("/nope/child", "service", BTreeMap::new()), Err(TreeError::NoParent { .. })));
-    assert!(matches!(tree.remove("/kernel", false), Err(TreeError::HasChildren(_))));
+    assert!(matches!(
+        tree.set("/nope/child", "service", BTreeMap::new()),
+        Err(TreeError::NoParent { .. })
+    ));
+    assert!(matches!(
+        tree.remove("/kernel", false),
+        Err(TreeError::HasChildren(_))
+    ));
     assert!(matches!(tree.remove("/", true), Err(TreeError::RemoveRoot)));
-    assert!(matches!(tree.set("/apps/../x", "service", BTreeMap::new()), Err(TreeError::Path(_))));
-    assert!(matches!(tree.set("/apps/x", "Bad Kind", BTreeMap::new()), Err(TreeError::Kind(_))));
+    assert!(matches!(
+        tree.set("/apps/../x", "service", BTreeMap::new()),
+        Err(TreeError::Path(_))
+    ));
+    assert!(matches!(
+        tree.set("/apps/x", "Bad Kind", BTreeMap::new()),
+        Err(TreeError::Kind(_))
+    ));
     assert_eq!(chain.len(), len);
 }
 
@@ -109,18 +141,36 @@ fn a_tampered_stored_node_is_found_by_tree_verify() {
     let chain = new_chain(dir.path());
     let tree = Tree::new(&chain);
     tree.bootstrap().expect("bootstrap");
-    tree.set("/apps/api", "service", BTreeMap::new()).expect("set");
+    tree.set("/apps/api", "service", BTreeMap::new())
+        .expect("set");
     // Write an altered node directly, as a buggy tool or disk damage would.
     let store = chain.store();
     let other_dir = tempfile::tempdir().expect("tmp");
     let other = new_chain(other_dir.path());
     let other_tree = Tree::new(&other);
     other_tree.bootstrap().expect("bootstrap");
-    other_tree.set("/apps/api", "agent", BTreeMap::new()).expect("set");
-    let altered = other.store().get(weft_kernel::store::cf::TREE, b"/apps/api").expect("get").expect("node");
-    store.db().put_cf(store.cf(weft_kernel::store::cf::TREE), b"/apps/api", altered).expect("put");
+    other_tree
+        .set("/apps/api", "agent", BTreeMap::new())
+        .expect("set");
+    let altered = other
+        .store()
+        .get(weft_kernel::store::cf::TREE, b"/apps/api")
+        .expect("get")
+        .expect("node");
+    store
+        .db()
+        .put_cf(
+            store.cf(weft_kernel::store::cf::TREE),
+            b"/apps/api",
+            altered,
+        )
+        .expect("put");
     let report = verify_tree(&tree).expect("verify");
-    assert!(report.problems.iter().any(|p| p.contains("/apps/api")), "{:?}", report.problems);
+    assert!(
+        report.problems.iter().any(|p| p.contains("/apps/api")),
+        "{:?}",
+        report.problems
+    );
     // Rebuild restores the chain's version.
     tree.rebuild().expect("rebuild");
     assert!(verify_tree(&tree).expect("verify").problems.is_empty());
@@ -134,10 +184,12 @@ fn cost_of_a_change_follows_depth_not_size() {
     let tree = Tree::new(&chain);
     tree.bootstrap().expect("bootstrap");
     for i in 0..50 {
-        tree.set(&format!("/apps/s{i}"), "service", BTreeMap::new()).expect("set");
+        tree.set(&format!("/apps/s{i}"), "service", BTreeMap::new())
+            .expect("set");
     }
     let mem = replay(&chain).expect("replay").tree;
-    let plan = weft_kernel::tree::plan_set(&mem, "/apps/s7", "agent", BTreeMap::new(), 0).expect("plan");
+    let plan =
+        weft_kernel::tree::plan_set(&mem, "/apps/s7", "agent", BTreeMap::new(), 0).expect("plan");
     let touched: Vec<&str> = plan.writes.iter().map(|(p, _)| p.as_str()).collect();
     assert_eq!(touched, vec!["/apps/s7", "/apps", "/"]);
 }

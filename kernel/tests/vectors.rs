@@ -8,7 +8,9 @@ use weft_kernel::event::{ChainId, Event};
 use weft_kernel::hash::Hash;
 use weft_kernel::head::SignedHead;
 use weft_kernel::keys::{verify_signature, NodeKey};
-use weft_kernel::merkle::{inclusion_path, root_of, verify_inclusion, InMemory, MerkleHasher, Shake256Merkle};
+use weft_kernel::merkle::{
+    inclusion_path, root_of, verify_inclusion, InMemory, MerkleHasher, Shake256Merkle,
+};
 
 fn vectors() -> serde_json::Value {
     serde_json::from_str(include_str!("vectors/vectors.json")).expect("vectors.json parses")
@@ -66,7 +68,13 @@ fn fixture(v: &serde_json::Value) -> Fixture {
         ]))
         .expect("canonical"),
     };
-    Fixture { key, chain_id, t0, e0, e1 }
+    Fixture {
+        key,
+        chain_id,
+        t0,
+        e0,
+        e1,
+    }
 }
 
 #[test]
@@ -81,23 +89,41 @@ fn key_and_chain_id() {
 fn event_encoding_and_hash() {
     let v = vectors();
     let f = fixture(&v);
-    assert_eq!(hex::encode(f.e0.encode()), v["event0_cbor"].as_str().expect("cbor"));
+    assert_eq!(
+        hex::encode(f.e0.encode()),
+        v["event0_cbor"].as_str().expect("cbor")
+    );
     assert_eq!(f.e0.hash(), hash_field(&v, "event0_hash"));
-    assert_eq!(hex::encode(f.e1.encode()), v["event1_cbor"].as_str().expect("cbor"));
+    assert_eq!(
+        hex::encode(f.e1.encode()),
+        v["event1_cbor"].as_str().expect("cbor")
+    );
     assert_eq!(f.e1.hash(), hash_field(&v, "event1_hash"));
     // And the decoder reads the vector bytes back to the same event.
-    assert_eq!(Event::decode(&hex_field(&v, "event1_cbor")).expect("decodes"), f.e1);
+    assert_eq!(
+        Event::decode(&hex_field(&v, "event1_cbor")).expect("decodes"),
+        f.e1
+    );
 }
 
 #[test]
 fn signed_head_message_and_signature() {
     let v = vectors();
     let f = fixture(&v);
-    let root = root_of::<Shake256Merkle>(&[Shake256Merkle::leaf(&f.e0.hash().0), Shake256Merkle::leaf(&f.e1.hash().0)]);
+    let root = root_of::<Shake256Merkle>(&[
+        Shake256Merkle::leaf(&f.e0.hash().0),
+        Shake256Merkle::leaf(&f.e1.hash().0),
+    ]);
     assert_eq!(root, hash_field(&v, "head_merkle_root"));
     let head = SignedHead::sign(&f.key, f.chain_id, 1, f.e1.hash(), root, f.t0 + 2000);
-    assert_eq!(hex::encode(head.message()), v["head_message"].as_str().expect("message"));
-    assert_eq!(hex::encode(head.signature), v["head_signature"].as_str().expect("signature"));
+    assert_eq!(
+        hex::encode(head.message()),
+        v["head_message"].as_str().expect("message")
+    );
+    assert_eq!(
+        hex::encode(head.signature),
+        v["head_signature"].as_str().expect("signature")
+    );
     let sig: [u8; 64] = hex_field(&v, "head_signature").try_into().expect("64");
     assert!(verify_signature(&f.key.public_key(), &head.message(), &sig));
 }
@@ -111,13 +137,38 @@ fn merkle_roots_and_audit_path_over_shake256() {
         .iter()
         .map(|d| Shake256Merkle::leaf(&hex::decode(d.as_str().expect("hex")).expect("hex")))
         .collect();
-    for (n, want) in v["merkle_roots"].as_array().expect("roots").iter().enumerate() {
-        assert_eq!(root_of::<Shake256Merkle>(&leaves[..n]).to_hex(), want.as_str().expect("hex"), "size {n}");
+    for (n, want) in v["merkle_roots"]
+        .as_array()
+        .expect("roots")
+        .iter()
+        .enumerate()
+    {
+        assert_eq!(
+            root_of::<Shake256Merkle>(&leaves[..n]).to_hex(),
+            want.as_str().expect("hex"),
+            "size {n}"
+        );
     }
-    let (index, size) = (v["merkle_path_index"].as_u64().expect("i"), v["merkle_path_size"].as_u64().expect("n"));
+    let (index, size) = (
+        v["merkle_path_index"].as_u64().expect("i"),
+        v["merkle_path_size"].as_u64().expect("n"),
+    );
     let tree = &leaves[..size as usize];
-    let path = inclusion_path::<Shake256Merkle, _>(&InMemory::<Shake256Merkle>(tree), index, size).expect("in memory");
-    let want: Vec<String> = v["merkle_path"].as_array().expect("path").iter().map(|h| h.as_str().expect("hex").to_string()).collect();
+    let path = inclusion_path::<Shake256Merkle, _>(&InMemory::<Shake256Merkle>(tree), index, size)
+        .expect("in memory");
+    let want: Vec<String> = v["merkle_path"]
+        .as_array()
+        .expect("path")
+        .iter()
+        .map(|h| h.as_str().expect("hex").to_string())
+        .collect();
     assert_eq!(path.iter().map(Hash::to_hex).collect::<Vec<_>>(), want);
-    verify_inclusion::<Shake256Merkle>(index, size, &tree[index as usize], &path, &root_of::<Shake256Merkle>(tree)).expect("verifies");
+    verify_inclusion::<Shake256Merkle>(
+        index,
+        size,
+        &tree[index as usize],
+        &path,
+        &root_of::<Shake256Merkle>(tree),
+    )
+    .expect("verifies");
 }

@@ -159,7 +159,10 @@ impl Default for GovernanceConfig {
     fn default() -> Self {
         GovernanceConfig {
             threshold: gate::DEFAULT_THRESHOLD,
-            dimensions: gate::DEFAULT_DIMENSIONS.iter().map(|s| s.to_string()).collect(),
+            dimensions: gate::DEFAULT_DIMENSIONS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             environments: BTreeMap::new(),
             rules: None,
         }
@@ -225,7 +228,10 @@ impl WeaveConfig {
         if !["none", "warning", "error"].contains(&config.assessment.fail_on.as_str()) {
             return Err(ConfigError::Invalid {
                 path: path.to_path_buf(),
-                message: format!("[assessment] fail_on = \"{}\": use none, warning or error", config.assessment.fail_on),
+                message: format!(
+                    "[assessment] fail_on = \"{}\": use none, warning or error",
+                    config.assessment.fail_on
+                ),
             });
         }
         let mut names = std::collections::BTreeSet::new();
@@ -256,7 +262,10 @@ impl WeaveConfig {
         RuleSet::new(
             g.dimensions.clone(),
             g.threshold,
-            g.environments.iter().map(|(k, v)| (k.clone(), v.threshold)).collect(),
+            g.environments
+                .iter()
+                .map(|(k, v)| (k.clone(), v.threshold))
+                .collect(),
             g.rules.clone().unwrap_or_else(gate::default_rules),
         )
     }
@@ -341,9 +350,13 @@ mod tests {
             source_dirs: vec!["src".into()],
             default_branch: "main".into(),
         };
-        let config = WeaveConfig::parse(&render_initial(&project), Path::new("weave.toml")).expect("valid");
+        let config =
+            WeaveConfig::parse(&render_initial(&project), Path::new("weave.toml")).expect("valid");
         assert_eq!(config.project, project);
-        assert_eq!(config.rule_set().expect("rules").hash(), RuleSet::default_set().hash());
+        assert_eq!(
+            config.rule_set().expect("rules").hash(),
+            RuleSet::default_set().hash()
+        );
     }
 
     #[test]
@@ -354,7 +367,10 @@ mod tests {
             "[governance]\nthreshold = -1.0\n",
             "[assessment]\nfail_on = \"sometimes\"\n",
         ] {
-            assert!(WeaveConfig::parse(text, Path::new("weave.toml")).is_err(), "{text}");
+            assert!(
+                WeaveConfig::parse(text, Path::new("weave.toml")).is_err(),
+                "{text}"
+            );
         }
     }
 }

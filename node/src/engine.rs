@@ -39,7 +39,8 @@ impl std::fmt::Debug for Node {
 impl Node {
     /// Opens the node of the repository containing `start`.
     pub fn open(start: &Path, mode: OpenMode) -> Result<Node, NodeError> {
-        let layout = Layout::discover(start).ok_or_else(|| NodeError::NotInitialised(start.to_path_buf()))?;
+        let layout = Layout::discover(start)
+            .ok_or_else(|| NodeError::NotInitialised(start.to_path_buf()))?;
         let config = WeaveConfig::load(&layout.root)?;
         let key = match NodeKey::load_from(&layout.keys()) {
             Ok(k) => Some(k),
@@ -47,7 +48,9 @@ impl Node {
             Err(e) => return Err(e.into()),
         };
         let store = match mode {
-            OpenMode::ForImport if !layout.chain().join("CURRENT").exists() => Store::create(&layout.chain())?,
+            OpenMode::ForImport if !layout.chain().join("CURRENT").exists() => {
+                Store::create(&layout.chain())?
+            }
             _ => Store::open(&layout.chain())?,
         };
         let store = Arc::new(store);
@@ -63,7 +66,11 @@ impl Node {
             }
             OpenMode::Unchecked | OpenMode::ForImport => Chain::open_unchecked(store, key)?,
         };
-        Ok(Node { layout, config, chain })
+        Ok(Node {
+            layout,
+            config,
+            chain,
+        })
     }
 
     /// Paths.
@@ -95,7 +102,9 @@ impl Node {
 
     /// The configured rule set.
     pub fn rule_set(&self) -> Result<RuleSet, NodeError> {
-        self.config.rule_set().map_err(|e| NodeError::Input(format!("weave.toml [governance]: {e}")))
+        self.config
+            .rule_set()
+            .map_err(|e| NodeError::Input(format!("weave.toml [governance]: {e}")))
     }
 
     /// The gate with the configured rules.
@@ -132,7 +141,10 @@ impl Node {
                 Err(_) => artifacts.unchecked += 1,
             }
         }
-        Ok(NodeVerify { chain: report, artifacts })
+        Ok(NodeVerify {
+            chain: report,
+            artifacts,
+        })
     }
 
     /// Repairs the chain and rebuilds the tree from what remains.
@@ -144,29 +156,47 @@ impl Node {
     }
 
     /// Restores the chain from an export file into this empty store.
-    pub fn import(&self, file: &Path, progress: &mut dyn FnMut(u64)) -> Result<weft_kernel::segment::FileSummary, NodeError> {
-        let open = || std::fs::File::open(file).map(std::io::BufReader::new).map_err(|e| NodeError::io(file, e));
+    pub fn import(
+        &self,
+        file: &Path,
+        progress: &mut dyn FnMut(u64),
+    ) -> Result<weft_kernel::segment::FileSummary, NodeError> {
+        let open = || {
+            std::fs::File::open(file)
+                .map(std::io::BufReader::new)
+                .map_err(|e| NodeError::io(file, e))
+        };
         let summary = weft_kernel::segment::import(&self.chain, open()?, open()?, progress)?;
         self.tree().rebuild()?;
         Ok(summary)
     }
 
     /// Witnesses an artifact file: hashes it and records name, hash, size and path.
-    pub fn witness_artifact(&self, file: &Path, name: Option<&str>) -> Result<weft_kernel::StoredEvent, NodeError> {
+    pub fn witness_artifact(
+        &self,
+        file: &Path,
+        name: Option<&str>,
+    ) -> Result<weft_kernel::StoredEvent, NodeError> {
         let meta = std::fs::metadata(file).map_err(|e| NodeError::io(file, e))?;
         if !meta.is_file() {
-            return Err(NodeError::Input(format!("{} is not a file", file.display())));
+            return Err(NodeError::Input(format!(
+                "{} is not a file",
+                file.display()
+            )));
         }
         let hash: Hash = std::fs::File::open(file)
             .and_then(weft_kernel::hash::shake256_reader)
             .map_err(|e| NodeError::io(file, e))?;
-        let rel = file
-            .canonicalize()
-            .ok()
-            .and_then(|abs| abs.strip_prefix(&self.layout.root).ok().map(|p| p.to_string_lossy().into_owned()));
-        let name = name
-            .map(str::to_string)
-            .unwrap_or_else(|| file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        let rel = file.canonicalize().ok().and_then(|abs| {
+            abs.strip_prefix(&self.layout.root)
+                .ok()
+                .map(|p| p.to_string_lossy().into_owned())
+        });
+        let name = name.map(str::to_string).unwrap_or_else(|| {
+            file.file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        });
         let draft = witness::witness_artifact(&name, &hash, Some(meta.len()), rel.as_deref(), None)
             .map_err(|e| NodeError::Input(e.to_string()))?;
         Ok(self.chain.append(draft)?)

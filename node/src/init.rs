@@ -74,13 +74,19 @@ pub fn detect(root: &Path, repo: &git2::Repository) -> ProjectConfig {
             continue;
         }
         let path = entry.path();
-        let Some(lang) = path.extension().and_then(|e| e.to_str()).and_then(language_of) else {
+        let Some(lang) = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .and_then(language_of)
+        else {
             continue;
         };
         *by_language.entry(lang).or_default() += 1;
         if let Ok(rel) = path.strip_prefix(root) {
             let mut parts = rel.components();
-            let first = parts.next().map(|c| c.as_os_str().to_string_lossy().into_owned());
+            let first = parts
+                .next()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned());
             if let (Some(dir), Some(_)) = (first, parts.next()) {
                 *by_dir.entry(dir).or_default() += 1;
             }
@@ -104,7 +110,10 @@ pub fn detect(root: &Path, repo: &git2::Repository) -> ProjectConfig {
 fn default_branch(repo: &git2::Repository) -> String {
     let short = |name: &str, prefix: &str| name.strip_prefix(prefix).map(str::to_string);
     if let Ok(r) = repo.find_reference("refs/remotes/origin/HEAD") {
-        if let Some(target) = r.symbolic_target().and_then(|t| short(t, "refs/remotes/origin/")) {
+        if let Some(target) = r
+            .symbolic_target()
+            .and_then(|t| short(t, "refs/remotes/origin/"))
+        {
             return target;
         }
     }
@@ -118,7 +127,8 @@ fn default_branch(repo: &git2::Repository) -> String {
 
 /// Runs `weft init` in the repository containing `start`.
 pub fn init(start: &Path) -> Result<InitReport, NodeError> {
-    let repo = git2::Repository::discover(start).map_err(|_| NodeError::NotGit(start.to_path_buf()))?;
+    let repo =
+        git2::Repository::discover(start).map_err(|_| NodeError::NotGit(start.to_path_buf()))?;
     let root = repo
         .workdir()
         .ok_or_else(|| NodeError::NotGit(start.to_path_buf()))?
@@ -172,7 +182,8 @@ pub fn init(start: &Path) -> Result<InitReport, NodeError> {
         created.push(format!(".gitignore (+{})", missing.join(" ")));
     }
     if !config_exists {
-        std::fs::write(layout.config(), render_initial(&project)).map_err(|e| NodeError::io(&layout.config(), e))?;
+        std::fs::write(layout.config(), render_initial(&project))
+            .map_err(|e| NodeError::io(&layout.config(), e))?;
         created.push("weave.toml".into());
     }
     let key = if key_path.exists() {
@@ -184,7 +195,11 @@ pub fn init(start: &Path) -> Result<InitReport, NodeError> {
     let chain = if chain_exists {
         Chain::open(Arc::new(Store::open(&layout.chain())?), Some(key.clone()))?
     } else {
-        let chain = Chain::create(Arc::new(Store::create(&layout.chain())?), key.clone(), &project.name)?;
+        let chain = Chain::create(
+            Arc::new(Store::create(&layout.chain())?),
+            key.clone(),
+            &project.name,
+        )?;
         Tree::new(&chain).bootstrap()?;
         created.push("genesis event and bootstrap tree".into());
         chain
@@ -201,6 +216,7 @@ pub fn init(start: &Path) -> Result<InitReport, NodeError> {
 
 /// Creates an empty git repository at `dir` (used by the demo and tests).
 pub fn git_init(dir: &Path) -> Result<(), NodeError> {
-    git2::Repository::init(dir).map_err(|e| NodeError::Input(format!("git init {}: {e}", dir.display())))?;
+    git2::Repository::init(dir)
+        .map_err(|e| NodeError::Input(format!("git init {}: {e}", dir.display())))?;
     Ok(())
 }

@@ -6,7 +6,15 @@ use std::path::{Path, PathBuf};
 pub const WEFTOS: &str = ".weftos";
 
 /// Subdirectories `weft init` creates.
-pub const SUBDIRS: [&str; 7] = ["chain", "tree", "logs", "artifacts", "models", "sessions", "memory"];
+pub const SUBDIRS: [&str; 7] = [
+    "chain",
+    "tree",
+    "logs",
+    "artifacts",
+    "models",
+    "sessions",
+    "memory",
+];
 
 /// `.gitignore` lines weft adds: local state and the private key never reach a commit.
 pub const GITIGNORE_ENTRIES: [&str; 5] = [

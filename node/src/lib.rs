@@ -94,7 +94,10 @@ impl NodeError {
     pub fn class(&self) -> ErrorClass {
         use ErrorClass::*;
         match self {
-            NodeError::NotGit(_) | NodeError::NotInitialised(_) | NodeError::Input(_) | NodeError::Config(_) => Input,
+            NodeError::NotGit(_)
+            | NodeError::NotInitialised(_)
+            | NodeError::Input(_)
+            | NodeError::Config(_) => Input,
             NodeError::KeyLost(_) | NodeError::Io { .. } | NodeError::Store(_) => Operational,
             NodeError::Key(KeyError::TooOpen { .. }) => Input,
             NodeError::Key(_) => Operational,
@@ -170,7 +173,11 @@ fn repair_class(e: &RepairError) -> ErrorClass {
 fn chain_class(e: &ChainError) -> ErrorClass {
     match e {
         ChainError::Damaged { .. } => ErrorClass::Verification,
-        ChainError::Event(_) | ChainError::NoSuchEvent { .. } | ChainError::Empty | ChainError::WrongKey { .. } | ChainError::NoKey => ErrorClass::Input,
+        ChainError::Event(_)
+        | ChainError::NoSuchEvent { .. }
+        | ChainError::Empty
+        | ChainError::WrongKey { .. }
+        | ChainError::NoKey => ErrorClass::Input,
         ChainError::Store(_) | ChainError::Commit(_) => ErrorClass::Operational,
     }
 }

@@ -8,7 +8,7 @@ use std::io::BufRead;
 use std::path::Path;
 use weft_kernel::cbor;
 use weft_kernel::event::EventDraft;
-use weft_kernel::{StoredEvent};
+use weft_kernel::StoredEvent;
 use weft_node::engine::OpenMode;
 use weft_node::NodeError;
 
@@ -43,7 +43,8 @@ pub fn print_event(ctx: &Ctx, stored: &StoredEvent) {
 
 fn append(ctx: &Ctx, args: AppendArgs) -> Result<u8> {
     // Validate everything before opening the store, so bad input changes nothing.
-    weft_kernel::event::validate_kind(&args.source, &args.kind).map_err(|e| input(e.to_string()))?;
+    weft_kernel::event::validate_kind(&args.source, &args.kind)
+        .map_err(|e| input(e.to_string()))?;
     if args.payload.stdin_lines {
         let node = ctx.node()?;
         for (i, line) in std::io::stdin().lock().lines().enumerate() {
@@ -51,18 +52,28 @@ fn append(ctx: &Ctx, args: AppendArgs) -> Result<u8> {
             if line.trim().is_empty() {
                 continue;
             }
-            let d = draft(&args.source, &args.kind, &parse_json(line.as_bytes(), &format!("stdin line {}", i + 1))?)?;
+            let d = draft(
+                &args.source,
+                &args.kind,
+                &parse_json(line.as_bytes(), &format!("stdin line {}", i + 1))?,
+            )?;
             let stored = node.chain().append(d)?;
             // One line per durable event: a caller may rely on every printed line.
-            out::json_line(&serde_json::json!({"seq": stored.event.seq, "hash": stored.hash.to_hex()}))
-                .map_err(|e| NodeError::io(Path::new("stdout"), e))?;
+            out::json_line(
+                &serde_json::json!({"seq": stored.event.seq, "hash": stored.hash.to_hex()}),
+            )
+            .map_err(|e| NodeError::io(Path::new("stdout"), e))?;
         }
         return Ok(exit::OK);
     }
     let json = match (&args.payload.payload_json, &args.payload.payload_file) {
         (Some(text), _) => parse_json(text.as_bytes(), "--payload-json")?,
         (None, Some(file)) => parse_json(&read_input_file(file)?, &file.display().to_string())?,
-        (None, None) => return Err(input("give --payload-json, --payload-file or --stdin-lines")),
+        (None, None) => {
+            return Err(input(
+                "give --payload-json, --payload-file or --stdin-lines",
+            ))
+        }
     };
     let d = draft(&args.source, &args.kind, &json)?;
     let node = ctx.node()?;
@@ -73,7 +84,10 @@ fn append(ctx: &Ctx, args: AppendArgs) -> Result<u8> {
 
 fn log(ctx: &Ctx, from: u64, limit: Option<u64>) -> Result<u8> {
     let node = ctx.node()?;
-    let events = node.chain().events(from).take(limit.map(|l| l as usize).unwrap_or(usize::MAX));
+    let events = node
+        .chain()
+        .events(from)
+        .take(limit.map(|l| l as usize).unwrap_or(usize::MAX));
     for item in events {
         let stored = item?;
         let written = if ctx.json {
@@ -111,14 +125,21 @@ fn format_time(ns: u64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 fn head(ctx: &Ctx) -> Result<u8> {
     let node = ctx.node()?;
     let chain = node.chain();
     let (seq, hash) = chain.head().ok_or(weft_kernel::ChainError::Empty)?;
-    let signed = chain.latest_signed_head().ok_or(weft_kernel::ChainError::Empty)?;
+    let signed = chain
+        .latest_signed_head()
+        .ok_or(weft_kernel::ChainError::Empty)?;
     if ctx.json {
         out::json(&serde_json::json!({
             "chain_id": signed.chain_id.to_hex(),
@@ -130,7 +151,11 @@ fn head(ctx: &Ctx) -> Result<u8> {
         }));
     } else {
         println!("{seq} {hash}");
-        println!("merkle root {}  signed by {}", signed.merkle_root, weft_kernel::keys::fingerprint(&signed.signer));
+        println!(
+            "merkle root {}  signed by {}",
+            signed.merkle_root,
+            weft_kernel::keys::fingerprint(&signed.signer)
+        );
     }
     Ok(exit::OK)
 }
@@ -160,10 +185,18 @@ fn verify(ctx: &Ctx) -> Result<u8> {
         if c.ok() {
             println!("ok: {} events, {} signed heads verified", c.events, c.heads);
         } else {
-            println!("{} failure(s) in {} events; first at sequence {}", c.failure_count, c.events, c.failures.first().map(|f| f.seq).unwrap_or(0));
+            println!(
+                "{} failure(s) in {} events; first at sequence {}",
+                c.failure_count,
+                c.events,
+                c.failures.first().map(|f| f.seq).unwrap_or(0)
+            );
         }
         if report.artifacts.matched + report.artifacts.mismatched > 0 {
-            println!("artifacts: {} match, {} differ, {} not present", report.artifacts.matched, report.artifacts.mismatched, report.artifacts.unchecked);
+            println!(
+                "artifacts: {} match, {} differ, {} not present",
+                report.artifacts.matched, report.artifacts.mismatched, report.artifacts.unchecked
+            );
         }
     }
     Ok(if c.ok() { exit::OK } else { exit::FAILED })
@@ -172,7 +205,10 @@ fn verify(ctx: &Ctx) -> Result<u8> {
 fn proof(ctx: &Ctx, seq: u64, output: Option<&Path>) -> Result<u8> {
     if let Some(path) = output {
         if path.exists() {
-            return Err(input(format!("{} exists; choose another file", path.display())));
+            return Err(input(format!(
+                "{} exists; choose another file",
+                path.display()
+            )));
         }
     }
     let node = ctx.node()?;
@@ -197,7 +233,9 @@ fn verify_proof(ctx: &Ctx, file: &Path, signer: Option<&str>) -> Result<u8> {
             hex::decode(s)
                 .ok()
                 .and_then(|b| b.try_into().ok())
-                .ok_or_else(|| input("--signer must be 64 hex characters (an Ed25519 public key)"))?,
+                .ok_or_else(|| {
+                    input("--signer must be 64 hex characters (an Ed25519 public key)")
+                })?,
         ),
         None => None,
     };
@@ -239,7 +277,10 @@ fn verify_proof(ctx: &Ctx, file: &Path, signer: Option<&str>) -> Result<u8> {
 
 fn export(ctx: &Ctx, file: &Path) -> Result<u8> {
     if file.exists() {
-        return Err(input(format!("{} exists; export never overwrites a file", file.display())));
+        return Err(input(format!(
+            "{} exists; export never overwrites a file",
+            file.display()
+        )));
     }
     let node = ctx.node()?;
     let key = node.key()?.clone();
@@ -248,9 +289,14 @@ fn export(ctx: &Ctx, file: &Path) -> Result<u8> {
         let f = std::fs::File::create(&partial).map_err(|e| NodeError::io(&partial, e))?;
         let mut w = std::io::BufWriter::new(f);
         let bar = out::progress(node.chain().len(), "exporting", ctx.json);
-        let summary = weft_kernel::segment::export(node.chain(), &key, &mut w, &mut |s| bar.set_position(s + 1)).map_err(NodeError::from)?;
+        let summary = weft_kernel::segment::export(node.chain(), &key, &mut w, &mut |s| {
+            bar.set_position(s + 1)
+        })
+        .map_err(NodeError::from)?;
         bar.finish_and_clear();
-        let f = w.into_inner().map_err(|e| NodeError::io(&partial, e.into_error()))?;
+        let f = w
+            .into_inner()
+            .map_err(|e| NodeError::io(&partial, e.into_error()))?;
         f.sync_all().map_err(|e| NodeError::io(&partial, e))?;
         std::fs::rename(&partial, file).map_err(|e| NodeError::io(file, e))?;
         Ok(summary)
@@ -296,7 +342,9 @@ fn verify_file(ctx: &Ctx, file: &Path) -> Result<u8> {
         }
         Err(e) => {
             if ctx.json {
-                out::json(&serde_json::json!({"file": file, "valid": false, "reason": e.to_string()}));
+                out::json(
+                    &serde_json::json!({"file": file, "valid": false, "reason": e.to_string()}),
+                );
             } else {
                 println!("invalid {}: {e}", file.display());
             }
@@ -323,7 +371,11 @@ fn repair(ctx: &Ctx) -> Result<u8> {
     } else if r.dropped == 0 && !r.merkle_rebuilt {
         println!("nothing to repair: all {} events verify", r.kept);
     } else {
-        println!("kept events 0..{} ({} events)", r.kept.saturating_sub(1), r.kept);
+        println!(
+            "kept events 0..{} ({} events)",
+            r.kept.saturating_sub(1),
+            r.kept
+        );
         if let Some(q) = &r.quarantine {
             println!("moved {} event(s) to {}", r.dropped, q.display());
         }

@@ -9,7 +9,11 @@ use weft_kernel::gate::{recheck, Decision, Effect};
 
 pub fn run(ctx: &Ctx, command: GateCommand) -> Result<u8> {
     match command {
-        GateCommand::Check { action, effect, env } => check(ctx, &action, &effect, env.as_deref()),
+        GateCommand::Check {
+            action,
+            effect,
+            env,
+        } => check(ctx, &action, &effect, env.as_deref()),
         GateCommand::Pending => pending(ctx),
         GateCommand::Approve(args) => resolve(ctx, args, true),
         GateCommand::Reject(args) => resolve(ctx, args, false),
@@ -31,13 +35,22 @@ fn check(ctx: &Ctx, action: &str, effect: &str, env: Option<&str>) -> Result<u8>
     let gate = node.gate()?;
     // A malformed effect or unknown environment is refused before anything is recorded:
     // it never permits, and it leaves the chain as it was.
-    let effect = Effect::parse(effect, gate.rules().dimensions()).map_err(|e| input(e.to_string()))?;
+    let effect =
+        Effect::parse(effect, gate.rules().dimensions()).map_err(|e| input(e.to_string()))?;
     if let Some(e) = env {
         if gate.rules().threshold_for(Some(e)).is_none() {
             let known: Vec<&String> = gate.rules().environments().collect();
             return Err(input(format!(
                 "environment `{e}` is not configured under [governance.environments] (known: {})",
-                if known.is_empty() { "none".to_string() } else { known.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ") }
+                if known.is_empty() {
+                    "none".to_string()
+                } else {
+                    known
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
             )));
         }
     }
@@ -63,7 +76,10 @@ fn check(ctx: &Ctx, action: &str, effect: &str, env: Option<&str>) -> Result<u8>
             println!("  {r}");
         }
         if ev.decision == Decision::Defer {
-            println!("  queued: `weft gate approve {}` or `weft gate reject {}`", recorded.seq, recorded.seq);
+            println!(
+                "  queued: `weft gate approve {}` or `weft gate reject {}`",
+                recorded.seq, recorded.seq
+            );
         }
     }
     Ok(decision_exit(ev.decision))
@@ -84,7 +100,13 @@ fn pending(ctx: &Ctx) -> Result<u8> {
     } else {
         for s in &items {
             let p = cbor::to_json(&s.event.payload);
-            println!("{:>6}  {}  env={}  effect={}", s.event.seq, p["action"].as_str().unwrap_or("?"), p["environment"].as_str().unwrap_or("-"), p["effect"]);
+            println!(
+                "{:>6}  {}  env={}  effect={}",
+                s.event.seq,
+                p["action"].as_str().unwrap_or("?"),
+                p["environment"].as_str().unwrap_or("-"),
+                p["effect"]
+            );
         }
     }
     Ok(exit::OK)
@@ -93,11 +115,18 @@ fn pending(ctx: &Ctx) -> Result<u8> {
 fn resolve(ctx: &Ctx, args: ResolveArgs, approve: bool) -> Result<u8> {
     let node = ctx.node()?;
     let by = std::env::var("USER").ok();
-    let stored = node.gate()?.resolve(args.id, approve, args.note.as_deref(), by.as_deref())?;
+    let stored = node
+        .gate()?
+        .resolve(args.id, approve, args.note.as_deref(), by.as_deref())?;
     if ctx.json {
         out::json(&stored.event.to_json(&stored.hash));
     } else {
-        println!("{} decision {} at sequence {}", if approve { "approved" } else { "rejected" }, args.id, stored.event.seq);
+        println!(
+            "{} decision {} at sequence {}",
+            if approve { "approved" } else { "rejected" },
+            args.id,
+            stored.event.seq
+        );
     }
     Ok(exit::OK)
 }
@@ -108,9 +137,16 @@ fn recheck_cmd(ctx: &Ctx, seq: u64) -> Result<u8> {
     if ctx.json {
         out::json(&serde_json::to_value(&r)?);
     } else if r.agrees {
-        println!("agrees: decision {seq} re-derives to {} from rule set {}", r.rederived.decision, out::short(&r.rules_hash));
+        println!(
+            "agrees: decision {seq} re-derives to {} from rule set {}",
+            r.rederived.decision,
+            out::short(&r.rules_hash)
+        );
     } else {
-        println!("DIFFERS: decision {seq} recorded {}, the recorded rules and inputs give {}", r.recorded, r.rederived.decision);
+        println!(
+            "DIFFERS: decision {seq} recorded {}, the recorded rules and inputs give {}",
+            r.recorded, r.rederived.decision
+        );
     }
     Ok(if r.agrees { exit::OK } else { exit::FAILED })
 }
@@ -127,12 +163,30 @@ fn rules(ctx: &Ctx) -> Result<u8> {
             "rules": set.specs().collect::<Vec<_>>(),
         }));
     } else {
-        println!("rule set {}  threshold {}", set.hash(), set.threshold_for(None).unwrap_or_default());
+        println!(
+            "rule set {}  threshold {}",
+            set.hash(),
+            set.threshold_for(None).unwrap_or_default()
+        );
         for e in set.environments() {
-            println!("  environment {e}: threshold {}", set.threshold_for(Some(e)).unwrap_or_default());
+            println!(
+                "  environment {e}: threshold {}",
+                set.threshold_for(Some(e)).unwrap_or_default()
+            );
         }
         for r in set.specs() {
-            println!("  {:<28} {:<13} action={} when=[{}]{}", r.id, r.severity.name(), r.action, r.when.join(", "), if r.environments.is_empty() { String::new() } else { format!(" env={}", r.environments.join(",")) });
+            println!(
+                "  {:<28} {:<13} action={} when=[{}]{}",
+                r.id,
+                r.severity.name(),
+                r.action,
+                r.when.join(", "),
+                if r.environments.is_empty() {
+                    String::new()
+                } else {
+                    format!(" env={}", r.environments.join(","))
+                }
+            );
         }
     }
     Ok(exit::OK)

@@ -36,11 +36,16 @@ impl Ctx {
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<u8> {
     let dir = match cli.dir {
-        Some(d) if !d.is_dir() => return Err(input(format!("-C {}: no such directory", d.display()))),
+        Some(d) if !d.is_dir() => {
+            return Err(input(format!("-C {}: no such directory", d.display())))
+        }
         Some(d) => d,
         None => std::env::current_dir().map_err(|e| NodeError::io(Path::new("."), e))?,
     };
-    let ctx = Ctx { dir, json: cli.json };
+    let ctx = Ctx {
+        dir,
+        json: cli.json,
+    };
     match cli.command {
         Command::Init => node::init(&ctx),
         Command::Status => node::status(&ctx),
@@ -76,7 +81,8 @@ pub fn exit_code(err: &anyhow::Error) -> u8 {
 pub fn read_input_file(path: &Path) -> Result<Vec<u8>> {
     if path == Path::new("-") {
         let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf).map_err(|e| input(format!("standard input: {e}")))?;
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+            .map_err(|e| input(format!("standard input: {e}")))?;
         return Ok(buf);
     }
     std::fs::read(path).map_err(|e| input(format!("{}: {e}", path.display())))

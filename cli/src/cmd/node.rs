@@ -16,13 +16,19 @@ pub fn init(ctx: &Ctx) -> Result<u8> {
             "key_fingerprint": report.key_fingerprint,
         }));
     } else if report.unchanged() {
-        println!("already initialised: {} (nothing changed)", report.root.display());
+        println!(
+            "already initialised: {} (nothing changed)",
+            report.root.display()
+        );
     } else {
         println!("initialised weft node in {}", report.root.display());
         for item in &report.created {
             println!("  created {item}");
         }
-        println!("  chain {}  key {}", report.chain_id, report.key_fingerprint);
+        println!(
+            "  chain {}  key {}",
+            report.chain_id, report.key_fingerprint
+        );
         if !report.project.languages.is_empty() {
             println!("  languages: {}", report.project.languages.join(", "));
         }
@@ -65,9 +71,20 @@ pub fn status(ctx: &Ctx) -> Result<u8> {
         println!("chain        {} ({} events)", genesis.chain_id, chain.len());
         println!("head         {seq} {}", hash);
         println!("merkle root  {}", chain.merkle_root());
-        println!("tree root    {}", tree_root.unwrap_or_else(|| "(none)".into()));
-        println!("key          {}", key.map(|k| k.fingerprint()).unwrap_or_else(|| "(missing: appends refused)".into()));
-        println!("governance   threshold {} · {} environment(s)", config.governance.threshold, config.governance.environments.len());
+        println!(
+            "tree root    {}",
+            tree_root.unwrap_or_else(|| "(none)".into())
+        );
+        println!(
+            "key          {}",
+            key.map(|k| k.fingerprint())
+                .unwrap_or_else(|| "(missing: appends refused)".into())
+        );
+        println!(
+            "governance   threshold {} · {} environment(s)",
+            config.governance.threshold,
+            config.governance.environments.len()
+        );
     }
     Ok(crate::exit::OK)
 }

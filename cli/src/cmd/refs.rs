@@ -28,8 +28,10 @@ fn add_witness(ctx: &Ctx, args: WitnessArgs) -> Result<u8> {
         Some(file) => {
             let json = parse_json(&read_input_file(file)?, &file.display().to_string())?;
             let doc = json.get("signed_head").unwrap_or(&json);
-            let head = SignedHead::from_json(doc).map_err(|e| input(format!("{}: {e}", file.display())))?;
-            head.verify_signature().map_err(|e| input(format!("{}: {e}; nothing recorded", file.display())))?;
+            let head = SignedHead::from_json(doc)
+                .map_err(|e| input(format!("{}: {e}", file.display())))?;
+            head.verify_signature()
+                .map_err(|e| input(format!("{}: {e}; nothing recorded", file.display())))?;
             Some(head)
         }
         None => None,
@@ -40,10 +42,14 @@ fn add_witness(ctx: &Ctx, args: WitnessArgs) -> Result<u8> {
         }
     }
     let node = ctx.node()?;
-    let local = args.local.map(|seq| local_ref(node.chain(), seq)).transpose()?;
+    let local = args
+        .local
+        .map(|seq| local_ref(node.chain(), seq))
+        .transpose()?;
     let stored = match (head, &args.artifact) {
         (Some(head), _) => {
-            let draft = witness::witness_head(&head, local.as_ref(), args.note.as_deref()).map_err(|e| input(e.to_string()))?;
+            let draft = witness::witness_head(&head, local.as_ref(), args.note.as_deref())
+                .map_err(|e| input(e.to_string()))?;
             node.chain().append(draft)?
         }
         (None, Some(file)) => {
@@ -64,8 +70,12 @@ pub fn lineage(ctx: &Ctx, command: LineageCommand) -> Result<u8> {
 }
 
 fn add_lineage(ctx: &Ctx, args: LineageArgs) -> Result<u8> {
-    let derivation = Derivation::parse(&args.derivation)
-        .ok_or_else(|| input(format!("--derivation `{}`: use clone, mutate, combine, derive or fork", args.derivation)))?;
+    let derivation = Derivation::parse(&args.derivation).ok_or_else(|| {
+        input(format!(
+            "--derivation `{}`: use clone, mutate, combine, derive or fork",
+            args.derivation
+        ))
+    })?;
     if !args.parent_hashes.is_empty() && args.parent_hashes.len() != args.parents.len() {
         return Err(input("give one --parent-hash per --parent, or none"));
     }
@@ -74,7 +84,11 @@ fn add_lineage(ctx: &Ctx, args: LineageArgs) -> Result<u8> {
     } else {
         args.parent_hashes
             .iter()
-            .map(|h| Hash::from_hex(h).map(Some).map_err(|e| input(e.to_string())))
+            .map(|h| {
+                Hash::from_hex(h)
+                    .map(Some)
+                    .map_err(|e| input(e.to_string()))
+            })
             .collect::<Result<_>>()?
     };
     let node = ctx.node()?;
@@ -82,32 +96,50 @@ fn add_lineage(ctx: &Ctx, args: LineageArgs) -> Result<u8> {
     for (spec, hash) in args.parents.iter().zip(hashes) {
         let parent = match spec.split_once(':') {
             None => {
-                let seq: u64 = spec.parse().map_err(|_| input(format!("--parent `{spec}`: expected SEQ or CHAIN_ID:SEQ")))?;
+                let seq: u64 = spec.parse().map_err(|_| {
+                    input(format!("--parent `{spec}`: expected SEQ or CHAIN_ID:SEQ"))
+                })?;
                 let r = local_ref(node.chain(), seq)?;
                 if let Some(h) = hash {
                     if h != r.hash {
-                        return Err(input(format!("--parent-hash {h} is not the hash of event {seq} ({})", r.hash)));
+                        return Err(input(format!(
+                            "--parent-hash {h} is not the hash of event {seq} ({})",
+                            r.hash
+                        )));
                     }
                 }
                 r
             }
             Some((chain, seq)) => {
-                let chain_id = ChainId::from_hex(chain).ok_or_else(|| input(format!("--parent `{spec}`: `{chain}` is not a chain id (32 hex characters)")))?;
-                let seq: u64 = seq.parse().map_err(|_| input(format!("--parent `{spec}`: `{seq}` is not a sequence number")))?;
+                let chain_id = ChainId::from_hex(chain).ok_or_else(|| {
+                    input(format!(
+                        "--parent `{spec}`: `{chain}` is not a chain id (32 hex characters)"
+                    ))
+                })?;
+                let seq: u64 = seq.parse().map_err(|_| {
+                    input(format!(
+                        "--parent `{spec}`: `{seq}` is not a sequence number"
+                    ))
+                })?;
                 if Some(chain_id) == node.chain().genesis().map(|g| g.chain_id) {
                     local_ref(node.chain(), seq)?
                 } else {
                     EventRef {
                         chain_id,
                         seq,
-                        hash: hash.ok_or_else(|| input(format!("--parent `{spec}` is on another chain: give its --parent-hash")))?,
+                        hash: hash.ok_or_else(|| {
+                            input(format!(
+                                "--parent `{spec}` is on another chain: give its --parent-hash"
+                            ))
+                        })?,
                     }
                 }
             }
         };
         parents.push(parent);
     }
-    let draft = witness::lineage(&args.child, &parents, derivation, args.note.as_deref()).map_err(|e| input(e.to_string()))?;
+    let draft = witness::lineage(&args.child, &parents, derivation, args.note.as_deref())
+        .map_err(|e| input(e.to_string()))?;
     let stored = node.chain().append(draft)?;
     print_event(ctx, &stored);
     Ok(exit::OK)

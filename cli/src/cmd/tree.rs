@@ -20,7 +20,13 @@ pub fn run(ctx: &Ctx, command: TreeCommand) -> Result<u8> {
 
 fn print_node_line(node: &Node) {
     let meta: Vec<String> = node.meta.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    println!("{:<40} {:<12} {}  {}", node.path, node.kind, out::short(&node.hash.to_hex()), meta.join(" "));
+    println!(
+        "{:<40} {:<12} {}  {}",
+        node.path,
+        node.kind,
+        out::short(&node.hash.to_hex()),
+        meta.join(" ")
+    );
 }
 
 fn ls(ctx: &Ctx, path: &str, recursive: bool) -> Result<u8> {
@@ -30,10 +36,19 @@ fn ls(ctx: &Ctx, path: &str, recursive: bool) -> Result<u8> {
     let shown: Vec<&Node> = if recursive {
         all.iter().skip(1).collect()
     } else {
-        all.iter().skip(1).filter(|n| top.children.keys().any(|c| n.path.rsplit('/').next() == Some(c.as_str()) && parent_of(&n.path) == top.path)).collect()
+        all.iter()
+            .skip(1)
+            .filter(|n| {
+                top.children.keys().any(|c| {
+                    n.path.rsplit('/').next() == Some(c.as_str()) && parent_of(&n.path) == top.path
+                })
+            })
+            .collect()
     };
     if ctx.json {
-        out::json(&serde_json::Value::Array(shown.iter().map(|n| n.to_json()).collect()));
+        out::json(&serde_json::Value::Array(
+            shown.iter().map(|n| n.to_json()).collect(),
+        ));
     } else {
         shown.iter().for_each(|n| print_node_line(n));
     }
@@ -51,7 +66,10 @@ fn parent_of(path: &str) -> &str {
 fn get(ctx: &Ctx, path: &str) -> Result<u8> {
     tree::validate_path(path).map_err(|e| input(e.to_string()))?;
     let node = ctx.node()?;
-    let found = node.tree().get(path)?.ok_or_else(|| input(format!("no node at {path}")))?;
+    let found = node
+        .tree()
+        .get(path)?
+        .ok_or_else(|| input(format!("no node at {path}")))?;
     if ctx.json {
         out::json(&found.to_json());
     } else {
@@ -72,7 +90,9 @@ fn get(ctx: &Ctx, path: &str) -> Result<u8> {
 fn parse_meta(items: &[String]) -> Result<BTreeMap<String, String>> {
     let mut meta = BTreeMap::new();
     for item in items {
-        let (k, v) = item.split_once('=').ok_or_else(|| input(format!("--meta `{item}`: expected KEY=VALUE")))?;
+        let (k, v) = item
+            .split_once('=')
+            .ok_or_else(|| input(format!("--meta `{item}`: expected KEY=VALUE")))?;
         if meta.insert(k.to_string(), v.to_string()).is_some() {
             return Err(input(format!("--meta `{k}` is given twice")));
         }
@@ -81,11 +101,23 @@ fn parse_meta(items: &[String]) -> Result<BTreeMap<String, String>> {
     Ok(meta)
 }
 
-fn print_mutation(ctx: &Ctx, what: &str, path: &str, stored: &weft_kernel::StoredEvent, root: Option<String>) {
+fn print_mutation(
+    ctx: &Ctx,
+    what: &str,
+    path: &str,
+    stored: &weft_kernel::StoredEvent,
+    root: Option<String>,
+) {
     if ctx.json {
-        out::json(&serde_json::json!({"path": path, "seq": stored.event.seq, "event_hash": stored.hash.to_hex(), "root": root}));
+        out::json(
+            &serde_json::json!({"path": path, "seq": stored.event.seq, "event_hash": stored.hash.to_hex(), "root": root}),
+        );
     } else {
-        println!("{what} {path} at sequence {}; root {}", stored.event.seq, root.unwrap_or_default());
+        println!(
+            "{what} {path} at sequence {}; root {}",
+            stored.event.seq,
+            root.unwrap_or_default()
+        );
     }
 }
 
@@ -111,7 +143,10 @@ fn rm(ctx: &Ctx, path: &str, recursive: bool) -> Result<u8> {
 
 fn root(ctx: &Ctx) -> Result<u8> {
     let node = ctx.node()?;
-    let root = node.tree().root()?.ok_or_else(|| input("the tree has no root yet"))?;
+    let root = node
+        .tree()
+        .root()?
+        .ok_or_else(|| input("the tree has no root yet"))?;
     if ctx.json {
         out::json(&serde_json::json!({"root": root.hash.to_hex(), "seq": root.seq}));
     } else {
@@ -123,7 +158,8 @@ fn root(ctx: &Ctx) -> Result<u8> {
 fn verify(ctx: &Ctx) -> Result<u8> {
     let node = ctx.node()?;
     let report = tree::verify_tree(&node.tree())?;
-    let ok = report.problems.is_empty() && report.stored_root.as_deref() == Some(report.replayed_root.as_str());
+    let ok = report.problems.is_empty()
+        && report.stored_root.as_deref() == Some(report.replayed_root.as_str());
     if ctx.json {
         let mut v = serde_json::to_value(&report)?;
         v["ok"] = ok.into();
@@ -133,9 +169,16 @@ fn verify(ctx: &Ctx) -> Result<u8> {
             println!("FAIL {p}");
         }
         if ok {
-            println!("ok: {} tree events replayed; root {}", report.events, report.replayed_root);
+            println!(
+                "ok: {} tree events replayed; root {}",
+                report.events, report.replayed_root
+            );
         } else {
-            println!("tree does not match the chain: stored root {}, replayed root {}", report.stored_root.unwrap_or_default(), report.replayed_root);
+            println!(
+                "tree does not match the chain: stored root {}, replayed root {}",
+                report.stored_root.unwrap_or_default(),
+                report.replayed_root
+            );
         }
     }
     Ok(if ok { exit::OK } else { exit::FAILED })

@@ -50,7 +50,11 @@ impl Repo {
     /// Runs and parses JSON standard output.
     pub fn json(&self, args: &[&str]) -> serde_json::Value {
         let out = self.weft(args).arg("--json").output().expect("run");
-        assert!(out.status.success(), "weft {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "weft {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice(&out.stdout).expect("json")
     }
 

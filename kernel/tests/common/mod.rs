@@ -27,6 +27,8 @@ pub fn reopen_unchecked(dir: &Path) -> Chain {
 }
 
 pub fn draft(i: u64) -> EventDraft {
-    let payload = cbor::from_json(&serde_json::json!({"i": i, "note": format!("event number {i}")})).expect("payload");
+    let payload =
+        cbor::from_json(&serde_json::json!({"i": i, "note": format!("event number {i}")}))
+            .expect("payload");
     EventDraft::new("test", "test.event", payload).expect("draft")
 }
