@@ -292,3 +292,116 @@ mod tests {
         assert_ne!(hash_encoded(&flipped), e.hash());
     }
 }
+
+/// The fixed fields of an encoded event, read without decoding the payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventHeader<'a> {
+    /// Chain id.
+    pub chain_id: ChainId,
+    /// Sequence.
+    pub seq: u64,
+    /// Previous hash.
+    pub prev_hash: Hash,
+    /// Timestamp.
+    pub timestamp_ns: u64,
+    /// Source.
+    pub source: &'a str,
+    /// Kind.
+    pub kind: &'a str,
+}
+
+/// Reads the header fields of an encoded event (the verifier's fast path: the payload is
+/// covered by the hash and need not be decoded to check links). Returns None when the
+/// bytes do not start with the event layout; [`Event::decode`] then says why.
+pub fn peek_header(bytes: &[u8]) -> Option<EventHeader<'_>> {
+    let mut r = HeadReader { bytes, at: 0 };
+    if r.byte()? != 0x88 || r.uint(0)? != EVENT_FORMAT {
+        return None;
+    }
+    let chain_id = ChainId(r.bytes(2)?.try_into().ok()?);
+    let seq = r.uint(0)?;
+    let prev_hash = Hash::from_slice(r.bytes(2)?)?;
+    let timestamp_ns = r.uint(0)?;
+    let source = std::str::from_utf8(r.bytes(3)?).ok()?;
+    let kind = std::str::from_utf8(r.bytes(3)?).ok()?;
+    (r.at < bytes.len()).then_some(EventHeader {
+        chain_id,
+        seq,
+        prev_hash,
+        timestamp_ns,
+        source,
+        kind,
+    })
+}
+
+/// Reads CBOR heads (major type and argument) in shortest form only.
+struct HeadReader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> HeadReader<'a> {
+    fn byte(&mut self) -> Option<u8> {
+        let b = *self.bytes.get(self.at)?;
+        self.at += 1;
+        Some(b)
+    }
+
+    fn arg(&mut self, major: u8) -> Option<u64> {
+        let first = self.byte()?;
+        if first >> 5 != major {
+            return None;
+        }
+        let (len, min) = match first & 0x1f {
+            small @ 0..=23 => return Some(u64::from(small)),
+            24 => (1, 24u64),
+            25 => (2, 1 << 8),
+            26 => (4, 1 << 16),
+            27 => (8, 1 << 32),
+            _ => return None,
+        };
+        let slice = self.bytes.get(self.at..self.at + len)?;
+        self.at += len;
+        let value = slice.iter().fold(0u64, |acc, b| acc << 8 | u64::from(*b));
+        // Canonical: the shortest form only.
+        (value >= min).then_some(value)
+    }
+
+    fn uint(&mut self, major: u8) -> Option<u64> {
+        self.arg(major)
+    }
+
+    fn bytes(&mut self, major: u8) -> Option<&'a [u8]> {
+        let len = usize::try_from(self.arg(major)?).ok()?;
+        let slice = self.bytes.get(self.at..self.at.checked_add(len)?)?;
+        self.at += len;
+        Some(slice)
+    }
+}
+
+#[cfg(test)]
+mod header_tests {
+    use super::*;
+
+    #[test]
+    fn peek_agrees_with_decode() {
+        let e = Event {
+            chain_id: ChainId([3; 16]),
+            seq: 70_000,
+            prev_hash: Hash([4; 32]),
+            timestamp_ns: u64::MAX - 1,
+            source: "gate".into(),
+            kind: "gate.decision".into(),
+            payload: crate::cbor::map([("x", Value::Bool(true))]),
+        };
+        let bytes = e.encode();
+        let h = peek_header(&bytes).expect("peek");
+        assert_eq!((h.chain_id, h.seq, h.prev_hash, h.timestamp_ns, h.source, h.kind), (e.chain_id, e.seq, e.prev_hash, e.timestamp_ns, "gate", "gate.decision"));
+        let header_end = bytes.len() - crate::cbor::encode(&e.payload).len();
+        for cut in 0..=header_end {
+            if let Some(h) = peek_header(&bytes[..cut]) {
+                panic!("peeked a header from {cut} bytes: {h:?}");
+            }
+        }
+    }
+}
