@@ -519,6 +519,14 @@ fn gate_permit_warn_deny_defer_and_bad_effects() {
             .len(),
         0
     );
+    let out = repo.weft(&["gate", "check", "--action", "release.hotfix", "--effect", "risk=0.4", "--env", "production", "--json"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(3));
+    let second: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let second = second["id"].as_u64().expect("id").to_string();
+    let rejected = repo.json(&["gate", "reject", &second, "--note", "not today"]);
+    assert_eq!(rejected["kind"], "gate.reject");
+    assert_eq!(rejected["payload"]["note"], "not today");
+    repo.weft(&["gate", "reject", &second]).assert().code(2);
     let recheck = repo.json(&["gate", "recheck", &id]);
     assert_eq!(recheck["agrees"], true);
     assert_eq!(recheck["recorded"], "defer");

@@ -117,8 +117,18 @@ impl Node {
     pub fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<NodeVerify, NodeError> {
         let mut report = weft_kernel::verify::verify(&self.chain, progress)?;
         let mut artifacts = ArtifactCheck::default();
-        for item in self.chain.events(0) {
-            let Ok(stored) = item else { continue };
+        for item in self.chain.records(0) {
+            let Ok((seq, record)) = item else { continue };
+            // Only artifact witnesses need decoding; the header says which ones they are.
+            let is_artifact = weft_kernel::chain::split_record(&record)
+                .and_then(|(encoded, _)| weft_kernel::event::peek_header(encoded))
+                .is_some_and(|h| h.kind == witness::WITNESS_ARTIFACT);
+            if !is_artifact {
+                continue;
+            }
+            let Ok(stored) = weft_kernel::chain::decode_record(seq, &record) else {
+                continue;
+            };
             let Some((name, hash, path)) = witness::artifact_of(&stored.event) else {
                 continue;
             };

@@ -1,0 +1,154 @@
+//! Kernel benchmarks; figures and the command that produced them are in
+//! docs/performance.md. Run `cargo bench -p weft-kernel --bench kernel`.
+//!
+//! Under `cargo test` (no `--bench` argument) every size is cut down so the suite only
+//! checks that the benchmarks run.
+
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
+use rocksdb::{Options, WriteOptions, DB};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+use weft_kernel::cbor;
+use weft_kernel::chain::split_record;
+use weft_kernel::event::EventDraft;
+use weft_kernel::hash::shake256;
+use weft_kernel::tree::Tree;
+use weft_kernel::{Chain, NodeKey, Store};
+
+fn full_run() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
+fn key() -> NodeKey {
+    NodeKey::from_seed(&[5; 32])
+}
+
+/// A payload of realistic size: an event record of about 200 bytes.
+fn draft(i: u64) -> EventDraft {
+    let payload = cbor::from_json(&serde_json::json!({
+        "i": i,
+        "file": "src/engine/scheduler.rs",
+        "commit": "3f9c2a7e1b4d8c6f0a2e5b7d9c1f3a5e7b9d0c2e",
+        "note": "assessment finding recorded by the benchmark",
+    }))
+    .expect("payload");
+    EventDraft::new("bench", "bench.event", payload).expect("draft")
+}
+
+fn new_chain(dir: &std::path::Path) -> Chain {
+    let store = Arc::new(Store::create(&dir.join("chain")).expect("store"));
+    Chain::create(store, key(), "bench").expect("chain")
+}
+
+fn fill(chain: &Chain, events: u64, batch: u64) {
+    let mut i = 0;
+    while i < events {
+        let n = batch.min(events - i);
+        chain.append_batch((i..i + n).map(draft).collect()).expect("batch");
+        i += n;
+    }
+}
+
+fn verify_vs_raw_hash(c: &mut Criterion) {
+    let events = if full_run() { 1_000_000 } else { 2_000 };
+    let dir = tempfile::tempdir().expect("tmp");
+    let chain = new_chain(dir.path());
+    fill(&chain, events, 1000);
+    let encodings: Vec<Vec<u8>> = chain
+        .records(0)
+        .map(|r| split_record(&r.expect("record").1).expect("record").0.to_vec())
+        .collect();
+    let bytes: usize = encodings.iter().map(Vec::len).sum();
+    let mut group = c.benchmark_group("verify");
+    group.sample_size(10).measurement_time(Duration::from_secs(if full_run() { 40 } else { 1 }));
+    group.throughput(Throughput::Elements(chain.len()));
+    group.bench_function(BenchmarkId::new("chain-verify-rocksdb", chain.len()), |b| {
+        b.iter(|| {
+            let r = weft_kernel::verify::verify(&chain, &mut |_| {}).expect("verify");
+            assert!(r.ok());
+        })
+    });
+    group.bench_function(BenchmarkId::new("raw-shake256-same-bytes", chain.len()), |b| {
+        b.iter(|| encodings.iter().map(|e| shake256(e).0[0] as u64).sum::<u64>())
+    });
+    group.finish();
+    eprintln!("verify: {} events, {bytes} bytes of event encodings (mean {} bytes)", chain.len(), bytes / encodings.len());
+}
+
+fn append_vs_put(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let chain = new_chain(dir.path());
+    let record_len = chain.append(draft(0)).expect("append").event.encode().len() + 32;
+    let mut group = c.benchmark_group("append");
+    group.sample_size(if full_run() { 50 } else { 10 });
+    let mut i = 1u64;
+    group.bench_function("chain-append-synced", |b| {
+        b.iter(|| {
+            i += 1;
+            chain.append(draft(i)).expect("append")
+        })
+    });
+    let raw_dir = tempfile::tempdir().expect("tmp");
+    let mut opts = Options::default();
+    opts.create_if_missing(true);
+    let db = DB::open(&opts, raw_dir.path()).expect("db");
+    let value = vec![0xabu8; record_len];
+    let mut sync = WriteOptions::default();
+    sync.set_sync(true);
+    let mut k = 0u64;
+    group.bench_function("rocksdb-put-synced-same-size", |b| {
+        b.iter(|| {
+            k += 1;
+            db.put_opt(k.to_be_bytes(), &value, &sync).expect("put")
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("append-batched");
+    let batch = if full_run() { 10_000 } else { 100 };
+    group.sample_size(10).throughput(Throughput::Elements(batch));
+    group.bench_function(BenchmarkId::new("append-batch", batch), |b| {
+        b.iter_batched(|| (0..batch).map(draft).collect::<Vec<_>>(), |drafts| chain.append_batch(drafts).expect("batch"), BatchSize::LargeInput)
+    });
+    group.finish();
+}
+
+/// Builds a tree of `groups × per_group` service nodes under /apps (depth 3).
+fn build_tree(chain: &Chain, groups: u64, per_group: u64) {
+    let tree = Tree::new(chain);
+    tree.bootstrap().expect("bootstrap");
+    for g in 0..groups {
+        tree.set(&format!("/apps/g{g}"), "namespace", BTreeMap::new()).expect("group");
+        for n in 0..per_group {
+            tree.set(&format!("/apps/g{g}/n{n}"), "service", BTreeMap::new()).expect("node");
+        }
+    }
+}
+
+fn tree_mutation(c: &mut Criterion) {
+    let sizes: &[(u64, u64)] = if full_run() { &[(10, 100), (100, 100), (1000, 100)] } else { &[(2, 10), (5, 10)] };
+    let mut group = c.benchmark_group("tree-set");
+    group.sample_size(20);
+    for &(groups, per) in sizes {
+        let dir = tempfile::tempdir().expect("tmp");
+        let chain = new_chain(dir.path());
+        build_tree(&chain, groups, per);
+        let nodes = groups * per + groups;
+        let tree = Tree::new(&chain);
+        group.bench_function(BenchmarkId::new("plan-depth-3", nodes), |b| {
+            b.iter(|| tree.plan_set("/apps/g1/n7", "agent", BTreeMap::new()).expect("plan"))
+        });
+        let mut flip = false;
+        group.bench_function(BenchmarkId::new("set-with-append-depth-3", nodes), |b| {
+            b.iter(|| {
+                flip = !flip;
+                tree.set("/apps/g1/n7", if flip { "agent" } else { "service" }, BTreeMap::new()).expect("set")
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, verify_vs_raw_hash, append_vs_put, tree_mutation);
+criterion_main!(benches);
