@@ -239,20 +239,7 @@ fn chain_append_log_head_and_bad_input() {
 #[test]
 fn proofs_round_trip_and_tampering_fails() {
     let repo = Repo::initialised();
-    for i in 0..5 {
-        repo.weft(&[
-            "chain",
-            "append",
-            "--source",
-            "t",
-            "--kind",
-            "t.e",
-            "--payload-json",
-            &format!("{{\"i\":{i}}}"),
-        ])
-        .assert()
-        .success();
-    }
+    repo.append_events(5);
     let proof = repo.file("p.json");
     repo.weft(&["chain", "proof", "3", "-o", proof.to_str().expect("utf8")])
         .assert()
@@ -308,20 +295,7 @@ fn proofs_round_trip_and_tampering_fails() {
 #[test]
 fn export_verify_import_restore() {
     let repo = Repo::initialised();
-    for i in 0..20 {
-        repo.weft(&[
-            "chain",
-            "append",
-            "--source",
-            "t",
-            "--kind",
-            "t.e",
-            "--payload-json",
-            &format!("{{\"i\":{i}}}"),
-        ])
-        .assert()
-        .success();
-    }
+    repo.append_events(20);
     repo.weft(&[
         "tree",
         "set",
@@ -519,7 +493,20 @@ fn gate_permit_warn_deny_defer_and_bad_effects() {
             .len(),
         0
     );
-    let out = repo.weft(&["gate", "check", "--action", "release.hotfix", "--effect", "risk=0.4", "--env", "production", "--json"]).output().expect("run");
+    let out = repo
+        .weft(&[
+            "gate",
+            "check",
+            "--action",
+            "release.hotfix",
+            "--effect",
+            "risk=0.4",
+            "--env",
+            "production",
+            "--json",
+        ])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(3));
     let second: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     let second = second["id"].as_u64().expect("id").to_string();
@@ -650,20 +637,7 @@ fn witness_and_lineage() {
 #[test]
 fn a_damaged_store_is_refused_named_and_repaired() {
     let repo = Repo::initialised();
-    for i in 0..8 {
-        repo.weft(&[
-            "chain",
-            "append",
-            "--source",
-            "t",
-            "--kind",
-            "t.e",
-            "--payload-json",
-            &format!("{{\"i\":{i}}}"),
-        ])
-        .assert()
-        .success();
-    }
+    repo.append_events(8);
     {
         let db = open_raw(&repo);
         let cf = db.cf_handle("events").expect("cf");
@@ -727,22 +701,7 @@ fn open_raw(repo: &Repo) -> rocksdb::DB {
 #[test]
 fn a_second_process_gets_a_lock_error_naming_the_pid() {
     let repo = Repo::initialised();
-    let mut holder = std::process::Command::new(assert_cmd::cargo::cargo_bin("weft"))
-        .arg("-C")
-        .arg(repo.path())
-        .args([
-            "chain",
-            "append",
-            "--source",
-            "t",
-            "--kind",
-            "t.e",
-            "--stdin-lines",
-        ])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
+    let mut holder = repo.spawn_appender();
     // Wait until the holder has the store open: its first acknowledgement.
     use std::io::{BufRead, Write};
     let mut stdin = holder.stdin.take().expect("stdin");

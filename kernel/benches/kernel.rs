@@ -4,6 +4,8 @@
 //! Under `cargo test` (no `--bench` argument) every size is cut down so the suite only
 //! checks that the benchmarks run.
 
+#![allow(missing_docs)]
+
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use rocksdb::{Options, WriteOptions, DB};
 use std::collections::BTreeMap;
@@ -45,7 +47,9 @@ fn fill(chain: &Chain, events: u64, batch: u64) {
     let mut i = 0;
     while i < events {
         let n = batch.min(events - i);
-        chain.append_batch((i..i + n).map(draft).collect()).expect("batch");
+        chain
+            .append_batch((i..i + n).map(draft).collect())
+            .expect("batch");
         i += n;
     }
 }
@@ -57,11 +61,18 @@ fn verify_vs_raw_hash(c: &mut Criterion) {
     fill(&chain, events, 1000);
     let encodings: Vec<Vec<u8>> = chain
         .records(0)
-        .map(|r| split_record(&r.expect("record").1).expect("record").0.to_vec())
+        .map(|r| {
+            split_record(&r.expect("record").1)
+                .expect("record")
+                .0
+                .to_vec()
+        })
         .collect();
     let bytes: usize = encodings.iter().map(Vec::len).sum();
     let mut group = c.benchmark_group("verify");
-    group.sample_size(10).measurement_time(Duration::from_secs(if full_run() { 40 } else { 1 }));
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(if full_run() { 40 } else { 1 }));
     group.throughput(Throughput::Elements(chain.len()));
     group.bench_function(BenchmarkId::new("chain-verify-rocksdb", chain.len()), |b| {
         b.iter(|| {
@@ -69,11 +80,23 @@ fn verify_vs_raw_hash(c: &mut Criterion) {
             assert!(r.ok());
         })
     });
-    group.bench_function(BenchmarkId::new("raw-shake256-same-bytes", chain.len()), |b| {
-        b.iter(|| encodings.iter().map(|e| shake256(e).0[0] as u64).sum::<u64>())
-    });
+    group.bench_function(
+        BenchmarkId::new("raw-shake256-same-bytes", chain.len()),
+        |b| {
+            b.iter(|| {
+                encodings
+                    .iter()
+                    .map(|e| shake256(e).0[0] as u64)
+                    .sum::<u64>()
+            })
+        },
+    );
     group.finish();
-    eprintln!("verify: {} events, {bytes} bytes of event encodings (mean {} bytes)", chain.len(), bytes / encodings.len());
+    eprintln!(
+        "verify: {} events, {bytes} bytes of event encodings (mean {} bytes)",
+        chain.len(),
+        bytes / encodings.len()
+    );
 }
 
 fn append_vs_put(c: &mut Criterion) {
@@ -107,9 +130,15 @@ fn append_vs_put(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("append-batched");
     let batch = if full_run() { 10_000 } else { 100 };
-    group.sample_size(10).throughput(Throughput::Elements(batch));
+    group
+        .sample_size(10)
+        .throughput(Throughput::Elements(batch));
     group.bench_function(BenchmarkId::new("append-batch", batch), |b| {
-        b.iter_batched(|| (0..batch).map(draft).collect::<Vec<_>>(), |drafts| chain.append_batch(drafts).expect("batch"), BatchSize::LargeInput)
+        b.iter_batched(
+            || (0..batch).map(draft).collect::<Vec<_>>(),
+            |drafts| chain.append_batch(drafts).expect("batch"),
+            BatchSize::LargeInput,
+        )
     });
     group.finish();
 }
@@ -119,15 +148,21 @@ fn build_tree(chain: &Chain, groups: u64, per_group: u64) {
     let tree = Tree::new(chain);
     tree.bootstrap().expect("bootstrap");
     for g in 0..groups {
-        tree.set(&format!("/apps/g{g}"), "namespace", BTreeMap::new()).expect("group");
+        tree.set(&format!("/apps/g{g}"), "namespace", BTreeMap::new())
+            .expect("group");
         for n in 0..per_group {
-            tree.set(&format!("/apps/g{g}/n{n}"), "service", BTreeMap::new()).expect("node");
+            tree.set(&format!("/apps/g{g}/n{n}"), "service", BTreeMap::new())
+                .expect("node");
         }
     }
 }
 
 fn tree_mutation(c: &mut Criterion) {
-    let sizes: &[(u64, u64)] = if full_run() { &[(10, 100), (100, 100), (1000, 100)] } else { &[(2, 10), (5, 10)] };
+    let sizes: &[(u64, u64)] = if full_run() {
+        &[(10, 100), (100, 100), (1000, 100)]
+    } else {
+        &[(2, 10), (5, 10)]
+    };
     let mut group = c.benchmark_group("tree-set");
     group.sample_size(20);
     for &(groups, per) in sizes {
@@ -137,13 +172,21 @@ fn tree_mutation(c: &mut Criterion) {
         let nodes = groups * per + groups;
         let tree = Tree::new(&chain);
         group.bench_function(BenchmarkId::new("plan-depth-3", nodes), |b| {
-            b.iter(|| tree.plan_set("/apps/g1/n7", "agent", BTreeMap::new()).expect("plan"))
+            b.iter(|| {
+                tree.plan_set("/apps/g1/n7", "agent", BTreeMap::new())
+                    .expect("plan")
+            })
         });
         let mut flip = false;
         group.bench_function(BenchmarkId::new("set-with-append-depth-3", nodes), |b| {
             b.iter(|| {
                 flip = !flip;
-                tree.set("/apps/g1/n7", if flip { "agent" } else { "service" }, BTreeMap::new()).expect("set")
+                tree.set(
+                    "/apps/g1/n7",
+                    if flip { "agent" } else { "service" },
+                    BTreeMap::new(),
+                )
+                .expect("set")
             })
         });
     }

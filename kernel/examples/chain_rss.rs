@@ -71,7 +71,10 @@ fn verify(dir: &Path) {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
-        Some("build") if args.len() == 4 => build(Path::new(&args[2]), args[3].parse().expect("EVENTS is a number")),
+        Some("build") if args.len() == 4 => build(
+            Path::new(&args[2]),
+            args[3].parse().expect("EVENTS is a number"),
+        ),
         Some("verify") if args.len() == 3 => verify(Path::new(&args[2])),
         _ => {
             eprintln!("usage: chain_rss build DIR EVENTS | chain_rss verify DIR");

@@ -534,26 +534,35 @@ impl Chain {
             .and_then(|r| split_record(&r).map(|(_, h)| h)))
     }
 
-    /// Raw records from `from` on, in order (streamed from RocksDB).
-    pub fn records(
+    /// Entries of a sequence-keyed column family from `from` on, in order (streamed).
+    fn by_seq(
         &self,
+        family: &'static str,
         from: u64,
     ) -> impl Iterator<Item = Result<(u64, Box<[u8]>), ChainError>> + '_ {
         let store = &self.store;
         store
             .db()
             .iterator_cf(
-                store.cf(cf::EVENTS),
+                store.cf(family),
                 IteratorMode::From(&seq_key(from), Direction::Forward),
             )
             .map(move |item| {
                 let (k, v) = item.map_err(|e| ChainError::Store(store.rocks(e)))?;
                 let seq = key_seq(&k).ok_or_else(|| ChainError::Damaged {
                     seq: 0,
-                    reason: format!("malformed event key {}", hex::encode(&k)),
+                    reason: format!("malformed {family} key {}", hex::encode(&k)),
                 })?;
                 Ok((seq, v))
             })
+    }
+
+    /// Raw records (encoding ‖ hash) from `from` on, in order.
+    pub fn records(
+        &self,
+        from: u64,
+    ) -> impl Iterator<Item = Result<(u64, Box<[u8]>), ChainError>> + '_ {
+        self.by_seq(cf::EVENTS, from)
     }
 
     /// Decoded events from `from` on.
@@ -562,22 +571,12 @@ impl Chain {
             .map(|r| r.and_then(|(seq, record)| decode_record(seq, &record)))
     }
 
-    /// Signed heads from `from` on, in order.
+    /// Encoded signed heads from `from` on, in order.
     pub fn signed_heads(
         &self,
         from: u64,
     ) -> impl Iterator<Item = Result<(u64, Box<[u8]>), ChainError>> + '_ {
-        let store = &self.store;
-        store
-            .db()
-            .iterator_cf(
-                store.cf(cf::HEADS),
-                IteratorMode::From(&seq_key(from), Direction::Forward),
-            )
-            .map(move |item| {
-                let (k, v) = item.map_err(|e| ChainError::Store(store.rocks(e)))?;
-                Ok((key_seq(&k).unwrap_or(u64::MAX), v))
-            })
+        self.by_seq(cf::HEADS, from)
     }
 
     pub(crate) fn reload(&self) -> Result<(), ChainError> {

@@ -396,7 +396,24 @@ mod header_tests {
         };
         let bytes = e.encode();
         let h = peek_header(&bytes).expect("peek");
-        assert_eq!((h.chain_id, h.seq, h.prev_hash, h.timestamp_ns, h.source, h.kind), (e.chain_id, e.seq, e.prev_hash, e.timestamp_ns, "gate", "gate.decision"));
+        assert_eq!(
+            (
+                h.chain_id,
+                h.seq,
+                h.prev_hash,
+                h.timestamp_ns,
+                h.source,
+                h.kind
+            ),
+            (
+                e.chain_id,
+                e.seq,
+                e.prev_hash,
+                e.timestamp_ns,
+                "gate",
+                "gate.decision"
+            )
+        );
         let header_end = bytes.len() - crate::cbor::encode(&e.payload).len();
         for cut in 0..=header_end {
             if let Some(h) = peek_header(&bytes[..cut]) {

@@ -539,7 +539,12 @@ impl<'a> Tree<'a> {
 
     /// Plans a `set` without committing it: what would be written and the root after it
     /// (a dry run; also what the benchmarks time, apart from the append).
-    pub fn plan_set(&self, path: &str, kind: &str, meta: BTreeMap<String, String>) -> Result<Plan, TreeError> {
+    pub fn plan_set(
+        &self,
+        path: &str,
+        kind: &str,
+        meta: BTreeMap<String, String>,
+    ) -> Result<Plan, TreeError> {
         let path = validate_path(path)?;
         plan_set(&self.source(), &path, kind, meta, 0)
     }

@@ -127,7 +127,11 @@ struct Batch {
 
 /// Verifies events `from..`; a start above 0 trusts the stored hash and Merkle subtrees
 /// before it (used for the quick check at open).
-pub fn verify_range(chain: &Chain, from: u64, progress: &mut dyn FnMut(u64)) -> Result<VerifyReport, ChainError> {
+pub fn verify_range(
+    chain: &Chain,
+    from: u64,
+    progress: &mut dyn FnMut(u64),
+) -> Result<VerifyReport, ChainError> {
     let (frontier, prev) = if from == 0 {
         (Frontier::<Shake256Merkle>::default(), Hash::ZERO)
     } else {
@@ -142,9 +146,14 @@ pub fn verify_range(chain: &Chain, from: u64, progress: &mut dyn FnMut(u64)) -> 
     let (tx, rx) = sync_channel::<Batch>(4);
     let (reader, merkle) = std::thread::scope(|scope| {
         let merkle = scope.spawn(move || merkle_side(chain, from, frontier, rx));
-        let reader = read_side(chain, from, prev, genesis, progress, |batch| tx.send(batch).is_ok());
+        let reader = read_side(chain, from, prev, genesis, progress, |batch| {
+            tx.send(batch).is_ok()
+        });
         drop(tx);
-        (reader, merkle.join().expect("the Merkle side does not panic"))
+        (
+            reader,
+            merkle.join().expect("the Merkle side does not panic"),
+        )
     });
     let (mut found, read) = reader?;
     let (merkle_found, heads, root) = merkle?;
@@ -164,11 +173,14 @@ pub fn verify_range(chain: &Chain, from: u64, progress: &mut dyn FnMut(u64)) -> 
     };
     if from == 0 && report.events == 0 {
         report.failure_count += 1;
-        report.failures.insert(0, Failure {
-            seq: 0,
-            kind: FailureKind::Genesis,
-            detail: "the chain has no events".into(),
-        });
+        report.failures.insert(
+            0,
+            Failure {
+                seq: 0,
+                kind: FailureKind::Genesis,
+                detail: "the chain has no events".into(),
+            },
+        );
     }
     // Every head before the first failure verified (a failing head is itself a failure).
     let limit = report.failures.first().map(|f| f.seq).unwrap_or(u64::MAX);
@@ -182,7 +194,10 @@ fn last_head_below(chain: &Chain, limit: u64) -> Result<Option<u64>, ChainError>
     if limit == 0 {
         return Ok(None);
     }
-    let mut iter = store.db().iterator_cf(store.cf(cf::HEADS), IteratorMode::From(&start, Direction::Reverse));
+    let mut iter = store.db().iterator_cf(
+        store.cf(cf::HEADS),
+        IteratorMode::From(&start, Direction::Reverse),
+    );
     match iter.next() {
         Some(item) => {
             let (k, _) = item.map_err(|e| ChainError::Store(store.rocks(e)))?;
@@ -216,7 +231,11 @@ fn read_side(
         progress(seq);
         events += 1;
         if seq != expected {
-            found.fail(expected, FailureKind::Sequence, format!("events {expected}..{seq} are missing"));
+            found.fail(
+                expected,
+                FailureKind::Sequence,
+                format!("events {expected}..{seq} are missing"),
+            );
         }
         expected = seq + 1;
         let Some((encoded, stored)) = split_record(&record) else {
@@ -225,9 +244,21 @@ fn read_side(
         };
         let computed = hash_encoded(encoded);
         if computed != stored {
-            found.fail(seq, FailureKind::Hash, format!("content hashes to {computed}, stored hash is {stored}"));
+            found.fail(
+                seq,
+                FailureKind::Hash,
+                format!("content hashes to {computed}, stored hash is {stored}"),
+            );
         }
-        check_event(&mut found, seq, encoded, &prev, &mut genesis, &mut lookup, &mut external);
+        check_event(
+            &mut found,
+            seq,
+            encoded,
+            &prev,
+            &mut genesis,
+            &mut lookup,
+            &mut external,
+        );
         prev = stored;
         leaves.push((seq, computed));
         if leaves.len() == BATCH {
@@ -270,8 +301,14 @@ fn merkle_side(
                 let (head_seq, bytes) = item?;
                 checked += 1;
                 if head_seq < seq {
-                    found.fail(head_seq, FailureKind::Head, "signed head for an event that is missing");
-                } else if let Err(detail) = check_head(&bytes, seq, &hash, &frontier, batch.genesis.as_ref()) {
+                    found.fail(
+                        head_seq,
+                        FailureKind::Head,
+                        "signed head for an event that is missing",
+                    );
+                } else if let Err(detail) =
+                    check_head(&bytes, seq, &hash, &frontier, batch.genesis.as_ref())
+                {
                     found.fail(seq, FailureKind::Head, detail);
                 }
             }
@@ -280,7 +317,11 @@ fn merkle_side(
     for item in heads {
         let (head_seq, _) = item?;
         checked += 1;
-        found.fail(head_seq, FailureKind::Head, format!("signed head at {head_seq} is beyond the last event"));
+        found.fail(
+            head_seq,
+            FailureKind::Head,
+            format!("signed head at {head_seq} is beyond the last event"),
+        );
     }
     if checked == 0 && from == 0 {
         if let Some(seq) = last_seq {
@@ -300,29 +341,51 @@ fn check_event(
     external: &mut External,
 ) {
     let Some(header) = peek_header(encoded) else {
-        let why = Event::decode(encoded).err().map(|e| e.to_string()).unwrap_or_else(|| "not an event".into());
+        let why = Event::decode(encoded)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_else(|| "not an event".into());
         return found.fail(seq, FailureKind::Decode, why);
     };
     if header.seq != seq {
-        found.fail(seq, FailureKind::Sequence, format!("event stored at {seq} says it is {}", header.seq));
+        found.fail(
+            seq,
+            FailureKind::Sequence,
+            format!("event stored at {seq} says it is {}", header.seq),
+        );
     }
     if header.prev_hash != *prev {
         found.fail(
             seq,
             FailureKind::Link,
-            format!("previous hash {} does not match event {}'s hash {prev}", header.prev_hash, seq.wrapping_sub(1)),
+            format!(
+                "previous hash {} does not match event {}'s hash {prev}",
+                header.prev_hash,
+                seq.wrapping_sub(1)
+            ),
         );
     }
     if let Some(g) = genesis.as_ref().filter(|_| seq != 0) {
         if header.chain_id != g.chain_id {
-            found.fail(seq, FailureKind::ChainId, format!("event names chain {}, the genesis chain is {}", header.chain_id, g.chain_id));
+            found.fail(
+                seq,
+                FailureKind::ChainId,
+                format!(
+                    "event names chain {}, the genesis chain is {}",
+                    header.chain_id, g.chain_id
+                ),
+            );
         }
     }
     // Only these kinds need their payload: the rest is covered by the hash.
     let needs_payload = seq == 0 || header.source == "witness" || header.source == "lineage";
     if !needs_payload {
         if crate::event::validate_kind(header.source, header.kind).is_err() {
-            found.fail(seq, FailureKind::Decode, format!("kind `{}` is not `{}.<verb>`", header.kind, header.source));
+            found.fail(
+                seq,
+                FailureKind::Decode,
+                format!("kind `{}` is not `{}.<verb>`", header.kind, header.source),
+            );
         }
         return;
     }
@@ -337,11 +400,21 @@ fn check_event(
         }
     }
     if let Err(detail) = witness::check_event(&event, lookup, external) {
-        found.fail(seq, FailureKind::Reference, format!("{}: {detail}", event.kind));
+        found.fail(
+            seq,
+            FailureKind::Reference,
+            format!("{}: {detail}", event.kind),
+        );
     }
 }
 
-fn check_head(bytes: &[u8], seq: u64, hash: &Hash, frontier: &Frontier<Shake256Merkle>, genesis: Option<&Genesis>) -> Result<(), String> {
+fn check_head(
+    bytes: &[u8],
+    seq: u64,
+    hash: &Hash,
+    frontier: &Frontier<Shake256Merkle>,
+    genesis: Option<&Genesis>,
+) -> Result<(), String> {
     let head = SignedHead::decode(bytes).map_err(|e| e.to_string())?;
     if head.seq != seq {
         return Err(format!("head stored at {seq} says it is {}", head.seq));
@@ -359,11 +432,17 @@ fn check_head(bytes: &[u8], seq: u64, hash: &Hash, frontier: &Frontier<Shake256M
     }
     head.verify_signature().map_err(|e| e.to_string())?;
     if head.head_hash != *hash {
-        return Err(format!("head names hash {}, the event hashes to {hash}", head.head_hash));
+        return Err(format!(
+            "head names hash {}, the event hashes to {hash}",
+            head.head_hash
+        ));
     }
     let root = frontier.root();
     if head.merkle_root != root {
-        return Err(format!("head names Merkle root {}, the events give {root}", head.merkle_root));
+        return Err(format!(
+            "head names Merkle root {}, the events give {root}",
+            head.merkle_root
+        ));
     }
     Ok(())
 }

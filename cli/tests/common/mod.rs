@@ -58,6 +58,46 @@ impl Repo {
         serde_json::from_slice(&out.stdout).expect("json")
     }
 
+    /// Appends `n` small `t.e` events.
+    pub fn append_events(&self, n: u64) {
+        for i in 0..n {
+            let payload = format!("{{\"i\":{i}}}");
+            self.weft(&[
+                "chain",
+                "append",
+                "--source",
+                "t",
+                "--kind",
+                "t.e",
+                "--payload-json",
+                &payload,
+            ])
+            .assert()
+            .success();
+        }
+    }
+
+    /// Starts `weft chain append --stdin-lines` with piped standard input and output.
+    pub fn spawn_appender(&self) -> std::process::Child {
+        std::process::Command::new(assert_cmd::cargo::cargo_bin("weft"))
+            .arg("-C")
+            .arg(self.path())
+            .args([
+                "chain",
+                "append",
+                "--source",
+                "t",
+                "--kind",
+                "t.e",
+                "--stdin-lines",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn")
+    }
+
     /// Chain length.
     pub fn len(&self) -> u64 {
         self.json(&["status"])["length"].as_u64().expect("length")
