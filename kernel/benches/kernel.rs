@@ -143,52 +143,77 @@ fn append_vs_put(c: &mut Criterion) {
     group.finish();
 }
 
-/// Builds a tree of `groups × per_group` service nodes under /apps (depth 3).
-fn build_tree(chain: &Chain, groups: u64, per_group: u64) {
+/// Builds a tree: `groups × per_group` bulk nodes under /releases, a fixed service
+/// namespace /apps/svc with 100 children, and a chain /apps/deep/d1/.../d8.
+fn build_tree(chain: &Chain, groups: u64, per_group: u64) -> u64 {
     let tree = Tree::new(chain);
     tree.bootstrap().expect("bootstrap");
+    let set = |path: &str, kind: &str| {
+        tree.set(path, kind, BTreeMap::new()).expect("set");
+    };
     for g in 0..groups {
-        tree.set(&format!("/apps/g{g}"), "namespace", BTreeMap::new())
-            .expect("group");
+        set(&format!("/releases/g{g}"), "namespace");
         for n in 0..per_group {
-            tree.set(&format!("/apps/g{g}/n{n}"), "service", BTreeMap::new())
-                .expect("node");
+            set(&format!("/releases/g{g}/n{n}"), "release");
         }
     }
+    set("/apps/svc", "namespace");
+    for n in 0..100 {
+        set(&format!("/apps/svc/n{n}"), "service");
+    }
+    let mut deep = String::from("/apps/deep");
+    set(&deep, "namespace");
+    for d in 1..=8 {
+        deep.push_str(&format!("/d{d}"));
+        set(&deep, "namespace");
+    }
+    tree.walk("/").expect("walk").len() as u64
+}
+
+fn deep_path(depth: usize) -> String {
+    // /apps/deep is depth 2; /apps/deep/d1 depth 3; ...
+    let mut p = String::from("/apps/deep");
+    for d in 1..=depth.saturating_sub(2) {
+        p.push_str(&format!("/d{d}"));
+    }
+    p
 }
 
 fn tree_mutation(c: &mut Criterion) {
-    let sizes: &[(u64, u64)] = if full_run() {
-        &[(10, 100), (100, 100), (1000, 100)]
-    } else {
-        &[(2, 10), (5, 10)]
-    };
-    let mut group = c.benchmark_group("tree-set");
+    let sizes: &[(u64, u64)] = if full_run() { &[(10, 100), (100, 100), (1000, 100)] } else { &[(2, 10)] };
+    let mut group = c.benchmark_group("tree");
     group.sample_size(20);
+    let mut largest = None;
     for &(groups, per) in sizes {
         let dir = tempfile::tempdir().expect("tmp");
         let chain = new_chain(dir.path());
-        build_tree(&chain, groups, per);
-        let nodes = groups * per + groups;
+        let nodes = build_tree(&chain, groups, per);
         let tree = Tree::new(&chain);
-        group.bench_function(BenchmarkId::new("plan-depth-3", nodes), |b| {
-            b.iter(|| {
-                tree.plan_set("/apps/g1/n7", "agent", BTreeMap::new())
-                    .expect("plan")
-            })
+        // Same depth (3) and fan-out along the path, growing tree: cost should stay flat.
+        group.bench_function(BenchmarkId::new("plan-depth3-fanout100", nodes), |b| {
+            b.iter(|| tree.plan_set("/apps/svc/n7", "agent", BTreeMap::new()).expect("plan"))
         });
         let mut flip = false;
-        group.bench_function(BenchmarkId::new("set-with-append-depth-3", nodes), |b| {
+        group.bench_function(BenchmarkId::new("set-with-synced-append-depth3-fanout100", nodes), |b| {
             b.iter(|| {
                 flip = !flip;
-                tree.set(
-                    "/apps/g1/n7",
-                    if flip { "agent" } else { "service" },
-                    BTreeMap::new(),
-                )
-                .expect("set")
+                tree.set("/apps/svc/n7", if flip { "agent" } else { "service" }, BTreeMap::new()).expect("set")
             })
         });
+        // Inside the bulk namespace, whose fan-out grows with the tree (/releases).
+        group.bench_function(BenchmarkId::new(format!("plan-depth3-under-{groups}-wide-namespace"), nodes), |b| {
+            b.iter(|| tree.plan_set("/releases/g1/n7", "custom", BTreeMap::new()).expect("plan"))
+        });
+        largest = Some((dir, chain, nodes));
+    }
+    // Depth sweep in the largest tree, along a path of single children.
+    if let Some((_dir, chain, nodes)) = &largest {
+        let tree = Tree::new(chain);
+        for depth in [2usize, 4, 6, 10] {
+            group.bench_function(BenchmarkId::new(format!("plan-in-{nodes}-nodes-depth"), depth), |b| {
+                b.iter(|| tree.plan_set(&deep_path(depth), "namespace", BTreeMap::new()).expect("plan"))
+            });
+        }
     }
     group.finish();
 }

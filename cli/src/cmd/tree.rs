@@ -30,37 +30,26 @@ fn print_node_line(node: &Node) {
 }
 
 fn ls(ctx: &Ctx, path: &str, recursive: bool) -> Result<u8> {
+    tree::validate_path(path).map_err(|e| input(e.to_string()))?;
     let node = ctx.node()?;
-    let all = node.tree().walk(path)?;
-    let top = &all[0];
-    let shown: Vec<&Node> = if recursive {
-        all.iter().skip(1).collect()
+    let tree = node.tree();
+    let shown: Vec<Node> = if recursive {
+        tree.walk(path)?.into_iter().skip(1).collect()
     } else {
-        all.iter()
-            .skip(1)
-            .filter(|n| {
-                top.children.keys().any(|c| {
-                    n.path.rsplit('/').next() == Some(c.as_str()) && parent_of(&n.path) == top.path
-                })
-            })
-            .collect()
+        let top = tree.get(path)?.ok_or_else(|| input(format!("no node at {path}")))?;
+        let prefix = if top.path == "/" { String::new() } else { top.path.clone() };
+        let mut children = Vec::with_capacity(top.children.len());
+        for name in top.children.keys() {
+            children.extend(tree.get(&format!("{prefix}/{name}"))?);
+        }
+        children
     };
     if ctx.json {
-        out::json(&serde_json::Value::Array(
-            shown.iter().map(|n| n.to_json()).collect(),
-        ));
+        out::json(&serde_json::Value::Array(shown.iter().map(Node::to_json).collect()));
     } else {
-        shown.iter().for_each(|n| print_node_line(n));
+        shown.iter().for_each(print_node_line);
     }
     Ok(exit::OK)
-}
-
-fn parent_of(path: &str) -> &str {
-    match path.rfind('/') {
-        Some(0) => "/",
-        Some(i) => &path[..i],
-        None => "",
-    }
 }
 
 fn get(ctx: &Ctx, path: &str) -> Result<u8> {
