@@ -180,7 +180,11 @@ fn deep_path(depth: usize) -> String {
 }
 
 fn tree_mutation(c: &mut Criterion) {
-    let sizes: &[(u64, u64)] = if full_run() { &[(10, 100), (100, 100), (1000, 100)] } else { &[(2, 10)] };
+    let sizes: &[(u64, u64)] = if full_run() {
+        &[(10, 100), (100, 100), (1000, 100)]
+    } else {
+        &[(2, 10)]
+    };
     let mut group = c.benchmark_group("tree");
     group.sample_size(20);
     let mut largest = None;
@@ -191,28 +195,51 @@ fn tree_mutation(c: &mut Criterion) {
         let tree = Tree::new(&chain);
         // Same depth (3) and fan-out along the path, growing tree: cost should stay flat.
         group.bench_function(BenchmarkId::new("plan-depth3-fanout100", nodes), |b| {
-            b.iter(|| tree.plan_set("/apps/svc/n7", "agent", BTreeMap::new()).expect("plan"))
-        });
-        let mut flip = false;
-        group.bench_function(BenchmarkId::new("set-with-synced-append-depth3-fanout100", nodes), |b| {
             b.iter(|| {
-                flip = !flip;
-                tree.set("/apps/svc/n7", if flip { "agent" } else { "service" }, BTreeMap::new()).expect("set")
+                tree.plan_set("/apps/svc/n7", "agent", BTreeMap::new())
+                    .expect("plan")
             })
         });
+        let mut flip = false;
+        group.bench_function(
+            BenchmarkId::new("set-with-synced-append-depth3-fanout100", nodes),
+            |b| {
+                b.iter(|| {
+                    flip = !flip;
+                    tree.set(
+                        "/apps/svc/n7",
+                        if flip { "agent" } else { "service" },
+                        BTreeMap::new(),
+                    )
+                    .expect("set")
+                })
+            },
+        );
         // Inside the bulk namespace, whose fan-out grows with the tree (/releases).
-        group.bench_function(BenchmarkId::new(format!("plan-depth3-under-{groups}-wide-namespace"), nodes), |b| {
-            b.iter(|| tree.plan_set("/releases/g1/n7", "custom", BTreeMap::new()).expect("plan"))
-        });
+        group.bench_function(
+            BenchmarkId::new(format!("plan-depth3-under-{groups}-wide-namespace"), nodes),
+            |b| {
+                b.iter(|| {
+                    tree.plan_set("/releases/g1/n7", "custom", BTreeMap::new())
+                        .expect("plan")
+                })
+            },
+        );
         largest = Some((dir, chain, nodes));
     }
     // Depth sweep in the largest tree, along a path of single children.
     if let Some((_dir, chain, nodes)) = &largest {
         let tree = Tree::new(chain);
         for depth in [2usize, 4, 6, 10] {
-            group.bench_function(BenchmarkId::new(format!("plan-in-{nodes}-nodes-depth"), depth), |b| {
-                b.iter(|| tree.plan_set(&deep_path(depth), "namespace", BTreeMap::new()).expect("plan"))
-            });
+            group.bench_function(
+                BenchmarkId::new(format!("plan-in-{nodes}-nodes-depth"), depth),
+                |b| {
+                    b.iter(|| {
+                        tree.plan_set(&deep_path(depth), "namespace", BTreeMap::new())
+                            .expect("plan")
+                    })
+                },
+            );
         }
     }
     group.finish();

@@ -332,6 +332,42 @@ impl<H: MerkleHasher> Frontier<H> {
         self.size += 1;
     }
 
+    /// The perfect subtrees of the right edge, highest level first.
+    pub fn peaks(&self) -> &[(u32, H::Digest)] {
+        &self.peaks
+    }
+
+    /// Adds a whole perfect subtree of `2^level` leaves, computed elsewhere (a verifier
+    /// hashes aligned batches in parallel). The current size must be a multiple of
+    /// `2^level`, so the subtree sits where its leaves would.
+    pub fn push_subtree(&mut self, level: u32, digest: H::Digest) {
+        assert!(
+            self.size.is_multiple_of(1u64 << level),
+            "subtree of level {level} is not aligned at {}",
+            self.size
+        );
+        let mut carry = (level, digest);
+        while let Some(&(l, left)) = self.peaks.last() {
+            if l != carry.0 {
+                break;
+            }
+            self.peaks.pop();
+            carry = (l + 1, H::node(&left, &carry.1));
+        }
+        self.peaks.push(carry);
+        self.size += 1u64 << level;
+    }
+
+    /// The root if the leaves of `tail` (a frontier started at an aligned position after
+    /// this one, whose peaks are all lower than this one's) were appended.
+    pub fn root_with(&self, tail: &[(u32, H::Digest)]) -> H::Digest {
+        let mut iter = self.peaks.iter().chain(tail).rev();
+        match iter.next() {
+            None => H::empty(),
+            Some(&(_, last)) => iter.fold(last, |acc, (_, peak)| H::node(peak, &acc)),
+        }
+    }
+
     /// The root of all leaves pushed so far.
     pub fn root(&self) -> H::Digest {
         let mut iter = self.peaks.iter().rev();
@@ -533,6 +569,30 @@ mod tests {
                 Frontier::<Shake256Merkle>::from_source(&Map(&stored), n).expect("stored");
             assert_eq!(rebuilt.root(), want);
         }
+    }
+
+    #[test]
+    fn subtrees_computed_apart_combine_into_the_same_root() {
+        let leaves: Vec<Hash> = (0..45u32)
+            .map(|i| Shake256Merkle::leaf(&i.to_be_bytes()))
+            .collect();
+        let mut global = Frontier::<Shake256Merkle>::default();
+        for chunk in leaves.chunks(8) {
+            let mut local = Frontier::<Shake256Merkle>::default();
+            for (i, l) in chunk.iter().enumerate() {
+                local.push(*l, |_| {});
+                let upto = global.size() as usize + i + 1;
+                assert_eq!(
+                    global.root_with(local.peaks()),
+                    root_of::<Shake256Merkle>(&leaves[..upto])
+                );
+            }
+            if chunk.len() == 8 {
+                global.push_subtree(3, local.root());
+            }
+        }
+        assert_eq!(global.size(), 40);
+        assert_eq!(global.root(), root_of::<Shake256Merkle>(&leaves[..40]));
     }
 
     #[test]

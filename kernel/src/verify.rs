@@ -1,11 +1,13 @@
 //! Full verification of a stored chain: every hash, link, sequence, chain id, the
 //! genesis, every stored signed head, and the witness and lineage events.
 //!
-//! Two threads share the work, so verification runs near the speed of hashing the
-//! events alone: the reader streams records from RocksDB, hashes each event and checks
-//! its links; the Merkle side rebuilds the RFC 6962 tree and checks every signed head
-//! against it. Both keep O(log n) state, so memory does not grow with the chain.
-//! Each failure carries the sequence where it happens.
+//! The reader streams records from RocksDB and checks links, sequences and references;
+//! the hashing (event hashes, Merkle leaves and nodes, head signatures) runs on two
+//! workers over aligned batches of 4096 events. An aligned batch is a perfect subtree of
+//! the RFC 6962 tree, so workers hash it independently and the reader only joins the
+//! batch roots to the running frontier. Memory is bounded by a few batches in flight and
+//! O(log n) frontier state, so it does not grow with the chain. Each failure carries
+//! the sequence where it happens.
 
 use crate::chain::{split_record, Chain, ChainError, Genesis};
 use crate::event::{hash_encoded, peek_header, Event};
@@ -16,22 +18,26 @@ use crate::store::{cf, seq_key};
 use crate::witness::{self, External};
 use rocksdb::{Direction, IteratorMode};
 use serde::Serialize;
-use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::mpsc::sync_channel;
 
 /// At most this many failures are listed; the rest are counted.
 pub const MAX_LISTED_FAILURES: usize = 10_000;
 
-/// Events handed from the reader to the Merkle side at a time.
-const BATCH: usize = 4096;
+/// Events per worker batch: a perfect Merkle subtree of level [`BATCH_LEVEL`].
+const BATCH: u64 = 1 << BATCH_LEVEL;
+const BATCH_LEVEL: u32 = 12;
+/// Batches handed out and not yet joined, at most.
+const IN_FLIGHT: usize = 4;
 
 /// What kind of check failed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FailureKind {
+    /// Recomputed hash differs from the stored one (listed first at a sequence: it is
+    /// the most direct evidence of damage).
+    Hash,
     /// Stored bytes do not decode as an event.
     Decode,
-    /// Recomputed hash differs from the stored one.
-    Hash,
     /// Previous-hash link broken.
     Link,
     /// A sequence is missing, repeated or does not match its key.
@@ -119,10 +125,156 @@ pub fn verify(chain: &Chain, progress: &mut dyn FnMut(u64)) -> Result<VerifyRepo
     verify_range(chain, 0, progress)
 }
 
-/// What the reader hands to the Merkle side.
-struct Batch {
+/// A batch of records for a worker: consecutive leaf positions from `first_pos`.
+struct Job {
+    first_pos: u64,
     genesis: Option<Genesis>,
-    leaves: Vec<(u64, Hash)>,
+    buf: Vec<u8>,
+    records: Vec<JobRecord>,
+}
+
+struct JobRecord {
+    seq: u64,
+    start: usize,
+    end: usize,
+    head: Option<Box<[u8]>>,
+}
+
+/// A signed head that passed every check but its Merkle root, which only the reader can
+/// check (it needs the frontier before the batch).
+struct HeadAt {
+    seq: u64,
+    offset: usize,
+    claimed_root: Hash,
+    local_peaks: Vec<(u32, Hash)>,
+}
+
+struct JobResult {
+    found: Findings,
+    heads: Vec<HeadAt>,
+    count: u64,
+    /// Peaks of the batch's own frontier after its last leaf.
+    end_peaks: Vec<(u32, Hash)>,
+    /// Leaf hashes, only for a batch that does not start at an aligned position.
+    leaves: Option<Vec<Hash>>,
+}
+
+impl Job {
+    fn new(first_pos: u64) -> Job {
+        Job {
+            first_pos,
+            genesis: None,
+            buf: Vec::with_capacity(BATCH as usize * 256),
+            records: Vec::with_capacity(BATCH as usize),
+        }
+    }
+
+    fn aligned(&self) -> bool {
+        self.first_pos.is_multiple_of(BATCH)
+    }
+
+    /// Hashes every event, builds the batch's Merkle subtree, checks its heads.
+    fn run(self) -> JobResult {
+        let mut found = Findings::default();
+        let mut local = Frontier::<Shake256Merkle>::default();
+        let mut heads = Vec::new();
+        let mut leaves = (!self.aligned()).then(|| Vec::with_capacity(self.records.len()));
+        for (offset, r) in self.records.iter().enumerate() {
+            let record = &self.buf[r.start..r.end];
+            let (encoded, stored) = match split_record(record) {
+                Some((e, h)) => (e, Some(h)),
+                None => (record, None),
+            };
+            let computed = hash_encoded(encoded);
+            if let Some(stored) = stored.filter(|s| *s != computed) {
+                found.fail(
+                    r.seq,
+                    FailureKind::Hash,
+                    format!("content hashes to {computed}, stored hash is {stored}"),
+                );
+            }
+            let leaf = Shake256Merkle::leaf(&computed.0);
+            match &mut leaves {
+                Some(list) => list.push(leaf),
+                None => local.push(leaf, |_| {}),
+            }
+            if let Some(bytes) = &r.head {
+                match check_head(bytes, r.seq, &computed, self.genesis.as_ref()) {
+                    Ok(claimed_root) => heads.push(HeadAt {
+                        seq: r.seq,
+                        offset,
+                        claimed_root,
+                        local_peaks: local.peaks().to_vec(),
+                    }),
+                    Err(detail) => found.fail(r.seq, FailureKind::Head, detail),
+                }
+            }
+        }
+        JobResult {
+            found,
+            heads,
+            count: self.records.len() as u64,
+            end_peaks: local.peaks().to_vec(),
+            leaves,
+        }
+    }
+}
+
+/// The reader's side of the Merkle tree: joins batch results in order.
+struct Joiner {
+    frontier: Frontier<Shake256Merkle>,
+    found: Findings,
+    /// Root of everything joined, including a final partial batch.
+    root: Hash,
+}
+
+impl Joiner {
+    fn join(&mut self, result: JobResult) {
+        self.found.count += result.found.count;
+        self.found.listed.extend(result.found.listed);
+        let root_mismatch = |found: &mut Findings, head: &HeadAt, root: Hash| {
+            if head.claimed_root != root {
+                found.fail(
+                    head.seq,
+                    FailureKind::Head,
+                    format!(
+                        "head names Merkle root {}, the events give {root}",
+                        head.claimed_root
+                    ),
+                );
+            }
+        };
+        match result.leaves {
+            Some(leaves) => {
+                let mut heads = result.heads.iter().peekable();
+                for (offset, leaf) in leaves.into_iter().enumerate() {
+                    self.frontier.push(leaf, |_| {});
+                    while let Some(head) = heads.next_if(|h| h.offset == offset) {
+                        root_mismatch(&mut self.found, head, self.frontier.root());
+                    }
+                }
+                self.root = self.frontier.root();
+            }
+            None => {
+                for head in &result.heads {
+                    root_mismatch(
+                        &mut self.found,
+                        head,
+                        self.frontier.root_with(&head.local_peaks),
+                    );
+                }
+                self.root = self.frontier.root_with(&result.end_peaks);
+                if result.count == BATCH {
+                    self.frontier
+                        .push_subtree(BATCH_LEVEL, self.root_of_peaks(&result.end_peaks));
+                }
+            }
+        }
+    }
+
+    fn root_of_peaks(&self, peaks: &[(u32, Hash)]) -> Hash {
+        Frontier::<Shake256Merkle>::default().root_with(peaks)
+    }
 }
 
 /// Verifies events `from..`; a start above 0 trusts the stored hash and Merkle subtrees
@@ -142,33 +294,63 @@ pub fn verify_range(
         })?;
         (frontier, prev)
     };
-    let genesis = if from == 0 { None } else { chain.genesis() };
-    let (tx, rx) = sync_channel::<Batch>(4);
-    let (reader, merkle) = std::thread::scope(|scope| {
-        let merkle = scope.spawn(move || merkle_side(chain, from, frontier, rx));
-        let reader = read_side(chain, from, prev, genesis, progress, |batch| {
-            tx.send(batch).is_ok()
-        });
-        drop(tx);
-        (
-            reader,
-            merkle.join().expect("the Merkle side does not panic"),
-        )
+    let root = frontier.root();
+    let mut joiner = Joiner {
+        frontier,
+        found: Findings::default(),
+        root,
+    };
+    let read = std::thread::scope(|scope| {
+        let mut workers = Vec::new();
+        for _ in 0..2 {
+            let (job_tx, job_rx) = sync_channel::<Job>(IN_FLIGHT);
+            let (result_tx, result_rx) = sync_channel::<JobResult>(IN_FLIGHT);
+            scope.spawn(move || {
+                for job in job_rx {
+                    if result_tx.send(job.run()).is_err() {
+                        break;
+                    }
+                }
+            });
+            workers.push((job_tx, result_rx));
+        }
+        let mut in_flight = std::collections::VecDeque::new();
+        let mut next = 0usize;
+        let mut dispatch = |job: Job, joiner: &mut Joiner| {
+            let w = next % workers.len();
+            next += 1;
+            // A worker only stops when its channel closes, so these cannot fail.
+            let _ = workers[w].0.send(job);
+            in_flight.push_back(w);
+            if in_flight.len() > IN_FLIGHT {
+                let w = in_flight.pop_front().expect("in flight");
+                if let Ok(result) = workers[w].1.recv() {
+                    joiner.join(result);
+                }
+            }
+        };
+        let read = read_side(chain, from, prev, progress, &mut joiner, &mut dispatch);
+        for w in in_flight {
+            if let Ok(result) = workers[w].1.recv() {
+                joiner.join(result);
+            }
+        }
+        drop(workers);
+        read
     });
-    let (mut found, read) = reader?;
-    let (merkle_found, heads, root) = merkle?;
-    found.count += merkle_found.count;
-    found.listed.extend(merkle_found.listed);
-    found.listed.sort_by_key(|f| f.seq);
+    let (mut found, read) = read?;
+    found.count += joiner.found.count;
+    found.listed.extend(joiner.found.listed);
+    found.listed.sort_by_key(|f| (f.seq, f.kind));
     found.listed.truncate(MAX_LISTED_FAILURES);
     let mut report = VerifyReport {
         from,
         events: read.events,
-        heads,
+        heads: read.heads,
         failure_count: found.count,
         failures: found.listed,
         external_refs: read.external_refs,
-        root: Some(root),
+        root: Some(joiner.root),
         last_good_head: None,
     };
     if from == 0 && report.events == 0 {
@@ -189,11 +371,11 @@ pub fn verify_range(
 }
 
 fn last_head_below(chain: &Chain, limit: u64) -> Result<Option<u64>, ChainError> {
-    let store = chain.store();
-    let start = seq_key(limit.saturating_sub(if limit == u64::MAX { 0 } else { 1 }));
     if limit == 0 {
         return Ok(None);
     }
+    let store = chain.store();
+    let start = seq_key(if limit == u64::MAX { limit } else { limit - 1 });
     let mut iter = store.db().iterator_cf(
         store.cf(cf::HEADS),
         IteratorMode::From(&start, Direction::Reverse),
@@ -209,25 +391,36 @@ fn last_head_below(chain: &Chain, limit: u64) -> Result<Option<u64>, ChainError>
 
 struct ReadSummary {
     events: u64,
+    heads: u64,
     external_refs: u64,
 }
 
+/// Streams the records, checks what needs order (sequence, links, genesis, references)
+/// and hands batches to the workers.
 fn read_side(
     chain: &Chain,
     from: u64,
     mut prev: Hash,
-    mut genesis: Option<Genesis>,
     progress: &mut dyn FnMut(u64),
-    mut send: impl FnMut(Batch) -> bool,
+    joiner: &mut Joiner,
+    dispatch: &mut dyn FnMut(Job, &mut Joiner),
 ) -> Result<(Findings, ReadSummary), ChainError> {
+    let store = chain.store();
+    let mut genesis = if from == 0 { None } else { chain.genesis() };
     let mut found = Findings::default();
     let mut external = External::default();
     let mut lookup = |seq: u64| chain.stored_hash(seq).ok().flatten();
-    let mut expected = from;
-    let mut events = 0u64;
-    let mut leaves = Vec::with_capacity(BATCH);
-    for item in chain.records(from) {
-        let (seq, record) = item?;
+    let mut heads = chain.signed_heads(from).peekable();
+    let (mut expected, mut events, mut head_count) = (from, 0u64, 0u64);
+    let mut pos = from;
+    let mut job = Job::new(pos);
+    let mut it = store.db().raw_iterator_cf(store.cf(cf::EVENTS));
+    it.seek(seq_key(from));
+    while let (Some(key), Some(record)) = (it.key(), it.value()) {
+        let seq = crate::store::key_seq(key).ok_or_else(|| ChainError::Damaged {
+            seq: expected,
+            reason: format!("malformed event key {}", hex::encode(key)),
+        })?;
         progress(seq);
         events += 1;
         if seq != expected {
@@ -238,97 +431,75 @@ fn read_side(
             );
         }
         expected = seq + 1;
-        let Some((encoded, stored)) = split_record(&record) else {
-            found.fail(seq, FailureKind::Decode, "record is shorter than a hash");
-            continue;
-        };
-        let computed = hash_encoded(encoded);
-        if computed != stored {
-            found.fail(
-                seq,
-                FailureKind::Hash,
-                format!("content hashes to {computed}, stored hash is {stored}"),
-            );
+        match split_record(record) {
+            Some((encoded, stored)) => {
+                check_event(
+                    &mut found,
+                    seq,
+                    encoded,
+                    &prev,
+                    &mut genesis,
+                    &mut lookup,
+                    &mut external,
+                );
+                prev = stored;
+            }
+            None => found.fail(seq, FailureKind::Decode, "record is shorter than a hash"),
         }
-        check_event(
-            &mut found,
+        let mut head = None;
+        while let Some(item) = heads.next_if(|h| matches!(h, Ok((s, _)) if *s <= seq)) {
+            let (head_seq, bytes) = item?;
+            head_count += 1;
+            if head_seq < seq {
+                found.fail(
+                    head_seq,
+                    FailureKind::Head,
+                    "signed head for an event that is missing",
+                );
+            } else {
+                head = Some(bytes);
+            }
+        }
+        let start = job.buf.len();
+        job.buf.extend_from_slice(record);
+        job.records.push(JobRecord {
             seq,
-            encoded,
-            &prev,
-            &mut genesis,
-            &mut lookup,
-            &mut external,
-        );
-        prev = stored;
-        leaves.push((seq, computed));
-        if leaves.len() == BATCH {
-            let batch = Batch {
-                genesis: genesis.clone(),
-                leaves: std::mem::replace(&mut leaves, Vec::with_capacity(BATCH)),
-            };
-            if !send(batch) {
-                break;
-            }
+            start,
+            end: job.buf.len(),
+            head,
+        });
+        pos += 1;
+        if pos.is_multiple_of(BATCH) {
+            job.genesis = genesis.clone();
+            dispatch(std::mem::replace(&mut job, Job::new(pos)), joiner);
         }
+        it.next();
     }
-    if !leaves.is_empty() {
-        send(Batch { genesis, leaves });
-    }
-    Ok((
-        found,
-        ReadSummary {
-            events,
-            external_refs: external.foreign_refs.len() as u64,
-        },
-    ))
-}
-
-fn merkle_side(
-    chain: &Chain,
-    from: u64,
-    mut frontier: Frontier<Shake256Merkle>,
-    batches: Receiver<Batch>,
-) -> Result<(Findings, u64, Hash), ChainError> {
-    let mut found = Findings::default();
-    let mut heads = chain.signed_heads(from).peekable();
-    let mut checked = 0u64;
-    let mut last_seq = from.checked_sub(1);
-    for batch in batches {
-        for (seq, hash) in batch.leaves {
-            frontier.push(Shake256Merkle::leaf(&hash.0), |_| {});
-            last_seq = Some(seq);
-            while let Some(item) = heads.next_if(|h| matches!(h, Ok((s, _)) if *s <= seq)) {
-                let (head_seq, bytes) = item?;
-                checked += 1;
-                if head_seq < seq {
-                    found.fail(
-                        head_seq,
-                        FailureKind::Head,
-                        "signed head for an event that is missing",
-                    );
-                } else if let Err(detail) =
-                    check_head(&bytes, seq, &hash, &frontier, batch.genesis.as_ref())
-                {
-                    found.fail(seq, FailureKind::Head, detail);
-                }
-            }
-        }
+    it.status().map_err(|e| ChainError::Store(store.rocks(e)))?;
+    if !job.records.is_empty() {
+        job.genesis = genesis.clone();
+        dispatch(job, joiner);
     }
     for item in heads {
         let (head_seq, _) = item?;
-        checked += 1;
+        head_count += 1;
         found.fail(
             head_seq,
             FailureKind::Head,
             format!("signed head at {head_seq} is beyond the last event"),
         );
     }
-    if checked == 0 && from == 0 {
-        if let Some(seq) = last_seq {
-            found.fail(seq, FailureKind::Head, "no signed head is stored");
-        }
+    if head_count == 0 && from == 0 && events > 0 {
+        found.fail(expected - 1, FailureKind::Head, "no signed head is stored");
     }
-    Ok((found, checked, frontier.root()))
+    Ok((
+        found,
+        ReadSummary {
+            events,
+            heads: head_count,
+            external_refs: external.foreign_refs.len() as u64,
+        },
+    ))
 }
 
 fn check_event(
@@ -408,13 +579,13 @@ fn check_event(
     }
 }
 
+/// Checks a head except its Merkle root, which it returns for the reader to compare.
 fn check_head(
     bytes: &[u8],
     seq: u64,
     hash: &Hash,
-    frontier: &Frontier<Shake256Merkle>,
     genesis: Option<&Genesis>,
-) -> Result<(), String> {
+) -> Result<Hash, String> {
     let head = SignedHead::decode(bytes).map_err(|e| e.to_string())?;
     if head.seq != seq {
         return Err(format!("head stored at {seq} says it is {}", head.seq));
@@ -437,12 +608,5 @@ fn check_head(
             head.head_hash
         ));
     }
-    let root = frontier.root();
-    if head.merkle_root != root {
-        return Err(format!(
-            "head names Merkle root {}, the events give {root}",
-            head.merkle_root
-        ));
-    }
-    Ok(())
+    Ok(head.merkle_root)
 }

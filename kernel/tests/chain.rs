@@ -355,3 +355,68 @@ fn proofs_verify_for_every_event_and_reject_tampering() {
     }
     let _ = Hash::ZERO;
 }
+
+#[test]
+fn verify_across_many_worker_batches_checks_every_head_root() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let chain = new_chain(dir.path());
+    for b in 0..10 {
+        chain
+            .append_batch((b * 1000..(b + 1) * 1000).map(draft).collect())
+            .expect("batch");
+    }
+    let report = verify(&chain, &mut |_| {}).expect("verify");
+    assert!(report.ok(), "{:?}", report.failures);
+    assert_eq!((report.events, report.heads), (10_001, 11));
+    assert_eq!(report.root, Some(chain.merkle_root()));
+    let tail = weft_kernel::verify::verify_range(&chain, 5_123, &mut |_| {}).expect("range");
+    assert!(tail.ok(), "{:?}", tail.failures);
+    assert_eq!(tail.root, Some(chain.merkle_root()));
+
+    // A correctly signed head that names a wrong Merkle root, in the third batch.
+    let s = chain.store();
+    let stored = weft_kernel::SignedHead::decode(
+        &s.get(cf::HEADS, &seq_key(9000))
+            .expect("get")
+            .expect("head"),
+    )
+    .expect("head");
+    let forged = weft_kernel::SignedHead::sign(
+        &key(),
+        stored.chain_id,
+        9000,
+        stored.head_hash,
+        Hash([1; 32]),
+        stored.time_ns,
+    );
+    s.db()
+        .put_cf(s.cf(cf::HEADS), seq_key(9000), forged.encode())
+        .expect("put");
+    let report = verify(&chain, &mut |_| {}).expect("verify");
+    assert_eq!(
+        report
+            .failures
+            .iter()
+            .map(|f| (f.seq, f.kind))
+            .collect::<Vec<_>>(),
+        vec![(9000, FailureKind::Head)]
+    );
+    assert_eq!(report.last_good_head, Some(8000));
+    s.db()
+        .put_cf(s.cf(cf::HEADS), seq_key(9000), stored.encode())
+        .expect("put");
+
+    // A flipped event in the middle of a batch is named exactly.
+    let original = get_record(&chain, 6_543);
+    let mut bad = original.clone();
+    bad[40] ^= 1;
+    put_record(&chain, 6_543, &bad);
+    let report = verify(&chain, &mut |_| {}).expect("verify");
+    assert_eq!(
+        report.failures.first().map(|f| (f.seq, f.kind)),
+        Some((6_543, FailureKind::Hash))
+    );
+    assert_eq!(report.last_good_head, Some(6000));
+    put_record(&chain, 6_543, &original);
+    assert!(verify(&chain, &mut |_| {}).expect("verify").ok());
+}

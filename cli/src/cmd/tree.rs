@@ -36,8 +36,14 @@ fn ls(ctx: &Ctx, path: &str, recursive: bool) -> Result<u8> {
     let shown: Vec<Node> = if recursive {
         tree.walk(path)?.into_iter().skip(1).collect()
     } else {
-        let top = tree.get(path)?.ok_or_else(|| input(format!("no node at {path}")))?;
-        let prefix = if top.path == "/" { String::new() } else { top.path.clone() };
+        let top = tree
+            .get(path)?
+            .ok_or_else(|| input(format!("no node at {path}")))?;
+        let prefix = if top.path == "/" {
+            String::new()
+        } else {
+            top.path.clone()
+        };
         let mut children = Vec::with_capacity(top.children.len());
         for name in top.children.keys() {
             children.extend(tree.get(&format!("{prefix}/{name}"))?);
@@ -45,7 +51,9 @@ fn ls(ctx: &Ctx, path: &str, recursive: bool) -> Result<u8> {
         children
     };
     if ctx.json {
-        out::json(&serde_json::Value::Array(shown.iter().map(Node::to_json).collect()));
+        out::json(&serde_json::Value::Array(
+            shown.iter().map(Node::to_json).collect(),
+        ));
     } else {
         shown.iter().for_each(print_node_line);
     }
