@@ -9,10 +9,18 @@
 //! - `gate`: pending deferred decisions, by decision sequence
 //! - `index`: small lookup tables (`rules/<hash>` → seq of the `gate.rules` event)
 
-use rocksdb::{ColumnFamily, ColumnFamilyDescriptor, Options, WriteBatch, WriteOptions, DB};
+use rocksdb::{
+    BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, Options, WriteBatch,
+    WriteOptions, DB,
+};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
+
+/// Size of the block cache shared by every column family.
+const BLOCK_CACHE_BYTES: usize = 16 << 20;
+/// Memtable size per column family.
+const WRITE_BUFFER_BYTES: usize = 8 << 20;
 
 /// Column family names.
 pub mod cf {
@@ -147,11 +155,21 @@ impl Store {
         opts.create_missing_column_families(true);
         opts.set_paranoid_checks(true);
         // Small memtables: the chain is append-mostly and a CLI process is short-lived.
-        opts.set_write_buffer_size(16 << 20);
+        opts.set_write_buffer_size(WRITE_BUFFER_BYTES);
         opts.set_keep_log_file_num(4);
-        let families = cf::ALL
-            .iter()
-            .map(|name| ColumnFamilyDescriptor::new(*name, Options::default()));
+        // One bounded cache holds data, index and filter blocks of every family, so
+        // memory stays flat however long the chain grows.
+        let cache = Cache::new_lru_cache(BLOCK_CACHE_BYTES);
+        let families = cf::ALL.iter().map(|name| {
+            let mut table = BlockBasedOptions::default();
+            table.set_block_cache(&cache);
+            table.set_cache_index_and_filter_blocks(true);
+            table.set_pin_l0_filter_and_index_blocks_in_cache(true);
+            let mut family = Options::default();
+            family.set_block_based_table_factory(&table);
+            family.set_write_buffer_size(WRITE_BUFFER_BYTES);
+            ColumnFamilyDescriptor::new(*name, family)
+        });
         let db = DB::open_cf_descriptors(&opts, dir, families).map_err(|e| StoreError::Rocks {
             path: dir.to_path_buf(),
             message: e.to_string(),

@@ -414,7 +414,10 @@ fn read_side(
     let (mut expected, mut events, mut head_count) = (from, 0u64, 0u64);
     let mut pos = from;
     let mut job = Job::new(pos);
-    let mut it = store.db().raw_iterator_cf(store.cf(cf::EVENTS));
+    // A full scan must not push everything else out of the block cache.
+    let mut scan = rocksdb::ReadOptions::default();
+    scan.fill_cache(false);
+    let mut it = store.db().raw_iterator_cf_opt(store.cf(cf::EVENTS), scan);
     it.seek(seq_key(from));
     while let (Some(key), Some(record)) = (it.key(), it.value()) {
         let seq = crate::store::key_seq(key).ok_or_else(|| ChainError::Damaged {
