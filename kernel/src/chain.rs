@@ -419,15 +419,23 @@ impl Chain {
             .collect()
     }
 
+    /// Writes every pending draft as one synced batch and fills each caller's slot,
+    /// with its event or with the error that stopped the batch.
     fn commit(&self, state: &mut ChainState, pending: Vec<Pending>) -> Result<(), ChainError> {
-        let key = self.key.as_ref().ok_or(ChainError::NoKey)?;
-        let genesis = state.genesis.clone().ok_or(ChainError::Empty)?;
-        if key.public_key() != genesis.public_key {
-            return Err(ChainError::WrongKey {
-                have: key.fingerprint(),
-                want: crate::keys::fingerprint(&genesis.public_key),
-            });
+        if pending.is_empty() {
+            return Ok(());
         }
+        let (key, genesis) = match self.signing_identity(state) {
+            Ok(ok) => ok,
+            Err(e) => {
+                // Other callers' drafts are in this batch too: each learns why.
+                let message = e.to_string();
+                for p in &pending {
+                    *p.slot.lock().expect("slot lock") = Some(Err(message.clone()));
+                }
+                return Err(e);
+            }
+        };
         let mut next = state.clone();
         let mut batch = WriteBatch::default();
         let mut results = Vec::with_capacity(pending.len());
@@ -470,6 +478,18 @@ impl Chain {
                 Ok(())
             }
         }
+    }
+
+    fn signing_identity(&self, state: &ChainState) -> Result<(&NodeKey, Genesis), ChainError> {
+        let key = self.key.as_ref().ok_or(ChainError::NoKey)?;
+        let genesis = state.genesis.clone().ok_or(ChainError::Empty)?;
+        if key.public_key() != genesis.public_key {
+            return Err(ChainError::WrongKey {
+                have: key.fingerprint(),
+                want: crate::keys::fingerprint(&genesis.public_key),
+            });
+        }
+        Ok((key, genesis))
     }
 
     /// Writes fully formed events (genesis, import) after checking that they extend the
