@@ -17,12 +17,13 @@ pub const SUBDIRS: [&str; 7] = [
 ];
 
 /// `.gitignore` lines weft adds: local state and the private key never reach a commit.
-pub const GITIGNORE_ENTRIES: [&str; 5] = [
+pub const GITIGNORE_ENTRIES: [&str; 6] = [
     ".weftos/chain/",
     ".weftos/models/",
     ".weftos/sessions/",
     ".weftos/keys/",
     ".weftos/logs/",
+    ".weftos/quarantine/",
 ];
 
 /// Paths of one node.
