@@ -773,3 +773,26 @@ fn demo_runs_end_to_end() {
         .stdout(predicate::str::contains("DENY").and(predicate::str::contains("demo complete")));
     assert!(keep.join(".weftos/chain").is_dir());
 }
+
+#[test]
+fn a_node_without_its_chain_store_says_to_init_and_changes_nothing() {
+    let repo = Repo::initialised();
+    std::fs::remove_dir_all(repo.file(".weftos/chain")).expect("rm");
+    repo.weft(&["status"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("weft init"));
+    repo.weft(&[
+        "chain",
+        "append",
+        "--source",
+        "t",
+        "--kind",
+        "t.e",
+        "--payload-json",
+        "{}",
+    ])
+    .assert()
+    .code(2);
+    assert!(!repo.file(".weftos/chain").exists());
+}

@@ -98,7 +98,8 @@ impl NodeError {
             | NodeError::NotInitialised(_)
             | NodeError::Input(_)
             | NodeError::Config(_) => Input,
-            NodeError::KeyLost(_) | NodeError::Io { .. } | NodeError::Store(_) => Operational,
+            NodeError::KeyLost(_) | NodeError::Io { .. } => Operational,
+            NodeError::Store(e) => store_class(e),
             NodeError::Key(KeyError::TooOpen { .. }) => Input,
             NodeError::Key(_) => Operational,
             NodeError::Chain(e) => chain_class(e),
@@ -130,16 +131,27 @@ pub fn classify(err: &(dyn std::error::Error + 'static)) -> Option<ErrorClass> {
     if let Some(e) = err.downcast_ref::<RepairError>() {
         return Some(repair_class(e));
     }
-    if err.downcast_ref::<StoreError>().is_some() {
-        return Some(ErrorClass::Operational);
+    if let Some(e) = err.downcast_ref::<StoreError>() {
+        return Some(store_class(e));
     }
     None
+}
+
+fn store_class(e: &StoreError) -> ErrorClass {
+    match e {
+        // No store where one is needed (or one where none may be): the user's next step
+        // is a command (`weft init`, removing a directory), not a retry.
+        StoreError::Missing(_) | StoreError::Exists(_) => ErrorClass::Input,
+        StoreError::Locked { .. } | StoreError::Rocks { .. } | StoreError::Io { .. } => {
+            ErrorClass::Operational
+        }
+    }
 }
 
 fn tree_class(e: &TreeError) -> ErrorClass {
     match e {
         TreeError::Chain(c) => chain_class(c),
-        TreeError::Store(_) => ErrorClass::Operational,
+        TreeError::Store(s) => store_class(s),
         TreeError::Damaged { .. } | TreeError::BadEvent { .. } => ErrorClass::Verification,
         _ => ErrorClass::Input,
     }
@@ -178,6 +190,7 @@ fn chain_class(e: &ChainError) -> ErrorClass {
         | ChainError::Empty
         | ChainError::WrongKey { .. }
         | ChainError::NoKey => ErrorClass::Input,
-        ChainError::Store(_) | ChainError::Commit(_) => ErrorClass::Operational,
+        ChainError::Store(s) => store_class(s),
+        ChainError::Commit(_) => ErrorClass::Operational,
     }
 }
