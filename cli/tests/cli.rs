@@ -646,19 +646,10 @@ fn a_damaged_store_is_refused_named_and_repaired() {
         rec[20] ^= 0x01;
         db.put_cf(cf, key, rec).expect("put");
     }
-    repo.weft(&[
-        "chain",
-        "append",
-        "--source",
-        "t",
-        "--kind",
-        "t.e",
-        "--payload-json",
-        "{}",
-    ])
-    .assert()
-    .code(1)
-    .stderr(predicate::str::contains("damaged at sequence 5"));
+    repo.append("{}")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("damaged at sequence 5"));
     let out = repo
         .weft(&["chain", "verify", "--json"])
         .output()
@@ -782,17 +773,6 @@ fn a_node_without_its_chain_store_says_to_init_and_changes_nothing() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("weft init"));
-    repo.weft(&[
-        "chain",
-        "append",
-        "--source",
-        "t",
-        "--kind",
-        "t.e",
-        "--payload-json",
-        "{}",
-    ])
-    .assert()
-    .code(2);
+    repo.append("{}").assert().code(2);
     assert!(!repo.file(".weftos/chain").exists());
 }

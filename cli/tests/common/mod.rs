@@ -58,22 +58,24 @@ impl Repo {
         serde_json::from_slice(&out.stdout).expect("json")
     }
 
+    /// `weft chain append --source t --kind t.e --payload-json PAYLOAD`.
+    pub fn append(&self, payload: &str) -> Command {
+        self.weft(&[
+            "chain",
+            "append",
+            "--source",
+            "t",
+            "--kind",
+            "t.e",
+            "--payload-json",
+            payload,
+        ])
+    }
+
     /// Appends `n` small `t.e` events.
     pub fn append_events(&self, n: u64) {
         for i in 0..n {
-            let payload = format!("{{\"i\":{i}}}");
-            self.weft(&[
-                "chain",
-                "append",
-                "--source",
-                "t",
-                "--kind",
-                "t.e",
-                "--payload-json",
-                &payload,
-            ])
-            .assert()
-            .success();
+            self.append(&format!("{{\"i\":{i}}}")).assert().success();
         }
     }
 
