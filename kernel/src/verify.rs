@@ -125,22 +125,14 @@ pub fn verify(chain: &Chain, progress: &mut dyn FnMut(u64)) -> Result<VerifyRepo
     verify_range(chain, 0, progress)
 }
 
-/// A batch of records for a worker: consecutive leaf positions from `first_pos`.
+/// A range of sequences for a worker: it reads, hashes and checks them itself.
 struct Job {
-    first_pos: u64,
+    lo: u64,
+    hi: u64,
     genesis: Option<Genesis>,
-    buf: Vec<u8>,
-    records: Vec<JobRecord>,
 }
 
-struct JobRecord {
-    seq: u64,
-    start: usize,
-    end: usize,
-    head: Option<Box<[u8]>>,
-}
-
-/// A signed head that passed every check but its Merkle root, which only the reader can
+/// A signed head that passed every check but its Merkle root, which only the joiner can
 /// check (it needs the frontier before the batch).
 struct HeadAt {
     seq: u64,
@@ -149,10 +141,17 @@ struct HeadAt {
     local_peaks: Vec<(u32, Hash)>,
 }
 
+#[derive(Default)]
 struct JobResult {
     found: Findings,
     heads: Vec<HeadAt>,
-    count: u64,
+    head_count: u64,
+    events: u64,
+    external_refs: u64,
+    /// Sequence and previous-hash of the first record, and the last record's stored hash:
+    /// the joiner checks the link across batches.
+    first: Option<(u64, Hash)>,
+    last: Option<(u64, Hash)>,
     /// Peaks of the batch's own frontier after its last leaf.
     end_peaks: Vec<(u32, Hash)>,
     /// Leaf hashes, only for a batch that does not start at an aligned position.
@@ -160,79 +159,167 @@ struct JobResult {
 }
 
 impl Job {
-    fn new(first_pos: u64) -> Job {
-        Job {
-            first_pos,
-            genesis: None,
-            buf: Vec::with_capacity(BATCH as usize * 256),
-            records: Vec::with_capacity(BATCH as usize),
-        }
-    }
-
     fn aligned(&self) -> bool {
-        self.first_pos.is_multiple_of(BATCH)
+        self.lo.is_multiple_of(BATCH)
     }
 
-    /// Hashes every event, builds the batch's Merkle subtree, checks its heads.
-    fn run(self) -> JobResult {
-        let mut found = Findings::default();
+    /// Reads events `lo..hi` and their heads, hashes every event, builds the batch's
+    /// Merkle subtree, and checks sequences, links inside the batch, references and heads.
+    fn run(self, chain: &Chain) -> Result<JobResult, ChainError> {
+        let store = chain.store();
+        let mut out = JobResult::default();
+        let mut genesis = self.genesis.clone();
+        let mut external = External::default();
+        let mut lookup = |seq: u64| chain.stored_hash(seq).ok().flatten();
         let mut local = Frontier::<Shake256Merkle>::default();
-        let mut heads = Vec::new();
-        let mut leaves = (!self.aligned()).then(|| Vec::with_capacity(self.records.len()));
-        for (offset, r) in self.records.iter().enumerate() {
-            let record = &self.buf[r.start..r.end];
+        let mut leaves = (!self.aligned()).then(Vec::new);
+        let mut heads = chain.signed_heads(self.lo).peekable();
+        // A full scan must not push everything else out of the block cache.
+        let mut scan = rocksdb::ReadOptions::default();
+        scan.fill_cache(false);
+        scan.set_iterate_upper_bound(seq_key(self.hi).to_vec());
+        let mut it = store.db().raw_iterator_cf_opt(store.cf(cf::EVENTS), scan);
+        it.seek(seq_key(self.lo));
+        let (mut expected, mut prev) = (self.lo, None::<Hash>);
+        let mut offset = 0usize;
+        while let (Some(key), Some(record)) = (it.key(), it.value()) {
+            let seq = crate::store::key_seq(key).ok_or_else(|| ChainError::Damaged {
+                seq: expected,
+                reason: format!("malformed event key {}", hex::encode(key)),
+            })?;
+            out.events += 1;
+            if seq != expected {
+                out.found.fail(
+                    expected,
+                    FailureKind::Sequence,
+                    format!("events {expected}..{seq} are missing"),
+                );
+            }
+            expected = seq + 1;
             let (encoded, stored) = match split_record(record) {
                 Some((e, h)) => (e, Some(h)),
-                None => (record, None),
+                None => {
+                    out.found
+                        .fail(seq, FailureKind::Decode, "record is shorter than a hash");
+                    (record, None)
+                }
             };
             let computed = hash_encoded(encoded);
             if let Some(stored) = stored.filter(|s| *s != computed) {
-                found.fail(
-                    r.seq,
+                out.found.fail(
+                    seq,
                     FailureKind::Hash,
                     format!("content hashes to {computed}, stored hash is {stored}"),
                 );
             }
+            let header_prev = check_event(
+                &mut out.found,
+                seq,
+                encoded,
+                prev.as_ref(),
+                &mut genesis,
+                &mut lookup,
+                &mut external,
+            );
+            if out.first.is_none() {
+                out.first = Some((seq, header_prev.unwrap_or(Hash::ZERO)));
+            }
+            let stored_or_computed = stored.unwrap_or(computed);
+            prev = Some(stored_or_computed);
+            out.last = Some((seq, stored_or_computed));
             let leaf = Shake256Merkle::leaf(&computed.0);
             match &mut leaves {
                 Some(list) => list.push(leaf),
                 None => local.push(leaf, |_| {}),
             }
-            if let Some(bytes) = &r.head {
-                match check_head(bytes, r.seq, &computed, self.genesis.as_ref()) {
-                    Ok(claimed_root) => heads.push(HeadAt {
-                        seq: r.seq,
+            while let Some(item) = heads.next_if(|h| matches!(h, Ok((s, _)) if *s <= seq)) {
+                let (head_seq, bytes) = item?;
+                out.head_count += 1;
+                if head_seq < seq {
+                    out.found.fail(
+                        head_seq,
+                        FailureKind::Head,
+                        "signed head for an event that is missing",
+                    );
+                    continue;
+                }
+                match check_head(&bytes, seq, &computed, genesis.as_ref()) {
+                    Ok(claimed_root) => out.heads.push(HeadAt {
+                        seq,
                         offset,
                         claimed_root,
                         local_peaks: local.peaks().to_vec(),
                     }),
-                    Err(detail) => found.fail(r.seq, FailureKind::Head, detail),
+                    Err(detail) => out.found.fail(seq, FailureKind::Head, detail),
                 }
             }
+            offset += 1;
+            it.next();
         }
-        JobResult {
-            found,
-            heads,
-            count: self.records.len() as u64,
-            end_peaks: local.peaks().to_vec(),
-            leaves,
+        it.status().map_err(|e| ChainError::Store(store.rocks(e)))?;
+        while let Some(item) = heads.next_if(|h| matches!(h, Ok((s, _)) if *s < self.hi)) {
+            let (head_seq, _) = item?;
+            out.head_count += 1;
+            out.found.fail(
+                head_seq,
+                FailureKind::Head,
+                "signed head for an event that is missing",
+            );
         }
+        if expected < self.hi {
+            out.found.fail(
+                expected,
+                FailureKind::Sequence,
+                format!("events {expected}..{} are missing", self.hi),
+            );
+        }
+        out.external_refs = external.foreign_refs.len() as u64;
+        out.end_peaks = local.peaks().to_vec();
+        out.leaves = leaves;
+        Ok(out)
     }
 }
 
-/// The reader's side of the Merkle tree: joins batch results in order.
+/// Joins batch results in sequence order: links across batches, the running Merkle
+/// frontier and every head's root.
 struct Joiner {
     frontier: Frontier<Shake256Merkle>,
     found: Findings,
-    /// Root of everything joined, including a final partial batch.
-    root: Hash,
+    /// Stored hash of the last event joined.
+    prev: Hash,
+    /// Root of everything joined, including a final partial batch; None once a gap has
+    /// made positions and sequences disagree (already reported as a failure).
+    root: Option<Hash>,
+    events: u64,
+    heads: u64,
+    external_refs: u64,
 }
 
 impl Joiner {
     fn join(&mut self, result: JobResult) {
         self.found.count += result.found.count;
         self.found.listed.extend(result.found.listed);
-        let root_mismatch = |found: &mut Findings, head: &HeadAt, root: Hash| {
+        self.events += result.events;
+        self.heads += result.head_count;
+        self.external_refs += result.external_refs;
+        if let Some((seq, header_prev)) = result.first {
+            if header_prev != self.prev {
+                self.found.fail(
+                    seq,
+                    FailureKind::Link,
+                    format!(
+                        "previous hash {header_prev} does not match event {}'s hash {}",
+                        seq.wrapping_sub(1),
+                        self.prev
+                    ),
+                );
+            }
+        }
+        if let Some((_, last)) = result.last {
+            self.prev = last;
+        }
+        let Some(_) = self.root else { return };
+        let check = |found: &mut Findings, head: &HeadAt, root: Hash| {
             if head.claimed_root != root {
                 found.fail(
                     head.seq,
@@ -250,30 +337,30 @@ impl Joiner {
                 for (offset, leaf) in leaves.into_iter().enumerate() {
                     self.frontier.push(leaf, |_| {});
                     while let Some(head) = heads.next_if(|h| h.offset == offset) {
-                        root_mismatch(&mut self.found, head, self.frontier.root());
+                        check(&mut self.found, head, self.frontier.root());
                     }
                 }
-                self.root = self.frontier.root();
+                self.root = Some(self.frontier.root());
             }
-            None => {
+            None if self.frontier.size().is_multiple_of(BATCH) => {
                 for head in &result.heads {
-                    root_mismatch(
+                    check(
                         &mut self.found,
                         head,
                         self.frontier.root_with(&head.local_peaks),
                     );
                 }
-                self.root = self.frontier.root_with(&result.end_peaks);
-                if result.count == BATCH {
-                    self.frontier
-                        .push_subtree(BATCH_LEVEL, self.root_of_peaks(&result.end_peaks));
+                self.root = Some(self.frontier.root_with(&result.end_peaks));
+                if result.events == BATCH {
+                    let batch_root =
+                        Frontier::<Shake256Merkle>::default().root_with(&result.end_peaks);
+                    self.frontier.push_subtree(BATCH_LEVEL, batch_root);
                 }
             }
+            // An earlier short batch (missing events) left the frontier unaligned: the
+            // roots after it can no longer be compared, and the gap is already reported.
+            None => self.root = None,
         }
-    }
-
-    fn root_of_peaks(&self, peaks: &[(u32, Hash)]) -> Hash {
-        Frontier::<Shake256Merkle>::default().root_with(peaks)
     }
 }
 
@@ -294,20 +381,37 @@ pub fn verify_range(
         })?;
         (frontier, prev)
     };
-    let root = frontier.root();
+    // Workers need the genesis key for heads before batch 0 is joined; the worker of
+    // batch 0 checks the genesis itself.
+    let genesis = if from == 0 {
+        chain
+            .event(0)
+            .ok()
+            .and_then(|e| Genesis::from_event(&e.event).ok())
+    } else {
+        chain.genesis()
+    };
+    let end = last_event_key(chain)?
+        .map(|s| s + 1)
+        .unwrap_or(from)
+        .max(from);
     let mut joiner = Joiner {
+        root: Some(frontier.root()),
         frontier,
         found: Findings::default(),
-        root,
+        prev,
+        events: 0,
+        heads: 0,
+        external_refs: 0,
     };
-    let read = std::thread::scope(|scope| {
+    let outcome: Result<(), ChainError> = std::thread::scope(|scope| {
         let mut workers = Vec::new();
         for _ in 0..2 {
             let (job_tx, job_rx) = sync_channel::<Job>(IN_FLIGHT);
-            let (result_tx, result_rx) = sync_channel::<JobResult>(IN_FLIGHT);
+            let (result_tx, result_rx) = sync_channel::<Result<JobResult, ChainError>>(IN_FLIGHT);
             scope.spawn(move || {
                 for job in job_rx {
-                    if result_tx.send(job.run()).is_err() {
+                    if result_tx.send(job.run(chain)).is_err() {
                         break;
                     }
                 }
@@ -315,42 +419,70 @@ pub fn verify_range(
             workers.push((job_tx, result_rx));
         }
         let mut in_flight = std::collections::VecDeque::new();
+        let mut lo = from;
         let mut next = 0usize;
-        let mut dispatch = |job: Job, joiner: &mut Joiner| {
+        let mut outcome = Ok(());
+        let mut join_one =
+            |w: usize, joiner: &mut Joiner, outcome: &mut Result<(), ChainError>| match workers[w]
+                .1
+                .recv()
+            {
+                Ok(Ok(result)) => {
+                    progress(result.last.map(|(s, _)| s).unwrap_or(0));
+                    joiner.join(result);
+                }
+                Ok(Err(e)) => *outcome = Err(e),
+                Err(_) => {}
+            };
+        while lo < end && outcome.is_ok() {
+            let hi = ((lo / BATCH) + 1).saturating_mul(BATCH).min(end);
             let w = next % workers.len();
             next += 1;
-            // A worker only stops when its channel closes, so these cannot fail.
-            let _ = workers[w].0.send(job);
+            // A worker only stops when its channel closes, so this cannot fail.
+            let _ = workers[w].0.send(Job {
+                lo,
+                hi,
+                genesis: genesis.clone(),
+            });
             in_flight.push_back(w);
             if in_flight.len() > IN_FLIGHT {
                 let w = in_flight.pop_front().expect("in flight");
-                if let Ok(result) = workers[w].1.recv() {
-                    joiner.join(result);
-                }
+                join_one(w, &mut joiner, &mut outcome);
             }
-        };
-        let read = read_side(chain, from, prev, progress, &mut joiner, &mut dispatch);
-        for w in in_flight {
-            if let Ok(result) = workers[w].1.recv() {
-                joiner.join(result);
-            }
+            lo = hi;
         }
-        drop(workers);
-        read
+        for w in in_flight {
+            join_one(w, &mut joiner, &mut outcome);
+        }
+        outcome
     });
-    let (mut found, read) = read?;
-    found.count += joiner.found.count;
-    found.listed.extend(joiner.found.listed);
+    outcome?;
+    // Heads past the last event.
+    for item in chain.signed_heads(end) {
+        let (head_seq, _) = item?;
+        joiner.heads += 1;
+        joiner.found.fail(
+            head_seq,
+            FailureKind::Head,
+            format!("signed head at {head_seq} is beyond the last event"),
+        );
+    }
+    if joiner.heads == 0 && from == 0 && joiner.events > 0 {
+        joiner
+            .found
+            .fail(end - 1, FailureKind::Head, "no signed head is stored");
+    }
+    let mut found = joiner.found;
     found.listed.sort_by_key(|f| (f.seq, f.kind));
     found.listed.truncate(MAX_LISTED_FAILURES);
     let mut report = VerifyReport {
         from,
-        events: read.events,
-        heads: read.heads,
+        events: joiner.events,
+        heads: joiner.heads,
         failure_count: found.count,
         failures: found.listed,
-        external_refs: read.external_refs,
-        root: Some(joiner.root),
+        external_refs: joiner.external_refs,
+        root: joiner.root,
         last_good_head: None,
     };
     if from == 0 && report.events == 0 {
@@ -368,6 +500,15 @@ pub fn verify_range(
     let limit = report.failures.first().map(|f| f.seq).unwrap_or(u64::MAX);
     report.last_good_head = last_head_below(chain, limit)?;
     Ok(report)
+}
+
+fn last_event_key(chain: &Chain) -> Result<Option<u64>, ChainError> {
+    let store = chain.store();
+    let mut it = store.db().raw_iterator_cf(store.cf(cf::EVENTS));
+    it.seek_to_last();
+    let last = it.key().and_then(crate::store::key_seq);
+    it.status().map_err(|e| ChainError::Store(store.rocks(e)))?;
+    Ok(last)
 }
 
 fn last_head_below(chain: &Chain, limit: u64) -> Result<Option<u64>, ChainError> {
@@ -389,137 +530,25 @@ fn last_head_below(chain: &Chain, limit: u64) -> Result<Option<u64>, ChainError>
     }
 }
 
-struct ReadSummary {
-    events: u64,
-    heads: u64,
-    external_refs: u64,
-}
-
-/// Streams the records, checks what needs order (sequence, links, genesis, references)
-/// and hands batches to the workers.
-fn read_side(
-    chain: &Chain,
-    from: u64,
-    mut prev: Hash,
-    progress: &mut dyn FnMut(u64),
-    joiner: &mut Joiner,
-    dispatch: &mut dyn FnMut(Job, &mut Joiner),
-) -> Result<(Findings, ReadSummary), ChainError> {
-    let store = chain.store();
-    let mut genesis = if from == 0 { None } else { chain.genesis() };
-    let mut found = Findings::default();
-    let mut external = External::default();
-    let mut lookup = |seq: u64| chain.stored_hash(seq).ok().flatten();
-    let mut heads = chain.signed_heads(from).peekable();
-    let (mut expected, mut events, mut head_count) = (from, 0u64, 0u64);
-    let mut pos = from;
-    let mut job = Job::new(pos);
-    // A full scan must not push everything else out of the block cache.
-    let mut scan = rocksdb::ReadOptions::default();
-    scan.fill_cache(false);
-    let mut it = store.db().raw_iterator_cf_opt(store.cf(cf::EVENTS), scan);
-    it.seek(seq_key(from));
-    while let (Some(key), Some(record)) = (it.key(), it.value()) {
-        let seq = crate::store::key_seq(key).ok_or_else(|| ChainError::Damaged {
-            seq: expected,
-            reason: format!("malformed event key {}", hex::encode(key)),
-        })?;
-        progress(seq);
-        events += 1;
-        if seq != expected {
-            found.fail(
-                expected,
-                FailureKind::Sequence,
-                format!("events {expected}..{seq} are missing"),
-            );
-        }
-        expected = seq + 1;
-        match split_record(record) {
-            Some((encoded, stored)) => {
-                check_event(
-                    &mut found,
-                    seq,
-                    encoded,
-                    &prev,
-                    &mut genesis,
-                    &mut lookup,
-                    &mut external,
-                );
-                prev = stored;
-            }
-            None => found.fail(seq, FailureKind::Decode, "record is shorter than a hash"),
-        }
-        let mut head = None;
-        while let Some(item) = heads.next_if(|h| matches!(h, Ok((s, _)) if *s <= seq)) {
-            let (head_seq, bytes) = item?;
-            head_count += 1;
-            if head_seq < seq {
-                found.fail(
-                    head_seq,
-                    FailureKind::Head,
-                    "signed head for an event that is missing",
-                );
-            } else {
-                head = Some(bytes);
-            }
-        }
-        let start = job.buf.len();
-        job.buf.extend_from_slice(record);
-        job.records.push(JobRecord {
-            seq,
-            start,
-            end: job.buf.len(),
-            head,
-        });
-        pos += 1;
-        if pos.is_multiple_of(BATCH) {
-            job.genesis = genesis.clone();
-            dispatch(std::mem::replace(&mut job, Job::new(pos)), joiner);
-        }
-        it.next();
-    }
-    it.status().map_err(|e| ChainError::Store(store.rocks(e)))?;
-    if !job.records.is_empty() {
-        job.genesis = genesis.clone();
-        dispatch(job, joiner);
-    }
-    for item in heads {
-        let (head_seq, _) = item?;
-        head_count += 1;
-        found.fail(
-            head_seq,
-            FailureKind::Head,
-            format!("signed head at {head_seq} is beyond the last event"),
-        );
-    }
-    if head_count == 0 && from == 0 && events > 0 {
-        found.fail(expected - 1, FailureKind::Head, "no signed head is stored");
-    }
-    Ok((
-        found,
-        ReadSummary {
-            events,
-            heads: head_count,
-            external_refs: external.foreign_refs.len() as u64,
-        },
-    ))
-}
-
+/// Checks what one event says about its place (sequence, link, chain) and, for the
+/// kinds that need it, its payload. Returns the previous-hash the event names, for the
+/// joiner's check across batches (`prev` is None for the first event of a batch).
 fn check_event(
     found: &mut Findings,
     seq: u64,
     encoded: &[u8],
-    prev: &Hash,
+    prev: Option<&Hash>,
     genesis: &mut Option<Genesis>,
     lookup: &mut dyn FnMut(u64) -> Option<Hash>,
     external: &mut External,
-) {
+) -> Option<Hash> {
     let Some(header) = peek_header(encoded) else {
         let why = Event::decode(encoded)
             .err()
             .map(|e| e.to_string())
             .unwrap_or_else(|| "not an event".into());
-        return found.fail(seq, FailureKind::Decode, why);
+        found.fail(seq, FailureKind::Decode, why);
+        return None;
     };
     if header.seq != seq {
         found.fail(
@@ -528,7 +557,7 @@ fn check_event(
             format!("event stored at {seq} says it is {}", header.seq),
         );
     }
-    if header.prev_hash != *prev {
+    if let Some(prev) = prev.filter(|p| **p != header.prev_hash) {
         found.fail(
             seq,
             FailureKind::Link,
@@ -561,11 +590,14 @@ fn check_event(
                 format!("kind `{}` is not `{}.<verb>`", header.kind, header.source),
             );
         }
-        return;
+        return Some(header.prev_hash);
     }
     let event = match Event::decode(encoded) {
         Ok(e) => e,
-        Err(e) => return found.fail(seq, FailureKind::Decode, e.to_string()),
+        Err(e) => {
+            found.fail(seq, FailureKind::Decode, e.to_string());
+            return Some(header.prev_hash);
+        }
     };
     if seq == 0 {
         match Genesis::from_event(&event) {
@@ -580,9 +612,9 @@ fn check_event(
             format!("{}: {detail}", event.kind),
         );
     }
+    Some(header.prev_hash)
 }
 
-/// Checks a head except its Merkle root, which it returns for the reader to compare.
 fn check_head(
     bytes: &[u8],
     seq: u64,
