@@ -1,13 +1,13 @@
 //! Full verification of a stored chain: every hash, link, sequence, chain id, the
 //! genesis, every stored signed head, and the witness and lineage events.
 //!
-//! The reader streams records from RocksDB and checks links, sequences and references;
-//! the hashing (event hashes, Merkle leaves and nodes, head signatures) runs on two
-//! workers over aligned batches of 4096 events. An aligned batch is a perfect subtree of
-//! the RFC 6962 tree, so workers hash it independently and the reader only joins the
-//! batch roots to the running frontier. Memory is bounded by a few batches in flight and
-//! O(log n) frontier state, so it does not grow with the chain. Each failure carries
-//! the sequence where it happens.
+//! The sequence space is cut into aligned ranges of 4096 events; each is a perfect
+//! subtree of the RFC 6962 tree, so two workers read, hash and check their ranges
+//! independently (event hashes, links inside the range, references, the range's Merkle
+//! subtree, head signatures) while the joiner takes the results in order, checks the
+//! links between ranges and every head's Merkle root from the running frontier. Memory
+//! is bounded by the ranges in flight and O(log n) frontier state, so it does not grow
+//! with the chain. Each failure carries the sequence where it happens.
 
 use crate::chain::{split_record, Chain, ChainError, Genesis};
 use crate::event::{hash_encoded, peek_header, Event};
