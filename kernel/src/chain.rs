@@ -79,6 +79,17 @@ pub struct Genesis {
     pub time_ns: u64,
 }
 
+/// Refuses a key that is not the chain's own (`owner`, the genesis public key).
+pub fn check_owner(key: &NodeKey, owner: &[u8; 32]) -> Result<(), ChainError> {
+    if key.public_key() == *owner {
+        return Ok(());
+    }
+    Err(ChainError::WrongKey {
+        have: key.fingerprint(),
+        want: crate::keys::fingerprint(owner),
+    })
+}
+
 impl Genesis {
     /// Reads the genesis facts from event 0, checking that they are self-consistent.
     pub fn from_event(event: &Event) -> Result<Genesis, String> {
@@ -256,12 +267,7 @@ impl Chain {
             return Err(ChainError::Damaged { seq, reason });
         }
         if let (Some(key), Some(genesis)) = (&chain.key, chain.genesis()) {
-            if key.public_key() != genesis.public_key {
-                return Err(ChainError::WrongKey {
-                    have: key.fingerprint(),
-                    want: crate::keys::fingerprint(&genesis.public_key),
-                });
-            }
+            check_owner(key, &genesis.public_key)?;
         }
         Ok(chain)
     }
@@ -483,12 +489,7 @@ impl Chain {
     fn signing_identity(&self, state: &ChainState) -> Result<(&NodeKey, Genesis), ChainError> {
         let key = self.key.as_ref().ok_or(ChainError::NoKey)?;
         let genesis = state.genesis.clone().ok_or(ChainError::Empty)?;
-        if key.public_key() != genesis.public_key {
-            return Err(ChainError::WrongKey {
-                have: key.fingerprint(),
-                want: crate::keys::fingerprint(&genesis.public_key),
-            });
-        }
+        check_owner(key, &genesis.public_key)?;
         Ok((key, genesis))
     }
 

@@ -14,7 +14,7 @@ use crate::merkle::{Frontier, MerkleHasher, Shake256Merkle};
 use crate::store::{cf, merkle_key, seq_key};
 use crate::verify::{verify, VerifyReport};
 use ciborium::value::Value;
-use rocksdb::{IteratorMode, WriteBatch};
+use rocksdb::WriteBatch;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -179,12 +179,8 @@ fn write_quarantine(chain: &Chain, from: u64, dir: &Path) -> Result<(PathBuf, Ha
         ]);
         file.write_all(&cbor::encode(&entry)).map_err(wrap)?;
     }
-    let heads = chain.store().db().iterator_cf(
-        chain.store().cf(cf::HEADS),
-        IteratorMode::From(&seq_key(from), rocksdb::Direction::Forward),
-    );
-    for item in heads {
-        let (_, v) = item.map_err(|e| ChainError::Store(chain.store().rocks(e)))?;
+    for item in chain.signed_heads(from) {
+        let (_, v) = item?;
         let entry = Value::Array(vec![Value::Text("head".into()), Value::Bytes(v.to_vec())]);
         file.write_all(&cbor::encode(&entry)).map_err(wrap)?;
     }

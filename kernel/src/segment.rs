@@ -16,7 +16,7 @@
 //! chain's Ed25519 key. `docs/formats.md` is the reference.
 
 use crate::cbor::{self, read};
-use crate::chain::{Chain, ChainError, Genesis, HeadMode};
+use crate::chain::{check_owner, Chain, ChainError, Genesis, HeadMode};
 use crate::event::{hash_encoded, ChainId, Event};
 use crate::hash::{domain_hash, domains, DomainHasher, Hash};
 use crate::head::SignedHead;
@@ -187,13 +187,7 @@ pub fn export(
     progress: &mut dyn FnMut(u64),
 ) -> Result<FileSummary, SegmentError> {
     let genesis = chain.genesis().ok_or(ChainError::Empty)?;
-    if key.public_key() != genesis.public_key {
-        return Err(ChainError::WrongKey {
-            have: key.fingerprint(),
-            want: fingerprint(&genesis.public_key),
-        }
-        .into());
-    }
+    check_owner(key, &genesis.public_key)?;
     let head = chain.latest_signed_head().ok_or(ChainError::Empty)?;
     let mut digest = DomainHasher::new(domains::SEGMENT_FOOTER);
     let mut index = 0u32;
@@ -661,13 +655,7 @@ pub fn import(
     }
     let summary = verify_file(first_pass)?;
     if let Some(key) = chain.key() {
-        if key.public_key() != summary.genesis.public_key {
-            return Err(ChainError::WrongKey {
-                have: key.fingerprint(),
-                want: fingerprint(&summary.genesis.public_key),
-            }
-            .into());
-        }
+        check_owner(key, &summary.genesis.public_key)?;
     }
     let store = chain.store().clone();
     let marker = IMPORT_MARKER;
