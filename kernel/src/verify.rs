@@ -81,6 +81,9 @@ pub struct VerifyReport {
     pub last_good_head: Option<u64>,
     /// References to other chains that could not be checked here.
     pub external_refs: u64,
+    /// Witnessed artifacts, for the node to re-hash where the files are present.
+    #[serde(skip)]
+    pub artifacts: Vec<witness::ArtifactRef>,
     /// Merkle root of everything read.
     #[serde(serialize_with = "ser_hash_opt")]
     pub root: Option<Hash>,
@@ -148,6 +151,7 @@ struct JobResult {
     head_count: u64,
     events: u64,
     external_refs: u64,
+    artifacts: Vec<witness::ArtifactRef>,
     /// Sequence and previous-hash of the first record, and the last record's stored hash:
     /// the joiner checks the link across batches.
     first: Option<(u64, Hash)>,
@@ -274,6 +278,7 @@ impl Job {
             );
         }
         out.external_refs = external.foreign_refs.len() as u64;
+        out.artifacts = external.artifacts;
         out.end_peaks = local.peaks().to_vec();
         out.leaves = leaves;
         Ok(out)
@@ -293,6 +298,7 @@ struct Joiner {
     events: u64,
     heads: u64,
     external_refs: u64,
+    artifacts: Vec<witness::ArtifactRef>,
 }
 
 impl Joiner {
@@ -302,6 +308,7 @@ impl Joiner {
         self.events += result.events;
         self.heads += result.head_count;
         self.external_refs += result.external_refs;
+        self.artifacts.extend(result.artifacts);
         if let Some((seq, header_prev)) = result.first {
             if header_prev != self.prev {
                 self.found.fail(
@@ -403,6 +410,7 @@ pub fn verify_range(
         events: 0,
         heads: 0,
         external_refs: 0,
+        artifacts: Vec::new(),
     };
     let outcome: Result<(), ChainError> = std::thread::scope(|scope| {
         let mut workers = Vec::new();
@@ -482,6 +490,7 @@ pub fn verify_range(
         failure_count: found.count,
         failures: found.listed,
         external_refs: joiner.external_refs,
+        artifacts: joiner.artifacts,
         root: joiner.root,
         last_good_head: None,
     };

@@ -158,11 +158,27 @@ pub fn lineage(
 }
 
 /// What a check could not do itself: references to other chains, which the node checks
-/// against replicas when it has them.
+/// against replicas when it has them, and artifacts, which it re-hashes when the file is
+/// in the repository.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct External {
     /// References to events on other chains.
     pub foreign_refs: Vec<EventRef>,
+    /// Witnessed artifacts, in sequence order.
+    pub artifacts: Vec<ArtifactRef>,
+}
+
+/// An artifact named by a `witness.artifact` event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArtifactRef {
+    /// The witness event.
+    pub seq: u64,
+    /// Artifact name.
+    pub name: String,
+    /// Its SHAKE-256 hash.
+    pub hash: Hash,
+    /// Path relative to the repository root, if recorded.
+    pub path: Option<String>,
 }
 
 /// Checks a witness or lineage event; other kinds pass. `stored_hash` looks up the hash
@@ -217,6 +233,7 @@ pub fn check_event(
                 let r = EventRef::from_value(local).ok_or("witness `local` is malformed")?;
                 check_local(&r, external)?;
             }
+            external.artifacts.extend(artifact_of(event));
             Ok(())
         }
         LINEAGE_RECORD => {
@@ -241,15 +258,16 @@ pub fn check_event(
     }
 }
 
-/// The artifact named by a `witness.artifact` event: (name, hash, path if recorded).
-pub fn artifact_of(event: &Event) -> Option<(String, Hash, Option<String>)> {
+/// The artifact named by a `witness.artifact` event.
+pub fn artifact_of(event: &Event) -> Option<ArtifactRef> {
     if event.kind != WITNESS_ARTIFACT {
         return None;
     }
     let p = &event.payload;
-    Some((
-        read::text(p, "name")?.to_string(),
-        Hash::from_slice(read::bytes(p, "hash")?)?,
-        read::text(p, "path").map(str::to_string),
-    ))
+    Some(ArtifactRef {
+        seq: event.seq,
+        name: read::text(p, "name")?.to_string(),
+        hash: Hash::from_slice(read::bytes(p, "hash")?)?,
+        path: read::text(p, "path").map(str::to_string),
+    })
 }

@@ -117,35 +117,24 @@ impl Node {
     pub fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<NodeVerify, NodeError> {
         let mut report = weft_kernel::verify::verify(&self.chain, progress)?;
         let mut artifacts = ArtifactCheck::default();
-        for item in self.chain.records(0) {
-            let Ok((seq, record)) = item else { continue };
-            // Only artifact witnesses need decoding; the header says which ones they are.
-            let is_artifact = weft_kernel::chain::split_record(&record)
-                .and_then(|(encoded, _)| weft_kernel::event::peek_header(encoded))
-                .is_some_and(|h| h.kind == witness::WITNESS_ARTIFACT);
-            if !is_artifact {
-                continue;
-            }
-            let Ok(stored) = weft_kernel::chain::decode_record(seq, &record) else {
-                continue;
-            };
-            let Some((name, hash, path)) = witness::artifact_of(&stored.event) else {
-                continue;
-            };
-            let Some(rel) = path else {
+        for artifact in std::mem::take(&mut report.artifacts) {
+            let Some(rel) = artifact.path else {
                 artifacts.unchecked += 1;
                 continue;
             };
             let file = self.layout.root.join(&rel);
             match std::fs::File::open(&file).and_then(weft_kernel::hash::shake256_reader) {
-                Ok(actual) if actual == hash => artifacts.matched += 1,
+                Ok(actual) if actual == artifact.hash => artifacts.matched += 1,
                 Ok(actual) => {
                     artifacts.mismatched += 1;
                     report.failure_count += 1;
                     report.failures.push(weft_kernel::verify::Failure {
-                        seq: stored.event.seq,
+                        seq: artifact.seq,
                         kind: weft_kernel::verify::FailureKind::Reference,
-                        detail: format!("artifact `{name}` at {rel} now hashes to {actual}, the witness names {hash}"),
+                        detail: format!(
+                            "artifact `{}` at {rel} now hashes to {actual}, the witness names {}",
+                            artifact.name, artifact.hash
+                        ),
                     });
                 }
                 Err(_) => artifacts.unchecked += 1,
