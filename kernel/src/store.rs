@@ -133,7 +133,18 @@ impl Store {
         if !dir.join("CURRENT").exists() {
             return Err(StoreError::Missing(dir.to_path_buf()));
         }
-        Store::open_inner(dir)
+        Store::open_inner(dir, &cf::ALL)
+    }
+
+    /// Opens the store at `dir` with the given column families, creating it when absent:
+    /// for derived data (the knowledge graph) that can always be rebuilt. Same lock and
+    /// cache discipline as the chain store.
+    pub fn open_derived(dir: &Path, families: &[&str]) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        Store::open_inner(dir, families)
     }
 
     /// Creates a new, empty store; the directory may exist but must hold no database.
@@ -145,10 +156,10 @@ impl Store {
             path: dir.to_path_buf(),
             source,
         })?;
-        Store::open_inner(dir)
+        Store::open_inner(dir, &cf::ALL)
     }
 
-    fn open_inner(dir: &Path) -> Result<Store, StoreError> {
+    fn open_inner(dir: &Path, families: &[&str]) -> Result<Store, StoreError> {
         let lock = acquire_lock(dir)?;
         let mut opts = Options::default();
         opts.create_if_missing(true);
@@ -160,7 +171,7 @@ impl Store {
         // One bounded cache holds data, index and filter blocks of every family, so
         // memory stays flat however long the chain grows.
         let cache = Cache::new_lru_cache(BLOCK_CACHE_BYTES);
-        let families = cf::ALL.iter().map(|name| {
+        let families = families.iter().map(|name| {
             let mut table = BlockBasedOptions::default();
             table.set_block_cache(&cache);
             table.set_cache_index_and_filter_blocks(true);

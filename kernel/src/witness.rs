@@ -18,6 +18,9 @@ use ciborium::value::Value;
 pub const WITNESS_HEAD: &str = "witness.head";
 /// Kind of a witness of an artifact hash.
 pub const WITNESS_ARTIFACT: &str = "witness.artifact";
+/// Kind of the record of a finished assessment: its report is an artifact like a
+/// witnessed file (name, hash, size, path), plus the scope and the finding counts.
+pub const ASSESS_COMPLETE: &str = "assess.complete";
 /// Kind of a lineage record.
 pub const LINEAGE_RECORD: &str = "lineage.record";
 
@@ -133,6 +136,24 @@ pub fn witness_artifact(
     EventDraft::new("witness", WITNESS_ARTIFACT, Value::Map(entries))
 }
 
+/// Draft of an `assess.complete` record: the report file as an artifact, and `details`
+/// (a CBOR map: scope, commit, summary) merged into the payload.
+pub fn assessment(
+    hash: &Hash,
+    size: u64,
+    path: &str,
+    details: Vec<(Value, Value)>,
+) -> Result<EventDraft, EventError> {
+    let mut entries = vec![
+        (Value::Text("name".into()), Value::Text("assessment".into())),
+        (Value::Text("hash".into()), Value::Bytes(hash.0.to_vec())),
+        (Value::Text("size".into()), Value::Integer(size.into())),
+        (Value::Text("path".into()), Value::Text(path.into())),
+    ];
+    entries.extend(details);
+    EventDraft::new("assess", ASSESS_COMPLETE, Value::Map(entries))
+}
+
 /// Draft of a lineage record.
 pub fn lineage(
     child: &str,
@@ -224,6 +245,13 @@ pub fn check_event(
             }
             Ok(())
         }
+        ASSESS_COMPLETE => {
+            read::text(p, "path").ok_or("assessment record has no report `path`")?;
+            external
+                .artifacts
+                .extend(Some(artifact_of(event).ok_or("assessment record has no 32-byte report `hash`")?));
+            Ok(())
+        }
         WITNESS_ARTIFACT => {
             read::text(p, "name").ok_or("artifact witness has no `name`")?;
             read::bytes(p, "hash")
@@ -258,9 +286,9 @@ pub fn check_event(
     }
 }
 
-/// The artifact named by a `witness.artifact` event.
+/// The artifact named by a `witness.artifact` or `assess.complete` event.
 pub fn artifact_of(event: &Event) -> Option<ArtifactRef> {
-    if event.kind != WITNESS_ARTIFACT {
+    if event.kind != WITNESS_ARTIFACT && event.kind != ASSESS_COMPLETE {
         return None;
     }
     let p = &event.payload;

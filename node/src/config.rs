@@ -87,6 +87,12 @@ pub struct AnalysisConfig {
     pub max_commits: u32,
     /// Changesets touching more files are ignored for co-change.
     pub max_changeset_size: u32,
+    /// Co-change: a file needs this many revisions to be coupled (code-maat's default 5).
+    pub min_revs: u32,
+    /// Co-change: a pair needs this many shared revisions (code-maat's default 5).
+    pub min_shared_revs: u32,
+    /// Co-change: minimum coupling degree in percent (code-maat's default 30).
+    pub min_coupling: f64,
 }
 
 impl Default for AnalysisConfig {
@@ -96,6 +102,9 @@ impl Default for AnalysisConfig {
             ignore: vec![],
             max_commits: 5000,
             max_changeset_size: 30,
+            min_revs: 5,
+            min_shared_revs: 5,
+            min_coupling: 30.0,
         }
     }
 }
@@ -130,6 +139,20 @@ pub struct AssessmentConfig {
     pub fail_on: String,
     /// Cron expression for scheduled assessments (empty: none).
     pub schedule: String,
+    /// Per-rule severity override: rule id → `off`, `note`, `warning` or `error`.
+    pub rules: BTreeMap<String, String>,
+    /// A function longer than this many lines of code is reported.
+    pub max_function_loc: u32,
+    /// A function with a cyclomatic complexity above this is reported.
+    pub max_complexity: u32,
+    /// Hotspots: at most this many files, the highest churn × complexity.
+    pub hotspot_count: u32,
+    /// Hotspots: a file needs at least this many commits.
+    pub hotspot_min_commits: u32,
+    /// Ownership risk: a file with at least this many commits...
+    pub ownership_min_commits: u32,
+    /// ...of which one author made at least this share (0–1).
+    pub ownership_share: f64,
 }
 
 impl Default for AssessmentConfig {
@@ -137,6 +160,13 @@ impl Default for AssessmentConfig {
         AssessmentConfig {
             fail_on: "error".into(),
             schedule: String::new(),
+            rules: BTreeMap::new(),
+            max_function_loc: 60,
+            max_complexity: 15,
+            hotspot_count: 10,
+            hotspot_min_commits: 5,
+            ownership_min_commits: 10,
+            ownership_share: 0.8,
         }
     }
 }
@@ -232,6 +262,23 @@ impl WeaveConfig {
                     "[assessment] fail_on = \"{}\": use none, warning or error",
                     config.assessment.fail_on
                 ),
+            });
+        }
+        for (rule, level) in &config.assessment.rules {
+            if !["off", "note", "warning", "error"].contains(&level.as_str()) {
+                return Err(ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "[assessment.rules] {rule} = \"{level}\": use off, note, warning or error"
+                    ),
+                });
+            }
+        }
+        let a = &config.analysis;
+        if !(0.0..=100.0).contains(&a.min_coupling) || !(0.0..=1.0).contains(&config.assessment.ownership_share) {
+            return Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                message: "[analysis] min_coupling must be 0–100 and [assessment] ownership_share 0–1".into(),
             });
         }
         let mut names = std::collections::BTreeSet::new();

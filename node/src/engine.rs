@@ -202,6 +202,43 @@ impl Node {
     }
 }
 
+impl Node {
+    /// COMMIT: records a written assessment report on the chain (`assess.complete`).
+    pub fn record_assessment(
+        &self,
+        written: &crate::assess::run::WrittenReport,
+        report: &crate::assess::report::Report,
+    ) -> Result<weft_kernel::StoredEvent, NodeError> {
+        use ciborium::value::Value;
+        let rel = written
+            .path
+            .strip_prefix(&self.layout.root)
+            .unwrap_or(&written.path)
+            .to_string_lossy()
+            .into_owned();
+        let text = |s: &str| Value::Text(s.into());
+        let count = |n: u32| Value::Integer(n.into());
+        let mut details = vec![
+            (text("scope"), text(&report.scope.kind)),
+            (text("files"), count(report.scope.files.len() as u32)),
+            (
+                text("summary"),
+                Value::Map(vec![
+                    (text("error"), count(report.summary.error)),
+                    (text("warning"), count(report.summary.warning)),
+                    (text("note"), count(report.summary.note)),
+                ]),
+            ),
+        ];
+        if let Some(commit) = &report.commit {
+            details.push((text("commit"), text(commit)));
+        }
+        let draft = witness::assessment(&written.hash, written.size, &rel, details)
+            .map_err(|e| NodeError::Input(e.to_string()))?;
+        Ok(self.chain.append(draft)?)
+    }
+}
+
 /// Artifact re-hash results.
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct ArtifactCheck {

@@ -17,13 +17,14 @@ pub const SUBDIRS: [&str; 7] = [
 ];
 
 /// `.gitignore` lines weft adds: local state and the private key never reach a commit.
-pub const GITIGNORE_ENTRIES: [&str; 6] = [
+pub const GITIGNORE_ENTRIES: [&str; 7] = [
     ".weftos/chain/",
     ".weftos/models/",
     ".weftos/sessions/",
     ".weftos/keys/",
     ".weftos/logs/",
     ".weftos/quarantine/",
+    ".weftos/graph/",
 ];
 
 /// Paths of one node.

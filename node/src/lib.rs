@@ -3,10 +3,14 @@
 
 #![deny(missing_docs)]
 
+pub mod assess;
 pub mod config;
 pub mod engine;
+pub mod graph;
+pub mod hooks;
 pub mod init;
 pub mod layout;
+pub mod watch;
 
 pub use config::{ConfigError, WeaveConfig};
 pub use engine::Node;
@@ -79,6 +83,12 @@ pub enum NodeError {
     /// Repair.
     #[error(transparent)]
     Repair(#[from] RepairError),
+    /// Knowledge graph.
+    #[error(transparent)]
+    Graph(#[from] graph::GraphError),
+    /// Assessment.
+    #[error(transparent)]
+    Assess(#[from] assess::run::AssessError),
 }
 
 impl NodeError {
@@ -107,7 +117,31 @@ impl NodeError {
             NodeError::Gate(e) => gate_class(e),
             NodeError::Segment(e) => segment_class(e),
             NodeError::Repair(e) => repair_class(e),
+            NodeError::Graph(e) => graph_class(e),
+            NodeError::Assess(e) => assess_class(e),
         }
+    }
+}
+
+fn graph_class(e: &graph::GraphError) -> ErrorClass {
+    use graph::scan::ScanError;
+    use graph::GraphError as G;
+    match e {
+        G::Scan(ScanError::Glob { .. } | ScanError::Language(_)) | G::Git { .. } => {
+            ErrorClass::Input
+        }
+        G::Store(graph::store::GraphStoreError::Store(s)) => store_class(s),
+        _ => ErrorClass::Operational,
+    }
+}
+
+fn assess_class(e: &assess::run::AssessError) -> ErrorClass {
+    use assess::run::AssessError as A;
+    use assess::scope::ScopeError as S;
+    match e {
+        A::Graph(g) => graph_class(g),
+        A::Scope(S::Git(_)) => ErrorClass::Operational,
+        A::Scope(_) | A::Report { .. } => ErrorClass::Input,
     }
 }
 
@@ -133,6 +167,12 @@ pub fn classify(err: &(dyn std::error::Error + 'static)) -> Option<ErrorClass> {
     }
     if let Some(e) = err.downcast_ref::<StoreError>() {
         return Some(store_class(e));
+    }
+    if let Some(e) = err.downcast_ref::<graph::GraphError>() {
+        return Some(graph_class(e));
+    }
+    if let Some(e) = err.downcast_ref::<assess::run::AssessError>() {
+        return Some(assess_class(e));
     }
     None
 }

@@ -1,0 +1,505 @@
+//! Package dependencies: what manifests declare (Cargo.toml, package.json,
+//! pyproject.toml, requirements*.txt, go.mod) and how that matches what the code imports.
+
+use super::lang::Language;
+use super::scan::ScannedFile;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Package ecosystems.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ecosystem {
+    /// Cargo.toml.
+    Cargo,
+    /// package.json.
+    Npm,
+    /// pyproject.toml / requirements*.txt.
+    Python,
+    /// go.mod.
+    Go,
+}
+
+impl Ecosystem {
+    fn of(language: Language) -> Ecosystem {
+        match language {
+            Language::Rust => Ecosystem::Cargo,
+            Language::Python => Ecosystem::Python,
+            Language::JavaScript | Language::TypeScript | Language::Tsx => Ecosystem::Npm,
+            Language::Go => Ecosystem::Go,
+        }
+    }
+}
+
+/// One declared dependency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Declared {
+    /// Package name as declared.
+    pub name: String,
+    /// `normal`, `dev`, `build`, `optional` or `peer`.
+    pub kind: String,
+}
+
+/// One manifest file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Manifest {
+    /// Repository-relative path.
+    pub path: String,
+    /// Ecosystem.
+    pub ecosystem: Ecosystem,
+    /// The package's own name (crate, npm package, Go module path), if declared.
+    pub package: Option<String>,
+    /// Declared dependencies.
+    pub dependencies: Vec<Declared>,
+    /// Why the manifest could not be read fully, if it could not.
+    pub error: Option<String>,
+}
+
+impl Manifest {
+    fn dir(&self) -> &str {
+        self.path.rsplit_once('/').map_or("", |(d, _)| d)
+    }
+}
+
+const MANIFEST_NAMES: [&str; 4] = ["Cargo.toml", "package.json", "pyproject.toml", "go.mod"];
+
+fn is_manifest(name: &str) -> bool {
+    MANIFEST_NAMES.contains(&name) || (name.starts_with("requirements") && name.ends_with(".txt"))
+}
+
+/// Finds and reads every manifest under `root` (gitignore-aware, skipping the same
+/// directories as the scan).
+pub fn manifests(root: &Path) -> Vec<Manifest> {
+    let mut out = Vec::new();
+    let walk = ignore::WalkBuilder::new(root)
+        .require_git(false)
+        .filter_entry(|e| {
+            !(e.file_type().is_some_and(|t| t.is_dir())
+                && super::scan::SKIPPED_DIRS.iter().any(|d| e.file_name() == *d))
+        })
+        .build();
+    for entry in walk.flatten() {
+        let name = entry.file_name().to_string_lossy();
+        if !entry.file_type().is_some_and(|t| t.is_file()) || !is_manifest(&name) {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(root) else {
+            continue;
+        };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        let text = std::fs::read_to_string(entry.path()).map_err(|e| e.to_string());
+        out.push(parse_manifest(&rel, &name, text));
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+fn parse_manifest(rel: &str, name: &str, text: Result<String, String>) -> Manifest {
+    let ecosystem = match name {
+        "Cargo.toml" => Ecosystem::Cargo,
+        "package.json" => Ecosystem::Npm,
+        "go.mod" => Ecosystem::Go,
+        _ => Ecosystem::Python,
+    };
+    let parsed = text.and_then(|text| match name {
+        "Cargo.toml" => parse_cargo(&text),
+        "package.json" => parse_package_json(&text),
+        "pyproject.toml" => parse_pyproject(&text),
+        "go.mod" => Ok(parse_go_mod(&text)),
+        _ => Ok((None, parse_requirements(&text))),
+    });
+    let (package, dependencies, error) = match parsed {
+        Ok((package, deps)) => (package, deps, None),
+        Err(e) => (None, Vec::new(), Some(e)),
+    };
+    Manifest {
+        path: rel.to_string(),
+        ecosystem,
+        package,
+        dependencies,
+        error,
+    }
+}
+
+type Parsed = (Option<String>, Vec<Declared>);
+
+fn declared(names: impl IntoIterator<Item = String>, kind: &str) -> Vec<Declared> {
+    names
+        .into_iter()
+        .map(|name| Declared {
+            name,
+            kind: kind.into(),
+        })
+        .collect()
+}
+
+fn table_keys(value: Option<&toml::Value>) -> Vec<String> {
+    value
+        .and_then(toml::Value::as_table)
+        .map(|t| t.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+fn parse_cargo(text: &str) -> Result<Parsed, String> {
+    let doc: toml::Value = toml::from_str(text).map_err(|e| e.to_string())?;
+    let package = doc
+        .get("package")
+        .and_then(|p| p.get("name"))
+        .and_then(toml::Value::as_str)
+        .map(str::to_string);
+    let mut deps = Vec::new();
+    let mut add = |table: &toml::Value| {
+        for (key, kind) in [
+            ("dependencies", "normal"),
+            ("dev-dependencies", "dev"),
+            ("build-dependencies", "build"),
+        ] {
+            deps.extend(declared(table_keys(table.get(key)), kind));
+        }
+    };
+    add(&doc);
+    if let Some(targets) = doc.get("target").and_then(toml::Value::as_table) {
+        targets.values().for_each(&mut add);
+    }
+    Ok((package, deps))
+}
+
+fn parse_package_json(text: &str) -> Result<Parsed, String> {
+    let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let package = doc.get("name").and_then(|v| v.as_str()).map(str::to_string);
+    let mut deps = Vec::new();
+    for (key, kind) in [
+        ("dependencies", "normal"),
+        ("devDependencies", "dev"),
+        ("peerDependencies", "peer"),
+        ("optionalDependencies", "optional"),
+    ] {
+        let names = doc
+            .get(key)
+            .and_then(|v| v.as_object())
+            .map(|o| o.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default();
+        deps.extend(declared(names, kind));
+    }
+    Ok((package, deps))
+}
+
+/// The distribution name of a PEP 508 requirement (`requests[socks]>=2; python_version<"4"`).
+fn requirement_name(spec: &str) -> Option<String> {
+    let spec = spec.trim();
+    let end = spec
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'))
+        .unwrap_or(spec.len());
+    let name = &spec[..end];
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+fn parse_pyproject(text: &str) -> Result<Parsed, String> {
+    let doc: toml::Value = toml::from_str(text).map_err(|e| e.to_string())?;
+    let project = doc.get("project");
+    let package = project
+        .and_then(|p| p.get("name"))
+        .and_then(toml::Value::as_str)
+        .map(str::to_string);
+    let specs = |v: Option<&toml::Value>| -> Vec<String> {
+        v.and_then(toml::Value::as_array)
+            .map(|a| a.iter().filter_map(|s| s.as_str().and_then(requirement_name)).collect())
+            .unwrap_or_default()
+    };
+    let mut deps = declared(specs(project.and_then(|p| p.get("dependencies"))), "normal");
+    if let Some(extras) = project
+        .and_then(|p| p.get("optional-dependencies"))
+        .and_then(toml::Value::as_table)
+    {
+        for list in extras.values() {
+            deps.extend(declared(specs(Some(list)), "optional"));
+        }
+    }
+    let poetry = doc.get("tool").and_then(|t| t.get("poetry"));
+    let poetry_deps = table_keys(poetry.and_then(|p| p.get("dependencies")));
+    deps.extend(declared(poetry_deps.into_iter().filter(|n| n != "python"), "normal"));
+    Ok((package, deps))
+}
+
+fn parse_requirements(text: &str) -> Vec<Declared> {
+    let names = text
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty() && !l.starts_with('-'))
+        .filter_map(requirement_name);
+    declared(names, "normal")
+}
+
+fn parse_go_mod(text: &str) -> Parsed {
+    let mut module = None;
+    let mut deps = Vec::new();
+    let mut in_block = false;
+    for line in text.lines() {
+        let line = line.split("//").next().unwrap_or("").trim();
+        if let Some(rest) = line.strip_prefix("module ") {
+            module = Some(rest.trim().trim_matches('"').to_string());
+        } else if line.starts_with("require (") {
+            in_block = true;
+        } else if in_block && line == ")" {
+            in_block = false;
+        } else if let Some(req) = line.strip_prefix("require ").or(in_block.then_some(line)) {
+            if let Some(path) = req.split_whitespace().next() {
+                deps.push(Declared {
+                    name: path.trim_matches('"').to_string(),
+                    kind: "normal".into(),
+                });
+            }
+        }
+    }
+    (module, deps)
+}
+
+/// A mismatch between imports and declarations.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DependencyIssue {
+    /// The manifest concerned.
+    pub manifest: String,
+    /// The package.
+    pub package: String,
+    /// `unused` (declared, never imported) or `undeclared` (imported, not declared).
+    pub issue: String,
+    /// For `undeclared`: the first file importing it, and the line.
+    pub file: Option<(String, u32)>,
+}
+
+const RUST_BUILTIN: [&str; 7] = ["std", "core", "alloc", "crate", "self", "super", "proc_macro"];
+const NODE_BUILTIN: [&str; 33] = [
+    "assert", "async_hooks", "buffer", "child_process", "cluster", "console", "crypto",
+    "dgram", "dns", "events", "fs", "http", "http2", "https", "inspector", "module", "net",
+    "os", "path", "perf_hooks", "process", "querystring", "readline", "stream",
+    "string_decoder", "timers", "tls", "tty", "url", "util", "v8", "vm", "zlib",
+];
+/// Python distributions whose import name differs from the distribution name.
+const PYTHON_IMPORT_NAMES: [(&str, &str); 8] = [
+    ("pyyaml", "yaml"),
+    ("beautifulsoup4", "bs4"),
+    ("scikit-learn", "sklearn"),
+    ("pillow", "PIL"),
+    ("python-dateutil", "dateutil"),
+    ("opencv-python", "cv2"),
+    ("protobuf", "google"),
+    ("attrs", "attr"),
+];
+
+/// The package an import names, in the manifest's terms; None for the standard
+/// library, relative imports and the package itself.
+fn imported_package(ecosystem: Ecosystem, module: &str, own: Option<&str>) -> Option<String> {
+    match ecosystem {
+        Ecosystem::Cargo => {
+            let first = module.split("::").next()?.trim_start_matches("::");
+            let own = own.map(|o| o.replace('-', "_"));
+            (!RUST_BUILTIN.contains(&first) && Some(first) != own.as_deref())
+                .then(|| first.to_string())
+        }
+        Ecosystem::Npm => {
+            if module.starts_with('.') || module.starts_with('/') || module.starts_with("node:") {
+                return None;
+            }
+            let mut parts = module.split('/');
+            let first = parts.next()?;
+            let name = if first.starts_with('@') {
+                format!("{first}/{}", parts.next()?)
+            } else {
+                first.to_string()
+            };
+            (!NODE_BUILTIN.contains(&name.as_str()) && Some(name.as_str()) != own)
+                .then_some(name)
+        }
+        Ecosystem::Python => {
+            (!module.starts_with('.')).then(|| module.split('.').next().unwrap_or(module).to_string())
+        }
+        Ecosystem::Go => {
+            let first = module.split('/').next()?;
+            // The standard library's paths have no dot in their first element.
+            (first.contains('.') && !own.is_some_and(|o| module.starts_with(o)))
+                .then(|| module.to_string())
+        }
+    }
+}
+
+/// Normalised form used to compare a declared name with an imported one.
+fn normalise(ecosystem: Ecosystem, declared: &str) -> String {
+    match ecosystem {
+        Ecosystem::Cargo => declared.replace('-', "_"),
+        Ecosystem::Python => {
+            let lower = declared.to_ascii_lowercase().replace('_', "-");
+            PYTHON_IMPORT_NAMES
+                .iter()
+                .find(|(dist, _)| *dist == lower)
+                .map_or_else(|| lower.replace(['-', '.'], "_"), |(_, m)| m.to_string())
+        }
+        Ecosystem::Npm | Ecosystem::Go => declared.to_string(),
+    }
+}
+
+fn matches(ecosystem: Ecosystem, declared: &str, imported: &str) -> bool {
+    match ecosystem {
+        Ecosystem::Go => imported == declared || imported.starts_with(&format!("{declared}/")),
+        Ecosystem::Python => normalise(ecosystem, declared).eq_ignore_ascii_case(imported),
+        _ => normalise(ecosystem, declared) == imported,
+    }
+}
+
+/// Declared-but-unused and used-but-undeclared dependencies. A source file belongs to the
+/// nearest manifest of its ecosystem above it. Only normal dependencies can be unused
+/// (dev, build and optional ones are used by tools and tests weft does not see);
+/// undeclared imports are reported where the standard library is known (Rust, Node,
+/// Go) — for Python a top-level import that is not a module of the repository and not
+/// declared cannot be told apart from the standard library, so it is not reported.
+/// Rust code often names a crate by path without a `use` (`anyhow::bail!`), so a crate
+/// counts as used when a file under `root` owned by the manifest mentions `crate::`.
+pub fn dependency_issues(
+    root: &Path,
+    manifests: &[Manifest],
+    files: &[ScannedFile],
+) -> Vec<DependencyIssue> {
+    let mut imported: BTreeMap<usize, BTreeMap<String, (String, u32)>> = BTreeMap::new();
+    for file in files {
+        let eco = Ecosystem::of(file.language);
+        let Some(owner) = owning_manifest(manifests, eco, &file.path) else {
+            continue;
+        };
+        let own = manifests[owner].package.as_deref();
+        for import in &file.facts.imports {
+            if let Some(pkg) = imported_package(eco, &import.module, own) {
+                imported
+                    .entry(owner)
+                    .or_default()
+                    .entry(pkg)
+                    .or_insert_with(|| (file.path.clone(), import.line));
+            }
+        }
+    }
+    let local_python: BTreeSet<String> = files
+        .iter()
+        .filter(|f| f.language == Language::Python)
+        .flat_map(|f| f.path.split('/').map(|s| s.trim_end_matches(".py").to_string()).collect::<Vec<_>>())
+        .collect();
+    let mut issues = Vec::new();
+    for (i, manifest) in manifests.iter().enumerate() {
+        if manifest.error.is_some() {
+            continue;
+        }
+        let eco = manifest.ecosystem;
+        let used = imported.remove(&i).unwrap_or_default();
+        for dep in manifest.dependencies.iter().filter(|d| d.kind == "normal") {
+            let is_used = used.keys().any(|u| matches(eco, &dep.name, u))
+                || (eco == Ecosystem::Cargo
+                    && rust_mentions(root, manifests, i, files, &normalise(eco, &dep.name)));
+            if !is_used && !(eco == Ecosystem::Npm && dep.name.starts_with("@types/")) {
+                issues.push(DependencyIssue {
+                    manifest: manifest.path.clone(),
+                    package: dep.name.clone(),
+                    issue: "unused".into(),
+                    file: None,
+                });
+            }
+        }
+        if eco == Ecosystem::Python {
+            continue;
+        }
+        let workspace: Vec<String> = manifests
+            .iter()
+            .filter(|m| m.ecosystem == eco)
+            .filter_map(|m| m.package.clone())
+            .collect();
+        for (pkg, at) in used {
+            let declared = manifest.dependencies.iter().any(|d| matches(eco, &d.name, &pkg));
+            let sibling = workspace.iter().any(|w| matches(eco, w, &pkg));
+            if !declared && !sibling && !local_python.contains(&pkg) {
+                issues.push(DependencyIssue {
+                    manifest: manifest.path.clone(),
+                    package: pkg,
+                    issue: "undeclared".into(),
+                    file: Some(at),
+                });
+            }
+        }
+    }
+    issues
+}
+
+/// Whether a Rust file owned by manifest `owner` names `ident::` anywhere.
+fn rust_mentions(
+    root: &Path,
+    manifests: &[Manifest],
+    owner: usize,
+    files: &[ScannedFile],
+    ident: &str,
+) -> bool {
+    let needle = format!("{ident}::");
+    files
+        .iter()
+        .filter(|f| f.language == Language::Rust)
+        .filter(|f| owning_manifest(manifests, Ecosystem::Cargo, &f.path) == Some(owner))
+        .any(|f| {
+            std::fs::read_to_string(root.join(&f.path)).is_ok_and(|text| text.contains(&needle))
+        })
+}
+
+/// The manifest of `ecosystem` nearest above `path`.
+fn owning_manifest(manifests: &[Manifest], ecosystem: Ecosystem, path: &str) -> Option<usize> {
+    manifests
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.ecosystem == ecosystem)
+        .filter(|(_, m)| m.dir().is_empty() || path.starts_with(&format!("{}/", m.dir())))
+        .max_by_key(|(_, m)| m.dir().len())
+        .map(|(i, _)| i)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifests_parse() {
+        let (pkg, deps) = parse_cargo(
+            "[package]\nname='a-b'\n[dependencies]\nserde='1'\n[dev-dependencies]\ntempfile='3'\n[target.'cfg(unix)'.dependencies]\nlibc='0.2'\n",
+        )
+        .expect("cargo");
+        assert_eq!(pkg.as_deref(), Some("a-b"));
+        let got: Vec<(&str, &str)> = deps.iter().map(|d| (d.name.as_str(), d.kind.as_str())).collect();
+        assert_eq!(got, [("serde", "normal"), ("tempfile", "dev"), ("libc", "normal")]);
+        let (_, deps) = parse_pyproject(
+            "[project]\nname='x'\ndependencies=['requests[socks]>=2; python_version<\"4\"', 'PyYAML==6']\n[project.optional-dependencies]\ndev=['pytest']\n",
+        )
+        .expect("pyproject");
+        let got: Vec<&str> = deps.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(got, ["requests", "PyYAML", "pytest"]);
+        let reqs = parse_requirements("# c\nnumpy>=1.2\n-r other.txt\nflask # web\n");
+        assert_eq!(reqs.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["numpy", "flask"]);
+        let (module, deps) = parse_go_mod(
+            "module example.com/m\n\ngo 1.22\n\nrequire (\n\tgithub.com/a/b v1.0.0\n\tgolang.org/x/c v0.1.0 // indirect\n)\nrequire github.com/d/e v2.0.0\n",
+        );
+        assert_eq!(module.as_deref(), Some("example.com/m"));
+        assert_eq!(
+            deps.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(),
+            ["github.com/a/b", "golang.org/x/c", "github.com/d/e"]
+        );
+        assert!(parse_package_json("{not json").is_err());
+    }
+
+    #[test]
+    fn imports_map_to_packages() {
+        use Ecosystem::*;
+        assert_eq!(imported_package(Cargo, "serde_json::Value", Some("x")), Some("serde_json".into()));
+        assert_eq!(imported_package(Cargo, "std::fs", None), None);
+        assert_eq!(imported_package(Cargo, "my_crate::a", Some("my-crate")), None);
+        assert_eq!(imported_package(Npm, "@scope/pkg/sub", None), Some("@scope/pkg".into()));
+        assert_eq!(imported_package(Npm, "fs", None), None);
+        assert_eq!(imported_package(Npm, "./local", None), None);
+        assert_eq!(imported_package(Go, "fmt", None), None);
+        assert_eq!(imported_package(Go, "example.com/m/internal", Some("example.com/m")), None);
+        assert_eq!(imported_package(Python, "yaml.loader", None), Some("yaml".into()));
+        assert!(matches(Python, "PyYAML", "yaml"));
+        assert!(matches(Cargo, "serde-json", "serde_json"));
+        assert!(matches(Go, "github.com/a/b", "github.com/a/b/sub"));
+    }
+}

@@ -1,0 +1,151 @@
+//! What static analysis knows of one file: symbols, imports, references, markers. These
+//! values are cached by file content hash, so they must not depend on the file's path.
+
+use serde::{Deserialize, Serialize};
+
+/// Facts extracted from one source file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct FileFacts {
+    /// Non-blank, non-comment-only lines.
+    pub loc: u32,
+    /// Declared symbols, in source order.
+    pub symbols: Vec<Symbol>,
+    /// Imports / uses.
+    pub imports: Vec<Import>,
+    /// Call sites and type references by name.
+    pub references: Vec<Reference>,
+    /// TODO/FIXME comments and risky constructs (unsafe, eval, ...).
+    pub markers: Vec<Marker>,
+}
+
+/// Kind of a declared symbol.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SymbolKind {
+    /// Free function.
+    Function,
+    /// Function attached to a type (impl block, class body, Go receiver).
+    Method,
+    /// Struct (Rust, Go).
+    Struct,
+    /// Class (Python, JS/TS).
+    Class,
+    /// Enum.
+    Enum,
+    /// Trait (Rust).
+    Trait,
+    /// Interface (TS, Go).
+    Interface,
+    /// Type alias or other named type.
+    Type,
+    /// Constant (incl. Rust `static`).
+    Const,
+    /// Module / namespace.
+    Module,
+}
+
+impl SymbolKind {
+    /// Lower-case name, as in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SymbolKind::Function => "function",
+            SymbolKind::Method => "method",
+            SymbolKind::Struct => "struct",
+            SymbolKind::Class => "class",
+            SymbolKind::Enum => "enum",
+            SymbolKind::Trait => "trait",
+            SymbolKind::Interface => "interface",
+            SymbolKind::Type => "type",
+            SymbolKind::Const => "const",
+            SymbolKind::Module => "module",
+        }
+    }
+
+    /// Functions and methods: the kinds with a body whose complexity is measured.
+    pub fn is_callable(self) -> bool {
+        matches!(self, SymbolKind::Function | SymbolKind::Method)
+    }
+}
+
+/// One declared symbol.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Symbol {
+    /// Kind.
+    pub kind: SymbolKind,
+    /// Bare name.
+    pub name: String,
+    /// Name qualified by its enclosing items within the file (`Type::method` in Rust,
+    /// `Class.method` in Python/JS/TS, `Type.Method` in Go, `outer::inner` for nested
+    /// Rust modules).
+    pub qualified: String,
+    /// First line, 1-based.
+    pub start_line: u32,
+    /// Last line, 1-based, inclusive.
+    pub end_line: u32,
+    /// Part of the public API.
+    pub public: bool,
+    /// Declaration text up to the body (one line, whitespace collapsed).
+    pub signature: String,
+    /// Doc comment / docstring, trimmed ("" if none).
+    pub doc: String,
+    /// Lines of code of the declaration (non-blank, non-comment).
+    pub loc: u32,
+    /// Cyclomatic complexity (functions and methods; 0 for other kinds).
+    pub complexity: u32,
+}
+
+/// One import / use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Import {
+    /// The module named, as written (`std::collections`, `os.path`, `./util`, `fmt`).
+    pub module: String,
+    /// Names imported from it (empty for a whole-module import).
+    pub names: Vec<String>,
+    /// Line, 1-based.
+    pub line: u32,
+}
+
+/// Kind of a reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReferenceKind {
+    /// A call site (callee's last name segment).
+    Call,
+    /// A reference to a type by name.
+    Type,
+}
+
+/// A use of a name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reference {
+    /// Call or type.
+    pub kind: ReferenceKind,
+    /// The referenced name (last path segment).
+    pub name: String,
+    /// Line, 1-based.
+    pub line: u32,
+}
+
+/// Kind of a marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MarkerKind {
+    /// `TODO`, `FIXME`, `XXX` or `HACK` in a comment.
+    Todo,
+    /// An unsafe or eval-like construct (Rust `unsafe`, `eval`, `exec`, `new Function`,
+    /// shell=True, Go `unsafe.`...).
+    Risky,
+}
+
+/// A line worth pointing at.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Marker {
+    /// What it is.
+    pub kind: MarkerKind,
+    /// Short label: `TODO`, `FIXME`, `unsafe block`, `eval`, ...
+    pub label: String,
+    /// Line, 1-based.
+    pub line: u32,
+    /// The line's text, trimmed, at most 200 characters.
+    pub text: String,
+}

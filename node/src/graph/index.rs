@@ -1,0 +1,283 @@
+//! Semantic search over symbols: each symbol's text (kind, qualified name, signature, doc)
+//! embedded once per distinct text (cached by its hash), and a usearch HNSW index over
+//! the vectors saved beside the cache as `.weftos/graph/symbols.usearch`.
+
+use super::embed::{EmbedError, Embedder, DIMENSIONS, EMBEDDING_ID};
+use super::facts::{Symbol, SymbolKind};
+use super::scan::Scan;
+use super::store::{GraphStore, GraphStoreError};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
+use weft_kernel::Hash;
+
+/// File name of the saved index inside the graph directory.
+pub const INDEX_FILE: &str = "symbols.usearch";
+const META_KEY: &str = "index";
+
+/// Search failed.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// The model failed.
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+    /// The cache failed.
+    #[error(transparent)]
+    Store(#[from] GraphStoreError),
+    /// usearch failed.
+    #[error("search index {path}: {reason}")]
+    Usearch {
+        /// Index file.
+        path: PathBuf,
+        /// Message.
+        reason: String,
+    },
+}
+
+/// One indexed symbol.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexEntry {
+    /// File.
+    pub path: String,
+    /// Qualified name.
+    pub qualified: String,
+    /// Kind.
+    pub kind: SymbolKind,
+    /// First line.
+    pub line: u32,
+    /// Last line.
+    pub end_line: u32,
+    /// Signature.
+    pub signature: String,
+    /// Cache key of the embedded text.
+    pub text_key: Hash,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct IndexMeta {
+    entries: Vec<IndexEntry>,
+    /// SHAKE-256 of the saved index file: a file that does not match is rebuilt.
+    file_hash: Hash,
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct SyncStats {
+    /// Symbols in the index.
+    pub symbols: usize,
+    /// Texts embedded now (the rest came from the cache).
+    pub embedded: usize,
+    /// Whether the HNSW index was rebuilt.
+    pub rebuilt: bool,
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Hit {
+    /// The symbol.
+    #[serde(flatten)]
+    pub entry: IndexEntry,
+    /// Cosine similarity (1 = same direction).
+    pub score: f32,
+}
+
+/// The text embedded for a symbol.
+pub fn symbol_text(symbol: &Symbol) -> String {
+    let mut text = format!("{} {}", symbol.kind.as_str(), symbol.qualified);
+    if !symbol.signature.is_empty() {
+        text.push('\n');
+        text.push_str(&symbol.signature);
+    }
+    if !symbol.doc.is_empty() {
+        text.push('\n');
+        text.push_str(&symbol.doc);
+    }
+    text
+}
+
+/// Cache key of an embedded text.
+pub fn text_key(text: &str) -> Hash {
+    weft_kernel::hash::domain_hash(
+        "weft/graph/embedding/v1",
+        &[EMBEDDING_ID.as_bytes(), text.as_bytes()],
+    )
+}
+
+fn usearch_err<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> IndexError + '_ {
+    move |e| IndexError::Usearch {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+fn new_index(path: &Path, capacity: usize) -> Result<Index, IndexError> {
+    let options = IndexOptions {
+        dimensions: DIMENSIONS,
+        metric: MetricKind::Cos,
+        quantization: ScalarKind::F32,
+        connectivity: 0,
+        expansion_add: 0,
+        expansion_search: 0,
+        multi: false,
+    };
+    let index = Index::new(&options).map_err(usearch_err(path))?;
+    index.reserve(capacity.max(1)).map_err(usearch_err(path))?;
+    Ok(index)
+}
+
+fn file_hash(path: &Path) -> Option<Hash> {
+    let file = std::fs::File::open(path).ok()?;
+    weft_kernel::hash::shake256_reader(file).ok()
+}
+
+/// The graph's search index.
+#[derive(Debug)]
+pub struct SymbolIndex {
+    path: PathBuf,
+}
+
+impl SymbolIndex {
+    /// The index saved in `graph_dir`.
+    pub fn new(graph_dir: &Path) -> SymbolIndex {
+        SymbolIndex {
+            path: graph_dir.join(INDEX_FILE),
+        }
+    }
+
+    /// Brings vectors and index up to date with a scan: embeds texts not cached yet
+    /// (in batches of `batch`), and rebuilds the index when the symbol set changed or
+    /// the saved file does not match what was recorded.
+    pub fn sync(
+        &self,
+        scan: &Scan,
+        store: &GraphStore,
+        embedder: &mut Embedder,
+        batch: usize,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<SyncStats, IndexError> {
+        let mut entries = Vec::new();
+        let mut texts = Vec::new();
+        for file in &scan.files {
+            for symbol in &file.facts.symbols {
+                let text = symbol_text(symbol);
+                let key = text_key(&text);
+                entries.push(IndexEntry {
+                    path: file.path.clone(),
+                    qualified: symbol.qualified.clone(),
+                    kind: symbol.kind,
+                    line: symbol.start_line,
+                    end_line: symbol.end_line,
+                    signature: symbol.signature.clone(),
+                    text_key: key,
+                });
+                texts.push((key, text));
+            }
+        }
+        let mut seen = BTreeSet::new();
+        let mut missing = Vec::new();
+        for (key, text) in texts {
+            if seen.insert(key) && store.vector(&key)?.is_none() {
+                missing.push((key, text));
+            }
+        }
+        let total = missing.len() as u64;
+        for (done, chunk) in missing.chunks(batch.max(1)).enumerate() {
+            let refs: Vec<&str> = chunk.iter().map(|(_, t)| t.as_str()).collect();
+            let vectors = embedder.embed(&refs)?;
+            let items: Vec<(Hash, Vec<f32>)> =
+                chunk.iter().map(|(k, _)| *k).zip(vectors).collect();
+            store.put_vectors(&items)?;
+            progress(((done + 1) * batch.max(1)).min(missing.len()) as u64, total);
+        }
+        let old: Option<IndexMeta> = store.meta(META_KEY)?;
+        let current = old
+            .as_ref()
+            .is_some_and(|m| m.entries == entries && file_hash(&self.path) == Some(m.file_hash));
+        if !current {
+            self.rebuild(store, entries.clone())?;
+        }
+        Ok(SyncStats {
+            symbols: entries.len(),
+            embedded: missing.len(),
+            rebuilt: !current,
+        })
+    }
+
+    fn rebuild(&self, store: &GraphStore, entries: Vec<IndexEntry>) -> Result<(), IndexError> {
+        let index = new_index(&self.path, entries.len())?;
+        for (i, entry) in entries.iter().enumerate() {
+            let vector = store.vector(&entry.text_key)?.ok_or_else(|| IndexError::Usearch {
+                path: self.path.clone(),
+                reason: format!("no cached vector for {}:{}", entry.path, entry.qualified),
+            })?;
+            index.add(i as u64, &vector).map_err(usearch_err(&self.path))?;
+        }
+        // Written aside and renamed, so a reader never sees half an index.
+        let tmp = self.path.with_extension("usearch.tmp");
+        index
+            .save(&tmp.to_string_lossy())
+            .map_err(usearch_err(&self.path))?;
+        std::fs::rename(&tmp, &self.path).map_err(|e| IndexError::Usearch {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })?;
+        let file_hash = file_hash(&self.path).ok_or_else(|| IndexError::Usearch {
+            path: self.path.clone(),
+            reason: "cannot read the index just written".into(),
+        })?;
+        store.put_meta(META_KEY, &IndexMeta { entries, file_hash })?;
+        Ok(())
+    }
+
+    fn load(&self, store: &GraphStore) -> Result<(Index, Vec<IndexEntry>), IndexError> {
+        let meta: IndexMeta = store.meta(META_KEY)?.ok_or_else(|| IndexError::Usearch {
+            path: self.path.clone(),
+            reason: "no index has been built yet".into(),
+        })?;
+        if file_hash(&self.path) != Some(meta.file_hash) {
+            return Err(IndexError::Usearch {
+                path: self.path.clone(),
+                reason: "the index file does not match the recorded one (damaged or replaced); it is rebuilt on the next search".into(),
+            });
+        }
+        let index = new_index(&self.path, meta.entries.len())?;
+        index
+            .load(&self.path.to_string_lossy())
+            .map_err(usearch_err(&self.path))?;
+        Ok((index, meta.entries))
+    }
+
+    /// The `k` symbols nearest to a query vector (approximate, HNSW).
+    pub fn search(&self, store: &GraphStore, query: &[f32], k: usize) -> Result<Vec<Hit>, IndexError> {
+        let (index, entries) = self.load(store)?;
+        let found = index.search(query, k).map_err(usearch_err(&self.path))?;
+        Ok(hits(&found.keys, &found.distances, &entries))
+    }
+
+    /// The `k` nearest by exhaustive comparison: the reference recall is measured against.
+    pub fn exact_search(
+        &self,
+        store: &GraphStore,
+        query: &[f32],
+        k: usize,
+    ) -> Result<Vec<Hit>, IndexError> {
+        let (index, entries) = self.load(store)?;
+        let found = index
+            .exact_search(query, k)
+            .map_err(usearch_err(&self.path))?;
+        Ok(hits(&found.keys, &found.distances, &entries))
+    }
+}
+
+fn hits(keys: &[u64], distances: &[f32], entries: &[IndexEntry]) -> Vec<Hit> {
+    keys.iter()
+        .zip(distances)
+        .filter_map(|(&k, &d)| {
+            entries.get(k as usize).map(|e| Hit {
+                entry: e.clone(),
+                score: 1.0 - d,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,250 @@
+//! Go: functions, receiver methods (`Type.Method`), named types and constants, exported
+//! when capitalised; imports by path; `unsafe` and `exec.Command("sh", "-c", ...)` as
+//! risky markers.
+
+use super::shared::{complexity, is_operator, starts_upper, tidy_doc, walk, Ctx, Event, Step};
+use crate::graph::facts::{FileFacts, ReferenceKind, SymbolKind};
+use tree_sitter::Node;
+
+/// Types every Go file may name without declaring them; references to them say nothing
+/// about the project's structure.
+const PREDECLARED: [&str; 22] = [
+    "any",
+    "bool",
+    "byte",
+    "comparable",
+    "complex64",
+    "complex128",
+    "error",
+    "float32",
+    "float64",
+    "int",
+    "int8",
+    "int16",
+    "int32",
+    "int64",
+    "rune",
+    "string",
+    "uint",
+    "uint8",
+    "uint16",
+    "uint32",
+    "uint64",
+    "uintptr",
+];
+
+/// Shells whose `-c` turns an argument into a command line.
+const SHELLS: [&str; 4] = ["sh", "bash", "/bin/sh", "/bin/bash"];
+
+/// Extracts the facts of a parsed Go file.
+pub(super) fn extract(src: &str, root: Node<'_>) -> FileFacts {
+    let cx = Ctx::new(src, root, |kind| kind == "comment");
+    let mut visitor = Visitor {
+        cx,
+        unsafe_name: "unsafe".to_string(),
+        exec_name: "exec".to_string(),
+    };
+    walk(root, |node, event| match event {
+        Event::Enter => visitor.visit(node),
+        Event::Leave => Step::Over,
+    });
+    visitor.cx.finish()
+}
+
+struct Visitor<'s> {
+    cx: Ctx<'s>,
+    /// The local name of package `unsafe` (it may be imported under an alias).
+    unsafe_name: String,
+    /// The local name of package `os/exec`.
+    exec_name: String,
+}
+
+impl<'s> Visitor<'s> {
+    fn visit(&mut self, node: Node<'_>) -> Step {
+        match node.kind() {
+            "function_declaration" => self.function(node, SymbolKind::Function),
+            "method_declaration" => self.function(node, SymbolKind::Method),
+            "type_spec" | "type_alias" => {
+                let kind = match node.child_by_field_name("type").map(|t| t.kind()) {
+                    Some("struct_type") if node.kind() == "type_spec" => SymbolKind::Struct,
+                    Some("interface_type") if node.kind() == "type_spec" => SymbolKind::Interface,
+                    _ => SymbolKind::Type,
+                };
+                self.spec(node, kind, "type");
+            }
+            "const_spec" => self.spec(node, SymbolKind::Const, "const"),
+            "import_spec" => {
+                self.import(node);
+                return Step::Over;
+            }
+            "call_expression" => self.call(node),
+            "selector_expression" => {
+                if self.cx.field_text(node, "operand") == Some(self.unsafe_name.as_str()) {
+                    self.cx.risky(node, "unsafe");
+                }
+            }
+            "qualified_type" => {
+                if self.cx.field_text(node, "package") == Some(self.unsafe_name.as_str()) {
+                    self.cx.risky(node, "unsafe");
+                }
+            }
+            "type_identifier" if !is_declared_name(node) => {
+                let name = self.cx.text(node);
+                if !PREDECLARED.contains(&name) {
+                    self.cx.reference(ReferenceKind::Type, node, name);
+                }
+            }
+            _ => {}
+        }
+        Step::Into
+    }
+
+    fn function(&mut self, node: Node<'_>, kind: SymbolKind) {
+        let Some(name) = self.cx.field_text(node, "name") else {
+            return;
+        };
+        let qualified = match receiver_type(node.child_by_field_name("receiver")) {
+            Some(receiver) => format!("{}.{name}", self.cx.text(receiver)),
+            None => name.to_string(),
+        };
+        let body = node.child_by_field_name("body");
+        let signature = self.cx.header(node, body);
+        let complexity = body.map_or(1, |b| complexity(b, decision));
+        let doc = doc_comment(&self.cx, node);
+        let symbol = self.cx.symbol(node, kind, name, qualified);
+        symbol.public = starts_upper(name);
+        symbol.signature = signature;
+        symbol.doc = doc;
+        symbol.complexity = complexity;
+    }
+
+    /// A type or const spec; one on its own (`const X = 1`) spans and documents its
+    /// whole declaration, one in a `( ... )` group only itself.
+    fn spec(&mut self, spec: Node<'_>, kind: SymbolKind, keyword: &str) {
+        let declaration = spec.parent().filter(|d| {
+            let mut cursor = d.walk();
+            let grouped = d.children(&mut cursor).any(|c| c.kind() == "(");
+            !grouped
+        });
+        let span = declaration.unwrap_or(spec);
+        let first_line = self.cx.header(span, None);
+        let first_line = first_line.trim_end_matches('{').trim_end();
+        let signature = match declaration {
+            Some(_) => first_line.to_string(),
+            None => format!("{keyword} {first_line}"),
+        };
+        let doc = doc_comment(&self.cx, span);
+        let mut cursor = spec.walk();
+        let names: Vec<Node<'_>> = spec.children_by_field_name("name", &mut cursor).collect();
+        for name_node in names {
+            let name = self.cx.text(name_node);
+            let symbol = self.cx.symbol(span, kind, name, name.to_string());
+            symbol.public = starts_upper(name);
+            symbol.signature = signature.clone();
+            symbol.doc = doc.clone();
+        }
+    }
+
+    fn import(&mut self, spec: Node<'_>) {
+        let Some(path) = self.cx.field_text(spec, "path") else {
+            return;
+        };
+        let path = path.trim_matches(['"', '`']);
+        let alias = self.cx.field_text(spec, "name");
+        let local = alias.unwrap_or_else(|| path.rsplit('/').next().unwrap_or(path));
+        match path {
+            "unsafe" => {
+                self.unsafe_name = local.to_string();
+                self.cx.risky(spec, "unsafe");
+            }
+            "os/exec" => self.exec_name = local.to_string(),
+            _ => {}
+        }
+        let names = alias.map(|a| vec![a.to_string()]).unwrap_or_default();
+        self.cx.import(spec, path, names);
+    }
+
+    fn call(&mut self, node: Node<'_>) {
+        let Some(function) = node.child_by_field_name("function") else {
+            return;
+        };
+        let name = match function.kind() {
+            "identifier" => self.cx.text(function),
+            "selector_expression" => self.cx.field_text(function, "field").unwrap_or(""),
+            _ => return,
+        };
+        self.cx.reference(ReferenceKind::Call, node, name);
+        let is_exec = name == "Command"
+            && self.cx.field_text(function, "operand") == Some(self.exec_name.as_str());
+        if is_exec && self.runs_shell(node) {
+            self.cx.risky(node, "shell exec");
+        }
+    }
+
+    /// Whether the arguments start with a shell and `-c`.
+    fn runs_shell(&self, call: Node<'_>) -> bool {
+        let Some(args) = call.child_by_field_name("arguments") else {
+            return false;
+        };
+        let mut cursor = args.walk();
+        let first: Vec<String> = args
+            .named_children(&mut cursor)
+            .take(2)
+            .map(|a| self.cx.text(a).trim_matches(['"', '`']).to_string())
+            .collect();
+        matches!(first.as_slice(), [shell, flag] if SHELLS.contains(&shell.as_str()) && flag == "-c")
+    }
+}
+
+/// McCabe decision points of Go: `if`, `for`, each non-default case, `&&`/`||`.
+fn decision(node: Node<'_>) -> Option<u32> {
+    Some(match node.kind() {
+        "if_statement" | "for_statement" | "expression_case" | "type_case"
+        | "communication_case" => 1,
+        _ => u32::from(
+            is_operator(node, &["&&", "||"])
+                && node
+                    .parent()
+                    .is_some_and(|p| p.kind() == "binary_expression"),
+        ),
+    })
+}
+
+/// The receiver's type name (`(s *Store)` -> `Store`, `(l List[T])` -> `List`).
+fn receiver_type(receiver: Option<Node<'_>>) -> Option<Node<'_>> {
+    let mut node = receiver?.named_child(0)?.child_by_field_name("type")?;
+    loop {
+        node = match node.kind() {
+            "pointer_type" | "parenthesized_type" => node.named_child(0)?,
+            "generic_type" => node.child_by_field_name("type")?,
+            _ => return Some(node),
+        };
+    }
+}
+
+fn is_declared_name(node: Node<'_>) -> bool {
+    node.parent().is_some_and(|parent| {
+        matches!(parent.kind(), "type_spec" | "type_alias")
+            && parent.child_by_field_name("name").map(|n| n.id()) == Some(node.id())
+    })
+}
+
+/// The `//` comment lines directly above `node`, without blank lines between.
+fn doc_comment(cx: &Ctx<'_>, node: Node<'_>) -> String {
+    let mut lines = Vec::new();
+    let mut next_row = node.start_position().row;
+    let mut prev = node.prev_sibling();
+    while let Some(comment) = prev.filter(|c| c.kind() == "comment") {
+        let Some(text) = cx.text(comment).strip_prefix("//") else {
+            break;
+        };
+        if comment.end_position().row + 1 != next_row {
+            break;
+        }
+        lines.push(text);
+        next_row = comment.start_position().row;
+        prev = comment.prev_sibling();
+    }
+    lines.reverse();
+    tidy_doc(&lines.join("\n"))
+}

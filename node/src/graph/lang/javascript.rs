@@ -1,0 +1,570 @@
+//! JavaScript, TypeScript and TSX share one grammar family and this module: functions,
+//! classes and their members (`Class.method`), TS interfaces, aliases, enums and
+//! namespaces, module-level `const`s, ES and CommonJS imports, and `eval`, `new
+//! Function`, `.innerHTML =` and `child_process.exec` as risky markers.
+
+use super::shared::{complexity, is_operator, starts_upper, tidy_doc, walk, Ctx, Event, Step};
+use crate::graph::facts::{FileFacts, ReferenceKind, SymbolKind};
+use std::collections::HashSet;
+use tree_sitter::Node;
+
+/// The module whose `exec`/`execSync` run a shell.
+const CHILD_PROCESS: [&str; 2] = ["child_process", "node:child_process"];
+
+/// Extracts the facts of a parsed JavaScript, TypeScript or TSX file.
+pub(super) fn extract(src: &str, root: Node<'_>) -> FileFacts {
+    let cx = Ctx::new(src, root, |kind| matches!(kind, "comment" | "html_comment"));
+    let exported = export_lists(&cx, root);
+    let mut visitor = Visitor {
+        cx,
+        exported,
+        scopes: Vec::new(),
+        child_process: CHILD_PROCESS.iter().map(|s| s.to_string()).collect(),
+        shell_fns: HashSet::new(),
+    };
+    walk(root, |node, event| visitor.visit(node, event));
+    visitor.cx.finish()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ScopeKind {
+    Class { exported: bool },
+    Namespace,
+    Function,
+}
+
+struct Scope {
+    node: usize,
+    path: String,
+    kind: ScopeKind,
+}
+
+struct Visitor<'s> {
+    cx: Ctx<'s>,
+    /// Names made public by `export { a, b }` or `export default a`.
+    exported: HashSet<String>,
+    scopes: Vec<Scope>,
+    /// Local names bound to the `child_process` module.
+    child_process: HashSet<String>,
+    /// Local names bound to `child_process.exec`/`execSync` themselves.
+    shell_fns: HashSet<String>,
+}
+
+impl<'s> Visitor<'s> {
+    fn visit(&mut self, node: Node<'_>, event: Event) -> Step {
+        if event == Event::Leave {
+            if self.scopes.last().is_some_and(|s| s.node == node.id()) {
+                self.scopes.pop();
+            }
+            return Step::Over;
+        }
+        match node.kind() {
+            "function_declaration" | "generator_function_declaration" | "function_signature" => {
+                let kind = SymbolKind::Function;
+                self.declare(node, node, kind, node.child_by_field_name("body"));
+            }
+            "class_declaration" | "abstract_class_declaration" => {
+                let public = self.declare(node, node, SymbolKind::Class, None);
+                self.push(node, ScopeKind::Class { exported: public });
+            }
+            "method_definition" | "abstract_method_signature" => self.member(node, node),
+            "field_definition" | "public_field_definition" => {
+                if node.child_by_field_name("value").is_some_and(is_function) {
+                    self.member(node, node);
+                }
+            }
+            "interface_declaration" => self.simple(node, SymbolKind::Interface),
+            "type_alias_declaration" => self.simple(node, SymbolKind::Type),
+            "enum_declaration" => self.simple(node, SymbolKind::Enum),
+            "internal_module" | "module" => {
+                self.simple(node, SymbolKind::Module);
+                self.push(node, ScopeKind::Namespace);
+            }
+            "lexical_declaration" if self.cx.field_text(node, "kind") == Some("const") => {
+                self.constants(node);
+            }
+            "import_statement" | "export_statement" => self.import(node),
+            "call_expression" => self.call(node),
+            "new_expression" => {
+                let name = last_name(&self.cx, node.child_by_field_name("constructor"));
+                self.cx.reference(ReferenceKind::Call, node, name);
+                if name == "Function" {
+                    self.cx.risky(node, "new Function");
+                }
+            }
+            "assignment_expression" | "augmented_assignment_expression" => {
+                let left = node.child_by_field_name("left");
+                if left.is_some_and(|l| {
+                    l.kind() == "member_expression"
+                        && self.cx.field_text(l, "property") == Some("innerHTML")
+                }) {
+                    self.cx.risky(node, "innerHTML");
+                }
+            }
+            "jsx_opening_element" | "jsx_self_closing_element" => {
+                let name = last_name(&self.cx, node.child_by_field_name("name"));
+                if starts_upper(name) {
+                    self.cx.reference(ReferenceKind::Call, node, name);
+                }
+            }
+            "class_heritage" | "extends_clause" => self.heritage(node),
+            "type_identifier" if !is_declared_name(node) => {
+                let name = self.cx.text(node);
+                self.cx.reference(ReferenceKind::Type, node, name);
+            }
+            _ => {}
+        }
+        Step::Into
+    }
+
+    fn push(&mut self, node: Node<'_>, kind: ScopeKind) {
+        let name = self.cx.field_text(node, "name").unwrap_or("");
+        let path = self.path(&unquote(name));
+        self.scopes.push(Scope {
+            node: node.id(),
+            path,
+            kind,
+        });
+    }
+
+    fn path(&self, name: &str) -> String {
+        match self.scopes.last() {
+            Some(scope) => format!("{}.{name}", scope.path),
+            None => name.to_string(),
+        }
+    }
+
+    /// Whether a declaration is exported: by an `export` in front of it or by name.
+    fn is_exported(&self, statement: Node<'_>, name: &str) -> bool {
+        if matches!(
+            self.scopes.last().map(|s| s.kind),
+            Some(ScopeKind::Function)
+        ) {
+            return false;
+        }
+        statement
+            .parent()
+            .is_some_and(|p| p.kind() == "export_statement")
+            || (self.scopes.is_empty() && self.exported.contains(name))
+    }
+
+    /// Adds a top-level-style declaration spanning `node`; `statement` is where `export`
+    /// and the JSDoc comment attach. Returns whether it is public.
+    fn declare(
+        &mut self,
+        node: Node<'_>,
+        statement: Node<'_>,
+        kind: SymbolKind,
+        body: Option<Node<'_>>,
+    ) -> bool {
+        let Some(name) = self.cx.field_text(node, "name").map(unquote) else {
+            return false;
+        };
+        let public = self.is_exported(statement, &name);
+        let signature = match kind {
+            SymbolKind::Class | SymbolKind::Interface | SymbolKind::Enum | SymbolKind::Module => {
+                self.cx.header(node, node.child_by_field_name("body"))
+            }
+            _ => self.cx.header(node, body),
+        };
+        self.add(node, statement, kind, &name, public, signature, body);
+        public
+    }
+
+    fn simple(&mut self, node: Node<'_>, kind: SymbolKind) {
+        self.declare(node, node, kind, None);
+    }
+
+    #[allow(clippy::too_many_arguments)] // one call per symbol shape; a struct adds nothing
+    fn add(
+        &mut self,
+        node: Node<'_>,
+        statement: Node<'_>,
+        kind: SymbolKind,
+        name: &str,
+        public: bool,
+        signature: String,
+        body: Option<Node<'_>>,
+    ) {
+        let complexity = match body {
+            _ if !kind.is_callable() => 0,
+            Some(body) => complexity(body, decision),
+            None => 1,
+        };
+        let doc = jsdoc(&self.cx, statement);
+        let qualified = self.path(name);
+        let symbol = self.cx.symbol(node, kind, name, qualified.clone());
+        symbol.public = public;
+        symbol.signature = signature;
+        symbol.doc = doc;
+        symbol.complexity = complexity;
+        if kind.is_callable() && body.is_some() {
+            self.scopes.push(Scope {
+                node: node.id(),
+                path: qualified,
+                kind: ScopeKind::Function,
+            });
+        }
+    }
+
+    /// A method, or a class field holding a function.
+    fn member(&mut self, node: Node<'_>, statement: Node<'_>) {
+        let Some(ScopeKind::Class { exported }) = self.scopes.last().map(|s| s.kind) else {
+            return;
+        };
+        let class_node = node.parent().and_then(|body| body.parent());
+        if class_node.map(|c| c.id()) != self.scopes.last().map(|s| s.node) {
+            return;
+        }
+        let name_node = node
+            .child_by_field_name("name")
+            .or_else(|| node.child_by_field_name("property"));
+        let Some(name_node) = name_node else { return };
+        let mut cursor = node.walk();
+        let hidden = node
+            .children(&mut cursor)
+            .any(|c| c.kind() == "accessibility_modifier" && self.cx.text(c) != "public");
+        let public = exported && !hidden && name_node.kind() != "private_property_identifier";
+        let name = unquote(self.cx.text(name_node));
+        let (body, header_end) = match node.child_by_field_name("value") {
+            Some(value) => (
+                value.child_by_field_name("body"),
+                value.child_by_field_name("body"),
+            ),
+            None => (
+                node.child_by_field_name("body"),
+                node.child_by_field_name("body"),
+            ),
+        };
+        let signature = self.cx.header(node, header_end);
+        self.add(
+            node,
+            statement,
+            SymbolKind::Method,
+            &name,
+            public,
+            signature,
+            body,
+        );
+    }
+
+    /// `const` declarations at module or namespace level.
+    fn constants(&mut self, declaration: Node<'_>) {
+        if !at_module_level(declaration) {
+            return;
+        }
+        let mut cursor = declaration.walk();
+        let declarators: Vec<Node<'_>> = declaration
+            .named_children(&mut cursor)
+            .filter(|c| c.kind() == "variable_declarator")
+            .collect();
+        for declarator in declarators {
+            let Some(name) = declarator.child_by_field_name("name") else {
+                continue;
+            };
+            if name.kind() != "identifier" {
+                continue;
+            }
+            let name = self.cx.text(name);
+            let public = self.is_exported(declaration, name);
+            let value = declarator.child_by_field_name("value");
+            let (kind, body) = match value {
+                Some(v) if is_function(v) => (SymbolKind::Function, v.child_by_field_name("body")),
+                _ => (SymbolKind::Const, None),
+            };
+            let signature = format!("const {}", self.cx.header(declarator, body));
+            self.add(declarator, declaration, kind, name, public, signature, body);
+        }
+    }
+
+    fn import(&mut self, node: Node<'_>) {
+        let source = node.child_by_field_name("source").or_else(|| {
+            let mut cursor = node.walk();
+            let clause = node
+                .named_children(&mut cursor)
+                .find(|c| c.kind() == "import_require_clause");
+            clause.and_then(|c| c.child_by_field_name("source"))
+        });
+        let Some(source) = source else { return };
+        let module = string_value(&self.cx, source);
+        let mut names = Vec::new();
+        let mut binds_module = Vec::new();
+        walk(node, |n, event| {
+            if event == Event::Leave || n.id() == source.id() {
+                return Step::Over;
+            }
+            match n.kind() {
+                "import_clause" => {
+                    if let Some(default) = n.named_child(0).filter(|c| c.kind() == "identifier") {
+                        names.push("default".to_string());
+                        binds_module.push(self.cx.text(default).to_string());
+                    }
+                }
+                "namespace_import" | "namespace_export" => {
+                    names.push("*".to_string());
+                    if let Some(local) = n.named_child(0) {
+                        binds_module.push(self.cx.text(local).to_string());
+                    }
+                }
+                "import_specifier" | "export_specifier" => {
+                    let name = self
+                        .cx
+                        .field_text(n, "name")
+                        .map(unquote)
+                        .unwrap_or_default();
+                    if matches!(name.as_str(), "exec" | "execSync")
+                        && CHILD_PROCESS.contains(&module.as_str())
+                    {
+                        let local = self.cx.field_text(n, "alias").map(unquote);
+                        self.shell_fns.insert(local.unwrap_or_else(|| name.clone()));
+                    }
+                    names.push(name);
+                }
+                "import_require_clause" => {
+                    if let Some(local) = n.named_child(0) {
+                        binds_module.push(self.cx.text(local).to_string());
+                    }
+                }
+                // `export * from 'm'`: the star sits directly in the statement.
+                "*" if n.parent().map(|p| p.id()) == Some(node.id()) => {
+                    names.push("*".to_string());
+                }
+                _ => {}
+            }
+            Step::Into
+        });
+        if CHILD_PROCESS.contains(&module.as_str()) {
+            self.child_process.extend(binds_module);
+        }
+        self.cx.import(node, &module, names);
+    }
+
+    fn call(&mut self, node: Node<'_>) {
+        let function = node.child_by_field_name("function");
+        let argument = node
+            .child_by_field_name("arguments")
+            .and_then(|a| a.named_child(0))
+            .filter(|a| a.kind() == "string");
+        match (function.map(|f| f.kind()), argument) {
+            (Some("import"), Some(arg)) => {
+                let module = string_value(&self.cx, arg);
+                self.cx.import(node, &module, Vec::new());
+                return;
+            }
+            (Some("identifier"), Some(arg))
+                if function.map(|f| self.cx.text(f)) == Some("require") =>
+            {
+                let module = string_value(&self.cx, arg);
+                if CHILD_PROCESS.contains(&module.as_str()) {
+                    self.bind_require(node);
+                }
+                self.cx.import(node, &module, Vec::new());
+                return;
+            }
+            _ => {}
+        }
+        let Some(function) = function else { return };
+        let name = last_name(&self.cx, Some(function));
+        self.cx.reference(ReferenceKind::Call, node, name);
+        let shell = match function.kind() {
+            "identifier" => name == "eval" || self.shell_fns.contains(name),
+            "member_expression" => {
+                matches!(name, "exec" | "execSync")
+                    && self
+                        .cx
+                        .field_text(function, "object")
+                        .is_some_and(|o| self.child_process.contains(o))
+            }
+            _ => false,
+        };
+        if shell {
+            let label = if name == "eval" {
+                "eval"
+            } else {
+                "child_process.exec"
+            };
+            self.cx.risky(node, label);
+        }
+    }
+
+    /// `const cp = require('child_process')` or `const { exec } = require(...)`.
+    fn bind_require(&mut self, call: Node<'_>) {
+        let Some(declarator) = call.parent().filter(|p| p.kind() == "variable_declarator") else {
+            return;
+        };
+        let Some(pattern) = declarator.child_by_field_name("name") else {
+            return;
+        };
+        if pattern.kind() == "identifier" {
+            self.child_process.insert(self.cx.text(pattern).to_string());
+            return;
+        }
+        let mut locals = Vec::new();
+        let mut cursor = pattern.walk();
+        for property in pattern.named_children(&mut cursor) {
+            let (key, local) = match property.kind() {
+                "shorthand_property_identifier_pattern" => (property, property),
+                "pair_pattern" => match (
+                    property.child_by_field_name("key"),
+                    property.child_by_field_name("value"),
+                ) {
+                    (Some(key), Some(value)) => (key, value),
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            if matches!(self.cx.text(key), "exec" | "execSync") {
+                locals.push(self.cx.text(local).to_string());
+            }
+        }
+        self.shell_fns.extend(locals);
+    }
+
+    fn heritage(&mut self, node: Node<'_>) {
+        let mut cursor = node.walk();
+        let bases: Vec<Node<'_>> = match node.kind() {
+            "extends_clause" => node.children_by_field_name("value", &mut cursor).collect(),
+            _ => node.named_children(&mut cursor).collect(),
+        };
+        for base in bases {
+            if matches!(base.kind(), "identifier" | "member_expression") {
+                let name = last_name(&self.cx, Some(base));
+                self.cx.reference(ReferenceKind::Type, base, name);
+            }
+        }
+    }
+}
+
+/// McCabe decision points of JS/TS; nested named functions and classes are symbols (or
+/// hold them) of their own.
+fn decision(node: Node<'_>) -> Option<u32> {
+    match node.kind() {
+        "function_declaration"
+        | "generator_function_declaration"
+        | "method_definition"
+        | "class_declaration"
+        | "abstract_class_declaration"
+        | "class" => None,
+        "if_statement" | "for_statement" | "for_in_statement" | "while_statement"
+        | "do_statement" | "switch_case" | "catch_clause" | "ternary_expression" => Some(1),
+        _ => Some(u32::from(
+            is_operator(node, &["&&", "||", "??"])
+                && node
+                    .parent()
+                    .is_some_and(|p| p.kind() == "binary_expression"),
+        )),
+    }
+}
+
+fn is_function(node: Node<'_>) -> bool {
+    matches!(
+        node.kind(),
+        "arrow_function" | "function_expression" | "function" | "generator_function"
+    )
+}
+
+/// Whether a declaration sits at module or namespace level (not in a block or function).
+fn at_module_level(node: Node<'_>) -> bool {
+    let mut parent = node.parent();
+    while let Some(p) =
+        parent.filter(|p| matches!(p.kind(), "export_statement" | "ambient_declaration"))
+    {
+        parent = p.parent();
+    }
+    parent.is_some_and(|p| match p.kind() {
+        "program" => true,
+        "statement_block" => p
+            .parent()
+            .is_some_and(|g| matches!(g.kind(), "internal_module" | "module")),
+        _ => false,
+    })
+}
+
+fn is_declared_name(node: Node<'_>) -> bool {
+    node.parent().is_some_and(|parent| {
+        matches!(
+            parent.kind(),
+            "class_declaration"
+                | "abstract_class_declaration"
+                | "interface_declaration"
+                | "type_alias_declaration"
+                | "type_parameter"
+                | "class"
+        ) && parent.child_by_field_name("name").map(|n| n.id()) == Some(node.id())
+    })
+}
+
+/// The last name segment of a callee, constructor or JSX tag.
+fn last_name<'s>(cx: &Ctx<'s>, node: Option<Node<'_>>) -> &'s str {
+    let Some(node) = node else { return "" };
+    match node.kind() {
+        "identifier" | "property_identifier" | "private_property_identifier" => cx.text(node),
+        "member_expression" => last_name(cx, node.child_by_field_name("property")),
+        "nested_identifier" => last_name(
+            cx,
+            node.named_child(
+                u32::try_from(node.named_child_count().saturating_sub(1)).unwrap_or(0),
+            ),
+        ),
+        _ => "",
+    }
+}
+
+/// A string literal's value (quotes dropped).
+fn string_value(cx: &Ctx<'_>, node: Node<'_>) -> String {
+    unquote(cx.text(node))
+}
+
+fn unquote(text: &str) -> String {
+    let quotes: &[char] = &['"', '\'', '`'];
+    text.trim_matches(quotes).to_string()
+}
+
+/// The `/** */` comment directly above `statement` (or above its `export`).
+fn jsdoc(cx: &Ctx<'_>, statement: Node<'_>) -> String {
+    let anchor = match statement.parent() {
+        Some(p) if p.kind() == "export_statement" => p,
+        _ => statement,
+    };
+    let Some(comment) = anchor.prev_sibling().filter(|c| c.kind() == "comment") else {
+        return String::new();
+    };
+    let text = cx.text(comment);
+    let adjacent = comment.end_position().row + 1 >= anchor.start_position().row;
+    match text.strip_prefix("/**").and_then(|t| t.strip_suffix("*/")) {
+        Some(inner) if adjacent => tidy_doc(inner),
+        _ => String::new(),
+    }
+}
+
+/// Names exported by `export { a, b as c }` (without `from`) and `export default a`.
+fn export_lists(cx: &Ctx<'_>, root: Node<'_>) -> HashSet<String> {
+    let mut names = HashSet::new();
+    let mut cursor = root.walk();
+    for statement in root.named_children(&mut cursor) {
+        if statement.kind() != "export_statement"
+            || statement.child_by_field_name("source").is_some()
+        {
+            continue;
+        }
+        if let Some(value) = statement
+            .child_by_field_name("value")
+            .filter(|v| v.kind() == "identifier")
+        {
+            names.insert(cx.text(value).to_string());
+        }
+        let mut inner = statement.walk();
+        for clause in statement
+            .named_children(&mut inner)
+            .filter(|c| c.kind() == "export_clause")
+        {
+            let mut specifiers = clause.walk();
+            for specifier in clause.named_children(&mut specifiers) {
+                if let Some(name) = cx.field_text(specifier, "name") {
+                    names.insert(unquote(name));
+                }
+            }
+        }
+    }
+    names
+}

@@ -1,0 +1,153 @@
+//! Tree-sitter extraction: one module per language family turns a parse tree into
+//! [`FileFacts`].
+//!
+//! Rules where languages leave a choice:
+//!
+//! - **Symbol spans** are the declaration node itself: Rust attributes and Python
+//!   decorators are not part of a symbol's lines.
+//! - **Nested named functions** are separate symbols qualified by their enclosing
+//!   function (`outer::inner::pick::helper`, `load_all.check`), never public, and their
+//!   decision points do not count toward the enclosing function; closures and lambdas do.
+//! - **Complexity** is 1 plus: `if`/`elif`/`else if`, each loop (`for`, `while`, `loop`,
+//!   `do`, comprehension `for`/`if`), each `case`/match arm except the default (`default:`,
+//!   `_ =>`, `case _:`), `catch`/`except`, ternaries, `&&`, `||` (JS/TS also `??`,
+//!   Python `and`/`or`). Rust `?` does not count.
+//! - **Signatures** run from the declaration's start to its body, whitespace collapsed;
+//!   declarations without a body (consts, aliases, `type` items) give their first line.
+//! - **Rust**: public means exactly `pub`; methods of `impl Trait for X` are public, and
+//!   the methods of a trait are as public as the trait. `use a::b::{c, d as e}` imports
+//!   module `a::b` names `[c, d]`; `use a::b;` is module `a` names `[b]`; `use a::*` names
+//!   `["*"]`; `use serde;` and `extern crate serde;` are module `serde` with no names.
+//!   Macro invocations are not calls; `Self` is not a type reference.
+//! - **Python**: `import a.b as c` is module `a.b` with no names; `from a import b as c`
+//!   names `[b]`. Module constants are not symbols. Type references are the names in
+//!   annotations and the base classes of a class.
+//! - **JavaScript/TypeScript**: constants are the `const` declarations at module or
+//!   namespace level (exported or not); one whose value is an arrow function or function
+//!   expression is a function instead, and a class field holding one is a method. Import
+//!   names are the imported (not local) names, `default` for a default import and `*`
+//!   for a namespace import or `export *`; `require('m')` and `import('m')` with a string
+//!   literal are whole-module imports. CommonJS `module.exports` does not make anything
+//!   public. JSX elements with a capitalised name count as calls.
+//! - **Go**: an aliased import names `[alias]`; predeclared types (`int`, `string`,
+//!   `error`...) are not type references.
+//! - **Markers**: TODO words are matched case-sensitively as whole words, one marker per
+//!   comment line.
+
+mod go;
+mod javascript;
+mod python;
+mod rust;
+mod shared;
+
+use super::facts::FileFacts;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use tree_sitter::Parser;
+
+/// Bumped whenever extraction output changes: cached facts of an older version are
+/// parsed again.
+pub const EXTRACTOR_VERSION: u32 = 1;
+
+/// A supported source language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// Rust (`.rs`).
+    Rust,
+    /// Python (`.py`, `.pyi`).
+    Python,
+    /// JavaScript (`.js`, `.jsx`, `.mjs`, `.cjs`).
+    JavaScript,
+    /// TypeScript (`.ts`, `.mts`, `.cts`).
+    TypeScript,
+    /// TypeScript with JSX (`.tsx`).
+    Tsx,
+    /// Go (`.go`).
+    Go,
+}
+
+/// Extraction failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ExtractError {
+    /// The grammar could not be loaded (version mismatch between tree-sitter and grammar).
+    #[error("tree-sitter grammar for {0:?} failed to load: {1}")]
+    Grammar(Language, String),
+    /// The parser gave up (time-out or cancellation).
+    #[error("tree-sitter could not parse the {0:?} source")]
+    Parse(Language),
+}
+
+impl Language {
+    /// The language of a file, by extension.
+    pub fn from_path(path: &Path) -> Option<Language> {
+        match path.extension()?.to_str()? {
+            "rs" => Some(Language::Rust),
+            "py" | "pyi" => Some(Language::Python),
+            "js" | "jsx" | "mjs" | "cjs" => Some(Language::JavaScript),
+            "ts" | "mts" | "cts" => Some(Language::TypeScript),
+            "tsx" => Some(Language::Tsx),
+            "go" => Some(Language::Go),
+            _ => None,
+        }
+    }
+
+    /// Name as in configuration and JSON (`rust`, `python`, `javascript`, `typescript`,
+    /// `tsx`, `go`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Language::Rust => "rust",
+            Language::Python => "python",
+            Language::JavaScript => "javascript",
+            Language::TypeScript => "typescript",
+            Language::Tsx => "tsx",
+            Language::Go => "go",
+        }
+    }
+
+    /// Parses a configuration name (`rust`, `python`, `javascript`/`js`,
+    /// `typescript`/`ts` (covers tsx), `go`).
+    pub fn from_name(name: &str) -> Option<Vec<Language>> {
+        let languages = match name {
+            "rust" => vec![Language::Rust],
+            "python" | "py" => vec![Language::Python],
+            "javascript" | "js" => vec![Language::JavaScript],
+            "typescript" | "ts" => vec![Language::TypeScript, Language::Tsx],
+            "go" => vec![Language::Go],
+            _ => return None,
+        };
+        Some(languages)
+    }
+
+    fn grammar(self) -> tree_sitter::Language {
+        match self {
+            Language::Rust => tree_sitter_rust::LANGUAGE.into(),
+            Language::Python => tree_sitter_python::LANGUAGE.into(),
+            Language::JavaScript => tree_sitter_javascript::LANGUAGE.into(),
+            Language::TypeScript => tree_sitter_typescript::LANGUAGE_TYPESCRIPT.into(),
+            Language::Tsx => tree_sitter_typescript::LANGUAGE_TSX.into(),
+            Language::Go => tree_sitter_go::LANGUAGE.into(),
+        }
+    }
+}
+
+/// Extracts the facts of one file. Syntax errors do not fail extraction: tree-sitter
+/// recovers, and whatever parsed is reported.
+pub fn extract(language: Language, source: &str) -> Result<FileFacts, ExtractError> {
+    let mut parser = Parser::new();
+    parser
+        .set_language(&language.grammar())
+        .map_err(|e| ExtractError::Grammar(language, e.to_string()))?;
+    let tree = parser
+        .parse(source, None)
+        .ok_or(ExtractError::Parse(language))?;
+    let root = tree.root_node();
+    Ok(match language {
+        Language::Rust => rust::extract(source, root),
+        Language::Python => python::extract(source, root),
+        Language::JavaScript | Language::TypeScript | Language::Tsx => {
+            javascript::extract(source, root)
+        }
+        Language::Go => go::extract(source, root),
+    })
+}

@@ -1,0 +1,366 @@
+//! Rust: items become symbols (methods qualified `Type::method`, nested modules
+//! `outer::inner::f`), `use` trees are flattened into imports, and `unsafe` blocks, fns,
+//! impls and traits are risky markers.
+
+use super::shared::{collapse, compact, complexity, is_operator, tidy_doc, walk, Ctx, Event, Step};
+use crate::graph::facts::{FileFacts, ReferenceKind, SymbolKind};
+use tree_sitter::Node;
+
+/// Extracts the facts of a parsed Rust file.
+pub(super) fn extract(src: &str, root: Node<'_>) -> FileFacts {
+    let cx = Ctx::new(src, root, |kind| {
+        matches!(kind, "line_comment" | "block_comment")
+    });
+    let mut visitor = Visitor {
+        cx,
+        scopes: Vec::new(),
+    };
+    walk(root, |node, event| visitor.visit(node, event));
+    visitor.cx.finish()
+}
+
+/// What encloses the current node, for qualified names and method visibility.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ScopeKind {
+    Module,
+    Impl { of_trait: bool },
+    Trait { public: bool },
+    Function,
+}
+
+struct Scope {
+    node: usize,
+    path: String,
+    kind: ScopeKind,
+}
+
+struct Visitor<'s> {
+    cx: Ctx<'s>,
+    scopes: Vec<Scope>,
+}
+
+impl<'s> Visitor<'s> {
+    fn visit(&mut self, node: Node<'_>, event: Event) -> Step {
+        if event == Event::Leave {
+            if self.scopes.last().is_some_and(|s| s.node == node.id()) {
+                self.scopes.pop();
+            }
+            return Step::Over;
+        }
+        match node.kind() {
+            "function_item" | "function_signature_item" => self.function(node),
+            "struct_item" | "union_item" => {
+                self.item(node, SymbolKind::Struct);
+            }
+            "enum_item" => {
+                self.item(node, SymbolKind::Enum);
+            }
+            "type_item" => {
+                self.item(node, SymbolKind::Type);
+            }
+            "const_item" | "static_item" => {
+                self.item(node, SymbolKind::Const);
+            }
+            "trait_item" => {
+                self.unsafe_modifier(node);
+                let public = self.item(node, SymbolKind::Trait);
+                self.enter_scope(node, ScopeKind::Trait { public });
+            }
+            "mod_item" => {
+                self.item(node, SymbolKind::Module);
+                self.enter_scope(node, ScopeKind::Module);
+            }
+            "impl_item" => {
+                self.unsafe_modifier(node);
+                let of_trait = node.child_by_field_name("trait").is_some();
+                let path = self.path(&type_name(&self.cx, node.child_by_field_name("type")));
+                self.scopes.push(Scope {
+                    node: node.id(),
+                    path,
+                    kind: ScopeKind::Impl { of_trait },
+                });
+            }
+            "use_declaration" => {
+                if let Some(arg) = node.child_by_field_name("argument") {
+                    let mut out = Vec::new();
+                    self.use_tree(arg, "", &mut out);
+                    for (module, names) in out {
+                        self.cx.import(node, &module, names);
+                    }
+                }
+                return Step::Over;
+            }
+            "extern_crate_declaration" => {
+                if let Some(name) = self.cx.field_text(node, "name") {
+                    self.cx.import(node, name, Vec::new());
+                }
+                return Step::Over;
+            }
+            "macro_definition" | "attribute_item" | "inner_attribute_item" => return Step::Over,
+            "call_expression" => {
+                let name = callee(&self.cx, node.child_by_field_name("function"));
+                self.cx.reference(ReferenceKind::Call, node, name);
+            }
+            "type_identifier" if !is_declared_name(node) && self.cx.text(node) != "Self" => {
+                let name = self.cx.text(node);
+                self.cx.reference(ReferenceKind::Type, node, name);
+            }
+            "unsafe_block" => self.cx.risky(node, "unsafe"),
+            _ => {}
+        }
+        Step::Into
+    }
+
+    fn enter_scope(&mut self, node: Node<'_>, kind: ScopeKind) {
+        let name = self.cx.field_text(node, "name").unwrap_or("");
+        let path = self.path(name);
+        self.scopes.push(Scope {
+            node: node.id(),
+            path,
+            kind,
+        });
+    }
+
+    /// `name` qualified by the enclosing scopes.
+    fn path(&self, name: &str) -> String {
+        match self.scopes.last() {
+            Some(scope) if !scope.path.is_empty() => format!("{}::{name}", scope.path),
+            _ => name.to_string(),
+        }
+    }
+
+    /// Adds a non-callable item; returns whether it is public.
+    fn item(&mut self, node: Node<'_>, kind: SymbolKind) -> bool {
+        let Some(name) = self.cx.field_text(node, "name") else {
+            return false;
+        };
+        let public = self.is_pub(node) || self.in_public_trait();
+        let signature = self.cx.header(node, node.child_by_field_name("body"));
+        let doc = doc_comment(&self.cx, node);
+        let qualified = self.path(name);
+        let symbol = self.cx.symbol(node, kind, name, qualified);
+        symbol.public = public;
+        symbol.signature = signature;
+        symbol.doc = doc;
+        public
+    }
+
+    fn function(&mut self, node: Node<'_>) {
+        self.unsafe_modifier(node);
+        let Some(name) = self.cx.field_text(node, "name") else {
+            return;
+        };
+        let scope = self.scopes.last().map(|s| s.kind);
+        let kind = match scope {
+            Some(ScopeKind::Impl { .. } | ScopeKind::Trait { .. }) => SymbolKind::Method,
+            _ => SymbolKind::Function,
+        };
+        let public = match scope {
+            Some(ScopeKind::Impl { of_trait: true }) => true,
+            Some(ScopeKind::Trait { public }) => public,
+            Some(ScopeKind::Function) => false,
+            _ => self.is_pub(node),
+        };
+        let body = node.child_by_field_name("body");
+        let signature = match body {
+            Some(_) => self.cx.header(node, body),
+            None => collapse(self.cx.text(node)),
+        };
+        let complexity = body.map_or(1, |b| complexity(b, decision));
+        let doc = doc_comment(&self.cx, node);
+        let qualified = self.path(name);
+        let symbol = self.cx.symbol(node, kind, name, qualified);
+        symbol.public = public;
+        symbol.signature = signature;
+        symbol.doc = doc;
+        symbol.complexity = complexity;
+        if body.is_some() {
+            self.enter_scope(node, ScopeKind::Function);
+        }
+    }
+
+    fn in_public_trait(&self) -> bool {
+        matches!(
+            self.scopes.last().map(|s| s.kind),
+            Some(ScopeKind::Trait { public: true } | ScopeKind::Impl { of_trait: true })
+        )
+    }
+
+    /// Exactly `pub`: `pub(crate)` and friends are not the public API.
+    fn is_pub(&self, node: Node<'_>) -> bool {
+        let mut cursor = node.walk();
+        let public = node
+            .named_children(&mut cursor)
+            .any(|c| c.kind() == "visibility_modifier" && self.cx.text(c) == "pub");
+        public
+    }
+
+    fn unsafe_modifier(&mut self, node: Node<'_>) {
+        let mut cursor = node.walk();
+        let modifiers = node
+            .children(&mut cursor)
+            .find(|c| c.kind() == "function_modifiers");
+        let holder = modifiers.unwrap_or(node);
+        let mut cursor = holder.walk();
+        let is_unsafe = holder.children(&mut cursor).any(|c| c.kind() == "unsafe");
+        if is_unsafe {
+            self.cx.risky(node, "unsafe");
+        }
+    }
+
+    /// Flattens a use tree into (module, names) pairs: the names a list imports share
+    /// their prefix as module; a single path `a::b` is module `a`, names `[b]`; a lone
+    /// crate name is a whole-module import; aliases record the original name.
+    fn use_tree(&self, node: Node<'_>, prefix: &str, out: &mut Vec<(String, Vec<String>)>) {
+        match node.kind() {
+            "scoped_use_list" => {
+                let path = node
+                    .child_by_field_name("path")
+                    .map_or(String::new(), |p| join(prefix, &compact(self.cx.text(p))));
+                let path = if path.is_empty() {
+                    prefix.to_string()
+                } else {
+                    path
+                };
+                if let Some(list) = node.child_by_field_name("list") {
+                    self.use_tree(list, &path, out);
+                }
+            }
+            "use_list" => {
+                let slot = out.len();
+                let mut names = Vec::new();
+                let mut cursor = node.walk();
+                for child in node.named_children(&mut cursor) {
+                    let simple = match child.kind() {
+                        "use_as_clause" => child.child_by_field_name("path"),
+                        _ => Some(child),
+                    }
+                    .filter(|n| matches!(n.kind(), "identifier" | "self" | "super" | "crate"));
+                    match simple {
+                        Some(name) => names.push(self.cx.text(name).to_string()),
+                        None => self.use_tree(child, prefix, out),
+                    }
+                }
+                if !names.is_empty() {
+                    out.insert(slot, (prefix.to_string(), names));
+                }
+            }
+            "use_as_clause" => {
+                if let Some(path) = node.child_by_field_name("path") {
+                    self.use_tree(path, prefix, out);
+                }
+            }
+            "use_wildcard" => {
+                let path = node.named_child(0).map_or("", |p| self.cx.text(p));
+                out.push((join(prefix, &compact(path)), vec!["*".to_string()]));
+            }
+            "line_comment" | "block_comment" => {}
+            _ => {
+                let full = join(prefix, &compact(self.cx.text(node)));
+                match full.rsplit_once("::") {
+                    Some((module, name)) if !module.is_empty() => {
+                        out.push((module.to_string(), vec![name.to_string()]));
+                    }
+                    _ => out.push((full, Vec::new())),
+                }
+            }
+        }
+    }
+}
+
+/// McCabe decision points of Rust: `if`, loops, match arms other than a bare `_`,
+/// `&&`/`||`. Nested `fn` items are their own symbols.
+fn decision(node: Node<'_>) -> Option<u32> {
+    match node.kind() {
+        "function_item" => None,
+        "if_expression" | "while_expression" | "loop_expression" | "for_expression" => Some(1),
+        "match_arm" => {
+            let pattern = node.child_by_field_name("pattern");
+            // A pattern of one anonymous one-byte token is `_`, the default arm.
+            let wildcard =
+                pattern.is_some_and(|p| p.named_child_count() == 0 && p.byte_range().len() == 1);
+            Some(u32::from(!wildcard))
+        }
+        _ => Some(u32::from(
+            is_operator(node, &["&&", "||"])
+                && node
+                    .parent()
+                    .is_some_and(|p| matches!(p.kind(), "binary_expression" | "let_chain")),
+        )),
+    }
+}
+
+/// Whether a `type_identifier` is the name being declared rather than a use.
+fn is_declared_name(node: Node<'_>) -> bool {
+    node.parent().is_some_and(|parent| {
+        matches!(
+            parent.kind(),
+            "struct_item"
+                | "enum_item"
+                | "union_item"
+                | "trait_item"
+                | "type_item"
+                | "type_parameter"
+                | "associated_type"
+        ) && parent.child_by_field_name("name").map(|n| n.id()) == Some(node.id())
+    })
+}
+
+/// The bare type name an `impl` is for (`Cache<T>` -> `Cache`, `fmt::Formatter` ->
+/// `Formatter`).
+fn type_name(cx: &Ctx<'_>, mut node: Option<Node<'_>>) -> String {
+    while let Some(current) = node {
+        node = match current.kind() {
+            "generic_type" | "reference_type" | "pointer_type" => {
+                current.child_by_field_name("type")
+            }
+            "scoped_type_identifier" => current.child_by_field_name("name"),
+            _ => return compact(cx.text(current)),
+        };
+    }
+    String::new()
+}
+
+/// The last name segment of a callee expression.
+fn callee<'s>(cx: &Ctx<'s>, mut node: Option<Node<'_>>) -> &'s str {
+    while let Some(current) = node {
+        match current.kind() {
+            "identifier" => return cx.text(current),
+            "scoped_identifier" => return cx.field_text(current, "name").unwrap_or(""),
+            "field_expression" => return cx.field_text(current, "field").unwrap_or(""),
+            "generic_function" => node = current.child_by_field_name("function"),
+            _ => return "",
+        }
+    }
+    ""
+}
+
+/// `///` and `/** */` comments above `node`, attributes and plain comments skipped.
+fn doc_comment(cx: &Ctx<'_>, node: Node<'_>) -> String {
+    let mut parts = Vec::new();
+    let mut prev = node.prev_sibling();
+    while let Some(sibling) = prev {
+        match sibling.kind() {
+            "attribute_item" => {}
+            "line_comment" | "block_comment" => {
+                if sibling.child_by_field_name("outer").is_some() {
+                    if let Some(doc) = sibling.child_by_field_name("doc") {
+                        parts.push(cx.text(doc).trim_end_matches(['\n', '\r']));
+                    }
+                }
+            }
+            _ => break,
+        }
+        prev = sibling.prev_sibling();
+    }
+    parts.reverse();
+    tidy_doc(&parts.join("\n"))
+}
+
+fn join(prefix: &str, path: &str) -> String {
+    match (prefix.is_empty(), path.is_empty()) {
+        (true, _) => path.to_string(),
+        (_, true) => prefix.to_string(),
+        _ => format!("{prefix}::{path}"),
+    }
+}

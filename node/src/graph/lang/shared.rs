@@ -1,0 +1,283 @@
+//! Walking and bookkeeping every language module shares: an iterative tree walk, the
+//! per-line code map behind `loc`, TODO scanning of comments, and builders for the
+//! [`FileFacts`] records so that language modules only decide *what* a node means.
+
+use crate::graph::facts::{
+    FileFacts, Import, Marker, MarkerKind, Reference, ReferenceKind, Symbol, SymbolKind,
+};
+use tree_sitter::Node;
+
+/// The words that make a comment a TODO marker.
+const TODO_WORDS: [&str; 4] = ["TODO", "FIXME", "XXX", "HACK"];
+
+/// Longest marker text kept.
+const MARKER_TEXT_MAX: usize = 200;
+
+/// Whether the walk enters a node's children.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Step {
+    /// Visit the children.
+    Into,
+    /// Skip the subtree.
+    Over,
+}
+
+/// What the walk reports about a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Event {
+    /// Before the node's children.
+    Enter,
+    /// After the node's children (also after a skipped subtree).
+    Leave,
+}
+
+/// Pre-order walk of `root` calling `visit` on entering and leaving each node. Iterative
+/// rather than recursive: a left-deep expression of a few thousand terms (or hostile
+/// input) would otherwise overflow the stack.
+pub(super) fn walk<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>, Event) -> Step) {
+    let mut cursor = root.walk();
+    'outer: loop {
+        let node = cursor.node();
+        if visit(node, Event::Enter) == Step::Into && cursor.goto_first_child() {
+            continue;
+        }
+        visit(node, Event::Leave);
+        loop {
+            if cursor.goto_next_sibling() {
+                continue 'outer;
+            }
+            if !cursor.goto_parent() {
+                return;
+            }
+            visit(cursor.node(), Event::Leave);
+        }
+    }
+}
+
+/// Cyclomatic complexity of a callable: 1 plus what `decision` scores for each node
+/// under `body`. `decision` returns `None` for nested named callables, whose subtrees
+/// are measured as their own symbols and so are not counted here.
+pub(super) fn complexity(body: Node<'_>, decision: impl Fn(Node<'_>) -> Option<u32>) -> u32 {
+    let mut total = 1u32;
+    walk(body, |node, event| {
+        if event == Event::Leave {
+            return Step::Over;
+        }
+        if node.id() == body.id() {
+            return Step::Into;
+        }
+        match decision(node) {
+            Some(score) => {
+                total = total.saturating_add(score);
+                Step::Into
+            }
+            None => Step::Over,
+        }
+    });
+    total
+}
+
+/// Whether `node` is a `&&` / `||` (or other listed) operator token.
+pub(super) fn is_operator(node: Node<'_>, operators: &[&str]) -> bool {
+    !node.is_named() && operators.contains(&node.kind())
+}
+
+/// Collapses runs of whitespace into single spaces and trims.
+pub(super) fn collapse(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A path or dotted name without the whitespace a multi-line statement may put in it.
+pub(super) fn compact(text: &str) -> String {
+    text.split_whitespace().collect()
+}
+
+/// Cleans comment or docstring text: each line trimmed, a leading `*` (block comment
+/// gutter) dropped, blank lines at either end removed.
+pub(super) fn tidy_doc(raw: &str) -> String {
+    let lines: Vec<&str> = raw
+        .lines()
+        .map(|line| {
+            let line = line.trim();
+            match line.strip_prefix('*') {
+                Some(rest) if !rest.starts_with('/') => rest.trim(),
+                _ => line,
+            }
+        })
+        .collect();
+    lines.join("\n").trim().to_string()
+}
+
+/// Whether the first character of `name` is upper case (Go's export rule).
+pub(super) fn starts_upper(name: &str) -> bool {
+    name.chars().next().is_some_and(char::is_uppercase)
+}
+
+/// The file being analysed and the facts gathered so far.
+pub(super) struct Ctx<'s> {
+    src: &'s str,
+    /// Per 0-based row: whether the line holds something besides whitespace and comments.
+    code: Vec<bool>,
+    facts: FileFacts,
+}
+
+impl<'s> Ctx<'s> {
+    /// Prepares the line map and collects TODO markers from the nodes `is_comment`
+    /// accepts (strings never are comments, so TODO in a literal is not found).
+    pub(super) fn new(src: &'s str, root: Node<'_>, is_comment: impl Fn(&str) -> bool) -> Self {
+        let mut in_comment = vec![false; src.len()];
+        let mut comments = Vec::new();
+        walk(root, |node, event| {
+            if event == Event::Enter && is_comment(node.kind()) {
+                let end = node.end_byte().min(src.len());
+                let start = node.start_byte().min(end);
+                in_comment[start..end].iter_mut().for_each(|b| *b = true);
+                comments.push(node);
+                return Step::Over;
+            }
+            Step::Into
+        });
+        let mut code = vec![false; src.lines().count() + 1];
+        let mut row = 0;
+        for (i, byte) in src.bytes().enumerate() {
+            if byte == b'\n' {
+                row += 1;
+            } else if !byte.is_ascii_whitespace() && !in_comment[i] {
+                if let Some(slot) = code.get_mut(row) {
+                    *slot = true;
+                }
+            }
+        }
+        let mut cx = Ctx {
+            src,
+            code,
+            facts: FileFacts::default(),
+        };
+        for comment in comments {
+            cx.todo_markers(comment);
+        }
+        cx
+    }
+
+    /// The source text of `node` ("" if the range is somehow not on char boundaries).
+    pub(super) fn text(&self, node: Node<'_>) -> &'s str {
+        self.src
+            .get(node.start_byte()..node.end_byte())
+            .unwrap_or("")
+    }
+
+    /// Text of the named field of `node`, if present.
+    pub(super) fn field_text(&self, node: Node<'_>, field: &str) -> Option<&'s str> {
+        node.child_by_field_name(field).map(|n| self.text(n))
+    }
+
+    /// Declaration text from `node`'s start up to `body` (or the first line of `node`
+    /// when there is no body), whitespace collapsed.
+    pub(super) fn header(&self, node: Node<'_>, body: Option<Node<'_>>) -> String {
+        let start = node.start_byte();
+        let end = match body {
+            Some(body) if body.start_byte() > start => body.start_byte(),
+            _ => {
+                let text = self.text(node);
+                start + text.find('\n').unwrap_or(text.len())
+            }
+        };
+        collapse(self.src.get(start..end).unwrap_or(""))
+    }
+
+    /// Adds a symbol spanning `node` and returns it so the caller can fill visibility,
+    /// signature, doc and complexity.
+    pub(super) fn symbol(
+        &mut self,
+        node: Node<'_>,
+        kind: SymbolKind,
+        name: &str,
+        qualified: String,
+    ) -> &mut Symbol {
+        let (start, end) = (node.start_position().row, node.end_position().row);
+        let loc = self.count_code(start, end);
+        self.facts.symbols.push(Symbol {
+            kind,
+            name: name.to_string(),
+            qualified,
+            start_line: line_no(start),
+            end_line: line_no(end),
+            public: false,
+            signature: String::new(),
+            doc: String::new(),
+            loc,
+            complexity: 0,
+        });
+        let last = self.facts.symbols.len() - 1;
+        &mut self.facts.symbols[last]
+    }
+
+    /// Records an import at `node`'s line.
+    pub(super) fn import(&mut self, node: Node<'_>, module: &str, names: Vec<String>) {
+        self.facts.imports.push(Import {
+            module: module.to_string(),
+            names,
+            line: line_no(node.start_position().row),
+        });
+    }
+
+    /// Records a reference at `node`'s line; empty names are dropped.
+    pub(super) fn reference(&mut self, kind: ReferenceKind, node: Node<'_>, name: &str) {
+        if name.is_empty() {
+            return;
+        }
+        self.facts.references.push(Reference {
+            kind,
+            name: name.to_string(),
+            line: line_no(node.start_position().row),
+        });
+    }
+
+    /// Records a risky construct at `node`'s first line.
+    pub(super) fn risky(&mut self, node: Node<'_>, label: &str) {
+        self.marker(MarkerKind::Risky, label, node.start_position().row);
+    }
+
+    /// The facts, markers in line order.
+    pub(super) fn finish(mut self) -> FileFacts {
+        self.facts.loc = self.count_code(0, self.code.len().saturating_sub(1));
+        self.facts.markers.sort_by_key(|m| m.line);
+        self.facts
+    }
+
+    fn count_code(&self, start: usize, end: usize) -> u32 {
+        let end = end.min(self.code.len().saturating_sub(1));
+        let lines = self.code.get(start..=end).unwrap_or(&[]);
+        u32::try_from(lines.iter().filter(|&&c| c).count()).unwrap_or(u32::MAX)
+    }
+
+    fn todo_markers(&mut self, comment: Node<'_>) {
+        let first_row = comment.start_position().row;
+        for (offset, line) in self.text(comment).lines().enumerate() {
+            if let Some(word) = todo_word(line) {
+                self.marker(MarkerKind::Todo, word, first_row + offset);
+            }
+        }
+    }
+
+    fn marker(&mut self, kind: MarkerKind, label: &str, row: usize) {
+        let line = self.src.lines().nth(row).unwrap_or("").trim();
+        self.facts.markers.push(Marker {
+            kind,
+            label: label.to_string(),
+            line: line_no(row),
+            text: line.chars().take(MARKER_TEXT_MAX).collect(),
+        });
+    }
+}
+
+/// The first TODO word standing alone (not part of a longer identifier) in `line`.
+fn todo_word(line: &str) -> Option<&'static str> {
+    let is_word = |c: char| c.is_alphanumeric() || c == '_';
+    line.split(|c: char| !is_word(c))
+        .find_map(|token| TODO_WORDS.iter().find(|w| **w == token).copied())
+}
+
+fn line_no(row: usize) -> u32 {
+    u32::try_from(row + 1).unwrap_or(u32::MAX)
+}

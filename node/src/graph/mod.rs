@@ -1,0 +1,206 @@
+//! The knowledge graph of a repository's code: tree-sitter facts per file, git history
+//! mining, symbol embeddings and their HNSW index, all cached under `.weftos/graph/`.
+//!
+//! [`KnowledgeGraph`] is the one entry point the CLI, the assessment pipeline and (later)
+//! the daemon share; the modules below it each do one job.
+
+pub mod deps;
+pub mod embed;
+pub mod facts;
+pub mod history;
+pub mod index;
+pub mod lang;
+pub mod scan;
+pub mod store;
+
+use crate::config::WeaveConfig;
+use crate::layout::Layout;
+use embed::{EmbedError, Embedder, ModelFiles};
+use history::{History, HistoryError, MineOutcome, MiningConfig};
+use index::{Hit, IndexError, SymbolIndex, SyncStats};
+use scan::{Scan, ScanError, ScanOptions};
+use std::path::{Path, PathBuf};
+use store::{GraphStore, GraphStoreError};
+
+/// Name of the graph directory inside `.weftos/`.
+pub const GRAPH_DIR: &str = "graph";
+const HISTORY_KEY: &str = "history";
+
+/// Errors of the knowledge graph.
+#[derive(Debug, thiserror::Error)]
+pub enum GraphError {
+    /// The cache.
+    #[error(transparent)]
+    Store(#[from] GraphStoreError),
+    /// Scanning.
+    #[error(transparent)]
+    Scan(#[from] ScanError),
+    /// Git history.
+    #[error(transparent)]
+    History(#[from] HistoryError),
+    /// The model.
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+    /// The index.
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    /// The repository could not be opened with git.
+    #[error("{path}: {message}")]
+    Git {
+        /// Repository.
+        path: PathBuf,
+        /// libgit2's message.
+        message: String,
+    },
+}
+
+/// Progress callback: (done, total).
+pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
+
+/// One repository's knowledge graph.
+#[derive(Debug)]
+pub struct KnowledgeGraph {
+    root: PathBuf,
+    dir: PathBuf,
+    store: GraphStore,
+    config: WeaveConfig,
+}
+
+impl KnowledgeGraph {
+    /// Opens (creating if needed) the graph of the node at `layout`.
+    pub fn open(layout: &Layout, config: &WeaveConfig) -> Result<KnowledgeGraph, GraphError> {
+        let dir = layout.weftos().join(GRAPH_DIR);
+        Ok(KnowledgeGraph {
+            root: layout.root.clone(),
+            store: GraphStore::open(&dir)?,
+            dir,
+            config: config.clone(),
+        })
+    }
+
+    /// The repository root.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The configuration it was opened with.
+    pub fn config(&self) -> &WeaveConfig {
+        &self.config
+    }
+
+    /// The cache.
+    pub fn store(&self) -> &GraphStore {
+        &self.store
+    }
+
+    /// Scan options from `[analysis]`.
+    pub fn scan_options(&self) -> ScanOptions {
+        ScanOptions {
+            languages: self.config.analysis.languages.clone(),
+            ignore: self.config.analysis.ignore.clone(),
+        }
+    }
+
+    /// Scans the working tree (parsing only changed files).
+    pub fn scan(&self, progress: Progress<'_>) -> Result<Scan, GraphError> {
+        Ok(scan::scan(&self.root, &self.store, &self.scan_options(), progress)?)
+    }
+
+    /// Mining settings from `[analysis]`, with `max_commits` overriding the configured
+    /// bound.
+    pub fn mining_config(&self, max_commits: Option<usize>) -> MiningConfig {
+        let a = &self.config.analysis;
+        MiningConfig {
+            max_commits: max_commits.unwrap_or(a.max_commits as usize),
+            max_changeset_size: a.max_changeset_size as usize,
+            min_revs: a.min_revs,
+            min_shared_revs: a.min_shared_revs,
+            min_coupling: a.min_coupling,
+            ..MiningConfig::default()
+        }
+    }
+
+    /// The git repository.
+    pub fn repository(&self) -> Result<git2::Repository, GraphError> {
+        git2::Repository::open(&self.root).map_err(|e| GraphError::Git {
+            path: self.root.clone(),
+            message: e.message().to_string(),
+        })
+    }
+
+    /// Mines commits not mined yet and saves the result.
+    pub fn history(
+        &self,
+        cfg: &MiningConfig,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<(History, MineOutcome), GraphError> {
+        let repo = self.repository()?;
+        let mut history: History = self.store.meta(HISTORY_KEY)?.unwrap_or_default();
+        let outcome = history.mine(&repo, cfg, progress)?;
+        if outcome.new_commits > 0 || outcome.rebuilt {
+            self.store.put_meta(HISTORY_KEY, &history)?;
+        }
+        Ok((history, outcome))
+    }
+
+    /// Loads the embedding model named by `[embeddings]` (or the default locations).
+    pub fn embedder(&self) -> Result<Embedder, GraphError> {
+        let e = &self.config.embeddings;
+        let configured = (!e.model_dir.is_empty()).then(|| self.root.join(&e.model_dir));
+        let runtime = (!e.runtime.is_empty()).then(|| self.root.join(&e.runtime));
+        let files = ModelFiles::locate(configured.as_deref(), runtime.as_deref())?;
+        Ok(Embedder::load(&files, 0)?)
+    }
+
+    /// The search index.
+    pub fn index(&self) -> SymbolIndex {
+        SymbolIndex::new(&self.dir)
+    }
+
+    /// Embeds what changed since the last sync and refreshes the index.
+    pub fn sync_index(
+        &self,
+        scan: &Scan,
+        embedder: &mut Embedder,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<SyncStats, GraphError> {
+        let batch = self.config.embeddings.batch_size.max(1) as usize;
+        Ok(self
+            .index()
+            .sync(scan, &self.store, embedder, batch, progress)?)
+    }
+
+    /// Semantic search: brings the index up to date, then returns the `k` nearest
+    /// symbols to `query`.
+    pub fn search(
+        &self,
+        embedder: &mut Embedder,
+        scan: &Scan,
+        query: &str,
+        k: usize,
+        progress: &dyn Fn(u64, u64),
+    ) -> Result<Vec<Hit>, GraphError> {
+        self.sync_index(scan, embedder, progress)?;
+        let vector = embedder.embed(&[query])?.remove(0);
+        Ok(self.index().search(&self.store, &vector, k)?)
+    }
+
+    /// Facts of a source text at another revision (cached by content hash like the
+    /// working tree's).
+    pub fn facts_of(
+        &self,
+        language: lang::Language,
+        text: &str,
+    ) -> Result<facts::FileFacts, GraphError> {
+        let hash = scan::content_hash(text);
+        if let Some(f) = self.store.facts(&hash)? {
+            return Ok(f);
+        }
+        let facts = lang::extract(language, text).map_err(|source| ScanError::Extract {
+            path: format!("<{}>", hash.to_hex()),
+            source,
+        })?;
+        self.store.record_scan(&[(hash, facts.clone())], &[], &[])?;
+        Ok(facts)
+    }
+}

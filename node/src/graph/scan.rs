@@ -1,0 +1,336 @@
+//! SCAN: walks the working tree (gitignore-aware), hashes every source file and takes its
+//! facts from the cache when the content is unchanged, parsing only what is new.
+
+use super::facts::FileFacts;
+use super::lang::{self, Language};
+use super::store::{FileEntry, GraphStore, GraphStoreError};
+use globset::{Glob, GlobSet, GlobSetBuilder};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use weft_kernel::Hash;
+
+/// Directories never analysed: dependencies, build output, tool state.
+pub const SKIPPED_DIRS: [&str; 14] = [
+    ".git",
+    ".weftos",
+    "node_modules",
+    "vendor",
+    "third_party",
+    "third-party",
+    "target",
+    "dist",
+    "build",
+    "__pycache__",
+    ".venv",
+    "venv",
+    ".tox",
+    "site-packages",
+];
+
+/// Files larger than this are generated or data, not code a person maintains.
+pub const MAX_FILE_BYTES: u64 = 1 << 20;
+
+/// Scanning failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// A configured ignore glob is invalid.
+    #[error("weave.toml [analysis] ignore: bad glob {glob:?}: {reason}")]
+    Glob {
+        /// The glob.
+        glob: String,
+        /// Parser message.
+        reason: String,
+    },
+    /// An unknown language in `[analysis] languages`.
+    #[error("weave.toml [analysis] languages: unknown language {0:?}; known: rust, python, javascript, typescript, go")]
+    Language(String),
+    /// Reading a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        source: std::io::Error,
+    },
+    /// The walk failed.
+    #[error("walking {0}")]
+    Walk(String),
+    /// Extraction failed.
+    #[error("{path}: {source}")]
+    Extract {
+        /// File.
+        path: String,
+        /// Cause.
+        source: lang::ExtractError,
+    },
+    /// The cache failed.
+    #[error(transparent)]
+    Store(#[from] GraphStoreError),
+}
+
+/// What to scan.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// Only these languages (empty: all).
+    pub languages: Vec<String>,
+    /// Extra ignore globs, matched against repository-relative paths.
+    pub ignore: Vec<String>,
+}
+
+/// One analysed file.
+#[derive(Debug, Clone)]
+pub struct ScannedFile {
+    /// Repository-relative path with `/` separators.
+    pub path: String,
+    /// Language.
+    pub language: Language,
+    /// Content hash.
+    pub hash: Hash,
+    /// Extracted facts.
+    pub facts: Arc<FileFacts>,
+}
+
+/// The result of a scan.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// Every analysed file, sorted by path.
+    pub files: Vec<ScannedFile>,
+    /// Files parsed in this scan.
+    pub parsed: usize,
+    /// Files whose facts came from the cache.
+    pub reused: usize,
+    /// Paths of earlier scans that are gone.
+    pub removed: Vec<String>,
+}
+
+impl Scan {
+    /// The file at `path`.
+    pub fn file(&self, path: &str) -> Option<&ScannedFile> {
+        self.files
+            .binary_search_by(|f| f.path.as_str().cmp(path))
+            .ok()
+            .map(|i| &self.files[i])
+    }
+}
+
+struct Filter {
+    languages: Option<BTreeSet<Language>>,
+    ignore: GlobSet,
+}
+
+impl Filter {
+    fn new(options: &ScanOptions) -> Result<Filter, ScanError> {
+        let mut languages = BTreeSet::new();
+        for name in &options.languages {
+            let langs =
+                Language::from_name(name).ok_or_else(|| ScanError::Language(name.clone()))?;
+            languages.extend(langs);
+        }
+        let mut ignore = GlobSetBuilder::new();
+        for glob in &options.ignore {
+            ignore.add(Glob::new(glob).map_err(|e| ScanError::Glob {
+                glob: glob.clone(),
+                reason: e.to_string(),
+            })?);
+        }
+        Ok(Filter {
+            languages: (!languages.is_empty()).then_some(languages),
+            ignore: ignore.build().map_err(|e| ScanError::Glob {
+                glob: options.ignore.join(", "),
+                reason: e.to_string(),
+            })?,
+        })
+    }
+
+    fn language(&self, rel: &str) -> Option<Language> {
+        let lang = Language::from_path(Path::new(rel))?;
+        if self.ignore.is_match(rel) || rel.ends_with(".min.js") {
+            return None;
+        }
+        match &self.languages {
+            Some(set) if !set.contains(&lang) => None,
+            _ => Some(lang),
+        }
+    }
+}
+
+/// Source files under `root`, as (relative path, language), sorted.
+pub fn source_files(root: &Path, options: &ScanOptions) -> Result<Vec<(String, Language)>, ScanError> {
+    let filter = Filter::new(options)?;
+    let mut out = Vec::new();
+    let walk = ignore::WalkBuilder::new(root)
+        .hidden(true)
+        .require_git(false)
+        .filter_entry(|entry| {
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            !(is_dir && SKIPPED_DIRS.iter().any(|d| entry.file_name() == *d))
+        })
+        .build();
+    for entry in walk {
+        let entry = entry.map_err(|e| ScanError::Walk(e.to_string()))?;
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let Ok(rel) = entry.path().strip_prefix(root) else {
+            continue;
+        };
+        let rel = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        if let Some(lang) = filter.language(&rel) {
+            out.push((rel, lang));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Source text of a file, or None when it is binary, generated or too large.
+fn read_source(path: &Path) -> Result<Option<String>, ScanError> {
+    let io = |source| ScanError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if std::fs::metadata(path).map_err(io)?.len() > MAX_FILE_BYTES {
+        return Ok(None);
+    }
+    let bytes = std::fs::read(path).map_err(io)?;
+    if bytes[..bytes.len().min(8192)].contains(&0) {
+        return Ok(None);
+    }
+    let Ok(text) = String::from_utf8(bytes) else {
+        return Ok(None);
+    };
+    Ok((!is_generated(&text)).then_some(text))
+}
+
+/// Generated files announce themselves in their first lines (Go's convention and the
+/// `@generated` marker used by many code generators).
+fn is_generated(text: &str) -> bool {
+    text.lines().take(5).any(|l| {
+        l.contains("@generated") || (l.contains("Code generated") && l.contains("DO NOT EDIT"))
+    })
+}
+
+/// Content hash used as the cache key.
+pub fn content_hash(text: &str) -> Hash {
+    weft_kernel::hash::domain_hash("weft/graph/file/v1", &[text.as_bytes()])
+}
+
+/// Scans the working tree at `root`, parsing only files whose content is not cached, and
+/// records the new view in the store. `progress(done, total)` is called per file.
+pub fn scan(
+    root: &Path,
+    store: &GraphStore,
+    options: &ScanOptions,
+    progress: &(dyn Fn(u64, u64) + Sync),
+) -> Result<Scan, ScanError> {
+    let sources = source_files(root, options)?;
+    let total = sources.len() as u64;
+    let previous: BTreeMap<String, FileEntry> = store.files()?.into_iter().collect();
+    let mut files = Vec::with_capacity(sources.len());
+    let mut to_parse = Vec::new();
+    let mut reused = 0;
+    for (i, (rel, lang)) in sources.into_iter().enumerate() {
+        let Some(text) = read_source(&root.join(&rel))? else {
+            continue;
+        };
+        let hash = content_hash(&text);
+        match store.facts(&hash)? {
+            Some(facts) => {
+                reused += 1;
+                progress(i as u64 + 1, total);
+                files.push(ScannedFile {
+                    path: rel,
+                    language: lang,
+                    hash,
+                    facts: Arc::new(facts),
+                });
+            }
+            None => to_parse.push((rel, lang, hash, text)),
+        }
+    }
+    let parsed_count = to_parse.len();
+    let parsed = parse_all(to_parse, &|done| progress(reused as u64 + done, total))?;
+    let new_facts: Vec<(Hash, FileFacts)> = parsed
+        .iter()
+        .map(|f| (f.hash, (*f.facts).clone()))
+        .collect();
+    files.extend(parsed);
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let entries: Vec<(String, FileEntry)> = files
+        .iter()
+        .map(|f| {
+            let entry = FileEntry {
+                hash: f.hash,
+                language: f.language,
+            };
+            (f.path.clone(), entry)
+        })
+        .filter(|(p, e)| previous.get(p).map(|old| old.hash) != Some(e.hash))
+        .collect();
+    let present: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    let removed: Vec<String> = previous
+        .keys()
+        .filter(|p| !present.contains(p.as_str()))
+        .cloned()
+        .collect();
+    if !new_facts.is_empty() || !entries.is_empty() || !removed.is_empty() {
+        store.record_scan(&new_facts, &entries, &removed)?;
+    }
+    Ok(Scan {
+        files,
+        parsed: parsed_count,
+        reused,
+        removed,
+    })
+}
+
+/// Parses files on every core; results keep no particular order.
+fn parse_all(
+    work: Vec<(String, Language, Hash, String)>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Vec<ScannedFile>, ScanError> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(work.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let work = &work;
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((rel, lang, hash, text)) = work.get(i) else {
+                            return Ok::<_, ScanError>(out);
+                        };
+                        let facts = lang::extract(*lang, text).map_err(|source| {
+                            ScanError::Extract {
+                                path: rel.clone(),
+                                source,
+                            }
+                        })?;
+                        out.push(ScannedFile {
+                            path: rel.clone(),
+                            language: *lang,
+                            hash: *hash,
+                            facts: Arc::new(facts),
+                        });
+                        progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+                    }
+                })
+            })
+            .collect();
+        let mut all = Vec::new();
+        for h in handles {
+            all.extend(h.join().expect("a parse worker panicked")?);
+        }
+        Ok(all)
+    })
+}
