@@ -45,6 +45,165 @@ pub enum Command {
     Lineage(LineageCommand),
     /// Run the guided demo in a throw-away repository.
     Demo(DemoArgs),
+    /// Symbols of the code (tree-sitter): kind, qualified name, lines, visibility, complexity.
+    Symbols(SymbolsArgs),
+    /// Imports of each file, and the package dependencies manifests declare.
+    Deps,
+    /// Git history: churn, authors and ownership per file, commit patterns.
+    History(HistoryArgs),
+    /// Files that usually change together with FILE (co-change coupling).
+    Cochange(CochangeArgs),
+    /// Semantic search over the code's symbols (MiniLM embeddings, HNSW index).
+    Search(SearchArgs),
+    /// Print the embedding vector of a text (for parity checks with other runtimes).
+    Embed(EmbedArgs),
+    /// Assess the code (SOP 2) and record the report on the chain; or compare reports.
+    Assess(AssessArgs),
+    /// Install or remove weft's post-commit and pre-push hooks.
+    #[command(subcommand)]
+    Hooks(HooksCommand),
+    /// Watch the working tree and assess changed files as they settle.
+    Watch(WatchArgs),
+}
+
+/// `weft symbols`.
+#[derive(Args, Debug)]
+pub struct SymbolsArgs {
+    /// A file or directory (default: the whole repository).
+    pub path: Option<PathBuf>,
+}
+
+/// `weft history`.
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    /// Mine at most this many new commits (default: [analysis] max_commits).
+    #[arg(long, value_name = "N")]
+    pub max_commits: Option<usize>,
+    /// Show this many files (by commits).
+    #[arg(long, default_value_t = 20)]
+    pub top: usize,
+}
+
+/// `weft cochange`.
+#[derive(Args, Debug)]
+pub struct CochangeArgs {
+    /// The file.
+    pub file: PathBuf,
+    /// Mine at most this many new commits first.
+    #[arg(long, value_name = "N")]
+    pub max_commits: Option<usize>,
+}
+
+/// `weft search`.
+#[derive(Args, Debug)]
+pub struct SearchArgs {
+    /// What to look for, in words.
+    pub query: String,
+    /// Number of results.
+    #[arg(short = 'k', default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub k: u16,
+}
+
+/// `weft embed`.
+#[derive(Args, Debug)]
+pub struct EmbedArgs {
+    /// The text.
+    pub text: String,
+}
+
+/// Scope of an assessment.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ScopeArg {
+    /// Files of the last commit (or the staged changes with --staged).
+    Commit,
+    /// The branch's changes since it left the default branch.
+    Ci,
+    /// Every file.
+    Full,
+}
+
+/// Report format.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FormatArg {
+    /// Aligned text for people.
+    Table,
+    /// The report document (docs/assessment.md).
+    Json,
+    /// GitHub Actions workflow commands.
+    GithubAnnotations,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+}
+
+/// Severity threshold for the exit code.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOnArg {
+    /// Always exit 0 when the assessment ran.
+    None,
+    /// Exit 1 on any warning or error.
+    Warning,
+    /// Exit 1 on any error.
+    Error,
+}
+
+/// `weft assess`.
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AssessArgs {
+    /// Compare reports instead of assessing.
+    #[command(subcommand)]
+    pub command: Option<AssessCommand>,
+    /// Which files.
+    #[arg(long, value_enum, default_value = "commit")]
+    pub scope: ScopeArg,
+    /// With --scope commit: the staged changes instead of the last commit.
+    #[arg(long)]
+    pub staged: bool,
+    /// Assess what changed since REF (overrides --scope).
+    #[arg(long, value_name = "REF")]
+    pub since: Option<String>,
+    /// Output format (--json is the same as --format json).
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: FormatArg,
+    /// Exit 1 when a finding is at least this severe (default: [assessment] fail_on).
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOnArg>,
+    /// Write the rendered report to FILE instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `weft assess diff`.
+#[derive(Subcommand, Debug)]
+pub enum AssessCommand {
+    /// New, fixed and unchanged findings between two reports (default: the two newest
+    /// in history; with one argument, that report against the latest).
+    Diff {
+        /// Older report.
+        a: Option<PathBuf>,
+        /// Newer report.
+        b: Option<PathBuf>,
+    },
+}
+
+/// `weft hooks`.
+#[derive(Subcommand, Debug)]
+pub enum HooksCommand {
+    /// Add weft's block to post-commit and pre-push (keeps your own lines).
+    Install,
+    /// Remove weft's block (and nothing else).
+    Uninstall,
+}
+
+/// `weft watch`.
+#[derive(Args, Debug)]
+pub struct WatchArgs {
+    /// Quiet time before a batch of changes is assessed, in milliseconds.
+    #[arg(long, default_value_t = 500)]
+    pub debounce_ms: u64,
+    /// Stop after this many assessments (default: run until interrupted).
+    #[arg(long, value_name = "N")]
+    pub max_runs: Option<u64>,
 }
 
 /// `weft chain ...`.

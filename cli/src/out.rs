@@ -40,3 +40,35 @@ pub fn progress(len: u64, what: &str, quiet: bool) -> ProgressBar {
 pub fn short(hex: &str) -> &str {
     &hex[..hex.len().min(16)]
 }
+
+/// A progress bar for a stage whose length is learnt as it runs; drawn only on a
+/// terminal (indicatif hides it otherwise) and never for JSON output.
+pub fn stage_bar(what: &str, quiet: bool) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template("{msg:>10} {bar:40} {pos}/{len} ({eta})")
+            .expect("valid template"),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+/// Stage progress for the assessment pipeline: one bar, re-labelled per stage.
+pub struct StageBars(pub ProgressBar);
+
+impl weft_node::assess::run::Stages for StageBars {
+    fn stage(&self, name: &str, total: u64) {
+        if self.0.message() != name {
+            self.0.set_message(name.to_string());
+            self.0.set_position(0);
+        }
+        self.0.set_length(total);
+    }
+
+    fn advance(&self, done: u64) {
+        self.0.set_position(done);
+    }
+}

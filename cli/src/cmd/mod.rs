@@ -1,8 +1,10 @@
 //! One module per command group; each function takes parsed arguments, calls the node
 //! engine, prints, and returns the exit code.
 
+mod assess;
 mod chain;
 mod gate;
+mod graph;
 mod node;
 mod refs;
 mod tree;
@@ -55,6 +57,15 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Witness(c) => refs::witness(&ctx, c),
         Command::Lineage(c) => refs::lineage(&ctx, c),
         Command::Demo(args) => crate::demo::run(&ctx, args),
+        Command::Symbols(args) => graph::symbols(&ctx, args),
+        Command::Deps => graph::deps(&ctx),
+        Command::History(args) => graph::history(&ctx, args),
+        Command::Cochange(args) => graph::cochange(&ctx, args),
+        Command::Search(args) => graph::search(&ctx, args),
+        Command::Embed(args) => graph::embed(&ctx, args),
+        Command::Assess(args) => assess::run(&ctx, args),
+        Command::Hooks(c) => assess::hooks(&ctx, c),
+        Command::Watch(args) => assess::watch(&ctx, args),
     }
 }
 

@@ -360,6 +360,7 @@ pub fn dependency_issues(
     files: &[ScannedFile],
 ) -> Vec<DependencyIssue> {
     let mut imported: BTreeMap<usize, BTreeMap<String, (String, u32)>> = BTreeMap::new();
+    let mut local_names: BTreeMap<usize, BTreeSet<String>> = BTreeMap::new();
     for file in files {
         let eco = Ecosystem::of(file.language);
         let Some(owner) = owning_manifest(manifests, eco, &file.path) else {
@@ -368,6 +369,14 @@ pub fn dependency_issues(
         let own = manifests[owner].package.as_deref();
         for import in &file.facts.imports {
             if let Some(pkg) = imported_package(eco, &import.module, own) {
+                if eco == Ecosystem::Cargo
+                    && local_names
+                        .entry(owner)
+                        .or_insert_with(|| local_rust_names(files, manifests, owner))
+                        .contains(&pkg)
+                {
+                    continue;
+                }
                 imported
                     .entry(owner)
                     .or_default()
@@ -423,6 +432,20 @@ pub fn dependency_issues(
         }
     }
     issues
+}
+
+/// Names a `use` path may start with inside a crate without naming a dependency: its
+/// modules (file and directory names, `mod` items) and its own types (`use Enum::*`).
+fn local_rust_names(files: &[ScannedFile], manifests: &[Manifest], owner: usize) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for f in files.iter().filter(|f| f.language == Language::Rust) {
+        if owning_manifest(manifests, Ecosystem::Cargo, &f.path) != Some(owner) {
+            continue;
+        }
+        names.extend(f.path.trim_end_matches(".rs").split('/').map(str::to_string));
+        names.extend(f.facts.symbols.iter().map(|s| s.name.clone()));
+    }
+    names
 }
 
 /// Whether a Rust file owned by manifest `owner` names `ident::` anywhere.

@@ -13,7 +13,7 @@ pub mod lang;
 pub mod scan;
 pub mod store;
 
-use crate::config::WeaveConfig;
+use crate::config::{EmbeddingsConfig, WeaveConfig};
 use crate::layout::Layout;
 use embed::{EmbedError, Embedder, ModelFiles};
 use history::{History, HistoryError, MineOutcome, MiningConfig};
@@ -56,6 +56,14 @@ pub enum GraphError {
 
 /// Progress callback: (done, total).
 pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
+
+/// Loads the embedding model: `[embeddings]` paths are relative to `root`.
+pub fn load_embedder(root: &Path, config: &EmbeddingsConfig) -> Result<Embedder, EmbedError> {
+    let configured = (!config.model_dir.is_empty()).then(|| root.join(&config.model_dir));
+    let runtime = (!config.runtime.is_empty()).then(|| root.join(&config.runtime));
+    let files = ModelFiles::locate(configured.as_deref(), runtime.as_deref())?;
+    Embedder::load(&files, 0)
+}
 
 /// One repository's knowledge graph.
 #[derive(Debug)]
@@ -145,11 +153,7 @@ impl KnowledgeGraph {
 
     /// Loads the embedding model named by `[embeddings]` (or the default locations).
     pub fn embedder(&self) -> Result<Embedder, GraphError> {
-        let e = &self.config.embeddings;
-        let configured = (!e.model_dir.is_empty()).then(|| self.root.join(&e.model_dir));
-        let runtime = (!e.runtime.is_empty()).then(|| self.root.join(&e.runtime));
-        let files = ModelFiles::locate(configured.as_deref(), runtime.as_deref())?;
-        Ok(Embedder::load(&files, 0)?)
+        Ok(load_embedder(&self.root, &self.config.embeddings)?)
     }
 
     /// The search index.

@@ -19,6 +19,12 @@ pub(super) fn extract(src: &str, root: Node<'_>) -> FileFacts {
     visitor.cx.finish()
 }
 
+/// Flattened `use` trees: (module, names) pairs.
+type UseList = Vec<(String, Vec<String>)>;
+
+/// Deepest `use` nesting followed; real code stays far below.
+const MAX_USE_DEPTH: u32 = 64;
+
 /// What encloses the current node, for qualified names and method visibility.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ScopeKind {
@@ -83,7 +89,7 @@ impl<'s> Visitor<'s> {
             "use_declaration" => {
                 if let Some(arg) = node.child_by_field_name("argument") {
                     let mut out = Vec::new();
-                    self.use_tree(arg, "", &mut out);
+                    self.use_tree(arg, "", 0, &mut out);
                     for (module, names) in out {
                         self.cx.import(node, &module, names);
                     }
@@ -211,7 +217,11 @@ impl<'s> Visitor<'s> {
     /// Flattens a use tree into (module, names) pairs: the names a list imports share
     /// their prefix as module; a single path `a::b` is module `a`, names `[b]`; a lone
     /// crate name is a whole-module import; aliases record the original name.
-    fn use_tree(&self, node: Node<'_>, prefix: &str, out: &mut Vec<(String, Vec<String>)>) {
+    /// Nesting deeper than [`MAX_USE_DEPTH`] is dropped rather than risking the stack.
+    fn use_tree(&self, node: Node<'_>, prefix: &str, depth: u32, out: &mut UseList) {
+        if depth > MAX_USE_DEPTH {
+            return;
+        }
         match node.kind() {
             "scoped_use_list" => {
                 let path = node
@@ -223,7 +233,7 @@ impl<'s> Visitor<'s> {
                     path
                 };
                 if let Some(list) = node.child_by_field_name("list") {
-                    self.use_tree(list, &path, out);
+                    self.use_tree(list, &path, depth + 1, out);
                 }
             }
             "use_list" => {
@@ -238,7 +248,7 @@ impl<'s> Visitor<'s> {
                     .filter(|n| matches!(n.kind(), "identifier" | "self" | "super" | "crate"));
                     match simple {
                         Some(name) => names.push(self.cx.text(name).to_string()),
-                        None => self.use_tree(child, prefix, out),
+                        None => self.use_tree(child, prefix, depth + 1, out),
                     }
                 }
                 if !names.is_empty() {
@@ -247,7 +257,7 @@ impl<'s> Visitor<'s> {
             }
             "use_as_clause" => {
                 if let Some(path) = node.child_by_field_name("path") {
-                    self.use_tree(path, prefix, out);
+                    self.use_tree(path, prefix, depth + 1, out);
                 }
             }
             "use_wildcard" => {

@@ -5,22 +5,19 @@
 
 use super::shared::{complexity, is_operator, starts_upper, tidy_doc, walk, Ctx, Event, Step};
 use crate::graph::facts::{FileFacts, ReferenceKind, SymbolKind};
-use std::collections::HashSet;
+use modules::{unquote, Modules};
 use tree_sitter::Node;
 
-/// The module whose `exec`/`execSync` run a shell.
-const CHILD_PROCESS: [&str; 2] = ["child_process", "node:child_process"];
+mod modules;
 
 /// Extracts the facts of a parsed JavaScript, TypeScript or TSX file.
 pub(super) fn extract(src: &str, root: Node<'_>) -> FileFacts {
     let cx = Ctx::new(src, root, |kind| matches!(kind, "comment" | "html_comment"));
-    let exported = export_lists(&cx, root);
+    let modules = Modules::new(&cx, root);
     let mut visitor = Visitor {
         cx,
-        exported,
+        modules,
         scopes: Vec::new(),
-        child_process: CHILD_PROCESS.iter().map(|s| s.to_string()).collect(),
-        shell_fns: HashSet::new(),
     };
     walk(root, |node, event| visitor.visit(node, event));
     visitor.cx.finish()
@@ -41,13 +38,8 @@ struct Scope {
 
 struct Visitor<'s> {
     cx: Ctx<'s>,
-    /// Names made public by `export { a, b }` or `export default a`.
-    exported: HashSet<String>,
+    modules: Modules,
     scopes: Vec<Scope>,
-    /// Local names bound to the `child_process` module.
-    child_process: HashSet<String>,
-    /// Local names bound to `child_process.exec`/`execSync` themselves.
-    shell_fns: HashSet<String>,
 }
 
 impl<'s> Visitor<'s> {
@@ -68,10 +60,10 @@ impl<'s> Visitor<'s> {
                 self.push(node, ScopeKind::Class { exported: public });
             }
             "method_definition" | "abstract_method_signature" => self.member(node, node),
-            "field_definition" | "public_field_definition" => {
-                if node.child_by_field_name("value").is_some_and(is_function) {
-                    self.member(node, node);
-                }
+            "field_definition" | "public_field_definition"
+                if node.child_by_field_name("value").is_some_and(is_function) =>
+            {
+                self.member(node, node);
             }
             "interface_declaration" => self.simple(node, SymbolKind::Interface),
             "type_alias_declaration" => self.simple(node, SymbolKind::Type),
@@ -83,7 +75,7 @@ impl<'s> Visitor<'s> {
             "lexical_declaration" if self.cx.field_text(node, "kind") == Some("const") => {
                 self.constants(node);
             }
-            "import_statement" | "export_statement" => self.import(node),
+            "import_statement" | "export_statement" => self.modules.statement(&mut self.cx, node),
             "call_expression" => self.call(node),
             "new_expression" => {
                 let name = last_name(&self.cx, node.child_by_field_name("constructor"));
@@ -145,7 +137,7 @@ impl<'s> Visitor<'s> {
         statement
             .parent()
             .is_some_and(|p| p.kind() == "export_statement")
-            || (self.scopes.is_empty() && self.exported.contains(name))
+            || (self.scopes.is_empty() && self.modules.exported.contains(name))
     }
 
     /// Adds a top-level-style declaration spanning `node`; `statement` is where `export`
@@ -277,147 +269,20 @@ impl<'s> Visitor<'s> {
         }
     }
 
-    fn import(&mut self, node: Node<'_>) {
-        let source = node.child_by_field_name("source").or_else(|| {
-            let mut cursor = node.walk();
-            let clause = node
-                .named_children(&mut cursor)
-                .find(|c| c.kind() == "import_require_clause");
-            clause.and_then(|c| c.child_by_field_name("source"))
-        });
-        let Some(source) = source else { return };
-        let module = string_value(&self.cx, source);
-        let mut names = Vec::new();
-        let mut binds_module = Vec::new();
-        walk(node, |n, event| {
-            if event == Event::Leave || n.id() == source.id() {
-                return Step::Over;
-            }
-            match n.kind() {
-                "import_clause" => {
-                    if let Some(default) = n.named_child(0).filter(|c| c.kind() == "identifier") {
-                        names.push("default".to_string());
-                        binds_module.push(self.cx.text(default).to_string());
-                    }
-                }
-                "namespace_import" | "namespace_export" => {
-                    names.push("*".to_string());
-                    if let Some(local) = n.named_child(0) {
-                        binds_module.push(self.cx.text(local).to_string());
-                    }
-                }
-                "import_specifier" | "export_specifier" => {
-                    let name = self
-                        .cx
-                        .field_text(n, "name")
-                        .map(unquote)
-                        .unwrap_or_default();
-                    if matches!(name.as_str(), "exec" | "execSync")
-                        && CHILD_PROCESS.contains(&module.as_str())
-                    {
-                        let local = self.cx.field_text(n, "alias").map(unquote);
-                        self.shell_fns.insert(local.unwrap_or_else(|| name.clone()));
-                    }
-                    names.push(name);
-                }
-                "import_require_clause" => {
-                    if let Some(local) = n.named_child(0) {
-                        binds_module.push(self.cx.text(local).to_string());
-                    }
-                }
-                // `export * from 'm'`: the star sits directly in the statement.
-                "*" if n.parent().map(|p| p.id()) == Some(node.id()) => {
-                    names.push("*".to_string());
-                }
-                _ => {}
-            }
-            Step::Into
-        });
-        if CHILD_PROCESS.contains(&module.as_str()) {
-            self.child_process.extend(binds_module);
-        }
-        self.cx.import(node, &module, names);
-    }
-
     fn call(&mut self, node: Node<'_>) {
-        let function = node.child_by_field_name("function");
-        let argument = node
-            .child_by_field_name("arguments")
-            .and_then(|a| a.named_child(0))
-            .filter(|a| a.kind() == "string");
-        match (function.map(|f| f.kind()), argument) {
-            (Some("import"), Some(arg)) => {
-                let module = string_value(&self.cx, arg);
-                self.cx.import(node, &module, Vec::new());
-                return;
-            }
-            (Some("identifier"), Some(arg))
-                if function.map(|f| self.cx.text(f)) == Some("require") =>
-            {
-                let module = string_value(&self.cx, arg);
-                if CHILD_PROCESS.contains(&module.as_str()) {
-                    self.bind_require(node);
-                }
-                self.cx.import(node, &module, Vec::new());
-                return;
-            }
-            _ => {}
+        if self.modules.call_import(&mut self.cx, node) {
+            return;
         }
-        let Some(function) = function else { return };
+        let Some(function) = node.child_by_field_name("function") else {
+            return;
+        };
         let name = last_name(&self.cx, Some(function));
         self.cx.reference(ReferenceKind::Call, node, name);
-        let shell = match function.kind() {
-            "identifier" => name == "eval" || self.shell_fns.contains(name),
-            "member_expression" => {
-                matches!(name, "exec" | "execSync")
-                    && self
-                        .cx
-                        .field_text(function, "object")
-                        .is_some_and(|o| self.child_process.contains(o))
-            }
-            _ => false,
-        };
-        if shell {
-            let label = if name == "eval" {
-                "eval"
-            } else {
-                "child_process.exec"
-            };
-            self.cx.risky(node, label);
+        if function.kind() == "identifier" && name == "eval" {
+            self.cx.risky(node, "eval");
+        } else if self.modules.runs_shell(&self.cx, function, name) {
+            self.cx.risky(node, "child_process.exec");
         }
-    }
-
-    /// `const cp = require('child_process')` or `const { exec } = require(...)`.
-    fn bind_require(&mut self, call: Node<'_>) {
-        let Some(declarator) = call.parent().filter(|p| p.kind() == "variable_declarator") else {
-            return;
-        };
-        let Some(pattern) = declarator.child_by_field_name("name") else {
-            return;
-        };
-        if pattern.kind() == "identifier" {
-            self.child_process.insert(self.cx.text(pattern).to_string());
-            return;
-        }
-        let mut locals = Vec::new();
-        let mut cursor = pattern.walk();
-        for property in pattern.named_children(&mut cursor) {
-            let (key, local) = match property.kind() {
-                "shorthand_property_identifier_pattern" => (property, property),
-                "pair_pattern" => match (
-                    property.child_by_field_name("key"),
-                    property.child_by_field_name("value"),
-                ) {
-                    (Some(key), Some(value)) => (key, value),
-                    _ => continue,
-                },
-                _ => continue,
-            };
-            if matches!(self.cx.text(key), "exec" | "execSync") {
-                locals.push(self.cx.text(local).to_string());
-            }
-        }
-        self.shell_fns.extend(locals);
     }
 
     fn heritage(&mut self, node: Node<'_>) {
@@ -510,16 +375,6 @@ fn last_name<'s>(cx: &Ctx<'s>, node: Option<Node<'_>>) -> &'s str {
     }
 }
 
-/// A string literal's value (quotes dropped).
-fn string_value(cx: &Ctx<'_>, node: Node<'_>) -> String {
-    unquote(cx.text(node))
-}
-
-fn unquote(text: &str) -> String {
-    let quotes: &[char] = &['"', '\'', '`'];
-    text.trim_matches(quotes).to_string()
-}
-
 /// The `/** */` comment directly above `statement` (or above its `export`).
 fn jsdoc(cx: &Ctx<'_>, statement: Node<'_>) -> String {
     let anchor = match statement.parent() {
@@ -535,36 +390,4 @@ fn jsdoc(cx: &Ctx<'_>, statement: Node<'_>) -> String {
         Some(inner) if adjacent => tidy_doc(inner),
         _ => String::new(),
     }
-}
-
-/// Names exported by `export { a, b as c }` (without `from`) and `export default a`.
-fn export_lists(cx: &Ctx<'_>, root: Node<'_>) -> HashSet<String> {
-    let mut names = HashSet::new();
-    let mut cursor = root.walk();
-    for statement in root.named_children(&mut cursor) {
-        if statement.kind() != "export_statement"
-            || statement.child_by_field_name("source").is_some()
-        {
-            continue;
-        }
-        if let Some(value) = statement
-            .child_by_field_name("value")
-            .filter(|v| v.kind() == "identifier")
-        {
-            names.insert(cx.text(value).to_string());
-        }
-        let mut inner = statement.walk();
-        for clause in statement
-            .named_children(&mut inner)
-            .filter(|c| c.kind() == "export_clause")
-        {
-            let mut specifiers = clause.walk();
-            for specifier in clause.named_children(&mut specifiers) {
-                if let Some(name) = cx.field_text(specifier, "name") {
-                    names.insert(unquote(name));
-                }
-            }
-        }
-    }
-    names
 }

@@ -1,0 +1,206 @@
+//! `weft assess`, `weft assess diff`, `weft hooks`, `weft watch`: assessments and their
+//! triggers.
+
+use super::{input, Ctx};
+use crate::args::{
+    AssessArgs, AssessCommand, FailOnArg, FormatArg, HooksCommand, ScopeArg, WatchArgs,
+};
+use crate::{exit, out};
+use anyhow::Result;
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use weft_node::assess::report::{Report, Severity};
+use weft_node::assess::run::{self as pipeline, Stages};
+use weft_node::assess::scope::ScopeRequest;
+use weft_node::assess::{diff, format};
+use weft_node::graph::KnowledgeGraph;
+use weft_node::{hooks, Node, NodeError};
+
+pub fn run(ctx: &Ctx, args: AssessArgs) -> Result<u8> {
+    if let Some(AssessCommand::Diff { a, b }) = args.command {
+        return report_diff(ctx, a, b);
+    }
+    if args.staged && args.scope != ScopeArg::Commit {
+        return Err(input("--staged goes with --scope commit"));
+    }
+    if let Some(path) = &args.output {
+        let parent = ctx.dir.join(path);
+        let parent = parent.parent().unwrap_or(Path::new("."));
+        if !parent.as_os_str().is_empty() && !parent.is_dir() {
+            return Err(input(format!("--output {}: no such directory", path.display())));
+        }
+    }
+    let request = match (&args.since, args.scope) {
+        (Some(rev), _) => ScopeRequest::Since(rev.clone()),
+        (None, ScopeArg::Commit) if args.staged => ScopeRequest::Staged,
+        (None, ScopeArg::Commit) => ScopeRequest::Commit,
+        (None, ScopeArg::Ci) => ScopeRequest::Ci,
+        (None, ScopeArg::Full) => ScopeRequest::Full,
+    };
+    let format = if ctx.json { FormatArg::Json } else { args.format };
+    let node = ctx.node()?;
+    let fail_on = match args.fail_on {
+        Some(f) => f,
+        None => match node.config().assessment.fail_on.as_str() {
+            "none" => FailOnArg::None,
+            "warning" => FailOnArg::Warning,
+            _ => FailOnArg::Error,
+        },
+    };
+    let quiet = format != FormatArg::Table || args.output.is_none() && ctx.json;
+    let report = assess_and_record(ctx, &node, &request, quiet)?;
+    let rendered = render(&report, format)?;
+    match &args.output {
+        Some(path) => std::fs::write(ctx.dir.join(path), rendered)
+            .map_err(|e| NodeError::io(path, e))?,
+        None => print!("{rendered}"),
+    }
+    let threshold = match fail_on {
+        FailOnArg::None => None,
+        FailOnArg::Warning => Some(Severity::Warning),
+        FailOnArg::Error => Some(Severity::Error),
+    };
+    let failed = threshold.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
+    Ok(if failed { exit::FAILED } else { exit::OK })
+}
+
+/// SCOPE → … → COMMIT for one request; the report is written and chained.
+fn assess_and_record(
+    ctx: &Ctx,
+    node: &Node,
+    request: &ScopeRequest,
+    quiet: bool,
+) -> Result<Report> {
+    let graph = KnowledgeGraph::open(node.layout(), node.config()).map_err(NodeError::from)?;
+    let bars = out::StageBars(out::stage_bar("scope", quiet || ctx.json));
+    bars.stage("scope", 0);
+    let report = pipeline::assess(
+        &graph,
+        request,
+        &node.config().project.default_branch,
+        &bars,
+    )
+    .map_err(NodeError::from)?;
+    bars.0.finish_and_clear();
+    let written =
+        pipeline::write_report(&node.layout().weftos(), &report).map_err(NodeError::from)?;
+    let event = node.record_assessment(&written, &report)?;
+    eprintln!(
+        "assessment: {} error(s), {} warning(s), {} note(s) in {} file(s); report {} recorded as event {}",
+        report.summary.error,
+        report.summary.warning,
+        report.summary.note,
+        report.scope.files.len(),
+        written.path.display(),
+        event.event.seq
+    );
+    Ok(report)
+}
+
+fn render(report: &Report, format: FormatArg) -> Result<String> {
+    Ok(match format {
+        FormatArg::Table => format::table::render(report),
+        FormatArg::Json => format!("{}\n", serde_json::to_string_pretty(report)?),
+        FormatArg::GithubAnnotations => format::annotations::render(report),
+        FormatArg::Sarif => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&format::sarif::render(report))?
+        ),
+    })
+}
+
+fn report_diff(ctx: &Ctx, a: Option<PathBuf>, b: Option<PathBuf>) -> Result<u8> {
+    let layout = weft_node::Layout::discover(&ctx.dir);
+    let weftos = layout.as_ref().map(|l| l.weftos());
+    let history = weftos.as_deref().map(pipeline::history_reports).unwrap_or_default();
+    let latest = weftos.as_deref().map(pipeline::latest_path);
+    let (old, new) = match (a, b) {
+        (Some(a), Some(b)) => (ctx.dir.join(a), ctx.dir.join(b)),
+        (Some(a), None) => (
+            ctx.dir.join(a),
+            latest.ok_or_else(|| input("no weft node here: name both reports"))?,
+        ),
+        (None, _) => match history.as_slice() {
+            [.., old, new] => (old.clone(), new.clone()),
+            _ => {
+                return Err(input(
+                    "fewer than two reports in .weftos/artifacts/history/: run `weft assess` twice or name the reports",
+                ))
+            }
+        },
+    };
+    let old_report = pipeline::read_report(&old).map_err(NodeError::from)?;
+    let new_report = pipeline::read_report(&new).map_err(NodeError::from)?;
+    let d = diff::diff(&old_report, &new_report);
+    if ctx.json {
+        out::json(&json!({"old": old, "new": new, "diff": d}));
+    } else {
+        println!("{} → {}", old.display(), new.display());
+        print!("{}", diff::render_table(&d));
+    }
+    Ok(exit::OK)
+}
+
+pub fn hooks(ctx: &Ctx, command: HooksCommand) -> Result<u8> {
+    let layout = weft_node::Layout::discover(&ctx.dir)
+        .ok_or_else(|| NodeError::NotInitialised(ctx.dir.clone()))?;
+    let changes = match command {
+        HooksCommand::Install => {
+            let exe = std::env::current_exe().map_err(|e| NodeError::io(Path::new("weft"), e))?;
+            hooks::install(&layout.root, &exe)
+        }
+        HooksCommand::Uninstall => hooks::uninstall(&layout.root),
+    }
+    .map_err(|e| match e {
+        hooks::HookError::NoRepository(_) => input(e.to_string()),
+        other => anyhow::Error::new(other),
+    })?;
+    if ctx.json {
+        out::json(&json!({"hooks": changes}));
+    } else {
+        for c in &changes {
+            println!("{:<11} {} ({})", c.hook, c.action, c.path.display());
+        }
+    }
+    Ok(exit::OK)
+}
+
+pub fn watch(ctx: &Ctx, args: WatchArgs) -> Result<u8> {
+    if args.max_runs == Some(0) {
+        return Err(input("--max-runs must be at least 1"));
+    }
+    let layout = weft_node::Layout::discover(&ctx.dir)
+        .ok_or_else(|| NodeError::NotInitialised(ctx.dir.clone()))?;
+    // Opened once up front so a broken node is reported before waiting for changes.
+    drop(ctx.node()?);
+    eprintln!("watching {} (Ctrl-C to stop)", layout.root.display());
+    let mut failure = None;
+    weft_node::watch::watch(
+        &layout.root,
+        Duration::from_millis(args.debounce_ms),
+        args.max_runs,
+        &mut |paths| {
+            eprintln!("changed: {}", paths.join(", "));
+            let result = ctx.node().and_then(|node| {
+                assess_and_record(ctx, &node, &ScopeRequest::Paths(paths), true)
+            });
+            match result {
+                Ok(report) if ctx.json => out::json_line(&serde_json::to_value(&report).unwrap_or_default()).is_ok(),
+                Ok(report) => {
+                    print!("{}", format::table::render(&report));
+                    true
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    false
+                }
+            }
+        },
+    )
+    .map_err(|e| input(e.to_string()))?;
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(exit::OK),
+    }
+}

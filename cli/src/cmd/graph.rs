@@ -1,0 +1,327 @@
+//! `weft symbols`, `deps`, `history`, `cochange`, `search`, `embed`: the knowledge graph.
+
+use super::{input, Ctx};
+use crate::args::{CochangeArgs, EmbedArgs, HistoryArgs, SearchArgs, SymbolsArgs};
+use crate::{exit, out};
+use anyhow::Result;
+use serde_json::json;
+use std::path::Path;
+use weft_node::graph::{deps, KnowledgeGraph};
+use weft_node::{Layout, NodeError, WeaveConfig};
+
+/// Opens the knowledge graph of the node containing the working directory (the chain
+/// is not needed, so its lock is not taken).
+pub fn open_graph(ctx: &Ctx) -> Result<KnowledgeGraph> {
+    let layout =
+        Layout::discover(&ctx.dir).ok_or_else(|| NodeError::NotInitialised(ctx.dir.clone()))?;
+    let config = WeaveConfig::load(&layout.root).map_err(NodeError::from)?;
+    Ok(KnowledgeGraph::open(&layout, &config).map_err(NodeError::from)?)
+}
+
+/// A user-given path as a repository-relative, `/`-separated path ("" for the root).
+pub fn repo_relative(ctx: &Ctx, root: &Path, path: &Path) -> Result<String> {
+    let joined = ctx.dir.join(path);
+    let abs = joined.canonicalize().unwrap_or(joined);
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let rel = abs.strip_prefix(&root).map_err(|_| {
+        input(format!(
+            "{} is outside the repository {}",
+            path.display(),
+            root.display()
+        ))
+    })?;
+    Ok(rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/"))
+}
+
+fn scan(ctx: &Ctx, graph: &KnowledgeGraph) -> Result<weft_node::graph::scan::Scan> {
+    let bar = out::stage_bar("scan", ctx.json);
+    let scan = graph
+        .scan(&|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .map_err(NodeError::from)?;
+    bar.finish_and_clear();
+    Ok(scan)
+}
+
+pub fn symbols(ctx: &Ctx, args: SymbolsArgs) -> Result<u8> {
+    let graph = open_graph(ctx)?;
+    let prefix = match &args.path {
+        Some(p) => {
+            if !ctx.dir.join(p).exists() {
+                return Err(input(format!("{}: no such file or directory", p.display())));
+            }
+            repo_relative(ctx, graph.root(), p)?
+        }
+        None => String::new(),
+    };
+    let scan = scan(ctx, &graph)?;
+    let files: Vec<_> = scan
+        .files
+        .iter()
+        .filter(|f| {
+            prefix.is_empty() || f.path == prefix || f.path.starts_with(&format!("{prefix}/"))
+        })
+        .collect();
+    if args.path.is_some() && files.is_empty() {
+        return Err(input(format!(
+            "{prefix}: no source file weft analyses here (languages: rust, python, javascript, typescript, go)"
+        )));
+    }
+    if ctx.json {
+        let files: Vec<_> = files
+            .iter()
+            .map(|f| {
+                json!({
+                    "path": f.path, "language": f.language, "loc": f.facts.loc,
+                    "symbols": f.facts.symbols, "imports": f.facts.imports,
+                    "references": f.facts.references, "markers": f.facts.markers,
+                })
+            })
+            .collect();
+        out::json(&json!({"files": files, "parsed": scan.parsed, "cached": scan.reused}));
+        return Ok(exit::OK);
+    }
+    for f in &files {
+        for s in &f.facts.symbols {
+            let vis = if s.public { "pub" } else { "   " };
+            let cx = if s.kind.is_callable() {
+                format!("  cx {} loc {}", s.complexity, s.loc)
+            } else {
+                String::new()
+            };
+            println!(
+                "{}:{}-{}  {vis} {:<9} {}{cx}",
+                f.path,
+                s.start_line,
+                s.end_line,
+                s.kind.as_str(),
+                s.qualified
+            );
+        }
+    }
+    let count: usize = files.iter().map(|f| f.facts.symbols.len()).sum();
+    eprintln!(
+        "{count} symbols in {} files ({} parsed, {} from cache)",
+        files.len(),
+        scan.parsed,
+        scan.reused
+    );
+    Ok(exit::OK)
+}
+
+pub fn deps(ctx: &Ctx) -> Result<u8> {
+    let graph = open_graph(ctx)?;
+    let scan = scan(ctx, &graph)?;
+    let manifests = deps::manifests(graph.root());
+    let issues = deps::dependency_issues(graph.root(), &manifests, &scan.files);
+    if ctx.json {
+        let files: Vec<_> = scan
+            .files
+            .iter()
+            .map(|f| json!({"path": f.path, "language": f.language, "imports": f.facts.imports}))
+            .collect();
+        out::json(&json!({"files": files, "manifests": manifests, "issues": issues}));
+        return Ok(exit::OK);
+    }
+    for f in &scan.files {
+        let mut modules: Vec<&str> = f.facts.imports.iter().map(|i| i.module.as_str()).collect();
+        modules.dedup();
+        if !modules.is_empty() {
+            println!("{} → {}", f.path, modules.join(", "));
+        }
+    }
+    for m in &manifests {
+        println!();
+        match &m.error {
+            Some(e) => println!("{} ({:?}): unreadable: {e}", m.path, m.ecosystem),
+            None => {
+                let names: Vec<String> = m
+                    .dependencies
+                    .iter()
+                    .map(|d| {
+                        if d.kind == "normal" {
+                            d.name.clone()
+                        } else {
+                            format!("{} ({})", d.name, d.kind)
+                        }
+                    })
+                    .collect();
+                println!("{} declares: {}", m.path, names.join(", "));
+            }
+        }
+    }
+    for i in &issues {
+        match &i.file {
+            Some((file, line)) => println!("{}: `{}` {} (imported at {file}:{line})", i.manifest, i.package, i.issue),
+            None => println!("{}: `{}` {}", i.manifest, i.package, i.issue),
+        }
+    }
+    Ok(exit::OK)
+}
+
+fn mine(
+    ctx: &Ctx,
+    graph: &KnowledgeGraph,
+    max_commits: Option<usize>,
+) -> Result<(weft_node::graph::history::History, weft_node::graph::history::MineOutcome)> {
+    let cfg = graph.mining_config(max_commits);
+    let bar = out::stage_bar("history", ctx.json);
+    let result = graph
+        .history(&cfg, &mut |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .map_err(NodeError::from)?;
+    bar.finish_and_clear();
+    Ok(result)
+}
+
+pub fn history(ctx: &Ctx, args: HistoryArgs) -> Result<u8> {
+    if args.max_commits == Some(0) {
+        return Err(input("--max-commits must be at least 1"));
+    }
+    let graph = open_graph(ctx)?;
+    let (history, outcome) = mine(ctx, &graph, args.max_commits)?;
+    let cfg = graph.mining_config(args.max_commits);
+    let mut files = history.files();
+    files.sort_by(|a, b| b.commits.cmp(&a.commits).then_with(|| a.path.cmp(&b.path)));
+    let patterns = history.patterns(&cfg);
+    if ctx.json {
+        out::json(&json!({
+            "commits": history.commit_count(),
+            "new_commits": outcome.new_commits,
+            "rebuilt": outcome.rebuilt,
+            "last_commit": history.last_commit(),
+            "files": files,
+            "couplings": history.couplings(&cfg),
+            "patterns": patterns,
+        }));
+        return Ok(exit::OK);
+    }
+    println!(
+        "{} commits mined ({} new{})",
+        history.commit_count(),
+        outcome.new_commits,
+        if outcome.rebuilt { ", history rewritten: mined again" } else { "" }
+    );
+    println!("{:>7} {:>8} {:>8}  {:<40} main author", "commits", "+lines", "-lines", "file");
+    for f in files.iter().take(args.top) {
+        let main = f.authors.first().map_or(String::new(), |a| {
+            format!("{} ({:.0}%)", a.name, f.main_author_share * 100.0)
+        });
+        println!(
+            "{:>7} {:>8} {:>8}  {:<40} {main}",
+            f.commits, f.lines_added, f.lines_removed, f.path
+        );
+    }
+    let types: Vec<String> = patterns.by_type.iter().map(|(t, n)| format!("{t} {n}")).collect();
+    println!(
+        "commit types: {}; fix ratio {:.0}%; {} burst(s)",
+        types.join(", "),
+        patterns.fix_ratio * 100.0,
+        patterns.bursts.len()
+    );
+    Ok(exit::OK)
+}
+
+pub fn cochange(ctx: &Ctx, args: CochangeArgs) -> Result<u8> {
+    let graph = open_graph(ctx)?;
+    let file = repo_relative(ctx, graph.root(), &args.file)?;
+    let (history, _) = mine(ctx, &graph, args.max_commits)?;
+    let cfg = graph.mining_config(args.max_commits);
+    let Some(stats) = history.file(&file) else {
+        return Err(input(format!(
+            "{file}: no commit in the mined history touches this file (is the path right, and committed?)"
+        )));
+    };
+    let partners = history.coupling(&file, &cfg);
+    if ctx.json {
+        out::json(&json!({
+            "file": file,
+            "history": stats,
+            "thresholds": {
+                "min_revs": cfg.min_revs, "min_shared_revs": cfg.min_shared_revs,
+                "min_coupling": cfg.min_coupling, "max_changeset_size": cfg.max_changeset_size,
+            },
+            "partners": partners,
+        }));
+        return Ok(exit::OK);
+    }
+    println!("{file}: {} commits", stats.commits);
+    if partners.is_empty() {
+        println!(
+            "no co-change partner passes the thresholds (min revisions {}, min shared {}, min coupling {}%)",
+            cfg.min_revs, cfg.min_shared_revs, cfg.min_coupling
+        );
+    }
+    for p in &partners {
+        println!(
+            "{:>5.0}%  shared {:>3}  confidence {:>3.0}%  support {:.3}  {}",
+            p.degree,
+            p.shared_revs,
+            p.confidence * 100.0,
+            p.support,
+            p.partner
+        );
+    }
+    Ok(exit::OK)
+}
+
+pub fn search(ctx: &Ctx, args: SearchArgs) -> Result<u8> {
+    if args.query.trim().is_empty() {
+        return Err(input("the search query is empty"));
+    }
+    let graph = open_graph(ctx)?;
+    let mut embedder = graph.embedder().map_err(NodeError::from)?;
+    let scan = scan(ctx, &graph)?;
+    let bar = out::stage_bar("embed", ctx.json);
+    let hits = graph
+        .search(&mut embedder, &scan, &args.query, args.k as usize, &|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .map_err(NodeError::from)?;
+    bar.finish_and_clear();
+    if ctx.json {
+        out::json(&json!({"query": args.query, "hits": hits}));
+        return Ok(exit::OK);
+    }
+    for h in &hits {
+        println!(
+            "{:.3}  {}:{}  {} {}",
+            h.score,
+            h.entry.path,
+            h.entry.line,
+            h.entry.kind.as_str(),
+            h.entry.qualified
+        );
+    }
+    Ok(exit::OK)
+}
+
+pub fn embed(ctx: &Ctx, args: EmbedArgs) -> Result<u8> {
+    let layout = Layout::discover(&ctx.dir);
+    let config = match &layout {
+        Some(l) => WeaveConfig::load(&l.root).map_err(NodeError::from)?,
+        None => WeaveConfig::default(),
+    };
+    // Outside a node, the default locations still work.
+    let root = layout.map_or_else(|| ctx.dir.clone(), |l| l.root);
+    let graph_err = |e| NodeError::from(weft_node::graph::GraphError::from(e));
+    let mut embedder =
+        weft_node::graph::load_embedder(&root, &config.embeddings).map_err(graph_err)?;
+    let vector = embedder.embed(&[&args.text]).map_err(graph_err)?.remove(0);
+    if ctx.json {
+        out::json(&json!({"text": args.text, "model": weft_node::graph::embed::EMBEDDING_ID, "dimensions": vector.len(), "vector": vector}));
+    } else {
+        let text: Vec<String> = vector.iter().map(|v| format!("{v:.6}")).collect();
+        println!("{}", text.join(" "));
+    }
+    Ok(exit::OK)
+}
