@@ -590,7 +590,10 @@ fn check_event(
         }
     }
     // Only these kinds need their payload: the rest is covered by the hash.
-    let needs_payload = seq == 0 || header.source == "witness" || header.source == "lineage";
+    let needs_payload = seq == 0
+        || header.source == "witness"
+        || header.source == "lineage"
+        || header.kind == witness::ASSESS_COMPLETE;
     if !needs_payload {
         if crate::event::validate_kind(header.source, header.kind).is_err() {
             found.fail(

@@ -1038,3 +1038,20 @@ func run() {
 	_ = e
 }
 "#;
+
+#[test]
+fn rust_use_trees_and_block_docs() {
+    let source = "use a::{b::{c, d as e}, f, g::*};\nuse ::std::io;\n\n/** Block\n * doc. */\n#[inline]\nfn k() {}\n";
+    let f = facts(Language::Rust, source);
+    assert_eq!(
+        imports(&f),
+        [
+            ("a", vec!["f"], 1),
+            ("a::b", vec!["c", "d"], 1),
+            ("a::g", vec!["*"], 1),
+            ("::std", vec!["io"], 2),
+        ]
+    );
+    assert_eq!(symbol(&f, "k").doc, "Block\ndoc.");
+    assert_eq!(symbols(&f), [(Function, "k", 7, 7, false)]);
+}

@@ -202,7 +202,7 @@ pub struct WrittenReport {
 }
 
 /// REPORT: writes the report as `assessment-latest.json` and as an immutable copy in
-/// `artifacts/history/`, named by time and hash.
+/// `artifacts/history/`, named by sequence number, time and hash.
 pub fn write_report(weftos: &Path, report: &Report) -> Result<WrittenReport, AssessError> {
     let dir = artifacts_dir(weftos).join("history");
     let err = |path: &Path, e: std::io::Error| AssessError::Report {
@@ -217,7 +217,12 @@ pub fn write_report(weftos: &Path, report: &Report) -> Result<WrittenReport, Ass
     bytes.push(b'\n');
     let hash = weft_kernel::hash::shake256(&bytes);
     let stamp = report.created.replace([':', '-'], "");
-    let path = dir.join(format!("assessment-{stamp}-{}.json", &hash.to_hex()[..12]));
+    // A sequence number first: two runs within one second still sort in run order.
+    let number = history_reports(weftos).len() + 1;
+    let path = dir.join(format!(
+        "assessment-{number:06}-{stamp}-{}.json",
+        &hash.to_hex()[..12]
+    ));
     write_atomic(&path, &bytes).map_err(|e| err(&path, e))?;
     let latest = latest_path(weftos);
     write_atomic(&latest, &bytes).map_err(|e| err(&latest, e))?;

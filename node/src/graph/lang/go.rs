@@ -78,15 +78,8 @@ impl<'s> Visitor<'s> {
                 return Step::Over;
             }
             "call_expression" => self.call(node),
-            "selector_expression" => {
-                if self.cx.field_text(node, "operand") == Some(self.unsafe_name.as_str()) {
-                    self.cx.risky(node, "unsafe");
-                }
-            }
-            "qualified_type" => {
-                if self.cx.field_text(node, "package") == Some(self.unsafe_name.as_str()) {
-                    self.cx.risky(node, "unsafe");
-                }
+            "selector_expression" | "qualified_type" if self.names_unsafe(node) => {
+                self.cx.risky(node, "unsafe");
             }
             "type_identifier" if !is_declared_name(node) => {
                 let name = self.cx.text(node);
@@ -97,6 +90,14 @@ impl<'s> Visitor<'s> {
             _ => {}
         }
         Step::Into
+    }
+
+    /// `unsafe.X`, as an expression (`operand`) or a type (`package`).
+    fn names_unsafe(&self, node: Node<'_>) -> bool {
+        let package = node
+            .child_by_field_name("operand")
+            .or_else(|| node.child_by_field_name("package"));
+        package.is_some_and(|p| self.cx.text(p) == self.unsafe_name)
     }
 
     fn function(&mut self, node: Node<'_>, kind: SymbolKind) {

@@ -116,6 +116,7 @@ pub(super) fn starts_upper(name: &str) -> bool {
 /// The file being analysed and the facts gathered so far.
 pub(super) struct Ctx<'s> {
     src: &'s str,
+    lines: Vec<&'s str>,
     /// Per 0-based row: whether the line holds something besides whitespace and comments.
     code: Vec<bool>,
     facts: FileFacts,
@@ -137,7 +138,8 @@ impl<'s> Ctx<'s> {
             }
             Step::Into
         });
-        let mut code = vec![false; src.lines().count() + 1];
+        let lines: Vec<&str> = src.lines().collect();
+        let mut code = vec![false; lines.len() + 1];
         let mut row = 0;
         for (i, byte) in src.bytes().enumerate() {
             if byte == b'\n' {
@@ -150,6 +152,7 @@ impl<'s> Ctx<'s> {
         }
         let mut cx = Ctx {
             src,
+            lines,
             code,
             facts: FileFacts::default(),
         };
@@ -261,7 +264,7 @@ impl<'s> Ctx<'s> {
     }
 
     fn marker(&mut self, kind: MarkerKind, label: &str, row: usize) {
-        let line = self.src.lines().nth(row).unwrap_or("").trim();
+        let line = self.lines.get(row).copied().unwrap_or("").trim();
         self.facts.markers.push(Marker {
             kind,
             label: label.to_string(),
