@@ -281,7 +281,7 @@ pub fn search(ctx: &Ctx, args: SearchArgs) -> Result<u8> {
     let mut embedder = graph.embedder().map_err(NodeError::from)?;
     let scan = scan(ctx, &graph)?;
     let bar = out::stage_bar("embed", ctx.json);
-    let hits = graph
+    let (stats, hits) = graph
         .search(&mut embedder, &scan, &args.query, args.k as usize, &|done, total| {
             bar.set_length(total);
             bar.set_position(done);
@@ -289,7 +289,7 @@ pub fn search(ctx: &Ctx, args: SearchArgs) -> Result<u8> {
         .map_err(NodeError::from)?;
     bar.finish_and_clear();
     if ctx.json {
-        out::json(&json!({"query": args.query, "hits": hits}));
+        out::json(&json!({"query": args.query, "index": stats, "hits": hits}));
         return Ok(exit::OK);
     }
     for h in &hits {

@@ -183,10 +183,10 @@ impl KnowledgeGraph {
         query: &str,
         k: usize,
         progress: &dyn Fn(u64, u64),
-    ) -> Result<Vec<Hit>, GraphError> {
-        self.sync_index(scan, embedder, progress)?;
+    ) -> Result<(SyncStats, Vec<Hit>), GraphError> {
+        let stats = self.sync_index(scan, embedder, progress)?;
         let vector = embedder.embed(&[query])?.remove(0);
-        Ok(self.index().search(&self.store, &vector, k)?)
+        Ok((stats, self.index().search(&self.store, &vector, k)?))
     }
 
     /// Facts of a source text at another revision (cached by content hash like the
