@@ -123,10 +123,20 @@ fn symbols_are_cached_by_content_and_only_changed_files_are_parsed() {
         ]
     );
     let again = repo.json(&["symbols"]);
-    assert_eq!((again["parsed"].as_u64(), again["cached"].as_u64()), (Some(0), Some(4)));
-    write(&repo, "src/b.rs", "pub fn b() -> u32 { 7 }\npub struct B;\n");
+    assert_eq!(
+        (again["parsed"].as_u64(), again["cached"].as_u64()),
+        (Some(0), Some(4))
+    );
+    write(
+        &repo,
+        "src/b.rs",
+        "pub fn b() -> u32 { 7 }\npub struct B;\n",
+    );
     let after = repo.json(&["symbols"]);
-    assert_eq!((after["parsed"].as_u64(), after["cached"].as_u64()), (Some(1), Some(3)));
+    assert_eq!(
+        (after["parsed"].as_u64(), after["cached"].as_u64()),
+        (Some(1), Some(3))
+    );
     assert_eq!(
         symbols_of(&after, "src/b.rs"),
         [
@@ -164,9 +174,17 @@ fn deps_lists_imports_manifests_and_mismatches() {
         .as_array()
         .expect("issues")
         .iter()
-        .map(|i| (i["package"].as_str().expect("p"), i["issue"].as_str().expect("i")))
+        .map(|i| {
+            (
+                i["package"].as_str().expect("p"),
+                i["issue"].as_str().expect("i"),
+            )
+        })
         .collect();
-    assert_eq!(issues, [("unused_crate", "unused"), ("undeclared_dep", "undeclared")]);
+    assert_eq!(
+        issues,
+        [("unused_crate", "unused"), ("undeclared_dep", "undeclared")]
+    );
 }
 
 #[test]
@@ -206,7 +224,10 @@ fn history_and_cochange_match_the_hand_computed_numbers() {
     // support 3/4. c: 2, shared 2 → 2 / 3 = 66.7 → 66, confidence 2/4, support 2/4.
     assert_eq!(
         partners,
-        [("src/b.rs", 3, 85.0, 0.75, 0.75), ("src/c.rs", 2, 66.0, 0.5, 0.5)]
+        [
+            ("src/b.rs", 3, 85.0, 0.75, 0.75),
+            ("src/c.rs", 2, 66.0, 0.5, 0.5)
+        ]
     );
     repo.weft(&["cochange", "src/none.rs"]).assert().code(2);
 }
@@ -236,7 +257,12 @@ fn assess_reports_records_on_the_chain_and_follows_fail_on() {
         .weft(&["assess", "--format", "json", "--fail-on", "none"])
         .output()
         .expect("run");
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(report["schema"], "weft.assessment/1");
     assert_eq!(report["scope"]["kind"], "commit");
@@ -291,41 +317,68 @@ fn assess_reports_records_on_the_chain_and_follows_fail_on() {
     // --fail-on: warnings present, no errors.
     assert_eq!(full["summary"]["error"], 0);
     assert!(full["summary"]["warning"].as_u64().expect("warnings") > 0);
-    repo.weft(&["assess", "--scope", "full", "--fail-on", "error"]).assert().code(0);
-    repo.weft(&["assess", "--scope", "full", "--fail-on", "warning"]).assert().code(1);
+    repo.weft(&["assess", "--scope", "full", "--fail-on", "error"])
+        .assert()
+        .code(0);
+    repo.weft(&["assess", "--scope", "full", "--fail-on", "warning"])
+        .assert()
+        .code(1);
 }
 
 #[test]
 fn assess_formats_and_diff() {
     let repo = fixture();
     let sarif = repo
-        .weft(&["assess", "--scope", "full", "--format", "sarif", "--fail-on", "none"])
+        .weft(&[
+            "assess",
+            "--scope",
+            "full",
+            "--format",
+            "sarif",
+            "--fail-on",
+            "none",
+        ])
         .output()
         .expect("run");
     let sarif: Value = serde_json::from_slice(&sarif.stdout).expect("sarif json");
     assert_eq!(sarif["version"], "2.1.0");
     let results = sarif["runs"][0]["results"].as_array().expect("results");
     assert!(!results.is_empty());
-    assert!(results.iter().all(|r| r["partialFingerprints"]["weftFindingId/v1"].is_string()));
+    assert!(results
+        .iter()
+        .all(|r| r["partialFingerprints"]["weftFindingId/v1"].is_string()));
 
     let out = repo
-        .weft(&["assess", "--scope", "full", "--format", "github-annotations", "--fail-on", "none"])
+        .weft(&[
+            "assess",
+            "--scope",
+            "full",
+            "--format",
+            "github-annotations",
+            "--fail-on",
+            "none",
+        ])
         .output()
         .expect("run");
     let text = String::from_utf8(out.stdout).expect("utf8");
     assert!(!text.is_empty());
     for line in text.lines() {
         assert!(
-            line.starts_with("::warning file=") || line.starts_with("::notice file=") || line.starts_with("::error file="),
+            line.starts_with("::warning file=")
+                || line.starts_with("::notice file=")
+                || line.starts_with("::error file="),
             "{line}"
         );
     }
 
     // Fix the TODO and the unsafe block: the diff shows them fixed, nothing new.
-    write(&repo, "src/lib.rs", &LIB_RS.replace("// TODO: remove once callers are gone\n", "").replace(
-        "unsafe { std::mem::transmute::<u8, bool>(1) }",
-        "true",
-    ));
+    write(
+        &repo,
+        "src/lib.rs",
+        &LIB_RS
+            .replace("// TODO: remove once callers are gone\n", "")
+            .replace("unsafe { std::mem::transmute::<u8, bool>(1) }", "true"),
+    );
     let _ = repo.json(&["assess", "--scope", "full", "--fail-on", "none"]);
     let diff = repo.json(&["assess", "diff"]);
     let rules = |key: &str| -> Vec<String> {
@@ -347,12 +400,20 @@ fn assess_formats_and_diff() {
 fn bad_assess_input_changes_nothing() {
     let repo = fixture();
     let before = repo.state();
-    repo.weft(&["assess", "--since", "no-such-ref"]).assert().code(2);
-    repo.weft(&["assess", "--scope", "full", "--staged"]).assert().code(2);
-    repo.weft(&["assess", "--output", "no/such/dir/x.json"]).assert().code(2);
+    repo.weft(&["assess", "--since", "no-such-ref"])
+        .assert()
+        .code(2);
+    repo.weft(&["assess", "--scope", "full", "--staged"])
+        .assert()
+        .code(2);
+    repo.weft(&["assess", "--output", "no/such/dir/x.json"])
+        .assert()
+        .code(2);
     repo.weft(&["assess", "diff"]).assert().code(2);
     assert_eq!(repo.state(), before);
-    assert!(!repo.file(".weftos/artifacts/assessment-latest.json").exists());
+    assert!(!repo
+        .file(".weftos/artifacts/assessment-latest.json")
+        .exists());
 }
 
 #[test]
@@ -365,8 +426,14 @@ fn search_ranks_by_meaning_with_the_real_model() {
         .iter()
         .map(|h| h["qualified"].as_str().expect("name"))
         .collect();
-    let json_at = names.iter().position(|n| *n == "parse_json").expect("parse_json found");
-    let socket_at = names.iter().position(|n| *n == "open_socket").unwrap_or(usize::MAX);
+    let json_at = names
+        .iter()
+        .position(|n| *n == "parse_json")
+        .expect("parse_json found");
+    let socket_at = names
+        .iter()
+        .position(|n| *n == "open_socket")
+        .unwrap_or(usize::MAX);
     assert!(json_at < socket_at, "{names:?}");
     assert_eq!(json_at, 0, "{names:?}");
     let hit = &hits["hits"][0];
@@ -376,7 +443,8 @@ fn search_ranks_by_meaning_with_the_real_model() {
     let v = repo.json(&["embed", "parse a JSON document"]);
     assert_eq!(v["dimensions"], 384);
     let reference: Value =
-        serde_json::from_str(include_str!("../../node/tests/vectors/embeddings.json")).expect("vectors");
+        serde_json::from_str(include_str!("../../node/tests/vectors/embeddings.json"))
+            .expect("vectors");
     let want = &reference["items"][0];
     assert_eq!(want["text"], "parse a JSON document");
     let diff = v["vector"]
@@ -404,7 +472,10 @@ fn without_the_model_search_explains_and_the_rest_works() {
     assert_eq!(out.status.code(), Some(4));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("scripts/models.sh"), "{err}");
-    repo.weft(&["symbols"]).env("HOME", home.path()).assert().success();
+    repo.weft(&["symbols"])
+        .env("HOME", home.path())
+        .assert()
+        .success();
     repo.weft(&["assess", "--scope", "full", "--fail-on", "none"])
         .env("HOME", home.path())
         .assert()
@@ -426,7 +497,10 @@ fn hooks_install_twice_and_uninstall_keep_the_users_lines() {
     assert_eq!(second["hooks"][0]["action"], "unchanged");
     assert_eq!(std::fs::read_to_string(&hook).expect("read"), text);
     use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(repo.file(".git/hooks/pre-push")).expect("pre-push").permissions().mode();
+    let mode = std::fs::metadata(repo.file(".git/hooks/pre-push"))
+        .expect("pre-push")
+        .permissions()
+        .mode();
     assert_eq!(mode & 0o111, 0o111);
 
     // The hook runs on a commit and records an assessment.
@@ -436,7 +510,10 @@ fn hooks_install_twice_and_uninstall_keep_the_users_lines() {
     assert_eq!(repo.len(), len + 1);
 
     repo.json(&["hooks", "uninstall"]);
-    assert_eq!(std::fs::read_to_string(&hook).expect("read"), "#!/bin/sh\necho mine\n");
+    assert_eq!(
+        std::fs::read_to_string(&hook).expect("read"),
+        "#!/bin/sh\necho mine\n"
+    );
     assert!(!repo.file(".git/hooks/pre-push").exists());
 }
 

@@ -247,9 +247,9 @@ pub fn check_event(
         }
         ASSESS_COMPLETE => {
             read::text(p, "path").ok_or("assessment record has no report `path`")?;
-            external
-                .artifacts
-                .extend(Some(artifact_of(event).ok_or("assessment record has no 32-byte report `hash`")?));
+            external.artifacts.extend(Some(
+                artifact_of(event).ok_or("assessment record has no 32-byte report `hash`")?,
+            ));
             Ok(())
         }
         WITNESS_ARTIFACT => {

@@ -275,10 +275,14 @@ impl WeaveConfig {
             }
         }
         let a = &config.analysis;
-        if !(0.0..=100.0).contains(&a.min_coupling) || !(0.0..=1.0).contains(&config.assessment.ownership_share) {
+        if !(0.0..=100.0).contains(&a.min_coupling)
+            || !(0.0..=1.0).contains(&config.assessment.ownership_share)
+        {
             return Err(ConfigError::Invalid {
                 path: path.to_path_buf(),
-                message: "[analysis] min_coupling must be 0–100 and [assessment] ownership_share 0–1".into(),
+                message:
+                    "[analysis] min_coupling must be 0–100 and [assessment] ownership_share 0–1"
+                        .into(),
             });
         }
         let mut names = std::collections::BTreeSet::new();

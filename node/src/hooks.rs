@@ -12,7 +12,10 @@ pub const END: &str = "# <<< weft hook <<<";
 /// The hooks weft installs, with the command each runs.
 pub const HOOKS: [(&str, &str); 2] = [
     // After a commit: assess what it changed; never fails the commit (it is done).
-    ("post-commit", "assess --scope commit --format table || true"),
+    (
+        "post-commit",
+        "assess --scope commit --format table || true",
+    ),
     // Before a push: the branch's changes against the default branch; errors stop it.
     ("pre-push", "assess --scope ci --fail-on error"),
 ];
@@ -190,7 +193,10 @@ mod tests {
 
     #[test]
     fn strip_keeps_user_lines_around_the_block() {
-        let text = format!("#!/bin/sh\necho mine\n\n{}echo after\n", block("'/bin/weft'", "x"));
+        let text = format!(
+            "#!/bin/sh\necho mine\n\n{}echo after\n",
+            block("'/bin/weft'", "x")
+        );
         assert_eq!(strip_block(&text), "#!/bin/sh\necho mine\necho after\n");
         assert_eq!(quote("/a b/it's"), r"'/a b/it'\''s'");
     }

@@ -48,7 +48,11 @@ fn matches_the_python_reference_vectors() {
             .map(|x| x.as_f64().expect("number") as f32)
             .collect();
         let got = e.embed(&[text]).expect("embed").remove(0);
-        let max_diff = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).fold(0f32, f32::max);
+        let max_diff = got
+            .iter()
+            .zip(&want)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0f32, f32::max);
         assert!(max_diff < 1e-4, "{text:?}: largest difference {max_diff}");
     }
 }

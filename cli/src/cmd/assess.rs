@@ -28,7 +28,10 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> Result<u8> {
         let parent = ctx.dir.join(path);
         let parent = parent.parent().unwrap_or(Path::new("."));
         if !parent.as_os_str().is_empty() && !parent.is_dir() {
-            return Err(input(format!("--output {}: no such directory", path.display())));
+            return Err(input(format!(
+                "--output {}: no such directory",
+                path.display()
+            )));
         }
     }
     let request = match (&args.since, args.scope) {
@@ -38,7 +41,11 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> Result<u8> {
         (None, ScopeArg::Ci) => ScopeRequest::Ci,
         (None, ScopeArg::Full) => ScopeRequest::Full,
     };
-    let format = if ctx.json { FormatArg::Json } else { args.format };
+    let format = if ctx.json {
+        FormatArg::Json
+    } else {
+        args.format
+    };
     let node = ctx.node()?;
     let fail_on = match args.fail_on {
         Some(f) => f,
@@ -52,8 +59,9 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> Result<u8> {
     let report = assess_and_record(ctx, &node, &request, quiet)?;
     let rendered = render(&report, format)?;
     match &args.output {
-        Some(path) => std::fs::write(ctx.dir.join(path), rendered)
-            .map_err(|e| NodeError::io(path, e))?,
+        Some(path) => {
+            std::fs::write(ctx.dir.join(path), rendered).map_err(|e| NodeError::io(path, e))?
+        }
         None => print!("{rendered}"),
     }
     let threshold = match fail_on {
@@ -113,7 +121,10 @@ fn render(report: &Report, format: FormatArg) -> Result<String> {
 fn report_diff(ctx: &Ctx, a: Option<PathBuf>, b: Option<PathBuf>) -> Result<u8> {
     let layout = weft_node::Layout::discover(&ctx.dir);
     let weftos = layout.as_ref().map(|l| l.weftos());
-    let history = weftos.as_deref().map(pipeline::history_reports).unwrap_or_default();
+    let history = weftos
+        .as_deref()
+        .map(pipeline::history_reports)
+        .unwrap_or_default();
     let latest = weftos.as_deref().map(pipeline::latest_path);
     let (old, new) = match (a, b) {
         (Some(a), Some(b)) => (ctx.dir.join(a), ctx.dir.join(b)),
@@ -182,11 +193,13 @@ pub fn watch(ctx: &Ctx, args: WatchArgs) -> Result<u8> {
         args.max_runs,
         &mut |paths| {
             eprintln!("changed: {}", paths.join(", "));
-            let result = ctx.node().and_then(|node| {
-                assess_and_record(ctx, &node, &ScopeRequest::Paths(paths), true)
-            });
+            let result = ctx
+                .node()
+                .and_then(|node| assess_and_record(ctx, &node, &ScopeRequest::Paths(paths), true));
             match result {
-                Ok(report) if ctx.json => out::json_line(&serde_json::to_value(&report).unwrap_or_default()).is_ok(),
+                Ok(report) if ctx.json => {
+                    out::json_line(&serde_json::to_value(&report).unwrap_or_default()).is_ok()
+                }
                 Ok(report) => {
                     print!("{}", format::table::render(&report));
                     true

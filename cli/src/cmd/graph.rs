@@ -158,7 +158,10 @@ pub fn deps(ctx: &Ctx) -> Result<u8> {
     }
     for i in &issues {
         match &i.file {
-            Some((file, line)) => println!("{}: `{}` {} (imported at {file}:{line})", i.manifest, i.package, i.issue),
+            Some((file, line)) => println!(
+                "{}: `{}` {} (imported at {file}:{line})",
+                i.manifest, i.package, i.issue
+            ),
             None => println!("{}: `{}` {}", i.manifest, i.package, i.issue),
         }
     }
@@ -169,7 +172,10 @@ fn mine(
     ctx: &Ctx,
     graph: &KnowledgeGraph,
     max_commits: Option<usize>,
-) -> Result<(weft_node::graph::history::History, weft_node::graph::history::MineOutcome)> {
+) -> Result<(
+    weft_node::graph::history::History,
+    weft_node::graph::history::MineOutcome,
+)> {
     let cfg = graph.mining_config(max_commits);
     let bar = out::stage_bar("history", ctx.json);
     let result = graph
@@ -208,9 +214,16 @@ pub fn history(ctx: &Ctx, args: HistoryArgs) -> Result<u8> {
         "{} commits mined ({} new{})",
         history.commit_count(),
         outcome.new_commits,
-        if outcome.rebuilt { ", history rewritten: mined again" } else { "" }
+        if outcome.rebuilt {
+            ", history rewritten: mined again"
+        } else {
+            ""
+        }
     );
-    println!("{:>7} {:>8} {:>8}  {:<40} main author", "commits", "+lines", "-lines", "file");
+    println!(
+        "{:>7} {:>8} {:>8}  {:<40} main author",
+        "commits", "+lines", "-lines", "file"
+    );
     for f in files.iter().take(args.top) {
         let main = f.authors.first().map_or(String::new(), |a| {
             format!("{} ({:.0}%)", a.name, f.main_author_share * 100.0)
@@ -220,7 +233,11 @@ pub fn history(ctx: &Ctx, args: HistoryArgs) -> Result<u8> {
             f.commits, f.lines_added, f.lines_removed, f.path
         );
     }
-    let types: Vec<String> = patterns.by_type.iter().map(|(t, n)| format!("{t} {n}")).collect();
+    let types: Vec<String> = patterns
+        .by_type
+        .iter()
+        .map(|(t, n)| format!("{t} {n}"))
+        .collect();
     println!(
         "commit types: {}; fix ratio {:.0}%; {} burst(s)",
         types.join(", "),
@@ -282,10 +299,16 @@ pub fn search(ctx: &Ctx, args: SearchArgs) -> Result<u8> {
     let scan = scan(ctx, &graph)?;
     let bar = out::stage_bar("embed", ctx.json);
     let (stats, hits) = graph
-        .search(&mut embedder, &scan, &args.query, args.k as usize, &|done, total| {
-            bar.set_length(total);
-            bar.set_position(done);
-        })
+        .search(
+            &mut embedder,
+            &scan,
+            &args.query,
+            args.k as usize,
+            &|done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            },
+        )
         .map_err(NodeError::from)?;
     bar.finish_and_clear();
     if ctx.json {
@@ -318,7 +341,9 @@ pub fn embed(ctx: &Ctx, args: EmbedArgs) -> Result<u8> {
         weft_node::graph::load_embedder(&root, &config.embeddings).map_err(graph_err)?;
     let vector = embedder.embed(&[&args.text]).map_err(graph_err)?.remove(0);
     if ctx.json {
-        out::json(&json!({"text": args.text, "model": weft_node::graph::embed::EMBEDDING_ID, "dimensions": vector.len(), "vector": vector}));
+        out::json(
+            &json!({"text": args.text, "model": weft_node::graph::embed::EMBEDDING_ID, "dimensions": vector.len(), "vector": vector}),
+        );
     } else {
         let text: Vec<String> = vector.iter().map(|v| format!("{v:.6}")).collect();
         println!("{}", text.join(" "));

@@ -92,7 +92,12 @@ pub fn active_rules(config: &AssessmentConfig) -> Vec<RuleInfo> {
 pub fn finding_id(rule: &str, path: &str, symbol: &str, key: &str) -> String {
     let h = weft_kernel::hash::domain_hash(
         "weft/assess/finding/v1",
-        &[rule.as_bytes(), path.as_bytes(), symbol.as_bytes(), key.as_bytes()],
+        &[
+            rule.as_bytes(),
+            path.as_bytes(),
+            symbol.as_bytes(),
+            key.as_bytes(),
+        ],
     );
     hex::encode(&h.0[..16])
 }
@@ -173,9 +178,8 @@ pub fn run(inputs: &Inputs<'_>, rules: &[RuleInfo]) -> Vec<Finding> {
     markers(inputs, &mut out);
     dependencies(inputs, &mut out);
     let mut findings = out.findings;
-    findings.sort_by(|a, b| {
-        (&a.path, a.line, &a.rule, &a.id).cmp(&(&b.path, b.line, &b.rule, &b.id))
-    });
+    findings
+        .sort_by(|a, b| (&a.path, a.line, &a.rule, &a.id).cmp(&(&b.path, b.line, &b.rule, &b.id)));
     findings
 }
 
@@ -192,13 +196,21 @@ fn hotspots(inputs: &Inputs<'_>, out: &mut Emitter<'_>) {
         .filter_map(|f| {
             let commits = inputs.history.file(&f.path)?.commits;
             let complexity = file_complexity(f);
-            (commits >= cfg.hotspot_min_commits && complexity > 0)
-                .then(|| (u64::from(commits) * u64::from(complexity), f, commits, complexity))
+            (commits >= cfg.hotspot_min_commits && complexity > 0).then(|| {
+                (
+                    u64::from(commits) * u64::from(complexity),
+                    f,
+                    commits,
+                    complexity,
+                )
+            })
         })
         .collect();
     ranked.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.path.cmp(&b.1.path)));
-    for (rank, (score, file, commits, complexity)) in
-        ranked.into_iter().take(cfg.hotspot_count as usize).enumerate()
+    for (rank, (score, file, commits, complexity)) in ranked
+        .into_iter()
+        .take(cfg.hotspot_count as usize)
+        .enumerate()
     {
         if inputs.in_scope(&file.path) {
             out.emit(
@@ -294,7 +306,11 @@ fn public_api(inputs: &Inputs<'_>, out: &mut Emitter<'_>, configured: bool) {
                     lines: (1, 1),
                 },
                 sev(Severity::Error),
-                format!("public {} `{name}` removed since {}", o.kind.as_str(), base.tag),
+                format!(
+                    "public {} `{name}` removed since {}",
+                    o.kind.as_str(),
+                    base.tag
+                ),
                 json!({"change": "removed", "tag": base.tag, "before": o.signature}),
             );
         }
@@ -336,7 +352,10 @@ fn functions(inputs: &Inputs<'_>, out: &mut Emitter<'_>, configured: bool) {
                     "long-function",
                     At::symbol(&file.path, s),
                     None,
-                    format!("`{}` has {} lines of code (limit {})", s.qualified, s.loc, cfg.max_function_loc),
+                    format!(
+                        "`{}` has {} lines of code (limit {})",
+                        s.qualified, s.loc, cfg.max_function_loc
+                    ),
                     json!({"loc": s.loc, "limit": cfg.max_function_loc}),
                 );
             }
@@ -347,7 +366,10 @@ fn functions(inputs: &Inputs<'_>, out: &mut Emitter<'_>, configured: bool) {
                     "complex-function",
                     At::symbol(&file.path, s),
                     severity,
-                    format!("`{}` has cyclomatic complexity {} (limit {})", s.qualified, s.complexity, cfg.max_complexity),
+                    format!(
+                        "`{}` has cyclomatic complexity {} (limit {})",
+                        s.qualified, s.complexity, cfg.max_complexity
+                    ),
                     json!({"complexity": s.complexity, "limit": cfg.max_complexity}),
                 );
             }
@@ -366,32 +388,64 @@ fn enclosing(file: &ScannedFile, line: u32) -> Option<&Symbol> {
 
 fn markers(inputs: &Inputs<'_>, out: &mut Emitter<'_>) {
     for file in inputs.scoped_files() {
-        let todos: Vec<_> = file.facts.markers.iter().filter(|m| m.kind == MarkerKind::Todo).collect();
+        let todos: Vec<_> = file
+            .facts
+            .markers
+            .iter()
+            .filter(|m| m.kind == MarkerKind::Todo)
+            .collect();
         if let Some(first) = todos.first() {
             let mut counts: BTreeMap<&str, u32> = BTreeMap::new();
-            todos.iter().for_each(|m| *counts.entry(m.label.as_str()).or_default() += 1);
+            todos
+                .iter()
+                .for_each(|m| *counts.entry(m.label.as_str()).or_default() += 1);
             let summary: Vec<String> = counts.iter().map(|(l, n)| format!("{n} {l}")).collect();
             let lines: Vec<u32> = todos.iter().map(|m| m.line).collect();
             out.emit(
                 "todo",
-                At { lines: (first.line, first.line), ..At::file(&file.path) },
+                At {
+                    lines: (first.line, first.line),
+                    ..At::file(&file.path)
+                },
                 None,
                 format!("{} open marker(s): {}", todos.len(), summary.join(", ")),
                 json!({"counts": counts, "lines": lines}),
             );
         }
         let mut risky: BTreeMap<(String, &str), Vec<u32>> = BTreeMap::new();
-        for m in file.facts.markers.iter().filter(|m| m.kind == MarkerKind::Risky) {
-            let symbol = enclosing(file, m.line).map(|s| s.qualified.clone()).unwrap_or_default();
-            risky.entry((symbol, m.label.as_str())).or_default().push(m.line);
+        for m in file
+            .facts
+            .markers
+            .iter()
+            .filter(|m| m.kind == MarkerKind::Risky)
+        {
+            let symbol = enclosing(file, m.line)
+                .map(|s| s.qualified.clone())
+                .unwrap_or_default();
+            risky
+                .entry((symbol, m.label.as_str()))
+                .or_default()
+                .push(m.line);
         }
         for ((symbol, label), lines) in &risky {
-            let where_ = if symbol.is_empty() { String::new() } else { format!(" in `{symbol}`") };
+            let where_ = if symbol.is_empty() {
+                String::new()
+            } else {
+                format!(" in `{symbol}`")
+            };
             out.emit(
                 "risky-construct",
-                At { path: &file.path, symbol, key: label, lines: (lines[0], lines[0]) },
+                At {
+                    path: &file.path,
+                    symbol,
+                    key: label,
+                    lines: (lines[0], lines[0]),
+                },
                 None,
-                format!("{label}{where_} ({} occurrence(s)): review carefully", lines.len()),
+                format!(
+                    "{label}{where_} ({} occurrence(s)): review carefully",
+                    lines.len()
+                ),
                 json!({"construct": label, "lines": lines}),
             );
         }
@@ -408,14 +462,27 @@ fn dependencies(inputs: &Inputs<'_>, out: &mut Emitter<'_>) {
         match (&issue.file, issue.issue.as_str()) {
             (Some((file, line)), "undeclared") => out.emit(
                 "dependency-undeclared",
-                At { path: file, symbol: &issue.package, key: "", lines: (*line, *line) },
+                At {
+                    path: file,
+                    symbol: &issue.package,
+                    key: "",
+                    lines: (*line, *line),
+                },
                 None,
-                format!("imports `{}`, which {} does not declare", issue.package, issue.manifest),
+                format!(
+                    "imports `{}`, which {} does not declare",
+                    issue.package, issue.manifest
+                ),
                 json!({"package": issue.package, "manifest": issue.manifest}),
             ),
             _ => out.emit(
                 "dependency-unused",
-                At { path: &issue.manifest, symbol: &issue.package, key: "", lines: (1, 1) },
+                At {
+                    path: &issue.manifest,
+                    symbol: &issue.package,
+                    key: "",
+                    lines: (1, 1),
+                },
                 None,
                 format!("declares `{}`, which no source file imports", issue.package),
                 json!({"package": issue.package}),

@@ -130,9 +130,14 @@ pub fn last_release_tag(repo: &git2::Repository) -> Option<(String, git2::Oid)> 
         else {
             continue;
         };
-        let reachable = commit.id() == head || repo.graph_descendant_of(head, commit.id()).unwrap_or(false);
+        let reachable =
+            commit.id() == head || repo.graph_descendant_of(head, commit.id()).unwrap_or(false);
         let time = commit.time().seconds();
-        if reachable && best.as_ref().is_none_or(|(t, n, _)| (time, name) > (*t, n.as_str())) {
+        if reachable
+            && best
+                .as_ref()
+                .is_none_or(|(t, n, _)| (time, name) > (*t, n.as_str()))
+        {
             best = Some((time, name.to_string(), commit.id()));
         }
     }
@@ -255,7 +260,10 @@ pub fn read_report(path: &Path) -> Result<Report, AssessError> {
     if report.schema != REPORT_SCHEMA {
         return Err(AssessError::Report {
             path: path.to_path_buf(),
-            message: format!("report schema {:?}, this weft reads {REPORT_SCHEMA:?}", report.schema),
+            message: format!(
+                "report schema {:?}, this weft reads {REPORT_SCHEMA:?}",
+                report.schema
+            ),
         });
     }
     Ok(report)

@@ -183,7 +183,12 @@ pub fn resolve(
             let base_tree = repo.find_commit(base).and_then(|c| c.tree()).map_err(git)?;
             let head_tree = head.tree().map_err(git)?;
             Ok(ResolvedScope {
-                changed: Some(changed_paths(repo, Some(&base_tree), Some(&head_tree), false)?),
+                changed: Some(changed_paths(
+                    repo,
+                    Some(&base_tree),
+                    Some(&head_tree),
+                    false,
+                )?),
                 base: Some(base.to_string()),
             })
         }
@@ -199,7 +204,12 @@ fn last_commit(repo: &Repository) -> Result<ResolvedScope, ScopeError> {
     let parent_tree = parent.as_ref().map(|p| p.tree()).transpose().map_err(git)?;
     let tree = head.tree().map_err(git)?;
     Ok(ResolvedScope {
-        changed: Some(changed_paths(repo, parent_tree.as_ref(), Some(&tree), false)?),
+        changed: Some(changed_paths(
+            repo,
+            parent_tree.as_ref(),
+            Some(&tree),
+            false,
+        )?),
         base: parent.map(|p| p.id().to_string()),
     })
 }

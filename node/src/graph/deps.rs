@@ -76,7 +76,9 @@ pub fn manifests(root: &Path) -> Vec<Manifest> {
         .require_git(false)
         .filter_entry(|e| {
             !(e.file_type().is_some_and(|t| t.is_dir())
-                && super::scan::SKIPPED_DIRS.iter().any(|d| e.file_name() == *d))
+                && super::scan::SKIPPED_DIRS
+                    .iter()
+                    .any(|d| e.file_name() == *d))
         })
         .build();
     for entry in walk.flatten() {
@@ -204,7 +206,11 @@ fn parse_pyproject(text: &str) -> Result<Parsed, String> {
         .map(str::to_string);
     let specs = |v: Option<&toml::Value>| -> Vec<String> {
         v.and_then(toml::Value::as_array)
-            .map(|a| a.iter().filter_map(|s| s.as_str().and_then(requirement_name)).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|s| s.as_str().and_then(requirement_name))
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let mut deps = declared(specs(project.and_then(|p| p.get("dependencies"))), "normal");
@@ -218,7 +224,10 @@ fn parse_pyproject(text: &str) -> Result<Parsed, String> {
     }
     let poetry = doc.get("tool").and_then(|t| t.get("poetry"));
     let poetry_deps = table_keys(poetry.and_then(|p| p.get("dependencies")));
-    deps.extend(declared(poetry_deps.into_iter().filter(|n| n != "python"), "normal"));
+    deps.extend(declared(
+        poetry_deps.into_iter().filter(|n| n != "python"),
+        "normal",
+    ));
     Ok((package, deps))
 }
 
@@ -268,12 +277,49 @@ pub struct DependencyIssue {
     pub file: Option<(String, u32)>,
 }
 
-const RUST_BUILTIN: [&str; 7] = ["std", "core", "alloc", "crate", "self", "super", "proc_macro"];
+const RUST_BUILTIN: [&str; 7] = [
+    "std",
+    "core",
+    "alloc",
+    "crate",
+    "self",
+    "super",
+    "proc_macro",
+];
 const NODE_BUILTIN: [&str; 33] = [
-    "assert", "async_hooks", "buffer", "child_process", "cluster", "console", "crypto",
-    "dgram", "dns", "events", "fs", "http", "http2", "https", "inspector", "module", "net",
-    "os", "path", "perf_hooks", "process", "querystring", "readline", "stream",
-    "string_decoder", "timers", "tls", "tty", "url", "util", "v8", "vm", "zlib",
+    "assert",
+    "async_hooks",
+    "buffer",
+    "child_process",
+    "cluster",
+    "console",
+    "crypto",
+    "dgram",
+    "dns",
+    "events",
+    "fs",
+    "http",
+    "http2",
+    "https",
+    "inspector",
+    "module",
+    "net",
+    "os",
+    "path",
+    "perf_hooks",
+    "process",
+    "querystring",
+    "readline",
+    "stream",
+    "string_decoder",
+    "timers",
+    "tls",
+    "tty",
+    "url",
+    "util",
+    "v8",
+    "vm",
+    "zlib",
 ];
 /// Python distributions whose import name differs from the distribution name.
 const PYTHON_IMPORT_NAMES: [(&str, &str); 8] = [
@@ -308,12 +354,10 @@ fn imported_package(ecosystem: Ecosystem, module: &str, own: Option<&str>) -> Op
             } else {
                 first.to_string()
             };
-            (!NODE_BUILTIN.contains(&name.as_str()) && Some(name.as_str()) != own)
-                .then_some(name)
+            (!NODE_BUILTIN.contains(&name.as_str()) && Some(name.as_str()) != own).then_some(name)
         }
-        Ecosystem::Python => {
-            (!module.starts_with('.')).then(|| module.split('.').next().unwrap_or(module).to_string())
-        }
+        Ecosystem::Python => (!module.starts_with('.'))
+            .then(|| module.split('.').next().unwrap_or(module).to_string()),
         Ecosystem::Go => {
             let first = module.split('/').next()?;
             // The standard library's paths have no dot in their first element.
@@ -388,7 +432,12 @@ pub fn dependency_issues(
     let local_python: BTreeSet<String> = files
         .iter()
         .filter(|f| f.language == Language::Python)
-        .flat_map(|f| f.path.split('/').map(|s| s.trim_end_matches(".py").to_string()).collect::<Vec<_>>())
+        .flat_map(|f| {
+            f.path
+                .split('/')
+                .map(|s| s.trim_end_matches(".py").to_string())
+                .collect::<Vec<_>>()
+        })
         .collect();
     let mut issues = Vec::new();
     for (i, manifest) in manifests.iter().enumerate() {
@@ -401,7 +450,9 @@ pub fn dependency_issues(
             let is_used = used.keys().any(|u| matches(eco, &dep.name, u))
                 || (eco == Ecosystem::Cargo
                     && rust_mentions(root, manifests, i, files, &normalise(eco, &dep.name)));
-            if !is_used && !(eco == Ecosystem::Npm && dep.name.starts_with("@types/")) {
+            // `@types/x` packages hold TypeScript declarations, never imported by name.
+            let types_only = eco == Ecosystem::Npm && dep.name.starts_with("@types/");
+            if !is_used && !types_only {
                 issues.push(DependencyIssue {
                     manifest: manifest.path.clone(),
                     package: dep.name.clone(),
@@ -419,7 +470,10 @@ pub fn dependency_issues(
             .filter_map(|m| m.package.clone())
             .collect();
         for (pkg, at) in used {
-            let declared = manifest.dependencies.iter().any(|d| matches(eco, &d.name, &pkg));
+            let declared = manifest
+                .dependencies
+                .iter()
+                .any(|d| matches(eco, &d.name, &pkg));
             let sibling = workspace.iter().any(|w| matches(eco, w, &pkg));
             if !declared && !sibling && !local_python.contains(&pkg) {
                 issues.push(DependencyIssue {
@@ -436,13 +490,22 @@ pub fn dependency_issues(
 
 /// Names a `use` path may start with inside a crate without naming a dependency: its
 /// modules (file and directory names, `mod` items) and its own types (`use Enum::*`).
-fn local_rust_names(files: &[ScannedFile], manifests: &[Manifest], owner: usize) -> BTreeSet<String> {
+fn local_rust_names(
+    files: &[ScannedFile],
+    manifests: &[Manifest],
+    owner: usize,
+) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
     for f in files.iter().filter(|f| f.language == Language::Rust) {
         if owning_manifest(manifests, Ecosystem::Cargo, &f.path) != Some(owner) {
             continue;
         }
-        names.extend(f.path.trim_end_matches(".rs").split('/').map(str::to_string));
+        names.extend(
+            f.path
+                .trim_end_matches(".rs")
+                .split('/')
+                .map(str::to_string),
+        );
         names.extend(f.facts.symbols.iter().map(|s| s.name.clone()));
     }
     names
@@ -488,8 +551,14 @@ mod tests {
         )
         .expect("cargo");
         assert_eq!(pkg.as_deref(), Some("a-b"));
-        let got: Vec<(&str, &str)> = deps.iter().map(|d| (d.name.as_str(), d.kind.as_str())).collect();
-        assert_eq!(got, [("serde", "normal"), ("tempfile", "dev"), ("libc", "normal")]);
+        let got: Vec<(&str, &str)> = deps
+            .iter()
+            .map(|d| (d.name.as_str(), d.kind.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [("serde", "normal"), ("tempfile", "dev"), ("libc", "normal")]
+        );
         let (_, deps) = parse_pyproject(
             "[project]\nname='x'\ndependencies=['requests[socks]>=2; python_version<\"4\"', 'PyYAML==6']\n[project.optional-dependencies]\ndev=['pytest']\n",
         )
@@ -497,7 +566,10 @@ mod tests {
         let got: Vec<&str> = deps.iter().map(|d| d.name.as_str()).collect();
         assert_eq!(got, ["requests", "PyYAML", "pytest"]);
         let reqs = parse_requirements("# c\nnumpy>=1.2\n-r other.txt\nflask # web\n");
-        assert_eq!(reqs.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["numpy", "flask"]);
+        assert_eq!(
+            reqs.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(),
+            ["numpy", "flask"]
+        );
         let (module, deps) = parse_go_mod(
             "module example.com/m\n\ngo 1.22\n\nrequire (\n\tgithub.com/a/b v1.0.0\n\tgolang.org/x/c v0.1.0 // indirect\n)\nrequire github.com/d/e v2.0.0\n",
         );
@@ -512,15 +584,30 @@ mod tests {
     #[test]
     fn imports_map_to_packages() {
         use Ecosystem::*;
-        assert_eq!(imported_package(Cargo, "serde_json::Value", Some("x")), Some("serde_json".into()));
+        assert_eq!(
+            imported_package(Cargo, "serde_json::Value", Some("x")),
+            Some("serde_json".into())
+        );
         assert_eq!(imported_package(Cargo, "std::fs", None), None);
-        assert_eq!(imported_package(Cargo, "my_crate::a", Some("my-crate")), None);
-        assert_eq!(imported_package(Npm, "@scope/pkg/sub", None), Some("@scope/pkg".into()));
+        assert_eq!(
+            imported_package(Cargo, "my_crate::a", Some("my-crate")),
+            None
+        );
+        assert_eq!(
+            imported_package(Npm, "@scope/pkg/sub", None),
+            Some("@scope/pkg".into())
+        );
         assert_eq!(imported_package(Npm, "fs", None), None);
         assert_eq!(imported_package(Npm, "./local", None), None);
         assert_eq!(imported_package(Go, "fmt", None), None);
-        assert_eq!(imported_package(Go, "example.com/m/internal", Some("example.com/m")), None);
-        assert_eq!(imported_package(Python, "yaml.loader", None), Some("yaml".into()));
+        assert_eq!(
+            imported_package(Go, "example.com/m/internal", Some("example.com/m")),
+            None
+        );
+        assert_eq!(
+            imported_package(Python, "yaml.loader", None),
+            Some("yaml".into())
+        );
         assert!(matches(Python, "PyYAML", "yaml"));
         assert!(matches(Cargo, "serde-json", "serde_json"));
         assert!(matches(Go, "github.com/a/b", "github.com/a/b/sub"));

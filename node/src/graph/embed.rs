@@ -89,7 +89,10 @@ impl ModelFiles {
     /// model_dir`, relative to the repository root), then the per-user directory
     /// `scripts/models.sh` installs to. The runtime is `runtime` when given, then
     /// `$WEFT_ORT_LIB`, then `libonnxruntime.so` beside the model.
-    pub fn locate(configured: Option<&Path>, runtime: Option<&Path>) -> Result<ModelFiles, EmbedError> {
+    pub fn locate(
+        configured: Option<&Path>,
+        runtime: Option<&Path>,
+    ) -> Result<ModelFiles, EmbedError> {
         let mut candidates = Vec::new();
         if let Some(dir) = std::env::var_os(MODEL_DIR_ENV) {
             candidates.push(PathBuf::from(dir));
@@ -221,7 +224,8 @@ impl Embedder {
                 reason: e.to_string(),
             })?;
         let env = environment(&files.runtime)?;
-        let model_err = |e: ort::Error| EmbedError::Model(format!("{}: {e}", files.model.display()));
+        let model_err =
+            |e: ort::Error| EmbedError::Model(format!("{}: {e}", files.model.display()));
         let threads = if threads == 0 {
             std::thread::available_parallelism().map_or(1, |n| n.get())
         } else {
@@ -282,7 +286,12 @@ impl Embedder {
             )));
         }
         Ok((0..batch)
-            .map(|b| mean_pool(&hidden[b * width * DIMENSIONS..][..width * DIMENSIONS], &mask[b * width..][..width]))
+            .map(|b| {
+                mean_pool(
+                    &hidden[b * width * DIMENSIONS..][..width * DIMENSIONS],
+                    &mask[b * width..][..width],
+                )
+            })
             .collect())
     }
 }

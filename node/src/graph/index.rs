@@ -185,8 +185,7 @@ impl SymbolIndex {
         for (done, chunk) in missing.chunks(batch.max(1)).enumerate() {
             let refs: Vec<&str> = chunk.iter().map(|(_, t)| t.as_str()).collect();
             let vectors = embedder.embed(&refs)?;
-            let items: Vec<(Hash, Vec<f32>)> =
-                chunk.iter().map(|(k, _)| *k).zip(vectors).collect();
+            let items: Vec<(Hash, Vec<f32>)> = chunk.iter().map(|(k, _)| *k).zip(vectors).collect();
             store.put_vectors(&items)?;
             progress(((done + 1) * batch.max(1)).min(missing.len()) as u64, total);
         }
@@ -207,11 +206,15 @@ impl SymbolIndex {
     fn rebuild(&self, store: &GraphStore, entries: Vec<IndexEntry>) -> Result<(), IndexError> {
         let index = new_index(&self.path, entries.len())?;
         for (i, entry) in entries.iter().enumerate() {
-            let vector = store.vector(&entry.text_key)?.ok_or_else(|| IndexError::Usearch {
-                path: self.path.clone(),
-                reason: format!("no cached vector for {}:{}", entry.path, entry.qualified),
-            })?;
-            index.add(i as u64, &vector).map_err(usearch_err(&self.path))?;
+            let vector = store
+                .vector(&entry.text_key)?
+                .ok_or_else(|| IndexError::Usearch {
+                    path: self.path.clone(),
+                    reason: format!("no cached vector for {}:{}", entry.path, entry.qualified),
+                })?;
+            index
+                .add(i as u64, &vector)
+                .map_err(usearch_err(&self.path))?;
         }
         // Written aside and renamed, so a reader never sees half an index.
         let tmp = self.path.with_extension("usearch.tmp");
@@ -249,7 +252,12 @@ impl SymbolIndex {
     }
 
     /// The `k` symbols nearest to a query vector (approximate, HNSW).
-    pub fn search(&self, store: &GraphStore, query: &[f32], k: usize) -> Result<Vec<Hit>, IndexError> {
+    pub fn search(
+        &self,
+        store: &GraphStore,
+        query: &[f32],
+        k: usize,
+    ) -> Result<Vec<Hit>, IndexError> {
         let (index, entries) = self.load(store)?;
         let found = index.search(query, k).map_err(usearch_err(&self.path))?;
         Ok(hits(&found.keys, &found.distances, &entries))

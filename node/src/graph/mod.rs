@@ -111,7 +111,12 @@ impl KnowledgeGraph {
 
     /// Scans the working tree (parsing only changed files).
     pub fn scan(&self, progress: Progress<'_>) -> Result<Scan, GraphError> {
-        Ok(scan::scan(&self.root, &self.store, &self.scan_options(), progress)?)
+        Ok(scan::scan(
+            &self.root,
+            &self.store,
+            &self.scan_options(),
+            progress,
+        )?)
     }
 
     /// Mining settings from `[analysis]`, with `max_commits` overriding the configured

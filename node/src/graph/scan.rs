@@ -156,7 +156,10 @@ impl Filter {
 }
 
 /// Source files under `root`, as (relative path, language), sorted.
-pub fn source_files(root: &Path, options: &ScanOptions) -> Result<Vec<(String, Language)>, ScanError> {
+pub fn source_files(
+    root: &Path,
+    options: &ScanOptions,
+) -> Result<Vec<(String, Language)>, ScanError> {
     let filter = Filter::new(options)?;
     let mut out = Vec::new();
     let walk = ignore::WalkBuilder::new(root)
@@ -310,12 +313,11 @@ fn parse_all(
                         let Some((rel, lang, hash, text)) = work.get(i) else {
                             return Ok::<_, ScanError>(out);
                         };
-                        let facts = lang::extract(*lang, text).map_err(|source| {
-                            ScanError::Extract {
+                        let facts =
+                            lang::extract(*lang, text).map_err(|source| ScanError::Extract {
                                 path: rel.clone(),
                                 source,
-                            }
-                        })?;
+                            })?;
                         out.push(ScannedFile {
                             path: rel.clone(),
                             language: *lang,
