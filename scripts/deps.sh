@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages weft's build needs (clang/libclang for RocksDB's bindgen,
-# a C++ compiler, git) when they are missing. Safe to run repeatedly.
+# a C++ compiler, git; unzip for the model wheels) when they are missing. Safe to run
+# repeatedly. Python 3 with pip and npm (for the model packages and the SARIF schema)
+# come with the machine.
 set -euo pipefail
 
 need=()
@@ -9,6 +11,7 @@ ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || need+=(libclang-dev)
 command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v git >/dev/null 2>&1 || need+=(git)
 command -v make >/dev/null 2>&1 || need+=(make)
+command -v unzip >/dev/null 2>&1 || need+=(unzip)
 if [ "${#need[@]}" -gt 0 ]; then
     echo "installing: ${need[*]}" >&2
     SUDO=""

@@ -9,6 +9,8 @@ PACKAGE="@microsoft/jest-sarif@1.0.0-beta.0"
 MEMBER="package/lib/schemas/sarif-2.1.0-rtm.5.json"
 FIXTURES="${WEFT_FIXTURES:-$HOME/.cache/weft/fixtures}"
 SCHEMA="$FIXTURES/sarif-2.1.0-rtm.5.json"
+# SHA-256 of the schema as published in that package: a changed file is refused.
+SCHEMA_SHA256="2d99159ae54a3eea97f81781cff48780548657c35949f4b7f25e99a2ba4de4f8"
 WORK=""
 # Global rather than local: the EXIT trap runs after fetch_schema has returned.
 trap 'if [ -n "$WORK" ]; then rm -rf "$WORK"; fi' EXIT
@@ -25,6 +27,9 @@ fetch_schema() {
     local tarball
     tarball="$(ls "$WORK"/*.tgz)"
     tar -xzf "$tarball" -C "$WORK" "$MEMBER"
+    local got
+    got="$(sha256sum "$WORK/$MEMBER" | cut -d' ' -f1)"
+    [ "$got" = "$SCHEMA_SHA256" ] || { echo "sarif-schema: $MEMBER has SHA-256 $got, expected $SCHEMA_SHA256" >&2; exit 1; }
     mkdir -p "$FIXTURES"
     # Write through a temporary name so an interrupted run never leaves a partial schema.
     cp "$WORK/$MEMBER" "$SCHEMA.partial"

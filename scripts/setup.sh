@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Quick start, step 1: install what the build needs, build weft, run the demo.
+# Quick start, step 1: install what the build needs and the embedding model, build weft,
+# run the demo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+bash scripts/models.sh
 . scripts/env.sh
 cargo build --locked --bin weft
 "$CARGO_TARGET_DIR/debug/weft" demo

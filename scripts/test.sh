@@ -3,6 +3,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh
+# The embedding tests use the real model, and the SARIF test the official schema.
+bash scripts/models.sh
+bash scripts/sarif-schema.sh
 . scripts/env.sh
 cargo fmt --all --check
 cargo clippy --locked --workspace --all-targets -- -D warnings

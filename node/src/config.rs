@@ -265,6 +265,15 @@ impl WeaveConfig {
             });
         }
         for (rule, level) in &config.assessment.rules {
+            if !crate::assess::rules::rule_ids().any(|id| id == rule) {
+                return Err(ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    message: format!(
+                        "[assessment.rules] unknown rule `{rule}`; rules: {}",
+                        crate::assess::rules::rule_ids().collect::<Vec<_>>().join(", ")
+                    ),
+                });
+            }
             if !["off", "note", "warning", "error"].contains(&level.as_str()) {
                 return Err(ConfigError::Invalid {
                     path: path.to_path_buf(),
@@ -417,6 +426,9 @@ mod tests {
             "[[governance.rules]]\nid = \"a\"\nseverity = \"fatal\"\n",
             "[governance]\nthreshold = -1.0\n",
             "[assessment]\nfail_on = \"sometimes\"\n",
+            "[assessment.rules]\nhotspot = \"loud\"\n",
+            "[assessment.rules]\nno-such-rule = \"off\"\n",
+            "[analysis]\nmin_coupling = 130.0\n",
         ] {
             assert!(
                 WeaveConfig::parse(text, Path::new("weave.toml")).is_err(),
