@@ -270,7 +270,9 @@ impl WeaveConfig {
                     path: path.to_path_buf(),
                     message: format!(
                         "[assessment.rules] unknown rule `{rule}`; rules: {}",
-                        crate::assess::rules::rule_ids().collect::<Vec<_>>().join(", ")
+                        crate::assess::rules::rule_ids()
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 });
             }
