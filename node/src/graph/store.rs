@@ -7,7 +7,11 @@
 //! - `vectors`: embedding id hash of the text → 384 little-endian f32
 //! - `meta`: named blobs (`history`: mined git history; `index`: the search index's
 //!   entries and the hash of its file)
+//!
+//! A value that does not decode is treated as absent and recomputed: nothing here is
+//! the only copy of anything.
 
+use super::embed::DIMENSIONS;
 use super::facts::FileFacts;
 use super::lang::{Language, EXTRACTOR_VERSION};
 use rocksdb::WriteBatch;
@@ -23,22 +27,12 @@ const VECTORS: &str = "vectors";
 const META: &str = "meta";
 const FAMILIES: [&str; 4] = [FACTS, FILES, VECTORS, META];
 
-/// A cached value could not be decoded: the cache is damaged or from another version.
+/// The cache could not be opened, read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum GraphStoreError {
     /// RocksDB or the lock.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// A value failed to decode.
-    #[error("graph cache {family}/{key}: {reason}; delete .weftos/graph/ to rebuild it")]
-    Decode {
-        /// Column family.
-        family: &'static str,
-        /// Key, printable.
-        key: String,
-        /// Decoder message.
-        reason: String,
-    },
 }
 
 /// What the last scan saw of one file.
@@ -68,16 +62,10 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     out
 }
 
-fn decode<T: DeserializeOwned>(
-    family: &'static str,
-    key: &[u8],
-    bytes: &[u8],
-) -> Result<T, GraphStoreError> {
-    ciborium::from_reader(bytes).map_err(|e| GraphStoreError::Decode {
-        family,
-        key: String::from_utf8_lossy(key).into_owned(),
-        reason: e.to_string(),
-    })
+/// Everything here is derived data: a value that does not decode (damaged, or written by
+/// another version) counts as absent, so it is computed and written again.
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+    ciborium::from_reader(bytes).ok()
 }
 
 impl GraphStore {
@@ -90,11 +78,10 @@ impl GraphStore {
 
     /// Cached facts of a content hash.
     pub fn facts(&self, hash: &Hash) -> Result<Option<FileFacts>, GraphStoreError> {
-        let key = facts_key(hash);
-        self.store
-            .get(FACTS, &key)?
-            .map(|b| decode(FACTS, hash.to_hex().as_bytes(), &b))
-            .transpose()
+        Ok(self
+            .store
+            .get(FACTS, &facts_key(hash))?
+            .and_then(|b| decode(&b)))
     }
 
     /// Every file entry of the last scan, by path.
@@ -103,8 +90,9 @@ impl GraphStore {
         let mut out = Vec::new();
         for item in db.iterator_cf(self.store.cf(FILES), rocksdb::IteratorMode::Start) {
             let (k, v) = item.map_err(|e| self.store.rocks(e))?;
-            let path = String::from_utf8_lossy(&k).into_owned();
-            out.push((path, decode(FILES, &k, &v)?));
+            if let Some(entry) = decode(&v) {
+                out.push((String::from_utf8_lossy(&k).into_owned(), entry));
+            }
         }
         Ok(out)
     }
@@ -131,13 +119,17 @@ impl GraphStore {
         Ok(())
     }
 
-    /// A cached embedding.
+    /// A cached embedding (a value of the wrong length counts as absent).
     pub fn vector(&self, key: &Hash) -> Result<Option<Vec<f32>>, GraphStoreError> {
-        Ok(self.store.get(VECTORS, &key.0)?.map(|b| {
-            b.chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect()
-        }))
+        Ok(self
+            .store
+            .get(VECTORS, &key.0)?
+            .filter(|b| b.len() == DIMENSIONS * 4)
+            .map(|b| {
+                b.chunks_exact(4)
+                    .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect()
+            }))
     }
 
     /// Caches embeddings.
@@ -153,10 +145,10 @@ impl GraphStore {
 
     /// A named blob.
     pub fn meta<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, GraphStoreError> {
-        self.store
+        Ok(self
+            .store
             .get(META, name.as_bytes())?
-            .map(|b| decode(META, name.as_bytes(), &b))
-            .transpose()
+            .and_then(|b| decode(&b)))
     }
 
     /// Stores a named blob.
