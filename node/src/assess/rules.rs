@@ -347,30 +347,36 @@ fn functions(inputs: &Inputs<'_>, out: &mut Emitter<'_>, configured: bool) {
     let cfg = inputs.config;
     for file in inputs.scoped_files() {
         for s in file.facts.symbols.iter().filter(|s| s.kind.is_callable()) {
-            if s.loc > cfg.max_function_loc {
-                out.emit(
+            let measures = [
+                (
                     "long-function",
-                    At::symbol(&file.path, s),
-                    None,
-                    format!(
-                        "`{}` has {} lines of code (limit {})",
-                        s.qualified, s.loc, cfg.max_function_loc
-                    ),
-                    json!({"loc": s.loc, "limit": cfg.max_function_loc}),
-                );
-            }
-            if s.complexity > cfg.max_complexity {
-                let severity = (!configured && s.complexity > 2 * cfg.max_complexity)
+                    "lines of code",
+                    "loc",
+                    s.loc,
+                    cfg.max_function_loc,
+                ),
+                (
+                    "complex-function",
+                    "cyclomatic complexity",
+                    "complexity",
+                    s.complexity,
+                    cfg.max_complexity,
+                ),
+            ];
+            for (rule, what, key, value, limit) in measures {
+                if value <= limit {
+                    continue;
+                }
+                // Far over the complexity limit is an error unless the rule's severity
+                // was configured.
+                let severity = (rule == "complex-function" && !configured && value > 2 * limit)
                     .then_some(Severity::Error);
                 out.emit(
-                    "complex-function",
+                    rule,
                     At::symbol(&file.path, s),
                     severity,
-                    format!(
-                        "`{}` has cyclomatic complexity {} (limit {})",
-                        s.qualified, s.complexity, cfg.max_complexity
-                    ),
-                    json!({"complexity": s.complexity, "limit": cfg.max_complexity}),
+                    format!("`{}`: {what} {value} (limit {limit})", s.qualified),
+                    json!({key: value, "limit": limit}),
                 );
             }
         }

@@ -251,29 +251,22 @@ impl SymbolIndex {
         Ok((index, meta.entries))
     }
 
-    /// The `k` symbols nearest to a query vector (approximate, HNSW).
+    /// The `k` symbols nearest to a query vector: approximate (HNSW) or, with `exact`,
+    /// by exhaustive comparison (the reference recall is measured against).
     pub fn search(
         &self,
         store: &GraphStore,
         query: &[f32],
         k: usize,
+        exact: bool,
     ) -> Result<Vec<Hit>, IndexError> {
         let (index, entries) = self.load(store)?;
-        let found = index.search(query, k).map_err(usearch_err(&self.path))?;
-        Ok(hits(&found.keys, &found.distances, &entries))
-    }
-
-    /// The `k` nearest by exhaustive comparison: the reference recall is measured against.
-    pub fn exact_search(
-        &self,
-        store: &GraphStore,
-        query: &[f32],
-        k: usize,
-    ) -> Result<Vec<Hit>, IndexError> {
-        let (index, entries) = self.load(store)?;
-        let found = index
-            .exact_search(query, k)
-            .map_err(usearch_err(&self.path))?;
+        let found = if exact {
+            index.exact_search(query, k)
+        } else {
+            index.search(query, k)
+        }
+        .map_err(usearch_err(&self.path))?;
         Ok(hits(&found.keys, &found.distances, &entries))
     }
 }

@@ -191,7 +191,7 @@ impl KnowledgeGraph {
     ) -> Result<(SyncStats, Vec<Hit>), GraphError> {
         let stats = self.sync_index(scan, embedder, progress)?;
         let vector = embedder.embed(&[query])?.remove(0);
-        Ok((stats, self.index().search(&self.store, &vector, k)?))
+        Ok((stats, self.index().search(&self.store, &vector, k, false)?))
     }
 
     /// Facts of a source text at another revision (cached by content hash like the
