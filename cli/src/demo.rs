@@ -1,6 +1,7 @@
 //! `weft demo`: the guided tour on an embedded default. It initialises a throw-away
-//! repository, appends events, proves one, exports and verifies the chain, and shows the
-//! gate denying a risky release: every step through the same engine the commands use.
+//! repository, appends events, proves one, exports and verifies the chain, shows the
+//! gate denying a risky release, lists symbols, records an assessment and searches the
+//! code: every step through the same engine the commands use.
 
 use crate::args::DemoArgs;
 use crate::cmd::{input, Ctx};
@@ -48,6 +49,53 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<u8> {
         println!("\nthe demo repository is kept in {}", dir.display());
     }
     Ok(exit::OK)
+}
+
+/// Step 7: symbols, an assessment recorded on the chain, and semantic search when the
+/// model is installed.
+fn knowledge_graph(node: &Node) -> Result<()> {
+    use weft_node::assess::{run as pipeline, scope::ScopeRequest};
+    step(
+        7,
+        "the knowledge graph: symbols, an assessment on the chain, semantic search",
+    );
+    let graph = weft_node::graph::KnowledgeGraph::open(node.layout(), node.config())?;
+    let scan = graph.scan(&|_, _| {})?;
+    for file in &scan.files {
+        for s in &file.facts.symbols {
+            println!(
+                "    {}:{}  {} {}",
+                file.path,
+                s.start_line,
+                s.kind.as_str(),
+                s.qualified
+            );
+        }
+    }
+    let report = pipeline::assess(&graph, &ScopeRequest::Full, "", &pipeline::Quiet)?;
+    let written = pipeline::write_report(&node.layout().weftos(), &report)?;
+    let event = node.record_assessment(&written, &report)?;
+    println!(
+        "    assessment: {} finding(s) in {} files; report hash {} recorded as event {}",
+        report.findings.len(),
+        report.files_scanned,
+        crate::out::short(&written.hash.to_hex()),
+        event.event.seq
+    );
+    match graph.embedder() {
+        Ok(mut embedder) => {
+            let query = "measure the length of some text";
+            let (_, hits) = graph.search(&mut embedder, &scan, query, 1, &|_, _| {})?;
+            if let Some(hit) = hits.first() {
+                println!(
+                    "    search {query:?}: {} {} ({:.2})",
+                    hit.entry.path, hit.entry.qualified, hit.score
+                );
+            }
+        }
+        Err(e) => println!("    search skipped: {e}"),
+    }
+    Ok(())
 }
 
 fn step(n: u32, text: &str) {
@@ -167,7 +215,12 @@ fn tour(dir: &Path, _json: bool) -> Result<()> {
         if recheck.agrees { "agrees" } else { "DIFFERS" }
     );
 
-    step(7, "verify the whole chain");
+    knowledge_graph(&node)?;
+
+    step(
+        8,
+        "verify the whole chain (and re-hash the assessment report)",
+    );
     let verified = node.verify(&mut |_| {})?;
     ensure!(verified.chain.ok(), "the demo chain does not verify");
     println!(
