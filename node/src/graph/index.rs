@@ -181,6 +181,8 @@ impl SymbolIndex {
                 missing.push((key, text));
             }
         }
+        // Batches pad to their longest text: grouping similar lengths wastes less work.
+        missing.sort_by_key(|(_, text)| text.len());
         let total = missing.len() as u64;
         for (done, chunk) in missing.chunks(batch.max(1)).enumerate() {
             let refs: Vec<&str> = chunk.iter().map(|(_, t)| t.as_str()).collect();
