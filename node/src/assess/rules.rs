@@ -89,17 +89,14 @@ pub fn active_rules(config: &AssessmentConfig) -> Vec<RuleInfo> {
 }
 
 /// A finding's stable id: rule, path, symbol and a rule-specific key, never the line.
+/// Each part is length-prefixed so that no two different tuples hash the same input.
 pub fn finding_id(rule: &str, path: &str, symbol: &str, key: &str) -> String {
-    let h = weft_kernel::hash::domain_hash(
-        "weft/assess/finding/v1",
-        &[
-            rule.as_bytes(),
-            path.as_bytes(),
-            symbol.as_bytes(),
-            key.as_bytes(),
-        ],
-    );
-    hex::encode(&h.0[..16])
+    let mut h = weft_kernel::hash::DomainHasher::new("weft/assess/finding/v1");
+    for part in [rule, path, symbol, key] {
+        h.update(&(part.len() as u32).to_be_bytes())
+            .update(part.as_bytes());
+    }
+    hex::encode(&h.finish().0[..16])
 }
 
 struct Emitter<'a> {
@@ -495,4 +492,25 @@ fn dependencies(inputs: &Inputs<'_>, out: &mut Emitter<'_>) {
             ),
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::finding_id;
+
+    /// Known answers from Python's hashlib (independent implementation):
+    /// shake_256(b"weft/assess/finding/v1\0" + b"".join(len(p).to_bytes(4, "big") + p
+    /// for p in parts)).hexdigest(32)[:32]
+    #[test]
+    fn finding_ids_match_the_reference_and_do_not_shift_with_boundaries() {
+        assert_eq!(finding_id("todo", "src/a.rs", "", ""), ID_TODO);
+        assert_eq!(
+            finding_id("risky-construct", "src/lib.rs", "helper", "unsafe"),
+            ID_RISKY
+        );
+        assert_ne!(finding_id("ab", "c", "", ""), finding_id("a", "bc", "", ""));
+    }
+
+    const ID_TODO: &str = "e6e2d542abb96b5976114b32a4d02224";
+    const ID_RISKY: &str = "fa49a8c6e0110e9cc8101bb2aa8efbd3";
 }
