@@ -64,7 +64,7 @@ fn fixture() -> Repo {
     write(
         &repo,
         "weave.toml",
-        "[analysis]\nmin_revs = 2\nmin_shared_revs = 2\nmin_coupling = 30.0\n",
+        "[project]\ndefault_branch = \"trunk\"\n[analysis]\nmin_revs = 2\nmin_shared_revs = 2\nmin_coupling = 30.0\n",
     );
     write(
         &repo,
@@ -551,4 +551,101 @@ fn watch_assesses_changed_files_once_they_settle() {
     assert_eq!(report["scope"]["kind"], "paths");
     assert_eq!(report["scope"]["files"], serde_json::json!(["src/b.rs"]));
     assert_eq!(repo.len(), len + 1);
+}
+
+#[test]
+fn public_api_changes_since_the_last_release_tag() {
+    let repo = fixture();
+    git(repo.path(), &["tag", "v1.0.0"], 5);
+    write(&repo, "src/a.rs", "pub fn a(x: u32) -> u32 { x }\n");
+    write(
+        &repo,
+        "src/c.rs",
+        "pub fn c2() -> u32 { 3 }\nfn private() {}\n",
+    );
+    commit(&repo, "feat!: new api", 6);
+    let out = repo
+        .weft(&["assess", "--since", "v1.0.0", "--format", "json"])
+        .output()
+        .expect("run");
+    // A removed public symbol is an error: the default --fail-on error fails.
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let mut api: Vec<(String, String, String, String)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == "public-api-changed")
+        .map(|f| {
+            (
+                f["path"].as_str().expect("path").to_string(),
+                f["symbol"].as_str().expect("symbol").to_string(),
+                f["severity"].as_str().expect("severity").to_string(),
+                f["evidence"]["change"]
+                    .as_str()
+                    .expect("change")
+                    .to_string(),
+            )
+        })
+        .collect();
+    api.sort();
+    let row = |p: &str, s: &str, sev: &str, c: &str| (p.into(), s.into(), sev.into(), c.into());
+    assert_eq!(
+        api,
+        [
+            row("src/a.rs", "a", "warning", "signature"),
+            row("src/c.rs", "c", "error", "removed"),
+            row("src/c.rs", "c2", "note", "added"),
+        ]
+    );
+}
+
+#[test]
+fn scopes_ci_staged_and_since() {
+    let repo = fixture();
+    let scope = |args: &[&str]| -> Value {
+        let mut all = vec!["assess", "--fail-on", "none"];
+        all.extend_from_slice(args);
+        repo.json(&all)["scope"].clone()
+    };
+    let base = String::from_utf8(
+        Std::new("git")
+            .args(["rev-parse", "HEAD"])
+            .current_dir(repo.path())
+            .output()
+            .expect("git")
+            .stdout,
+    )
+    .expect("utf8")
+    .trim()
+    .to_string();
+    git(repo.path(), &["checkout", "-q", "-b", "feature"], 5);
+    write(&repo, "src/b.rs", "pub fn b() -> u32 { 10 }\n");
+    commit(&repo, "feat: b", 5);
+    write(&repo, "src/d.rs", "pub fn d() {}\n");
+    commit(&repo, "feat: d", 6);
+    // ci: everything since the branch left the default branch (trunk, from weave.toml).
+    let ci = scope(&["--scope", "ci"]);
+    assert_eq!(ci["files"], serde_json::json!(["src/b.rs", "src/d.rs"]));
+    assert_eq!(ci["base"], base.as_str());
+    // commit: only the last commit.
+    assert_eq!(scope(&[])["files"], serde_json::json!(["src/d.rs"]));
+    // staged: the index against HEAD, not the working tree.
+    write(&repo, "src/a.rs", "pub fn a() -> u32 { 11 }\n");
+    write(&repo, "src/c.rs", "pub fn c() -> u32 { 11 }\n");
+    git(repo.path(), &["add", "src/a.rs"], 7);
+    assert_eq!(
+        scope(&["--staged"])["files"],
+        serde_json::json!(["src/a.rs"])
+    );
+    // since: a revision range.
+    assert_eq!(
+        scope(&["--since", "HEAD~1"])["files"],
+        serde_json::json!(["src/d.rs"])
+    );
 }
