@@ -649,3 +649,23 @@ fn scopes_ci_staged_and_since() {
         serde_json::json!(["src/d.rs"])
     );
 }
+
+#[test]
+fn bad_analysis_configuration_is_named() {
+    let repo = fixture();
+    for (toml, needle) in [
+        ("[analysis]\nlanguages = [\"cobol\"]\n", "cobol"),
+        ("[analysis]\nignore = [\"src/[a\"]\n", "src/[a"),
+        (
+            "[assessment.rules]\nno-such-rule = \"off\"\n",
+            "no-such-rule",
+        ),
+        ("[assessment]\nownership_share = 2.0\n", "ownership_share"),
+    ] {
+        write(&repo, "weave.toml", toml);
+        let out = repo.weft(&["symbols"]).output().expect("run");
+        assert_eq!(out.status.code(), Some(2), "{toml}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{toml}: {err}");
+    }
+}
