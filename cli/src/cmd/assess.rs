@@ -55,8 +55,8 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> Result<u8> {
             _ => FailOnArg::Error,
         },
     };
-    let quiet = format != FormatArg::Table || args.output.is_none() && ctx.json;
-    let report = assess_and_record(ctx, &node, &request, quiet)?;
+    // Bars go to standard error, and only on a terminal: they never mix with the report.
+    let report = assess_and_record(ctx, &node, &request, ctx.json)?;
     let rendered = render(&report, format)?;
     match &args.output {
         Some(path) => {
@@ -81,7 +81,7 @@ fn assess_and_record(
     quiet: bool,
 ) -> Result<Report> {
     let graph = KnowledgeGraph::open(node.layout(), node.config()).map_err(NodeError::from)?;
-    let bars = out::StageBars(out::stage_bar("scope", quiet || ctx.json));
+    let bars = out::StageBars(out::stage_bar("scope", quiet));
     bars.stage("scope", 0);
     let report = pipeline::assess(
         &graph,
