@@ -15,7 +15,7 @@ pub(super) fn parse_manifest(rel: &str, name: &str, text: Result<String, String>
         "package.json" => parse_package_json(&text),
         "pyproject.toml" => parse_pyproject(&text),
         "go.mod" => Ok(parse_go_mod(&text)),
-        _ => Ok((None, parse_requirements(&text))),
+        _ => Ok((None, parse_requirements(&text, requirements_kind(name)))),
     });
     let (package, dependencies, error) = match parsed {
         Ok((package, deps)) => (package, deps, None),
@@ -137,13 +137,31 @@ fn parse_pyproject(text: &str) -> Result<Parsed, String> {
     Ok((package, deps))
 }
 
-fn parse_requirements(text: &str) -> Vec<Declared> {
+/// `requirements-dev.txt`, `requirements_test.txt`, ...: tools for people and CI, which
+/// the code does not import.
+fn requirements_kind(file_name: &str) -> &'static str {
+    let stem = file_name.trim_end_matches(".txt").to_ascii_lowercase();
+    let tooling = [
+        "dev", "develop", "test", "tests", "testing", "doc", "docs", "lint", "ci", "build",
+        "typing", "types",
+    ];
+    if stem
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|word| tooling.contains(&word))
+    {
+        "dev"
+    } else {
+        "normal"
+    }
+}
+
+fn parse_requirements(text: &str, kind: &str) -> Vec<Declared> {
     let names = text
         .lines()
         .map(|l| l.split('#').next().unwrap_or("").trim())
         .filter(|l| !l.is_empty() && !l.starts_with('-'))
         .filter_map(requirement_name);
-    declared(names, "normal")
+    declared(names, kind)
 }
 
 fn parse_go_mod(text: &str) -> Parsed {
@@ -195,7 +213,9 @@ mod tests {
         .expect("pyproject");
         let got: Vec<&str> = deps.iter().map(|d| d.name.as_str()).collect();
         assert_eq!(got, ["requests", "PyYAML", "pytest"]);
-        let reqs = parse_requirements("# c\nnumpy>=1.2\n-r other.txt\nflask # web\n");
+        assert_eq!(requirements_kind("requirements-dev.txt"), "dev");
+        assert_eq!(requirements_kind("requirements.txt"), "normal");
+        let reqs = parse_requirements("# c\nnumpy>=1.2\n-r other.txt\nflask # web\n", "normal");
         assert_eq!(
             reqs.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(),
             ["numpy", "flask"]
