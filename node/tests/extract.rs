@@ -390,6 +390,39 @@ fn javascript() {
 }
 
 #[test]
+fn commonjs_member_functions() {
+    let src = r#"'use strict';
+exports.parse = function parse(text) {
+  return text ? JSON.parse(text) : null;
+};
+
+res.send = function send(body) {
+  function inner() {}
+  return body;
+};
+
+Router.prototype.use = (fn) => fn;
+module.exports.version = '1';
+"#;
+    let f = facts(Language::JavaScript, src);
+    assert_eq!(
+        symbols(&f),
+        [
+            (Function, "parse", 2, 4, true),
+            (Method, "res.send", 6, 9, false),
+            (Function, "res.send.inner", 7, 7, false),
+            (Method, "Router.use", 11, 11, false),
+        ]
+    );
+    // 1 + the ternary.
+    assert_eq!(symbol(&f, "parse").complexity, 2);
+    assert_eq!(
+        symbol(&f, "res.send").signature,
+        "res.send = function send(body)"
+    );
+}
+
+#[test]
 fn typescript() {
     let f = facts(Language::TypeScript, TYPESCRIPT);
     assert_eq!(

@@ -45,7 +45,8 @@ struct Visitor<'s> {
 impl<'s> Visitor<'s> {
     fn visit(&mut self, node: Node<'_>, event: Event) -> Step {
         if event == Event::Leave {
-            if self.scopes.last().is_some_and(|s| s.node == node.id()) {
+            // A CommonJS member function pushes its object's scope and its own.
+            while self.scopes.last().is_some_and(|s| s.node == node.id()) {
                 self.scopes.pop();
             }
             return Step::Over;
@@ -91,6 +92,9 @@ impl<'s> Visitor<'s> {
                         && self.cx.field_text(l, "property") == Some("innerHTML")
                 }) {
                     self.cx.risky(node, "innerHTML");
+                }
+                if self.scopes.is_empty() {
+                    self.assigned_function(node);
                 }
             }
             "jsx_opening_element" | "jsx_self_closing_element" => {
@@ -161,6 +165,49 @@ impl<'s> Visitor<'s> {
         };
         self.add(node, statement, kind, &name, public, signature, body);
         public
+    }
+
+    /// CommonJS-style definitions at module level: `exports.parse = function (...) {}`
+    /// (an exported function `parse`) and `res.send = function send(...) {}` or
+    /// `Router.prototype.use = ...` (methods `res.send`, `Router.use`).
+    fn assigned_function(&mut self, node: Node<'_>) {
+        let (Some(left), Some(right)) = (
+            node.child_by_field_name("left"),
+            node.child_by_field_name("right"),
+        ) else {
+            return;
+        };
+        if left.kind() != "member_expression" || !is_function(right) {
+            return;
+        }
+        let (Some(name), Some(object)) = (
+            self.cx.field_text(left, "property"),
+            left.child_by_field_name("object"),
+        ) else {
+            return;
+        };
+        let object = self.cx.text(object).replace(".prototype", "");
+        if name == "exports" || name == "prototype" {
+            return;
+        }
+        let exported = object == "exports" || object == "module.exports";
+        let kind = if exported {
+            SymbolKind::Function
+        } else {
+            self.scopes.push(Scope {
+                node: node.id(),
+                path: object,
+                kind: ScopeKind::Namespace,
+            });
+            SymbolKind::Method
+        };
+        let statement = node
+            .parent()
+            .filter(|p| p.kind() == "expression_statement")
+            .unwrap_or(node);
+        let body = right.child_by_field_name("body");
+        let signature = self.cx.header(node, body);
+        self.add(node, statement, kind, name, exported, signature, body);
     }
 
     fn simple(&mut self, node: Node<'_>, kind: SymbolKind) {
