@@ -27,8 +27,10 @@
 //!   expression is a function instead, and a class field holding one is a method. Import
 //!   names are the imported (not local) names, `default` for a default import and `*`
 //!   for a namespace import or `export *`; `require('m')` and `import('m')` with a string
-//!   literal are whole-module imports. CommonJS `module.exports` does not make anything
-//!   public. JSX elements with a capitalised name count as calls.
+//!   literal are whole-module imports. CommonJS member functions at module level are
+//!   symbols: `exports.f = function ...` an exported function `f`, `obj.m = function ...`
+//!   and `T.prototype.m = ...` methods `obj.m`, `T.m`. JSX elements with a capitalised
+//!   name count as calls.
 //! - **Go**: an aliased import names `[alias]`; predeclared types (`int`, `string`,
 //!   `error`...) are not type references.
 //! - **Markers**: TODO words are matched case-sensitively as whole words, one marker per
