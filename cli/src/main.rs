@@ -10,6 +10,11 @@ mod out;
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc keeps freed memory for reuse: parsing thousands of files with tree-sitter
+/// otherwise spends a sixth of its time faulting in pages glibc just gave back.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Exit codes.
 pub mod exit {
     /// Success (or a permit / warn).

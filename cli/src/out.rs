@@ -10,6 +10,14 @@ pub fn json(value: &serde_json::Value) {
     let _ = writeln!(out);
 }
 
+/// Prints any serialisable value as pretty JSON through one buffered writer.
+pub fn json_serialize(value: &impl serde::Serialize) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    out.flush()
+}
+
 /// Prints a JSON value as one line (JSON Lines streams).
 pub fn json_line(value: &serde_json::Value) -> std::io::Result<()> {
     let mut out = std::io::stdout().lock();

@@ -56,7 +56,7 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> Result<u8> {
         },
     };
     // Bars go to standard error, and only on a terminal: they never mix with the report.
-    let report = assess_and_record(ctx, &node, &request, ctx.json)?;
+    let report = assess_and_record(&node, &request, ctx.json)?;
     let rendered = render(&report, format)?;
     match &args.output {
         Some(path) => {
@@ -74,12 +74,7 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> Result<u8> {
 }
 
 /// SCOPE → … → COMMIT for one request; the report is written and chained.
-fn assess_and_record(
-    ctx: &Ctx,
-    node: &Node,
-    request: &ScopeRequest,
-    quiet: bool,
-) -> Result<Report> {
+fn assess_and_record(node: &Node, request: &ScopeRequest, quiet: bool) -> Result<Report> {
     let graph = KnowledgeGraph::open(node.layout(), node.config()).map_err(NodeError::from)?;
     let bars = out::StageBars(out::stage_bar("scope", quiet));
     bars.stage("scope", 0);
@@ -195,7 +190,7 @@ pub fn watch(ctx: &Ctx, args: WatchArgs) -> Result<u8> {
             eprintln!("changed: {}", paths.join(", "));
             let result = ctx
                 .node()
-                .and_then(|node| assess_and_record(ctx, &node, &ScopeRequest::Paths(paths), true));
+                .and_then(|node| assess_and_record(&node, &ScopeRequest::Paths(paths), true));
             match result {
                 Ok(report) if ctx.json => {
                     out::json_line(&serde_json::to_value(&report).unwrap_or_default()).is_ok()

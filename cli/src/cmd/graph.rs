@@ -5,6 +5,7 @@ use crate::args::{CochangeArgs, EmbedArgs, HistoryArgs, SearchArgs, SymbolsArgs}
 use crate::{exit, out};
 use anyhow::Result;
 use serde_json::json;
+use std::io::Write;
 use std::path::Path;
 use weft_node::graph::{deps, KnowledgeGraph};
 use weft_node::{Layout, NodeError, WeaveConfig};
@@ -74,19 +75,36 @@ pub fn symbols(ctx: &Ctx, args: SymbolsArgs) -> Result<u8> {
         )));
     }
     if ctx.json {
-        let files: Vec<_> = files
+        // Serialised straight from the scan (no intermediate JSON tree): large outputs.
+        #[derive(serde::Serialize)]
+        struct FileOut<'a> {
+            path: &'a str,
+            language: weft_node::graph::lang::Language,
+            #[serde(flatten)]
+            facts: &'a weft_node::graph::facts::FileFacts,
+        }
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            files: Vec<FileOut<'a>>,
+            parsed: usize,
+            cached: usize,
+        }
+        let files = files
             .iter()
-            .map(|f| {
-                json!({
-                    "path": f.path, "language": f.language, "loc": f.facts.loc,
-                    "symbols": f.facts.symbols, "imports": f.facts.imports,
-                    "references": f.facts.references, "markers": f.facts.markers,
-                })
+            .map(|f| FileOut {
+                path: &f.path,
+                language: f.language,
+                facts: &f.facts,
             })
             .collect();
-        out::json(&json!({"files": files, "parsed": scan.parsed, "cached": scan.reused}));
+        out::json_serialize(&Out {
+            files,
+            parsed: scan.parsed,
+            cached: scan.reused,
+        })?;
         return Ok(exit::OK);
     }
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
     for f in &files {
         for s in &f.facts.symbols {
             let vis = if s.public { "pub" } else { "   " };
@@ -95,16 +113,18 @@ pub fn symbols(ctx: &Ctx, args: SymbolsArgs) -> Result<u8> {
             } else {
                 String::new()
             };
-            println!(
+            writeln!(
+                stdout,
                 "{}:{}-{}  {vis} {:<9} {}{cx}",
                 f.path,
                 s.start_line,
                 s.end_line,
                 s.kind.as_str(),
                 s.qualified
-            );
+            )?;
         }
     }
+    stdout.flush()?;
     let count: usize = files.iter().map(|f| f.facts.symbols.len()).sum();
     eprintln!(
         "{count} symbols in {} files ({} parsed, {} from cache)",

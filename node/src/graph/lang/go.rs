@@ -2,7 +2,7 @@
 //! when capitalised; imports by path; `unsafe` and `exec.Command("sh", "-c", ...)` as
 //! risky markers.
 
-use super::shared::{complexity, is_operator, starts_upper, tidy_doc, walk, Ctx, Event, Step};
+use super::shared::{complexity, is_operator, starts_upper, tidy_doc, Ctx, Event, Step};
 use crate::graph::facts::{FileFacts, ReferenceKind, SymbolKind};
 use tree_sitter::Node;
 
@@ -38,16 +38,21 @@ const SHELLS: [&str; 4] = ["sh", "bash", "/bin/sh", "/bin/bash"];
 
 /// Extracts the facts of a parsed Go file.
 pub(super) fn extract(src: &str, root: Node<'_>) -> FileFacts {
-    let cx = Ctx::new(src, root, |kind| kind == "comment");
+    let cx = Ctx::new(src, |kind| kind == "comment");
     let mut visitor = Visitor {
         cx,
         unsafe_name: "unsafe".to_string(),
         exec_name: "exec".to_string(),
     };
-    walk(root, |node, event| match event {
-        Event::Enter => visitor.visit(node),
-        Event::Leave => Step::Over,
-    });
+    Ctx::walk(
+        root,
+        &mut visitor,
+        |v| &mut v.cx,
+        |v, node, event| match event {
+            Event::Enter => v.visit(node),
+            Event::Leave => Step::Over,
+        },
+    );
     visitor.cx.finish()
 }
 

@@ -136,13 +136,19 @@ impl Language {
 /// Extracts the facts of one file. Syntax errors do not fail extraction: tree-sitter
 /// recovers, and whatever parsed is reported.
 pub fn extract(language: Language, source: &str) -> Result<FileFacts, ExtractError> {
-    let mut parser = Parser::new();
-    parser
-        .set_language(&language.grammar())
-        .map_err(|e| ExtractError::Grammar(language, e.to_string()))?;
-    let tree = parser
-        .parse(source, None)
-        .ok_or(ExtractError::Parse(language))?;
+    // One parser per thread, kept between files: its stacks stay allocated.
+    thread_local! {
+        static PARSER: std::cell::RefCell<Parser> = std::cell::RefCell::new(Parser::new());
+    }
+    let tree = PARSER.with(|parser| {
+        let mut parser = parser.borrow_mut();
+        parser
+            .set_language(&language.grammar())
+            .map_err(|e| ExtractError::Grammar(language, e.to_string()))?;
+        parser
+            .parse(source, None)
+            .ok_or(ExtractError::Parse(language))
+    })?;
     let root = tree.root_node();
     Ok(match language {
         Language::Rust => rust::extract(source, root),

@@ -2,20 +2,25 @@
 //! or underscore visibility, imports as written (relative dots kept), and eval-like
 //! calls (`eval`, `exec`, `pickle.loads`, `os.system`, `subprocess.*(shell=True)`).
 
-use super::shared::{compact, complexity, is_operator, tidy_doc, walk, Ctx, Event, Step};
+use super::shared::{compact, complexity, is_operator, tidy_doc, Ctx, Event, Step};
 use crate::graph::facts::{FileFacts, ReferenceKind, SymbolKind};
 use tree_sitter::Node;
 
 /// Extracts the facts of a parsed Python file.
 pub(super) fn extract(src: &str, root: Node<'_>) -> FileFacts {
-    let cx = Ctx::new(src, root, |kind| kind == "comment");
+    let cx = Ctx::new(src, |kind| kind == "comment");
     let all = dunder_all(&cx, root);
     let mut visitor = Visitor {
         cx,
         all,
         scopes: Vec::new(),
     };
-    walk(root, |node, event| visitor.visit(node, event));
+    Ctx::walk(
+        root,
+        &mut visitor,
+        |v| &mut v.cx,
+        |v, node, event| v.visit(node, event),
+    );
     visitor.cx.finish()
 }
 

@@ -2,20 +2,23 @@
 //! `outer::inner::f`), `use` trees are flattened into imports, and `unsafe` blocks, fns,
 //! impls and traits are risky markers.
 
-use super::shared::{collapse, compact, complexity, is_operator, tidy_doc, walk, Ctx, Event, Step};
+use super::shared::{collapse, compact, complexity, is_operator, tidy_doc, Ctx, Event, Step};
 use crate::graph::facts::{FileFacts, ReferenceKind, SymbolKind};
 use tree_sitter::Node;
 
 /// Extracts the facts of a parsed Rust file.
 pub(super) fn extract(src: &str, root: Node<'_>) -> FileFacts {
-    let cx = Ctx::new(src, root, |kind| {
-        matches!(kind, "line_comment" | "block_comment")
-    });
+    let cx = Ctx::new(src, |kind| matches!(kind, "line_comment" | "block_comment"));
     let mut visitor = Visitor {
         cx,
         scopes: Vec::new(),
     };
-    walk(root, |node, event| visitor.visit(node, event));
+    Ctx::walk(
+        root,
+        &mut visitor,
+        |v| &mut v.cx,
+        |v, node, event| v.visit(node, event),
+    );
     visitor.cx.finish()
 }
 

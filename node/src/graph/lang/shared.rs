@@ -117,49 +117,50 @@ pub(super) fn starts_upper(name: &str) -> bool {
 pub(super) struct Ctx<'s> {
     src: &'s str,
     lines: Vec<&'s str>,
-    /// Per 0-based row: whether the line holds something besides whitespace and comments.
-    code: Vec<bool>,
+    is_comment: fn(&str) -> bool,
+    /// Byte ranges of the comments, in source order (the walk is pre-order). Turned
+    /// into line counts when the walk is done.
+    comments: Vec<(usize, usize)>,
     facts: FileFacts,
 }
 
 impl<'s> Ctx<'s> {
-    /// Prepares the line map and collects TODO markers from the nodes `is_comment`
-    /// accepts (strings never are comments, so TODO in a literal is not found).
-    pub(super) fn new(src: &'s str, root: Node<'_>, is_comment: impl Fn(&str) -> bool) -> Self {
-        let mut in_comment = vec![false; src.len()];
-        let mut comments = Vec::new();
-        walk(root, |node, event| {
-            if event == Event::Enter && is_comment(node.kind()) {
-                let end = node.end_byte().min(src.len());
-                let start = node.start_byte().min(end);
-                in_comment[start..end].iter_mut().for_each(|b| *b = true);
-                comments.push(node);
-                return Step::Over;
-            }
-            Step::Into
-        });
-        let lines: Vec<&str> = src.lines().collect();
-        let mut code = vec![false; lines.len() + 1];
-        let mut row = 0;
-        for (i, byte) in src.bytes().enumerate() {
-            if byte == b'\n' {
-                row += 1;
-            } else if !byte.is_ascii_whitespace() && !in_comment[i] {
-                if let Some(slot) = code.get_mut(row) {
-                    *slot = true;
-                }
-            }
-        }
-        let mut cx = Ctx {
+    /// A context for `src`, whose comment nodes are the kinds `is_comment` accepts
+    /// (strings never are comments, so TODO in a literal is not found).
+    pub(super) fn new(src: &'s str, is_comment: fn(&str) -> bool) -> Self {
+        Ctx {
             src,
-            lines,
-            code,
+            lines: src.lines().collect(),
+            is_comment,
+            comments: Vec::new(),
             facts: FileFacts::default(),
-        };
-        for comment in comments {
-            cx.todo_markers(comment);
         }
-        cx
+    }
+
+    /// Walks the file once: each node is noted (comments for line counts and TODO
+    /// markers) and handed to `visit`, which the language module owns.
+    pub(super) fn walk<'t, V>(
+        root: Node<'t>,
+        visitor: &mut V,
+        cx: impl Fn(&mut V) -> &mut Ctx<'s>,
+        mut visit: impl FnMut(&mut V, Node<'t>, Event) -> Step,
+    ) {
+        walk(root, |node, event| {
+            if event == Event::Enter {
+                cx(visitor).note(node);
+            }
+            visit(visitor, node, event)
+        });
+    }
+
+    fn note(&mut self, node: Node<'_>) {
+        if !(self.is_comment)(node.kind()) {
+            return;
+        }
+        let end = node.end_byte().min(self.src.len());
+        let start = node.start_byte().min(end);
+        self.comments.push((start, end));
+        self.todo_markers(node);
     }
 
     /// The source text of `node` ("" if the range is somehow not on char boundaries).
@@ -198,7 +199,6 @@ impl<'s> Ctx<'s> {
         qualified: String,
     ) -> &mut Symbol {
         let (start, end) = (node.start_position().row, node.end_position().row);
-        let loc = self.count_code(start, end);
         self.facts.symbols.push(Symbol {
             kind,
             name: name.to_string(),
@@ -208,7 +208,8 @@ impl<'s> Ctx<'s> {
             public: false,
             signature: String::new(),
             doc: String::new(),
-            loc,
+            // Counted in `finish`, once every comment is known.
+            loc: 0,
             complexity: 0,
         });
         let last = self.facts.symbols.len() - 1;
@@ -241,17 +242,46 @@ impl<'s> Ctx<'s> {
         self.marker(MarkerKind::Risky, label, node.start_position().row);
     }
 
-    /// The facts, markers in line order.
+    /// The facts: line counts filled in, markers in line order (a TODO before a risky
+    /// construct on the same line).
     pub(super) fn finish(mut self) -> FileFacts {
-        self.facts.loc = self.count_code(0, self.code.len().saturating_sub(1));
-        self.facts.markers.sort_by_key(|m| m.line);
+        let code = self.code_lines();
+        let count = |start: u32, end: u32| -> u32 {
+            let (start, end) = (
+                start.saturating_sub(1) as usize,
+                end.saturating_sub(1) as usize,
+            );
+            let end = end.min(code.len().saturating_sub(1));
+            let lines = code.get(start..=end).unwrap_or(&[]);
+            u32::try_from(lines.iter().filter(|&&c| c).count()).unwrap_or(u32::MAX)
+        };
+        for symbol in &mut self.facts.symbols {
+            symbol.loc = count(symbol.start_line, symbol.end_line);
+        }
+        self.facts.loc = count(1, u32::try_from(code.len()).unwrap_or(u32::MAX));
+        self.facts.markers.sort_by_key(|m| (m.line, m.kind));
         self.facts
     }
 
-    fn count_code(&self, start: usize, end: usize) -> u32 {
-        let end = end.min(self.code.len().saturating_sub(1));
-        let lines = self.code.get(start..=end).unwrap_or(&[]);
-        u32::try_from(lines.iter().filter(|&&c| c).count()).unwrap_or(u32::MAX)
+    /// Per 0-based row: whether the line holds something besides whitespace and comments.
+    fn code_lines(&self) -> Vec<bool> {
+        let mut code = vec![false; self.lines.len() + 1];
+        let mut row = 0;
+        let mut comments = self.comments.iter().peekable();
+        for (i, byte) in self.src.bytes().enumerate() {
+            while comments.peek().is_some_and(|&&(_, end)| end <= i) {
+                comments.next();
+            }
+            let in_comment = comments.peek().is_some_and(|&&(start, _)| start <= i);
+            if byte == b'\n' {
+                row += 1;
+            } else if !byte.is_ascii_whitespace() && !in_comment {
+                if let Some(slot) = code.get_mut(row) {
+                    *slot = true;
+                }
+            }
+        }
+        code
     }
 
     fn todo_markers(&mut self, comment: Node<'_>) {

@@ -3,7 +3,7 @@
 //! namespaces, module-level `const`s, ES and CommonJS imports, and `eval`, `new
 //! Function`, `.innerHTML =` and `child_process.exec` as risky markers.
 
-use super::shared::{complexity, is_operator, starts_upper, tidy_doc, walk, Ctx, Event, Step};
+use super::shared::{complexity, is_operator, starts_upper, tidy_doc, Ctx, Event, Step};
 use crate::graph::facts::{FileFacts, ReferenceKind, SymbolKind};
 use modules::{unquote, Modules};
 use tree_sitter::Node;
@@ -12,14 +12,19 @@ mod modules;
 
 /// Extracts the facts of a parsed JavaScript, TypeScript or TSX file.
 pub(super) fn extract(src: &str, root: Node<'_>) -> FileFacts {
-    let cx = Ctx::new(src, root, |kind| matches!(kind, "comment" | "html_comment"));
+    let cx = Ctx::new(src, |kind| matches!(kind, "comment" | "html_comment"));
     let modules = Modules::new(&cx, root);
     let mut visitor = Visitor {
         cx,
         modules,
         scopes: Vec::new(),
     };
-    walk(root, |node, event| visitor.visit(node, event));
+    Ctx::walk(
+        root,
+        &mut visitor,
+        |v| &mut v.cx,
+        |v, node, event| v.visit(node, event),
+    );
     visitor.cx.finish()
 }
 
