@@ -224,6 +224,12 @@ impl Store {
             .map_err(|e| self.rocks(e))
     }
 
+    /// Writes a batch without waiting for stable storage: for derived data, which a crash
+    /// may lose but never corrupt (the write-ahead log is still written in order).
+    pub fn write(&self, batch: WriteBatch) -> Result<(), StoreError> {
+        self.db.write(batch).map_err(|e| self.rocks(e))
+    }
+
     /// Writes a batch and waits until it is on stable storage (fsync of the WAL).
     pub fn write_synced(&self, batch: WriteBatch) -> Result<(), StoreError> {
         let mut opts = WriteOptions::default();

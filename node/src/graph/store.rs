@@ -9,7 +9,8 @@
 //!   entries and the hash of its file)
 //!
 //! A value that does not decode is treated as absent and recomputed: nothing here is
-//! the only copy of anything.
+//! the only copy of anything. For the same reason writes are not synced: a crash may
+//! lose the last scan's cache entries (they are recomputed), never the chain's events.
 
 use super::embed::DIMENSIONS;
 use super::facts::FileFacts;
@@ -115,7 +116,7 @@ impl GraphStore {
         for path in removed {
             batch.delete_cf(self.store.cf(FILES), path.as_bytes());
         }
-        self.store.write_synced(batch)?;
+        self.store.write(batch)?;
         Ok(())
     }
 
@@ -139,7 +140,7 @@ impl GraphStore {
             let bytes: Vec<u8> = v.iter().flat_map(|f| f.to_le_bytes()).collect();
             batch.put_cf(self.store.cf(VECTORS), key.0, bytes);
         }
-        self.store.write_synced(batch)?;
+        self.store.write(batch)?;
         Ok(())
     }
 
@@ -155,7 +156,7 @@ impl GraphStore {
     pub fn put_meta<T: Serialize>(&self, name: &str, value: &T) -> Result<(), GraphStoreError> {
         let mut batch = WriteBatch::default();
         batch.put_cf(self.store.cf(META), name.as_bytes(), encode(value));
-        self.store.write_synced(batch)?;
+        self.store.write(batch)?;
         Ok(())
     }
 }
