@@ -234,35 +234,14 @@ pub fn scan(
     let sources = source_files(root, options)?;
     let total = sources.len() as u64;
     let previous: BTreeMap<String, FileEntry> = store.files()?.into_iter().collect();
-    let mut files = Vec::with_capacity(sources.len());
-    let mut to_parse = Vec::new();
-    let mut reused = 0;
-    for (i, (rel, lang)) in sources.into_iter().enumerate() {
-        let Some(text) = read_source(&root.join(&rel))? else {
-            continue;
-        };
-        let hash = content_hash(&text);
-        match store.facts(&hash)? {
-            Some(facts) => {
-                reused += 1;
-                progress(i as u64 + 1, total);
-                files.push(ScannedFile {
-                    path: rel,
-                    language: lang,
-                    hash,
-                    facts: Arc::new(facts),
-                });
-            }
-            None => to_parse.push((rel, lang, hash, text)),
-        }
-    }
-    let parsed_count = to_parse.len();
-    let parsed = parse_all(to_parse, &|done| progress(reused as u64 + done, total))?;
-    let new_facts: Vec<(Hash, FileFacts)> = parsed
+    let results = analyse_all(root, store, &sources, &|done| progress(done, total))?;
+    let parsed_count = results.iter().filter(|(_, parsed)| *parsed).count();
+    let new_facts: Vec<(Hash, FileFacts)> = results
         .iter()
-        .map(|f| (f.hash, (*f.facts).clone()))
+        .filter(|(_, parsed)| *parsed)
+        .map(|(f, _)| (f.hash, (*f.facts).clone()))
         .collect();
-    files.extend(parsed);
+    let mut files: Vec<ScannedFile> = results.into_iter().map(|(f, _)| f).collect();
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let entries: Vec<(String, FileEntry)> = files
         .iter()
@@ -285,24 +264,57 @@ pub fn scan(
         store.record_scan(&new_facts, &entries, &removed)?;
     }
     Ok(Scan {
+        reused: files.len() - parsed_count,
         files,
         parsed: parsed_count,
-        reused,
         removed,
     })
 }
 
-/// Parses files on every core; results keep no particular order.
-fn parse_all(
-    work: Vec<(String, Language, Hash, String)>,
+/// One file: read, hashed, and its facts taken from the cache or parsed (true when
+/// parsed). None for a file that is binary, generated or too large.
+fn analyse(
+    root: &Path,
+    store: &GraphStore,
+    rel: &str,
+    language: Language,
+) -> Result<Option<(ScannedFile, bool)>, ScanError> {
+    let Some(text) = read_source(&root.join(rel))? else {
+        return Ok(None);
+    };
+    let hash = content_hash(&text);
+    let (facts, parsed) = match store.facts(&hash)? {
+        Some(facts) => (facts, false),
+        None => {
+            let facts = lang::extract(language, &text).map_err(|source| ScanError::Extract {
+                path: rel.to_string(),
+                source,
+            })?;
+            (facts, true)
+        }
+    };
+    let file = ScannedFile {
+        path: rel.to_string(),
+        language,
+        hash,
+        facts: Arc::new(facts),
+    };
+    Ok(Some((file, parsed)))
+}
+
+/// Analyses files on every core (reading and hashing too: on a cold cache they are a
+/// sixth of the work); results keep no particular order.
+fn analyse_all(
+    root: &Path,
+    store: &GraphStore,
+    sources: &[(String, Language)],
     progress: &(dyn Fn(u64) + Sync),
-) -> Result<Vec<ScannedFile>, ScanError> {
+) -> Result<Vec<(ScannedFile, bool)>, ScanError> {
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(work.len().max(1));
+        .min(sources.len().max(1));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let done = std::sync::atomic::AtomicU64::new(0);
-    let work = &work;
     std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
@@ -310,20 +322,10 @@ fn parse_all(
                     let mut out = Vec::new();
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some((rel, lang, hash, text)) = work.get(i) else {
+                        let Some((rel, language)) = sources.get(i) else {
                             return Ok::<_, ScanError>(out);
                         };
-                        let facts =
-                            lang::extract(*lang, text).map_err(|source| ScanError::Extract {
-                                path: rel.clone(),
-                                source,
-                            })?;
-                        out.push(ScannedFile {
-                            path: rel.clone(),
-                            language: *lang,
-                            hash: *hash,
-                            facts: Arc::new(facts),
-                        });
+                        out.extend(analyse(root, store, rel, *language)?);
                         progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
                     }
                 })
@@ -331,7 +333,7 @@ fn parse_all(
             .collect();
         let mut all = Vec::new();
         for h in handles {
-            all.extend(h.join().expect("a parse worker panicked")?);
+            all.extend(h.join().expect("a scan worker panicked")?);
         }
         Ok(all)
     })
