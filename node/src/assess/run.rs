@@ -4,7 +4,7 @@
 use super::report::{Report, ScopeInfo, Summary, REPORT_SCHEMA};
 use super::rules::{self, ApiBaseline, Inputs};
 use super::scope::{self, ScopeError, ScopeRequest};
-use crate::graph::{deps, lang::Language, GraphError, KnowledgeGraph};
+use crate::graph::{deps, GraphError, KnowledgeGraph};
 use std::path::{Path, PathBuf};
 use weft_kernel::Hash;
 
@@ -67,7 +67,7 @@ pub fn assess(
     let manifests = deps::manifests(graph.root());
     let dependency_issues = deps::dependency_issues(graph.root(), &manifests, &scan.files);
     let baseline = api_baseline(graph, &repo, resolved.changed.as_ref(), &scan)?;
-    let config = &graph_config(graph).assessment;
+    let config = &graph.config().assessment;
     let rules = rules::active_rules(config);
     let findings = rules::run(
         &Inputs {
@@ -112,10 +112,6 @@ pub fn assess(
         findings,
         summary,
     })
-}
-
-fn graph_config(graph: &KnowledgeGraph) -> &crate::WeaveConfig {
-    graph.config()
 }
 
 /// The newest tag whose commit is HEAD or an ancestor of it: the last release.
@@ -175,8 +171,7 @@ fn api_baseline(
         let Ok(text) = std::str::from_utf8(blob.content()) else {
             continue;
         };
-        let language = Language::from_path(Path::new(&file.path)).unwrap_or(file.language);
-        let facts = graph.facts_of(language, text)?;
+        let facts = graph.facts_of(file.language, text)?;
         baseline.files.insert(
             file.path.clone(),
             facts.symbols.into_iter().filter(|s| s.public).collect(),
