@@ -281,20 +281,26 @@ pub fn dependency_issues(
         }
         let eco = manifest.ecosystem;
         let used = imported.remove(&i).unwrap_or_default();
-        for dep in manifest.dependencies.iter().filter(|d| d.kind == "normal") {
-            let is_used = used.keys().any(|u| matches(eco, &dep.name, u))
-                || (eco == Ecosystem::Cargo
-                    && rust_mentions(root, manifests, i, files, &normalise(eco, &dep.name)));
+        let mut unused: Vec<&Declared> = manifest
+            .dependencies
+            .iter()
+            .filter(|d| d.kind == "normal")
             // `@types/x` packages hold TypeScript declarations, never imported by name.
-            let types_only = eco == Ecosystem::Npm && dep.name.starts_with("@types/");
-            if !is_used && !types_only {
-                issues.push(DependencyIssue {
-                    manifest: manifest.path.clone(),
-                    package: dep.name.clone(),
-                    issue: "unused".into(),
-                    file: None,
-                });
-            }
+            .filter(|d| !(eco == Ecosystem::Npm && d.name.starts_with("@types/")))
+            .filter(|d| !used.keys().any(|u| matches(eco, &d.name, u)))
+            .collect();
+        if eco == Ecosystem::Cargo && !unused.is_empty() {
+            let idents: Vec<String> = unused.iter().map(|d| normalise(eco, &d.name)).collect();
+            let mentioned = rust_mentions(root, rust_files_of(files, manifests, i), &idents);
+            unused.retain(|d| !mentioned.contains(&normalise(eco, &d.name)));
+        }
+        for dep in unused {
+            issues.push(DependencyIssue {
+                manifest: manifest.path.clone(),
+                package: dep.name.clone(),
+                issue: "unused".into(),
+                file: None,
+            });
         }
         if eco == Ecosystem::Python {
             continue;
@@ -323,6 +329,18 @@ pub fn dependency_issues(
     issues
 }
 
+/// The Rust files whose nearest Cargo manifest is `owner`.
+fn rust_files_of<'f>(
+    files: &'f [ScannedFile],
+    manifests: &'f [Manifest],
+    owner: usize,
+) -> impl Iterator<Item = &'f ScannedFile> {
+    files
+        .iter()
+        .filter(|f| f.language == Language::Rust)
+        .filter(move |f| owning_manifest(manifests, Ecosystem::Cargo, &f.path) == Some(owner))
+}
+
 /// Names a `use` path may start with inside a crate without naming a dependency: its
 /// modules (file and directory names, `mod` items) and its own types (`use Enum::*`).
 fn local_rust_names(
@@ -331,10 +349,7 @@ fn local_rust_names(
     owner: usize,
 ) -> BTreeSet<String> {
     let mut names = BTreeSet::new();
-    for f in files.iter().filter(|f| f.language == Language::Rust) {
-        if owning_manifest(manifests, Ecosystem::Cargo, &f.path) != Some(owner) {
-            continue;
-        }
+    for f in rust_files_of(files, manifests, owner) {
         names.extend(
             f.path
                 .trim_end_matches(".rs")
@@ -346,22 +361,28 @@ fn local_rust_names(
     names
 }
 
-/// Whether a Rust file owned by manifest `owner` names `ident::` anywhere.
-fn rust_mentions(
+/// Which of `idents` some file in `owned` names as `ident::`, each file read once.
+fn rust_mentions<'f>(
     root: &Path,
-    manifests: &[Manifest],
-    owner: usize,
-    files: &[ScannedFile],
-    ident: &str,
-) -> bool {
-    let needle = format!("{ident}::");
-    files
-        .iter()
-        .filter(|f| f.language == Language::Rust)
-        .filter(|f| owning_manifest(manifests, Ecosystem::Cargo, &f.path) == Some(owner))
-        .any(|f| {
-            std::fs::read_to_string(root.join(&f.path)).is_ok_and(|text| text.contains(&needle))
-        })
+    owned: impl Iterator<Item = &'f ScannedFile>,
+    idents: &[String],
+) -> BTreeSet<String> {
+    let needles: Vec<(String, &String)> = idents.iter().map(|i| (format!("{i}::"), i)).collect();
+    let mut found = BTreeSet::new();
+    for file in owned {
+        if found.len() == idents.len() {
+            break;
+        }
+        let Ok(text) = std::fs::read_to_string(root.join(&file.path)) else {
+            continue;
+        };
+        for (needle, ident) in &needles {
+            if text.contains(needle.as_str()) {
+                found.insert((*ident).clone());
+            }
+        }
+    }
+    found
 }
 
 /// The manifest of `ecosystem` nearest above `path`.
