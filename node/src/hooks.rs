@@ -93,14 +93,12 @@ fn quote(path: &str) -> String {
     format!("'{}'", path.replace('\'', r"'\''"))
 }
 
-/// Installs (or refreshes) weft's block in each hook, calling the weft at `weft_exe`.
-pub fn install(root: &Path, weft_exe: &Path) -> Result<Vec<HookChange>, HookError> {
-    let dir = hooks_dir(root)?;
-    std::fs::create_dir_all(&dir).map_err(|source| HookError::Io {
-        path: dir.clone(),
-        source,
-    })?;
-    let weft = quote(&weft_exe.to_string_lossy());
+/// Runs `change` on each of weft's hooks in `dir` with the hook file's current text
+/// (None when absent); `change` writes what it must and names what it did.
+fn each_hook(
+    dir: &Path,
+    mut change: impl FnMut(&Path, &str, Option<String>) -> std::io::Result<&'static str>,
+) -> Result<Vec<HookChange>, HookError> {
     HOOKS
         .iter()
         .map(|(hook, command)| {
@@ -114,25 +112,7 @@ pub fn install(root: &Path, weft_exe: &Path) -> Result<Vec<HookChange>, HookErro
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
                 Err(e) => return Err(io(e)),
             };
-            let own = strip_block(existing.as_deref().unwrap_or(""));
-            let mut text = if own.trim().is_empty() {
-                "#!/bin/sh\n".to_string()
-            } else {
-                own.clone()
-            };
-            if !text.ends_with('\n') {
-                text.push('\n');
-            }
-            text.push('\n');
-            text.push_str(&block(&weft, command));
-            let action = match &existing {
-                Some(old) if *old == text => "unchanged",
-                Some(old) if old.contains(BEGIN) => "updated",
-                _ => "installed",
-            };
-            if action != "unchanged" {
-                write_executable(&path, &text).map_err(io)?;
-            }
+            let action = change(&path, command, existing).map_err(io)?;
             Ok(HookChange {
                 hook: hook.to_string(),
                 path,
@@ -142,40 +122,53 @@ pub fn install(root: &Path, weft_exe: &Path) -> Result<Vec<HookChange>, HookErro
         .collect()
 }
 
+/// Installs (or refreshes) weft's block in each hook, calling the weft at `weft_exe`.
+pub fn install(root: &Path, weft_exe: &Path) -> Result<Vec<HookChange>, HookError> {
+    let dir = hooks_dir(root)?;
+    std::fs::create_dir_all(&dir).map_err(|source| HookError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let weft = quote(&weft_exe.to_string_lossy());
+    each_hook(&dir, |path, command, existing| {
+        let own = strip_block(existing.as_deref().unwrap_or(""));
+        let mut text = if own.trim().is_empty() {
+            "#!/bin/sh\n".to_string()
+        } else {
+            own
+        };
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text.push('\n');
+        text.push_str(&block(&weft, command));
+        let action = match &existing {
+            Some(old) if *old == text => "unchanged",
+            Some(old) if old.contains(BEGIN) => "updated",
+            _ => "installed",
+        };
+        if action != "unchanged" {
+            write_executable(path, &text)?;
+        }
+        Ok(action)
+    })
+}
+
 /// Removes weft's block from each hook; a hook left with only a shebang is deleted.
 pub fn uninstall(root: &Path) -> Result<Vec<HookChange>, HookError> {
     let dir = hooks_dir(root)?;
-    HOOKS
-        .iter()
-        .map(|(hook, _)| {
-            let path = dir.join(hook);
-            let io = |source| HookError::Io {
-                path: path.clone(),
-                source,
-            };
-            let text = match std::fs::read_to_string(&path) {
-                Ok(t) => t,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-                Err(e) => return Err(io(e)),
-            };
-            let action = if !text.contains(BEGIN) {
-                "absent"
-            } else {
-                let rest = strip_block(&text);
-                if rest.trim().is_empty() || rest.trim() == "#!/bin/sh" {
-                    std::fs::remove_file(&path).map_err(io)?;
-                } else {
-                    write_executable(&path, &rest).map_err(io)?;
-                }
-                "removed"
-            };
-            Ok(HookChange {
-                hook: hook.to_string(),
-                path,
-                action: action.into(),
-            })
-        })
-        .collect()
+    each_hook(&dir, |path, _, existing| {
+        let Some(text) = existing.filter(|t| t.contains(BEGIN)) else {
+            return Ok("absent");
+        };
+        let rest = strip_block(&text);
+        if rest.trim().is_empty() || rest.trim() == "#!/bin/sh" {
+            std::fs::remove_file(path)?;
+        } else {
+            write_executable(path, &rest)?;
+        }
+        Ok("removed")
+    })
 }
 
 fn write_executable(path: &Path, text: &str) -> std::io::Result<()> {
