@@ -2,7 +2,7 @@
 //! or underscore visibility, imports as written (relative dots kept), and eval-like
 //! calls (`eval`, `exec`, `pickle.loads`, `os.system`, `subprocess.*(shell=True)`).
 
-use super::shared::{compact, complexity, is_operator, tidy_doc, Ctx, Event, Step};
+use super::shared::{self, compact, complexity, is_operator, tidy_doc, Ctx, Event, Step};
 use crate::graph::facts::{FileFacts, ReferenceKind, SymbolKind};
 use tree_sitter::Node;
 
@@ -30,11 +30,7 @@ enum ScopeKind {
     Function,
 }
 
-struct Scope {
-    node: usize,
-    path: String,
-    kind: ScopeKind,
-}
+type Scope = shared::Scope<ScopeKind>;
 
 struct Visitor<'s> {
     cx: Ctx<'s>,
@@ -46,9 +42,7 @@ struct Visitor<'s> {
 impl<'s> Visitor<'s> {
     fn visit(&mut self, node: Node<'_>, event: Event) -> Step {
         if event == Event::Leave {
-            if self.scopes.last().is_some_and(|s| s.node == node.id()) {
-                self.scopes.pop();
-            }
+            shared::leave_scopes(&mut self.scopes, node);
             return Step::Over;
         }
         match node.kind() {

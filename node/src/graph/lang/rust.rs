@@ -2,8 +2,8 @@
 //! `outer::inner::f`), `use` trees are flattened into imports, and `unsafe` blocks, fns,
 //! impls and traits are risky markers.
 
-use super::shared::{collapse, compact, complexity, is_operator, tidy_doc, Ctx, Event, Step};
-use crate::graph::facts::{FileFacts, ReferenceKind, SymbolKind};
+use super::shared::{self, collapse, compact, complexity, is_operator, tidy_doc, Ctx, Event, Step};
+use crate::graph::facts::{FileFacts, ReferenceKind, Symbol, SymbolKind};
 use tree_sitter::Node;
 
 /// Extracts the facts of a parsed Rust file.
@@ -37,11 +37,7 @@ enum ScopeKind {
     Function,
 }
 
-struct Scope {
-    node: usize,
-    path: String,
-    kind: ScopeKind,
-}
+type Scope = shared::Scope<ScopeKind>;
 
 struct Visitor<'s> {
     cx: Ctx<'s>,
@@ -51,9 +47,7 @@ struct Visitor<'s> {
 impl<'s> Visitor<'s> {
     fn visit(&mut self, node: Node<'_>, event: Event) -> Step {
         if event == Event::Leave {
-            if self.scopes.last().is_some_and(|s| s.node == node.id()) {
-                self.scopes.pop();
-            }
+            shared::leave_scopes(&mut self.scopes, node);
             return Step::Over;
         }
         match node.kind() {
@@ -145,13 +139,27 @@ impl<'s> Visitor<'s> {
         };
         let public = self.is_pub(node) || self.in_public_trait();
         let signature = self.cx.header(node, node.child_by_field_name("body"));
+        self.add(node, kind, name, public, signature);
+        public
+    }
+
+    /// Records a symbol qualified by the enclosing scopes, with its doc comment; the
+    /// caller fills in what only it knows (complexity).
+    fn add(
+        &mut self,
+        node: Node<'_>,
+        kind: SymbolKind,
+        name: &str,
+        public: bool,
+        signature: String,
+    ) -> &mut Symbol {
         let doc = doc_comment(&self.cx, node);
         let qualified = self.path(name);
         let symbol = self.cx.symbol(node, kind, name, qualified);
         symbol.public = public;
         symbol.signature = signature;
         symbol.doc = doc;
-        public
+        symbol
     }
 
     fn function(&mut self, node: Node<'_>) {
@@ -176,13 +184,7 @@ impl<'s> Visitor<'s> {
             None => collapse(self.cx.text(node)),
         };
         let complexity = body.map_or(1, |b| complexity(b, decision));
-        let doc = doc_comment(&self.cx, node);
-        let qualified = self.path(name);
-        let symbol = self.cx.symbol(node, kind, name, qualified);
-        symbol.public = public;
-        symbol.signature = signature;
-        symbol.doc = doc;
-        symbol.complexity = complexity;
+        self.add(node, kind, name, public, signature).complexity = complexity;
         if body.is_some() {
             self.enter_scope(node, ScopeKind::Function);
         }

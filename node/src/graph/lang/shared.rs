@@ -31,6 +31,24 @@ pub(super) enum Event {
     Leave,
 }
 
+/// An item enclosing the walk's current node (a module, class, impl, function...), for
+/// qualified names; language modules keep a stack of them, innermost last.
+pub(super) struct Scope<K> {
+    /// Id of the node that opened it.
+    pub(super) node: usize,
+    /// Its qualified name.
+    pub(super) path: String,
+    /// What the language needs to know of it.
+    pub(super) kind: K,
+}
+
+/// Closes the scopes opened at `node`, which the walk is leaving.
+pub(super) fn leave_scopes<K>(scopes: &mut Vec<Scope<K>>, node: Node<'_>) {
+    while scopes.last().is_some_and(|s| s.node == node.id()) {
+        scopes.pop();
+    }
+}
+
 /// Pre-order walk of `root` calling `visit` on entering and leaving each node. Iterative
 /// rather than recursive: a left-deep expression of a few thousand terms (or hostile
 /// input) would otherwise overflow the stack.

@@ -3,7 +3,7 @@
 //! namespaces, module-level `const`s, ES and CommonJS imports, and `eval`, `new
 //! Function`, `.innerHTML =` and `child_process.exec` as risky markers.
 
-use super::shared::{complexity, is_operator, starts_upper, tidy_doc, Ctx, Event, Step};
+use super::shared::{self, complexity, is_operator, starts_upper, tidy_doc, Ctx, Event, Step};
 use crate::graph::facts::{FileFacts, ReferenceKind, SymbolKind};
 use modules::{unquote, Modules};
 use tree_sitter::Node;
@@ -35,11 +35,7 @@ enum ScopeKind {
     Function,
 }
 
-struct Scope {
-    node: usize,
-    path: String,
-    kind: ScopeKind,
-}
+type Scope = shared::Scope<ScopeKind>;
 
 struct Visitor<'s> {
     cx: Ctx<'s>,
@@ -51,9 +47,7 @@ impl<'s> Visitor<'s> {
     fn visit(&mut self, node: Node<'_>, event: Event) -> Step {
         if event == Event::Leave {
             // A CommonJS member function pushes its object's scope and its own.
-            while self.scopes.last().is_some_and(|s| s.node == node.id()) {
-                self.scopes.pop();
-            }
+            shared::leave_scopes(&mut self.scopes, node);
             return Step::Over;
         }
         match node.kind() {
