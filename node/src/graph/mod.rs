@@ -209,7 +209,7 @@ impl KnowledgeGraph {
             path: format!("<{}>", hash.to_hex()),
             source,
         })?;
-        self.store.record_scan(&[(hash, facts.clone())], &[], &[])?;
+        self.store.record_scan(&[(hash, &facts)], &[], &[])?;
         Ok(facts)
     }
 }

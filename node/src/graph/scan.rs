@@ -234,15 +234,15 @@ pub fn scan(
     let sources = source_files(root, options)?;
     let total = sources.len() as u64;
     let previous: BTreeMap<String, FileEntry> = store.files()?.into_iter().collect();
-    let results = analyse_all(root, store, &sources, &|done| progress(done, total))?;
+    let mut results = analyse_all(root, store, &sources, &|done| progress(done, total))?;
+    results.sort_by(|a, b| a.0.path.cmp(&b.0.path));
     let parsed_count = results.iter().filter(|(_, parsed)| *parsed).count();
-    let new_facts: Vec<(Hash, FileFacts)> = results
+    let new_facts: Vec<(Hash, &FileFacts)> = results
         .iter()
         .filter(|(_, parsed)| *parsed)
-        .map(|(f, _)| (f.hash, (*f.facts).clone()))
+        .map(|(f, _)| (f.hash, &*f.facts))
         .collect();
-    let mut files: Vec<ScannedFile> = results.into_iter().map(|(f, _)| f).collect();
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let files: Vec<&ScannedFile> = results.iter().map(|(f, _)| f).collect();
     let entries: Vec<(String, FileEntry)> = files
         .iter()
         .map(|f| {
@@ -264,8 +264,8 @@ pub fn scan(
         store.record_scan(&new_facts, &entries, &removed)?;
     }
     Ok(Scan {
-        reused: files.len() - parsed_count,
-        files,
+        reused: results.len() - parsed_count,
+        files: results.into_iter().map(|(f, _)| f).collect(),
         parsed: parsed_count,
         removed,
     })
@@ -303,7 +303,8 @@ fn analyse(
 }
 
 /// Analyses files on every core (reading and hashing too: on a cold cache they are a
-/// sixth of the work); results keep no particular order.
+/// sixth of the work), largest first so that no core is left with one big file at the
+/// end; results keep no particular order.
 fn analyse_all(
     root: &Path,
     store: &GraphStore,
@@ -313,6 +314,15 @@ fn analyse_all(
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(sources.len().max(1));
+    let mut by_size: Vec<(u64, &(String, Language))> = sources
+        .iter()
+        .map(|source| {
+            let size = std::fs::metadata(root.join(&source.0)).map_or(0, |m| m.len());
+            (size, source)
+        })
+        .collect();
+    by_size.sort_by(|a, b| b.0.cmp(&a.0));
+    let sources: Vec<&(String, Language)> = by_size.into_iter().map(|(_, s)| s).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let done = std::sync::atomic::AtomicU64::new(0);
     std::thread::scope(|scope| {

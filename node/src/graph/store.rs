@@ -102,7 +102,7 @@ impl GraphStore {
     /// it are removed). One write, so a crash leaves the old or the new view.
     pub fn record_scan(
         &self,
-        new_facts: &[(Hash, FileFacts)],
+        new_facts: &[(Hash, &FileFacts)],
         files: &[(String, FileEntry)],
         removed: &[String],
     ) -> Result<(), GraphStoreError> {

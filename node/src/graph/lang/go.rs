@@ -2,7 +2,7 @@
 //! when capitalised; imports by path; `unsafe` and `exec.Command("sh", "-c", ...)` as
 //! risky markers.
 
-use super::shared::{complexity, is_operator, starts_upper, tidy_doc, Ctx, Event, Step};
+use super::shared::{KindNames, has_operator, starts_upper, tidy_doc, Ctx, Event, Step};
 use crate::graph::facts::{FileFacts, ReferenceKind, SymbolKind};
 use tree_sitter::Node;
 
@@ -37,8 +37,8 @@ const PREDECLARED: [&str; 22] = [
 const SHELLS: [&str; 4] = ["sh", "bash", "/bin/sh", "/bin/bash"];
 
 /// Extracts the facts of a parsed Go file.
-pub(super) fn extract(src: &str, root: Node<'_>) -> FileFacts {
-    let cx = Ctx::new(src, |kind| kind == "comment");
+pub(super) fn extract(src: &str, kinds: &'static KindNames, root: Node<'_>) -> FileFacts {
+    let cx = Ctx::new(src, kinds, |kind| kind == "comment", decision);
     let mut visitor = Visitor {
         cx,
         unsafe_name: "unsafe".to_string(),
@@ -66,7 +66,7 @@ struct Visitor<'s> {
 
 impl<'s> Visitor<'s> {
     fn visit(&mut self, node: Node<'_>) -> Step {
-        match node.kind() {
+        match self.cx.kind(node) {
             "function_declaration" => self.function(node, SymbolKind::Function),
             "method_declaration" => self.function(node, SymbolKind::Method),
             "type_spec" | "type_alias" => {
@@ -115,13 +115,12 @@ impl<'s> Visitor<'s> {
         };
         let body = node.child_by_field_name("body");
         let signature = self.cx.header(node, body);
-        let complexity = body.map_or(1, |b| complexity(b, decision));
         let doc = doc_comment(&self.cx, node);
         let symbol = self.cx.symbol(node, kind, name, qualified);
         symbol.public = starts_upper(name);
         symbol.signature = signature;
         symbol.doc = doc;
-        symbol.complexity = complexity;
+        self.cx.measure(body);
     }
 
     /// A type or const spec; one on its own (`const X = 1`) spans and documents its
@@ -203,16 +202,12 @@ impl<'s> Visitor<'s> {
 }
 
 /// McCabe decision points of Go: `if`, `for`, each non-default case, `&&`/`||`.
-fn decision(node: Node<'_>) -> Option<u32> {
-    Some(match node.kind() {
+fn decision(node: Node<'_>, kind: &str) -> Option<u32> {
+    Some(match kind {
         "if_statement" | "for_statement" | "expression_case" | "type_case"
         | "communication_case" => 1,
-        _ => u32::from(
-            is_operator(node, &["&&", "||"])
-                && node
-                    .parent()
-                    .is_some_and(|p| p.kind() == "binary_expression"),
-        ),
+        "binary_expression" => u32::from(has_operator(node, &["&&", "||"])),
+        _ => 0,
     })
 }
 

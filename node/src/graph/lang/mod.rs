@@ -45,6 +45,7 @@ mod shared;
 use super::facts::FileFacts;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::OnceLock;
 use tree_sitter::Parser;
 
 /// Bumped whenever extraction output changes: cached facts of an older version are
@@ -150,12 +151,28 @@ pub fn extract(language: Language, source: &str) -> Result<FileFacts, ExtractErr
             .ok_or(ExtractError::Parse(language))
     })?;
     let root = tree.root_node();
+    let kinds = kind_names(language);
     Ok(match language {
-        Language::Rust => rust::extract(source, root),
-        Language::Python => python::extract(source, root),
+        Language::Rust => rust::extract(source, kinds, root),
+        Language::Python => python::extract(source, kinds, root),
         Language::JavaScript | Language::TypeScript | Language::Tsx => {
-            javascript::extract(source, root)
+            javascript::extract(source, kinds, root)
         }
-        Language::Go => go::extract(source, root),
+        Language::Go => go::extract(source, kinds, root),
     })
+}
+
+/// The node kind names of `language`'s grammar, built once per process.
+fn kind_names(language: Language) -> &'static shared::KindNames {
+    const NONE: OnceLock<shared::KindNames> = OnceLock::new();
+    static TABLES: [OnceLock<shared::KindNames>; 6] = [NONE; 6];
+    let slot = match language {
+        Language::Rust => 0,
+        Language::Python => 1,
+        Language::JavaScript => 2,
+        Language::TypeScript => 3,
+        Language::Tsx => 4,
+        Language::Go => 5,
+    };
+    TABLES[slot].get_or_init(|| shared::KindNames::of(&language.grammar()))
 }

@@ -2,13 +2,13 @@
 //! or underscore visibility, imports as written (relative dots kept), and eval-like
 //! calls (`eval`, `exec`, `pickle.loads`, `os.system`, `subprocess.*(shell=True)`).
 
-use super::shared::{self, compact, complexity, is_operator, tidy_doc, Ctx, Event, Step};
+use super::shared::{KindNames, self, compact, has_operator, tidy_doc, Ctx, Event, Step};
 use crate::graph::facts::{FileFacts, ReferenceKind, SymbolKind};
 use tree_sitter::Node;
 
 /// Extracts the facts of a parsed Python file.
-pub(super) fn extract(src: &str, root: Node<'_>) -> FileFacts {
-    let cx = Ctx::new(src, |kind| kind == "comment");
+pub(super) fn extract(src: &str, kinds: &'static KindNames, root: Node<'_>) -> FileFacts {
+    let cx = Ctx::new(src, kinds, |kind| kind == "comment", decision);
     let all = dunder_all(&cx, root);
     let mut visitor = Visitor {
         cx,
@@ -45,7 +45,7 @@ impl<'s> Visitor<'s> {
             shared::leave_scopes(&mut self.scopes, node);
             return Step::Over;
         }
-        match node.kind() {
+        match self.cx.kind(node) {
             "function_definition" => self.definition(node, ScopeKind::Function),
             "class_definition" => {
                 self.definition(node, ScopeKind::Class);
@@ -109,16 +109,14 @@ impl<'s> Visitor<'s> {
         let colon = node.children(&mut cursor).find(|c| c.kind() == ":");
         let signature = self.cx.header(node, colon.or(body));
         let doc = body.map_or(String::new(), |b| docstring(&self.cx, b));
-        let complexity = match (kind, body) {
-            (SymbolKind::Function | SymbolKind::Method, Some(body)) => complexity(body, decision),
-            _ => 0,
-        };
         let qualified = self.path(name);
         let symbol = self.cx.symbol(node, kind, name, qualified.clone());
         symbol.public = public;
         symbol.signature = signature;
         symbol.doc = doc;
-        symbol.complexity = complexity;
+        if matches!(kind, SymbolKind::Function | SymbolKind::Method) {
+            self.cx.measure(body);
+        }
         self.scopes.push(Scope {
             node: node.id(),
             path: qualified,
@@ -240,8 +238,8 @@ impl<'s> Visitor<'s> {
 }
 
 /// McCabe decision points of Python; nested `def` and `class` are their own symbols.
-fn decision(node: Node<'_>) -> Option<u32> {
-    match node.kind() {
+fn decision(node: Node<'_>, kind: &str) -> Option<u32> {
+    match kind {
         "function_definition" | "class_definition" => None,
         "if_statement"
         | "elif_clause"
@@ -259,12 +257,8 @@ fn decision(node: Node<'_>) -> Option<u32> {
                 .all(|p| p.named_child_count() == 0 && p.byte_range().len() == 1);
             Some(u32::from(!default))
         }
-        _ => Some(u32::from(
-            is_operator(node, &["and", "or"])
-                && node
-                    .parent()
-                    .is_some_and(|p| p.kind() == "boolean_operator"),
-        )),
+        "boolean_operator" => Some(u32::from(has_operator(node, &["and", "or"]))),
+        _ => Some(0),
     }
 }
 

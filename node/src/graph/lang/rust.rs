@@ -2,16 +2,20 @@
 //! `outer::inner::f`), `use` trees are flattened into imports, and `unsafe` blocks, fns,
 //! impls and traits are risky markers.
 
-use super::shared::{self, collapse, compact, complexity, is_operator, tidy_doc, Ctx, Event, Step};
+use super::shared::{KindNames, self, collapse, compact, has_operator, tidy_doc, Ctx, Event, Step};
 use crate::graph::facts::{FileFacts, ReferenceKind, Symbol, SymbolKind};
 use tree_sitter::Node;
 
 /// Extracts the facts of a parsed Rust file.
-pub(super) fn extract(src: &str, root: Node<'_>) -> FileFacts {
-    let cx = Ctx::new(src, |kind| matches!(kind, "line_comment" | "block_comment"));
+pub(super) fn extract(src: &str, kinds: &'static KindNames, root: Node<'_>) -> FileFacts {
+    let cx = Ctx::new(src, kinds,
+        |kind| matches!(kind, "line_comment" | "block_comment"),
+        decision,
+    );
     let mut visitor = Visitor {
         cx,
         scopes: Vec::new(),
+        declared_name: None,
     };
     Ctx::walk(
         root,
@@ -24,6 +28,17 @@ pub(super) fn extract(src: &str, root: Node<'_>) -> FileFacts {
 
 /// Flattened `use` trees: (module, names) pairs.
 type UseList = Vec<(String, Vec<String>)>;
+
+/// Node kinds whose `name` field declares a type name.
+const DECLARES_TYPE_NAME: [&str; 7] = [
+    "struct_item",
+    "enum_item",
+    "union_item",
+    "trait_item",
+    "type_item",
+    "type_parameter",
+    "associated_type",
+];
 
 /// Deepest `use` nesting followed; real code stays far below.
 const MAX_USE_DEPTH: u32 = 64;
@@ -42,6 +57,10 @@ type Scope = shared::Scope<ScopeKind>;
 struct Visitor<'s> {
     cx: Ctx<'s>,
     scopes: Vec<Scope>,
+    /// Id of the name node of the type declaration entered last: that name is declared
+    /// there, not referenced (remembered on the way down because asking a node for its
+    /// parent costs a descent from the root).
+    declared_name: Option<usize>,
 }
 
 impl<'s> Visitor<'s> {
@@ -50,7 +69,11 @@ impl<'s> Visitor<'s> {
             shared::leave_scopes(&mut self.scopes, node);
             return Step::Over;
         }
-        match node.kind() {
+        let kind = self.cx.kind(node);
+        if DECLARES_TYPE_NAME.contains(&kind) {
+            self.declared_name = node.child_by_field_name("name").map(|n| n.id());
+        }
+        match kind {
             "function_item" | "function_signature_item" => self.function(node),
             "struct_item" | "union_item" => {
                 self.item(node, SymbolKind::Struct);
@@ -104,7 +127,9 @@ impl<'s> Visitor<'s> {
                 let name = callee(&self.cx, node.child_by_field_name("function"));
                 self.cx.reference(ReferenceKind::Call, node, name);
             }
-            "type_identifier" if !is_declared_name(node) && self.cx.text(node) != "Self" => {
+            "type_identifier"
+                if self.declared_name != Some(node.id()) && self.cx.text(node) != "Self" =>
+            {
                 let name = self.cx.text(node);
                 self.cx.reference(ReferenceKind::Type, node, name);
             }
@@ -183,8 +208,8 @@ impl<'s> Visitor<'s> {
             Some(_) => self.cx.header(node, body),
             None => collapse(self.cx.text(node)),
         };
-        let complexity = body.map_or(1, |b| complexity(b, decision));
-        self.add(node, kind, name, public, signature).complexity = complexity;
+        self.add(node, kind, name, public, signature);
+        self.cx.measure(body);
         if body.is_some() {
             self.enter_scope(node, ScopeKind::Function);
         }
@@ -285,8 +310,8 @@ impl<'s> Visitor<'s> {
 
 /// McCabe decision points of Rust: `if`, loops, match arms other than a bare `_`,
 /// `&&`/`||`. Nested `fn` items are their own symbols.
-fn decision(node: Node<'_>) -> Option<u32> {
-    match node.kind() {
+fn decision(node: Node<'_>, kind: &str) -> Option<u32> {
+    match kind {
         "function_item" => None,
         "if_expression" | "while_expression" | "loop_expression" | "for_expression" => Some(1),
         "match_arm" => {
@@ -296,29 +321,14 @@ fn decision(node: Node<'_>) -> Option<u32> {
                 pattern.is_some_and(|p| p.named_child_count() == 0 && p.byte_range().len() == 1);
             Some(u32::from(!wildcard))
         }
-        _ => Some(u32::from(
-            is_operator(node, &["&&", "||"])
-                && node
-                    .parent()
-                    .is_some_and(|p| matches!(p.kind(), "binary_expression" | "let_chain")),
-        )),
+        "binary_expression" => Some(u32::from(has_operator(node, &["&&", "||"]))),
+        "let_chain" => {
+            let mut cursor = node.walk();
+            let count = node.children(&mut cursor).filter(|c| c.kind() == "&&").count();
+            Some(u32::try_from(count).unwrap_or(u32::MAX))
+        }
+        _ => Some(0),
     }
-}
-
-/// Whether a `type_identifier` is the name being declared rather than a use.
-fn is_declared_name(node: Node<'_>) -> bool {
-    node.parent().is_some_and(|parent| {
-        matches!(
-            parent.kind(),
-            "struct_item"
-                | "enum_item"
-                | "union_item"
-                | "trait_item"
-                | "type_item"
-                | "type_parameter"
-                | "associated_type"
-        ) && parent.child_by_field_name("name").map(|n| n.id()) == Some(node.id())
-    })
 }
 
 /// The bare type name an `impl` is for (`Cache<T>` -> `Cache`, `fmt::Formatter` ->

@@ -72,32 +72,12 @@ pub(super) fn walk<'t>(root: Node<'t>, mut visit: impl FnMut(Node<'t>, Event) ->
     }
 }
 
-/// Cyclomatic complexity of a callable: 1 plus what `decision` scores for each node
-/// under `body`. `decision` returns `None` for nested named callables, whose subtrees
-/// are measured as their own symbols and so are not counted here.
-pub(super) fn complexity(body: Node<'_>, decision: impl Fn(Node<'_>) -> Option<u32>) -> u32 {
-    let mut total = 1u32;
-    walk(body, |node, event| {
-        if event == Event::Leave {
-            return Step::Over;
-        }
-        if node.id() == body.id() {
-            return Step::Into;
-        }
-        match decision(node) {
-            Some(score) => {
-                total = total.saturating_add(score);
-                Step::Into
-            }
-            None => Step::Over,
-        }
-    });
-    total
-}
-
-/// Whether `node` is a `&&` / `||` (or other listed) operator token.
-pub(super) fn is_operator(node: Node<'_>, operators: &[&str]) -> bool {
-    !node.is_named() && operators.contains(&node.kind())
+/// Whether `node`'s `operator` field is one of `operators` (a binary `&&`, `||`...).
+/// Asked of the binary node rather than of the operator token: a token would need its
+/// parent, which tree-sitter finds by descending from the root.
+pub(super) fn has_operator(node: Node<'_>, operators: &[&str]) -> bool {
+    node.child_by_field_name("operator")
+        .is_some_and(|op| operators.contains(&op.kind()))
 }
 
 /// Collapses runs of whitespace into single spaces and trims.
@@ -131,11 +111,59 @@ pub(super) fn starts_upper(name: &str) -> bool {
     name.chars().next().is_some_and(char::is_uppercase)
 }
 
+/// How a language scores a node for cyclomatic complexity: `Some(points)` for a node
+/// inside a callable's body, `None` for a nested named callable or class, whose subtree
+/// is measured as its own symbols (or not at all) rather than counted for the enclosing
+/// callable.
+pub(super) type Decision = fn(Node<'_>, &str) -> Option<u32>;
+
+/// A grammar's node kind names by kind id. `Node::kind` converts a C string on every
+/// call (a length scan and a UTF-8 check), a few times per node; this is an index.
+pub(super) struct KindNames {
+    names: Vec<Box<str>>,
+}
+
+impl KindNames {
+    /// The names of `language`'s node kinds.
+    pub(super) fn of(language: &tree_sitter::Language) -> KindNames {
+        let count = u16::try_from(language.node_kind_count()).unwrap_or(u16::MAX);
+        let names = (0..count)
+            .map(|id| language.node_kind_for_id(id).unwrap_or("").into())
+            .collect();
+        KindNames { names }
+    }
+
+    /// The kind of `node`, as `Node::kind` names it. Ids past the table are tree-sitter's
+    /// built-in error symbols.
+    pub(super) fn kind(&self, node: Node<'_>) -> &str {
+        self.names
+            .get(usize::from(node.kind_id()))
+            .map_or("ERROR", |name| name)
+    }
+}
+
+/// A subtree the walk is inside whose decision points go to one place.
+struct Counter {
+    /// Id of the node that opened it; closed when the walk leaves that node.
+    node: usize,
+    /// Index of the symbol whose complexity grows, or None for a nested callable's
+    /// subtree, whose points count for nobody until its own body opens a counter.
+    symbol: Option<usize>,
+}
+
 /// The file being analysed and the facts gathered so far.
 pub(super) struct Ctx<'s> {
     src: &'s str,
+    kinds: &'static KindNames,
     lines: Vec<&'s str>,
     is_comment: fn(&str) -> bool,
+    decision: Decision,
+    /// Bodies registered by [`Ctx::measure`] that the walk has not reached yet:
+    /// (body node id, symbol index).
+    pending_bodies: Vec<(usize, usize)>,
+    /// Counters of the bodies the walk is inside, innermost last. Complexity is counted
+    /// during the one walk of the file rather than by walking each body again.
+    counters: Vec<Counter>,
     /// Byte ranges of the comments, in source order (the walk is pre-order). Turned
     /// into line counts when the walk is done.
     comments: Vec<(usize, usize)>,
@@ -144,19 +172,30 @@ pub(super) struct Ctx<'s> {
 
 impl<'s> Ctx<'s> {
     /// A context for `src`, whose comment nodes are the kinds `is_comment` accepts
-    /// (strings never are comments, so TODO in a literal is not found).
-    pub(super) fn new(src: &'s str, is_comment: fn(&str) -> bool) -> Self {
+    /// (strings never are comments, so TODO in a literal is not found) and whose
+    /// complexity points are what `decision` scores.
+    pub(super) fn new(
+        src: &'s str,
+        kinds: &'static KindNames,
+        is_comment: fn(&str) -> bool,
+        decision: Decision,
+    ) -> Self {
         Ctx {
             src,
+            kinds,
             lines: src.lines().collect(),
             is_comment,
+            decision,
+            pending_bodies: Vec::new(),
+            counters: Vec::new(),
             comments: Vec::new(),
             facts: FileFacts::default(),
         }
     }
 
     /// Walks the file once: each node is noted (comments for line counts and TODO
-    /// markers) and handed to `visit`, which the language module owns.
+    /// markers, decision points for complexity) and handed to `visit`, which the
+    /// language module owns.
     pub(super) fn walk<'t, V>(
         root: Node<'t>,
         visitor: &mut V,
@@ -164,15 +203,71 @@ impl<'s> Ctx<'s> {
         mut visit: impl FnMut(&mut V, Node<'t>, Event) -> Step,
     ) {
         walk(root, |node, event| {
-            if event == Event::Enter {
-                cx(visitor).note(node);
+            match event {
+                Event::Enter => {
+                    let cx = cx(visitor);
+                    let kind = cx.kind(node);
+                    cx.note(node, kind);
+                    cx.score(node, kind);
+                }
+                Event::Leave => {
+                    let cx = cx(visitor);
+                    while cx.counters.last().is_some_and(|c| c.node == node.id()) {
+                        cx.counters.pop();
+                    }
+                }
             }
             visit(visitor, node, event)
         });
     }
 
-    fn note(&mut self, node: Node<'_>) {
-        if !(self.is_comment)(node.kind()) {
+    /// Counts the complexity of the symbol added last over `body` (1 with no body):
+    /// the walk adds the decision points it meets inside `body`.
+    pub(super) fn measure(&mut self, body: Option<Node<'_>>) {
+        let Some(last) = self.facts.symbols.len().checked_sub(1) else {
+            return;
+        };
+        self.facts.symbols[last].complexity = 1;
+        if let Some(body) = body {
+            self.pending_bodies.push((body.id(), last));
+        }
+    }
+
+    /// Opens a counter at a registered body, and adds `node`'s decision points to the
+    /// innermost open one (a body is scored too: an arrow function's body may be the
+    /// `a && b` itself).
+    fn score(&mut self, node: Node<'_>, kind: &str) {
+        let id = node.id();
+        if let Some(i) = self.pending_bodies.iter().position(|&(body, _)| body == id) {
+            let (_, symbol) = self.pending_bodies.swap_remove(i);
+            self.counters.push(Counter {
+                node: id,
+                symbol: Some(symbol),
+            });
+        }
+        let Some(counter) = self.counters.last() else {
+            return;
+        };
+        match ((self.decision)(node, kind), counter.symbol) {
+            (Some(points), Some(symbol)) => {
+                let complexity = &mut self.facts.symbols[symbol].complexity;
+                *complexity = complexity.saturating_add(points);
+            }
+            (Some(_), None) => {}
+            (None, _) => self.counters.push(Counter {
+                node: id,
+                symbol: None,
+            }),
+        }
+    }
+
+    /// The kind of `node` (what `Node::kind` says, faster).
+    pub(super) fn kind(&self, node: Node<'_>) -> &'static str {
+        self.kinds.kind(node)
+    }
+
+    fn note(&mut self, node: Node<'_>, kind: &str) {
+        if !(self.is_comment)(kind) {
             return;
         }
         let end = node.end_byte().min(self.src.len());

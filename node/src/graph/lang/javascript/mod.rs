@@ -3,7 +3,7 @@
 //! namespaces, module-level `const`s, ES and CommonJS imports, and `eval`, `new
 //! Function`, `.innerHTML =` and `child_process.exec` as risky markers.
 
-use super::shared::{self, complexity, is_operator, starts_upper, tidy_doc, Ctx, Event, Step};
+use super::shared::{KindNames, self, has_operator, starts_upper, tidy_doc, Ctx, Event, Step};
 use crate::graph::facts::{FileFacts, ReferenceKind, SymbolKind};
 use modules::{unquote, Modules};
 use tree_sitter::Node;
@@ -11,8 +11,11 @@ use tree_sitter::Node;
 mod modules;
 
 /// Extracts the facts of a parsed JavaScript, TypeScript or TSX file.
-pub(super) fn extract(src: &str, root: Node<'_>) -> FileFacts {
-    let cx = Ctx::new(src, |kind| matches!(kind, "comment" | "html_comment"));
+pub(super) fn extract(src: &str, kinds: &'static KindNames, root: Node<'_>) -> FileFacts {
+    let cx = Ctx::new(src, kinds,
+        |kind| matches!(kind, "comment" | "html_comment"),
+        decision,
+    );
     let modules = Modules::new(&cx, root);
     let mut visitor = Visitor {
         cx,
@@ -50,7 +53,7 @@ impl<'s> Visitor<'s> {
             shared::leave_scopes(&mut self.scopes, node);
             return Step::Over;
         }
-        match node.kind() {
+        match self.cx.kind(node) {
             "function_declaration" | "generator_function_declaration" | "function_signature" => {
                 let kind = SymbolKind::Function;
                 self.declare(node, node, kind, node.child_by_field_name("body"));
@@ -224,18 +227,15 @@ impl<'s> Visitor<'s> {
         signature: String,
         body: Option<Node<'_>>,
     ) {
-        let complexity = match body {
-            _ if !kind.is_callable() => 0,
-            Some(body) => complexity(body, decision),
-            None => 1,
-        };
         let doc = jsdoc(&self.cx, statement);
         let qualified = self.path(name);
         let symbol = self.cx.symbol(node, kind, name, qualified.clone());
         symbol.public = public;
         symbol.signature = signature;
         symbol.doc = doc;
-        symbol.complexity = complexity;
+        if kind.is_callable() {
+            self.cx.measure(body);
+        }
         if kind.is_callable() && body.is_some() {
             self.scopes.push(Scope {
                 node: node.id(),
@@ -348,8 +348,8 @@ impl<'s> Visitor<'s> {
 
 /// McCabe decision points of JS/TS; nested named functions and classes are symbols (or
 /// hold them) of their own.
-fn decision(node: Node<'_>) -> Option<u32> {
-    match node.kind() {
+fn decision(node: Node<'_>, kind: &str) -> Option<u32> {
+    match kind {
         "function_declaration"
         | "generator_function_declaration"
         | "method_definition"
@@ -358,12 +358,8 @@ fn decision(node: Node<'_>) -> Option<u32> {
         | "class" => None,
         "if_statement" | "for_statement" | "for_in_statement" | "while_statement"
         | "do_statement" | "switch_case" | "catch_clause" | "ternary_expression" => Some(1),
-        _ => Some(u32::from(
-            is_operator(node, &["&&", "||", "??"])
-                && node
-                    .parent()
-                    .is_some_and(|p| p.kind() == "binary_expression"),
-        )),
+        "binary_expression" => Some(u32::from(has_operator(node, &["&&", "||", "??"]))),
+        _ => Some(0),
     }
 }
 
