@@ -2,7 +2,7 @@
 //! when capitalised; imports by path; `unsafe` and `exec.Command("sh", "-c", ...)` as
 //! risky markers.
 
-use super::shared::{KindNames, has_operator, starts_upper, tidy_doc, Ctx, Event, Step};
+use super::shared::{has_operator, starts_upper, tidy_doc, Ctx, Event, KindNames, Step};
 use crate::graph::facts::{FileFacts, ReferenceKind, SymbolKind};
 use tree_sitter::Node;
 

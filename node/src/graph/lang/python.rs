@@ -2,7 +2,7 @@
 //! or underscore visibility, imports as written (relative dots kept), and eval-like
 //! calls (`eval`, `exec`, `pickle.loads`, `os.system`, `subprocess.*(shell=True)`).
 
-use super::shared::{KindNames, self, compact, has_operator, tidy_doc, Ctx, Event, Step};
+use super::shared::{self, compact, has_operator, tidy_doc, Ctx, Event, KindNames, Step};
 use crate::graph::facts::{FileFacts, ReferenceKind, SymbolKind};
 use tree_sitter::Node;
 

@@ -2,13 +2,15 @@
 //! `outer::inner::f`), `use` trees are flattened into imports, and `unsafe` blocks, fns,
 //! impls and traits are risky markers.
 
-use super::shared::{KindNames, self, collapse, compact, has_operator, tidy_doc, Ctx, Event, Step};
+use super::shared::{self, collapse, compact, has_operator, tidy_doc, Ctx, Event, KindNames, Step};
 use crate::graph::facts::{FileFacts, ReferenceKind, Symbol, SymbolKind};
 use tree_sitter::Node;
 
 /// Extracts the facts of a parsed Rust file.
 pub(super) fn extract(src: &str, kinds: &'static KindNames, root: Node<'_>) -> FileFacts {
-    let cx = Ctx::new(src, kinds,
+    let cx = Ctx::new(
+        src,
+        kinds,
         |kind| matches!(kind, "line_comment" | "block_comment"),
         decision,
     );
@@ -16,6 +18,8 @@ pub(super) fn extract(src: &str, kinds: &'static KindNames, root: Node<'_>) -> F
         cx,
         scopes: Vec::new(),
         declared_name: None,
+        depth: 0,
+        siblings: Vec::new(),
     };
     Ctx::walk(
         root,
@@ -54,21 +58,66 @@ enum ScopeKind {
 
 type Scope = shared::Scope<ScopeKind>;
 
-struct Visitor<'s> {
+struct Visitor<'s, 't> {
     cx: Ctx<'s>,
     scopes: Vec<Scope>,
     /// Id of the name node of the type declaration entered last: that name is declared
     /// there, not referenced (remembered on the way down because asking a node for its
     /// parent costs a descent from the root).
     declared_name: Option<usize>,
+    /// Depth of the node being visited plus one.
+    depth: usize,
+    /// (depth, node) of the attribute and comment siblings right before the next node at
+    /// each open depth, shallowest first: where doc comments are found, collected on the
+    /// way down because `prev_sibling` also costs a descent from the root.
+    siblings: Vec<(usize, Node<'t>)>,
 }
 
-impl<'s> Visitor<'s> {
-    fn visit(&mut self, node: Node<'_>, event: Event) -> Step {
+impl<'s, 't> Visitor<'s, 't> {
+    fn visit(&mut self, node: Node<'t>, event: Event) -> Step {
         if event == Event::Leave {
+            self.depth -= 1;
             shared::leave_scopes(&mut self.scopes, node);
             return Step::Over;
         }
+        let depth = self.depth;
+        self.depth += 1;
+        while self.siblings.last().is_some_and(|&(d, _)| d > depth) {
+            self.siblings.pop();
+        }
+        let step = self.enter(node);
+        if matches!(
+            self.cx.kind(node),
+            "attribute_item" | "line_comment" | "block_comment"
+        ) {
+            self.siblings.push((depth, node));
+        } else {
+            while self.siblings.last().is_some_and(|&(d, _)| d == depth) {
+                self.siblings.pop();
+            }
+        }
+        step
+    }
+
+    /// `///` and `/** */` comments right above the node being entered, attributes and
+    /// plain comments skipped.
+    fn doc_comment(&self) -> String {
+        let depth = self.depth - 1;
+        let start = self
+            .siblings
+            .iter()
+            .rposition(|&(d, _)| d != depth)
+            .map_or(0, |i| i + 1);
+        let parts: Vec<&str> = self.siblings[start..]
+            .iter()
+            .filter(|(_, sibling)| sibling.child_by_field_name("outer").is_some())
+            .filter_map(|(_, sibling)| sibling.child_by_field_name("doc"))
+            .map(|doc| self.cx.text(doc).trim_end_matches(['\n', '\r']))
+            .collect();
+        tidy_doc(&parts.join("\n"))
+    }
+
+    fn enter(&mut self, node: Node<'t>) -> Step {
         let kind = self.cx.kind(node);
         if DECLARES_TYPE_NAME.contains(&kind) {
             self.declared_name = node.child_by_field_name("name").map(|n| n.id());
@@ -178,7 +227,7 @@ impl<'s> Visitor<'s> {
         public: bool,
         signature: String,
     ) -> &mut Symbol {
-        let doc = doc_comment(&self.cx, node);
+        let doc = self.doc_comment();
         let qualified = self.path(name);
         let symbol = self.cx.symbol(node, kind, name, qualified);
         symbol.public = public;
@@ -324,7 +373,10 @@ fn decision(node: Node<'_>, kind: &str) -> Option<u32> {
         "binary_expression" => Some(u32::from(has_operator(node, &["&&", "||"]))),
         "let_chain" => {
             let mut cursor = node.walk();
-            let count = node.children(&mut cursor).filter(|c| c.kind() == "&&").count();
+            let count = node
+                .children(&mut cursor)
+                .filter(|c| c.kind() == "&&")
+                .count();
             Some(u32::try_from(count).unwrap_or(u32::MAX))
         }
         _ => Some(0),
@@ -358,28 +410,6 @@ fn callee<'s>(cx: &Ctx<'s>, mut node: Option<Node<'_>>) -> &'s str {
         }
     }
     ""
-}
-
-/// `///` and `/** */` comments above `node`, attributes and plain comments skipped.
-fn doc_comment(cx: &Ctx<'_>, node: Node<'_>) -> String {
-    let mut parts = Vec::new();
-    let mut prev = node.prev_sibling();
-    while let Some(sibling) = prev {
-        match sibling.kind() {
-            "attribute_item" => {}
-            "line_comment" | "block_comment" => {
-                if sibling.child_by_field_name("outer").is_some() {
-                    if let Some(doc) = sibling.child_by_field_name("doc") {
-                        parts.push(cx.text(doc).trim_end_matches(['\n', '\r']));
-                    }
-                }
-            }
-            _ => break,
-        }
-        prev = sibling.prev_sibling();
-    }
-    parts.reverse();
-    tidy_doc(&parts.join("\n"))
 }
 
 fn join(prefix: &str, path: &str) -> String {

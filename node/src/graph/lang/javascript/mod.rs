@@ -3,7 +3,7 @@
 //! namespaces, module-level `const`s, ES and CommonJS imports, and `eval`, `new
 //! Function`, `.innerHTML =` and `child_process.exec` as risky markers.
 
-use super::shared::{KindNames, self, has_operator, starts_upper, tidy_doc, Ctx, Event, Step};
+use super::shared::{self, has_operator, starts_upper, tidy_doc, Ctx, Event, KindNames, Step};
 use crate::graph::facts::{FileFacts, ReferenceKind, SymbolKind};
 use modules::{unquote, Modules};
 use tree_sitter::Node;
@@ -12,7 +12,9 @@ mod modules;
 
 /// Extracts the facts of a parsed JavaScript, TypeScript or TSX file.
 pub(super) fn extract(src: &str, kinds: &'static KindNames, root: Node<'_>) -> FileFacts {
-    let cx = Ctx::new(src, kinds,
+    let cx = Ctx::new(
+        src,
+        kinds,
         |kind| matches!(kind, "comment" | "html_comment"),
         decision,
     );
