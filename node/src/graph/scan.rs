@@ -321,7 +321,7 @@ fn analyse_all(
             (size, source)
         })
         .collect();
-    by_size.sort_by(|a, b| b.0.cmp(&a.0));
+    by_size.sort_by_key(|(size, _)| std::cmp::Reverse(*size));
     let sources: Vec<&(String, Language)> = by_size.into_iter().map(|(_, s)| s).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let done = std::sync::atomic::AtomicU64::new(0);

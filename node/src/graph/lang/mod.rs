@@ -164,8 +164,7 @@ pub fn extract(language: Language, source: &str) -> Result<FileFacts, ExtractErr
 
 /// The node kind names of `language`'s grammar, built once per process.
 fn kind_names(language: Language) -> &'static shared::KindNames {
-    const NONE: OnceLock<shared::KindNames> = OnceLock::new();
-    static TABLES: [OnceLock<shared::KindNames>; 6] = [NONE; 6];
+    static TABLES: [OnceLock<shared::KindNames>; 6] = [const { OnceLock::new() }; 6];
     let slot = match language {
         Language::Rust => 0,
         Language::Python => 1,
