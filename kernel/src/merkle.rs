@@ -267,6 +267,146 @@ pub fn verify_inclusion<H: MerkleHasher>(
     Ok(())
 }
 
+/// The consistency proof between the tree of the first `old_size` leaves and the tree of
+/// the first `new_size` (RFC 6962 §2.1.2 PROOF), in RFC order. It shows that the larger
+/// tree extends the smaller one: a replica that holds `old_size` events and their root
+/// checks a peer's signed root over `new_size` without receiving the events in between.
+pub fn consistency_path<H: MerkleHasher, S: SubtreeSource<H::Digest>>(
+    source: &S,
+    old_size: u64,
+    new_size: u64,
+) -> Result<Vec<H::Digest>, S::Error> {
+    assert!(
+        0 < old_size && old_size <= new_size,
+        "consistency needs 0 < old ({old_size}) <= new ({new_size})"
+    );
+    let mut path = Vec::new();
+    // SUBPROOF(m, D[start:start+n], complete), unrolled; hashes are pushed top-down and
+    // reversed at the end like the RFC's recursion emits them bottom-up.
+    let (mut start, mut n, mut m, mut complete) = (0u64, new_size, old_size, true);
+    while m != n {
+        let k = split_point(n);
+        if m <= k {
+            path.push(range_hash::<H, S>(source, start + k, n - k)?);
+            n = k;
+        } else {
+            path.push(range_hash::<H, S>(source, start, k)?);
+            start += k;
+            m -= k;
+            n -= k;
+            complete = false;
+        }
+    }
+    if !complete {
+        path.push(range_hash::<H, S>(source, start, n)?);
+    }
+    path.reverse();
+    Ok(path)
+}
+
+/// Why a consistency proof does not verify.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConsistencyError {
+    /// Sizes that admit no proof.
+    #[error("no consistency proof from size {old} to size {new}")]
+    Sizes {
+        /// Old size.
+        old: u64,
+        /// New size.
+        new: u64,
+    },
+    /// The path does not have the shape these sizes need.
+    #[error("consistency path of {got} hashes is malformed for sizes {old} to {new}")]
+    Shape {
+        /// Old size.
+        old: u64,
+        /// New size.
+        new: u64,
+        /// Path length given.
+        got: usize,
+    },
+    /// The path does not reproduce both roots.
+    #[error("consistency path does not lead to both roots (old size {old}, new size {new})")]
+    Mismatch {
+        /// Old size.
+        old: u64,
+        /// New size.
+        new: u64,
+    },
+}
+
+/// Checks that `new_root` (over `new_size` leaves) extends `old_root` (over `old_size`)
+/// with `path` (RFC 9162 §2.1.4.2).
+pub fn verify_consistency<H: MerkleHasher>(
+    old_size: u64,
+    new_size: u64,
+    old_root: &H::Digest,
+    new_root: &H::Digest,
+    path: &[H::Digest],
+) -> Result<(), ConsistencyError>
+where
+    H::Digest: PartialEq,
+{
+    let (old, new) = (old_size, new_size);
+    if old == 0 || old > new {
+        return Err(ConsistencyError::Sizes { old, new });
+    }
+    if old == new {
+        return match (path.is_empty(), old_root == new_root) {
+            (true, true) => Ok(()),
+            (false, _) => Err(ConsistencyError::Shape {
+                old,
+                new,
+                got: path.len(),
+            }),
+            (true, false) => Err(ConsistencyError::Mismatch { old, new }),
+        };
+    }
+    let shape = || ConsistencyError::Shape {
+        old,
+        new,
+        got: path.len(),
+    };
+    let mut hashes: Vec<H::Digest> = Vec::with_capacity(path.len() + 1);
+    if old.is_power_of_two() {
+        hashes.push(*old_root);
+    }
+    hashes.extend_from_slice(path);
+    let (first, rest) = hashes.split_first().ok_or_else(shape)?;
+    let (mut fn_, mut sn) = (old - 1, new - 1);
+    while fn_ & 1 == 1 {
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    let (mut fr, mut sr) = (*first, *first);
+    for c in rest {
+        if sn == 0 {
+            return Err(shape());
+        }
+        if fn_ & 1 == 1 || fn_ == sn {
+            fr = H::node(c, &fr);
+            sr = H::node(c, &sr);
+            if fn_ & 1 == 0 {
+                while fn_ & 1 == 0 && fn_ != 0 {
+                    fn_ >>= 1;
+                    sn >>= 1;
+                }
+            }
+        } else {
+            sr = H::node(&sr, c);
+        }
+        fn_ >>= 1;
+        sn >>= 1;
+    }
+    if sn != 0 {
+        return Err(shape());
+    }
+    if &fr != old_root || &sr != new_root {
+        return Err(ConsistencyError::Mismatch { old, new });
+    }
+    Ok(())
+}
+
 fn expected_path_len(index: u64, size: u64) -> usize {
     let (mut start, mut n, mut m, mut len) = (0u64, size, index, 0usize);
     while n > 1 {
@@ -540,6 +680,99 @@ mod tests {
                 &root,
             )
             .expect("verifies");
+        }
+    }
+
+    #[test]
+    fn sha256_reproduces_ct_consistency_proofs() {
+        // (old size, new size, proof) from the CT test data.
+        let vectors: [(u64, u64, &[&str]); 4] = [
+            (1, 1, &[]),
+            (
+                1,
+                8,
+                &[
+                    "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
+                    "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                    "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
+                ],
+            ),
+            (
+                6,
+                8,
+                &[
+                    "0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
+                    "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
+                    "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+                ],
+            ),
+            (
+                2,
+                5,
+                &[
+                    "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
+                    "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
+                ],
+            ),
+        ];
+        let leaves = ct_leaf_hashes();
+        for (old, new, want) in vectors {
+            let source = InMemory::<Sha256Merkle>(&leaves[..new as usize]);
+            let path = consistency_path::<Sha256Merkle, _>(&source, old, new).expect("in memory");
+            let want: Vec<[u8; 32]> = want.iter().map(|s| h(s)).collect();
+            assert_eq!(path, want, "{old} -> {new}");
+            let (old_root, new_root) = (h(CT_ROOTS[old as usize]), h(CT_ROOTS[new as usize]));
+            verify_consistency::<Sha256Merkle>(old, new, &old_root, &new_root, &path)
+                .expect("verifies");
+        }
+    }
+
+    #[test]
+    fn every_consistency_proof_verifies_and_tampering_fails() {
+        let leaves: Vec<Hash> = (0..37u32)
+            .map(|i| Shake256Merkle::leaf(&i.to_be_bytes()))
+            .collect();
+        let source = InMemory::<Shake256Merkle>(&leaves);
+        for new in 1..=leaves.len() as u64 {
+            let new_root = root_of::<Shake256Merkle>(&leaves[..new as usize]);
+            for old in 1..=new {
+                let old_root = root_of::<Shake256Merkle>(&leaves[..old as usize]);
+                let path = consistency_path::<Shake256Merkle, _>(&source, old, new).expect("mem");
+                verify_consistency::<Shake256Merkle>(old, new, &old_root, &new_root, &path)
+                    .unwrap_or_else(|e| panic!("{old} -> {new}: {e}"));
+                let other = Shake256Merkle::leaf(b"other");
+                assert!(
+                    verify_consistency::<Shake256Merkle>(old, new, &other, &new_root, &path)
+                        .is_err(),
+                    "wrong old root accepted for {old} -> {new}"
+                );
+                assert!(
+                    verify_consistency::<Shake256Merkle>(old, new, &old_root, &other, &path)
+                        .is_err(),
+                    "wrong new root accepted for {old} -> {new}"
+                );
+                for i in 0..path.len() {
+                    let mut bad = path.clone();
+                    bad[i] = other;
+                    assert!(
+                        verify_consistency::<Shake256Merkle>(old, new, &old_root, &new_root, &bad)
+                            .is_err(),
+                        "tampered element {i} accepted for {old} -> {new}"
+                    );
+                }
+                let mut longer = path.clone();
+                longer.push(other);
+                assert!(
+                    verify_consistency::<Shake256Merkle>(old, new, &old_root, &new_root, &longer)
+                        .is_err()
+                );
+                if old < new {
+                    assert!(verify_consistency::<Shake256Merkle>(
+                        old, new, &old_root, &new_root, &path[..path.len() - 1]
+                    )
+                    .is_err());
+                }
+            }
         }
     }
 
