@@ -149,6 +149,16 @@ pub(crate) enum HeadMode<'a> {
     Unsigned,
 }
 
+/// A verbatim write's result before it is committed.
+pub(crate) struct Staged {
+    /// Chain length after the write.
+    pub len: u64,
+    /// Hash of the last event.
+    pub head_hash: Hash,
+    /// Merkle root over all events.
+    pub merkle_root: Hash,
+}
+
 /// Writes attached to an append, run with the sequence the event received.
 pub type Attach = Box<dyn FnOnce(u64, &mut WriteBatch, &Store) + Send>;
 
@@ -500,6 +510,19 @@ impl Chain {
         events: &[Event],
         heads: HeadMode<'_>,
     ) -> Result<(), ChainError> {
+        self.write_verbatim_checked(events, heads, &|_| Ok(()), &[])
+    }
+
+    /// [`Chain::write_verbatim`], with `check` asked about the staged result (length,
+    /// last hash, Merkle root) before anything is written (its error aborts the write),
+    /// and `index` entries put (or, with None, deleted) in the same atomic write.
+    pub(crate) fn write_verbatim_checked(
+        &self,
+        events: &[Event],
+        heads: HeadMode<'_>,
+        check: &dyn Fn(&Staged) -> Result<(), ChainError>,
+        index: &[(&[u8], Option<&[u8]>)],
+    ) -> Result<(), ChainError> {
         let mut state = self.state.lock().expect("chain state lock");
         let mut next = state.clone();
         let mut batch = WriteBatch::default();
@@ -517,6 +540,17 @@ impl Chain {
             }
             stage_event(&self.store, &mut batch, &mut next, event);
             next.last_time_ns = next.last_time_ns.max(event.timestamp_ns);
+        }
+        check(&Staged {
+            len: next.next_seq,
+            head_hash: next.head_hash,
+            merkle_root: next.frontier.root(),
+        })?;
+        for (key, value) in index {
+            match value {
+                Some(value) => batch.put_cf(self.store.cf(cf::INDEX), key, value),
+                None => batch.delete_cf(self.store.cf(cf::INDEX), key),
+            }
         }
         match heads {
             HeadMode::Given(heads) => {

@@ -4,6 +4,8 @@
 //!   RocksDB, with group commit ([`store`], [`event`], [`head`], [`merkle`]).
 //! - [`verify`], [`proof`], [`segment`], [`repair`]: checking it, proving one event,
 //!   moving it between machines, and recovering from damage.
+//! - [`replica`]: serving ranges of a chain, and read-only replicas of peers' chains
+//!   extended only by verified ranges.
 //! - [`tree`]: the resource tree, a namespaced tree with a Merkle root.
 //! - [`gate`]: the governance gate.
 //! - [`witness`]: witness entries and lineage records.
@@ -22,6 +24,7 @@ pub mod keys;
 pub mod merkle;
 pub mod proof;
 pub mod repair;
+pub mod replica;
 pub mod segment;
 pub mod store;
 pub mod tree;

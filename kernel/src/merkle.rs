@@ -762,13 +762,17 @@ mod tests {
                 }
                 let mut longer = path.clone();
                 longer.push(other);
-                assert!(
-                    verify_consistency::<Shake256Merkle>(old, new, &old_root, &new_root, &longer)
-                        .is_err()
-                );
+                assert!(verify_consistency::<Shake256Merkle>(
+                    old, new, &old_root, &new_root, &longer
+                )
+                .is_err());
                 if old < new {
                     assert!(verify_consistency::<Shake256Merkle>(
-                        old, new, &old_root, &new_root, &path[..path.len() - 1]
+                        old,
+                        new,
+                        &old_root,
+                        &new_root,
+                        &path[..path.len() - 1]
                     )
                     .is_err());
                 }

@@ -1,0 +1,351 @@
+//! Read-only replicas of peers' chains, and the ranges a node serves so that peers can
+//! replicate its own.
+//!
+//! A range is served as consecutive events from some sequence, the server's latest signed
+//! head, a consistency proof from the range's end to that head, and the audit path of the
+//! range's first event under it. The receiver checks everything before it stores
+//! anything: the head's signature and signer, each event's encoding, hash, sequence,
+//! chain and link, and that the Merkle root over its replica plus the range is consistent
+//! with the signed root (equal to it when the range reaches the head). A range that does
+//! not link onto the replica is refused; the audit path lets the node turn such a fork
+//! into offline-checkable evidence.
+
+use crate::chain::{Chain, ChainError, Genesis, HeadMode, StoredSubtrees};
+use crate::event::Event;
+use crate::hash::Hash;
+use crate::head::SignedHead;
+use crate::keys::fingerprint;
+use crate::merkle::{
+    consistency_path, inclusion_path, verify_consistency, verify_inclusion, MerkleHasher,
+    Shake256Merkle,
+};
+use crate::store::{cf, Store};
+
+use std::sync::Arc;
+
+/// Where the replica keeps the head that vouches for a range short of it.
+const VOUCHING_HEAD_KEY: &[u8] = b"replica-vouching-head";
+
+/// Why a range is refused. Nothing is stored when one is returned.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplicaError {
+    /// The replica's store failed.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// The range or its head does not verify.
+    #[error("range from {from} refused: {reason}")]
+    Refused {
+        /// First sequence of the range.
+        from: u64,
+        /// Why.
+        reason: String,
+    },
+    /// The range's first event does not link onto the replica: the peer now presents a
+    /// different history than the one already verified (check for equivocation).
+    #[error("range from {from} does not extend the replica (its event {from} links to {got}, the replica ends in {want})")]
+    Diverged {
+        /// First sequence of the range.
+        from: u64,
+        /// The previous hash the range names (hex).
+        got: String,
+        /// The replica's last hash (hex).
+        want: String,
+    },
+}
+
+/// A served range (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Range {
+    /// First sequence.
+    pub from: u64,
+    /// Canonical event encodings, in order.
+    pub events: Vec<Vec<u8>>,
+    /// The server's latest signed head.
+    pub head: SignedHead,
+    /// Consistency proof from `from + events.len()` to the head's size (empty when the
+    /// range reaches the head).
+    pub consistency: Vec<Hash>,
+    /// Audit path of event `from` under the head (empty when the range is empty).
+    pub first_path: Vec<Hash>,
+}
+
+/// What a stored range did to the replica.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extended {
+    /// Events stored.
+    pub stored: u64,
+    /// Replica length after.
+    pub len: u64,
+    /// Whether the replica now ends at the signed head.
+    pub at_head: bool,
+}
+
+/// Serves `from..` of `chain`: at most `max_count` events and, past the first, at most
+/// `max_bytes` of encodings, never beyond the latest signed head.
+pub fn serve(
+    chain: &Chain,
+    from: u64,
+    max_count: u32,
+    max_bytes: u64,
+) -> Result<Range, ChainError> {
+    let head = chain.latest_signed_head().ok_or(ChainError::Empty)?;
+    let size = head.size();
+    let mut events = Vec::new();
+    let mut bytes = 0u64;
+    if from < size {
+        for record in chain.records(from) {
+            let (seq, record) = record?;
+            let (encoded, _) = crate::chain::split_record(&record).ok_or(ChainError::Damaged {
+                seq,
+                reason: "record shorter than a hash".into(),
+            })?;
+            let over_budget = !events.is_empty() && bytes + encoded.len() as u64 > max_bytes;
+            if seq >= size || events.len() as u64 >= u64::from(max_count) || over_budget {
+                break;
+            }
+            bytes += encoded.len() as u64;
+            events.push(encoded.to_vec());
+        }
+    }
+    let to = from + events.len() as u64;
+    let subtrees = StoredSubtrees(chain.store());
+    let consistency = if to > 0 && to < size {
+        consistency_path::<Shake256Merkle, _>(&subtrees, to, size)?
+    } else {
+        Vec::new()
+    };
+    let first_path = if events.is_empty() {
+        Vec::new()
+    } else {
+        inclusion_path::<Shake256Merkle, _>(&subtrees, from, size)?
+    };
+    Ok(Range {
+        from,
+        events,
+        head,
+        consistency,
+        first_path,
+    })
+}
+
+/// A peer's chain, held read-only and extended only by verified ranges.
+pub struct Replica {
+    chain: Chain,
+    signer: [u8; 32],
+}
+
+impl std::fmt::Debug for Replica {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Replica")
+            .field("signer", &fingerprint(&self.signer))
+            .field("len", &self.chain.len())
+            .finish()
+    }
+}
+
+impl Replica {
+    /// Opens (or starts) the replica of the chain signed by `signer` in `store`. A store
+    /// holding another signer's chain is refused.
+    pub fn open(store: Arc<Store>, signer: [u8; 32]) -> Result<Replica, ReplicaError> {
+        let chain = Chain::open_unchecked(store, None)?;
+        if let Some(genesis) = chain.genesis() {
+            if genesis.public_key != signer {
+                return Err(ReplicaError::Refused {
+                    from: 0,
+                    reason: format!(
+                        "this replica holds the chain of {}, not of {}",
+                        fingerprint(&genesis.public_key),
+                        fingerprint(&signer)
+                    ),
+                });
+            }
+        }
+        Ok(Replica { chain, signer })
+    }
+
+    /// The replicated chain (read it, verify it; appends are refused without a key).
+    pub fn chain(&self) -> &Chain {
+        &self.chain
+    }
+
+    /// Events held.
+    pub fn len(&self) -> u64 {
+        self.chain.len()
+    }
+
+    /// Whether nothing is held yet.
+    pub fn is_empty(&self) -> bool {
+        self.chain.is_empty()
+    }
+
+    /// The newest verified head: the one that vouched for the last stored range, which may
+    /// lie ahead of the replica's end.
+    pub fn verified_head(&self) -> Result<Option<SignedHead>, ReplicaError> {
+        let stored = self.chain.latest_signed_head();
+        let vouching = self
+            .chain
+            .store()
+            .get(cf::INDEX, VOUCHING_HEAD_KEY)
+            .map_err(ChainError::from)?
+            .and_then(|bytes| SignedHead::decode(&bytes).ok());
+        Ok(match (stored, vouching) {
+            (Some(s), Some(v)) => Some(if v.seq > s.seq { v } else { s }),
+            (s, v) => s.or(v),
+        })
+    }
+
+    /// Verifies `range` and stores its events (see the module docs). An empty range that
+    /// proves the replica consistent with a newer head records that head.
+    pub fn extend(&self, range: &Range) -> Result<Extended, ReplicaError> {
+        let from = range.from;
+        let refuse = |reason: String| ReplicaError::Refused { from, reason };
+        let head = &range.head;
+        head.verify_signature().map_err(|e| refuse(e.to_string()))?;
+        if head.signer != self.signer {
+            return Err(refuse(format!(
+                "head signed by {}, this replica follows {}",
+                fingerprint(&head.signer),
+                fingerprint(&self.signer)
+            )));
+        }
+        let len = self.chain.len();
+        if from != len {
+            return Err(refuse(format!(
+                "the replica holds {len} events; ranges must start there"
+            )));
+        }
+        if let Some(genesis) = self.chain.genesis() {
+            if head.chain_id != genesis.chain_id {
+                return Err(refuse("the head is of another chain".into()));
+            }
+        }
+        let size = head.size();
+        let to = from + range.events.len() as u64;
+        if to > size {
+            return Err(refuse(format!(
+                "range ends at {to}, past its head's {size} events"
+            )));
+        }
+        if let Some(known) = self.verified_head()? {
+            if size < known.size() {
+                return Err(refuse(format!(
+                    "head at {} is older than the verified head at {}",
+                    head.seq, known.seq
+                )));
+            }
+        }
+        let events = self.decode_range(range)?;
+        let consistency = &range.consistency;
+        let check = |staged: &crate::chain::Staged| -> Result<(), ChainError> {
+            let fail = |reason: String| ChainError::Damaged {
+                seq: staged.len.saturating_sub(1),
+                reason,
+            };
+            if staged.len == 0 {
+                return Err(fail("a replica cannot be empty after a range".into()));
+            }
+            if staged.len == size {
+                if staged.head_hash != head.head_hash || staged.merkle_root != head.merkle_root {
+                    return Err(fail("the range does not end in its signed head".into()));
+                }
+                return Ok(());
+            }
+            verify_consistency::<Shake256Merkle>(
+                staged.len,
+                size,
+                &staged.merkle_root,
+                &head.merkle_root,
+                consistency,
+            )
+            .map_err(|e| fail(format!("not consistent with the signed head: {e}")))
+        };
+        let at_head = to == size;
+        let heads = if at_head {
+            HeadMode::Given(std::slice::from_ref(head))
+        } else {
+            HeadMode::Unsigned
+        };
+        let encoded_head = head.encode();
+        let vouching: &[(&[u8], Option<&[u8]>)] = if at_head {
+            &[(VOUCHING_HEAD_KEY, None)]
+        } else {
+            &[(VOUCHING_HEAD_KEY, Some(&encoded_head))]
+        };
+        self.chain
+            .write_verbatim_checked(&events, heads, &check, vouching)
+            .map_err(|e| match e {
+                ChainError::Damaged { reason, .. } => refuse(reason),
+                other => ReplicaError::Chain(other),
+            })?;
+        Ok(Extended {
+            stored: events.len() as u64,
+            len: to.max(len),
+            at_head,
+        })
+    }
+
+    /// Decodes the range's events and checks each one's sequence, chain and link, and
+    /// the genesis when the range starts the replica.
+    fn decode_range(&self, range: &Range) -> Result<Vec<Event>, ReplicaError> {
+        let from = range.from;
+        let refuse = |reason: String| ReplicaError::Refused { from, reason };
+        let mut prev = match self.chain.head() {
+            Some((_, hash)) => hash,
+            None => Hash::ZERO,
+        };
+        let mut events = Vec::with_capacity(range.events.len());
+        for (i, encoded) in range.events.iter().enumerate() {
+            let seq = from + i as u64;
+            let event = Event::decode(encoded).map_err(|e| refuse(format!("event {seq}: {e}")))?;
+            if event.seq != seq {
+                return Err(refuse(format!("event {seq} says it is {}", event.seq)));
+            }
+            if event.chain_id != range.head.chain_id {
+                return Err(refuse(format!("event {seq} is of another chain")));
+            }
+            if event.prev_hash != prev {
+                if i == 0 && seq > 0 {
+                    return Err(ReplicaError::Diverged {
+                        from,
+                        got: event.prev_hash.to_hex(),
+                        want: prev.to_hex(),
+                    });
+                }
+                return Err(refuse(format!(
+                    "event {seq} does not link to event {}",
+                    seq.wrapping_sub(1)
+                )));
+            }
+            if seq == 0 {
+                let genesis =
+                    Genesis::from_event(&event).map_err(|e| refuse(format!("genesis: {e}")))?;
+                if genesis.public_key != self.signer || genesis.chain_id != range.head.chain_id {
+                    return Err(refuse("the genesis names another key or chain".into()));
+                }
+            }
+            prev = event.hash();
+            events.push(event);
+        }
+        Ok(events)
+    }
+}
+
+/// The event at `range.from` in the history `range.head` signs, if the range's audit path
+/// proves it: the fork half of equivocation evidence against an earlier head at that
+/// sequence. Returns (event hash, audit path).
+pub fn proven_first_event(range: &Range) -> Option<(Hash, Vec<Hash>)> {
+    let first = range.events.first()?;
+    let hash = Event::decode(first).ok()?.hash();
+    verify_inclusion::<Shake256Merkle>(
+        range.from,
+        range.head.size(),
+        &Shake256Merkle::leaf(&hash.0),
+        &range.first_path,
+        &range.head.merkle_root,
+    )
+    .ok()?;
+    Some((hash, range.first_path.clone()))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,400 @@
+//! What travels between nodes, and how each message is checked before anything is done
+//! with it: gossip payloads (signed heads, capability adverts, equivocation evidence) and
+//! the `/weft/sync/1` request and response. All CBOR; docs/protocol.md is the reference.
+//!
+//! Every decoder here bounds sizes and counts before it allocates for them, and every
+//! signed thing is verified against the key it names; whether that key is *trusted* is
+//! the caller's question (the node's trust set).
+
+use serde::{Deserialize, Serialize};
+use weft_kernel::hash::Hash;
+use weft_kernel::head::SignedHead;
+use weft_kernel::keys::{fingerprint, verify_signature, NodeKey};
+use weft_kernel::merkle::{verify_inclusion, MerkleHasher, Shake256Merkle};
+
+/// Largest gossip message accepted (gossipsub's transmit limit is set to this). A signed
+/// head is ~250 bytes, an advert under 2 KiB, evidence with a 64-step audit path ~3 KiB.
+pub const MAX_GOSSIP_BYTES: usize = 16 * 1024;
+
+/// The sync protocol's name.
+pub const SYNC_PROTOCOL: &str = "/weft/sync/1";
+/// Most events one sync response carries.
+pub const SYNC_MAX_EVENTS: u32 = 1024;
+/// Most bytes of events one sync response carries (one event may exceed a smaller
+/// `max_bytes`: a response always carries at least one event when there is one).
+pub const SYNC_MAX_BYTES: u64 = 8 * 1024 * 1024;
+/// Largest sync request accepted on the wire.
+pub const SYNC_REQUEST_LIMIT: u64 = 1024;
+/// Largest sync response accepted on the wire: the byte budget plus framing.
+pub const SYNC_RESPONSE_LIMIT: u64 = SYNC_MAX_BYTES + 64 * 1024 + SYNC_MAX_EVENTS as u64 * 16;
+
+/// Domain separating advert signatures from every other signature of the node key.
+const ADVERT_DOMAIN: &[u8] = b"weft/net/advert/v1\0";
+
+/// Bounds on advert fields (a peer cannot make us keep large adverts).
+const ADVERT_MAX_LIST: usize = 16;
+const ADVERT_MAX_TEXT: usize = 128;
+
+/// The gossip topics of one organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Topic {
+    /// Signed chain heads.
+    Heads,
+    /// Capability adverts.
+    Capabilities,
+    /// Equivocation evidence.
+    Evidence,
+}
+
+impl Topic {
+    /// All topics.
+    pub const ALL: [Topic; 3] = [Topic::Heads, Topic::Capabilities, Topic::Evidence];
+
+    /// The topic string for organisation `org`: `/weft/<org>/<topic>/1`.
+    pub fn name(self, org: &str) -> String {
+        let topic = match self {
+            Topic::Heads => "heads",
+            Topic::Capabilities => "capabilities",
+            Topic::Evidence => "evidence",
+        };
+        format!("/weft/{org}/{topic}/1")
+    }
+}
+
+/// Why a received message is refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum WireError {
+    /// Larger than the limit for its kind.
+    #[error("{what} of {size} bytes exceeds the limit of {limit}")]
+    TooLarge {
+        /// What it was.
+        what: &'static str,
+        /// Its size.
+        size: usize,
+        /// The limit.
+        limit: usize,
+    },
+    /// Does not decode.
+    #[error("{what} does not decode: {reason}")]
+    Decode {
+        /// What it was.
+        what: &'static str,
+        /// Decoder message.
+        reason: String,
+    },
+    /// A field is out of bounds.
+    #[error("{0}")]
+    Field(String),
+    /// A signature does not verify.
+    #[error("{0}: signature does not verify")]
+    Signature(&'static str),
+    /// Evidence that proves nothing.
+    #[error("not evidence of equivocation: {0}")]
+    NotEvidence(String),
+}
+
+fn check_size(what: &'static str, bytes: &[u8], limit: usize) -> Result<(), WireError> {
+    if bytes.len() > limit {
+        return Err(WireError::TooLarge {
+            what,
+            size: bytes.len(),
+            limit,
+        });
+    }
+    Ok(())
+}
+
+fn to_cbor<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::into_writer(value, &mut out).expect("CBOR encoding into a Vec cannot fail");
+    out
+}
+
+fn from_cbor<T: for<'de> Deserialize<'de>>(what: &'static str, bytes: &[u8]) -> Result<T, WireError> {
+    // The recursion limit keeps hostile nesting from exhausting the stack.
+    ciborium::de::from_reader_with_recursion_limit(bytes, 32).map_err(|e| WireError::Decode {
+        what,
+        reason: e.to_string(),
+    })
+}
+
+/// A signed head as gossiped: the kernel's canonical encoding, checked in full.
+pub fn decode_head(bytes: &[u8]) -> Result<SignedHead, WireError> {
+    check_size("head", bytes, MAX_GOSSIP_BYTES)?;
+    let head = SignedHead::decode(bytes).map_err(|e| WireError::Decode {
+        what: "head",
+        reason: e.to_string(),
+    })?;
+    head.verify_signature()
+        .map_err(|_| WireError::Signature("head"))?;
+    Ok(head)
+}
+
+/// What a node offers and how it is doing (SOP 3's NodeEccCapability).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Advert {
+    /// weft version of the node.
+    pub version: String,
+    /// Project name from its weave.toml.
+    pub project: String,
+    /// Its chain id (hex).
+    pub chain_id: String,
+    /// Sequence of its latest head.
+    pub head_seq: u64,
+    /// Languages its knowledge graph covers.
+    pub languages: Vec<String>,
+    /// Symbols in its knowledge graph.
+    pub symbols: u64,
+    /// Vectors in its embedding index.
+    pub vectors: u64,
+    /// Embedding model (empty when none is installed).
+    pub model: String,
+    /// Embedding dimensions (0 when no model).
+    pub dims: u32,
+    /// Whether an HNSW index is present.
+    pub hnsw: bool,
+    /// Services it answers: `sync`, `search`, `impact`.
+    pub services: Vec<String>,
+    /// Recent p95 of request handling, microseconds (headroom).
+    pub p95_us: u64,
+    /// When it was made, ns since the epoch.
+    pub time_ns: u64,
+    /// The signer's public key.
+    #[serde(with = "serde_bytes")]
+    pub signer: [u8; 32],
+}
+
+/// An advert and its signature.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignedAdvert {
+    /// The advert.
+    pub advert: Advert,
+    /// Ed25519 over `weft/net/advert/v1 ‖ 0x00 ‖ CBOR(advert)`.
+    #[serde(with = "serde_bytes")]
+    pub signature: [u8; 64],
+}
+
+impl Advert {
+    fn message(&self) -> Vec<u8> {
+        let mut message = ADVERT_DOMAIN.to_vec();
+        message.extend(to_cbor(self));
+        message
+    }
+
+    /// Signs the advert with `key` (its `signer` is set to the key's).
+    pub fn sign(mut self, key: &NodeKey) -> SignedAdvert {
+        self.signer = key.public_key();
+        let signature = key.sign(&self.message());
+        SignedAdvert {
+            advert: self,
+            signature,
+        }
+    }
+
+    fn check_bounds(&self) -> Result<(), WireError> {
+        let texts = [&self.version, &self.project, &self.chain_id, &self.model];
+        let lists = [&self.languages, &self.services];
+        let text_ok = |t: &String| t.len() <= ADVERT_MAX_TEXT;
+        if !texts.into_iter().all(text_ok)
+            || !lists
+                .into_iter()
+                .all(|l| l.len() <= ADVERT_MAX_LIST && l.iter().all(text_ok))
+        {
+            return Err(WireError::Field(format!(
+                "advert fields exceed {ADVERT_MAX_LIST} entries or {ADVERT_MAX_TEXT} bytes"
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl SignedAdvert {
+    /// Encodes for gossip.
+    pub fn encode(&self) -> Vec<u8> {
+        to_cbor(self)
+    }
+
+    /// Decodes and verifies a gossiped advert.
+    pub fn decode(bytes: &[u8]) -> Result<SignedAdvert, WireError> {
+        check_size("advert", bytes, MAX_GOSSIP_BYTES)?;
+        let signed: SignedAdvert = from_cbor("advert", bytes)?;
+        signed.advert.check_bounds()?;
+        if !verify_signature(
+            &signed.advert.signer,
+            &signed.advert.message(),
+            &signed.signature,
+        ) {
+            return Err(WireError::Signature("advert"));
+        }
+        Ok(signed)
+    }
+}
+
+/// Proof that one key signed two histories.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// One signed head (kernel encoding).
+    #[serde(with = "serde_bytes")]
+    pub first: Vec<u8>,
+    /// Another, by the same key, for the same chain.
+    #[serde(with = "serde_bytes")]
+    pub second: Vec<u8>,
+    /// For heads at different sequences: where the longer history disagrees with the
+    /// shorter one's head.
+    pub fork: Option<ForkProof>,
+}
+
+/// The event hash the later head commits to at the earlier head's sequence, with its
+/// audit path under the later head's Merkle root.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ForkProof {
+    /// Event hash at `first.seq` in the second head's history.
+    #[serde(with = "serde_bytes")]
+    pub event_hash: [u8; 32],
+    /// RFC 6962 audit path, bottom-up.
+    pub audit_path: Vec<serde_bytes::ByteArray<32>>,
+}
+
+/// What verified evidence shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Equivocation {
+    /// The signer's public key.
+    pub signer: [u8; 32],
+    /// The signer's fingerprint.
+    pub fingerprint: String,
+    /// The sequence at which the histories differ.
+    pub seq: u64,
+    /// `conflict` (two heads at one sequence) or `fork` (a later head that does not
+    /// extend an earlier one).
+    pub kind: &'static str,
+    /// The two heads, in the evidence's order.
+    pub heads: (SignedHead, SignedHead),
+}
+
+/// Longest audit path accepted: a tree of 2^64 leaves.
+const MAX_AUDIT_PATH: usize = 64;
+
+impl Evidence {
+    /// Evidence of two heads at one sequence that differ.
+    pub fn conflict(first: &SignedHead, second: &SignedHead) -> Evidence {
+        Evidence {
+            first: first.encode(),
+            second: second.encode(),
+            fork: None,
+        }
+    }
+
+    /// Encodes for gossip and for `weft evidence verify`.
+    pub fn encode(&self) -> Vec<u8> {
+        to_cbor(self)
+    }
+
+    /// Decodes (bounded) and verifies.
+    pub fn decode_verified(bytes: &[u8]) -> Result<Equivocation, WireError> {
+        check_size("evidence", bytes, MAX_GOSSIP_BYTES)?;
+        let evidence: Evidence = from_cbor("evidence", bytes)?;
+        evidence.verify()
+    }
+
+    /// Checks that the evidence proves equivocation: both heads verify under the same
+    /// key for the same chain, and either they are at one sequence and differ, or the
+    /// later one's history holds a different event at the earlier one's sequence.
+    pub fn verify(&self) -> Result<Equivocation, WireError> {
+        let first = decode_head(&self.first)?;
+        let second = decode_head(&self.second)?;
+        let not = |why: String| Err(WireError::NotEvidence(why));
+        if first.signer != second.signer {
+            return not("the heads are signed by different keys".into());
+        }
+        if first.chain_id != second.chain_id {
+            return not("the heads are of different chains".into());
+        }
+        let kind = match (&self.fork, first.seq.cmp(&second.seq)) {
+            (None, std::cmp::Ordering::Equal) => {
+                if first.head_hash == second.head_hash && first.merkle_root == second.merkle_root
+                {
+                    return not(format!("both heads commit to the same history at {}", first.seq));
+                }
+                "conflict"
+            }
+            (Some(proof), std::cmp::Ordering::Less) => {
+                if proof.audit_path.len() > MAX_AUDIT_PATH {
+                    return not("audit path too long".into());
+                }
+                let path: Vec<Hash> = proof.audit_path.iter().map(|h| Hash(**h)).collect();
+                verify_inclusion::<Shake256Merkle>(
+                    first.seq,
+                    second.size(),
+                    &Shake256Merkle::leaf(&proof.event_hash),
+                    &path,
+                    &second.merkle_root,
+                )
+                .map_err(|e| WireError::NotEvidence(format!("fork proof: {e}")))?;
+                if proof.event_hash == first.head_hash.0 {
+                    return not(format!(
+                        "the later head's history holds the earlier head's event at {}",
+                        first.seq
+                    ));
+                }
+                "fork"
+            }
+            (None, _) => return not("heads at different sequences need a fork proof".into()),
+            (Some(_), _) => return not("a fork proof needs the earlier head first".into()),
+        };
+        Ok(Equivocation {
+            signer: first.signer,
+            fingerprint: fingerprint(&first.signer),
+            seq: first.seq,
+            kind,
+            heads: (first, second),
+        })
+    }
+}
+
+/// A request for a range of a chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncRequest {
+    /// The chain asked for (the responder serves its own).
+    #[serde(with = "serde_bytes")]
+    pub chain_id: [u8; 16],
+    /// First sequence wanted.
+    pub from: u64,
+    /// Most events wanted (the responder caps it at [`SYNC_MAX_EVENTS`]).
+    pub max_count: u32,
+    /// Most bytes of events wanted (capped at [`SYNC_MAX_BYTES`]).
+    pub max_bytes: u64,
+}
+
+/// The answer to a [`SyncRequest`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SyncResponse {
+    /// Events `from..` (canonical encodings, in order) and the signed head of the
+    /// responder's chain that authenticates them: its latest head, which the range leads
+    /// towards (the receiver verifies the range against it before storing anything).
+    Range {
+        /// Encoded events.
+        events: Vec<serde_bytes::ByteBuf>,
+        /// The head (kernel encoding).
+        #[serde(with = "serde_bytes")]
+        head: Vec<u8>,
+    },
+    /// Not served, and why (unknown chain, a start past the end...).
+    Refused {
+        /// Why.
+        reason: String,
+    },
+}
+
+impl SyncRequest {
+    /// The request with its counts capped to the protocol limits.
+    pub fn capped(&self) -> SyncRequest {
+        SyncRequest {
+            max_count: self.max_count.clamp(1, SYNC_MAX_EVENTS),
+            max_bytes: self.max_bytes.clamp(1, SYNC_MAX_BYTES),
+            ..self.clone()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
