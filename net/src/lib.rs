@@ -1,1 +1,13 @@
-//! placeholder
+//! weft's peer mesh: how a node reaches its peers' nodes.
+//!
+//! - [`identity`]: the node's Ed25519 chain key is its libp2p identity, so a `PeerId`
+//!   names a chain signer.
+//! - [`wire`]: the messages (CBOR) and how each is checked before use: gossiped signed
+//!   heads, capability adverts and equivocation evidence, and the `/weft/sync/1`
+//!   request and response.
+//!
+//! The network knows the kernel's types (heads, ranges) and nothing of the knowledge
+//! graph; whether a key is trusted is the node's decision.
+
+pub mod identity;
+pub mod wire;

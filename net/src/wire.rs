@@ -11,6 +11,7 @@ use weft_kernel::hash::Hash;
 use weft_kernel::head::SignedHead;
 use weft_kernel::keys::{fingerprint, verify_signature, NodeKey};
 use weft_kernel::merkle::{verify_inclusion, MerkleHasher, Shake256Merkle};
+use weft_kernel::replica::Range;
 
 /// Largest gossip message accepted (gossipsub's transmit limit is set to this). A signed
 /// head is ~250 bytes, an advert under 2 KiB, evidence with a 64-step audit path ~3 KiB.
@@ -110,7 +111,10 @@ fn to_cbor<T: Serialize>(value: &T) -> Vec<u8> {
     out
 }
 
-fn from_cbor<T: for<'de> Deserialize<'de>>(what: &'static str, bytes: &[u8]) -> Result<T, WireError> {
+fn from_cbor<T: for<'de> Deserialize<'de>>(
+    what: &'static str,
+    bytes: &[u8],
+) -> Result<T, WireError> {
     // The recursion limit keeps hostile nesting from exhausting the stack.
     ciborium::de::from_reader_with_recursion_limit(bytes, 32).map_err(|e| WireError::Decode {
         what,
@@ -311,9 +315,11 @@ impl Evidence {
         }
         let kind = match (&self.fork, first.seq.cmp(&second.seq)) {
             (None, std::cmp::Ordering::Equal) => {
-                if first.head_hash == second.head_hash && first.merkle_root == second.merkle_root
-                {
-                    return not(format!("both heads commit to the same history at {}", first.seq));
+                if first.head_hash == second.head_hash && first.merkle_root == second.merkle_root {
+                    return not(format!(
+                        "both heads commit to the same history at {}",
+                        first.seq
+                    ));
                 }
                 "conflict"
             }
@@ -368,21 +374,75 @@ pub struct SyncRequest {
 /// The answer to a [`SyncRequest`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SyncResponse {
-    /// Events `from..` (canonical encodings, in order) and the signed head of the
-    /// responder's chain that authenticates them: its latest head, which the range leads
-    /// towards (the receiver verifies the range against it before storing anything).
+    /// Events `from..` (canonical encodings, in order), the responder's latest signed
+    /// head, the consistency proof from the range's end to that head, and the audit path
+    /// of the first event under it (see `weft_kernel::replica`; the receiver verifies all
+    /// of it before storing anything).
     Range {
         /// Encoded events.
         events: Vec<serde_bytes::ByteBuf>,
         /// The head (kernel encoding).
         #[serde(with = "serde_bytes")]
         head: Vec<u8>,
+        /// Consistency proof, RFC order.
+        consistency: Vec<serde_bytes::ByteArray<32>>,
+        /// Audit path of event `from`, bottom-up.
+        first_path: Vec<serde_bytes::ByteArray<32>>,
     },
     /// Not served, and why (unknown chain, a start past the end...).
     Refused {
         /// Why.
         reason: String,
     },
+}
+
+impl SyncResponse {
+    /// The wire form of a served range.
+    pub fn from_range(range: &Range) -> SyncResponse {
+        let hashes = |h: &[Hash]| h.iter().map(|h| serde_bytes::ByteArray::new(h.0)).collect();
+        SyncResponse::Range {
+            events: range
+                .events
+                .iter()
+                .map(|e| serde_bytes::ByteBuf::from(e.clone()))
+                .collect(),
+            head: range.head.encode(),
+            consistency: hashes(&range.consistency),
+            first_path: hashes(&range.first_path),
+        }
+    }
+
+    /// The range a response carries for a request starting at `from`, with its head
+    /// decoded and signature-checked (the rest is checked by the replica), or why not.
+    pub fn into_range(self, from: u64) -> Result<Range, WireError> {
+        match self {
+            SyncResponse::Range {
+                events,
+                head,
+                consistency,
+                first_path,
+            } => {
+                if events.len() > SYNC_MAX_EVENTS as usize
+                    || consistency.len() > MAX_AUDIT_PATH
+                    || first_path.len() > MAX_AUDIT_PATH
+                {
+                    return Err(WireError::Field(
+                        "sync response exceeds the protocol's counts".into(),
+                    ));
+                }
+                let hashes =
+                    |h: Vec<serde_bytes::ByteArray<32>>| h.into_iter().map(|h| Hash(*h)).collect();
+                Ok(Range {
+                    from,
+                    events: events.into_iter().map(|e| e.into_vec()).collect(),
+                    head: decode_head(&head)?,
+                    consistency: hashes(consistency),
+                    first_path: hashes(first_path),
+                })
+            }
+            SyncResponse::Refused { reason } => Err(WireError::Field(format!("refused: {reason}"))),
+        }
+    }
 }
 
 impl SyncRequest {
