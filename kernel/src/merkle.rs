@@ -231,22 +231,46 @@ pub fn root_from_inclusion<H: MerkleHasher>(
             want,
         });
     }
-    let (mut f_n, mut s_n) = (index, size - 1);
+    let mut sides = PathSides {
+        first: index,
+        last: size - 1,
+    };
     let mut r = *leaf;
     for p in path {
-        if f_n & 1 == 1 || f_n == s_n {
-            r = H::node(p, &r);
-            while f_n & 1 == 0 && f_n != 0 {
-                f_n >>= 1;
-                s_n >>= 1;
-            }
+        r = if sides.joins_left() {
+            H::node(p, &r)
         } else {
-            r = H::node(&r, p);
-        }
-        f_n >>= 1;
-        s_n >>= 1;
+            H::node(&r, p)
+        };
     }
     Ok(r)
+}
+
+/// The index walk RFC 9162's inclusion and consistency checks share: a node's index and
+/// the tree's last index, moved up one level per path hash.
+struct PathSides {
+    first: u64,
+    last: u64,
+}
+
+impl PathSides {
+    /// Whether the next path hash joins from the left; then moves up, skipping the
+    /// levels where the node is the last of a right edge and has no sibling.
+    fn joins_left(&mut self) -> bool {
+        let left = self.first & 1 == 1 || self.first == self.last;
+        if left {
+            while self.first & 1 == 0 && self.first != 0 {
+                self.up();
+            }
+        }
+        self.up();
+        left
+    }
+
+    fn up(&mut self) {
+        self.first >>= 1;
+        self.last >>= 1;
+    }
 }
 
 /// Checks an audit path against a root.
@@ -373,32 +397,26 @@ where
     }
     hashes.extend_from_slice(path);
     let (first, rest) = hashes.split_first().ok_or_else(shape)?;
-    let (mut fn_, mut sn) = (old - 1, new - 1);
-    while fn_ & 1 == 1 {
-        fn_ >>= 1;
-        sn >>= 1;
+    let mut sides = PathSides {
+        first: old - 1,
+        last: new - 1,
+    };
+    while sides.first & 1 == 1 {
+        sides.up();
     }
     let (mut fr, mut sr) = (*first, *first);
     for c in rest {
-        if sn == 0 {
+        if sides.last == 0 {
             return Err(shape());
         }
-        if fn_ & 1 == 1 || fn_ == sn {
+        if sides.joins_left() {
             fr = H::node(c, &fr);
             sr = H::node(c, &sr);
-            if fn_ & 1 == 0 {
-                while fn_ & 1 == 0 && fn_ != 0 {
-                    fn_ >>= 1;
-                    sn >>= 1;
-                }
-            }
         } else {
             sr = H::node(&sr, c);
         }
-        fn_ >>= 1;
-        sn >>= 1;
     }
-    if sn != 0 {
+    if sides.last != 0 {
         return Err(shape());
     }
     if &fr != old_root || &sr != new_root {
