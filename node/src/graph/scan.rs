@@ -191,13 +191,18 @@ pub fn source_files(
     Ok(out)
 }
 
-/// Source text of a file, or None when it is binary, generated or too large.
-fn read_source(path: &Path) -> Result<Option<String>, ScanError> {
+/// Source text of a file, or None when it is binary, generated or too large. `size` is
+/// its length when already known (the scan stats every file to order the work).
+fn read_source(path: &Path, size: Option<u64>) -> Result<Option<String>, ScanError> {
     let io = |source| ScanError::Io {
         path: path.to_path_buf(),
         source,
     };
-    if std::fs::metadata(path).map_err(io)?.len() > MAX_FILE_BYTES {
+    let size = match size {
+        Some(size) => size,
+        None => std::fs::metadata(path).map_err(io)?.len(),
+    };
+    if size > MAX_FILE_BYTES {
         return Ok(None);
     }
     let bytes = std::fs::read(path).map_err(io)?;
@@ -278,8 +283,9 @@ fn analyse(
     store: &GraphStore,
     rel: &str,
     language: Language,
+    size: Option<u64>,
 ) -> Result<Option<(ScannedFile, bool)>, ScanError> {
-    let Some(text) = read_source(&root.join(rel))? else {
+    let Some(text) = read_source(&root.join(rel), size)? else {
         return Ok(None);
     };
     let hash = content_hash(&text);
@@ -314,15 +320,17 @@ fn analyse_all(
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(sources.len().max(1));
-    let mut by_size: Vec<(u64, &(String, Language))> = sources
+    // A file that cannot be stat-ed goes last; reading it reports why.
+    let mut sources: Vec<(Option<u64>, &(String, Language))> = sources
         .iter()
         .map(|source| {
-            let size = std::fs::metadata(root.join(&source.0)).map_or(0, |m| m.len());
+            let size = std::fs::metadata(root.join(&source.0))
+                .ok()
+                .map(|m| m.len());
             (size, source)
         })
         .collect();
-    by_size.sort_by_key(|(size, _)| std::cmp::Reverse(*size));
-    let sources: Vec<&(String, Language)> = by_size.into_iter().map(|(_, s)| s).collect();
+    sources.sort_by_key(|(size, _)| std::cmp::Reverse(*size));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let done = std::sync::atomic::AtomicU64::new(0);
     std::thread::scope(|scope| {
@@ -332,10 +340,10 @@ fn analyse_all(
                     let mut out = Vec::new();
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some((rel, language)) = sources.get(i) else {
+                        let Some(&(size, (rel, language))) = sources.get(i) else {
                             return Ok::<_, ScanError>(out);
                         };
-                        out.extend(analyse(root, store, rel, *language)?);
+                        out.extend(analyse(root, store, rel, *language, size)?);
                         progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
                     }
                 })
