@@ -4,6 +4,9 @@
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 
+/// `weft chain append` of a `t.e` event from source `t`: the test events.
+const APPEND_TE: [&str; 6] = ["chain", "append", "--source", "t", "--kind", "t.e"];
+
 pub struct Repo {
     pub dir: tempfile::TempDir,
 }
@@ -60,16 +63,9 @@ impl Repo {
 
     /// `weft chain append --source t --kind t.e --payload-json PAYLOAD`.
     pub fn append(&self, payload: &str) -> Command {
-        self.weft(&[
-            "chain",
-            "append",
-            "--source",
-            "t",
-            "--kind",
-            "t.e",
-            "--payload-json",
-            payload,
-        ])
+        let mut cmd = self.weft(&APPEND_TE);
+        cmd.args(["--payload-json", payload]);
+        cmd
     }
 
     /// Appends `n` small `t.e` events.
@@ -84,15 +80,8 @@ impl Repo {
         std::process::Command::new(assert_cmd::cargo::cargo_bin("weft"))
             .arg("-C")
             .arg(self.path())
-            .args([
-                "chain",
-                "append",
-                "--source",
-                "t",
-                "--kind",
-                "t.e",
-                "--stdin-lines",
-            ])
+            .args(APPEND_TE)
+            .arg("--stdin-lines")
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::null())
