@@ -279,7 +279,7 @@ impl Replica {
             })?;
         Ok(Extended {
             stored: events.len() as u64,
-            len: to.max(len),
+            len: to,
             at_head,
         })
     }

@@ -122,6 +122,20 @@ fn from_cbor<T: for<'de> Deserialize<'de>>(
     })
 }
 
+/// Hashes as CBOR byte strings of 32.
+pub type WireHashes = Vec<serde_bytes::ByteArray<32>>;
+
+fn to_wire_hashes(hashes: &[Hash]) -> WireHashes {
+    hashes
+        .iter()
+        .map(|h| serde_bytes::ByteArray::new(h.0))
+        .collect()
+}
+
+fn from_wire_hashes(hashes: &[serde_bytes::ByteArray<32>]) -> Vec<Hash> {
+    hashes.iter().map(|h| Hash(**h)).collect()
+}
+
 /// A signed head as gossiped: the kernel's canonical encoding, checked in full.
 pub fn decode_head(bytes: &[u8]) -> Result<SignedHead, WireError> {
     check_size("head", bytes, MAX_GOSSIP_BYTES)?;
@@ -256,7 +270,7 @@ pub struct ForkProof {
     #[serde(with = "serde_bytes")]
     pub event_hash: [u8; 32],
     /// RFC 6962 audit path, bottom-up.
-    pub audit_path: Vec<serde_bytes::ByteArray<32>>,
+    pub audit_path: WireHashes,
 }
 
 /// What verified evidence shows.
@@ -327,7 +341,7 @@ impl Evidence {
                 if proof.audit_path.len() > MAX_AUDIT_PATH {
                     return not("audit path too long".into());
                 }
-                let path: Vec<Hash> = proof.audit_path.iter().map(|h| Hash(**h)).collect();
+                let path = from_wire_hashes(&proof.audit_path);
                 verify_inclusion::<Shake256Merkle>(
                     first.seq,
                     second.size(),
@@ -385,9 +399,9 @@ pub enum SyncResponse {
         #[serde(with = "serde_bytes")]
         head: Vec<u8>,
         /// Consistency proof, RFC order.
-        consistency: Vec<serde_bytes::ByteArray<32>>,
+        consistency: WireHashes,
         /// Audit path of event `from`, bottom-up.
-        first_path: Vec<serde_bytes::ByteArray<32>>,
+        first_path: WireHashes,
     },
     /// Not served, and why (unknown chain, a start past the end...).
     Refused {
@@ -399,7 +413,6 @@ pub enum SyncResponse {
 impl SyncResponse {
     /// The wire form of a served range.
     pub fn from_range(range: &Range) -> SyncResponse {
-        let hashes = |h: &[Hash]| h.iter().map(|h| serde_bytes::ByteArray::new(h.0)).collect();
         SyncResponse::Range {
             events: range
                 .events
@@ -407,8 +420,8 @@ impl SyncResponse {
                 .map(|e| serde_bytes::ByteBuf::from(e.clone()))
                 .collect(),
             head: range.head.encode(),
-            consistency: hashes(&range.consistency),
-            first_path: hashes(&range.first_path),
+            consistency: to_wire_hashes(&range.consistency),
+            first_path: to_wire_hashes(&range.first_path),
         }
     }
 
@@ -430,14 +443,12 @@ impl SyncResponse {
                         "sync response exceeds the protocol's counts".into(),
                     ));
                 }
-                let hashes =
-                    |h: Vec<serde_bytes::ByteArray<32>>| h.into_iter().map(|h| Hash(*h)).collect();
                 Ok(Range {
                     from,
                     events: events.into_iter().map(|e| e.into_vec()).collect(),
                     head: decode_head(&head)?,
-                    consistency: hashes(consistency),
-                    first_path: hashes(first_path),
+                    consistency: from_wire_hashes(&consistency),
+                    first_path: from_wire_hashes(&first_path),
                 })
             }
             SyncResponse::Refused { reason } => Err(WireError::Field(format!("refused: {reason}"))),
