@@ -9,5 +9,6 @@
 //! The network knows the kernel's types (heads, ranges) and nothing of the knowledge
 //! graph; whether a key is trusted is the node's decision.
 
+pub mod gatekeeper;
 pub mod identity;
 pub mod wire;

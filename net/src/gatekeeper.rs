@@ -1,0 +1,169 @@
+//! Which gossip is forwarded: every message is checked here before gossipsub passes it
+//! on (`validate_messages`). A message must decode within the size limits, carry a valid
+//! signature from a trusted key, and must not move that key's head backwards. A second,
+//! different head at a sequence already seen is not forwarded but returned as
+//! equivocation evidence.
+//!
+//! The gatekeeper keeps the newest head it has accepted per signer, so it needs no store;
+//! the node seeds it with its replicas' verified heads at start.
+
+use crate::wire::{decode_head, Equivocation, Evidence, SignedAdvert, Topic};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use weft_kernel::head::SignedHead;
+
+/// Whose messages are accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trust {
+    /// Only these Ed25519 keys (the configured peers).
+    Listed(HashSet<[u8; 32]>),
+    /// Any key that signs validly (an open organisation).
+    Open,
+}
+
+/// A message that passed.
+#[derive(Debug, Clone)]
+pub enum Accepted {
+    /// A signed head not older than the signer's newest.
+    Head(SignedHead),
+    /// A capability advert.
+    Advert(SignedAdvert),
+    /// Verified equivocation evidence against a trusted key.
+    Evidence(Box<Equivocation>, Vec<u8>),
+}
+
+/// The gatekeeper's judgement of one message.
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    /// Forward it and hand it to the node.
+    Accept(Accepted),
+    /// Do not forward; the sender did nothing wrong (stale, untrusted, a duplicate).
+    Ignore(&'static str),
+    /// Do not forward; the message is malformed or forged (the sender is penalised).
+    Reject(&'static str),
+    /// A validly signed head that conflicts with one already accepted: not forwarded,
+    /// but here is the evidence.
+    Conflict(Box<Evidence>),
+}
+
+/// The checks and what they have counted.
+#[derive(Debug)]
+pub struct Gatekeeper {
+    trust: Trust,
+    own: [u8; 32],
+    newest: HashMap<[u8; 32], SignedHead>,
+    dropped: BTreeMap<&'static str, u64>,
+}
+
+impl Gatekeeper {
+    /// A gatekeeper for the node whose key is `own`.
+    pub fn new(own: [u8; 32], trust: Trust) -> Gatekeeper {
+        Gatekeeper {
+            trust,
+            own,
+            newest: HashMap::new(),
+            dropped: BTreeMap::new(),
+        }
+    }
+
+    /// Replaces the trust set (the configuration changed).
+    pub fn set_trust(&mut self, trust: Trust) {
+        self.trust = trust;
+    }
+
+    /// Whether `signer`'s messages are accepted.
+    pub fn trusts(&self, signer: &[u8; 32]) -> bool {
+        *signer == self.own
+            || match &self.trust {
+                Trust::Open => true,
+                Trust::Listed(keys) => keys.contains(signer),
+            }
+    }
+
+    /// Records a head learnt outside gossip (a replica's verified head, our own).
+    pub fn observe(&mut self, head: &SignedHead) {
+        let newer = self
+            .newest
+            .get(&head.signer)
+            .is_none_or(|known| head.seq > known.seq);
+        if newer {
+            self.newest.insert(head.signer, head.clone());
+        }
+    }
+
+    /// The newest head accepted from `signer`.
+    pub fn newest(&self, signer: &[u8; 32]) -> Option<&SignedHead> {
+        self.newest.get(signer)
+    }
+
+    /// Messages dropped so far, by reason.
+    pub fn dropped(&self) -> &BTreeMap<&'static str, u64> {
+        &self.dropped
+    }
+
+    /// Judges one gossip message received on `topic`.
+    pub fn check(&mut self, topic: Topic, data: &[u8]) -> Verdict {
+        let verdict = match topic {
+            Topic::Heads => self.check_head(data),
+            Topic::Capabilities => self.check_advert(data),
+            Topic::Evidence => self.check_evidence(data),
+        };
+        match &verdict {
+            Verdict::Ignore(why) | Verdict::Reject(why) => {
+                *self.dropped.entry(why).or_default() += 1;
+            }
+            Verdict::Accept(_) | Verdict::Conflict(_) => {}
+        }
+        verdict
+    }
+
+    fn check_head(&mut self, data: &[u8]) -> Verdict {
+        let Ok(head) = decode_head(data) else {
+            return Verdict::Reject("malformed or forged head");
+        };
+        if !self.trusts(&head.signer) {
+            return Verdict::Ignore("head from an untrusted key");
+        }
+        match self.newest.get(&head.signer) {
+            Some(known) if known.chain_id != head.chain_id => {
+                Verdict::Reject("head of a second chain under one key")
+            }
+            Some(known) if known.seq > head.seq => Verdict::Ignore("stale head"),
+            Some(known) if known.seq == head.seq && !same_history(known, &head) => {
+                Verdict::Conflict(Box::new(Evidence::conflict(known, &head)))
+            }
+            _ => {
+                self.newest.insert(head.signer, head.clone());
+                Verdict::Accept(Accepted::Head(head))
+            }
+        }
+    }
+
+    fn check_advert(&mut self, data: &[u8]) -> Verdict {
+        match SignedAdvert::decode(data) {
+            Err(_) => Verdict::Reject("malformed or forged advert"),
+            Ok(advert) if !self.trusts(&advert.advert.signer) => {
+                Verdict::Ignore("advert from an untrusted key")
+            }
+            Ok(advert) => Verdict::Accept(Accepted::Advert(advert)),
+        }
+    }
+
+    fn check_evidence(&mut self, data: &[u8]) -> Verdict {
+        match Evidence::decode_verified(data) {
+            Err(_) => Verdict::Reject("malformed evidence or not a proof"),
+            // Evidence against a key we do not follow is no concern of ours, and not
+            // forwarding it keeps strangers from using the mesh as a broadcast channel.
+            Ok(found) if !self.trusts(&found.signer) => {
+                Verdict::Ignore("evidence against an untrusted key")
+            }
+            Ok(found) => Verdict::Accept(Accepted::Evidence(Box::new(found), data.to_vec())),
+        }
+    }
+}
+
+fn same_history(a: &SignedHead, b: &SignedHead) -> bool {
+    a.head_hash == b.head_hash && a.merkle_root == b.merkle_root
+}
+
+#[cfg(test)]
+mod tests;

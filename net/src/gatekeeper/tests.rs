@@ -1,0 +1,141 @@
+use super::*;
+use weft_kernel::event::ChainId;
+use weft_kernel::hash::Hash;
+use weft_kernel::keys::NodeKey;
+
+fn key(seed: u8) -> NodeKey {
+    NodeKey::from_seed(&[seed; 32])
+}
+
+fn head(key: &NodeKey, chain: u8, seq: u64, hash: u8) -> SignedHead {
+    SignedHead::sign(
+        key,
+        ChainId([chain; 16]),
+        seq,
+        Hash([hash; 32]),
+        Hash([hash ^ 0xff; 32]),
+        1_000 + seq,
+    )
+}
+
+fn listed(keys: &[&NodeKey]) -> Trust {
+    Trust::Listed(keys.iter().map(|k| k.public_key()).collect())
+}
+
+fn accepted_head(verdict: Verdict) -> SignedHead {
+    match verdict {
+        Verdict::Accept(Accepted::Head(h)) => h,
+        other => panic!("expected an accepted head, got {other:?}"),
+    }
+}
+
+#[test]
+fn trusted_heads_pass_and_move_forward_only() {
+    let peer = key(2);
+    let mut gate = Gatekeeper::new(key(1).public_key(), listed(&[&peer]));
+    let h5 = head(&peer, 9, 5, 0xa5);
+    assert_eq!(accepted_head(gate.check(Topic::Heads, &h5.encode())), h5);
+    let h7 = head(&peer, 9, 7, 0xa7);
+    assert_eq!(accepted_head(gate.check(Topic::Heads, &h7.encode())), h7);
+    assert!(matches!(
+        gate.check(Topic::Heads, &h5.encode()),
+        Verdict::Ignore("stale head")
+    ));
+    // A re-announcement of the newest head passes (peers that joined late need it).
+    assert_eq!(accepted_head(gate.check(Topic::Heads, &h7.encode())), h7);
+    assert_eq!(gate.newest(&peer.public_key()), Some(&h7));
+    assert_eq!(gate.dropped().get("stale head"), Some(&1));
+}
+
+#[test]
+fn untrusted_keys_are_dropped_and_counted_unless_the_org_is_open() {
+    let stranger = key(3);
+    let mut gate = Gatekeeper::new(key(1).public_key(), listed(&[&key(2)]));
+    let h = head(&stranger, 4, 1, 0x11);
+    assert!(matches!(
+        gate.check(Topic::Heads, &h.encode()),
+        Verdict::Ignore("head from an untrusted key")
+    ));
+    assert_eq!(gate.dropped().get("head from an untrusted key"), Some(&1));
+    assert!(gate.newest(&stranger.public_key()).is_none());
+    gate.set_trust(Trust::Open);
+    assert_eq!(accepted_head(gate.check(Topic::Heads, &h.encode())), h);
+}
+
+#[test]
+fn garbage_and_forgeries_are_rejected() {
+    let peer = key(2);
+    let mut gate = Gatekeeper::new(key(1).public_key(), listed(&[&peer]));
+    let mut forged = head(&peer, 9, 5, 0xa5).encode();
+    let last = forged.len() - 1;
+    forged[last] ^= 1;
+    for (topic, data) in [
+        (Topic::Heads, forged),
+        (Topic::Heads, vec![0xff; 64]),
+        (Topic::Capabilities, vec![0xa1, 0x00]),
+        (Topic::Evidence, vec![]),
+        (Topic::Heads, vec![0; crate::wire::MAX_GOSSIP_BYTES + 1]),
+    ] {
+        assert!(
+            matches!(gate.check(topic, &data), Verdict::Reject(_)),
+            "{topic:?} {data:?}"
+        );
+    }
+    assert!(gate.newest(&peer.public_key()).is_none());
+}
+
+#[test]
+fn a_second_head_at_a_seen_sequence_is_evidence_not_gossip() {
+    let peer = key(2);
+    let mut gate = Gatekeeper::new(key(1).public_key(), listed(&[&peer]));
+    let first = head(&peer, 9, 5, 0xa5);
+    let second = head(&peer, 9, 5, 0xb5);
+    accepted_head(gate.check(Topic::Heads, &first.encode()));
+    let Verdict::Conflict(evidence) = gate.check(Topic::Heads, &second.encode()) else {
+        panic!("conflict not detected");
+    };
+    let found = evidence.verify().expect("the evidence verifies");
+    assert_eq!(found.kind, "conflict");
+    assert_eq!(found.heads, (first.clone(), second));
+    // The first head stays the one believed; the evidence itself is gossip that passes.
+    assert_eq!(gate.newest(&peer.public_key()), Some(&first));
+    assert!(matches!(
+        gate.check(Topic::Evidence, &evidence.encode()),
+        Verdict::Accept(Accepted::Evidence(..))
+    ));
+}
+
+#[test]
+fn one_key_cannot_announce_a_second_chain() {
+    let peer = key(2);
+    let mut gate = Gatekeeper::new(key(1).public_key(), listed(&[&peer]));
+    accepted_head(gate.check(Topic::Heads, &head(&peer, 9, 5, 0xa5).encode()));
+    assert!(matches!(
+        gate.check(Topic::Heads, &head(&peer, 8, 6, 0xa6).encode()),
+        Verdict::Reject(_)
+    ));
+}
+
+#[test]
+fn observed_heads_seed_the_order() {
+    let peer = key(2);
+    let mut gate = Gatekeeper::new(key(1).public_key(), listed(&[&peer]));
+    gate.observe(&head(&peer, 9, 10, 0x10));
+    gate.observe(&head(&peer, 9, 3, 0x03));
+    assert_eq!(gate.newest(&peer.public_key()).map(|h| h.seq), Some(10));
+    assert!(matches!(
+        gate.check(Topic::Heads, &head(&peer, 9, 9, 0x09).encode()),
+        Verdict::Ignore("stale head")
+    ));
+}
+
+#[test]
+fn evidence_against_strangers_is_not_forwarded() {
+    let stranger = key(3);
+    let mut gate = Gatekeeper::new(key(1).public_key(), listed(&[&key(2)]));
+    let evidence = Evidence::conflict(&head(&stranger, 4, 2, 1), &head(&stranger, 4, 2, 2));
+    assert!(matches!(
+        gate.check(Topic::Evidence, &evidence.encode()),
+        Verdict::Ignore(_)
+    ));
+}
