@@ -11,4 +11,5 @@
 
 pub mod gatekeeper;
 pub mod identity;
+pub mod mesh;
 pub mod wire;

@@ -1,0 +1,656 @@
+//! The swarm and its one event loop. Behaviours are composed (identify, ping, gossipsub,
+//! the `/weft/sync/1` request-response, mDNS and Kademlia when configured, a block list)
+//! and driven by a single task; the node talks to it through a [`MeshHandle`] (commands)
+//! and a stream of [`MeshEvent`]s, and serves chain ranges through the [`SyncSource`]
+//! trait, so the mesh never touches a store itself.
+//!
+//! Hostile peers: gossip is forwarded only after the [`Gatekeeper`] accepted it, sync
+//! messages are size-limited by the codec, inbound requests are capped per peer, and a
+//! peer that keeps sending what fails the checks is disconnected and blocked for a while.
+
+use crate::gatekeeper::{Accepted, Gatekeeper, Verdict};
+use crate::wire::{
+    Evidence, SyncRequest, SyncResponse, Topic, MAX_GOSSIP_BYTES, SYNC_PROTOCOL,
+    SYNC_REQUEST_LIMIT, SYNC_RESPONSE_LIMIT,
+};
+use futures::StreamExt;
+use libp2p::swarm::behaviour::toggle::Toggle;
+use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
+use libp2p::{
+    allow_block_list, gossipsub, identify, kad, mdns, noise, ping, request_response, tcp,
+    yamux, Multiaddr, PeerId, StreamProtocol, Swarm,
+};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+use weft_kernel::keys::NodeKey;
+
+/// How long a sync request may take before it fails.
+pub const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
+/// Inbound sync requests served at once for one peer; more are refused as busy.
+pub const MAX_INBOUND_PER_PEER: usize = 4;
+/// Failed checks after which a peer is disconnected and blocked.
+pub const STRIKES_TO_BLOCK: u32 = 16;
+/// How long a blocked peer stays blocked.
+pub const BLOCK_FOR: Duration = Duration::from_secs(600);
+/// How often configured addresses that are not connected are dialled again.
+const REDIAL_EVERY: Duration = Duration::from_secs(3);
+
+/// Serves ranges of the chains this node holds (its own, and replicas it may pass on).
+pub trait SyncSource: Send + Sync + 'static {
+    /// The answer to one (already capped) request.
+    fn serve(&self, request: &SyncRequest) -> SyncResponse;
+}
+
+/// What the mesh is started with.
+#[derive(Debug, Clone)]
+pub struct MeshConfig {
+    /// Organisation name: the gossip topics are per organisation.
+    pub organisation: String,
+    /// Addresses to listen on.
+    pub listen: Vec<Multiaddr>,
+    /// Addresses to keep connected (configured peers, a bootstrap node).
+    pub dial: Vec<Multiaddr>,
+    /// Discover peers on the local network.
+    pub mdns: bool,
+    /// Run Kademlia (peer discovery beyond the configured addresses).
+    pub kademlia: bool,
+}
+
+/// Why a mesh operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MeshError {
+    /// The transport could not be built.
+    #[error("cannot build the transport: {0}")]
+    Transport(String),
+    /// A listen address was refused.
+    #[error("cannot listen on {addr}: {reason}")]
+    Listen {
+        /// The address.
+        addr: Multiaddr,
+        /// Why.
+        reason: String,
+    },
+    /// A sync request failed (timeout, disconnect, an undecodable answer).
+    #[error("sync request to {peer} failed: {reason}")]
+    Sync {
+        /// The peer asked.
+        peer: PeerId,
+        /// Why.
+        reason: String,
+    },
+    /// The event loop has stopped.
+    #[error("the mesh has stopped")]
+    Stopped,
+}
+
+/// What the mesh tells the node.
+#[derive(Debug)]
+pub enum MeshEvent {
+    /// Listening on an address.
+    Listening(Multiaddr),
+    /// A connection to a peer is up (the first one to it).
+    Connected {
+        /// The peer.
+        peer: PeerId,
+        /// Its address on that connection.
+        addr: Multiaddr,
+    },
+    /// The last connection to a peer closed.
+    Disconnected {
+        /// The peer.
+        peer: PeerId,
+    },
+    /// Gossip that passed the gatekeeper, and who relayed it.
+    Gossip {
+        /// The relaying peer.
+        from: PeerId,
+        /// The message.
+        accepted: Accepted,
+    },
+    /// A validly signed head contradicting one already accepted.
+    Conflict(Box<Evidence>),
+    /// A peer was blocked for failing checks too often.
+    Blocked {
+        /// The peer.
+        peer: PeerId,
+        /// The last failure.
+        reason: String,
+    },
+}
+
+/// One connected peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeerLink {
+    /// The peer.
+    pub peer: PeerId,
+    /// The address of its first connection.
+    pub addr: Multiaddr,
+}
+
+enum Command {
+    Publish(Topic, Vec<u8>, oneshot::Sender<Result<(), String>>),
+    Sync(PeerId, SyncRequest, oneshot::Sender<Result<SyncResponse, MeshError>>),
+    Strike(PeerId, String),
+    Peers(oneshot::Sender<Vec<PeerLink>>),
+    Listening(oneshot::Sender<Vec<Multiaddr>>),
+    Dial(Multiaddr),
+}
+
+/// The node's side of the mesh.
+#[derive(Debug, Clone)]
+pub struct MeshHandle {
+    commands: mpsc::Sender<Command>,
+    local: PeerId,
+}
+
+impl MeshHandle {
+    /// This node's peer id.
+    pub fn local_peer_id(&self) -> PeerId {
+        self.local
+    }
+
+    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, MeshError> {
+        let (tx, rx) = oneshot::channel();
+        self.commands
+            .send(make(tx))
+            .await
+            .map_err(|_| MeshError::Stopped)?;
+        rx.await.map_err(|_| MeshError::Stopped)
+    }
+
+    /// Publishes on a topic. A message identical to one published recently is not sent
+    /// again (content-addressed ids); that, and having no peers yet, is not an error.
+    pub async fn publish(&self, topic: Topic, data: Vec<u8>) -> Result<(), MeshError> {
+        self.ask(|tx| Command::Publish(topic, data, tx))
+            .await?
+            .map_err(|reason| MeshError::Transport(format!("publish: {reason}")))
+    }
+
+    /// Asks `peer` for a range.
+    pub async fn sync(&self, peer: PeerId, request: SyncRequest) -> Result<SyncResponse, MeshError> {
+        self.ask(|tx| Command::Sync(peer, request, tx)).await?
+    }
+
+    /// Counts a failed check against `peer` (an invalid range, say); enough of them
+    /// block it.
+    pub async fn strike(&self, peer: PeerId, reason: String) {
+        let _ = self.commands.send(Command::Strike(peer, reason)).await;
+    }
+
+    /// Connected peers.
+    pub async fn peers(&self) -> Result<Vec<PeerLink>, MeshError> {
+        self.ask(Command::Peers).await
+    }
+
+    /// Addresses listened on.
+    pub async fn listening(&self) -> Result<Vec<Multiaddr>, MeshError> {
+        self.ask(Command::Listening).await
+    }
+
+    /// Dials an address once (configured addresses are redialled by the mesh itself).
+    pub async fn dial(&self, addr: Multiaddr) {
+        let _ = self.commands.send(Command::Dial(addr)).await;
+    }
+}
+
+#[derive(NetworkBehaviour)]
+struct Behaviour {
+    blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
+    identify: identify::Behaviour,
+    ping: ping::Behaviour,
+    gossipsub: gossipsub::Behaviour,
+    sync: request_response::cbor::Behaviour<SyncRequest, SyncResponse>,
+    mdns: Toggle<mdns::tokio::Behaviour>,
+    kademlia: Toggle<kad::Behaviour<kad::store::MemoryStore>>,
+}
+
+/// Starts the mesh on the current tokio runtime: listens, dials the configured
+/// addresses, subscribes to the organisation's topics.
+pub fn start(
+    key: &NodeKey,
+    config: MeshConfig,
+    gatekeeper: Arc<Mutex<Gatekeeper>>,
+    source: Arc<dyn SyncSource>,
+) -> Result<(MeshHandle, mpsc::Receiver<MeshEvent>), MeshError> {
+    let mut swarm = build_swarm(key, &config)?;
+    for addr in &config.listen {
+        swarm
+            .listen_on(addr.clone())
+            .map_err(|e| MeshError::Listen {
+                addr: addr.clone(),
+                reason: e.to_string(),
+            })?;
+    }
+    let mut topics = HashMap::new();
+    for topic in [Topic::Heads, Topic::Capabilities, Topic::Evidence] {
+        let ident = gossipsub::IdentTopic::new(topic.name(&config.organisation));
+        swarm
+            .behaviour_mut()
+            .gossipsub
+            .subscribe(&ident)
+            .map_err(|e| MeshError::Transport(format!("subscribe: {e}")))?;
+        topics.insert(ident.hash(), (topic, ident));
+    }
+    let local = *swarm.local_peer_id();
+    let (command_tx, commands) = mpsc::channel(256);
+    let (event_tx, events) = mpsc::channel(1024);
+    let (served_tx, served) = mpsc::channel(64);
+    let event_loop = EventLoop {
+        swarm,
+        topics,
+        gatekeeper,
+        source,
+        commands,
+        events: event_tx,
+        served_tx,
+        served,
+        dial: config.dial.into_iter().map(|a| (a, None)).collect(),
+        pending: HashMap::new(),
+        inbound: HashMap::new(),
+        strikes: HashMap::new(),
+        blocked_until: HashMap::new(),
+        connected: HashMap::new(),
+        listening: Vec::new(),
+    };
+    tokio::spawn(event_loop.run());
+    Ok((
+        MeshHandle {
+            commands: command_tx,
+            local,
+        },
+        events,
+    ))
+}
+
+fn build_swarm(key: &NodeKey, config: &MeshConfig) -> Result<Swarm<Behaviour>, MeshError> {
+    let transport = |e: &dyn std::fmt::Display| MeshError::Transport(e.to_string());
+    let builder = libp2p::SwarmBuilder::with_existing_identity(crate::identity::keypair(key))
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .map_err(|e| transport(&e))?;
+    let builder = builder.with_dns().map_err(|e| transport(&e))?;
+    let swarm = builder
+        .with_behaviour(|keypair| {
+            let peer = keypair.public().to_peer_id();
+            let gossip_config = gossipsub::ConfigBuilder::default()
+                .validate_messages()
+                .validation_mode(gossipsub::ValidationMode::Strict)
+                .max_transmit_size(MAX_GOSSIP_BYTES)
+                .heartbeat_interval(Duration::from_millis(500))
+                .message_id_fn(|message: &gossipsub::Message| {
+                    // Content-addressed: a re-announced head is the same message, not a
+                    // new one with a fresh sequence number.
+                    let mut bytes = message.topic.as_str().as_bytes().to_vec();
+                    bytes.push(0);
+                    bytes.extend_from_slice(&message.data);
+                    gossipsub::MessageId::from(weft_kernel::hash::shake256(&bytes).0.to_vec())
+                })
+                .build()
+                .map_err(|e| format!("gossipsub config: {e}"))?;
+            let gossipsub = gossipsub::Behaviour::new(
+                gossipsub::MessageAuthenticity::Signed(keypair.clone()),
+                gossip_config,
+            )?;
+            let codec = request_response::cbor::codec::Codec::default()
+                .set_request_size_maximum(SYNC_REQUEST_LIMIT)
+                .set_response_size_maximum(SYNC_RESPONSE_LIMIT);
+            let sync = request_response::Behaviour::with_codec(
+                codec,
+                [(
+                    StreamProtocol::new(SYNC_PROTOCOL),
+                    request_response::ProtocolSupport::Full,
+                )],
+                request_response::Config::default()
+                    .with_request_timeout(SYNC_TIMEOUT)
+                    .with_max_concurrent_streams(64),
+            );
+            let mdns = if config.mdns {
+                Some(mdns::tokio::Behaviour::new(mdns::Config::default(), peer)?)
+            } else {
+                None
+            };
+            let kademlia = if config.kademlia {
+                let protocol =
+                    StreamProtocol::try_from_owned(format!("/weft/{}/kad/1", config.organisation))
+                        .map_err(|e| format!("kademlia protocol name: {e}"))?;
+                Some(kad::Behaviour::with_config(
+                    peer,
+                    kad::store::MemoryStore::new(peer),
+                    kad::Config::new(protocol),
+                ))
+            } else {
+                None
+            };
+            Ok(Behaviour {
+                blocked: Default::default(),
+                identify: identify::Behaviour::new(
+                    identify::Config::new("/weft/id/1".into(), keypair.public())
+                        .with_agent_version(format!("weft/{}", env!("CARGO_PKG_VERSION"))),
+                ),
+                ping: ping::Behaviour::default(),
+                gossipsub,
+                sync,
+                mdns: mdns.into(),
+                kademlia: kademlia.into(),
+            })
+        })
+        .map_err(|e| transport(&e))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(3600)))
+        .build();
+    Ok(swarm)
+}
+
+type Served = (
+    PeerId,
+    request_response::ResponseChannel<SyncResponse>,
+    SyncResponse,
+);
+
+struct EventLoop {
+    swarm: Swarm<Behaviour>,
+    topics: HashMap<gossipsub::TopicHash, (Topic, gossipsub::IdentTopic)>,
+    gatekeeper: Arc<Mutex<Gatekeeper>>,
+    source: Arc<dyn SyncSource>,
+    commands: mpsc::Receiver<Command>,
+    events: mpsc::Sender<MeshEvent>,
+    served_tx: mpsc::Sender<Served>,
+    served: mpsc::Receiver<Served>,
+    /// Configured addresses, with the peer last reached there.
+    dial: Vec<(Multiaddr, Option<PeerId>)>,
+    pending: HashMap<
+        request_response::OutboundRequestId,
+        (PeerId, oneshot::Sender<Result<SyncResponse, MeshError>>),
+    >,
+    inbound: HashMap<PeerId, usize>,
+    strikes: HashMap<PeerId, u32>,
+    blocked_until: HashMap<PeerId, Instant>,
+    connected: HashMap<PeerId, Multiaddr>,
+    listening: Vec<Multiaddr>,
+}
+
+impl EventLoop {
+    async fn run(mut self) {
+        for (addr, _) in self.dial.clone() {
+            let _ = self.swarm.dial(addr);
+        }
+        let mut redial = tokio::time::interval(REDIAL_EVERY);
+        loop {
+            tokio::select! {
+                event = self.swarm.select_next_some() => self.on_swarm(event).await,
+                command = self.commands.recv() => match command {
+                    Some(command) => self.on_command(command),
+                    // Every handle is gone: the node is shutting down.
+                    None => return,
+                },
+                Some((peer, channel, response)) = self.served.recv() => {
+                    if let Some(n) = self.inbound.get_mut(&peer) {
+                        *n = n.saturating_sub(1);
+                    }
+                    let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
+                }
+                _ = redial.tick() => self.redial(),
+            }
+        }
+    }
+
+    fn redial(&mut self) {
+        let now = Instant::now();
+        let expired: Vec<PeerId> = self
+            .blocked_until
+            .iter()
+            .filter(|(_, until)| **until <= now)
+            .map(|(peer, _)| *peer)
+            .collect();
+        for peer in expired {
+            self.blocked_until.remove(&peer);
+            self.strikes.remove(&peer);
+            self.swarm.behaviour_mut().blocked.unblock_peer(peer);
+        }
+        for (addr, peer) in &self.dial {
+            let up = peer.is_some_and(|p| self.swarm.is_connected(&p));
+            if !up {
+                let _ = self.swarm.dial(addr.clone());
+            }
+        }
+    }
+
+    fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Publish(topic, data, reply) => {
+                let ident = gossipsub::IdentTopic::new(
+                    self.topics
+                        .values()
+                        .find(|(t, _)| *t == topic)
+                        .map(|(_, ident)| ident.to_string())
+                        .unwrap_or_default(),
+                );
+                let result = match self.swarm.behaviour_mut().gossipsub.publish(ident, data) {
+                    Ok(_)
+                    | Err(gossipsub::PublishError::Duplicate)
+                    | Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => Ok(()),
+                    Err(e) => Err(e.to_string()),
+                };
+                let _ = reply.send(result);
+            }
+            Command::Sync(peer, request, reply) => {
+                let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
+                self.pending.insert(id, (peer, reply));
+            }
+            Command::Strike(peer, reason) => self.strike(peer, reason),
+            Command::Peers(reply) => {
+                let mut peers: Vec<PeerLink> = self
+                    .connected
+                    .iter()
+                    .map(|(peer, addr)| PeerLink {
+                        peer: *peer,
+                        addr: addr.clone(),
+                    })
+                    .collect();
+                peers.sort_by_key(|p| p.peer.to_base58());
+                let _ = reply.send(peers);
+            }
+            Command::Listening(reply) => {
+                let _ = reply.send(self.listening.clone());
+            }
+            Command::Dial(addr) => {
+                let _ = self.swarm.dial(addr);
+            }
+        }
+    }
+
+    fn strike(&mut self, peer: PeerId, reason: String) {
+        let strikes = self.strikes.entry(peer).or_default();
+        *strikes += 1;
+        if *strikes < STRIKES_TO_BLOCK || self.blocked_until.contains_key(&peer) {
+            return;
+        }
+        tracing::warn!(%peer, %reason, "blocking a peer that keeps failing checks");
+        self.blocked_until.insert(peer, Instant::now() + BLOCK_FOR);
+        self.swarm.behaviour_mut().blocked.block_peer(peer);
+        let _ = self.events.try_send(MeshEvent::Blocked { peer, reason });
+    }
+
+    /// Waits for room in the node's queue (gossip is not dropped when the node lags;
+    /// gossipsub's own queues bound what waits behind it). The future owns its sender,
+    /// so it borrows nothing of the loop across the await.
+    fn emit(&self, event: MeshEvent) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let events = self.events.clone();
+        async move {
+            let _ = events.send(event).await;
+        }
+    }
+
+    async fn on_swarm(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::NewListenAddr { address, .. } => {
+                self.listening.push(address.clone());
+                self.emit(MeshEvent::Listening(address)).await;
+            }
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                endpoint,
+                num_established,
+                ..
+            } => {
+                let addr = endpoint.get_remote_address().clone();
+                if let Some(entry) = self.dial.iter_mut().find(|(a, _)| *a == addr) {
+                    entry.1 = Some(peer_id);
+                }
+                if num_established.get() == 1 {
+                    self.connected.insert(peer_id, addr.clone());
+                    self.emit(MeshEvent::Connected {
+                        peer: peer_id,
+                        addr,
+                    })
+                    .await;
+                }
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                ..
+            } => {
+                self.connected.remove(&peer_id);
+                self.inbound.remove(&peer_id);
+                self.emit(MeshEvent::Disconnected { peer: peer_id }).await;
+            }
+            SwarmEvent::Behaviour(event) => self.on_behaviour(event).await,
+            _ => {}
+        }
+    }
+
+    async fn on_behaviour(&mut self, event: BehaviourEvent) {
+        match event {
+            BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            }) => {
+                self.on_gossip(propagation_source, message_id, message)
+                    .await
+            }
+            BehaviourEvent::Sync(event) => self.on_sync(event),
+            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
+                if let Some(kad) = self.swarm.behaviour_mut().kademlia.as_mut() {
+                    for addr in info.listen_addrs {
+                        kad.add_address(&peer_id, addr);
+                    }
+                }
+            }
+            BehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
+                let known: HashSet<PeerId> = self.connected.keys().copied().collect();
+                for (peer, addr) in found {
+                    if !known.contains(&peer) {
+                        let _ = self.swarm.dial(addr);
+                    }
+                }
+            }
+            BehaviourEvent::Kademlia(kad::Event::RoutingUpdated { peer, .. }) => {
+                if !self.swarm.is_connected(&peer) {
+                    let _ = self.swarm.dial(peer);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    async fn on_gossip(
+        &mut self,
+        source: PeerId,
+        id: gossipsub::MessageId,
+        message: gossipsub::Message,
+    ) {
+        let Some((topic, _)) = self.topics.get(&message.topic) else {
+            return;
+        };
+        let verdict = match self.gatekeeper.lock() {
+            Ok(mut gate) => gate.check(*topic, &message.data),
+            Err(_) => Verdict::Ignore("gatekeeper unavailable"),
+        };
+        let acceptance = match &verdict {
+            Verdict::Accept(_) => gossipsub::MessageAcceptance::Accept,
+            Verdict::Reject(_) => gossipsub::MessageAcceptance::Reject,
+            Verdict::Ignore(_) | Verdict::Conflict(_) => gossipsub::MessageAcceptance::Ignore,
+        };
+        self.swarm
+            .behaviour_mut()
+            .gossipsub
+            .report_message_validation_result(&id, &source, acceptance);
+        match verdict {
+            Verdict::Accept(accepted) => {
+                self.emit(MeshEvent::Gossip {
+                    from: source,
+                    accepted,
+                })
+                .await
+            }
+            Verdict::Conflict(evidence) => self.emit(MeshEvent::Conflict(evidence)).await,
+            Verdict::Reject(why) => self.strike(source, why.to_string()),
+            Verdict::Ignore(_) => {}
+        }
+    }
+
+    fn on_sync(&mut self, event: request_response::Event<SyncRequest, SyncResponse>) {
+        use request_response::{Event, Message};
+        match event {
+            Event::Message {
+                peer,
+                message:
+                    Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => {
+                let in_flight = self.inbound.entry(peer).or_default();
+                if *in_flight >= MAX_INBOUND_PER_PEER {
+                    let busy = SyncResponse::Refused {
+                        reason: format!("busy: {MAX_INBOUND_PER_PEER} requests in flight"),
+                    };
+                    let _ = self.swarm.behaviour_mut().sync.send_response(channel, busy);
+                    return;
+                }
+                *in_flight += 1;
+                let source = self.source.clone();
+                let served = self.served_tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let response = source.serve(&request.capped());
+                    let _ = served.blocking_send((peer, channel, response));
+                });
+            }
+            Event::Message {
+                message:
+                    Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => {
+                if let Some((_, reply)) = self.pending.remove(&request_id) {
+                    let _ = reply.send(Ok(response));
+                }
+            }
+            Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                if let Some((_, reply)) = self.pending.remove(&request_id) {
+                    let _ = reply.send(Err(MeshError::Sync {
+                        peer,
+                        reason: error.to_string(),
+                    }));
+                }
+            }
+            // The in-flight count drops when the served answer comes back from its
+            // thread, which it always does, whether or not it can still be sent.
+            Event::InboundFailure { .. } | Event::ResponseSent { .. } => {}
+        }
+    }
+}

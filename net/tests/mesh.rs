@@ -1,0 +1,262 @@
+//! Two and three meshes in one process on 127.0.0.1: gossip passes the gatekeeper, sync
+//! ranges verify into a replica, strangers are ignored, garbage gets its sender blocked,
+//! and an oversized sync answer is refused by the codec.
+
+use ciborium::value::Value;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+use weft_kernel::event::EventDraft;
+use weft_kernel::keys::NodeKey;
+use weft_kernel::replica::{serve, Replica};
+use weft_kernel::{Chain, Store};
+use weft_net::gatekeeper::{Accepted, Gatekeeper, Trust};
+use weft_net::mesh::{self, MeshConfig, MeshEvent, MeshHandle, SyncSource};
+use weft_net::wire::{SyncRequest, SyncResponse, Topic, SYNC_MAX_BYTES};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+struct ChainSource(Chain);
+
+impl SyncSource for ChainSource {
+    fn serve(&self, request: &SyncRequest) -> SyncResponse {
+        match serve(&self.0, request.from, request.max_count, request.max_bytes) {
+            Ok(range) => SyncResponse::from_range(&range),
+            Err(e) => SyncResponse::Refused {
+                reason: e.to_string(),
+            },
+        }
+    }
+}
+
+/// Answers every request with more bytes than any response may carry.
+struct Oversized;
+
+impl SyncSource for Oversized {
+    fn serve(&self, _: &SyncRequest) -> SyncResponse {
+        SyncResponse::Refused {
+            reason: "x".repeat(SYNC_MAX_BYTES as usize + 200_000),
+        }
+    }
+}
+
+struct Node {
+    key: NodeKey,
+    handle: MeshHandle,
+    events: mpsc::Receiver<MeshEvent>,
+    gate: Arc<Mutex<Gatekeeper>>,
+    addr: libp2p::Multiaddr,
+}
+
+fn key(seed: u8) -> NodeKey {
+    NodeKey::from_seed(&[seed; 32])
+}
+
+fn chain(dir: &std::path::Path, key: &NodeKey, events: u64) -> Chain {
+    let store = Arc::new(Store::create(dir).expect("store"));
+    let chain = Chain::create(store, key.clone(), "upstream").expect("chain");
+    let drafts = (0..events)
+        .map(|i| EventDraft::new("test", "test.note", Value::Integer(i.into())).expect("draft"))
+        .collect();
+    chain.append_batch(drafts).expect("append");
+    chain
+}
+
+async fn start(
+    seed: u8,
+    trusted: &[u8],
+    dial: Vec<libp2p::Multiaddr>,
+    source: Arc<dyn SyncSource>,
+) -> Node {
+    let key = key(seed);
+    let trust = Trust::Listed(trusted.iter().map(|s| self::key(*s).public_key()).collect());
+    let gate = Arc::new(Mutex::new(Gatekeeper::new(key.public_key(), trust)));
+    let config = MeshConfig {
+        organisation: "test".into(),
+        listen: vec!["/ip4/127.0.0.1/tcp/0".parse().expect("addr")],
+        dial,
+        mdns: false,
+        kademlia: false,
+    };
+    let (handle, mut events) = mesh::start(&key, config, gate.clone(), source).expect("mesh");
+    let addr = loop {
+        match tokio::time::timeout(WAIT, events.recv()).await {
+            Ok(Some(MeshEvent::Listening(addr))) => break addr,
+            Ok(Some(_)) => continue,
+            other => panic!("no listen address: {other:?}"),
+        }
+    };
+    Node {
+        key,
+        handle,
+        events,
+        gate,
+        addr,
+    }
+}
+
+/// Waits for the first event `pick` accepts.
+async fn until<T>(node: &mut Node, mut pick: impl FnMut(MeshEvent) -> Option<T>) -> T {
+    tokio::time::timeout(WAIT, async {
+        loop {
+            let event = node.events.recv().await.expect("mesh running");
+            if let Some(found) = pick(event) {
+                return found;
+            }
+        }
+    })
+    .await
+    .expect("event within the time limit")
+}
+
+async fn connected(node: &mut Node, peers: usize) {
+    let mut seen = HashSet::new();
+    until(node, |e| match e {
+        MeshEvent::Connected { peer, .. } => {
+            seen.insert(peer);
+            (seen.len() >= peers).then_some(())
+        }
+        _ => None,
+    })
+    .await;
+}
+
+/// Publishes `data` until `receiver` reports what `pick` wants: gossipsub forms its
+/// mesh a heartbeat after the connection, so the first publish may meet no subscriber.
+async fn publish_until<T>(
+    sender: &MeshHandle,
+    receiver: &mut Node,
+    topic: Topic,
+    data: Vec<u8>,
+    mut pick: impl FnMut(MeshEvent) -> Option<T>,
+) -> T {
+    for _ in 0..40 {
+        sender.publish(topic, data.clone()).await.expect("publish");
+        if let Ok(Some(found)) = tokio::time::timeout(Duration::from_millis(500), async {
+            loop {
+                match receiver.events.recv().await {
+                    Some(e) => {
+                        if let Some(found) = pick(e) {
+                            return Some(found);
+                        }
+                    }
+                    None => return None,
+                }
+            }
+        })
+        .await
+        {
+            return found;
+        }
+    }
+    panic!("nothing arrived after 40 publishes");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trusted_head_is_gossiped_and_its_chain_syncs_into_a_replica() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let upstream = chain(&dir.path().join("a"), &key(1), 300);
+    let head = upstream.latest_signed_head().expect("head");
+    let a = start(1, &[2], vec![], Arc::new(ChainSource(upstream))).await;
+    let mut b = start(2, &[1], vec![a.addr.clone()], Arc::new(Oversized)).await;
+    connected(&mut b, 1).await;
+
+    let got = publish_until(&a.handle, &mut b, Topic::Heads, head.encode(), |e| match e {
+        MeshEvent::Gossip {
+            accepted: Accepted::Head(h),
+            ..
+        } => Some(h),
+        _ => None,
+    })
+    .await;
+    assert_eq!(got, head);
+
+    let store = Arc::new(Store::create(&dir.path().join("replica")).expect("store"));
+    let replica = Replica::open(store, a.key.public_key()).expect("replica");
+    let peer = a.handle.local_peer_id();
+    for _ in 0..10 {
+        let request = SyncRequest {
+            chain_id: head.chain_id.0,
+            from: replica.len(),
+            max_count: 128,
+            max_bytes: 1 << 20,
+        };
+        let response = b.handle.sync(peer, request).await.expect("sync");
+        let range = response.into_range(replica.len()).expect("range");
+        if replica.extend(&range).expect("verified").at_head {
+            break;
+        }
+    }
+    assert_eq!(replica.len(), head.seq + 1);
+    assert_eq!(replica.verified_head().expect("head"), Some(head));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn strangers_are_ignored_and_garbage_gets_its_sender_blocked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let stranger_chain = chain(&dir.path().join("c"), &key(3), 3);
+    let stranger_head = stranger_chain.latest_signed_head().expect("head");
+    let mut b = start(2, &[1], vec![], Arc::new(Oversized)).await;
+    let c = start(3, &[2], vec![b.addr.clone()], Arc::new(ChainSource(stranger_chain))).await;
+    connected(&mut b, 1).await;
+
+    // The stranger's validly signed head is dropped and counted.
+    for _ in 0..40 {
+        c.handle
+            .publish(Topic::Heads, stranger_head.encode())
+            .await
+            .expect("publish");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let dropped = b.gate.lock().expect("gate").dropped().clone();
+        if dropped.get("head from an untrusted key").is_some() {
+            break;
+        }
+    }
+    let dropped = b.gate.lock().expect("gate").dropped().clone();
+    assert_eq!(dropped.get("head from an untrusted key"), Some(&1));
+    assert!(b.gate.lock().expect("gate").newest(&c.key.public_key()).is_none());
+
+    // Garbage: distinct messages (distinct ids) until the receiver blocks the sender.
+    let sender = c.handle.local_peer_id();
+    let mut blocked = None;
+    for i in 0..200u32 {
+        let mut junk = vec![0xff; 40];
+        junk.extend(i.to_be_bytes());
+        c.handle.publish(Topic::Heads, junk).await.expect("publish");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        while let Ok(event) = b.events.try_recv() {
+            if let MeshEvent::Blocked { peer, .. } = event {
+                blocked = Some(peer);
+            }
+        }
+        if blocked.is_some() {
+            break;
+        }
+    }
+    assert_eq!(blocked, Some(sender));
+    assert!(b
+        .gate
+        .lock()
+        .expect("gate")
+        .dropped()
+        .get("malformed or forged head")
+        .is_some_and(|n| *n >= mesh::STRIKES_TO_BLOCK as u64));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_sync_answer_fails_the_request_instead_of_growing_memory() {
+    let a = start(1, &[2], vec![], Arc::new(Oversized)).await;
+    let mut b = start(2, &[1], vec![a.addr.clone()], Arc::new(Oversized)).await;
+    connected(&mut b, 1).await;
+    let request = SyncRequest {
+        chain_id: [0; 16],
+        from: 0,
+        max_count: 1,
+        max_bytes: 1,
+    };
+    let result = b.handle.sync(a.handle.local_peer_id(), request).await;
+    assert!(result.is_err(), "an answer over the limit was accepted");
+    // The connection and the mesh still work afterwards.
+    assert!(b.handle.peers().await.is_ok());
+}
