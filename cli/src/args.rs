@@ -1,7 +1,38 @@
 //! Command-line syntax (clap). Checked values become library calls in `cmd`.
 
 use clap::{Args, Parser, Subcommand};
+use std::cell::RefCell;
 use std::path::PathBuf;
+
+thread_local! {
+    /// The working directory relative paths are taken from, when it is not this
+    /// process's (a command line the daemon parses for a client).
+    static CLIENT_CWD: RefCell<Option<PathBuf>> = const { RefCell::new(None) };
+}
+
+/// Parses a path argument; for a client's command line it is made absolute against the
+/// client's working directory (`-` stays standard input).
+fn client_path(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    if text == "-" || path.is_absolute() {
+        return Ok(path);
+    }
+    Ok(CLIENT_CWD.with(|cwd| match cwd.borrow().as_ref() {
+        Some(base) => base.join(&path),
+        None => path,
+    }))
+}
+
+/// Parses a command line a client sent, with relative paths taken from its `cwd`.
+pub fn parse_for_client(
+    args: &[String],
+    cwd: &std::path::Path,
+) -> Result<Cli, clap::Error> {
+    CLIENT_CWD.with(|c| *c.borrow_mut() = Some(cwd.to_path_buf()));
+    let parsed = Cli::try_parse_from(std::iter::once("weft".to_string()).chain(args.iter().cloned()));
+    CLIENT_CWD.with(|c| c.borrow_mut().take());
+    parsed
+}
 
 /// weft: every repository a node of a coordination mesh.
 ///
@@ -11,7 +42,7 @@ use std::path::PathBuf;
 #[command(name = "weft", version, propagate_version = true)]
 pub struct Cli {
     /// Run as if started in DIR (like `git -C`).
-    #[arg(short = 'C', value_name = "DIR", global = true)]
+    #[arg(short = 'C', value_name = "DIR", global = true, value_parser = client_path)]
     pub dir: Option<PathBuf>,
     /// Print machine-readable JSON.
     #[arg(long, global = true)]
@@ -64,12 +95,78 @@ pub enum Command {
     Hooks(HooksCommand),
     /// Watch the working tree and assess changed files as they settle.
     Watch(WatchArgs),
+    /// The node daemon: joins the mesh, follows peers, serves commands.
+    #[command(subcommand)]
+    Node(NodeCommand),
+    /// Peers: list them with their heads and replicas, or add one.
+    Peers(PeersArgs),
+    /// Equivocation evidence: check a file offline.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
+}
+
+/// `weft node ...`.
+#[derive(Subcommand, Debug)]
+pub enum NodeCommand {
+    /// Start the daemon (in the background unless --foreground).
+    Start {
+        /// Listen on this multiaddr instead of `[network] listen` (repeatable).
+        #[arg(long, value_name = "MULTIADDR")]
+        listen: Vec<String>,
+        /// Stay in the foreground, logging to standard error as well.
+        #[arg(long)]
+        foreground: bool,
+    },
+    /// Stop the running daemon and wait until it has released the store.
+    Stop,
+    /// Whether a daemon runs, its peer id, addresses and peers.
+    Status,
+}
+
+/// `weft peers`.
+#[derive(Args, Debug)]
+pub struct PeersArgs {
+    /// `add` to add a peer (the default lists them).
+    #[command(subcommand)]
+    pub command: Option<PeersCommand>,
+}
+
+/// `weft peers add`.
+#[derive(Subcommand, Debug)]
+pub enum PeersCommand {
+    /// Add a peer to `[coordination] peers` in weave.toml (checked, then written).
+    Add {
+        /// Name for it (letters, digits, `.`, `_`, `-`).
+        name: String,
+        /// Its node address, e.g. /ip4/10.0.0.5/tcp/4001.
+        #[arg(long, value_name = "MULTIADDR")]
+        addr: Option<String>,
+        /// Its peer id (from its `weft status`): makes its key trusted.
+        #[arg(long, value_name = "PEER_ID")]
+        peer_id: Option<String>,
+        /// A local path to its repository: its key and address are read from there.
+        #[arg(long, value_name = "DIR")]
+        #[arg(value_parser = client_path)]
+        path: Option<PathBuf>,
+    },
+}
+
+/// `weft evidence ...`.
+#[derive(Subcommand, Debug)]
+pub enum EvidenceCommand {
+    /// Check that FILE proves one key signed two histories (no node needed).
+    Verify {
+        /// Evidence file (CBOR), as kept in `.weftos/evidence/`.
+        #[arg(value_parser = client_path)]
+        file: PathBuf,
+    },
 }
 
 /// `weft symbols`.
 #[derive(Args, Debug)]
 pub struct SymbolsArgs {
     /// A file or directory (default: the whole repository).
+    #[arg(value_parser = client_path)]
     pub path: Option<PathBuf>,
 }
 
@@ -88,6 +185,7 @@ pub struct HistoryArgs {
 #[derive(Args, Debug)]
 pub struct CochangeArgs {
     /// The file.
+    #[arg(value_parser = client_path)]
     pub file: PathBuf,
     /// Mine at most this many new commits first.
     #[arg(long, value_name = "N")]
@@ -170,6 +268,7 @@ pub struct AssessArgs {
     pub fail_on: Option<FailOnArg>,
     /// Write the rendered report to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
+    #[arg(value_parser = client_path)]
     pub output: Option<PathBuf>,
 }
 
@@ -180,8 +279,10 @@ pub enum AssessCommand {
     /// in history; with one argument, that report against the latest).
     Diff {
         /// Older report.
+        #[arg(value_parser = client_path)]
         a: Option<PathBuf>,
         /// Newer report.
+        #[arg(value_parser = client_path)]
         b: Option<PathBuf>,
     },
 }
@@ -219,22 +320,31 @@ pub enum ChainCommand {
         /// At most this many events.
         #[arg(long)]
         limit: Option<u64>,
+        /// Read the replica of peer NAME instead of this node's chain.
+        #[arg(long, value_name = "NAME")]
+        peer: Option<String>,
     },
     /// The head and its latest signed head.
     Head,
     /// Verify every hash, link, sequence, signature, witness and lineage record.
-    Verify,
+    Verify {
+        /// Verify the replica of peer NAME instead of this node's chain.
+        #[arg(long, value_name = "NAME")]
+        peer: Option<String>,
+    },
     /// Inclusion proof of one event against the latest signed head.
     Proof {
         /// Sequence of the event.
         seq: u64,
         /// Write the proof to FILE instead of standard output.
         #[arg(long, short)]
+        #[arg(value_parser = client_path)]
         output: Option<PathBuf>,
     },
     /// Check an inclusion proof offline.
     VerifyProof {
         /// The proof file (`-` for standard input).
+        #[arg(value_parser = client_path)]
         file: PathBuf,
         /// Require the head to be signed by this public key (64 hex characters).
         #[arg(long)]
@@ -243,16 +353,19 @@ pub enum ChainCommand {
     /// Write the chain to a portable segment file.
     Export {
         /// Output file (refused if it exists).
+        #[arg(value_parser = client_path)]
         file: PathBuf,
     },
     /// Verify a segment file without importing it.
     VerifyFile {
         /// The file.
+        #[arg(value_parser = client_path)]
         file: PathBuf,
     },
     /// Restore the chain from a segment file into an empty store.
     Import {
         /// The file.
+        #[arg(value_parser = client_path)]
         file: PathBuf,
     },
     /// Keep the longest valid prefix, quarantine the rest, record a `chain.repair` event.
@@ -268,6 +381,7 @@ pub struct PayloadSource {
     pub payload_json: Option<String>,
     /// Payload as a JSON file.
     #[arg(long, value_name = "FILE")]
+    #[arg(value_parser = client_path)]
     pub payload_file: Option<PathBuf>,
     /// One payload per line of standard input (JSON), each acknowledged on a line of
     /// output once durable.
@@ -383,9 +497,11 @@ pub enum WitnessCommand {
 pub struct WitnessArgs {
     /// A signed head as JSON (`weft chain head --json` of the other repository).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["artifact"], required_unless_present = "artifact")]
+    #[arg(value_parser = client_path)]
     pub head: Option<PathBuf>,
     /// An artifact file to hash with SHAKE-256.
     #[arg(long, value_name = "FILE")]
+    #[arg(value_parser = client_path)]
     pub artifact: Option<PathBuf>,
     /// Name of the artifact (default: its file name).
     #[arg(long, requires = "artifact")]
@@ -430,5 +546,6 @@ pub struct LineageArgs {
 pub struct DemoArgs {
     /// Keep the demo repository in DIR (must not exist) instead of a temporary one.
     #[arg(long, value_name = "DIR")]
+    #[arg(value_parser = client_path)]
     pub keep: Option<PathBuf>,
 }

@@ -46,7 +46,7 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<u8> {
     };
     tour(&dir, ctx.json)?;
     if args.keep.is_some() {
-        println!("\nthe demo repository is kept in {}", dir.display());
+        say!("\nthe demo repository is kept in {}", dir.display());
     }
     Ok(exit::OK)
 }
@@ -63,7 +63,7 @@ fn knowledge_graph(node: &Node) -> Result<()> {
     let scan = graph.scan(&|_, _| {})?;
     for file in &scan.files {
         for s in &file.facts.symbols {
-            println!(
+            say!(
                 "    {}:{}  {} {}",
                 file.path,
                 s.start_line,
@@ -75,7 +75,7 @@ fn knowledge_graph(node: &Node) -> Result<()> {
     let report = pipeline::assess(&graph, &ScopeRequest::Full, "", &pipeline::Quiet)?;
     let written = pipeline::write_report(&node.layout().weftos(), &report)?;
     let event = node.record_assessment(&written, &report)?;
-    println!(
+    say!(
         "    assessment: {} finding(s) in {} files; report hash {} recorded as event {}",
         report.findings.len(),
         report.files_scanned,
@@ -87,19 +87,19 @@ fn knowledge_graph(node: &Node) -> Result<()> {
             let query = "measure the length of some text";
             let (_, hits) = graph.search(&mut embedder, &scan, query, 1, &|_, _| {})?;
             if let Some(hit) = hits.first() {
-                println!(
+                say!(
                     "    search {query:?}: {} {} ({:.2})",
                     hit.entry.path, hit.entry.qualified, hit.score
                 );
             }
         }
-        Err(e) => println!("    search skipped: {e}"),
+        Err(e) => say!("    search skipped: {e}"),
     }
     Ok(())
 }
 
 fn step(n: u32, text: &str) {
-    println!("\n[{n}] {text}");
+    say!("\n[{n}] {text}");
 }
 
 fn tour(dir: &Path, _json: bool) -> Result<()> {
@@ -110,18 +110,18 @@ fn tour(dir: &Path, _json: bool) -> Result<()> {
         std::fs::write(&file, text)?;
     }
     weft_node::init::git_init(dir)?;
-    println!("    {}", dir.display());
+    say!("    {}", dir.display());
 
     step(
         2,
         "weft init: key, genesis event, bootstrap tree, weave.toml, .gitignore",
     );
     let report = weft_node::init::init(dir)?;
-    println!(
+    say!(
         "    chain {}  key {}",
         report.chain_id, report.key_fingerprint
     );
-    println!(
+    say!(
         "    languages detected: {}",
         report.project.languages.join(", ")
     );
@@ -136,7 +136,7 @@ fn tour(dir: &Path, _json: bool) -> Result<()> {
         let stored = node
             .chain()
             .append(EventDraft::new("demo", "demo.note", payload)?)?;
-        println!(
+        say!(
             "    {:>2} {:<10} {}",
             stored.event.seq, stored.event.kind, stored.hash
         );
@@ -146,7 +146,7 @@ fn tour(dir: &Path, _json: bool) -> Result<()> {
         "service",
         [("owner".to_string(), "demo".to_string())].into(),
     )?;
-    println!(
+    say!(
         "    {:>2} tree.set   /apps/demo (the resource tree changes by chain events too)",
         service.event.seq
     );
@@ -159,7 +159,7 @@ fn tour(dir: &Path, _json: bool) -> Result<()> {
     let proof_file = dir.join("event-3.proof.json");
     std::fs::write(&proof_file, serde_json::to_vec_pretty(&proof)?)?;
     let proven = weft_kernel::proof::verify_proof(&proof, Some(&node.key()?.public_key()))?;
-    println!(
+    say!(
         "    valid: event {} ({}) is one of {} events; audit path of {} hashes; {}",
         proven.event.seq,
         proven.event.kind,
@@ -175,7 +175,7 @@ fn tour(dir: &Path, _json: bool) -> Result<()> {
     drop(file);
     let summary =
         weft_kernel::segment::verify_file(std::io::BufReader::new(std::fs::File::open(&export)?))?;
-    println!(
+    say!(
         "    valid: {} events in {} segments, {} bytes, footer signed by the chain's key",
         summary.events,
         summary.segments,
@@ -186,7 +186,7 @@ fn tour(dir: &Path, _json: bool) -> Result<()> {
     bytes[middle] ^= 0x01;
     let tampered = weft_kernel::segment::verify_file(bytes.as_slice());
     ensure!(tampered.is_err(), "a flipped bit went unnoticed");
-    println!(
+    say!(
         "    one flipped bit: rejected ({})",
         tampered.err().map(|e| e.to_string()).unwrap_or_default()
     );
@@ -196,7 +196,7 @@ fn tour(dir: &Path, _json: bool) -> Result<()> {
     let effect = Effect::parse("risk=0.9,security=0.7", gate.rules().dimensions())?;
     let decision = gate.decide("release.publish", None, &effect)?;
     let ev = &decision.evaluation;
-    println!(
+    say!(
         "    {} release.publish: magnitude {:.3} > threshold {} (rule {}), recorded at {}",
         ev.decision.name().to_uppercase(),
         ev.magnitude.unwrap_or_default(),
@@ -209,7 +209,7 @@ fn tour(dir: &Path, _json: bool) -> Result<()> {
         "the demo release should have been denied"
     );
     let recheck = weft_kernel::gate::recheck(node.chain(), decision.seq)?;
-    println!(
+    say!(
         "    recheck from the chain alone: {} ({})",
         recheck.rederived.decision,
         if recheck.agrees { "agrees" } else { "DIFFERS" }
@@ -223,10 +223,10 @@ fn tour(dir: &Path, _json: bool) -> Result<()> {
     );
     let verified = node.verify(&mut |_| {})?;
     ensure!(verified.chain.ok(), "the demo chain does not verify");
-    println!(
+    say!(
         "    ok: {} events, {} signed heads, every hash, link and signature checked",
         verified.chain.events, verified.chain.heads
     );
-    println!("\ndemo complete");
+    say!("\ndemo complete");
     Ok(())
 }

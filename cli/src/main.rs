@@ -2,10 +2,11 @@
 //! are documented in `docs/cli.md` (0 ok, 1 verification failed or denied, 2 bad usage
 //! or input, 3 deferred, 4 operational failure).
 
+#[macro_use]
+mod out;
 mod args;
 mod cmd;
 mod demo;
-mod out;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -49,6 +50,10 @@ fn share_allocator_with_tree_sitter() {
 
 fn main() -> ExitCode {
     share_allocator_with_tree_sitter();
+    let raw_args: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -61,11 +66,13 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_env("WEFT_LOG"))
-        .with_writer(std::io::stderr)
-        .init();
-    match cmd::run(cli) {
+    if !cmd::node::init_daemon_logging(&cli) {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_env("WEFT_LOG"))
+            .with_writer(std::io::stderr)
+            .init();
+    }
+    match cmd::run(cli, &raw_args) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("error: {}", out::error_chain(&err));

@@ -13,3 +13,5 @@ pub mod gatekeeper;
 pub mod identity;
 pub mod mesh;
 pub mod wire;
+
+pub use libp2p::{Multiaddr, PeerId};

@@ -125,7 +125,8 @@ fn from_cbor<T: for<'de> Deserialize<'de>>(
 /// Hashes as CBOR byte strings of 32.
 pub type WireHashes = Vec<serde_bytes::ByteArray<32>>;
 
-fn to_wire_hashes(hashes: &[Hash]) -> WireHashes {
+/// Hashes in their wire form.
+pub fn to_wire_hashes(hashes: &[Hash]) -> WireHashes {
     hashes
         .iter()
         .map(|h| serde_bytes::ByteArray::new(h.0))

@@ -208,15 +208,38 @@ pub struct EnvironmentConfig {
 }
 
 /// `[network]`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct NetworkConfig {
-    /// Listen multiaddrs.
+    /// Listen multiaddrs (default: a free port on loopback only).
     pub listen: Vec<String>,
     /// mDNS discovery on the local network.
     pub mdns: bool,
+    /// Kademlia peer discovery (for organisations with more nodes than anyone lists).
+    pub kademlia: bool,
     /// Organisation name (scopes gossip topics).
     pub organisation: String,
+    /// `listed`: accept heads, adverts and evidence only from configured peers' keys;
+    /// `open`: from any key that signs validly.
+    pub trust: String,
+    /// Seconds between re-announcements of an unchanged head and advert.
+    pub announce_interval: u64,
+    /// Seconds between witness events for one peer's head (0: never witness).
+    pub witness_interval: u64,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        NetworkConfig {
+            listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
+            mdns: false,
+            kademlia: false,
+            organisation: "weft".into(),
+            trust: "listed".into(),
+            announce_interval: 30,
+            witness_interval: 300,
+        }
+    }
 }
 
 /// `[coordination]`.
@@ -242,6 +265,43 @@ pub struct PeerConfig {
     /// Expected peer id.
     #[serde(default)]
     pub peer_id: Option<String>,
+}
+
+/// Whether `name` can name a peer or an organisation: it becomes a directory name and a
+/// tree path segment.
+pub fn valid_name(name: &str) -> bool {
+    (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+        && !name.starts_with('.')
+}
+
+impl PeerConfig {
+    /// Checks one peer entry; the message names the peer and the field.
+    pub fn check(&self) -> Result<(), String> {
+        let name = &self.name;
+        if !valid_name(name) {
+            return Err(format!(
+                "[coordination] peer name `{name}`: use 1–64 letters, digits, `.`, `_` or `-`, not starting with `.`"
+            ));
+        }
+        if self.path.is_none() && self.addr.is_none() && self.peer_id.is_none() {
+            return Err(format!(
+                "[coordination] peer `{name}`: give a path, an addr or a peer_id"
+            ));
+        }
+        if let Some(addr) = &self.addr {
+            addr.parse::<weft_net::Multiaddr>().map_err(|e| {
+                format!("[coordination] peer `{name}` addr `{addr}`: not a multiaddr ({e}); e.g. /ip4/10.0.0.5/tcp/4001")
+            })?;
+        }
+        if let Some(id) = &self.peer_id {
+            weft_net::identity::parse_peer_id(id)
+                .map_err(|e| format!("[coordination] peer `{name}` peer_id: {e}"))?;
+        }
+        Ok(())
+    }
 }
 
 impl WeaveConfig {
@@ -296,16 +356,41 @@ impl WeaveConfig {
                         .into(),
             });
         }
+        config
+            .check_network()
+            .map_err(|message| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                message,
+            })?;
+        Ok(config)
+    }
+
+    fn check_network(&self) -> Result<(), String> {
+        let net = &self.network;
+        for addr in &net.listen {
+            addr.parse::<weft_net::Multiaddr>()
+                .map_err(|e| format!("[network] listen `{addr}`: not a multiaddr ({e}); e.g. /ip4/0.0.0.0/tcp/4001"))?;
+        }
+        if !["listed", "open"].contains(&net.trust.as_str()) {
+            return Err(format!("[network] trust = \"{}\": use listed or open", net.trust));
+        }
+        if !valid_name(&net.organisation) {
+            return Err(format!(
+                "[network] organisation = \"{}\": use 1–64 letters, digits, `.`, `_` or `-`",
+                net.organisation
+            ));
+        }
+        if net.announce_interval == 0 {
+            return Err("[network] announce_interval must be at least 1 second".into());
+        }
         let mut names = std::collections::BTreeSet::new();
-        for peer in &config.coordination.peers {
+        for peer in &self.coordination.peers {
+            peer.check()?;
             if !names.insert(&peer.name) {
-                return Err(ConfigError::Invalid {
-                    path: path.to_path_buf(),
-                    message: format!("[coordination] peer `{}` is listed twice", peer.name),
-                });
+                return Err(format!("[coordination] peer `{}` is listed twice", peer.name));
             }
         }
-        Ok(config)
+        Ok(())
     }
 
     /// Loads `root/weave.toml`; a missing file gives the defaults.

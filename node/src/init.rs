@@ -205,6 +205,11 @@ pub fn init(start: &Path) -> Result<InitReport, NodeError> {
         chain
     };
     let genesis = chain.genesis().ok_or(weft_kernel::ChainError::Empty)?;
+    let (_, written) =
+        crate::daemon::identity::write_identity_file(&layout.weftos(), &project.name, &genesis)?;
+    if written {
+        created.push(format!(".weftos/{}", crate::daemon::identity::IDENTITY_FILE));
+    }
     Ok(InitReport {
         root,
         created,

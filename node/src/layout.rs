@@ -17,7 +17,7 @@ pub const SUBDIRS: [&str; 7] = [
 ];
 
 /// `.gitignore` lines weft adds: local state and the private key never reach a commit.
-pub const GITIGNORE_ENTRIES: [&str; 7] = [
+pub const GITIGNORE_ENTRIES: [&str; 11] = [
     ".weftos/chain/",
     ".weftos/models/",
     ".weftos/sessions/",
@@ -25,6 +25,10 @@ pub const GITIGNORE_ENTRIES: [&str; 7] = [
     ".weftos/logs/",
     ".weftos/quarantine/",
     ".weftos/graph/",
+    ".weftos/peers/",
+    ".weftos/evidence/",
+    ".weftos/node.json",
+    ".weftos/node.sock",
 ];
 
 /// Paths of one node.

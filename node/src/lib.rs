@@ -5,6 +5,7 @@
 
 pub mod assess;
 pub mod config;
+pub mod daemon;
 pub mod engine;
 pub mod graph;
 pub mod hooks;
@@ -15,6 +16,8 @@ pub mod watch;
 pub use config::{ConfigError, WeaveConfig};
 pub use engine::Node;
 pub use layout::Layout;
+/// The mesh crate, for the binary's use of its identities and formats.
+pub use weft_net as net;
 
 use std::path::{Path, PathBuf};
 use weft_kernel::gate::GateError;

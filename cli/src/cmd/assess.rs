@@ -62,7 +62,7 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> Result<u8> {
         Some(path) => {
             std::fs::write(ctx.dir.join(path), rendered).map_err(|e| NodeError::io(path, e))?
         }
-        None => print!("{rendered}"),
+        None => say_raw!("{rendered}"),
     }
     let threshold = match fail_on {
         FailOnArg::None => None,
@@ -89,7 +89,7 @@ fn assess_and_record(node: &Node, request: &ScopeRequest, quiet: bool) -> Result
     let written =
         pipeline::write_report(&node.layout().weftos(), &report).map_err(NodeError::from)?;
     let event = node.record_assessment(&written, &report)?;
-    eprintln!(
+    complain!(
         "assessment: {} error(s), {} warning(s), {} note(s) in {} file(s); report {} recorded as event {}",
         report.summary.error,
         report.summary.warning,
@@ -142,8 +142,8 @@ fn report_diff(ctx: &Ctx, a: Option<PathBuf>, b: Option<PathBuf>) -> Result<u8> 
     if ctx.json {
         out::json(&json!({"old": old, "new": new, "diff": d}));
     } else {
-        println!("{} → {}", old.display(), new.display());
-        print!("{}", diff::render_table(&d));
+        say!("{} → {}", old.display(), new.display());
+        say_raw!("{}", diff::render_table(&d));
     }
     Ok(exit::OK)
 }
@@ -166,7 +166,7 @@ pub fn hooks(ctx: &Ctx, command: HooksCommand) -> Result<u8> {
         out::json(&json!({"hooks": changes}));
     } else {
         for c in &changes {
-            println!("{:<11} {} ({})", c.hook, c.action, c.path.display());
+            say!("{:<11} {} ({})", c.hook, c.action, c.path.display());
         }
     }
     Ok(exit::OK)
@@ -180,14 +180,14 @@ pub fn watch(ctx: &Ctx, args: WatchArgs) -> Result<u8> {
         .ok_or_else(|| NodeError::NotInitialised(ctx.dir.clone()))?;
     // Opened once up front so a broken node is reported before waiting for changes.
     drop(ctx.node()?);
-    eprintln!("watching {} (Ctrl-C to stop)", layout.root.display());
+    complain!("watching {} (Ctrl-C to stop)", layout.root.display());
     let mut failure = None;
     weft_node::watch::watch(
         &layout.root,
         Duration::from_millis(args.debounce_ms),
         args.max_runs,
         &mut |paths| {
-            eprintln!("changed: {}", paths.join(", "));
+            complain!("changed: {}", paths.join(", "));
             let result = ctx
                 .node()
                 .and_then(|node| assess_and_record(&node, &ScopeRequest::Paths(paths), true));
@@ -196,7 +196,7 @@ pub fn watch(ctx: &Ctx, args: WatchArgs) -> Result<u8> {
                     out::json_line(&serde_json::to_value(&report).unwrap_or_default()).is_ok()
                 }
                 Ok(report) => {
-                    print!("{}", format::table::render(&report));
+                    say_raw!("{}", format::table::render(&report));
                     true
                 }
                 Err(e) => {

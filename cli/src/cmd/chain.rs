@@ -15,9 +15,10 @@ use weft_node::NodeError;
 pub fn run(ctx: &Ctx, command: ChainCommand) -> Result<u8> {
     match command {
         ChainCommand::Append(args) => append(ctx, args),
-        ChainCommand::Log { from, limit } => log(ctx, from, limit),
+        ChainCommand::Log { from, limit, peer } => log(ctx, from, limit, peer.as_deref()),
         ChainCommand::Head => head(ctx),
-        ChainCommand::Verify => verify(ctx),
+        ChainCommand::Verify { peer: Some(name) } => verify_peer(ctx, &name),
+        ChainCommand::Verify { peer: None } => verify(ctx),
         ChainCommand::Proof { seq, output } => proof(ctx, seq, output.as_deref()),
         ChainCommand::VerifyProof { file, signer } => verify_proof(ctx, &file, signer.as_deref()),
         ChainCommand::Export { file } => export(ctx, &file),
@@ -37,7 +38,7 @@ pub fn print_event(ctx: &Ctx, stored: &StoredEvent) {
     if ctx.json {
         out::json(&stored.event.to_json(&stored.hash));
     } else {
-        println!("{} {} {}", stored.event.seq, stored.event.kind, stored.hash);
+        say!("{} {} {}", stored.event.seq, stored.event.kind, stored.hash);
     }
 }
 
@@ -47,23 +48,26 @@ fn append(ctx: &Ctx, args: AppendArgs) -> Result<u8> {
         .map_err(|e| input(e.to_string()))?;
     if args.payload.stdin_lines {
         let node = ctx.node()?;
-        for (i, line) in std::io::stdin().lock().lines().enumerate() {
-            let line = line.map_err(|e| input(format!("standard input: {e}")))?;
-            if line.trim().is_empty() {
-                continue;
+        out::with_stdin(|stdin| -> Result<()> {
+            for (i, line) in stdin.lines().enumerate() {
+                let line = line.map_err(|e| input(format!("standard input: {e}")))?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let d = draft(
+                    &args.source,
+                    &args.kind,
+                    &parse_json(line.as_bytes(), &format!("stdin line {}", i + 1))?,
+                )?;
+                let stored = node.chain().append(d)?;
+                // One line per durable event: a caller may rely on every printed line.
+                out::json_line(
+                    &serde_json::json!({"seq": stored.event.seq, "hash": stored.hash.to_hex()}),
+                )
+                .map_err(|e| NodeError::io(Path::new("stdout"), e))?;
             }
-            let d = draft(
-                &args.source,
-                &args.kind,
-                &parse_json(line.as_bytes(), &format!("stdin line {}", i + 1))?,
-            )?;
-            let stored = node.chain().append(d)?;
-            // One line per durable event: a caller may rely on every printed line.
-            out::json_line(
-                &serde_json::json!({"seq": stored.event.seq, "hash": stored.hash.to_hex()}),
-            )
-            .map_err(|e| NodeError::io(Path::new("stdout"), e))?;
-        }
+            Ok(())
+        })?;
         return Ok(exit::OK);
     }
     let json = match (&args.payload.payload_json, &args.payload.payload_file) {
@@ -82,10 +86,21 @@ fn append(ctx: &Ctx, args: AppendArgs) -> Result<u8> {
     Ok(exit::OK)
 }
 
-fn log(ctx: &Ctx, from: u64, limit: Option<u64>) -> Result<u8> {
+/// The replica of peer `name` (through the daemon when one runs).
+fn peer_chain(ctx: &Ctx, name: &str) -> Result<weft_node::daemon::peers::PeerChain> {
     let node = ctx.node()?;
-    let events = node
-        .chain()
+    Ok(weft_node::daemon::peers::peer_chain(
+        &node,
+        ctx.daemon.as_deref(),
+        name,
+    )?)
+}
+
+fn log(ctx: &Ctx, from: u64, limit: Option<u64>, peer: Option<&str>) -> Result<u8> {
+    let node = ctx.node()?;
+    let replica = peer.map(|name| peer_chain(ctx, name)).transpose()?;
+    let chain = replica.as_ref().map_or(node.chain(), |r| r.chain());
+    let events = chain
         .events(from)
         .take(limit.map(|l| l as usize).unwrap_or(usize::MAX));
     for item in events {
@@ -96,7 +111,7 @@ fn log(ctx: &Ctx, from: u64, limit: Option<u64>) -> Result<u8> {
             use std::io::Write;
             let e = &stored.event;
             writeln!(
-                std::io::stdout().lock(),
+                crate::out::stdout(),
                 "{:>6}  {}  {:<22} {}  {}",
                 e.seq,
                 format_time(e.timestamp_ns),
@@ -150,8 +165,8 @@ fn head(ctx: &Ctx) -> Result<u8> {
             "signed_head": signed.to_json(),
         }));
     } else {
-        println!("{seq} {hash}");
-        println!(
+        say!("{seq} {hash}");
+        say!(
             "merkle root {}  signed by {}",
             signed.merkle_root,
             weft_kernel::keys::fingerprint(&signed.signer)
@@ -165,7 +180,25 @@ fn verify(ctx: &Ctx) -> Result<u8> {
     let bar = out::progress(node.chain().len(), "verifying", ctx.json);
     let report = node.verify(&mut |seq| bar.set_position(seq + 1))?;
     bar.finish_and_clear();
-    let c = &report.chain;
+    Ok(print_verify(ctx, &report.chain, Some(&report.artifacts)))
+}
+
+/// `weft chain verify --peer NAME`: the replica, checked like a chain of our own
+/// (its witnessed artifacts are the peer's files, so they are not re-hashed here).
+fn verify_peer(ctx: &Ctx, name: &str) -> Result<u8> {
+    let replica = peer_chain(ctx, name)?;
+    let chain = replica.chain();
+    let bar = out::progress(chain.len(), "verifying", ctx.json);
+    let report = weft_kernel::verify::verify(chain, &mut |seq| bar.set_position(seq + 1))?;
+    bar.finish_and_clear();
+    Ok(print_verify(ctx, &report, None))
+}
+
+fn print_verify(
+    ctx: &Ctx,
+    c: &weft_kernel::verify::VerifyReport,
+    artifacts: Option<&weft_node::engine::ArtifactCheck>,
+) -> u8 {
     if ctx.json {
         out::json(&serde_json::json!({
             "ok": c.ok(),
@@ -176,30 +209,34 @@ fn verify(ctx: &Ctx) -> Result<u8> {
             "last_good_head": c.last_good_head,
             "external_refs": c.external_refs,
             "merkle_root": c.root.map(|r| r.to_hex()),
-            "artifacts": report.artifacts,
+            "artifacts": artifacts,
         }));
     } else {
         for f in &c.failures {
-            println!("FAIL {:>6}  {:?}  {}", f.seq, f.kind, f.detail);
+            say!("FAIL {:>6}  {:?}  {}", f.seq, f.kind, f.detail);
         }
         if c.ok() {
-            println!("ok: {} events, {} signed heads verified", c.events, c.heads);
+            say!("ok: {} events, {} signed heads verified", c.events, c.heads);
         } else {
-            println!(
+            say!(
                 "{} failure(s) in {} events; first at sequence {}",
                 c.failure_count,
                 c.events,
                 c.failures.first().map(|f| f.seq).unwrap_or(0)
             );
         }
-        if report.artifacts.matched + report.artifacts.mismatched > 0 {
-            println!(
+        if let Some(a) = artifacts.filter(|a| a.matched + a.mismatched > 0) {
+            say!(
                 "artifacts: {} match, {} differ, {} not present",
-                report.artifacts.matched, report.artifacts.mismatched, report.artifacts.unchecked
+                a.matched, a.mismatched, a.unchecked
             );
         }
     }
-    Ok(if c.ok() { exit::OK } else { exit::FAILED })
+    if c.ok() {
+        exit::OK
+    } else {
+        exit::FAILED
+    }
 }
 
 fn proof(ctx: &Ctx, seq: u64, output: Option<&Path>) -> Result<u8> {
@@ -218,7 +255,7 @@ fn proof(ctx: &Ctx, seq: u64, output: Option<&Path>) -> Result<u8> {
             let text = serde_json::to_vec_pretty(&doc)?;
             std::fs::write(path, text).map_err(|e| NodeError::io(path, e))?;
             if !ctx.json {
-                println!("proof of event {seq} written to {}", path.display());
+                say!("proof of event {seq} written to {}", path.display());
             }
         }
         None => out::json(&doc),
@@ -253,7 +290,7 @@ fn verify_proof(ctx: &Ctx, file: &Path, signer: Option<&str>) -> Result<u8> {
                     "signer_fingerprint": weft_kernel::keys::fingerprint(&p.head.signer),
                 }));
             } else {
-                println!(
+                say!(
                     "valid: event {} ({}) is in chain {} of {} events, head signed by {}",
                     p.event.seq,
                     p.event.kind,
@@ -268,7 +305,7 @@ fn verify_proof(ctx: &Ctx, file: &Path, signer: Option<&str>) -> Result<u8> {
             if ctx.json {
                 out::json(&serde_json::json!({"valid": false, "reason": e.to_string()}));
             } else {
-                println!("invalid: {e}");
+                say!("invalid: {e}");
             }
             Ok(exit::FAILED)
         }
@@ -322,7 +359,7 @@ fn print_summary(ctx: &Ctx, verb: &str, file: &Path, s: &weft_kernel::segment::F
             "signer_fingerprint": weft_kernel::keys::fingerprint(&s.head.signer),
         }));
     } else {
-        println!(
+        say!(
             "{verb} {}: chain {}, {} events in {} segments, head {}",
             file.display(),
             s.chain_id,
@@ -346,7 +383,7 @@ fn verify_file(ctx: &Ctx, file: &Path) -> Result<u8> {
                     &serde_json::json!({"file": file, "valid": false, "reason": e.to_string()}),
                 );
             } else {
-                println!("invalid {}: {e}", file.display());
+                say!("invalid {}: {e}", file.display());
             }
             Ok(exit::FAILED)
         }
@@ -364,26 +401,27 @@ fn import(ctx: &Ctx, file: &Path) -> Result<u8> {
 }
 
 fn repair(ctx: &Ctx) -> Result<u8> {
+    ctx.exclusive("chain repair")?;
     let node = ctx.node_with(OpenMode::Unchecked)?;
     let r = node.repair()?;
     if ctx.json {
         out::json(&serde_json::to_value(&r)?);
     } else if r.dropped == 0 && !r.merkle_rebuilt {
-        println!("nothing to repair: all {} events verify", r.kept);
+        say!("nothing to repair: all {} events verify", r.kept);
     } else {
-        println!(
+        say!(
             "kept events 0..{} ({} events)",
             r.kept.saturating_sub(1),
             r.kept
         );
         if let Some(q) = &r.quarantine {
-            println!("moved {} event(s) to {}", r.dropped, q.display());
+            say!("moved {} event(s) to {}", r.dropped, q.display());
         }
         if r.merkle_rebuilt {
-            println!("rebuilt the Merkle subtrees from the events");
+            say!("rebuilt the Merkle subtrees from the events");
         }
         if let Some(seq) = r.repair_event {
-            println!("recorded chain.repair at {seq}");
+            say!("recorded chain.repair at {seq}");
         }
     }
     Ok(exit::OK)

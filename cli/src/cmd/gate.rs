@@ -64,7 +64,7 @@ fn check(ctx: &Ctx, action: &str, effect: &str, env: Option<&str>) -> Result<u8>
         v["id"] = recorded.seq.into();
         out::json(&v);
     } else {
-        println!(
+        say!(
             "{}: {} (magnitude {:.4}, threshold {}) recorded at sequence {}",
             ev.decision.name().to_uppercase(),
             action,
@@ -73,10 +73,10 @@ fn check(ctx: &Ctx, action: &str, effect: &str, env: Option<&str>) -> Result<u8>
             recorded.seq
         );
         for r in &ev.reasons {
-            println!("  {r}");
+            say!("  {r}");
         }
         if ev.decision == Decision::Defer {
-            println!(
+            say!(
                 "  queued: `weft gate approve {}` or `weft gate reject {}`",
                 recorded.seq, recorded.seq
             );
@@ -96,11 +96,11 @@ fn pending(ctx: &Ctx) -> Result<u8> {
                 .collect(),
         ));
     } else if items.is_empty() {
-        println!("no pending decisions");
+        say!("no pending decisions");
     } else {
         for s in &items {
             let p = cbor::to_json(&s.event.payload);
-            println!(
+            say!(
                 "{:>6}  {}  env={}  effect={}",
                 s.event.seq,
                 p["action"].as_str().unwrap_or("?"),
@@ -121,7 +121,7 @@ fn resolve(ctx: &Ctx, args: ResolveArgs, approve: bool) -> Result<u8> {
     if ctx.json {
         out::json(&stored.event.to_json(&stored.hash));
     } else {
-        println!(
+        say!(
             "{} decision {} at sequence {}",
             if approve { "approved" } else { "rejected" },
             args.id,
@@ -137,13 +137,13 @@ fn recheck_cmd(ctx: &Ctx, seq: u64) -> Result<u8> {
     if ctx.json {
         out::json(&serde_json::to_value(&r)?);
     } else if r.agrees {
-        println!(
+        say!(
             "agrees: decision {seq} re-derives to {} from rule set {}",
             r.rederived.decision,
             out::short(&r.rules_hash)
         );
     } else {
-        println!(
+        say!(
             "DIFFERS: decision {seq} recorded {}, the recorded rules and inputs give {}",
             r.recorded, r.rederived.decision
         );
@@ -163,19 +163,19 @@ fn rules(ctx: &Ctx) -> Result<u8> {
             "rules": set.specs().collect::<Vec<_>>(),
         }));
     } else {
-        println!(
+        say!(
             "rule set {}  threshold {}",
             set.hash(),
             set.threshold_for(None).unwrap_or_default()
         );
         for e in set.environments() {
-            println!(
+            say!(
                 "  environment {e}: threshold {}",
                 set.threshold_for(Some(e)).unwrap_or_default()
             );
         }
         for r in set.specs() {
-            println!(
+            say!(
                 "  {:<28} {:<13} action={} when=[{}]{}",
                 r.id,
                 r.severity.name(),

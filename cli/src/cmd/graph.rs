@@ -104,7 +104,7 @@ pub fn symbols(ctx: &Ctx, args: SymbolsArgs) -> Result<u8> {
         })?;
         return Ok(exit::OK);
     }
-    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut stdout = std::io::BufWriter::new(crate::out::stdout());
     for f in &files {
         for s in &f.facts.symbols {
             let vis = if s.public { "pub" } else { "   " };
@@ -126,7 +126,7 @@ pub fn symbols(ctx: &Ctx, args: SymbolsArgs) -> Result<u8> {
     }
     stdout.flush()?;
     let count: usize = files.iter().map(|f| f.facts.symbols.len()).sum();
-    eprintln!(
+    complain!(
         "{count} symbols in {} files ({} parsed, {} from cache)",
         files.len(),
         scan.parsed,
@@ -153,13 +153,13 @@ pub fn deps(ctx: &Ctx) -> Result<u8> {
         let mut modules: Vec<&str> = f.facts.imports.iter().map(|i| i.module.as_str()).collect();
         modules.dedup();
         if !modules.is_empty() {
-            println!("{} → {}", f.path, modules.join(", "));
+            say!("{} → {}", f.path, modules.join(", "));
         }
     }
     for m in &manifests {
-        println!();
+        say!();
         match &m.error {
-            Some(e) => println!("{} ({:?}): unreadable: {e}", m.path, m.ecosystem),
+            Some(e) => say!("{} ({:?}): unreadable: {e}", m.path, m.ecosystem),
             None => {
                 let names: Vec<String> = m
                     .dependencies
@@ -172,17 +172,17 @@ pub fn deps(ctx: &Ctx) -> Result<u8> {
                         }
                     })
                     .collect();
-                println!("{} declares: {}", m.path, names.join(", "));
+                say!("{} declares: {}", m.path, names.join(", "));
             }
         }
     }
     for i in &issues {
         match &i.file {
-            Some((file, line)) => println!(
+            Some((file, line)) => say!(
                 "{}: `{}` {} (imported at {file}:{line})",
                 i.manifest, i.package, i.issue
             ),
-            None => println!("{}: `{}` {}", i.manifest, i.package, i.issue),
+            None => say!("{}: `{}` {}", i.manifest, i.package, i.issue),
         }
     }
     Ok(exit::OK)
@@ -230,7 +230,7 @@ pub fn history(ctx: &Ctx, args: HistoryArgs) -> Result<u8> {
         }));
         return Ok(exit::OK);
     }
-    println!(
+    say!(
         "{} commits mined ({} new{})",
         history.commit_count(),
         outcome.new_commits,
@@ -240,7 +240,7 @@ pub fn history(ctx: &Ctx, args: HistoryArgs) -> Result<u8> {
             ""
         }
     );
-    println!(
+    say!(
         "{:>7} {:>8} {:>8}  {:<40} main author",
         "commits", "+lines", "-lines", "file"
     );
@@ -248,7 +248,7 @@ pub fn history(ctx: &Ctx, args: HistoryArgs) -> Result<u8> {
         let main = f.authors.first().map_or(String::new(), |a| {
             format!("{} ({:.0}%)", a.name, f.main_author_share * 100.0)
         });
-        println!(
+        say!(
             "{:>7} {:>8} {:>8}  {:<40} {main}",
             f.commits, f.lines_added, f.lines_removed, f.path
         );
@@ -258,7 +258,7 @@ pub fn history(ctx: &Ctx, args: HistoryArgs) -> Result<u8> {
         .iter()
         .map(|(t, n)| format!("{t} {n}"))
         .collect();
-    println!(
+    say!(
         "commit types: {}; fix ratio {:.0}%; {} burst(s)",
         types.join(", "),
         patterns.fix_ratio * 100.0,
@@ -290,15 +290,15 @@ pub fn cochange(ctx: &Ctx, args: CochangeArgs) -> Result<u8> {
         }));
         return Ok(exit::OK);
     }
-    println!("{file}: {} commits", stats.commits);
+    say!("{file}: {} commits", stats.commits);
     if partners.is_empty() {
-        println!(
+        say!(
             "no co-change partner passes the thresholds (min revisions {}, min shared {}, min coupling {}%)",
             cfg.min_revs, cfg.min_shared_revs, cfg.min_coupling
         );
     }
     for p in &partners {
-        println!(
+        say!(
             "{:>5.0}%  shared {:>3}  confidence {:>3.0}%  support {:.3}  {}",
             p.degree,
             p.shared_revs,
@@ -336,7 +336,7 @@ pub fn search(ctx: &Ctx, args: SearchArgs) -> Result<u8> {
         return Ok(exit::OK);
     }
     for h in &hits {
-        println!(
+        say!(
             "{:.3}  {}:{}  {} {}",
             h.score,
             h.entry.path,
@@ -366,7 +366,7 @@ pub fn embed(ctx: &Ctx, args: EmbedArgs) -> Result<u8> {
         );
     } else {
         let text: Vec<String> = vector.iter().map(|v| format!("{v:.6}")).collect();
-        println!("{}", text.join(" "));
+        say!("{}", text.join(" "));
     }
     Ok(exit::OK)
 }

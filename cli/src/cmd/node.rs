@@ -1,8 +1,13 @@
 //! `weft init` and `weft status`.
 
-use super::Ctx;
+use super::{input, Ctx};
+use crate::args::{Cli, Command, NodeCommand};
 use crate::out;
 use anyhow::Result;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use weft_node::Layout;
 
 pub fn init(ctx: &Ctx) -> Result<u8> {
     let report = weft_node::init::init(&ctx.dir)?;
@@ -16,21 +21,21 @@ pub fn init(ctx: &Ctx) -> Result<u8> {
             "key_fingerprint": report.key_fingerprint,
         }));
     } else if report.unchanged() {
-        println!(
+        say!(
             "already initialised: {} (nothing changed)",
             report.root.display()
         );
     } else {
-        println!("initialised weft node in {}", report.root.display());
+        say!("initialised weft node in {}", report.root.display());
         for item in &report.created {
-            println!("  created {item}");
+            say!("  created {item}");
         }
-        println!(
+        say!(
             "  chain {}  key {}",
             report.chain_id, report.key_fingerprint
         );
         if !report.project.languages.is_empty() {
-            println!("  languages: {}", report.project.languages.join(", "));
+            say!("  languages: {}", report.project.languages.join(", "));
         }
     }
     Ok(crate::exit::OK)
@@ -54,6 +59,8 @@ pub fn status(ctx: &Ctx) -> Result<u8> {
         "tree_root": tree_root,
         "key_fingerprint": key.map(|k| k.fingerprint()),
         "public_key": hex::encode(genesis.public_key),
+        "peer_id": weft_node::net::identity::peer_id(&genesis.public_key).map(|p| p.to_base58()),
+        "daemon": ctx.daemon.is_some(),
         "config": {
             "languages": config.project.languages,
             "default_branch": config.project.default_branch,
@@ -66,25 +73,230 @@ pub fn status(ctx: &Ctx) -> Result<u8> {
     if ctx.json {
         out::json(&value);
     } else {
-        println!("project      {}", config.project.name);
-        println!("repository   {}", node.layout().root.display());
-        println!("chain        {} ({} events)", genesis.chain_id, chain.len());
-        println!("head         {seq} {}", hash);
-        println!("merkle root  {}", chain.merkle_root());
-        println!(
+        say!("project      {}", config.project.name);
+        say!("repository   {}", node.layout().root.display());
+        say!("chain        {} ({} events)", genesis.chain_id, chain.len());
+        if let Some(peer) = weft_node::net::identity::peer_id(&genesis.public_key) {
+            say!("peer id      {peer}");
+        }
+        say!("head         {seq} {}", hash);
+        say!("merkle root  {}", chain.merkle_root());
+        say!(
             "tree root    {}",
             tree_root.unwrap_or_else(|| "(none)".into())
         );
-        println!(
+        say!(
             "key          {}",
             key.map(|k| k.fingerprint())
                 .unwrap_or_else(|| "(missing: appends refused)".into())
         );
-        println!(
+        say!(
             "governance   threshold {} · {} environment(s)",
             config.governance.threshold,
             config.governance.environments.len()
         );
+    }
+    Ok(crate::exit::OK)
+}
+
+/// Environment variable marking the daemon process `weft node start` spawns.
+const DAEMON_CHILD_ENV: &str = "WEFT_DAEMON_CHILD";
+/// How long `weft node start` and `stop` wait for the daemon.
+const DAEMON_WAIT: Duration = Duration::from_secs(60);
+
+/// Sets up logging for a daemon process: `.weftos/logs/node.log`, and standard error
+/// too when a person started it in the foreground. False when this is no daemon.
+pub fn init_daemon_logging(cli: &Cli) -> bool {
+    let Command::Node(NodeCommand::Start {
+        foreground: true, ..
+    }) = &cli.command
+    else {
+        return false;
+    };
+    let dir = cli.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+    let Some(layout) = Layout::discover(&dir) else {
+        return false;
+    };
+    let logs = layout.weftos().join("logs");
+    let _ = std::fs::create_dir_all(&logs);
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(logs.join("node.log"))
+    else {
+        return false;
+    };
+    use tracing_subscriber::prelude::*;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,weft_node=info,weft_net=info"));
+    let to_file = tracing_subscriber::fmt::layer()
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file));
+    let to_terminal = (std::env::var_os(DAEMON_CHILD_ENV).is_none())
+        .then(|| tracing_subscriber::fmt::layer().with_writer(std::io::stderr));
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(to_file)
+        .with(to_terminal)
+        .init();
+    true
+}
+
+/// `weft node start|stop|status`.
+pub fn daemon(ctx: &Ctx, command: NodeCommand) -> Result<u8> {
+    match command {
+        NodeCommand::Start { listen, foreground } => start(ctx, &listen, foreground),
+        NodeCommand::Stop => stop(ctx),
+        NodeCommand::Status => daemon_status(ctx),
+    }
+}
+
+fn start(ctx: &Ctx, listen: &[String], foreground: bool) -> Result<u8> {
+    let mut addrs = Vec::new();
+    for addr in listen {
+        addrs.push(addr.parse::<weft_node::net::Multiaddr>().map_err(|e| {
+            input(format!(
+                "--listen {addr}: not a multiaddr ({e}); e.g. /ip4/0.0.0.0/tcp/4001"
+            ))
+        })?);
+    }
+    let layout = Layout::discover(&ctx.dir)
+        .ok_or_else(|| weft_node::NodeError::NotInitialised(ctx.dir.clone()))?;
+    if weft_node::daemon::client::connect(&layout.root).is_some() {
+        return Err(input(format!(
+            "a node daemon already runs for {} (`weft node status`)",
+            layout.root.display()
+        )));
+    }
+    if foreground {
+        let options = weft_node::daemon::DaemonOptions { listen: addrs };
+        weft_node::daemon::run(&layout.root, options, Arc::new(super::DaemonRunner))?;
+        return Ok(crate::exit::OK);
+    }
+    let logs = layout.weftos().join("logs");
+    std::fs::create_dir_all(&logs).map_err(|e| weft_node::NodeError::io(&logs, e))?;
+    let out_file = logs.join("daemon.out");
+    let out = std::fs::File::create(&out_file)
+        .map_err(|e| weft_node::NodeError::io(&out_file, e))?;
+    let exe = std::env::current_exe().map_err(|e| weft_node::NodeError::io(&layout.root, e))?;
+    let mut command = std::process::Command::new(exe);
+    command
+        .arg("-C")
+        .arg(&layout.root)
+        .args(["node", "start", "--foreground"])
+        .env(DAEMON_CHILD_ENV, "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(out.try_clone().map_err(|e| weft_node::NodeError::io(&out_file, e))?)
+        .stderr(out);
+    for addr in listen {
+        command.arg("--listen").arg(addr);
+    }
+    use std::os::unix::process::CommandExt;
+    // Its own process group: a terminal's Ctrl-C does not reach the daemon.
+    command.process_group(0);
+    let mut child = command
+        .spawn()
+        .map_err(|e| weft_node::NodeError::io(&layout.root, e))?;
+    let deadline = std::time::Instant::now() + DAEMON_WAIT;
+    loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            let log = std::fs::read_to_string(&out_file).unwrap_or_default();
+            return Err(weft_node::NodeError::Input(format!(
+                "the daemon exited ({status}) during start:\n{}",
+                log.trim_end()
+            ))
+            .into());
+        }
+        let runtime = weft_node::daemon::identity::read_runtime(&layout.root);
+        let ready = runtime.as_ref().is_some_and(|r| r.pid == child.id())
+            && weft_node::daemon::client::connect(&layout.root).is_some();
+        if ready {
+            let runtime = runtime.expect("checked above");
+            if ctx.json {
+                out::json(&serde_json::json!({
+                    "started": true,
+                    "pid": runtime.pid,
+                    "peer_id": runtime.peer_id,
+                    "listen": runtime.listen,
+                    "log": logs.join("node.log"),
+                }));
+            } else {
+                say!("node daemon started (pid {})", runtime.pid);
+                say!("  peer id  {}", runtime.peer_id);
+                for addr in &runtime.listen {
+                    say!("  listen   {addr}");
+                }
+                say!("  log      {}", logs.join("node.log").display());
+            }
+            return Ok(crate::exit::OK);
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            return Err(weft_node::NodeError::Input(format!(
+                "the daemon did not become ready within {}s; see {}",
+                DAEMON_WAIT.as_secs(),
+                out_file.display()
+            ))
+            .into());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn stop(ctx: &Ctx) -> Result<u8> {
+    match &ctx.daemon {
+        Some(daemon) => {
+            daemon.stop();
+            if ctx.json {
+                out::json(&serde_json::json!({"stopping": true}));
+            } else {
+                say!("node daemon stopping");
+            }
+        }
+        None if ctx.json => out::json(&serde_json::json!({"stopping": false, "running": false})),
+        None => say!("no node daemon is running"),
+    }
+    Ok(crate::exit::OK)
+}
+
+/// After a forwarded `weft node stop`: waits until the daemon has released the store.
+pub fn wait_for_stop(dir: &std::path::Path) -> Result<()> {
+    if weft_node::daemon::wait_until_stopped(dir, DAEMON_WAIT) {
+        Ok(())
+    } else {
+        Err(weft_node::NodeError::Input(format!(
+            "the daemon did not stop within {}s",
+            DAEMON_WAIT.as_secs()
+        ))
+        .into())
+    }
+}
+
+fn daemon_status(ctx: &Ctx) -> Result<u8> {
+    let Some(daemon) = &ctx.daemon else {
+        if ctx.json {
+            out::json(&serde_json::json!({"running": false}));
+        } else {
+            say!("no node daemon is running (start one with `weft node start`)");
+        }
+        return Ok(crate::exit::OK);
+    };
+    let status = daemon.status();
+    let peers = daemon.peers();
+    if ctx.json {
+        let mut value = serde_json::to_value(&status)?;
+        value["peer_list"] = serde_json::to_value(&peers)?;
+        out::json(&value);
+        return Ok(crate::exit::OK);
+    }
+    say!("node daemon running (pid {})", status.pid);
+    say!("  peer id    {}", status.peer_id);
+    for addr in &status.listen {
+        say!("  listen     {addr}");
+    }
+    say!("  peers      {} connected of {}", status.connected, status.peers);
+    for (reason, count) in &status.dropped {
+        say!("  dropped    {count} × {reason}");
     }
     Ok(crate::exit::OK)
 }

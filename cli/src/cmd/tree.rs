@@ -20,7 +20,7 @@ pub fn run(ctx: &Ctx, command: TreeCommand) -> Result<u8> {
 
 fn print_node_line(node: &Node) {
     let meta: Vec<String> = node.meta.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    println!(
+    say!(
         "{:<40} {:<12} {}  {}",
         node.path,
         node.kind,
@@ -70,15 +70,15 @@ fn get(ctx: &Ctx, path: &str) -> Result<u8> {
     if ctx.json {
         out::json(&found.to_json());
     } else {
-        println!("path      {}", found.path);
-        println!("kind      {}", found.kind);
-        println!("hash      {}", found.hash);
-        println!("changed   at sequence {}", found.seq);
+        say!("path      {}", found.path);
+        say!("kind      {}", found.kind);
+        say!("hash      {}", found.hash);
+        say!("changed   at sequence {}", found.seq);
         for (k, v) in &found.meta {
-            println!("meta      {k}={v}");
+            say!("meta      {k}={v}");
         }
         for c in found.children.keys() {
-            println!("child     {c}");
+            say!("child     {c}");
         }
     }
     Ok(exit::OK)
@@ -110,7 +110,7 @@ fn print_mutation(
             &serde_json::json!({"path": path, "seq": stored.event.seq, "event_hash": stored.hash.to_hex(), "root": root}),
         );
     } else {
-        println!(
+        say!(
             "{what} {path} at sequence {}; root {}",
             stored.event.seq,
             root.unwrap_or_default()
@@ -147,7 +147,7 @@ fn root(ctx: &Ctx) -> Result<u8> {
     if ctx.json {
         out::json(&serde_json::json!({"root": root.hash.to_hex(), "seq": root.seq}));
     } else {
-        println!("{}", root.hash);
+        say!("{}", root.hash);
     }
     Ok(exit::OK)
 }
@@ -163,15 +163,15 @@ fn verify(ctx: &Ctx) -> Result<u8> {
         out::json(&v);
     } else {
         for p in &report.problems {
-            println!("FAIL {p}");
+            say!("FAIL {p}");
         }
         if ok {
-            println!(
+            say!(
                 "ok: {} tree events replayed; root {}",
                 report.events, report.replayed_root
             );
         } else {
-            println!(
+            say!(
                 "tree does not match the chain: stored root {}, replayed root {}",
                 report.stored_root.unwrap_or_default(),
                 report.replayed_root

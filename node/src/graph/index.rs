@@ -61,6 +61,13 @@ struct IndexMeta {
     file_hash: Hash,
 }
 
+/// How many symbols the saved index holds (0 when none was built).
+pub fn indexed_count(store: &GraphStore) -> Result<usize, GraphStoreError> {
+    Ok(store
+        .meta::<IndexMeta>(META_KEY)?
+        .map_or(0, |meta| meta.entries.len()))
+}
+
 /// What a sync did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct SyncStats {

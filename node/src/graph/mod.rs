@@ -65,6 +65,51 @@ pub fn load_embedder(root: &Path, config: &EmbeddingsConfig) -> Result<Embedder,
     Embedder::load(&files, 0)
 }
 
+/// What the knowledge graph holds, for the capability advert.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GraphSummary {
+    /// Languages of the scanned files, most files first.
+    pub languages: Vec<String>,
+    /// Symbols across the scanned files.
+    pub symbols: u64,
+    /// Symbols in the embedding index.
+    pub vectors: u64,
+    /// Embedding model id (empty without an index).
+    pub model: String,
+    /// Embedding dimensions (0 without an index).
+    pub dims: u32,
+}
+
+/// Summarises the graph of the node at `layout`; empty when there is none or it cannot
+/// be read right now (a command holds it).
+pub fn summary(layout: &Layout) -> GraphSummary {
+    let dir = layout.weftos().join(GRAPH_DIR);
+    if !dir.join("CURRENT").exists() {
+        return GraphSummary::default();
+    }
+    let Ok(store) = GraphStore::open(&dir) else {
+        return GraphSummary::default();
+    };
+    let mut by_language: std::collections::BTreeMap<&'static str, u64> = Default::default();
+    let mut symbols = 0u64;
+    for (_, entry) in store.files().unwrap_or_default() {
+        *by_language.entry(entry.language.as_str()).or_default() += 1;
+        if let Ok(Some(facts)) = store.facts(&entry.hash) {
+            symbols += facts.symbols.len() as u64;
+        }
+    }
+    let mut languages: Vec<(&str, u64)> = by_language.into_iter().collect();
+    languages.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let vectors = index::indexed_count(&store).unwrap_or(0) as u64;
+    GraphSummary {
+        languages: languages.into_iter().take(16).map(|(l, _)| l.to_string()).collect(),
+        symbols,
+        vectors,
+        model: if vectors > 0 { embed::EMBEDDING_ID.into() } else { String::new() },
+        dims: if vectors > 0 { embed::DIMENSIONS as u32 } else { 0 },
+    }
+}
+
 /// One repository's knowledge graph.
 #[derive(Debug)]
 pub struct KnowledgeGraph {

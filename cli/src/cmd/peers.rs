@@ -1,0 +1,194 @@
+//! `weft peers`, `weft peers add`, `weft evidence verify`.
+
+use super::{input, read_input_file, Ctx};
+use crate::args::{EvidenceCommand, PeersArgs, PeersCommand};
+use crate::{exit, out};
+use anyhow::Result;
+use std::path::Path;
+use weft_node::config::{PeerConfig, WeaveConfig, CONFIG_FILE};
+use weft_node::daemon::peers::{PeerBook, PeerStatus};
+use weft_node::net::wire::Evidence;
+use weft_node::NodeError;
+
+pub fn run(ctx: &Ctx, args: PeersArgs) -> Result<u8> {
+    match args.command {
+        None => list(ctx),
+        Some(PeersCommand::Add {
+            name,
+            addr,
+            peer_id,
+            path,
+        }) => add(ctx, name, addr, peer_id, path.as_deref()),
+    }
+}
+
+fn list(ctx: &Ctx) -> Result<u8> {
+    let statuses: Vec<PeerStatus> = match &ctx.daemon {
+        Some(daemon) => daemon.peers(),
+        None => PeerBook::load(&*ctx.node()?)?.statuses(),
+    };
+    if ctx.json {
+        out::json(&serde_json::json!({
+            "daemon": ctx.daemon.is_some(),
+            "peers": statuses,
+        }));
+        return Ok(exit::OK);
+    }
+    if statuses.is_empty() {
+        say!("no peers: add one with `weft peers add NAME --path DIR | --addr MULTIADDR --peer-id ID`");
+        return Ok(exit::OK);
+    }
+    say!(
+        "{:<16} {:<14} {:<4} {:>8} {:>8} {:>6}  {:<34} FLAGS",
+        "NAME", "PEER ID", "UP", "HEAD", "REPLICA", "LAG", "ADDRESS"
+    );
+    for p in &statuses {
+        let peer_id = p.peer_id.as_deref().map_or("?".to_string(), |id| {
+            format!("…{}", &id[id.len().saturating_sub(12)..])
+        });
+        say!(
+            "{:<16} {:<14} {:<4} {:>8} {:>8} {:>6}  {:<34} {}",
+            p.name,
+            peer_id,
+            if p.connected { "yes" } else { "no" },
+            p.head.as_ref().map_or("-".to_string(), |h| h.seq.to_string()),
+            p.replica_length,
+            p.lag,
+            p.addr.as_deref().unwrap_or("-"),
+            p.flags.join(",")
+        );
+        if let Some(error) = &p.last_error {
+            say!("{:<16} last error: {error}", "");
+        }
+    }
+    if ctx.daemon.is_none() {
+        say!("(no daemon running: connection state unknown; `weft node start` joins the mesh)");
+    }
+    Ok(exit::OK)
+}
+
+fn add(
+    ctx: &Ctx,
+    name: String,
+    addr: Option<String>,
+    peer_id: Option<String>,
+    path: Option<&Path>,
+) -> Result<u8> {
+    let node = ctx.node()?;
+    let root = &node.layout().root;
+    let path = match path {
+        Some(p) => {
+            let abs = ctx.dir.join(p);
+            let identity = weft_node::daemon::identity::read_identity(&abs).map_err(input)?;
+            if let Some(id) = &peer_id {
+                if *id != identity.peer_id {
+                    return Err(input(format!(
+                        "--peer-id {id} does not match {}'s key ({})",
+                        abs.display(),
+                        identity.peer_id
+                    )));
+                }
+            }
+            let canonical = abs
+                .canonicalize()
+                .map_err(|e| input(format!("{}: {e}", abs.display())))?;
+            if canonical == *root {
+                return Err(input("a node cannot be its own peer"));
+            }
+            Some(canonical.to_string_lossy().into_owned())
+        }
+        None => None,
+    };
+    let spec = PeerConfig {
+        name: name.clone(),
+        path,
+        addr,
+        peer_id,
+    };
+    spec.check().map_err(input)?;
+    let file = root.join(CONFIG_FILE);
+    let text = match std::fs::read_to_string(&file) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(NodeError::io(&file, e).into()),
+    };
+    let mut block = String::new();
+    if !text.is_empty() && !text.ends_with('\n') {
+        block.push('\n');
+    }
+    block.push_str("\n[[coordination.peers]]\n");
+    block.push_str(&format!("name = {:?}\n", spec.name));
+    for (key, value) in [("path", &spec.path), ("addr", &spec.addr), ("peer_id", &spec.peer_id)] {
+        if let Some(value) = value {
+            block.push_str(&format!("{key} = {}\n", toml_string(value)));
+        }
+    }
+    let updated = format!("{text}{block}");
+    // The whole new file must load (a duplicate name, an inline `peers = [...]` that a
+    // table cannot extend) before anything is written.
+    WeaveConfig::parse(&updated, &file).map_err(|e| {
+        input(format!(
+            "adding peer `{name}` would make weave.toml invalid, so it was left unchanged: {e}"
+        ))
+    })?;
+    let tmp = file.with_extension("toml.tmp");
+    std::fs::write(&tmp, &updated).map_err(|e| NodeError::io(&tmp, e))?;
+    std::fs::rename(&tmp, &file).map_err(|e| NodeError::io(&file, e))?;
+    if ctx.json {
+        out::json(&serde_json::json!({"added": spec.name, "path": spec.path, "addr": spec.addr, "peer_id": spec.peer_id}));
+    } else {
+        say!("added peer `{}` to {}", spec.name, file.display());
+        if ctx.daemon.is_some() {
+            say!("the running daemon picks it up within seconds");
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// A TOML basic string (JSON's escaping is a subset TOML accepts).
+fn toml_string(value: &str) -> String {
+    serde_json::Value::String(value.to_string()).to_string()
+}
+
+pub fn evidence(ctx: &Ctx, command: EvidenceCommand) -> Result<u8> {
+    let EvidenceCommand::Verify { file } = command;
+    let bytes = read_input_file(&file)?;
+    match Evidence::decode_verified(&bytes) {
+        Ok(found) => {
+            let (a, b) = &found.heads;
+            let peer_id = weft_node::net::identity::peer_id(&found.signer).map(|p| p.to_base58());
+            if ctx.json {
+                out::json(&serde_json::json!({
+                    "valid": true,
+                    "kind": found.kind,
+                    "signer": hex::encode(found.signer),
+                    "fingerprint": found.fingerprint,
+                    "peer_id": peer_id,
+                    "seq": found.seq,
+                    "heads": [a.to_json(), b.to_json()],
+                }));
+            } else {
+                say!(
+                    "valid evidence ({}): key {} signed two histories at sequence {}",
+                    found.kind,
+                    found.fingerprint,
+                    found.seq
+                );
+                if let Some(id) = peer_id {
+                    say!("  peer id  {id}");
+                }
+                say!("  head 1   seq {} event {} root {}", a.seq, a.head_hash, a.merkle_root);
+                say!("  head 2   seq {} event {} root {}", b.seq, b.head_hash, b.merkle_root);
+            }
+            Ok(exit::OK)
+        }
+        Err(e) => {
+            if ctx.json {
+                out::json(&serde_json::json!({"valid": false, "reason": e.to_string()}));
+            } else {
+                say!("NOT evidence: {e}");
+            }
+            Ok(exit::FAILED)
+        }
+    }
+}

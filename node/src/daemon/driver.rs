@@ -1,0 +1,680 @@
+//! The daemon's async loop: starts the mesh, announces this node's head and advert,
+//! follows peers (dial, sync, verify into replicas), records what changed in the tree and
+//! on the chain, and turns contradicting heads into kept, chained and gossiped evidence.
+//!
+//! Bookkeeping never feeds itself: a peer's head is recorded (tree entry, witness) only
+//! when its chain grew by something other than the same bookkeeping, so two nodes
+//! recording each other do not append forever.
+
+use super::identity::{write_json_atomically, Runtime, RUNTIME_FILE};
+use super::source::ChainSource;
+use super::Daemon;
+use crate::config::WeaveConfig;
+use crate::NodeError;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use weft_kernel::event::{Event, EventDraft};
+use weft_kernel::head::SignedHead;
+use weft_kernel::keys::NodeKey;
+use weft_kernel::replica::{proven_first_event, Replica, ReplicaError};
+use weft_kernel::tree::Tree;
+use weft_kernel::witness::{witness_head, WITNESS_HEAD};
+use weft_net::gatekeeper::Accepted;
+use weft_net::mesh::{self, MeshConfig, MeshEvent, MeshHandle};
+use weft_net::wire::{
+    Advert, Equivocation, Evidence, ForkProof, SyncRequest, Topic, SYNC_MAX_BYTES,
+    SYNC_MAX_EVENTS,
+};
+use weft_net::{Multiaddr, PeerId};
+
+/// Shortest gap between two announcements of new heads.
+const ANNOUNCE_GAP: Duration = Duration::from_millis(100);
+/// How often peers are re-resolved, redialled and checked for lag.
+const MAINTAIN_EVERY: Duration = Duration::from_secs(2);
+/// Tree path under which peers are recorded.
+const PEERS_PATH: &str = "/network/peers";
+/// Note on witness events the daemon appends (how peers recognise bookkeeping).
+const MESH_NOTE: &str = "mesh";
+/// Most ranges one sync run fetches before yielding to the loop.
+const MAX_ROUNDS: usize = 4096;
+
+/// What a finished sync run reports.
+struct SyncDone {
+    name: String,
+    stored: u64,
+    meaningful: bool,
+    error: Option<String>,
+    evidence: Option<Evidence>,
+}
+
+struct Driver {
+    daemon: Arc<Daemon>,
+    key: NodeKey,
+    mesh: MeshHandle,
+    done_tx: mpsc::Sender<SyncDone>,
+    announced: Option<(u64, Instant)>,
+    config_stamp: Option<std::time::SystemTime>,
+}
+
+/// Runs until the daemon is told to stop or a signal arrives.
+pub(super) async fn drive(
+    daemon: Arc<Daemon>,
+    key: NodeKey,
+    listen: Vec<Multiaddr>,
+) -> Result<(), NodeError> {
+    let config = daemon.node.config().clone();
+    let dial = config
+        .coordination
+        .peers
+        .iter()
+        .filter_map(|p| p.addr.as_ref()?.parse().ok())
+        .collect();
+    let mesh_config = MeshConfig {
+        organisation: config.network.organisation.clone(),
+        listen,
+        dial,
+        mdns: config.network.mdns,
+        kademlia: config.network.kademlia,
+    };
+    let source = Arc::new(ChainSource(daemon.clone()));
+    let (mesh, mut events) = mesh::start(&key, mesh_config, daemon.gate.clone(), source)
+        .map_err(|e| NodeError::Input(format!("network: {e}")))?;
+    let (done_tx, mut done_rx) = mpsc::channel(64);
+    let mut driver = Driver {
+        daemon: daemon.clone(),
+        key,
+        mesh,
+        done_tx,
+        announced: None,
+        config_stamp: config_stamp(&daemon),
+    };
+    let mut tick = tokio::time::interval(ANNOUNCE_GAP);
+    let mut periodic =
+        tokio::time::interval(Duration::from_secs(config.network.announce_interval));
+    let mut maintain = tokio::time::interval(MAINTAIN_EVERY);
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .map_err(|e| NodeError::Input(format!("signal handler: {e}")))?;
+    tracing::info!(peer_id = %daemon.peer_id, "daemon started");
+    loop {
+        tokio::select! {
+            _ = daemon.stop.notified() => break,
+            _ = terminate.recv() => break,
+            _ = tokio::signal::ctrl_c() => break,
+            Some(event) = events.recv() => driver.on_mesh(event).await,
+            Some(done) = done_rx.recv() => driver.on_sync_done(done).await,
+            _ = daemon.appended.notified() => driver.announce(false).await,
+            _ = tick.tick() => driver.announce(false).await,
+            _ = periodic.tick() => {
+                driver.announce(true).await;
+                driver.advertise().await;
+            }
+            _ = maintain.tick() => driver.maintain().await,
+        }
+    }
+    Ok(())
+}
+
+fn config_stamp(daemon: &Daemon) -> Option<std::time::SystemTime> {
+    std::fs::metadata(daemon.node.layout().config())
+        .and_then(|m| m.modified())
+        .ok()
+}
+
+/// Whether `event` is a peer's record of the mesh itself (see the module docs).
+fn is_bookkeeping(event: &Event) -> bool {
+    use ciborium::value::Value;
+    let field = |name: &str| match &event.payload {
+        Value::Map(entries) => entries.iter().find_map(|(k, v)| match (k, v) {
+            (Value::Text(k), Value::Text(v)) if k == name => Some(v.clone()),
+            _ => None,
+        }),
+        _ => None,
+    };
+    match event.kind.as_str() {
+        "tree.set" => field("path").is_some_and(|p| p.starts_with("/network/")),
+        WITNESS_HEAD => field("note").as_deref() == Some(MESH_NOTE),
+        _ => false,
+    }
+}
+
+impl Driver {
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Daemon) -> T + Send + 'static,
+    ) -> Option<T> {
+        let daemon = self.daemon.clone();
+        tokio::task::spawn_blocking(move || work(&daemon)).await.ok()
+    }
+
+    /// Publishes the head when it changed (and the last announcement is old enough),
+    /// or always when `force`.
+    async fn announce(&mut self, force: bool) {
+        let Some(head) = self.daemon.node.chain().latest_signed_head() else {
+            return;
+        };
+        let changed = self.announced.is_none_or(|(seq, _)| seq != head.seq);
+        let recent = self
+            .announced
+            .is_some_and(|(_, at)| at.elapsed() < ANNOUNCE_GAP);
+        if !(force || changed && !recent) {
+            return;
+        }
+        if let Err(e) = self.mesh.publish(Topic::Heads, head.encode()).await {
+            tracing::warn!(error = %e, "announcing the head");
+        }
+        if changed {
+            tracing::debug!(seq = head.seq, "announced head");
+        }
+        self.announced = Some((head.seq, Instant::now()));
+    }
+
+    async fn advertise(&self) {
+        let advert = self.blocking(|d| build_advert(d)).await.flatten();
+        if let Some(advert) = advert {
+            let signed = advert.sign(&self.key);
+            if let Err(e) = self.mesh.publish(Topic::Capabilities, signed.encode()).await {
+                tracing::warn!(error = %e, "publishing the advert");
+            }
+        }
+    }
+
+    async fn on_mesh(&mut self, event: MeshEvent) {
+        match event {
+            MeshEvent::Listening(addr) => self.on_listening(addr),
+            MeshEvent::Connected { peer, addr } => {
+                let name = self.with_peer_id(&peer, |p| {
+                    p.connected = Some(addr.clone());
+                    p.name.clone()
+                });
+                if let Some(name) = name {
+                    tracing::info!(%peer, %name, %addr, "peer connected");
+                    self.start_sync(&name);
+                }
+                // Let the newcomer learn our state without waiting for the period.
+                self.announce(true).await;
+                self.advertise().await;
+            }
+            MeshEvent::Disconnected { peer } => {
+                self.with_peer_id(&peer, |p| p.connected = None);
+            }
+            MeshEvent::Gossip { accepted, .. } => self.on_gossip(accepted).await,
+            MeshEvent::Conflict(evidence) => self.record_evidence(*evidence, true).await,
+            MeshEvent::Blocked { peer, reason } => {
+                self.with_peer_id(&peer, |p| {
+                    p.flags.insert("blocked".into());
+                    p.last_error = Some(reason.clone());
+                });
+            }
+        }
+    }
+
+    fn on_listening(&self, addr: Multiaddr) {
+        tracing::info!(%addr, "listening");
+        if let Ok(mut listening) = self.daemon.listening.lock() {
+            listening.push(addr);
+        }
+        let runtime = Runtime {
+            pid: std::process::id(),
+            peer_id: self.daemon.peer_id.to_base58(),
+            listen: self.daemon.listen_addrs(),
+            started_ns: self.daemon.started_ns,
+        };
+        let file = self.daemon.node.layout().weftos().join(RUNTIME_FILE);
+        if let Err(e) = write_json_atomically(&file, &runtime) {
+            tracing::warn!(error = %e, "writing the runtime file");
+        }
+    }
+
+    fn with_peer_id<T>(
+        &self,
+        peer: &PeerId,
+        f: impl FnOnce(&mut super::peers::Peer) -> T,
+    ) -> Option<T> {
+        let key = weft_net::identity::public_key(peer)?;
+        let mut book = self.daemon.book.lock().ok()?;
+        book.follow(&key).map(f)
+    }
+
+    async fn on_gossip(&mut self, accepted: Accepted) {
+        match accepted {
+            Accepted::Head(head) => {
+                let name = self.daemon.book.lock().ok().and_then(|mut book| {
+                    let peer = book.follow(&head.signer)?;
+                    let newer = peer.head.as_ref().is_none_or(|h| head.seq > h.seq);
+                    if newer {
+                        peer.head = Some(head.clone());
+                    }
+                    (head.seq >= peer.replica_len()).then(|| peer.name.clone())
+                });
+                if let Some(name) = name {
+                    self.start_sync(&name);
+                }
+            }
+            Accepted::Advert(signed) => {
+                let changed = self.daemon.book.lock().ok().and_then(|mut book| {
+                    let peer = book.follow(&signed.advert.signer)?;
+                    let before = peer.advert.as_ref().map(stable_fields);
+                    let after = stable_fields(&signed.advert);
+                    peer.advert = Some(signed.advert.clone());
+                    (before.as_ref() != Some(&after)).then(|| peer.name.clone())
+                });
+                if let Some(name) = changed {
+                    self.record_peer(name, false).await;
+                }
+            }
+            Accepted::Evidence(found, bytes) => {
+                if let Ok(evidence) = ciborium::from_reader::<Evidence, _>(bytes.as_slice()) {
+                    self.keep_evidence(evidence, *found, false).await;
+                }
+            }
+        }
+    }
+
+    /// Re-reads the configuration when it changed, re-resolves path peers, redials, and
+    /// restarts syncs of peers that are behind.
+    async fn maintain(&mut self) {
+        let stamp = config_stamp(&self.daemon);
+        let reload = stamp != self.config_stamp;
+        self.config_stamp = stamp;
+        let node = self.daemon.node.clone();
+        let config = if reload {
+            match WeaveConfig::load(&node.layout().root) {
+                Ok(config) => Some(config),
+                Err(e) => {
+                    tracing::warn!(error = %e, "weave.toml changed but does not load; keeping the old peers");
+                    None
+                }
+            }
+        } else {
+            Some(node.config().clone())
+        };
+        let mut dial = Vec::new();
+        let mut behind = Vec::new();
+        if let Ok(mut book) = self.daemon.book.lock() {
+            if let Some(config) = &config {
+                // Path peers' keys and addresses appear when their nodes start.
+                book.configure(config, &node.layout().root);
+            }
+            if let Ok(mut gate) = self.daemon.gate.lock() {
+                gate.set_trust(book.trust());
+            }
+            for peer in book.peers() {
+                if peer.connected.is_none() {
+                    dial.extend(peer.addr.clone());
+                } else if !peer.syncing
+                    && peer
+                        .newest_head()
+                        .is_some_and(|h| h.seq >= peer.replica_len())
+                {
+                    behind.push(peer.name.clone());
+                }
+            }
+        }
+        for addr in dial {
+            self.mesh.dial(addr).await;
+        }
+        for name in behind {
+            self.start_sync(&name);
+        }
+    }
+
+    fn start_sync(&self, name: &str) {
+        let Ok(mut book) = self.daemon.book.lock() else {
+            return;
+        };
+        let Some(peer) = book.get_mut(name) else {
+            return;
+        };
+        let (Some(replica), Some(peer_id), Some(_)) =
+            (peer.replica.clone(), peer.peer_id(), peer.connected.as_ref())
+        else {
+            return;
+        };
+        if peer.syncing {
+            return;
+        }
+        peer.syncing = true;
+        let name = name.to_string();
+        let mesh = self.mesh.clone();
+        let done = self.done_tx.clone();
+        tokio::spawn(async move {
+            let result = sync_peer(&mesh, peer_id, replica, name).await;
+            let _ = done.send(result).await;
+        });
+    }
+
+    async fn on_sync_done(&mut self, done: SyncDone) {
+        if let Ok(mut book) = self.daemon.book.lock() {
+            if let Some(peer) = book.get_mut(&done.name) {
+                peer.syncing = false;
+                peer.last_error = done.error.clone();
+                if let Some(head) = peer.replica.as_ref().and_then(|r| r.verified_head().ok().flatten()) {
+                    if let Ok(mut gate) = self.daemon.gate.lock() {
+                        gate.observe(&head);
+                    }
+                }
+            }
+        }
+        if let Some(error) = &done.error {
+            tracing::warn!(peer = %done.name, %error, "sync");
+        } else if done.stored > 0 {
+            tracing::info!(peer = %done.name, stored = done.stored, "synced");
+        }
+        if let Some(evidence) = done.evidence {
+            self.record_evidence(evidence, true).await;
+        }
+        if done.meaningful {
+            self.record_peer(done.name, true).await;
+        }
+    }
+
+    async fn record_evidence(&mut self, evidence: Evidence, publish: bool) {
+        match evidence.verify() {
+            Ok(found) => self.keep_evidence(evidence, found, publish).await,
+            Err(e) => tracing::warn!(error = %e, "evidence built from peer data does not verify"),
+        }
+    }
+
+    /// Keeps verified evidence once: the file, a `network.equivocation` event, the flag,
+    /// and (for evidence found here) gossip.
+    async fn keep_evidence(&mut self, evidence: Evidence, found: Equivocation, publish: bool) {
+        let bytes = evidence.encode();
+        let kept = {
+            let bytes = bytes.clone();
+            let found = found.clone();
+            self.blocking(move |d| keep_evidence_file(d, &found, &bytes))
+                .await
+        };
+        let name = self.daemon.book.lock().ok().and_then(|mut book| {
+            let peer = book.by_key_mut(&found.signer)?;
+            peer.flags.insert("equivocation".into());
+            Some(peer.name.clone())
+        });
+        match kept {
+            Some(Ok(true)) => {
+                tracing::warn!(signer = %found.fingerprint, seq = found.seq, kind = found.kind, "equivocation");
+                if publish {
+                    if let Err(e) = self.mesh.publish(Topic::Evidence, bytes).await {
+                        tracing::warn!(error = %e, "gossiping evidence");
+                    }
+                }
+                if let Some(name) = name {
+                    self.record_peer(name, false).await;
+                }
+            }
+            Some(Ok(false)) => {}
+            Some(Err(e)) => tracing::warn!(error = %e, "keeping evidence"),
+            None => {}
+        }
+    }
+
+    /// Writes `/network/peers/<name>` when what it would hold changed, and witnesses the
+    /// peer's head when `new_history` and the witness interval has passed.
+    async fn record_peer(&mut self, name: String, new_history: bool) {
+        let interval = self.daemon.node.config().network.witness_interval;
+        let result = self
+            .blocking(move |d| record_peer(d, &name, new_history, interval))
+            .await;
+        if let Some(Err(e)) = result {
+            tracing::warn!(error = %e, "recording a peer");
+        }
+    }
+}
+
+/// The advert fields whose change is worth a tree event (not head or timing).
+fn stable_fields(advert: &Advert) -> String {
+    format!(
+        "{}|{}|{:?}|{}|{}|{}|{}|{}|{:?}",
+        advert.version,
+        advert.project,
+        advert.languages,
+        advert.symbols,
+        advert.vectors,
+        advert.model,
+        advert.dims,
+        advert.hnsw,
+        advert.services
+    )
+}
+
+async fn sync_peer(
+    mesh: &MeshHandle,
+    peer: PeerId,
+    replica: Arc<Replica>,
+    name: String,
+) -> SyncDone {
+    let mut done = SyncDone {
+        name,
+        stored: 0,
+        meaningful: false,
+        error: None,
+        evidence: None,
+    };
+    let start_len = replica.len();
+    for _ in 0..MAX_ROUNDS {
+        let from = replica.len();
+        let request = SyncRequest {
+            chain_id: replica
+                .chain()
+                .genesis()
+                .map_or([0; 16], |g| g.chain_id.0),
+            from,
+            max_count: SYNC_MAX_EVENTS,
+            max_bytes: SYNC_MAX_BYTES,
+        };
+        let range = match mesh.sync(peer, request).await {
+            Ok(response) => match response.into_range(from) {
+                Ok(range) => range,
+                Err(e) => {
+                    done.error = Some(e.to_string());
+                    break;
+                }
+            },
+            Err(e) => {
+                done.error = Some(e.to_string());
+                break;
+            }
+        };
+        let target = replica.clone();
+        let checked = tokio::task::spawn_blocking(move || {
+            let result = target.extend(&range);
+            (result, range)
+        })
+        .await;
+        let Ok((result, range)) = checked else {
+            done.error = Some("the verification task failed".into());
+            break;
+        };
+        match result {
+            Ok(extended) => {
+                done.stored += extended.stored;
+                if extended.at_head {
+                    break;
+                }
+            }
+            Err(ReplicaError::Diverged { .. }) => {
+                done.evidence = fork_evidence(mesh, peer, &replica, &range.head).await;
+                done.error = Some(format!(
+                    "the peer's history no longer extends its replica at {from}"
+                ));
+                break;
+            }
+            Err(e) => {
+                mesh.strike(peer, e.to_string()).await;
+                done.error = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    done.meaningful = replica
+        .chain()
+        .events(start_len)
+        .filter_map(Result::ok)
+        .any(|stored| !is_bookkeeping(&stored.event));
+    done
+}
+
+/// Asks for the event at the replica's verified head's sequence under the peer's new
+/// head: if that history holds another event there, the two heads are fork evidence.
+async fn fork_evidence(
+    mesh: &MeshHandle,
+    peer: PeerId,
+    replica: &Replica,
+    new_head: &SignedHead,
+) -> Option<Evidence> {
+    let anchor = replica.verified_head().ok().flatten()?;
+    if anchor.seq >= new_head.seq {
+        return (anchor.seq == new_head.seq && anchor.head_hash != new_head.head_hash)
+            .then(|| Evidence::conflict(&anchor, new_head));
+    }
+    let request = SyncRequest {
+        chain_id: anchor.chain_id.0,
+        from: anchor.seq,
+        max_count: 1,
+        max_bytes: 1,
+    };
+    let range = mesh.sync(peer, request).await.ok()?.into_range(anchor.seq).ok()?;
+    let (event_hash, path) = proven_first_event(&range)?;
+    (event_hash != anchor.head_hash).then(|| Evidence {
+        first: anchor.encode(),
+        second: range.head.encode(),
+        fork: Some(ForkProof {
+            event_hash: event_hash.0,
+            audit_path: weft_net::wire::to_wire_hashes(&path),
+        }),
+    })
+}
+
+/// Writes the evidence file and chains the event; false when this equivocation was
+/// already kept.
+fn keep_evidence_file(
+    daemon: &Daemon,
+    found: &Equivocation,
+    bytes: &[u8],
+) -> Result<bool, NodeError> {
+    let dir = daemon
+        .book
+        .lock()
+        .map(|b| b.evidence_dir())
+        .map_err(|_| NodeError::Input("peer book unavailable".into()))?;
+    std::fs::create_dir_all(&dir).map_err(|e| NodeError::io(&dir, e))?;
+    let file = dir.join(format!("{}-{}.cbor", found.fingerprint, found.seq));
+    if file.exists() {
+        return Ok(false);
+    }
+    use ciborium::value::Value;
+    let payload = weft_kernel::cbor::map([
+        ("signer", Value::Text(hex::encode(found.signer))),
+        ("fingerprint", Value::Text(found.fingerprint.clone())),
+        ("seq", Value::Integer(found.seq.into())),
+        ("kind", Value::Text(found.kind.into())),
+        ("evidence", Value::Bytes(bytes.to_vec())),
+    ]);
+    let draft = EventDraft::new("network", "network.equivocation", payload)
+        .map_err(|e| NodeError::Input(e.to_string()))?;
+    // The event goes first: a crash between the two leaves the event without the file,
+    // and the evidence arriving again chains a second event: a duplicate, never a loss.
+    daemon.node.chain().append(draft)?;
+    let tmp = file.with_extension("tmp");
+    std::fs::write(&tmp, bytes).map_err(|e| NodeError::io(&tmp, e))?;
+    std::fs::rename(&tmp, &file).map_err(|e| NodeError::io(&file, e))?;
+    Ok(true)
+}
+
+fn record_peer(
+    daemon: &Daemon,
+    name: &str,
+    new_history: bool,
+    witness_interval: u64,
+) -> Result<(), NodeError> {
+    let (meta, head, witness_due) = {
+        let mut book = daemon
+            .book
+            .lock()
+            .map_err(|_| NodeError::Input("peer book unavailable".into()))?;
+        let Some(peer) = book.get_mut(name) else {
+            return Ok(());
+        };
+        let head = peer.replica.as_ref().and_then(|r| r.verified_head().ok().flatten());
+        if new_history {
+            if let Some(h) = &head {
+                peer.recorded = Some((h.seq, h.head_hash));
+            }
+        }
+        let mut meta = BTreeMap::new();
+        if let Some(id) = peer.peer_id() {
+            meta.insert("peer_id".to_string(), id.to_base58());
+        }
+        if let Some((seq, hash)) = peer.recorded {
+            meta.insert("head_seq".into(), seq.to_string());
+            meta.insert("head_hash".into(), hash.to_hex());
+        }
+        if let Some(h) = &head {
+            meta.insert("chain_id".into(), h.chain_id.to_hex());
+        }
+        if let Some(advert) = &peer.advert {
+            meta.insert("project".into(), advert.project.clone());
+            meta.insert("version".into(), advert.version.clone());
+            meta.insert("languages".into(), advert.languages.join(","));
+            meta.insert("symbols".into(), advert.symbols.to_string());
+            meta.insert("vectors".into(), advert.vectors.to_string());
+            meta.insert("model".into(), advert.model.clone());
+            meta.insert("dims".into(), advert.dims.to_string());
+            meta.insert("hnsw".into(), advert.hnsw.to_string());
+            meta.insert("services".into(), advert.services.join(","));
+        }
+        if !peer.flags.is_empty() {
+            meta.insert(
+                "flags".into(),
+                peer.flags.iter().cloned().collect::<Vec<_>>().join(","),
+            );
+        }
+        let due = new_history
+            && witness_interval > 0
+            && peer
+                .witnessed
+                .is_none_or(|at| at.elapsed() >= Duration::from_secs(witness_interval));
+        if due {
+            peer.witnessed = Some(Instant::now());
+        }
+        (meta, head, due)
+    };
+    let tree = Tree::new(daemon.node.chain());
+    let path = format!("{PEERS_PATH}/{name}");
+    let unchanged = tree.get(&path)?.is_some_and(|node| node.meta == meta);
+    if !unchanged {
+        tree.set(&path, "peer", meta)?;
+    }
+    if let (true, Some(head)) = (witness_due, head) {
+        let draft = witness_head(&head, None, Some(MESH_NOTE))
+            .map_err(|e| NodeError::Input(e.to_string()))?;
+        daemon.node.chain().append(draft)?;
+    }
+    Ok(())
+}
+
+/// This node's advert from its chain, config and knowledge graph.
+fn build_advert(daemon: &Daemon) -> Option<Advert> {
+    let node = &daemon.node;
+    let genesis = node.chain().genesis()?;
+    let (head_seq, _) = node.chain().head()?;
+    let graph = crate::graph::summary(node.layout());
+    Some(Advert {
+        version: env!("CARGO_PKG_VERSION").into(),
+        project: node.config().project.name.clone(),
+        chain_id: genesis.chain_id.to_hex(),
+        head_seq,
+        languages: graph.languages,
+        symbols: graph.symbols,
+        vectors: graph.vectors,
+        model: graph.model,
+        dims: graph.dims,
+        hnsw: graph.vectors > 0,
+        services: vec!["sync".into()],
+        p95_us: daemon.latency.p95_us(),
+        time_ns: weft_kernel::chain::now_ns(),
+        signer: [0; 32],
+    })
+}

@@ -1,0 +1,324 @@
+//! The node daemon: owns the store while it runs, joins the mesh, follows its peers'
+//! chains, and runs the commands the CLI hands it over the control socket.
+//!
+//! - [`control`]: the socket's framing; [`client`]: the CLI's side of it.
+//! - [`peers`]: who is followed, trusted, and how far each replica is.
+//! - [`identity`]: the public files other nodes read from `.weftos/`.
+//! - `driver`: the async loop over mesh events, announcements, syncs and bookkeeping.
+//! - `source`: serving chain ranges to peers.
+//!
+//! The daemon does not know the CLI's commands: the binary passes a [`CommandRunner`].
+
+pub mod client;
+pub mod control;
+mod driver;
+pub mod identity;
+pub mod peers;
+mod source;
+
+use crate::engine::{Node, OpenMode};
+use crate::layout::Layout;
+use crate::NodeError;
+use control::{read_frame, tag, write_frame, FrameWriter, Request, StdinReader};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::{self, BufReader, Write};
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use weft_net::gatekeeper::Gatekeeper;
+use weft_net::{Multiaddr, PeerId};
+
+/// Name of the control socket in `.weftos/`.
+pub const SOCKET_FILE: &str = "node.sock";
+
+/// Options of `weft node start`.
+#[derive(Debug, Clone, Default)]
+pub struct DaemonOptions {
+    /// Listen addresses replacing `[network] listen`.
+    pub listen: Vec<Multiaddr>,
+}
+
+/// Runs a forwarded command line (the CLI implements it; the daemon only transports).
+pub trait CommandRunner: Send + Sync + 'static {
+    /// Runs `request` with the given streams and returns the exit code.
+    fn run(
+        &self,
+        daemon: &Arc<Daemon>,
+        request: Request,
+        stdin: Box<dyn io::BufRead + Send>,
+        stdout: Box<dyn Write + Send>,
+        stderr: Box<dyn Write + Send>,
+    ) -> u8;
+}
+
+/// The running daemon, shared by the driver and the control connections.
+pub struct Daemon {
+    node: Arc<Node>,
+    peer_id: PeerId,
+    book: Mutex<peers::PeerBook>,
+    gate: Arc<Mutex<Gatekeeper>>,
+    listening: Mutex<Vec<Multiaddr>>,
+    appended: tokio::sync::Notify,
+    stop: tokio::sync::Notify,
+    started_ns: u64,
+    latency: source::Latency,
+}
+
+impl std::fmt::Debug for Daemon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Daemon({})", self.peer_id)
+    }
+}
+
+/// What `weft node status` shows of a running daemon.
+#[derive(Debug, Clone, Serialize)]
+pub struct DaemonStatus {
+    /// Always true (a stopped daemon answers nothing).
+    pub running: bool,
+    /// Process id.
+    pub pid: u32,
+    /// Peer id.
+    pub peer_id: String,
+    /// Listen addresses.
+    pub listen: Vec<String>,
+    /// Peers with a live connection.
+    pub connected: usize,
+    /// Peers followed.
+    pub peers: usize,
+    /// Gossip dropped by the gatekeeper, by reason.
+    pub dropped: BTreeMap<String, u64>,
+    /// Start time, ns since the epoch.
+    pub started_ns: u64,
+    /// Recent p95 of sync request handling, microseconds.
+    pub p95_us: u64,
+}
+
+impl Daemon {
+    /// The node it holds open.
+    pub fn node(&self) -> &Arc<Node> {
+        &self.node
+    }
+
+    /// Tells the driver the chain may have grown (a command ran), so the head is
+    /// announced now rather than at the next tick.
+    pub fn appended(&self) {
+        self.appended.notify_one();
+    }
+
+    /// Asks the daemon to stop.
+    pub fn stop(&self) {
+        self.stop.notify_one();
+    }
+
+    /// The peers and their state.
+    pub fn peers(&self) -> Vec<peers::PeerStatus> {
+        self.book.lock().map(|b| b.statuses()).unwrap_or_default()
+    }
+
+    /// The daemon's state.
+    pub fn status(&self) -> DaemonStatus {
+        let (connected, peers) = self
+            .book
+            .lock()
+            .map(|b| {
+                let n = b.peers().filter(|p| p.connected.is_some()).count();
+                (n, b.peers().count())
+            })
+            .unwrap_or_default();
+        DaemonStatus {
+            running: true,
+            pid: std::process::id(),
+            peer_id: self.peer_id.to_base58(),
+            listen: self.listen_addrs(),
+            connected,
+            peers,
+            dropped: self
+                .gate
+                .lock()
+                .map(|g| {
+                    g.dropped()
+                        .iter()
+                        .map(|(k, v)| (k.to_string(), *v))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            started_ns: self.started_ns,
+            p95_us: self.latency.p95_us(),
+        }
+    }
+
+    /// Listen addresses with `/p2p/<peer id>` appended.
+    pub fn listen_addrs(&self) -> Vec<String> {
+        self.listening
+            .lock()
+            .map(|l| {
+                l.iter()
+                    .map(|a| format!("{a}/p2p/{}", self.peer_id))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// The control socket of the node at `layout`.
+pub fn socket_path(layout: &Layout) -> PathBuf {
+    layout.weftos().join(SOCKET_FILE)
+}
+
+/// Runs the daemon in this process until it is stopped (SIGTERM, SIGINT or
+/// `weft node stop`). Opening the store takes its lock, so a second daemon (or a
+/// command run directly) is refused while this one runs.
+pub fn run(
+    start: &Path,
+    options: DaemonOptions,
+    runner: Arc<dyn CommandRunner>,
+) -> Result<(), NodeError> {
+    let node = Arc::new(Node::open(start, OpenMode::Checked)?);
+    let key = node.key()?.clone();
+    identity::write_identity(&node)?;
+    let listen = if options.listen.is_empty() {
+        node.config()
+            .network
+            .listen
+            .iter()
+            .filter_map(|a| a.parse().ok())
+            .collect()
+    } else {
+        options.listen
+    };
+    let book = peers::PeerBook::load(&node)?;
+    let mut gatekeeper = Gatekeeper::new(key.public_key(), book.trust());
+    for peer in book.peers() {
+        if let Some(head) = peer.newest_head() {
+            gatekeeper.observe(&head);
+        }
+    }
+    let daemon = Arc::new(Daemon {
+        peer_id: weft_net::identity::keypair(&key).public().to_peer_id(),
+        node: node.clone(),
+        book: Mutex::new(book),
+        gate: Arc::new(Mutex::new(gatekeeper)),
+        listening: Mutex::new(Vec::new()),
+        appended: tokio::sync::Notify::new(),
+        stop: tokio::sync::Notify::new(),
+        started_ns: weft_kernel::chain::now_ns(),
+        latency: source::Latency::default(),
+    });
+    let socket = socket_path(node.layout());
+    // The store lock is ours, so any socket left here belongs to a dead daemon.
+    let _ = std::fs::remove_file(&socket);
+    let listener = UnixListener::bind(&socket).map_err(|e| NodeError::io(&socket, e))?;
+    restrict_to_owner(&socket)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| NodeError::io(&socket, e))?;
+    let served = daemon.clone();
+    std::thread::Builder::new()
+        .name("weft-control".into())
+        .spawn(move || serve_control(listener, served, runner))
+        .map_err(|e| NodeError::io(&socket, e))?;
+    let result = runtime.block_on(driver::drive(daemon.clone(), key, listen));
+    let _ = std::fs::remove_file(&socket);
+    let _ = std::fs::remove_file(node.layout().weftos().join(identity::RUNTIME_FILE));
+    tracing::info!("daemon stopped");
+    // Connection threads may still hold the node; the process exits right after.
+    runtime.shutdown_timeout(Duration::from_secs(2));
+    result
+}
+
+fn restrict_to_owner(path: &Path) -> Result<(), NodeError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .map_err(|e| NodeError::io(path, e))
+}
+
+fn serve_control(listener: UnixListener, daemon: Arc<Daemon>, runner: Arc<dyn CommandRunner>) {
+    for stream in listener.incoming() {
+        let Ok(stream) = stream else { continue };
+        let daemon = daemon.clone();
+        let runner = runner.clone();
+        let _ = std::thread::Builder::new()
+            .name("weft-command".into())
+            .spawn(move || {
+                if let Err(e) = serve_connection(stream, &daemon, runner.as_ref()) {
+                    tracing::debug!(error = %e, "control connection ended");
+                }
+            });
+    }
+}
+
+/// Writes to the connection from several streams, one frame at a time.
+#[derive(Clone)]
+struct SharedStream(Arc<Mutex<UnixStream>>);
+
+impl Write for SharedStream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0
+            .lock()
+            .map_err(|_| io::Error::other("poisoned"))?
+            .write(buf)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0
+            .lock()
+            .map_err(|_| io::Error::other("poisoned"))?
+            .flush()
+    }
+}
+
+fn serve_connection(
+    stream: UnixStream,
+    daemon: &Arc<Daemon>,
+    runner: &dyn CommandRunner,
+) -> io::Result<()> {
+    let mut reader = stream.try_clone()?;
+    reader.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let request = match read_frame(&mut reader, control::MAX_REQUEST)? {
+        Some((tag::REQUEST, bytes)) => serde_json::from_slice::<Request>(&bytes)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?,
+        _ => {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "a control connection must start with a request",
+            ))
+        }
+    };
+    // Standard input may legitimately pause (a pipe feeding `--stdin-lines`).
+    reader.set_read_timeout(None)?;
+    let out = SharedStream(Arc::new(Mutex::new(stream)));
+    // Frames carry whole writes; the buffers keep one frame per line, not per byte.
+    let stdout = std::io::LineWriter::new(FrameWriter::new(out.clone(), tag::STDOUT));
+    let stderr = std::io::LineWriter::new(FrameWriter::new(out.clone(), tag::STDERR));
+    let stdin = BufReader::new(StdinReader::new(reader));
+    let code = runner.run(
+        daemon,
+        request,
+        Box::new(stdin),
+        Box::new(stdout),
+        Box::new(stderr),
+    );
+    daemon.appended();
+    let mut out = out;
+    write_frame(&mut out, tag::EXIT, &[code])
+}
+
+/// Waits until the daemon of `dir` has gone (socket unanswered, runtime file removed),
+/// at most `limit`; true when it has.
+pub fn wait_until_stopped(dir: &Path, limit: Duration) -> bool {
+    let deadline = std::time::Instant::now() + limit;
+    let runtime = Layout::discover(dir).map(|l| l.weftos().join(identity::RUNTIME_FILE));
+    while std::time::Instant::now() < deadline {
+        let answering = client::connect(dir).is_some();
+        let published = runtime.as_ref().is_some_and(|f| f.exists());
+        if !answering && !published {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}

@@ -1,0 +1,385 @@
+//! The peer book: every peer this node follows, what it knows of each (key, address,
+//! newest head, advert, flags) and its read-only replica under `.weftos/peers/<name>/`.
+//!
+//! The trust set is built here: peers listed with a peer id, plus peers whose key is read
+//! from a listed local path's `.weftos/identity.json`. Under `[network] trust = "open"`
+//! any signer is followed, under a name derived from its key.
+
+use super::identity::{read_identity, read_runtime};
+use crate::config::WeaveConfig;
+use crate::engine::Node;
+use crate::NodeError;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Instant;
+use weft_kernel::head::SignedHead;
+use weft_kernel::keys::fingerprint;
+use weft_kernel::replica::Replica;
+use weft_kernel::{Hash, Store};
+use weft_net::gatekeeper::Trust;
+use weft_net::wire::{Advert, Evidence};
+use weft_net::{Multiaddr, PeerId};
+
+/// Where replicas live, under `.weftos/`.
+pub const PEERS_DIR: &str = "peers";
+/// Where equivocation evidence is kept, under `.weftos/`.
+pub const EVIDENCE_DIR: &str = "evidence";
+
+/// One followed peer.
+#[derive(Debug)]
+pub struct Peer {
+    /// Name (from the configuration, or `key-<fingerprint>` for an open org's stranger).
+    pub name: String,
+    /// Local path of its repository, when configured.
+    pub path: Option<PathBuf>,
+    /// Address to dial (configured, or read from the path's running node).
+    pub addr: Option<Multiaddr>,
+    /// Its Ed25519 key, once known.
+    pub public_key: Option<[u8; 32]>,
+    /// Address of the live connection.
+    pub connected: Option<Multiaddr>,
+    /// Newest head learnt (gossip or sync).
+    pub head: Option<SignedHead>,
+    /// Newest advert.
+    pub advert: Option<Advert>,
+    /// Flags shown by `weft peers` (`equivocation`, `blocked`, `key-mismatch`).
+    pub flags: BTreeSet<String>,
+    /// The last sync or resolution failure.
+    pub last_error: Option<String>,
+    /// The replica, once the key is known.
+    pub replica: Option<Arc<Replica>>,
+    /// A sync task is running.
+    pub syncing: bool,
+    /// The head last written to the tree (so unchanged heads are not re-recorded).
+    pub recorded: Option<(u64, Hash)>,
+    /// When its head was last witnessed on our chain.
+    pub witnessed: Option<Instant>,
+}
+
+/// What `weft peers` shows of one peer.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerStatus {
+    /// Name.
+    pub name: String,
+    /// Peer id (base58), when known.
+    pub peer_id: Option<String>,
+    /// Address (the live connection's, else the configured one).
+    pub addr: Option<String>,
+    /// Whether a connection is up.
+    pub connected: bool,
+    /// Newest head seen: sequence and hash.
+    pub head: Option<HeadSummary>,
+    /// Events in the local replica.
+    pub replica_length: u64,
+    /// Events the replica lacks behind the newest head seen.
+    pub lag: u64,
+    /// Flags.
+    pub flags: Vec<String>,
+    /// The last failure, if any.
+    pub last_error: Option<String>,
+    /// Project name from its advert.
+    pub project: Option<String>,
+}
+
+/// A head, briefly.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeadSummary {
+    /// Sequence.
+    pub seq: u64,
+    /// Event hash (hex).
+    pub hash: String,
+}
+
+impl Peer {
+    fn new(name: String) -> Peer {
+        Peer {
+            name,
+            path: None,
+            addr: None,
+            public_key: None,
+            connected: None,
+            head: None,
+            advert: None,
+            flags: BTreeSet::new(),
+            last_error: None,
+            replica: None,
+            syncing: false,
+            recorded: None,
+            witnessed: None,
+        }
+    }
+
+    /// Its peer id, once its key is known.
+    pub fn peer_id(&self) -> Option<PeerId> {
+        self.public_key
+            .as_ref()
+            .and_then(weft_net::identity::peer_id)
+    }
+
+    /// Events in the replica.
+    pub fn replica_len(&self) -> u64 {
+        self.replica.as_ref().map_or(0, |r| r.len())
+    }
+
+    /// The newest head: gossip's or the replica's verified one.
+    pub fn newest_head(&self) -> Option<SignedHead> {
+        let verified = self
+            .replica
+            .as_ref()
+            .and_then(|r| r.verified_head().ok().flatten());
+        match (&self.head, verified) {
+            (Some(h), Some(v)) if v.seq > h.seq => Some(v),
+            (Some(h), _) => Some(h.clone()),
+            (None, v) => v,
+        }
+    }
+
+    /// The status line.
+    pub fn status(&self) -> PeerStatus {
+        let head = self.newest_head();
+        let len = self.replica_len();
+        PeerStatus {
+            name: self.name.clone(),
+            peer_id: self.peer_id().map(|p| p.to_base58()),
+            addr: self
+                .connected
+                .as_ref()
+                .or(self.addr.as_ref())
+                .map(|a| a.to_string()),
+            connected: self.connected.is_some(),
+            lag: head.as_ref().map_or(0, |h| (h.seq + 1).saturating_sub(len)),
+            head: head.map(|h| HeadSummary {
+                seq: h.seq,
+                hash: h.head_hash.to_hex(),
+            }),
+            replica_length: len,
+            flags: self.flags.iter().cloned().collect(),
+            last_error: self.last_error.clone(),
+            project: self.advert.as_ref().map(|a| a.project.clone()),
+        }
+    }
+}
+
+/// Every followed peer.
+#[derive(Debug)]
+pub struct PeerBook {
+    weftos: PathBuf,
+    open: bool,
+    own: [u8; 32],
+    peers: BTreeMap<String, Peer>,
+}
+
+impl PeerBook {
+    /// The peers of `node`'s configuration, with their replicas opened and flags restored
+    /// from kept evidence.
+    pub fn load(node: &Node) -> Result<PeerBook, NodeError> {
+        let mut book = PeerBook {
+            weftos: node.layout().weftos(),
+            open: false,
+            own: node.key()?.public_key(),
+            peers: BTreeMap::new(),
+        };
+        book.configure(node.config(), &node.layout().root);
+        book.restore_flags();
+        Ok(book)
+    }
+
+    /// Applies a (re)loaded configuration: adds, updates and drops configured peers and
+    /// re-reads keys and addresses of path peers.
+    pub fn configure(&mut self, config: &WeaveConfig, root: &Path) {
+        self.open = config.network.trust == "open";
+        let listed: HashSet<&str> = config
+            .coordination
+            .peers
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        if !self.open {
+            self.peers.retain(|name, _| listed.contains(name.as_str()));
+        }
+        for spec in &config.coordination.peers {
+            let weftos = self.weftos.clone();
+            let peer = self
+                .peers
+                .entry(spec.name.clone())
+                .or_insert_with(|| Peer::new(spec.name.clone()));
+            peer.path = spec.path.as_ref().map(|p| root.join(p));
+            peer.addr = spec.addr.as_ref().and_then(|a| a.parse().ok());
+            let mut key = spec
+                .peer_id
+                .as_deref()
+                .and_then(|id| weft_net::identity::parse_peer_id(id).ok())
+                .and_then(|id| weft_net::identity::public_key(&id));
+            if let Some(path) = &peer.path {
+                match read_identity(path) {
+                    Ok(identity) => {
+                        if key.is_some_and(|k| k != identity.public_key) {
+                            peer.flags.insert("key-mismatch".into());
+                            peer.last_error = Some(format!(
+                                "{} holds key {}, the configured peer_id names another",
+                                path.display(),
+                                fingerprint(&identity.public_key)
+                            ));
+                        } else {
+                            key = Some(identity.public_key);
+                        }
+                    }
+                    Err(e) => peer.last_error = Some(e),
+                }
+                if peer.addr.is_none() {
+                    peer.addr = read_runtime(path).and_then(|r| r.dial_addr());
+                }
+            }
+            if key.is_some() && peer.public_key != key {
+                peer.public_key = key;
+                peer.replica = None;
+            }
+            open_replica(&weftos, peer);
+        }
+    }
+
+    fn restore_flags(&mut self) {
+        let Ok(entries) = std::fs::read_dir(self.weftos.join(EVIDENCE_DIR)) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let Ok(bytes) = std::fs::read(entry.path()) else {
+                continue;
+            };
+            if let Ok(found) = Evidence::decode_verified(&bytes) {
+                if let Some(peer) = self.by_key_mut(&found.signer) {
+                    peer.flags.insert("equivocation".into());
+                }
+            }
+        }
+    }
+
+    /// The trust set for the gatekeeper.
+    pub fn trust(&self) -> Trust {
+        if self.open {
+            return Trust::Open;
+        }
+        Trust::Listed(self.peers.values().filter_map(|p| p.public_key).collect())
+    }
+
+    /// All peers, by name.
+    pub fn peers(&self) -> impl Iterator<Item = &Peer> {
+        self.peers.values()
+    }
+
+    /// One peer.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut Peer> {
+        self.peers.get_mut(name)
+    }
+
+    /// The peer holding `key`.
+    pub fn by_key_mut(&mut self, key: &[u8; 32]) -> Option<&mut Peer> {
+        self.peers
+            .values_mut()
+            .find(|p| p.public_key.as_ref() == Some(key))
+    }
+
+    /// The peer holding `key`; in an open organisation a stranger is added.
+    pub fn follow(&mut self, key: &[u8; 32]) -> Option<&mut Peer> {
+        if *key == self.own {
+            return None;
+        }
+        if self.by_key_mut(key).is_none() && self.open {
+            let name = format!("key-{}", &fingerprint(key)[..12]);
+            let mut peer = Peer::new(name.clone());
+            peer.public_key = Some(*key);
+            open_replica(&self.weftos, &mut peer);
+            self.peers.insert(name, peer);
+        }
+        self.by_key_mut(key)
+    }
+
+    /// Where evidence files go.
+    pub fn evidence_dir(&self) -> PathBuf {
+        self.weftos.join(EVIDENCE_DIR)
+    }
+
+    /// Status of every peer.
+    pub fn statuses(&self) -> Vec<PeerStatus> {
+        self.peers.values().map(Peer::status).collect()
+    }
+}
+
+fn open_replica(weftos: &Path, peer: &mut Peer) {
+    let Some(key) = peer.public_key else {
+        return;
+    };
+    if peer.replica.is_some() {
+        return;
+    }
+    let dir = weftos.join(PEERS_DIR).join(&peer.name);
+    let store = if dir.join("CURRENT").exists() {
+        Store::open(&dir)
+    } else {
+        std::fs::create_dir_all(weftos.join(PEERS_DIR))
+            .map_err(|e| weft_kernel::store::StoreError::Io {
+                path: dir.clone(),
+                source: e,
+            })
+            .and_then(|_| Store::create(&dir))
+    };
+    match store.map_err(|e| e.to_string()).and_then(|store| {
+        Replica::open(Arc::new(store), key).map_err(|e| e.to_string())
+    }) {
+        Ok(replica) => peer.replica = Some(Arc::new(replica)),
+        Err(e) => {
+            peer.flags.insert("replica-error".into());
+            peer.last_error = Some(format!("replica {}: {e}", dir.display()));
+        }
+    }
+}
+
+/// A peer's replicated chain, for `weft chain log|verify --peer`.
+pub enum PeerChain {
+    /// The daemon's open replica.
+    Shared(Arc<Replica>),
+    /// Opened from disk (no daemon runs).
+    Opened(weft_kernel::Chain),
+}
+
+impl PeerChain {
+    /// The chain.
+    pub fn chain(&self) -> &weft_kernel::Chain {
+        match self {
+            PeerChain::Shared(replica) => replica.chain(),
+            PeerChain::Opened(chain) => chain,
+        }
+    }
+}
+
+/// The replica of peer `name`: the daemon's when one runs, else opened from
+/// `.weftos/peers/<name>/`.
+pub fn peer_chain(
+    node: &Node,
+    daemon: Option<&super::Daemon>,
+    name: &str,
+) -> Result<PeerChain, NodeError> {
+    let missing = || {
+        NodeError::Input(format!(
+            "no replica of a peer named `{name}`: `weft peers` lists the peers and how far each is replicated"
+        ))
+    };
+    if let Some(daemon) = daemon {
+        let book = daemon
+            .book
+            .lock()
+            .map_err(|_| NodeError::Input("peer book unavailable".into()))?;
+        let peer = book.peers().find(|p| p.name == name).ok_or_else(missing)?;
+        return peer.replica.clone().map(PeerChain::Shared).ok_or_else(missing);
+    }
+    let dir = node.layout().weftos().join(PEERS_DIR).join(name);
+    if !crate::config::valid_name(name) || !dir.join("CURRENT").exists() {
+        return Err(missing());
+    }
+    let store = Arc::new(Store::open(&dir)?);
+    Ok(PeerChain::Opened(weft_kernel::Chain::open_unchecked(
+        store, None,
+    )?))
+}
