@@ -103,6 +103,49 @@ pub enum Command {
     /// Equivocation evidence: check a file offline.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+    /// The testnet: run a generated node, inject faults (see testnet/README.md).
+    #[command(subcommand)]
+    Testnet(TestnetCommand),
+}
+
+/// `weft testnet ...`.
+#[derive(Subcommand, Debug)]
+pub enum TestnetCommand {
+    /// Create this node's sample repository on first use (key derived from --seed and
+    /// --name: testnets only), then run its daemon in the foreground.
+    Node {
+        /// Node name; its repository is DATA/NAME.
+        #[arg(long)]
+        name: String,
+        /// Directory holding the nodes' repositories.
+        #[arg(long, value_name = "DIR", default_value = "/data")]
+        #[arg(value_parser = client_path)]
+        data: PathBuf,
+        /// Seed every testnet key is derived from (anyone knowing it holds the keys).
+        #[arg(long, default_value = "weft-testnet")]
+        seed: String,
+        /// Gossip organisation.
+        #[arg(long, default_value = "testnet")]
+        organisation: String,
+        /// Listen address (repeatable).
+        #[arg(long, value_name = "MULTIADDR", default_value = "/ip4/0.0.0.0/tcp/4001")]
+        listen: Vec<String>,
+        /// A peer as NAME=MULTIADDR (repeatable); its id is derived like this node's.
+        #[arg(long = "peer", value_name = "NAME=MULTIADDR")]
+        peers: Vec<String>,
+    },
+    /// Through the running daemon: announce a second, different head for the current
+    /// sequence (an equivocation every honest peer must flag).
+    Equivocate,
+    /// Through the running daemon: publish undecodable gossip.
+    Flood {
+        /// Most messages.
+        #[arg(long, default_value_t = 100_000)]
+        count: u64,
+        /// Most seconds.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
 }
 
 /// `weft node ...`.

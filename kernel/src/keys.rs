@@ -81,15 +81,23 @@ impl NodeKey {
         }
     }
 
-    /// Writes the key to `dir/node.ed25519`, creating `dir` with mode 0700 and the file 0600.
+    /// Writes a new random key to `dir/node.ed25519`, creating `dir` with mode 0700 and
+    /// the file 0600.
     pub fn create_in(dir: &Path) -> Result<NodeKey, KeyError> {
+        let key = NodeKey::generate()?;
+        key.save_in(dir)?;
+        Ok(key)
+    }
+
+    /// Writes this key to `dir/node.ed25519` (mode 0600 in a 0700 directory); refuses to
+    /// replace an existing key.
+    pub fn save_in(&self, dir: &Path) -> Result<(), KeyError> {
         let path = dir.join(NODE_KEY_FILE);
         if path.exists() {
             return Err(KeyError::Exists(path));
         }
         fs::create_dir_all(dir).map_err(io(dir))?;
         set_mode(dir, 0o700)?;
-        let key = NodeKey::generate()?;
         let mut options = fs::OpenOptions::new();
         options.write(true).create_new(true);
         #[cfg(unix)]
@@ -98,9 +106,8 @@ impl NodeKey {
             options.mode(0o600);
         }
         let mut file = options.open(&path).map_err(io(&path))?;
-        file.write_all(key.signing.as_bytes()).map_err(io(&path))?;
-        file.sync_all().map_err(io(&path))?;
-        Ok(key)
+        file.write_all(self.signing.as_bytes()).map_err(io(&path))?;
+        file.sync_all().map_err(io(&path))
     }
 
     /// Loads `dir/node.ed25519`, refusing a file others can read.

@@ -11,6 +11,7 @@ pub mod graph;
 pub mod hooks;
 pub mod init;
 pub mod layout;
+pub mod testnet;
 pub mod watch;
 
 pub use config::{ConfigError, WeaveConfig};

@@ -8,6 +8,7 @@ mod graph;
 pub mod node;
 mod peers;
 mod refs;
+mod testnet;
 mod tree;
 
 use crate::args::{Cli, Command};
@@ -66,7 +67,7 @@ impl Ctx {
 /// the daemon, build throw-away repositories, read only files, or run until
 /// interrupted run in the client.
 pub fn runs_in_daemon(command: &Command) -> bool {
-    use crate::args::{ChainCommand, EvidenceCommand, NodeCommand};
+    use crate::args::{ChainCommand, EvidenceCommand, NodeCommand, TestnetCommand};
     !matches!(
         command,
         Command::Init
@@ -75,6 +76,7 @@ pub fn runs_in_daemon(command: &Command) -> bool {
             | Command::Hooks(_)
             | Command::Embed(_)
             | Command::Node(NodeCommand::Start { .. })
+            | Command::Testnet(TestnetCommand::Node { .. })
             | Command::Evidence(EvidenceCommand::Verify { .. })
             | Command::Chain(ChainCommand::VerifyProof { .. } | ChainCommand::VerifyFile { .. })
     )
@@ -189,6 +191,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<u8> {
         Command::Node(c) => node::daemon(&ctx, c),
         Command::Peers(args) => peers::run(&ctx, args),
         Command::Evidence(c) => peers::evidence(&ctx, c),
+        Command::Testnet(c) => testnet::run(&ctx, c),
     }
 }
 

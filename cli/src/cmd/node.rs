@@ -107,31 +107,38 @@ const DAEMON_WAIT: Duration = Duration::from_secs(60);
 /// Sets up logging for a daemon process: `.weftos/logs/node.log`, and standard error
 /// too when a person started it in the foreground. False when this is no daemon.
 pub fn init_daemon_logging(cli: &Cli) -> bool {
-    let Command::Node(NodeCommand::Start {
-        foreground: true, ..
-    }) = &cli.command
-    else {
-        return false;
-    };
-    let dir = cli.dir.clone().unwrap_or_else(|| PathBuf::from("."));
-    let Some(layout) = Layout::discover(&dir) else {
-        return false;
-    };
-    let logs = layout.weftos().join("logs");
-    let _ = std::fs::create_dir_all(&logs);
-    let Ok(file) = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(logs.join("node.log"))
-    else {
-        return false;
-    };
     use tracing_subscriber::prelude::*;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,weft_node=info,weft_net=info"));
-    let to_file = tracing_subscriber::fmt::layer()
-        .with_ansi(false)
-        .with_writer(std::sync::Mutex::new(file));
+    let file = match &cli.command {
+        Command::Node(NodeCommand::Start {
+            foreground: true, ..
+        }) => {
+            let dir = cli.dir.clone().unwrap_or_else(|| PathBuf::from("."));
+            let Some(layout) = Layout::discover(&dir) else {
+                return false;
+            };
+            let logs = layout.weftos().join("logs");
+            let _ = std::fs::create_dir_all(&logs);
+            match std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(logs.join("node.log"))
+            {
+                Ok(file) => Some(file),
+                Err(_) => return false,
+            }
+        }
+        // A testnet node logs to standard error: the container's log.
+        Command::Testnet(crate::args::TestnetCommand::Node { .. }) => None,
+        _ => return false,
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("WEFT_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("warn,weft_node=info,weft_net=info")
+    });
+    let to_file = file.map(|file| {
+        tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(std::sync::Mutex::new(file))
+    });
     let to_terminal = (std::env::var_os(DAEMON_CHILD_ENV).is_none())
         .then(|| tracing_subscriber::fmt::layer().with_writer(std::io::stderr));
     tracing_subscriber::registry()

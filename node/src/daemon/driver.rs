@@ -81,6 +81,9 @@ pub(super) async fn drive(
     let source = Arc::new(ChainSource(daemon.clone()));
     let (mesh, mut events) = mesh::start(&key, mesh_config, daemon.gate.clone(), source)
         .map_err(|e| NodeError::Input(format!("network: {e}")))?;
+    let _ = daemon
+        .mesh
+        .set((mesh.clone(), tokio::runtime::Handle::current()));
     let (done_tx, mut done_rx) = mpsc::channel(64);
     let mut driver = Driver {
         daemon: daemon.clone(),
@@ -345,15 +348,21 @@ impl Driver {
         });
     }
 
-    async fn on_sync_done(&mut self, done: SyncDone) {
+    async fn on_sync_done(&mut self, mut done: SyncDone) {
         if let Ok(mut book) = self.daemon.book.lock() {
             if let Some(peer) = book.get_mut(&done.name) {
                 peer.syncing = false;
                 peer.last_error = done.error.clone();
-                if let Some(head) = peer.replica.as_ref().and_then(|r| r.verified_head().ok().flatten()) {
-                    if let Ok(mut gate) = self.daemon.gate.lock() {
-                        gate.observe(&head);
+                let verified = peer.replica.as_ref().and_then(|r| r.verified_head().ok().flatten());
+                if let (Some(head), Ok(mut gate)) = (verified, self.daemon.gate.lock()) {
+                    // A gossiped head the verified history contradicts at its own
+                    // sequence is evidence too (it may have arrived first).
+                    if let Some(gossiped) = gate.newest(&head.signer) {
+                        if gossiped.seq == head.seq && gossiped.head_hash != head.head_hash {
+                            done.evidence.get_or_insert(Evidence::conflict(&head, gossiped));
+                        }
                     }
+                    gate.observe(&head);
                 }
             }
         }

@@ -12,6 +12,7 @@
 pub mod client;
 pub mod control;
 mod driver;
+pub mod faults;
 pub mod identity;
 pub mod peers;
 mod source;
@@ -64,6 +65,8 @@ pub struct Daemon {
     stop: tokio::sync::Notify,
     started_ns: u64,
     latency: source::Latency,
+    /// The mesh and the runtime it runs on, once joined (for commands that publish).
+    mesh: std::sync::OnceLock<(weft_net::mesh::MeshHandle, tokio::runtime::Handle)>,
 }
 
 impl std::fmt::Debug for Daemon {
@@ -205,6 +208,7 @@ pub fn run(
         stop: tokio::sync::Notify::new(),
         started_ns: weft_kernel::chain::now_ns(),
         latency: source::Latency::default(),
+        mesh: std::sync::OnceLock::new(),
     });
     let socket = socket_path(node.layout());
     // The store lock is ours, so any socket left here belongs to a dead daemon.

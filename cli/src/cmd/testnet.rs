@@ -1,0 +1,72 @@
+//! `weft testnet node|equivocate|flood`.
+
+use super::{input, Ctx, DaemonRunner};
+use crate::args::TestnetCommand;
+use crate::{exit, out};
+use anyhow::Result;
+use std::sync::Arc;
+use std::time::Duration;
+use weft_node::testnet::TestnetNode;
+
+pub fn run(ctx: &Ctx, command: TestnetCommand) -> Result<u8> {
+    match command {
+        TestnetCommand::Node {
+            name,
+            data,
+            seed,
+            organisation,
+            listen,
+            peers,
+        } => {
+            let mut parsed = Vec::new();
+            for peer in &peers {
+                let (peer_name, addr) = peer.split_once('=').ok_or_else(|| {
+                    input(format!("--peer {peer}: use NAME=MULTIADDR, e.g. node2=/dns4/node2/tcp/4001"))
+                })?;
+                parsed.push((peer_name.to_string(), addr.to_string()));
+            }
+            let node = TestnetNode {
+                name,
+                data: ctx.dir.join(data),
+                seed,
+                organisation,
+                listen,
+                peers: parsed,
+            };
+            let root = node.prepare()?;
+            weft_node::daemon::run(&root, Default::default(), Arc::new(DaemonRunner))?;
+            Ok(exit::OK)
+        }
+        TestnetCommand::Equivocate => {
+            let daemon = running(ctx)?;
+            let sent = daemon.equivocate()?;
+            if ctx.json {
+                out::json(&serde_json::to_value(&sent)?);
+            } else {
+                say!(
+                    "announced two heads at sequence {}: {} and {}",
+                    sent.seq,
+                    out::short(&sent.honest),
+                    out::short(&sent.forged)
+                );
+            }
+            Ok(exit::OK)
+        }
+        TestnetCommand::Flood { count, seconds } => {
+            let daemon = running(ctx)?;
+            let sent = daemon.flood(count, Duration::from_secs(seconds))?;
+            if ctx.json {
+                out::json(&serde_json::json!({ "sent": sent }));
+            } else {
+                say!("published {sent} undecodable messages");
+            }
+            Ok(exit::OK)
+        }
+    }
+}
+
+fn running(ctx: &Ctx) -> Result<&Arc<weft_node::daemon::Daemon>> {
+    ctx.daemon
+        .as_ref()
+        .ok_or_else(|| input("this needs the node daemon running: `weft node start`"))
+}
