@@ -10,3 +10,5 @@ bash scripts/sarif-schema.sh
 cargo fmt --all --check
 cargo clippy --locked --workspace --all-targets -- -D warnings
 cargo test --locked --workspace --all-targets
+# The compose testnet (the local-process testnet runs inside the cargo tests).
+bash testnet/ci.sh

@@ -34,6 +34,11 @@ pub const MAX_INBOUND_PER_PEER: usize = 4;
 pub const STRIKES_TO_BLOCK: u32 = 16;
 /// How long a blocked peer stays blocked.
 pub const BLOCK_FOR: Duration = Duration::from_secs(600);
+/// How often each connection is pinged.
+const PING_EVERY: Duration = Duration::from_secs(3);
+/// A connection whose ping is not answered within this is closed (and its configured
+/// address redialled): a cut link otherwise lingers until TCP gives up, minutes later.
+const PING_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often configured addresses that are not connected are dialled again.
 const REDIAL_EVERY: Duration = Duration::from_secs(3);
 
@@ -333,7 +338,11 @@ fn build_swarm(key: &NodeKey, config: &MeshConfig) -> Result<Swarm<Behaviour>, M
                     identify::Config::new("/weft/id/1".into(), keypair.public())
                         .with_agent_version(format!("weft/{}", env!("CARGO_PKG_VERSION"))),
                 ),
-                ping: ping::Behaviour::default(),
+                ping: ping::Behaviour::new(
+                    ping::Config::new()
+                        .with_interval(PING_EVERY)
+                        .with_timeout(PING_TIMEOUT),
+                ),
                 gossipsub,
                 sync,
                 mdns: mdns.into(),
@@ -536,6 +545,14 @@ impl EventLoop {
                     .await
             }
             BehaviourEvent::Sync(event) => self.on_sync(event),
+            BehaviourEvent::Ping(ping::Event {
+                peer,
+                connection,
+                result: Err(error),
+            }) => {
+                tracing::debug!(%peer, %error, "ping failed; closing the connection");
+                self.swarm.close_connection(connection);
+            }
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
                 if let Some(kad) = self.swarm.behaviour_mut().kademlia.as_mut() {
                     for addr in info.listen_addrs {
