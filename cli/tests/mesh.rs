@@ -268,3 +268,47 @@ fn an_equivocating_node_is_flagged_by_every_honest_node() {
         assert_eq!(verified["ok"], true);
     }
 }
+
+#[test]
+fn the_daemon_runs_scheduled_assessments_and_registers_them_under_kernel_cron() {
+    let mesh = mesh(1, &[&[]]);
+    let repo = &mesh.repos[0];
+    let config = repo.file("weave.toml");
+    let mut text = std::fs::read_to_string(&config).expect("read");
+    // Every three seconds (a leading seconds field).
+    text = text.replace("[governance]", "[assessment]\nschedule = \"*/3 * * * * *\"\n\n[governance]");
+    std::fs::write(&config, text).expect("write");
+    start(repo.path());
+    let job = repo.json(&["tree", "get", "/kernel/cron/assessment"]);
+    assert_eq!(job["meta"]["schedule"], "*/3 * * * * *");
+    assert_eq!(job["kind"], "cron");
+    eventually("a scheduled assessment is chained", || {
+        let log = weft_in(repo.path(), &["chain", "log", "--json"]);
+        let text = String::from_utf8_lossy(&log.stdout).into_owned();
+        let full = text
+            .lines()
+            .any(|l| l.contains("\"assess.complete\"") && l.contains("\"full\""));
+        if full {
+            Ok(())
+        } else {
+            Err(text.lines().last().unwrap_or_default().to_string())
+        }
+    });
+}
+
+#[test]
+fn a_bad_schedule_is_refused_before_anything_starts() {
+    let repo = Repo::initialised();
+    let config = repo.file("weave.toml");
+    let text = std::fs::read_to_string(&config).expect("read");
+    std::fs::write(
+        &config,
+        text.replace("[governance]", "[assessment]\nschedule = \"nightly\"\n\n[governance]"),
+    )
+    .expect("write");
+    let out = repo.weft(&["node", "start"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("schedule") && stderr.contains("0 2 * * *"), "{stderr}");
+    assert!(!repo.path().join(".weftos/node.sock").exists());
+}

@@ -356,6 +356,14 @@ impl WeaveConfig {
                         .into(),
             });
         }
+        if !config.assessment.schedule.is_empty() {
+            crate::daemon::schedule::parse(&config.assessment.schedule).map_err(|message| {
+                ConfigError::Invalid {
+                    path: path.to_path_buf(),
+                    message,
+                }
+            })?;
+        }
         config
             .check_network()
             .map_err(|message| ConfigError::Invalid {

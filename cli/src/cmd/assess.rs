@@ -14,7 +14,6 @@ use weft_node::assess::report::{Report, Severity};
 use weft_node::assess::run::{self as pipeline, Stages};
 use weft_node::assess::scope::ScopeRequest;
 use weft_node::assess::{diff, format};
-use weft_node::graph::KnowledgeGraph;
 use weft_node::{hooks, Node, NodeError};
 
 pub fn run(ctx: &Ctx, args: AssessArgs) -> Result<u8> {
@@ -75,20 +74,14 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> Result<u8> {
 
 /// SCOPE → … → COMMIT for one request; the report is written and chained.
 fn assess_and_record(node: &Node, request: &ScopeRequest, quiet: bool) -> Result<Report> {
-    let graph = KnowledgeGraph::open(node.layout(), node.config()).map_err(NodeError::from)?;
     let bars = out::StageBars(out::stage_bar("scope", quiet));
     bars.stage("scope", 0);
-    let report = pipeline::assess(
-        &graph,
-        request,
-        &node.config().project.default_branch,
-        &bars,
-    )
-    .map_err(NodeError::from)?;
+    let pipeline::Recorded {
+        report,
+        written,
+        event,
+    } = pipeline::assess_and_record(node, request, &bars)?;
     bars.0.finish_and_clear();
-    let written =
-        pipeline::write_report(&node.layout().weftos(), &report).map_err(NodeError::from)?;
-    let event = node.record_assessment(&written, &report)?;
     complain!(
         "assessment: {} error(s), {} warning(s), {} note(s) in {} file(s); report {} recorded as event {}",
         report.summary.error,

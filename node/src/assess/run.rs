@@ -277,3 +277,37 @@ pub fn history_reports(weftos: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// What [`assess_and_record`] produced.
+#[derive(Debug)]
+pub struct Recorded {
+    /// The report.
+    pub report: Report,
+    /// Where it was written.
+    pub written: WrittenReport,
+    /// The chain event recording it.
+    pub event: weft_kernel::StoredEvent,
+}
+
+/// SCOPE → … → COMMIT for one request on `node`: the report is written under
+/// `.weftos/artifacts/` and chained (what `weft assess` and the daemon's schedule run).
+pub fn assess_and_record(
+    node: &crate::Node,
+    request: &ScopeRequest,
+    stages: &(dyn Stages + Sync),
+) -> Result<Recorded, crate::NodeError> {
+    let graph = KnowledgeGraph::open(node.layout(), node.config())?;
+    let report = assess(
+        &graph,
+        request,
+        &node.config().project.default_branch,
+        stages,
+    )?;
+    let written = write_report(&node.layout().weftos(), &report)?;
+    let event = node.record_assessment(&written, &report)?;
+    Ok(Recorded {
+        report,
+        written,
+        event,
+    })
+}

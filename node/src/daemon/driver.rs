@@ -84,6 +84,7 @@ pub(super) async fn drive(
     let _ = daemon
         .mesh
         .set((mesh.clone(), tokio::runtime::Handle::current()));
+    tokio::spawn(super::schedule::run(daemon.node.clone()));
     let (done_tx, mut done_rx) = mpsc::channel(64);
     let mut driver = Driver {
         daemon: daemon.clone(),

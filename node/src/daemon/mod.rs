@@ -15,6 +15,7 @@ mod driver;
 pub mod faults;
 pub mod identity;
 pub mod peers;
+pub mod schedule;
 mod source;
 
 use crate::engine::{Node, OpenMode};
@@ -191,6 +192,7 @@ pub fn run(
     } else {
         options.listen
     };
+    schedule::register(&node)?;
     let book = peers::PeerBook::load(&node)?;
     let mut gatekeeper = Gatekeeper::new(key.public_key(), book.trust());
     for peer in book.peers() {
