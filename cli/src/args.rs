@@ -24,12 +24,10 @@ fn client_path(text: &str) -> Result<PathBuf, String> {
 }
 
 /// Parses a command line a client sent, with relative paths taken from its `cwd`.
-pub fn parse_for_client(
-    args: &[String],
-    cwd: &std::path::Path,
-) -> Result<Cli, clap::Error> {
+pub fn parse_for_client(args: &[String], cwd: &std::path::Path) -> Result<Cli, clap::Error> {
     CLIENT_CWD.with(|c| *c.borrow_mut() = Some(cwd.to_path_buf()));
-    let parsed = Cli::try_parse_from(std::iter::once("weft".to_string()).chain(args.iter().cloned()));
+    let parsed =
+        Cli::try_parse_from(std::iter::once("weft".to_string()).chain(args.iter().cloned()));
     CLIENT_CWD.with(|c| c.borrow_mut().take());
     parsed
 }
@@ -128,7 +126,11 @@ pub enum TestnetCommand {
         #[arg(long, default_value = "testnet")]
         organisation: String,
         /// Listen address (repeatable).
-        #[arg(long, value_name = "MULTIADDR", default_value = "/ip4/0.0.0.0/tcp/4001")]
+        #[arg(
+            long,
+            value_name = "MULTIADDR",
+            default_value = "/ip4/0.0.0.0/tcp/4001"
+        )]
         listen: Vec<String>,
         /// A peer as NAME=MULTIADDR (repeatable); its id is derived like this node's.
         #[arg(long = "peer", value_name = "NAME=MULTIADDR")]

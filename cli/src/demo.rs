@@ -89,7 +89,9 @@ fn knowledge_graph(node: &Node) -> Result<()> {
             if let Some(hit) = hits.first() {
                 say!(
                     "    search {query:?}: {} {} ({:.2})",
-                    hit.entry.path, hit.entry.qualified, hit.score
+                    hit.entry.path,
+                    hit.entry.qualified,
+                    hit.score
                 );
             }
         }
@@ -119,7 +121,8 @@ fn tour(dir: &Path, _json: bool) -> Result<()> {
     let report = weft_node::init::init(dir)?;
     say!(
         "    chain {}  key {}",
-        report.chain_id, report.key_fingerprint
+        report.chain_id,
+        report.key_fingerprint
     );
     say!(
         "    languages detected: {}",
@@ -138,7 +141,9 @@ fn tour(dir: &Path, _json: bool) -> Result<()> {
             .append(EventDraft::new("demo", "demo.note", payload)?)?;
         say!(
             "    {:>2} {:<10} {}",
-            stored.event.seq, stored.event.kind, stored.hash
+            stored.event.seq,
+            stored.event.kind,
+            stored.hash
         );
     }
     let service = node.tree().set(
@@ -225,7 +230,8 @@ fn tour(dir: &Path, _json: bool) -> Result<()> {
     ensure!(verified.chain.ok(), "the demo chain does not verify");
     say!(
         "    ok: {} events, {} signed heads, every hash, link and signature checked",
-        verified.chain.events, verified.chain.heads
+        verified.chain.events,
+        verified.chain.heads
     );
     say!("\ndemo complete");
     Ok(())

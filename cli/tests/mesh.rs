@@ -20,7 +20,12 @@ struct Mesh {
 
 impl Drop for Mesh {
     fn drop(&mut self) {
-        for dir in self.repos.iter().map(|r| r.path().to_path_buf()).chain(self.extra.clone()) {
+        for dir in self
+            .repos
+            .iter()
+            .map(|r| r.path().to_path_buf())
+            .chain(self.extra.clone())
+        {
             let _ = std::process::Command::new(assert_cmd::cargo::cargo_bin("weft"))
                 .arg("-C")
                 .arg(&dir)
@@ -64,7 +69,11 @@ fn start(dir: &std::path::Path) {
 
 fn stop(dir: &std::path::Path) {
     let out = weft_in(dir, &["node", "stop"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// Polls `check` until it holds; fails with `what` and the last state seen.
@@ -74,7 +83,10 @@ fn eventually(what: &str, mut check: impl FnMut() -> Result<(), String>) {
         match check() {
             Ok(()) => return,
             Err(state) if Instant::now() > deadline => {
-                panic!("{what}: not within {}s; last state: {state}", WAIT.as_secs())
+                panic!(
+                    "{what}: not within {}s; last state: {state}",
+                    WAIT.as_secs()
+                )
             }
             Err(_) => std::thread::sleep(Duration::from_millis(200)),
         }
@@ -134,7 +146,9 @@ fn three_nodes_converge_verify_replicas_and_catch_up_after_a_restart() {
     for repo in &mesh.repos {
         let status = repo.json(&["status"]);
         assert_eq!(status["daemon"], true);
-        assert!(status["peer_id"].as_str().is_some_and(|p| p.starts_with("12D3KooW")));
+        assert!(status["peer_id"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("12D3KooW")));
         repo.append_events(5);
     }
     eventually("three nodes converge", || converged(&mesh, links));
@@ -163,8 +177,13 @@ fn three_nodes_converge_verify_replicas_and_catch_up_after_a_restart() {
     assert_eq!(json_in(n2, &["node", "status"])["running"], false);
     mesh.repos[0].append_events(30);
     start(n2);
-    eventually("n2 catches up after its restart", || converged(&mesh, links));
-    let replica_log = weft_in(n2, &["chain", "log", "--peer", "n0", "--from", "0", "--json"]);
+    eventually("n2 catches up after its restart", || {
+        converged(&mesh, links)
+    });
+    let replica_log = weft_in(
+        n2,
+        &["chain", "log", "--peer", "n0", "--from", "0", "--json"],
+    );
     let lines = String::from_utf8_lossy(&replica_log.stdout).lines().count() as u64;
     assert_eq!(lines, mesh.repos[0].len());
 }
@@ -178,7 +197,9 @@ fn heads_from_keys_outside_the_trust_set_are_dropped_and_counted() {
     mesh.repos[1].append_events(3);
     eventually("n0 drops the stranger's heads", || {
         let status = json_in(mesh.repos[0].path(), &["node", "status"]);
-        let dropped = status["dropped"]["head from an untrusted key"].as_u64().unwrap_or(0);
+        let dropped = status["dropped"]["head from an untrusted key"]
+            .as_u64()
+            .unwrap_or(0);
         if dropped > 0 {
             Ok(())
         } else {
@@ -219,16 +240,31 @@ fn an_equivocating_node_is_flagged_by_every_honest_node() {
     // The original goes on, and the honest nodes follow it...
     start(&liar);
     mesh.repos[2].append_events(2);
-    eventually("honest nodes follow the original", || converged(&mesh, links));
+    eventually("honest nodes follow the original", || {
+        converged(&mesh, links)
+    });
     stop(&liar);
     // ...then the copy, from the point where they split, signs another history.
     for i in 0..4 {
         let payload = format!("{{\"other\":{i}}}");
         let out = weft_in(
             &fork,
-            &["chain", "append", "--source", "t", "--kind", "t.fork", "--payload-json", &payload],
+            &[
+                "chain",
+                "append",
+                "--source",
+                "t",
+                "--kind",
+                "t.fork",
+                "--payload-json",
+                &payload,
+            ],
         );
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     start(&fork);
     for honest in &mesh.repos[..2] {
@@ -253,7 +289,12 @@ fn an_equivocating_node_is_flagged_by_every_honest_node() {
         assert_eq!(evidence.len(), 1);
         let checked = weft_in(
             dir,
-            &["evidence", "verify", "--json", &evidence[0].path().to_string_lossy()],
+            &[
+                "evidence",
+                "verify",
+                "--json",
+                &evidence[0].path().to_string_lossy(),
+            ],
         );
         assert!(checked.status.success());
         let checked: Value = serde_json::from_slice(&checked.stdout).expect("json");
@@ -276,7 +317,10 @@ fn the_daemon_runs_scheduled_assessments_and_registers_them_under_kernel_cron() 
     let config = repo.file("weave.toml");
     let mut text = std::fs::read_to_string(&config).expect("read");
     // Every three seconds (a leading seconds field).
-    text = text.replace("[governance]", "[assessment]\nschedule = \"*/3 * * * * *\"\n\n[governance]");
+    text = text.replace(
+        "[governance]",
+        "[assessment]\nschedule = \"*/3 * * * * *\"\n\n[governance]",
+    );
     std::fs::write(&config, text).expect("write");
     start(repo.path());
     let job = repo.json(&["tree", "get", "/kernel/cron/assessment"]);
@@ -303,12 +347,18 @@ fn a_bad_schedule_is_refused_before_anything_starts() {
     let text = std::fs::read_to_string(&config).expect("read");
     std::fs::write(
         &config,
-        text.replace("[governance]", "[assessment]\nschedule = \"nightly\"\n\n[governance]"),
+        text.replace(
+            "[governance]",
+            "[assessment]\nschedule = \"nightly\"\n\n[governance]",
+        ),
     )
     .expect("write");
     let out = repo.weft(&["node", "start"]).output().expect("run");
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("schedule") && stderr.contains("0 2 * * *"), "{stderr}");
+    assert!(
+        stderr.contains("schedule") && stderr.contains("0 2 * * *"),
+        "{stderr}"
+    );
     assert!(!repo.path().join(".weftos/node.sock").exists());
 }

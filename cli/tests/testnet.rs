@@ -13,7 +13,10 @@ fn every_testnet_scenario_passes_on_local_processes() {
         .expect("run testnet/run");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "testnet/run failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "testnet/run failed:\n{stdout}\n{stderr}"
+    );
     for scenario in ["converge", "restart", "partition", "equivocator", "flooder"] {
         assert!(
             stdout.contains(&format!("PASS {scenario}:")),

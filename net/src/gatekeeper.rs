@@ -24,9 +24,9 @@ pub enum Trust {
 #[derive(Debug, Clone)]
 pub enum Accepted {
     /// A signed head not older than the signer's newest.
-    Head(SignedHead),
+    Head(Box<SignedHead>),
     /// A capability advert.
-    Advert(SignedAdvert),
+    Advert(Box<SignedAdvert>),
     /// Verified equivocation evidence against a trusted key.
     Evidence(Box<Equivocation>, Vec<u8>),
 }
@@ -133,7 +133,7 @@ impl Gatekeeper {
             }
             _ => {
                 self.newest.insert(head.signer, head.clone());
-                Verdict::Accept(Accepted::Head(head))
+                Verdict::Accept(Accepted::Head(Box::new(head)))
             }
         }
     }
@@ -144,7 +144,7 @@ impl Gatekeeper {
             Ok(advert) if !self.trusts(&advert.advert.signer) => {
                 Verdict::Ignore("advert from an untrusted key")
             }
-            Ok(advert) => Verdict::Accept(Accepted::Advert(advert)),
+            Ok(advert) => Verdict::Accept(Accepted::Advert(Box::new(advert))),
         }
     }
 

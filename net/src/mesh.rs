@@ -17,8 +17,8 @@ use futures::StreamExt;
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{
-    allow_block_list, gossipsub, identify, kad, mdns, noise, ping, request_response, tcp,
-    yamux, Multiaddr, PeerId, StreamProtocol, Swarm,
+    allow_block_list, gossipsub, identify, kad, mdns, noise, ping, request_response, tcp, yamux,
+    Multiaddr, PeerId, StreamProtocol, Swarm,
 };
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -136,7 +136,11 @@ pub struct PeerLink {
 
 enum Command {
     Publish(Topic, Vec<u8>, oneshot::Sender<Result<(), String>>),
-    Sync(PeerId, SyncRequest, oneshot::Sender<Result<SyncResponse, MeshError>>),
+    Sync(
+        PeerId,
+        SyncRequest,
+        oneshot::Sender<Result<SyncResponse, MeshError>>,
+    ),
     Strike(PeerId, String),
     Peers(oneshot::Sender<Vec<PeerLink>>),
     Listening(oneshot::Sender<Vec<Multiaddr>>),
@@ -156,7 +160,10 @@ impl MeshHandle {
         self.local
     }
 
-    async fn ask<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, MeshError> {
+    async fn ask<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, MeshError> {
         let (tx, rx) = oneshot::channel();
         self.commands
             .send(make(tx))
@@ -174,7 +181,11 @@ impl MeshHandle {
     }
 
     /// Asks `peer` for a range.
-    pub async fn sync(&self, peer: PeerId, request: SyncRequest) -> Result<SyncResponse, MeshError> {
+    pub async fn sync(
+        &self,
+        peer: PeerId,
+        request: SyncRequest,
+    ) -> Result<SyncResponse, MeshError> {
         self.ask(|tx| Command::Sync(peer, request, tx)).await?
     }
 
@@ -568,10 +579,10 @@ impl EventLoop {
                     }
                 }
             }
-            BehaviourEvent::Kademlia(kad::Event::RoutingUpdated { peer, .. }) => {
-                if !self.swarm.is_connected(&peer) {
-                    let _ = self.swarm.dial(peer);
-                }
+            BehaviourEvent::Kademlia(kad::Event::RoutingUpdated { peer, .. })
+                if !self.swarm.is_connected(&peer) =>
+            {
+                let _ = self.swarm.dial(peer);
             }
             _ => {}
         }

@@ -162,13 +162,19 @@ async fn a_trusted_head_is_gossiped_and_its_chain_syncs_into_a_replica() {
     let mut b = start(2, &[1], vec![a.addr.clone()], Arc::new(Oversized)).await;
     connected(&mut b, 1).await;
 
-    let got = publish_until(&a.handle, &mut b, Topic::Heads, head.encode(), |e| match e {
-        MeshEvent::Gossip {
-            accepted: Accepted::Head(h),
-            ..
-        } => Some(h),
-        _ => None,
-    })
+    let got = publish_until(
+        &a.handle,
+        &mut b,
+        Topic::Heads,
+        head.encode(),
+        |e| match e {
+            MeshEvent::Gossip {
+                accepted: Accepted::Head(h),
+                ..
+            } => Some(*h),
+            _ => None,
+        },
+    )
     .await;
     assert_eq!(got, head);
 
@@ -198,7 +204,13 @@ async fn strangers_are_ignored_and_garbage_gets_its_sender_blocked() {
     let stranger_chain = chain(&dir.path().join("c"), &key(3), 3);
     let stranger_head = stranger_chain.latest_signed_head().expect("head");
     let mut b = start(2, &[1], vec![], Arc::new(Oversized)).await;
-    let c = start(3, &[2], vec![b.addr.clone()], Arc::new(ChainSource(stranger_chain))).await;
+    let c = start(
+        3,
+        &[2],
+        vec![b.addr.clone()],
+        Arc::new(ChainSource(stranger_chain)),
+    )
+    .await;
     connected(&mut b, 1).await;
 
     // The stranger's validly signed head is dropped and counted.
@@ -209,13 +221,18 @@ async fn strangers_are_ignored_and_garbage_gets_its_sender_blocked() {
             .expect("publish");
         tokio::time::sleep(Duration::from_millis(250)).await;
         let dropped = b.gate.lock().expect("gate").dropped().clone();
-        if dropped.get("head from an untrusted key").is_some() {
+        if dropped.contains_key("head from an untrusted key") {
             break;
         }
     }
     let dropped = b.gate.lock().expect("gate").dropped().clone();
     assert_eq!(dropped.get("head from an untrusted key"), Some(&1));
-    assert!(b.gate.lock().expect("gate").newest(&c.key.public_key()).is_none());
+    assert!(b
+        .gate
+        .lock()
+        .expect("gate")
+        .newest(&c.key.public_key())
+        .is_none());
 
     // Garbage: distinct messages (distinct ids) until the receiver blocks the sender.
     let sender = c.handle.local_peer_id();

@@ -376,11 +376,17 @@ impl WeaveConfig {
     fn check_network(&self) -> Result<(), String> {
         let net = &self.network;
         for addr in &net.listen {
-            addr.parse::<weft_net::Multiaddr>()
-                .map_err(|e| format!("[network] listen `{addr}`: not a multiaddr ({e}); e.g. /ip4/0.0.0.0/tcp/4001"))?;
+            addr.parse::<weft_net::Multiaddr>().map_err(|e| {
+                format!(
+                    "[network] listen `{addr}`: not a multiaddr ({e}); e.g. /ip4/0.0.0.0/tcp/4001"
+                )
+            })?;
         }
         if !["listed", "open"].contains(&net.trust.as_str()) {
-            return Err(format!("[network] trust = \"{}\": use listed or open", net.trust));
+            return Err(format!(
+                "[network] trust = \"{}\": use listed or open",
+                net.trust
+            ));
         }
         if !valid_name(&net.organisation) {
             return Err(format!(
@@ -395,7 +401,10 @@ impl WeaveConfig {
         for peer in &self.coordination.peers {
             peer.check()?;
             if !names.insert(&peer.name) {
-                return Err(format!("[coordination] peer `{}` is listed twice", peer.name));
+                return Err(format!(
+                    "[coordination] peer `{}` is listed twice",
+                    peer.name
+                ));
             }
         }
         Ok(())

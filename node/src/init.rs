@@ -208,7 +208,10 @@ pub fn init(start: &Path) -> Result<InitReport, NodeError> {
     let (_, written) =
         crate::daemon::identity::write_identity_file(&layout.weftos(), &project.name, &genesis)?;
     if written {
-        created.push(format!(".weftos/{}", crate::daemon::identity::IDENTITY_FILE));
+        created.push(format!(
+            ".weftos/{}",
+            crate::daemon::identity::IDENTITY_FILE
+        ));
     }
     Ok(InitReport {
         root,

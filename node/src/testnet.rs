@@ -99,7 +99,11 @@ impl TestnetNode {
             std::fs::write(&file, text).map_err(|e| NodeError::io(&file, e))?;
         }
         let layout = Layout::new(&root);
-        if !layout.keys().join(weft_kernel::keys::NODE_KEY_FILE).exists() {
+        if !layout
+            .keys()
+            .join(weft_kernel::keys::NODE_KEY_FILE)
+            .exists()
+        {
             testnet_key(&self.seed, &self.name).save_in(&layout.keys())?;
         }
         init(&root)?;

@@ -228,7 +228,9 @@ fn print_verify(
         if let Some(a) = artifacts.filter(|a| a.matched + a.mismatched > 0) {
             say!(
                 "artifacts: {} match, {} differ, {} not present",
-                a.matched, a.mismatched, a.unchecked
+                a.matched,
+                a.mismatched,
+                a.unchecked
             );
         }
     }

@@ -78,7 +78,8 @@ fn check(ctx: &Ctx, action: &str, effect: &str, env: Option<&str>) -> Result<u8>
         if ev.decision == Decision::Defer {
             say!(
                 "  queued: `weft gate approve {}` or `weft gate reject {}`",
-                recorded.seq, recorded.seq
+                recorded.seq,
+                recorded.seq
             );
         }
     }
@@ -145,7 +146,8 @@ fn recheck_cmd(ctx: &Ctx, seq: u64) -> Result<u8> {
     } else {
         say!(
             "DIFFERS: decision {seq} recorded {}, the recorded rules and inputs give {}",
-            r.recorded, r.rederived.decision
+            r.recorded,
+            r.rederived.decision
         );
     }
     Ok(if r.agrees { exit::OK } else { exit::FAILED })

@@ -180,7 +180,9 @@ pub fn deps(ctx: &Ctx) -> Result<u8> {
         match &i.file {
             Some((file, line)) => say!(
                 "{}: `{}` {} (imported at {file}:{line})",
-                i.manifest, i.package, i.issue
+                i.manifest,
+                i.package,
+                i.issue
             ),
             None => say!("{}: `{}` {}", i.manifest, i.package, i.issue),
         }
@@ -242,7 +244,10 @@ pub fn history(ctx: &Ctx, args: HistoryArgs) -> Result<u8> {
     );
     say!(
         "{:>7} {:>8} {:>8}  {:<40} main author",
-        "commits", "+lines", "-lines", "file"
+        "commits",
+        "+lines",
+        "-lines",
+        "file"
     );
     for f in files.iter().take(args.top) {
         let main = f.authors.first().map_or(String::new(), |a| {
@@ -250,7 +255,10 @@ pub fn history(ctx: &Ctx, args: HistoryArgs) -> Result<u8> {
         });
         say!(
             "{:>7} {:>8} {:>8}  {:<40} {main}",
-            f.commits, f.lines_added, f.lines_removed, f.path
+            f.commits,
+            f.lines_added,
+            f.lines_removed,
+            f.path
         );
     }
     let types: Vec<String> = patterns

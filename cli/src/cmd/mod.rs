@@ -99,7 +99,9 @@ pub fn run(cli: Cli, args: &[String]) -> Result<u8> {
             };
             let code = weft_node::daemon::client::forward(stream, &request, reads_stdin(args))
                 .map_err(|e| NodeError::io(&dir, e))?;
-            if code == exit::OK && matches!(cli.command, Command::Node(crate::args::NodeCommand::Stop)) {
+            if code == exit::OK
+                && matches!(cli.command, Command::Node(crate::args::NodeCommand::Stop))
+            {
                 node::wait_for_stop(&dir)?;
             }
             return Ok(code);
@@ -120,8 +122,7 @@ fn resolve_dir(dir: Option<&Path>) -> Result<PathBuf> {
         if !d.is_dir() {
             return Err(input(format!("-C {}: no such directory", d.display())));
         }
-        std::env::set_current_dir(d)
-            .map_err(|e| input(format!("-C {}: {e}", d.display())))?;
+        std::env::set_current_dir(d).map_err(|e| input(format!("-C {}: {e}", d.display())))?;
     }
     Ok(std::env::current_dir().map_err(|e| NodeError::io(Path::new("."), e))?)
 }
@@ -148,7 +149,11 @@ impl weft_node::daemon::CommandRunner for DaemonRunner {
                 Ok(cli) => cli,
                 Err(e) => {
                     complain!("{}", e.render());
-                    return if e.use_stderr() { exit::USAGE } else { exit::OK };
+                    return if e.use_stderr() {
+                        exit::USAGE
+                    } else {
+                        exit::OK
+                    };
                 }
             };
             // The client has applied `-C` already: its working directory is the one.
@@ -169,29 +174,28 @@ impl weft_node::daemon::CommandRunner for DaemonRunner {
 }
 
 fn dispatch(ctx: &Ctx, command: Command) -> Result<u8> {
-    let ctx = ctx;
     match command {
-        Command::Init => node::init(&ctx),
-        Command::Status => node::status(&ctx),
-        Command::Chain(c) => chain::run(&ctx, c),
-        Command::Tree(c) => tree::run(&ctx, c),
-        Command::Gate(c) => gate::run(&ctx, c),
-        Command::Witness(c) => refs::witness(&ctx, c),
-        Command::Lineage(c) => refs::lineage(&ctx, c),
-        Command::Demo(args) => crate::demo::run(&ctx, args),
-        Command::Symbols(args) => graph::symbols(&ctx, args),
-        Command::Deps => graph::deps(&ctx),
-        Command::History(args) => graph::history(&ctx, args),
-        Command::Cochange(args) => graph::cochange(&ctx, args),
-        Command::Search(args) => graph::search(&ctx, args),
-        Command::Embed(args) => graph::embed(&ctx, args),
-        Command::Assess(args) => assess::run(&ctx, args),
-        Command::Hooks(c) => assess::hooks(&ctx, c),
-        Command::Watch(args) => assess::watch(&ctx, args),
-        Command::Node(c) => node::daemon(&ctx, c),
-        Command::Peers(args) => peers::run(&ctx, args),
-        Command::Evidence(c) => peers::evidence(&ctx, c),
-        Command::Testnet(c) => testnet::run(&ctx, c),
+        Command::Init => node::init(ctx),
+        Command::Status => node::status(ctx),
+        Command::Chain(c) => chain::run(ctx, c),
+        Command::Tree(c) => tree::run(ctx, c),
+        Command::Gate(c) => gate::run(ctx, c),
+        Command::Witness(c) => refs::witness(ctx, c),
+        Command::Lineage(c) => refs::lineage(ctx, c),
+        Command::Demo(args) => crate::demo::run(ctx, args),
+        Command::Symbols(args) => graph::symbols(ctx, args),
+        Command::Deps => graph::deps(ctx),
+        Command::History(args) => graph::history(ctx, args),
+        Command::Cochange(args) => graph::cochange(ctx, args),
+        Command::Search(args) => graph::search(ctx, args),
+        Command::Embed(args) => graph::embed(ctx, args),
+        Command::Assess(args) => assess::run(ctx, args),
+        Command::Hooks(c) => assess::hooks(ctx, c),
+        Command::Watch(args) => assess::watch(ctx, args),
+        Command::Node(c) => node::daemon(ctx, c),
+        Command::Peers(args) => peers::run(ctx, args),
+        Command::Evidence(c) => peers::evidence(ctx, c),
+        Command::Testnet(c) => testnet::run(ctx, c),
     }
 }
 

@@ -32,7 +32,8 @@ pub fn init(ctx: &Ctx) -> Result<u8> {
         }
         say!(
             "  chain {}  key {}",
-            report.chain_id, report.key_fingerprint
+            report.chain_id,
+            report.key_fingerprint
         );
         if !report.project.languages.is_empty() {
             say!("  languages: {}", report.project.languages.join(", "));
@@ -183,8 +184,8 @@ fn start(ctx: &Ctx, listen: &[String], foreground: bool) -> Result<u8> {
     let logs = layout.weftos().join("logs");
     std::fs::create_dir_all(&logs).map_err(|e| weft_node::NodeError::io(&logs, e))?;
     let out_file = logs.join("daemon.out");
-    let out = std::fs::File::create(&out_file)
-        .map_err(|e| weft_node::NodeError::io(&out_file, e))?;
+    let out =
+        std::fs::File::create(&out_file).map_err(|e| weft_node::NodeError::io(&out_file, e))?;
     let exe = std::env::current_exe().map_err(|e| weft_node::NodeError::io(&layout.root, e))?;
     let mut command = std::process::Command::new(exe);
     command
@@ -193,7 +194,10 @@ fn start(ctx: &Ctx, listen: &[String], foreground: bool) -> Result<u8> {
         .args(["node", "start", "--foreground"])
         .env(DAEMON_CHILD_ENV, "1")
         .stdin(std::process::Stdio::null())
-        .stdout(out.try_clone().map_err(|e| weft_node::NodeError::io(&out_file, e))?)
+        .stdout(
+            out.try_clone()
+                .map_err(|e| weft_node::NodeError::io(&out_file, e))?,
+        )
         .stderr(out);
     for addr in listen {
         command.arg("--listen").arg(addr);
@@ -301,7 +305,11 @@ fn daemon_status(ctx: &Ctx) -> Result<u8> {
     for addr in &status.listen {
         say!("  listen     {addr}");
     }
-    say!("  peers      {} connected of {}", status.connected, status.peers);
+    say!(
+        "  peers      {} connected of {}",
+        status.connected,
+        status.peers
+    );
     for (reason, count) in &status.dropped {
         say!("  dropped    {count} × {reason}");
     }

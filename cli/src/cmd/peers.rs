@@ -40,7 +40,13 @@ fn list(ctx: &Ctx) -> Result<u8> {
     }
     say!(
         "{:<16} {:<14} {:<4} {:>8} {:>8} {:>6}  {:<34} FLAGS",
-        "NAME", "PEER ID", "UP", "HEAD", "REPLICA", "LAG", "ADDRESS"
+        "NAME",
+        "PEER ID",
+        "UP",
+        "HEAD",
+        "REPLICA",
+        "LAG",
+        "ADDRESS"
     );
     for p in &statuses {
         let peer_id = p.peer_id.as_deref().map_or("?".to_string(), |id| {
@@ -51,7 +57,9 @@ fn list(ctx: &Ctx) -> Result<u8> {
             p.name,
             peer_id,
             if p.connected { "yes" } else { "no" },
-            p.head.as_ref().map_or("-".to_string(), |h| h.seq.to_string()),
+            p.head
+                .as_ref()
+                .map_or("-".to_string(), |h| h.seq.to_string()),
             p.replica_length,
             p.lag,
             p.addr.as_deref().unwrap_or("-"),
@@ -118,7 +126,11 @@ fn add(
     }
     block.push_str("\n[[coordination.peers]]\n");
     block.push_str(&format!("name = {:?}\n", spec.name));
-    for (key, value) in [("path", &spec.path), ("addr", &spec.addr), ("peer_id", &spec.peer_id)] {
+    for (key, value) in [
+        ("path", &spec.path),
+        ("addr", &spec.addr),
+        ("peer_id", &spec.peer_id),
+    ] {
         if let Some(value) = value {
             block.push_str(&format!("{key} = {}\n", toml_string(value)));
         }
@@ -135,7 +147,9 @@ fn add(
     std::fs::write(&tmp, &updated).map_err(|e| NodeError::io(&tmp, e))?;
     std::fs::rename(&tmp, &file).map_err(|e| NodeError::io(&file, e))?;
     if ctx.json {
-        out::json(&serde_json::json!({"added": spec.name, "path": spec.path, "addr": spec.addr, "peer_id": spec.peer_id}));
+        out::json(
+            &serde_json::json!({"added": spec.name, "path": spec.path, "addr": spec.addr, "peer_id": spec.peer_id}),
+        );
     } else {
         say!("added peer `{}` to {}", spec.name, file.display());
         if ctx.daemon.is_some() {
@@ -177,8 +191,18 @@ pub fn evidence(ctx: &Ctx, command: EvidenceCommand) -> Result<u8> {
                 if let Some(id) = peer_id {
                     say!("  peer id  {id}");
                 }
-                say!("  head 1   seq {} event {} root {}", a.seq, a.head_hash, a.merkle_root);
-                say!("  head 2   seq {} event {} root {}", b.seq, b.head_hash, b.merkle_root);
+                say!(
+                    "  head 1   seq {} event {} root {}",
+                    a.seq,
+                    a.head_hash,
+                    a.merkle_root
+                );
+                say!(
+                    "  head 2   seq {} event {} root {}",
+                    b.seq,
+                    b.head_hash,
+                    b.merkle_root
+                );
             }
             Ok(exit::OK)
         }

@@ -21,7 +21,9 @@ pub fn run(ctx: &Ctx, command: TestnetCommand) -> Result<u8> {
             let mut parsed = Vec::new();
             for peer in &peers {
                 let (peer_name, addr) = peer.split_once('=').ok_or_else(|| {
-                    input(format!("--peer {peer}: use NAME=MULTIADDR, e.g. node2=/dns4/node2/tcp/4001"))
+                    input(format!(
+                        "--peer {peer}: use NAME=MULTIADDR, e.g. node2=/dns4/node2/tcp/4001"
+                    ))
                 })?;
                 parsed.push((peer_name.to_string(), addr.to_string()));
             }

@@ -168,7 +168,8 @@ fn verify(ctx: &Ctx) -> Result<u8> {
         if ok {
             say!(
                 "ok: {} tree events replayed; root {}",
-                report.events, report.replayed_root
+                report.events,
+                report.replayed_root
             );
         } else {
             say!(

@@ -24,7 +24,7 @@ fn listed(keys: &[&NodeKey]) -> Trust {
 
 fn accepted_head(verdict: Verdict) -> SignedHead {
     match verdict {
-        Verdict::Accept(Accepted::Head(h)) => h,
+        Verdict::Accept(Accepted::Head(h)) => *h,
         other => panic!("expected an accepted head, got {other:?}"),
     }
 }

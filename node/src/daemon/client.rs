@@ -53,12 +53,10 @@ pub fn forward(stream: UnixStream, request: &Request, forward_stdin: bool) -> io
                     format!("unexpected frame {:?} from the daemon", other as char),
                 ))
             }
-            None => {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "the daemon closed the connection before the command finished (see .weftos/logs/)",
-                ))
-            }
+            None => return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the daemon closed the connection before the command finished (see .weftos/logs/)",
+            )),
         }
     };
     // A feeder still blocked on a terminal's stdin is left behind: the process exits.

@@ -135,7 +135,10 @@ impl<R: Read> Read for StdinReader<R> {
                 Some((other, _)) => {
                     return Err(io::Error::new(
                         io::ErrorKind::InvalidData,
-                        format!("unexpected control frame {:?} in standard input", other as char),
+                        format!(
+                            "unexpected control frame {:?} in standard input",
+                            other as char
+                        ),
                     ))
                 }
             }

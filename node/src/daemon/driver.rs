@@ -24,8 +24,7 @@ use weft_kernel::witness::{witness_head, WITNESS_HEAD};
 use weft_net::gatekeeper::Accepted;
 use weft_net::mesh::{self, MeshConfig, MeshEvent, MeshHandle};
 use weft_net::wire::{
-    Advert, Equivocation, Evidence, ForkProof, SyncRequest, Topic, SYNC_MAX_BYTES,
-    SYNC_MAX_EVENTS,
+    Advert, Equivocation, Evidence, ForkProof, SyncRequest, Topic, SYNC_MAX_BYTES, SYNC_MAX_EVENTS,
 };
 use weft_net::{Multiaddr, PeerId};
 
@@ -95,8 +94,7 @@ pub(super) async fn drive(
         config_stamp: config_stamp(&daemon),
     };
     let mut tick = tokio::time::interval(ANNOUNCE_GAP);
-    let mut periodic =
-        tokio::time::interval(Duration::from_secs(config.network.announce_interval));
+    let mut periodic = tokio::time::interval(Duration::from_secs(config.network.announce_interval));
     let mut maintain = tokio::time::interval(MAINTAIN_EVERY);
     let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
         .map_err(|e| NodeError::Input(format!("signal handler: {e}")))?;
@@ -149,7 +147,9 @@ impl Driver {
         work: impl FnOnce(&Daemon) -> T + Send + 'static,
     ) -> Option<T> {
         let daemon = self.daemon.clone();
-        tokio::task::spawn_blocking(move || work(&daemon)).await.ok()
+        tokio::task::spawn_blocking(move || work(&daemon))
+            .await
+            .ok()
     }
 
     /// Publishes the head when it changed (and the last announcement is old enough),
@@ -175,10 +175,14 @@ impl Driver {
     }
 
     async fn advertise(&self) {
-        let advert = self.blocking(|d| build_advert(d)).await.flatten();
+        let advert = self.blocking(build_advert).await.flatten();
         if let Some(advert) = advert {
             let signed = advert.sign(&self.key);
-            if let Err(e) = self.mesh.publish(Topic::Capabilities, signed.encode()).await {
+            if let Err(e) = self
+                .mesh
+                .publish(Topic::Capabilities, signed.encode())
+                .await
+            {
                 tracing::warn!(error = %e, "publishing the advert");
             }
         }
@@ -248,7 +252,7 @@ impl Driver {
                     let peer = book.follow(&head.signer)?;
                     let newer = peer.head.as_ref().is_none_or(|h| head.seq > h.seq);
                     if newer {
-                        peer.head = Some(head.clone());
+                        peer.head = Some((*head).clone());
                     }
                     (head.seq >= peer.replica_len()).then(|| peer.name.clone())
                 });
@@ -331,9 +335,11 @@ impl Driver {
         let Some(peer) = book.get_mut(name) else {
             return;
         };
-        let (Some(replica), Some(peer_id), Some(_)) =
-            (peer.replica.clone(), peer.peer_id(), peer.connected.as_ref())
-        else {
+        let (Some(replica), Some(peer_id), Some(_)) = (
+            peer.replica.clone(),
+            peer.peer_id(),
+            peer.connected.as_ref(),
+        ) else {
             return;
         };
         if peer.syncing {
@@ -354,13 +360,17 @@ impl Driver {
             if let Some(peer) = book.get_mut(&done.name) {
                 peer.syncing = false;
                 peer.last_error = done.error.clone();
-                let verified = peer.replica.as_ref().and_then(|r| r.verified_head().ok().flatten());
+                let verified = peer
+                    .replica
+                    .as_ref()
+                    .and_then(|r| r.verified_head().ok().flatten());
                 if let (Some(head), Ok(mut gate)) = (verified, self.daemon.gate.lock()) {
                     // A gossiped head the verified history contradicts at its own
                     // sequence is evidence too (it may have arrived first).
                     if let Some(gossiped) = gate.newest(&head.signer) {
                         if gossiped.seq == head.seq && gossiped.head_hash != head.head_hash {
-                            done.evidence.get_or_insert(Evidence::conflict(&head, gossiped));
+                            done.evidence
+                                .get_or_insert(Evidence::conflict(&head, gossiped));
                         }
                     }
                     gate.observe(&head);
@@ -466,10 +476,7 @@ async fn sync_peer(
     for _ in 0..MAX_ROUNDS {
         let from = replica.len();
         let request = SyncRequest {
-            chain_id: replica
-                .chain()
-                .genesis()
-                .map_or([0; 16], |g| g.chain_id.0),
+            chain_id: replica.chain().genesis().map_or([0; 16], |g| g.chain_id.0),
             from,
             max_count: SYNC_MAX_EVENTS,
             max_bytes: SYNC_MAX_BYTES,
@@ -545,7 +552,12 @@ async fn fork_evidence(
         max_count: 1,
         max_bytes: 1,
     };
-    let range = mesh.sync(peer, request).await.ok()?.into_range(anchor.seq).ok()?;
+    let range = mesh
+        .sync(peer, request)
+        .await
+        .ok()?
+        .into_range(anchor.seq)
+        .ok()?;
     let (event_hash, path) = proven_first_event(&range)?;
     (event_hash != anchor.head_hash).then(|| Evidence {
         first: anchor.encode(),
@@ -607,7 +619,10 @@ fn record_peer(
         let Some(peer) = book.get_mut(name) else {
             return Ok(());
         };
-        let head = peer.replica.as_ref().and_then(|r| r.verified_head().ok().flatten());
+        let head = peer
+            .replica
+            .as_ref()
+            .and_then(|r| r.verified_head().ok().flatten());
         if new_history {
             if let Some(h) = &head {
                 peer.recorded = Some((h.seq, h.head_hash));

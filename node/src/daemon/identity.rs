@@ -72,7 +72,8 @@ pub fn read_identity(path: &Path) -> Result<Identity, String> {
             path.display()
         )
     })?;
-    serde_json::from_str(&text).map_err(|e| format!("{}: not an identity file: {e}", file.display()))
+    serde_json::from_str(&text)
+        .map_err(|e| format!("{}: not an identity file: {e}", file.display()))
 }
 
 /// Reads the runtime file of the node at `path`, if its daemon is running.

@@ -325,9 +325,10 @@ fn open_replica(weftos: &Path, peer: &mut Peer) {
             })
             .and_then(|_| Store::create(&dir))
     };
-    match store.map_err(|e| e.to_string()).and_then(|store| {
-        Replica::open(Arc::new(store), key).map_err(|e| e.to_string())
-    }) {
+    match store
+        .map_err(|e| e.to_string())
+        .and_then(|store| Replica::open(Arc::new(store), key).map_err(|e| e.to_string()))
+    {
         Ok(replica) => peer.replica = Some(Arc::new(replica)),
         Err(e) => {
             peer.flags.insert("replica-error".into());
@@ -341,7 +342,7 @@ pub enum PeerChain {
     /// The daemon's open replica.
     Shared(Arc<Replica>),
     /// Opened from disk (no daemon runs).
-    Opened(weft_kernel::Chain),
+    Opened(Box<weft_kernel::Chain>),
 }
 
 impl PeerChain {
@@ -372,14 +373,18 @@ pub fn peer_chain(
             .lock()
             .map_err(|_| NodeError::Input("peer book unavailable".into()))?;
         let peer = book.peers().find(|p| p.name == name).ok_or_else(missing)?;
-        return peer.replica.clone().map(PeerChain::Shared).ok_or_else(missing);
+        return peer
+            .replica
+            .clone()
+            .map(PeerChain::Shared)
+            .ok_or_else(missing);
     }
     let dir = node.layout().weftos().join(PEERS_DIR).join(name);
     if !crate::config::valid_name(name) || !dir.join("CURRENT").exists() {
         return Err(missing());
     }
     let store = Arc::new(Store::open(&dir)?);
-    Ok(PeerChain::Opened(weft_kernel::Chain::open_unchecked(
-        store, None,
-    )?))
+    Ok(PeerChain::Opened(Box::new(
+        weft_kernel::Chain::open_unchecked(store, None)?,
+    )))
 }

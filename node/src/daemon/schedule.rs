@@ -95,12 +95,18 @@ mod tests {
     #[test]
     fn daily_at_two_runs_next_at_two_utc() {
         let cron = parse("0 2 * * *").expect("valid");
-        let now = Utc.with_ymd_and_hms(2026, 11, 23, 16, 0, 0).single().expect("time");
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 23, 16, 0, 0)
+            .single()
+            .expect("time");
         assert_eq!(
             next_run(&cron, now),
             Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).single()
         );
-        let at_two = Utc.with_ymd_and_hms(2026, 11, 24, 2, 0, 0).single().expect("time");
+        let at_two = Utc
+            .with_ymd_and_hms(2026, 11, 24, 2, 0, 0)
+            .single()
+            .expect("time");
         assert_eq!(
             next_run(&cron, at_two),
             Utc.with_ymd_and_hms(2026, 11, 25, 2, 0, 0).single(),

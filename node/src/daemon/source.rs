@@ -71,10 +71,7 @@ impl SyncSource for ChainSource {
             match replica {
                 Some(replica) => self.answer(request, replica.chain()),
                 None => SyncResponse::Refused {
-                    reason: format!(
-                        "this node holds no chain {}",
-                        hex::encode(request.chain_id)
-                    ),
+                    reason: format!("this node holds no chain {}", hex::encode(request.chain_id)),
                 },
             }
         };

@@ -102,11 +102,23 @@ pub fn summary(layout: &Layout) -> GraphSummary {
     languages.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     let vectors = index::indexed_count(&store).unwrap_or(0) as u64;
     GraphSummary {
-        languages: languages.into_iter().take(16).map(|(l, _)| l.to_string()).collect(),
+        languages: languages
+            .into_iter()
+            .take(16)
+            .map(|(l, _)| l.to_string())
+            .collect(),
         symbols,
         vectors,
-        model: if vectors > 0 { embed::EMBEDDING_ID.into() } else { String::new() },
-        dims: if vectors > 0 { embed::DIMENSIONS as u32 } else { 0 },
+        model: if vectors > 0 {
+            embed::EMBEDDING_ID.into()
+        } else {
+            String::new()
+        },
+        dims: if vectors > 0 {
+            embed::DIMENSIONS as u32
+        } else {
+            0
+        },
     }
 }
 
