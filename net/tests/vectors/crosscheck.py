@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""Independent encoder of weft's mesh messages, used to produce the known-answer vectors
+in vectors.json (re-run it to check them): a signed head in its canonical kernel form,
+conflict evidence, a signed capability advert, and a sync request. CBOR is written here
+by hand (maps in field order, as serde writes structs; the head's map in canonical order),
+signatures with Python `cryptography`. It shares no code with the Rust implementation;
+the Rust test `net/tests/vectors.rs` checks both agree. Run: python3 crosscheck.py > vectors.json
+"""
+import json, struct
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives import serialization
+
+
+def head(major, n):
+    if n < 24:
+        return bytes([major << 5 | n])
+    for extra, fmt in ((24, ">B"), (25, ">H"), (26, ">I"), (27, ">Q")):
+        if n < 1 << (8 * struct.calcsize(fmt)):
+            return bytes([major << 5 | extra]) + struct.pack(fmt, n)
+
+
+def enc(v, canonical=False):
+    if v is None:
+        return b"\xf6"
+    if v is True:
+        return b"\xf5"
+    if v is False:
+        return b"\xf4"
+    if isinstance(v, int):
+        return head(0, v)
+    if isinstance(v, bytes):
+        return head(2, len(v)) + v
+    if isinstance(v, str):
+        b = v.encode()
+        return head(3, len(b)) + b
+    if isinstance(v, list):
+        return head(4, len(v)) + b"".join(enc(x, canonical) for x in v)
+    if isinstance(v, dict):
+        items = [(enc(k), enc(x, canonical)) for k, x in v.items()]
+        if canonical:
+            items.sort()
+        return head(5, len(items)) + b"".join(k + x for k, x in items)
+    raise TypeError(v)
+
+
+seed = bytes([7] * 32)
+sk = Ed25519PrivateKey.from_private_bytes(seed)
+pk = sk.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+chain_id = bytes([3] * 16)
+
+
+def signed_head(seq, head_hash, root, time_ns):
+    body = enc([1, chain_id, seq, head_hash, root, time_ns, pk])
+    signature = sk.sign(b"weft/exochain/head/v1\x00" + body)
+    return enc({"chain_id": chain_id, "seq": seq, "head_hash": head_hash,
+                "merkle_root": root, "time_ns": time_ns, "signer": pk,
+                "signature": signature}, canonical=True)
+
+
+first = signed_head(5, bytes([0xaa] * 32), bytes([0xbb] * 32), 1000)
+second = signed_head(5, bytes([0xcc] * 32), bytes([0xdd] * 32), 2000)
+evidence = enc({"first": first, "second": second, "fork": None})
+
+advert = {
+    "version": "0.1.0", "project": "upstream", "chain_id": chain_id.hex(), "head_seq": 42,
+    "languages": ["rust", "python"], "symbols": 1699, "vectors": 1699,
+    "model": "all-MiniLM-L6-v2/int8/mean/l2", "dims": 384, "hnsw": True,
+    "services": ["sync"], "p95_us": 850, "time_ns": 1700000000000000000, "signer": pk,
+}
+advert_signature = sk.sign(b"weft/net/advert/v1\x00" + enc(advert))
+signed_advert = enc({"advert": advert, "signature": advert_signature})
+
+sync_request = enc({"chain_id": chain_id, "from": 7, "max_count": 1024, "max_bytes": 8 << 20})
+
+print(json.dumps({
+    "key_seed": seed.hex(),
+    "public_key": pk.hex(),
+    "head_first": first.hex(),
+    "head_second": second.hex(),
+    "evidence_conflict": evidence.hex(),
+    "signed_advert": signed_advert.hex(),
+    "sync_request": sync_request.hex(),
+}, indent=2))
