@@ -102,6 +102,11 @@ pub enum MeshEvent {
         /// Its address on that connection.
         addr: Multiaddr,
     },
+    /// A peer subscribed to the organisation's topics: gossip now reaches it.
+    Subscribed {
+        /// The peer.
+        peer: PeerId,
+    },
     /// The last connection to a peer closed.
     Disconnected {
         /// The peer.
@@ -554,6 +559,14 @@ impl EventLoop {
             }) => {
                 self.on_gossip(propagation_source, message_id, message)
                     .await
+            }
+            BehaviourEvent::Gossipsub(gossipsub::Event::Subscribed { peer_id, topic, .. })
+                if self
+                    .topics
+                    .get(&topic)
+                    .is_some_and(|(t, _)| *t == Topic::Capabilities) =>
+            {
+                self.emit(MeshEvent::Subscribed { peer: peer_id }).await
             }
             BehaviourEvent::Sync(event) => self.on_sync(event),
             BehaviourEvent::Ping(ping::Event {

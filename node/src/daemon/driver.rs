@@ -200,7 +200,9 @@ impl Driver {
                     tracing::info!(%peer, %name, %addr, "peer connected");
                     self.start_sync(&name);
                 }
-                // Let the newcomer learn our state without waiting for the period.
+            }
+            // Let the newcomer learn our state without waiting for the period.
+            MeshEvent::Subscribed { .. } => {
                 self.announce(true).await;
                 self.advertise().await;
             }
@@ -611,6 +613,15 @@ fn record_peer(
     new_history: bool,
     witness_interval: u64,
 ) -> Result<(), NodeError> {
+    let tree = Tree::new(daemon.node.chain());
+    let path = format!("{PEERS_PATH}/{name}");
+    let existing = tree.get(&path)?;
+    // After a restart, the head recorded before it is the one in the tree.
+    let recorded_before = existing.as_ref().and_then(|node| {
+        let seq = node.meta.get("head_seq")?.parse().ok()?;
+        let hash = weft_kernel::Hash::from_hex(node.meta.get("head_hash")?).ok()?;
+        Some((seq, hash))
+    });
     let (meta, head, witness_due) = {
         let mut book = daemon
             .book
@@ -623,6 +634,9 @@ fn record_peer(
             .replica
             .as_ref()
             .and_then(|r| r.verified_head().ok().flatten());
+        if peer.recorded.is_none() {
+            peer.recorded = recorded_before;
+        }
         if new_history {
             if let Some(h) = &head {
                 peer.recorded = Some((h.seq, h.head_hash));
@@ -666,9 +680,7 @@ fn record_peer(
         }
         (meta, head, due)
     };
-    let tree = Tree::new(daemon.node.chain());
-    let path = format!("{PEERS_PATH}/{name}");
-    let unchanged = tree.get(&path)?.is_some_and(|node| node.meta == meta);
+    let unchanged = existing.is_some_and(|node| node.meta == meta);
     if !unchanged {
         tree.set(&path, "peer", meta)?;
     }
