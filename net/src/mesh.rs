@@ -32,6 +32,11 @@ pub const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
 pub const MAX_INBOUND_PER_PEER: usize = 4;
 /// Failed checks after which a peer is disconnected and blocked.
 pub const STRIKES_TO_BLOCK: u32 = 16;
+/// Gossip a peer may send per second that passes its signature check but is of no use
+/// (untrusted keys, stale heads) before each further second of it counts as a strike:
+/// even well-formed spam is dropped after a while, and its message ids stop filling the
+/// duplicate cache.
+pub const IGNORED_PER_SECOND: u32 = 100;
 /// How long a blocked peer stays blocked.
 pub const BLOCK_FOR: Duration = Duration::from_secs(600);
 /// How often each connection is pinged.
@@ -271,6 +276,7 @@ pub fn start(
         pending: HashMap::new(),
         inbound: HashMap::new(),
         strikes: HashMap::new(),
+        ignored: HashMap::new(),
         blocked_until: HashMap::new(),
         connected: HashMap::new(),
         listening: Vec::new(),
@@ -394,6 +400,8 @@ struct EventLoop {
     >,
     inbound: HashMap<PeerId, usize>,
     strikes: HashMap<PeerId, u32>,
+    /// Ignored gossip per peer in the current second: (second started, count).
+    ignored: HashMap<PeerId, (Instant, u32)>,
     blocked_until: HashMap<PeerId, Instant>,
     connected: HashMap<PeerId, Multiaddr>,
     listening: Vec<Multiaddr>,
@@ -489,6 +497,18 @@ impl EventLoop {
         }
     }
 
+    fn count_ignored(&mut self, peer: PeerId, why: &str) {
+        let now = Instant::now();
+        let window = self.ignored.entry(peer).or_insert((now, 0));
+        if now.duration_since(window.0) >= Duration::from_secs(1) {
+            *window = (now, 0);
+        }
+        window.1 += 1;
+        if window.1 == IGNORED_PER_SECOND + 1 {
+            self.strike(peer, format!("more than {IGNORED_PER_SECOND}/s of: {why}"));
+        }
+    }
+
     fn strike(&mut self, peer: PeerId, reason: String) {
         let strikes = self.strikes.entry(peer).or_default();
         *strikes += 1;
@@ -543,6 +563,7 @@ impl EventLoop {
             } => {
                 self.connected.remove(&peer_id);
                 self.inbound.remove(&peer_id);
+                self.ignored.remove(&peer_id);
                 self.emit(MeshEvent::Disconnected { peer: peer_id }).await;
             }
             SwarmEvent::Behaviour(event) => self.on_behaviour(event).await,
@@ -633,7 +654,7 @@ impl EventLoop {
             }
             Verdict::Conflict(evidence) => self.emit(MeshEvent::Conflict(evidence)).await,
             Verdict::Reject(why) => self.strike(source, why.to_string()),
-            Verdict::Ignore(_) => {}
+            Verdict::Ignore(why) => self.count_ignored(source, why),
         }
     }
 

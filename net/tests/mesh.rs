@@ -277,3 +277,38 @@ async fn an_oversized_sync_answer_fails_the_request_instead_of_growing_memory() 
     // The connection and the mesh still work afterwards.
     assert!(b.handle.peers().await.is_ok());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_spamming_well_formed_but_useless_gossip_is_blocked_too() {
+    // Validly signed heads from a key nobody trusts: each is only ignored, but more than
+    // IGNORED_PER_SECOND a second, second after second, earns strikes and a block.
+    let mut b = start(2, &[1], vec![], Arc::new(Oversized)).await;
+    let c = start(3, &[2], vec![b.addr.clone()], Arc::new(Oversized)).await;
+    connected(&mut b, 1).await;
+    let stranger = key(4);
+    let started = std::time::Instant::now();
+    let mut blocked = None;
+    let mut seq = 0u64;
+    while blocked.is_none() && started.elapsed() < Duration::from_secs(60) {
+        for _ in 0..mesh::IGNORED_PER_SECOND * 2 {
+            seq += 1;
+            let head = weft_kernel::head::SignedHead::sign(
+                &stranger,
+                weft_kernel::event::ChainId([4; 16]),
+                seq,
+                weft_kernel::hash::Hash([1; 32]),
+                weft_kernel::hash::Hash([2; 32]),
+                seq,
+            );
+            c.handle.publish(Topic::Heads, head.encode()).await.expect("publish");
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        while let Ok(event) = b.events.try_recv() {
+            if let MeshEvent::Blocked { peer, reason } = event {
+                assert!(reason.contains("untrusted"), "{reason}");
+                blocked = Some(peer);
+            }
+        }
+    }
+    assert_eq!(blocked, Some(c.handle.local_peer_id()));
+}

@@ -27,6 +27,7 @@ use std::collections::BTreeMap;
 use std::io::{self, BufReader, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use weft_net::gatekeeper::Gatekeeper;
@@ -66,6 +67,8 @@ pub struct Daemon {
     stop: tokio::sync::Notify,
     started_ns: u64,
     latency: source::Latency,
+    /// Control connections being served (stopping waits for them to answer).
+    active: std::sync::atomic::AtomicUsize,
     /// The mesh and the runtime it runs on, once joined (for commands that publish).
     mesh: std::sync::OnceLock<(weft_net::mesh::MeshHandle, tokio::runtime::Handle)>,
 }
@@ -211,6 +214,7 @@ pub fn run(
         started_ns: weft_kernel::chain::now_ns(),
         latency: source::Latency::default(),
         mesh: std::sync::OnceLock::new(),
+        active: std::sync::atomic::AtomicUsize::new(0),
     });
     let socket = socket_path(node.layout());
     // The store lock is ours, so any socket left here belongs to a dead daemon.
@@ -229,6 +233,13 @@ pub fn run(
         .map_err(|e| NodeError::io(&socket, e))?;
     let result = runtime.block_on(driver::drive(daemon.clone(), key, listen));
     let _ = std::fs::remove_file(&socket);
+    // Commands in flight (`weft node stop` itself among them) answer before the exit.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while daemon.active.load(SeqCst) > 0
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let _ = std::fs::remove_file(node.layout().weftos().join(identity::RUNTIME_FILE));
     tracing::info!("daemon stopped");
     // Connection threads may still hold the node; the process exits right after.
@@ -245,15 +256,21 @@ fn restrict_to_owner(path: &Path) -> Result<(), NodeError> {
 fn serve_control(listener: UnixListener, daemon: Arc<Daemon>, runner: Arc<dyn CommandRunner>) {
     for stream in listener.incoming() {
         let Ok(stream) = stream else { continue };
-        let daemon = daemon.clone();
+        let served = daemon.clone();
         let runner = runner.clone();
-        let _ = std::thread::Builder::new()
+        daemon.active.fetch_add(1, SeqCst);
+        let spawned = std::thread::Builder::new()
             .name("weft-command".into())
             .spawn(move || {
-                if let Err(e) = serve_connection(stream, &daemon, runner.as_ref()) {
+                if let Err(e) = serve_connection(stream, &served, runner.as_ref()) {
                     tracing::debug!(error = %e, "control connection ended");
                 }
+                served.active.fetch_sub(1, SeqCst);
             });
+        if let Err(e) = spawned {
+            daemon.active.fetch_sub(1, SeqCst);
+            tracing::warn!(error = %e, "cannot serve a control connection");
+        }
     }
 }
 
