@@ -78,10 +78,8 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
-async fn propagation() {
-    const NODES: u8 = 10;
-    const HEADS: u64 = 200;
-    let keys: Vec<NodeKey> = (1..=NODES).map(key).collect();
+async fn propagation(nodes: u8, heads: u64) {
+    let keys: Vec<NodeKey> = (1..=nodes).map(key).collect();
     let trust = Trust::Listed(keys.iter().map(|k| k.public_key()).collect());
     let mut handles = Vec::new();
     let mut addrs: Vec<Multiaddr> = Vec::new();
@@ -110,7 +108,7 @@ async fn propagation() {
     // Connections, subscriptions and gossipsub's mesh settle over a few heartbeats.
     tokio::time::sleep(Duration::from_secs(5)).await;
     let mut sent = HashMap::new();
-    for seq in 1..=HEADS {
+    for seq in 1..=heads {
         let head = SignedHead::sign(
             &keys[0],
             ChainId([1; 16]),
@@ -133,7 +131,7 @@ async fn propagation() {
     let mut missing = 0;
     for (seq, at) in &sent {
         let mut slowest: f64 = 0.0;
-        for node in 1..NODES as usize {
+        for node in 1..nodes as usize {
             match log.get(&(*seq, node)) {
                 Some(got) => {
                     let ms = got.duration_since(*at).as_secs_f64() * 1e3;
@@ -148,7 +146,7 @@ async fn propagation() {
     each.sort_by(f64::total_cmp);
     all.sort_by(f64::total_cmp);
     println!(
-        "propagation: {NODES} nodes, {HEADS} heads from one publisher, {} deliveries ({missing} missing)",
+        "propagation: {nodes} nodes, {heads} heads from one publisher, {} deliveries ({missing} missing)",
         each.len()
     );
     println!(
@@ -189,11 +187,10 @@ fn source_chain(dir: &std::path::Path, key: &NodeKey, events: u64) -> Chain {
     chain
 }
 
-async fn sync() {
-    const EVENTS: u64 = 50_000;
+async fn sync(events: u64) {
     let dir = tempfile::tempdir().expect("tmp");
     let upstream = key(1);
-    let chain = source_chain(&dir.path().join("source"), &upstream, EVENTS);
+    let chain = source_chain(&dir.path().join("source"), &upstream, events);
     let total = chain.len();
 
     // In one process: serve and verify, no network.
@@ -210,8 +207,13 @@ async fn sync() {
     let in_process = total as f64 / started.elapsed().as_secs_f64();
 
     let trust = Trust::Listed([upstream.public_key(), key(2).public_key()].into());
-    let (_a, _a_events, addr) =
-        start(&upstream, trust.clone(), vec![], Arc::new(ChainSource(Some(chain)))).await;
+    let (_a, _a_events, addr) = start(
+        &upstream,
+        trust.clone(),
+        vec![],
+        Arc::new(ChainSource(Some(chain))),
+    )
+    .await;
     let (b, mut b_events, _) = start(&key(2), trust, vec![addr], Arc::new(ChainSource(None))).await;
     let peer = loop {
         if let Some(MeshEvent::Connected { peer, .. }) = b_events.recv().await {
@@ -312,13 +314,20 @@ async fn flood() {
                 junk.extend(sent.to_be_bytes());
                 junk
             } else {
-                SignedHead::sign(&stranger, ChainId([4; 16]), sent, Hash([1; 32]), Hash([2; 32]), sent)
-                    .encode()
+                SignedHead::sign(
+                    &stranger,
+                    ChainId([4; 16]),
+                    sent,
+                    Hash([1; 32]),
+                    Hash([2; 32]),
+                    sent,
+                )
+                .encode()
             };
             if flooder.publish(Topic::Heads, data).await.is_ok() {
                 sent += 1;
             }
-            if sent % 64 == 0 {
+            if sent.is_multiple_of(64) {
                 tokio::task::yield_now().await;
             }
             if started.elapsed().as_secs() >= next_sample {
@@ -330,7 +339,10 @@ async fn flood() {
             .iter()
             .map(|(t, kib)| format!("{t}s {:.1}", *kib as f64 / 1024.0))
             .collect();
-        println!("flood ({phase}): {sent} messages in {SECONDS} s; victim RSS MiB: {}", figures.join(", "));
+        println!(
+            "flood ({phase}): {sent} messages in {SECONDS} s; victim RSS MiB: {}",
+            figures.join(", ")
+        );
         drop(flooder);
     }
     let _ = child.kill();
@@ -351,12 +363,18 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with('-'))
         .collect();
+    // `cargo bench` passes --bench; under `cargo test` this is a smoke run at tiny sizes.
+    if !std::env::args().any(|a| a == "--bench") {
+        runtime.block_on(propagation(3, 10));
+        runtime.block_on(sync(2_000));
+        return;
+    }
     let run = |name: &str| wanted.is_empty() || wanted.iter().any(|w| w == name);
     if run("propagation") {
-        runtime.block_on(propagation());
+        runtime.block_on(propagation(10, 200));
     }
     if run("sync") {
-        runtime.block_on(sync());
+        runtime.block_on(sync(50_000));
     }
     if run("flood") {
         runtime.block_on(flood());

@@ -300,7 +300,10 @@ async fn a_peer_spamming_well_formed_but_useless_gossip_is_blocked_too() {
                 weft_kernel::hash::Hash([2; 32]),
                 seq,
             );
-            c.handle.publish(Topic::Heads, head.encode()).await.expect("publish");
+            c.handle
+                .publish(Topic::Heads, head.encode())
+                .await
+                .expect("publish");
         }
         tokio::time::sleep(Duration::from_millis(500)).await;
         while let Ok(event) = b.events.try_recv() {

@@ -235,9 +235,7 @@ pub fn run(
     let _ = std::fs::remove_file(&socket);
     // Commands in flight (`weft node stop` itself among them) answer before the exit.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while daemon.active.load(SeqCst) > 0
-        && std::time::Instant::now() < deadline
-    {
+    while daemon.active.load(SeqCst) > 0 && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
     let _ = std::fs::remove_file(node.layout().weftos().join(identity::RUNTIME_FILE));
