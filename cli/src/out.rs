@@ -38,35 +38,33 @@ pub struct Stdout;
 /// The command's standard error.
 pub struct Stderr;
 
+/// Runs `f` on this thread's standard output (`err` false) or error.
+fn on_stream<R>(err: bool, f: impl FnOnce(&mut dyn Write) -> io::Result<R>) -> io::Result<R> {
+    REDIRECTED.with(|r| match (r.borrow_mut().as_mut(), err) {
+        (Some(streams), false) => f(&mut streams.out),
+        (Some(streams), true) => f(&mut streams.err),
+        (None, false) => f(&mut io::stdout().lock()),
+        (None, true) => f(&mut io::stderr().lock()),
+    })
+}
+
 impl Write for Stdout {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        REDIRECTED.with(|r| match r.borrow_mut().as_mut() {
-            Some(streams) => streams.out.write(buf),
-            None => io::stdout().lock().write(buf),
-        })
+        on_stream(false, |w| w.write(buf))
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        REDIRECTED.with(|r| match r.borrow_mut().as_mut() {
-            Some(streams) => streams.out.flush(),
-            None => io::stdout().lock().flush(),
-        })
+        on_stream(false, |w| w.flush())
     }
 }
 
 impl Write for Stderr {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        REDIRECTED.with(|r| match r.borrow_mut().as_mut() {
-            Some(streams) => streams.err.write(buf),
-            None => io::stderr().lock().write(buf),
-        })
+        on_stream(true, |w| w.write(buf))
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        REDIRECTED.with(|r| match r.borrow_mut().as_mut() {
-            Some(streams) => streams.err.flush(),
-            None => io::stderr().lock().flush(),
-        })
+        on_stream(true, |w| w.flush())
     }
 }
 

@@ -57,13 +57,7 @@ async fn start(
     source: Arc<dyn SyncSource>,
 ) -> (MeshHandle, mpsc::Receiver<MeshEvent>, Multiaddr) {
     let gate = Arc::new(Mutex::new(Gatekeeper::new(key.public_key(), trusted)));
-    let config = MeshConfig {
-        organisation: "bench".into(),
-        listen: vec!["/ip4/127.0.0.1/tcp/0".parse().expect("addr")],
-        dial,
-        mdns: false,
-        kademlia: false,
-    };
+    let config = MeshConfig::loopback("bench", dial);
     let (handle, mut events) = mesh::start(key, config, gate, source).expect("mesh");
     let addr = loop {
         if let Some(MeshEvent::Listening(a)) = events.recv().await {

@@ -68,6 +68,21 @@ pub struct MeshConfig {
     pub kademlia: bool,
 }
 
+impl MeshConfig {
+    /// A node of `organisation` on a free loopback port that dials `dial`: tests,
+    /// benchmarks and local testnets.
+    pub fn loopback(organisation: &str, dial: Vec<Multiaddr>) -> MeshConfig {
+        MeshConfig {
+            organisation: organisation.into(),
+            listen: vec![Multiaddr::from(std::net::Ipv4Addr::LOCALHOST)
+                .with(libp2p::multiaddr::Protocol::Tcp(0))],
+            dial,
+            mdns: false,
+            kademlia: false,
+        }
+    }
+}
+
 /// Why a mesh operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum MeshError {

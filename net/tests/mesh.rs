@@ -72,13 +72,7 @@ async fn start(
     let key = key(seed);
     let trust = Trust::Listed(trusted.iter().map(|s| self::key(*s).public_key()).collect());
     let gate = Arc::new(Mutex::new(Gatekeeper::new(key.public_key(), trust)));
-    let config = MeshConfig {
-        organisation: "test".into(),
-        listen: vec!["/ip4/127.0.0.1/tcp/0".parse().expect("addr")],
-        dial,
-        mdns: false,
-        kademlia: false,
-    };
+    let config = MeshConfig::loopback("test", dial);
     let (handle, mut events) = mesh::start(&key, config, gate.clone(), source).expect("mesh");
     let addr = loop {
         match tokio::time::timeout(WAIT, events.recv()).await {

@@ -28,6 +28,8 @@ use weft_net::wire::{
 };
 use weft_net::{Multiaddr, PeerId};
 
+/// Shortest gap between two checks of whether the advert changed.
+const ADVERT_CHECK_GAP: Duration = Duration::from_secs(10);
 /// Shortest gap between two announcements of new heads.
 const ANNOUNCE_GAP: Duration = Duration::from_millis(100);
 /// How often peers are re-resolved, redialled and checked for lag.
@@ -54,6 +56,8 @@ struct Driver {
     mesh: MeshHandle,
     done_tx: mpsc::Sender<SyncDone>,
     announced: Option<(u64, Instant)>,
+    /// The stable fields of the last advert published, and when it was checked.
+    advertised: Option<(String, Instant)>,
     config_stamp: Option<std::time::SystemTime>,
 }
 
@@ -91,6 +95,7 @@ pub(super) async fn drive(
         mesh,
         done_tx,
         announced: None,
+        advertised: None,
         config_stamp: config_stamp(&daemon),
     };
     let mut tick = tokio::time::interval(ANNOUNCE_GAP);
@@ -106,7 +111,10 @@ pub(super) async fn drive(
             _ = tokio::signal::ctrl_c() => break,
             Some(event) = events.recv() => driver.on_mesh(event).await,
             Some(done) = done_rx.recv() => driver.on_sync_done(done).await,
-            _ = daemon.appended.notified() => driver.announce(false).await,
+            _ = daemon.appended.notified() => {
+                driver.announce(false).await;
+                driver.advertise_if_changed().await;
+            }
             _ = tick.tick() => driver.announce(false).await,
             _ = periodic.tick() => {
                 driver.announce(true).await;
@@ -174,17 +182,42 @@ impl Driver {
         self.announced = Some((head.seq, Instant::now()));
     }
 
-    async fn advertise(&self) {
-        let advert = self.blocking(build_advert).await.flatten();
-        if let Some(advert) = advert {
-            let signed = advert.sign(&self.key);
-            if let Err(e) = self
-                .mesh
-                .publish(Topic::Capabilities, signed.encode())
-                .await
-            {
-                tracing::warn!(error = %e, "publishing the advert");
-            }
+    /// Re-advertises when what the advert offers changed (a scan, an index), checked at
+    /// most every [`ADVERT_CHECK_GAP`]: the graph summary reads the graph store.
+    async fn advertise_if_changed(&mut self) {
+        if self
+            .advertised
+            .as_ref()
+            .is_some_and(|(_, at)| at.elapsed() < ADVERT_CHECK_GAP)
+        {
+            return;
+        }
+        let Some(advert) = self.blocking(build_advert).await.flatten() else {
+            return;
+        };
+        let fields = stable_fields(&advert);
+        let changed = self.advertised.as_ref().is_none_or(|(f, _)| *f != fields);
+        self.advertised = Some((fields, Instant::now()));
+        if changed {
+            self.publish_advert(advert).await;
+        }
+    }
+
+    async fn advertise(&mut self) {
+        if let Some(advert) = self.blocking(build_advert).await.flatten() {
+            self.advertised = Some((stable_fields(&advert), Instant::now()));
+            self.publish_advert(advert).await;
+        }
+    }
+
+    async fn publish_advert(&self, advert: Advert) {
+        let signed = advert.sign(&self.key);
+        if let Err(e) = self
+            .mesh
+            .publish(Topic::Capabilities, signed.encode())
+            .await
+        {
+            tracing::warn!(error = %e, "publishing the advert");
         }
     }
 
