@@ -209,8 +209,24 @@ fn heads_from_keys_outside_the_trust_set_are_dropped_and_counted() {
     let peers = json_in(mesh.repos[0].path(), &["peers"]);
     assert_eq!(peers["peers"].as_array().map(Vec::len), Some(0), "{peers}");
     assert!(!mesh.repos[0].path().join(".weftos/peers/n1").exists());
-    // n1 follows n0 (n0 is trusted by n1) all the same.
-    eventually("n1 replicates n0", || converged(&mesh, &[&[], &[0]]));
+    // n1 trusts n0, but n0 does not serve its history to a key it does not trust.
+    eventually("n0 refuses to serve n1", || {
+        let peers = json_in(mesh.repos[1].path(), &["peers"]);
+        let error = peer(&peers, "n0")
+            .and_then(|p| p["last_error"].as_str())
+            .unwrap_or_default()
+            .to_string();
+        if error.contains("trust set") {
+            Ok(())
+        } else {
+            Err(peers.to_string())
+        }
+    });
+    assert_eq!(
+        peer(&json_in(mesh.repos[1].path(), &["peers"]), "n0")
+            .and_then(|p| p["replica_length"].as_u64()),
+        Some(0)
+    );
 }
 
 #[test]

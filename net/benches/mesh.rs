@@ -31,7 +31,7 @@ const VICTIM_ENV: &str = "WEFT_BENCH_VICTIM";
 struct ChainSource(Option<Chain>);
 
 impl SyncSource for ChainSource {
-    fn serve(&self, request: &SyncRequest) -> SyncResponse {
+    fn serve(&self, _: &weft_net::PeerId, request: &SyncRequest) -> SyncResponse {
         match &self.0 {
             Some(chain) => match serve(chain, request.from, request.max_count, request.max_bytes) {
                 Ok(range) => SyncResponse::from_range(&range),

@@ -49,8 +49,9 @@ const REDIAL_EVERY: Duration = Duration::from_secs(3);
 
 /// Serves ranges of the chains this node holds (its own, and replicas it may pass on).
 pub trait SyncSource: Send + Sync + 'static {
-    /// The answer to one (already capped) request.
-    fn serve(&self, request: &SyncRequest) -> SyncResponse;
+    /// The answer to one (already capped) request from `peer` (whose trust the source
+    /// judges: a node need not serve its history to strangers).
+    fn serve(&self, peer: &PeerId, request: &SyncRequest) -> SyncResponse;
 }
 
 /// What the mesh is started with.
@@ -696,7 +697,7 @@ impl EventLoop {
                 let source = self.source.clone();
                 let served = self.served_tx.clone();
                 tokio::task::spawn_blocking(move || {
-                    let response = source.serve(&request.capped());
+                    let response = source.serve(&peer, &request.capped());
                     let _ = served.blocking_send((peer, channel, response));
                 });
             }

@@ -20,7 +20,7 @@ const WAIT: Duration = Duration::from_secs(20);
 struct ChainSource(Chain);
 
 impl SyncSource for ChainSource {
-    fn serve(&self, request: &SyncRequest) -> SyncResponse {
+    fn serve(&self, _: &libp2p::PeerId, request: &SyncRequest) -> SyncResponse {
         match serve(&self.0, request.from, request.max_count, request.max_bytes) {
             Ok(range) => SyncResponse::from_range(&range),
             Err(e) => SyncResponse::Refused {
@@ -34,7 +34,7 @@ impl SyncSource for ChainSource {
 struct Oversized;
 
 impl SyncSource for Oversized {
-    fn serve(&self, _: &SyncRequest) -> SyncResponse {
+    fn serve(&self, _: &libp2p::PeerId, _: &SyncRequest) -> SyncResponse {
         SyncResponse::Refused {
             reason: "x".repeat(SYNC_MAX_BYTES as usize + 200_000),
         }

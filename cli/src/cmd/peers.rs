@@ -152,6 +152,9 @@ fn add(
         );
     } else {
         say!("added peer `{}` to {}", spec.name, file.display());
+        if spec.path.is_none() && spec.peer_id.is_none() {
+            say!("it is dialled but not trusted: add --peer-id (from its `weft status`) to follow its chain");
+        }
         if ctx.daemon.is_some() {
             say!("the running daemon picks it up within seconds");
         }

@@ -1,4 +1,5 @@
-//! Serving `/weft/sync/1`: ranges of this node's own chain (asked for by its chain id, or
+//! Serving `/weft/sync/1` to trusted peers (the gatekeeper's trust set): ranges of this
+//! node's own chain (asked for by its chain id, or
 //! by the zero id meaning "yours"), or of a replica it holds, so a peer can catch up
 //! through any node that has the history. Also keeps the handling-time figures the
 //! advert reports as headroom.
@@ -11,6 +12,7 @@ use weft_kernel::replica::serve;
 use weft_kernel::Chain;
 use weft_net::mesh::SyncSource;
 use weft_net::wire::{SyncRequest, SyncResponse};
+use weft_net::PeerId;
 
 /// How many recent handling times the p95 is taken over.
 const WINDOW: usize = 256;
@@ -56,8 +58,17 @@ impl ChainSource {
 }
 
 impl SyncSource for ChainSource {
-    fn serve(&self, request: &SyncRequest) -> SyncResponse {
+    fn serve(&self, peer: &PeerId, request: &SyncRequest) -> SyncResponse {
         let started = Instant::now();
+        let trusted = weft_net::identity::public_key(peer)
+            .is_some_and(|key| self.0.gate.lock().is_ok_and(|gate| gate.trusts(&key)));
+        if !trusted {
+            return SyncResponse::Refused {
+                reason:
+                    "not in this node's trust set (list this node's peer id, or `trust = \"open\"`)"
+                        .into(),
+            };
+        }
         let own = self.0.node.chain();
         let own_id = own.genesis().map(|g| g.chain_id.0);
         let response = if request.chain_id == [0; 16] || Some(request.chain_id) == own_id {
