@@ -378,3 +378,37 @@ fn a_bad_schedule_is_refused_before_anything_starts() {
     );
     assert!(!repo.path().join(".weftos/node.sock").exists());
 }
+
+#[test]
+fn a_killed_daemon_loses_nothing_it_acknowledged_and_starts_again() {
+    let mesh = mesh(1, &[&[]]);
+    let repo = &mesh.repos[0];
+    start(repo.path());
+    let before = repo.len();
+    repo.append_events(5);
+    let runtime: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo.file(".weftos/node.json")).expect("runtime file"),
+    )
+    .expect("json");
+    let pid = runtime["pid"].as_u64().expect("pid").to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    eventually(
+        "the killed daemon is gone",
+        || match std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            false => Ok(()),
+            true => Err(format!("pid {pid} still there")),
+        },
+    );
+    // Its socket is left behind; commands run directly, with every acknowledged event.
+    assert_eq!(json_in(repo.path(), &["node", "status"])["running"], false);
+    assert_eq!(repo.len(), before + 5);
+    assert_eq!(repo.json(&["chain", "verify"])["ok"], true);
+    start(repo.path());
+    repo.append_events(1);
+    assert_eq!(repo.json(&["status"])["daemon"], true);
+    assert_eq!(repo.len(), before + 6);
+}

@@ -25,7 +25,7 @@ pub fn run(ctx: &Ctx, args: PeersArgs) -> Result<u8> {
 fn list(ctx: &Ctx) -> Result<u8> {
     let statuses: Vec<PeerStatus> = match &ctx.daemon {
         Some(daemon) => daemon.peers(),
-        None => PeerBook::load(&*ctx.node()?)?.statuses(),
+        None => PeerBook::load(&*ctx.node()?, false)?.statuses(),
     };
     if ctx.json {
         out::json(&serde_json::json!({

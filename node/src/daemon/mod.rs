@@ -196,7 +196,7 @@ pub fn run(
         options.listen
     };
     schedule::register(&node)?;
-    let book = peers::PeerBook::load(&node)?;
+    let book = peers::PeerBook::load(&node, true)?;
     let mut gatekeeper = Gatekeeper::new(key.public_key(), book.trust());
     for peer in book.peers() {
         if let Some(head) = peer.newest_head() {

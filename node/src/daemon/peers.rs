@@ -166,17 +166,20 @@ impl Peer {
 #[derive(Debug)]
 pub struct PeerBook {
     weftos: PathBuf,
+    /// Whether missing replica stores are created (the daemon) or left absent (a query).
+    create: bool,
     open: bool,
     own: [u8; 32],
     peers: BTreeMap<String, Peer>,
 }
 
 impl PeerBook {
-    /// The peers of `node`'s configuration, with their replicas opened and flags restored
-    /// from kept evidence.
-    pub fn load(node: &Node) -> Result<PeerBook, NodeError> {
+    /// The peers of `node`'s configuration, with their replicas opened (created when
+    /// `create`, else only those that exist) and flags restored from kept evidence.
+    pub fn load(node: &Node, create: bool) -> Result<PeerBook, NodeError> {
         let mut book = PeerBook {
             weftos: node.layout().weftos(),
+            create,
             open: false,
             own: node.key()?.public_key(),
             peers: BTreeMap::new(),
@@ -200,7 +203,7 @@ impl PeerBook {
             self.peers.retain(|name, _| listed.contains(name.as_str()));
         }
         for spec in &config.coordination.peers {
-            let weftos = self.weftos.clone();
+            let (weftos, create) = (self.weftos.clone(), self.create);
             let peer = self
                 .peers
                 .entry(spec.name.clone())
@@ -236,7 +239,7 @@ impl PeerBook {
                 peer.public_key = key;
                 peer.replica = None;
             }
-            open_replica(&weftos, peer);
+            open_replica(&weftos, peer, create);
         }
     }
 
@@ -290,7 +293,7 @@ impl PeerBook {
             let name = format!("key-{}", &fingerprint(key)[..12]);
             let mut peer = Peer::new(name.clone());
             peer.public_key = Some(*key);
-            open_replica(&self.weftos, &mut peer);
+            open_replica(&self.weftos, &mut peer, self.create);
             self.peers.insert(name, peer);
         }
         self.by_key_mut(key)
@@ -307,7 +310,7 @@ impl PeerBook {
     }
 }
 
-fn open_replica(weftos: &Path, peer: &mut Peer) {
+fn open_replica(weftos: &Path, peer: &mut Peer, create: bool) {
     let Some(key) = peer.public_key else {
         return;
     };
@@ -317,6 +320,8 @@ fn open_replica(weftos: &Path, peer: &mut Peer) {
     let dir = weftos.join(PEERS_DIR).join(&peer.name);
     let store = if dir.join("CURRENT").exists() {
         Store::open(&dir)
+    } else if !create {
+        return;
     } else {
         std::fs::create_dir_all(weftos.join(PEERS_DIR))
             .map_err(|e| weft_kernel::store::StoreError::Io {
