@@ -23,6 +23,9 @@ if ! docker info >/dev/null 2>&1; then
     [ "$(id -u)" -eq 0 ] && command -v dockerd >/dev/null || skip "no Docker engine answers"
     mkdir -p /var/log
     nohup dockerd >/var/log/weft-dockerd.log 2>&1 &
+    dockerd_pid=$!
+    # The engine this run started stops with it.
+    trap 'kill "$dockerd_pid" 2>/dev/null || true' EXIT
     for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 0.5; done
     docker info >/dev/null 2>&1 || skip "dockerd did not start (see /var/log/weft-dockerd.log)"
 fi
