@@ -412,3 +412,34 @@ fn a_killed_daemon_loses_nothing_it_acknowledged_and_starts_again() {
     assert_eq!(repo.json(&["status"])["daemon"], true);
     assert_eq!(repo.len(), before + 6);
 }
+
+#[test]
+fn a_node_catches_up_on_a_peer_it_cannot_reach_through_one_it_can() {
+    // n2 trusts n0 by peer id but has no address for it; n1 links both.
+    let mesh = mesh(3, &[&[1], &[0, 2], &[1]]);
+    let n0_id = mesh.repos[0].json(&["status"])["peer_id"]
+        .as_str()
+        .expect("peer id")
+        .to_string();
+    mesh.repos[2]
+        .weft(&["peers", "add", "n0", "--peer-id", &n0_id])
+        .assert()
+        .success();
+    for repo in &mesh.repos {
+        start(repo.path());
+    }
+    mesh.repos[0].append_events(4);
+    eventually("n2 holds n0's chain, relayed by n1", || {
+        let want = mesh.repos[0].len();
+        let peers = json_in(mesh.repos[2].path(), &["peers"]);
+        let n0 = peer(&peers, "n0").cloned().unwrap_or_default();
+        match n0["replica_length"].as_u64() {
+            Some(got) if got == want && n0["connected"] == false => Ok(()),
+            _ => Err(format!("want {want}: {n0}")),
+        }
+    });
+    assert_eq!(
+        mesh.repos[2].json(&["chain", "verify", "--peer", "n0"])["ok"],
+        true
+    );
+}

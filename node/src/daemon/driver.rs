@@ -346,7 +346,8 @@ impl Driver {
             for peer in book.peers() {
                 if peer.connected.is_none() {
                     dial.extend(peer.addr.clone());
-                } else if !peer.syncing
+                }
+                if !peer.syncing
                     && peer
                         .newest_head()
                         .is_some_and(|h| h.seq >= peer.replica_len())
@@ -363,19 +364,35 @@ impl Driver {
         }
     }
 
+    /// Syncs the replica of peer `name`: from the peer itself when it is connected,
+    /// else through another connected peer that may hold a replica of it (its ranges
+    /// carry the peer's own signed heads, so they verify the same).
     fn start_sync(&self, name: &str) {
         let Ok(mut book) = self.daemon.book.lock() else {
             return;
         };
+        let relay = book
+            .peers()
+            .find(|p| p.name != name && p.connected.is_some() && !p.flags.contains("equivocation"))
+            .and_then(|p| p.peer_id());
         let Some(peer) = book.get_mut(name) else {
             return;
         };
-        let (Some(replica), Some(peer_id), Some(_)) = (
-            peer.replica.clone(),
-            peer.peer_id(),
-            peer.connected.as_ref(),
-        ) else {
+        let Some(replica) = peer.replica.clone() else {
             return;
+        };
+        let known_chain = replica
+            .chain()
+            .genesis()
+            .map(|g| g.chain_id.0)
+            .or(peer.head.as_ref().map(|h| h.chain_id.0));
+        let (source, chain_id) = match (peer.connected.is_some(), peer.peer_id()) {
+            (true, Some(own)) => (own, known_chain.unwrap_or([0; 16])),
+            // A relay must be told which chain: zero would mean its own.
+            _ => match (relay, known_chain) {
+                (Some(relay), Some(chain)) => (relay, chain),
+                _ => return,
+            },
         };
         if peer.syncing {
             return;
@@ -385,7 +402,7 @@ impl Driver {
         let mesh = self.mesh.clone();
         let done = self.done_tx.clone();
         tokio::spawn(async move {
-            let result = sync_peer(&mesh, peer_id, replica, name).await;
+            let result = sync_peer(&mesh, source, chain_id, replica, name).await;
             let _ = done.send(result).await;
         });
     }
@@ -497,6 +514,7 @@ fn stable_fields(advert: &Advert) -> String {
 async fn sync_peer(
     mesh: &MeshHandle,
     peer: PeerId,
+    chain_id: [u8; 16],
     replica: Arc<Replica>,
     name: String,
 ) -> SyncDone {
@@ -511,7 +529,7 @@ async fn sync_peer(
     for _ in 0..MAX_ROUNDS {
         let from = replica.len();
         let request = SyncRequest {
-            chain_id: replica.chain().genesis().map_or([0; 16], |g| g.chain_id.0),
+            chain_id: replica.chain().genesis().map_or(chain_id, |g| g.chain_id.0),
             from,
             max_count: SYNC_MAX_EVENTS,
             max_bytes: SYNC_MAX_BYTES,
