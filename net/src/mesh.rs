@@ -44,6 +44,8 @@ const PING_EVERY: Duration = Duration::from_secs(3);
 /// A connection whose ping is not answered within this is closed (and its configured
 /// address redialled): a cut link otherwise lingers until TCP gives up, minutes later.
 const PING_TIMEOUT: Duration = Duration::from_secs(5);
+/// Shortest gap between two Kademlia bootstraps.
+const BOOTSTRAP_GAP: Duration = Duration::from_secs(10);
 /// How often configured addresses that are not connected are dialled again.
 const REDIAL_EVERY: Duration = Duration::from_secs(3);
 
@@ -296,6 +298,7 @@ pub fn start(
         blocked_until: HashMap::new(),
         connected: HashMap::new(),
         listening: Vec::new(),
+        bootstrapped: None,
     };
     tokio::spawn(event_loop.run());
     Ok((
@@ -362,11 +365,15 @@ fn build_swarm(key: &NodeKey, config: &MeshConfig) -> Result<Swarm<Behaviour>, M
                 let protocol =
                     StreamProtocol::try_from_owned(format!("/weft/{}/kad/1", config.organisation))
                         .map_err(|e| format!("kademlia protocol name: {e}"))?;
-                Some(kad::Behaviour::with_config(
+                let mut kademlia = kad::Behaviour::with_config(
                     peer,
                     kad::store::MemoryStore::new(peer),
                     kad::Config::new(protocol),
-                ))
+                );
+                // Answer queries from the start: an organisation's nodes are servers
+                // for each other, confirmed external address or not.
+                kademlia.set_mode(Some(kad::Mode::Server));
+                Some(kademlia)
             } else {
                 None
             };
@@ -421,6 +428,8 @@ struct EventLoop {
     blocked_until: HashMap<PeerId, Instant>,
     connected: HashMap<PeerId, Multiaddr>,
     listening: Vec<Multiaddr>,
+    /// When Kademlia last bootstrapped.
+    bootstrapped: Option<Instant>,
 }
 
 impl EventLoop {
@@ -615,9 +624,16 @@ impl EventLoop {
                 self.swarm.close_connection(connection);
             }
             BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
+                let due = self
+                    .bootstrapped
+                    .is_none_or(|at| at.elapsed() >= BOOTSTRAP_GAP);
                 if let Some(kad) = self.swarm.behaviour_mut().kademlia.as_mut() {
                     for addr in info.listen_addrs {
                         kad.add_address(&peer_id, addr);
+                    }
+                    // A lookup of our own id through the new peer finds its neighbours.
+                    if due && kad.bootstrap().is_ok() {
+                        self.bootstrapped = Some(Instant::now());
                     }
                 }
             }

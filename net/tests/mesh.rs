@@ -69,10 +69,23 @@ async fn start(
     dial: Vec<libp2p::Multiaddr>,
     source: Arc<dyn SyncSource>,
 ) -> Node {
+    start_with(seed, trusted, dial, source, false).await
+}
+
+async fn start_with(
+    seed: u8,
+    trusted: &[u8],
+    dial: Vec<libp2p::Multiaddr>,
+    source: Arc<dyn SyncSource>,
+    kademlia: bool,
+) -> Node {
     let key = key(seed);
     let trust = Trust::Listed(trusted.iter().map(|s| self::key(*s).public_key()).collect());
     let gate = Arc::new(Mutex::new(Gatekeeper::new(key.public_key(), trust)));
-    let config = MeshConfig::loopback("test", dial);
+    let config = MeshConfig {
+        kademlia,
+        ..MeshConfig::loopback("test", dial)
+    };
     let (handle, mut events) = mesh::start(&key, config, gate.clone(), source).expect("mesh");
     let addr = loop {
         match tokio::time::timeout(WAIT, events.recv()).await {
@@ -308,4 +321,35 @@ async fn a_peer_spamming_well_formed_but_useless_gossip_is_blocked_too() {
         }
     }
     assert_eq!(blocked, Some(c.handle.local_peer_id()));
+}
+
+/// Three nodes that were given only the hub's address: with Kademlia on (`kad` true) the
+/// other two must find and connect to each other.
+async fn introduced_by_the_hub(kad: bool) -> bool {
+    let hub = start_with(1, &[2, 3], vec![], Arc::new(Oversized), kad).await;
+    let mut b = start_with(2, &[1, 3], vec![hub.addr.clone()], Arc::new(Oversized), kad).await;
+    let c = start_with(3, &[1, 2], vec![hub.addr.clone()], Arc::new(Oversized), kad).await;
+    let c_id = c.handle.local_peer_id();
+    tokio::time::timeout(Duration::from_secs(8), async {
+        while let Some(event) = b.events.recv().await {
+            if matches!(event, MeshEvent::Connected { peer, .. } if peer == c_id) {
+                return true;
+            }
+        }
+        false
+    })
+    .await
+    .unwrap_or(false)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kademlia_introduces_nodes_that_only_know_a_bootstrap() {
+    assert!(
+        !introduced_by_the_hub(false).await,
+        "without Kademlia nobody introduces them"
+    );
+    assert!(
+        introduced_by_the_hub(true).await,
+        "Kademlia did not introduce them"
+    );
 }
