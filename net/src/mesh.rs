@@ -208,6 +208,17 @@ impl MeshHandle {
             .map_err(|reason| MeshError::Transport(format!("publish: {reason}")))
     }
 
+    /// Queues a publication without waiting for it: for the node's own event loop, which
+    /// must never wait on the mesh while the mesh may be waiting for it to take an event.
+    /// False when the queue is full or the mesh has stopped (the message is dropped;
+    /// heads and adverts are re-announced periodically).
+    pub fn publish_nowait(&self, topic: Topic, data: Vec<u8>) -> bool {
+        let (reply, _) = oneshot::channel();
+        self.commands
+            .try_send(Command::Publish(topic, data, reply))
+            .is_ok()
+    }
+
     /// Asks `peer` for a range.
     pub async fn sync(
         &self,
@@ -233,9 +244,10 @@ impl MeshHandle {
         self.ask(Command::Listening).await
     }
 
-    /// Dials an address once (configured addresses are redialled by the mesh itself).
-    pub async fn dial(&self, addr: Multiaddr) {
-        let _ = self.commands.send(Command::Dial(addr)).await;
+    /// Dials an address once (configured addresses are redialled by the mesh itself);
+    /// dropped when the command queue is full (the caller retries on its own schedule).
+    pub fn dial(&self, addr: Multiaddr) {
+        let _ = self.commands.try_send(Command::Dial(addr));
     }
 }
 

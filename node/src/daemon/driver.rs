@@ -101,23 +101,27 @@ pub(super) async fn drive(
     let mut tick = tokio::time::interval(ANNOUNCE_GAP);
     let mut periodic = tokio::time::interval(Duration::from_secs(config.network.announce_interval));
     let mut maintain = tokio::time::interval(MAINTAIN_EVERY);
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .map_err(|e| NodeError::Input(format!("signal handler: {e}")))?;
+    let signal = |kind| {
+        tokio::signal::unix::signal(kind)
+            .map_err(|e| NodeError::Input(format!("signal handler: {e}")))
+    };
+    let mut terminate = signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut interrupt = signal(tokio::signal::unix::SignalKind::interrupt())?;
     tracing::info!(peer_id = %daemon.peer_id, "daemon started");
     loop {
         tokio::select! {
             _ = daemon.stop.notified() => break,
             _ = terminate.recv() => break,
-            _ = tokio::signal::ctrl_c() => break,
+            _ = interrupt.recv() => break,
             Some(event) = events.recv() => driver.on_mesh(event).await,
             Some(done) = done_rx.recv() => driver.on_sync_done(done).await,
             _ = daemon.appended.notified() => {
-                driver.announce(false).await;
+                driver.announce(false);
                 driver.advertise_if_changed().await;
             }
-            _ = tick.tick() => driver.announce(false).await,
+            _ = tick.tick() => driver.announce(false),
             _ = periodic.tick() => {
-                driver.announce(true).await;
+                driver.announce(true);
                 driver.advertise().await;
             }
             _ = maintain.tick() => driver.maintain().await,
@@ -162,7 +166,7 @@ impl Driver {
 
     /// Publishes the head when it changed (and the last announcement is old enough),
     /// or always when `force`.
-    async fn announce(&mut self, force: bool) {
+    fn announce(&mut self, force: bool) {
         let Some(head) = self.daemon.node.chain().latest_signed_head() else {
             return;
         };
@@ -173,8 +177,8 @@ impl Driver {
         if !(force || changed && !recent) {
             return;
         }
-        if let Err(e) = self.mesh.publish(Topic::Heads, head.encode()).await {
-            tracing::warn!(error = %e, "announcing the head");
+        if !self.mesh.publish_nowait(Topic::Heads, head.encode()) {
+            tracing::warn!("announcing the head: the mesh's queue is full");
         }
         if changed {
             tracing::debug!(seq = head.seq, "announced head");
@@ -199,25 +203,24 @@ impl Driver {
         let changed = self.advertised.as_ref().is_none_or(|(f, _)| *f != fields);
         self.advertised = Some((fields, Instant::now()));
         if changed {
-            self.publish_advert(advert).await;
+            self.publish_advert(advert);
         }
     }
 
     async fn advertise(&mut self) {
         if let Some(advert) = self.blocking(build_advert).await.flatten() {
             self.advertised = Some((stable_fields(&advert), Instant::now()));
-            self.publish_advert(advert).await;
+            self.publish_advert(advert);
         }
     }
 
-    async fn publish_advert(&self, advert: Advert) {
+    fn publish_advert(&self, advert: Advert) {
         let signed = advert.sign(&self.key);
-        if let Err(e) = self
+        if !self
             .mesh
-            .publish(Topic::Capabilities, signed.encode())
-            .await
+            .publish_nowait(Topic::Capabilities, signed.encode())
         {
-            tracing::warn!(error = %e, "publishing the advert");
+            tracing::warn!("publishing the advert: the mesh's queue is full");
         }
     }
 
@@ -236,7 +239,7 @@ impl Driver {
             }
             // Let the newcomer learn our state without waiting for the period.
             MeshEvent::Subscribed { .. } => {
-                self.announce(true).await;
+                self.announce(true);
                 self.advertise().await;
             }
             MeshEvent::Disconnected { peer } => {
@@ -357,7 +360,7 @@ impl Driver {
             }
         }
         for addr in dial {
-            self.mesh.dial(addr).await;
+            self.mesh.dial(addr);
         }
         for name in behind {
             self.start_sync(&name);
@@ -467,10 +470,8 @@ impl Driver {
         match kept {
             Some(Ok(true)) => {
                 tracing::warn!(signer = %found.fingerprint, seq = found.seq, kind = found.kind, "equivocation");
-                if publish {
-                    if let Err(e) = self.mesh.publish(Topic::Evidence, bytes).await {
-                        tracing::warn!(error = %e, "gossiping evidence");
-                    }
+                if publish && !self.mesh.publish_nowait(Topic::Evidence, bytes) {
+                    tracing::warn!("gossiping evidence: the mesh's queue is full");
                 }
                 if let Some(name) = name {
                     self.record_peer(name, false).await;
