@@ -443,3 +443,36 @@ fn a_node_catches_up_on_a_peer_it_cannot_reach_through_one_it_can() {
         true
     );
 }
+
+#[test]
+fn garbage_on_the_control_socket_is_dropped_and_the_daemon_carries_on() {
+    use std::io::{Read, Write};
+    let mesh = mesh(1, &[&[]]);
+    let repo = &mesh.repos[0];
+    start(repo.path());
+    let socket = repo.file(".weftos/node.sock");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&socket).expect("socket").permissions(),
+    );
+    assert_eq!(mode & 0o077, 0, "the socket is for its owner only");
+    for junk in [
+        b"hello, daemon".to_vec(),
+        // A request frame claiming 4 GiB.
+        vec![b'R', 0xff, 0xff, 0xff, 0xff],
+        // A well-framed request that is not JSON.
+        vec![b'R', 0, 0, 0, 3, b'{', b'{', b'{'],
+    ] {
+        let mut stream = std::os::unix::net::UnixStream::connect(&socket).expect("connect");
+        stream.write_all(&junk).expect("write");
+        stream
+            .shutdown(std::net::Shutdown::Write)
+            .expect("shutdown");
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        assert!(answer.is_empty(), "the daemon answered junk: {answer:?}");
+    }
+    let before = repo.len();
+    repo.append_events(1);
+    assert_eq!(repo.len(), before + 1);
+    assert_eq!(repo.json(&["status"])["daemon"], true);
+}
