@@ -476,3 +476,26 @@ fn garbage_on_the_control_socket_is_dropped_and_the_daemon_carries_on() {
     assert_eq!(repo.len(), before + 1);
     assert_eq!(repo.json(&["status"])["daemon"], true);
 }
+
+#[test]
+fn streamed_appends_through_the_daemon_are_acknowledged_line_by_line() {
+    use std::io::{BufRead, Write};
+    let mesh = mesh(1, &[&[]]);
+    let repo = &mesh.repos[0];
+    start(repo.path());
+    let before = repo.len();
+    let mut child = repo.spawn_appender();
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut acks = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    for i in 0..3 {
+        // Each line is acknowledged before the next is written: forwarding streams.
+        writeln!(stdin, "{{\"i\":{i}}}").expect("write");
+        stdin.flush().expect("flush");
+        let ack: Value =
+            serde_json::from_str(&acks.next().expect("an ack").expect("read")).expect("json");
+        assert_eq!(ack["seq"].as_u64(), Some(before + i));
+    }
+    drop(stdin);
+    assert!(child.wait().expect("wait").success());
+    assert_eq!(repo.len(), before + 3);
+}
