@@ -499,3 +499,23 @@ fn streamed_appends_through_the_daemon_are_acknowledged_line_by_line() {
     assert!(child.wait().expect("wait").success());
     assert_eq!(repo.len(), before + 3);
 }
+
+#[test]
+fn a_peer_added_while_the_daemon_runs_is_followed_and_stays() {
+    let mesh = mesh(2, &[&[], &[0]]);
+    start(mesh.repos[0].path());
+    start(mesh.repos[1].path());
+    let path = mesh.repos[1].path().to_string_lossy().into_owned();
+    mesh.repos[0]
+        .weft(&["peers", "add", "n1", "--path", &path])
+        .assert()
+        .success();
+    mesh.repos[1].append_events(2);
+    eventually("n0 follows the peer added at run time", || {
+        converged(&mesh, &[&[1], &[0]])
+    });
+    // Several maintenance rounds later it is still followed.
+    std::thread::sleep(Duration::from_secs(5));
+    let peers = json_in(mesh.repos[0].path(), &["peers"]);
+    assert!(peer(&peers, "n1").is_some(), "{peers}");
+}

@@ -11,7 +11,7 @@ use super::source::ChainSource;
 use super::Daemon;
 use crate::config::WeaveConfig;
 use crate::NodeError;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -58,7 +58,12 @@ struct Driver {
     announced: Option<(u64, Instant)>,
     /// The stable fields of the last advert published, and when it was checked.
     advertised: Option<(String, Instant)>,
+    /// The configuration in force: the node's at start, replaced when weave.toml
+    /// changes and still loads.
+    config: WeaveConfig,
     config_stamp: Option<std::time::SystemTime>,
+    /// Live connections by peer, whether or not the peer book names the peer yet.
+    links: HashMap<PeerId, Multiaddr>,
 }
 
 /// Runs until the daemon is told to stop or a signal arrives.
@@ -96,7 +101,9 @@ pub(super) async fn drive(
         done_tx,
         announced: None,
         advertised: None,
+        config: config.clone(),
         config_stamp: config_stamp(&daemon),
+        links: HashMap::new(),
     };
     let mut tick = tokio::time::interval(ANNOUNCE_GAP);
     let mut periodic = tokio::time::interval(Duration::from_secs(config.network.announce_interval));
@@ -228,6 +235,7 @@ impl Driver {
         match event {
             MeshEvent::Listening(addr) => self.on_listening(addr),
             MeshEvent::Connected { peer, addr } => {
+                self.links.insert(peer, addr.clone());
                 let name = self.with_peer_id(&peer, |p| {
                     p.connected = Some(addr.clone());
                     p.name.clone()
@@ -243,6 +251,7 @@ impl Driver {
                 self.advertise().await;
             }
             MeshEvent::Disconnected { peer } => {
+                self.links.remove(&peer);
                 self.with_peer_id(&peer, |p| p.connected = None);
             }
             MeshEvent::Gossip { accepted, .. } => self.on_gossip(accepted).await,
@@ -324,25 +333,21 @@ impl Driver {
         let stamp = config_stamp(&self.daemon);
         let reload = stamp != self.config_stamp;
         self.config_stamp = stamp;
-        let node = self.daemon.node.clone();
-        let config = if reload {
-            match WeaveConfig::load(&node.layout().root) {
-                Ok(config) => Some(config),
+        let root = &self.daemon.node.layout().root;
+        if reload {
+            match WeaveConfig::load(root) {
+                Ok(config) => self.config = config,
                 Err(e) => {
                     tracing::warn!(error = %e, "weave.toml changed but does not load; keeping the old peers");
-                    None
                 }
             }
-        } else {
-            Some(node.config().clone())
-        };
+        }
         let mut dial = Vec::new();
         let mut behind = Vec::new();
         if let Ok(mut book) = self.daemon.book.lock() {
-            if let Some(config) = &config {
-                // Path peers' keys and addresses appear when their nodes start.
-                book.configure(config, &node.layout().root);
-            }
+            // Path peers' keys and addresses appear when their nodes start.
+            book.configure(&self.config, root);
+            book.set_connections(&self.links);
             if let Ok(mut gate) = self.daemon.gate.lock() {
                 gate.set_trust(book.trust());
             }
@@ -486,7 +491,7 @@ impl Driver {
     /// Writes `/network/peers/<name>` when what it would hold changed, and witnesses the
     /// peer's head when `new_history` and the witness interval has passed.
     async fn record_peer(&mut self, name: String, new_history: bool) {
-        let interval = self.daemon.node.config().network.witness_interval;
+        let interval = self.config.network.witness_interval;
         let result = self
             .blocking(move |d| record_peer(d, &name, new_history, interval))
             .await;

@@ -10,7 +10,7 @@ use crate::config::WeaveConfig;
 use crate::engine::Node;
 use crate::NodeError;
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -270,6 +270,14 @@ impl PeerBook {
     /// All peers, by name.
     pub fn peers(&self) -> impl Iterator<Item = &Peer> {
         self.peers.values()
+    }
+
+    /// Marks each peer connected or not from the mesh's live connections (a peer can
+    /// connect before the configuration names it).
+    pub fn set_connections(&mut self, links: &HashMap<PeerId, Multiaddr>) {
+        for peer in self.peers.values_mut() {
+            peer.connected = peer.peer_id().and_then(|id| links.get(&id).cloned());
+        }
     }
 
     /// One peer.
