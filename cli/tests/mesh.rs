@@ -233,6 +233,8 @@ fn heads_from_keys_outside_the_trust_set_are_dropped_and_counted() {
 fn an_equivocating_node_is_flagged_by_every_honest_node() {
     // n0, n1 honest; n2 will sign two histories.
     let links: &[&[usize]] = &[&[1, 2], &[0, 2], &[0, 1]];
+    // Made before the mesh so it outlives it: the mesh stops the fork's daemon on drop.
+    let fork_parent = tempfile::tempdir().expect("tmp");
     let mut mesh = mesh(3, links);
     for repo in &mesh.repos {
         start(repo.path());
@@ -243,7 +245,6 @@ fn an_equivocating_node_is_flagged_by_every_honest_node() {
     stop(&liar);
     // A copy of the node (its key included) continues from the same point with another
     // history, as a restored backup would.
-    let fork_parent = tempfile::tempdir().expect("tmp");
     let fork = fork_parent.path().join("fork");
     let copied = std::process::Command::new("cp")
         .arg("-a")
