@@ -27,8 +27,8 @@ pub enum Accepted {
     Head(Box<SignedHead>),
     /// A capability advert.
     Advert(Box<SignedAdvert>),
-    /// Verified equivocation evidence against a trusted key.
-    Evidence(Box<Equivocation>, Vec<u8>),
+    /// Verified equivocation evidence against a trusted key: what it shows, and itself.
+    Evidence(Box<Equivocation>, Box<Evidence>),
 }
 
 /// The gatekeeper's judgement of one message.
@@ -149,14 +149,18 @@ impl Gatekeeper {
     }
 
     fn check_evidence(&mut self, data: &[u8]) -> Verdict {
-        match Evidence::decode_verified(data) {
+        let checked = Evidence::decode(data)
+            .and_then(|evidence| evidence.verify().map(|found| (evidence, found)));
+        match checked {
             Err(_) => Verdict::Reject("malformed evidence or not a proof"),
             // Evidence against a key we do not follow is no concern of ours, and not
             // forwarding it keeps strangers from using the mesh as a broadcast channel.
-            Ok(found) if !self.trusts(&found.signer) => {
+            Ok((_, found)) if !self.trusts(&found.signer) => {
                 Verdict::Ignore("evidence against an untrusted key")
             }
-            Ok(found) => Verdict::Accept(Accepted::Evidence(Box::new(found), data.to_vec())),
+            Ok((evidence, found)) => {
+                Verdict::Accept(Accepted::Evidence(Box::new(found), Box::new(evidence)))
+            }
         }
     }
 }

@@ -308,11 +308,15 @@ impl Evidence {
         to_cbor(self)
     }
 
+    /// Decodes (bounded), without verifying.
+    pub fn decode(bytes: &[u8]) -> Result<Evidence, WireError> {
+        check_size("evidence", bytes, MAX_GOSSIP_BYTES)?;
+        from_cbor("evidence", bytes)
+    }
+
     /// Decodes (bounded) and verifies.
     pub fn decode_verified(bytes: &[u8]) -> Result<Equivocation, WireError> {
-        check_size("evidence", bytes, MAX_GOSSIP_BYTES)?;
-        let evidence: Evidence = from_cbor("evidence", bytes)?;
-        evidence.verify()
+        Evidence::decode(bytes)?.verify()
     }
 
     /// Checks that the evidence proves equivocation: both heads verify under the same

@@ -319,10 +319,8 @@ impl Driver {
                     self.record_peer(name, false).await;
                 }
             }
-            Accepted::Evidence(found, bytes) => {
-                if let Ok(evidence) = ciborium::from_reader::<Evidence, _>(bytes.as_slice()) {
-                    self.keep_evidence(evidence, *found, false).await;
-                }
+            Accepted::Evidence(found, evidence) => {
+                self.keep_evidence(*evidence, *found, false).await;
             }
         }
     }
