@@ -287,7 +287,7 @@ pub fn start(
             .gossipsub
             .subscribe(&ident)
             .map_err(|e| MeshError::Transport(format!("subscribe: {e}")))?;
-        topics.insert(ident.hash(), (topic, ident));
+        topics.insert(ident.hash(), topic);
     }
     let local = *swarm.local_peer_id();
     let (command_tx, commands) = mpsc::channel(256);
@@ -420,7 +420,7 @@ type Served = (
 
 struct EventLoop {
     swarm: Swarm<Behaviour>,
-    topics: HashMap<gossipsub::TopicHash, (Topic, gossipsub::IdentTopic)>,
+    topics: HashMap<gossipsub::TopicHash, Topic>,
     gatekeeper: Arc<Mutex<Gatekeeper>>,
     source: Arc<dyn SyncSource>,
     commands: mpsc::Receiver<Command>,
@@ -493,14 +493,17 @@ impl EventLoop {
     fn on_command(&mut self, command: Command) {
         match command {
             Command::Publish(topic, data, reply) => {
-                let ident = gossipsub::IdentTopic::new(
-                    self.topics
-                        .values()
-                        .find(|(t, _)| *t == topic)
-                        .map(|(_, ident)| ident.to_string())
-                        .unwrap_or_default(),
-                );
-                let result = match self.swarm.behaviour_mut().gossipsub.publish(ident, data) {
+                // Every topic was subscribed at start, so the hash is always there.
+                let Some(hash) = self
+                    .topics
+                    .iter()
+                    .find(|(_, t)| **t == topic)
+                    .map(|(hash, _)| hash.clone())
+                else {
+                    let _ = reply.send(Err(format!("not subscribed to {topic:?}")));
+                    return;
+                };
+                let result = match self.swarm.behaviour_mut().gossipsub.publish(hash, data) {
                     Ok(_)
                     | Err(gossipsub::PublishError::Duplicate)
                     | Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => Ok(()),
@@ -622,7 +625,7 @@ impl EventLoop {
                 if self
                     .topics
                     .get(&topic)
-                    .is_some_and(|(t, _)| *t == Topic::Capabilities) =>
+                    .is_some_and(|t| *t == Topic::Capabilities) =>
             {
                 self.emit(MeshEvent::Subscribed { peer: peer_id }).await
             }
@@ -672,7 +675,7 @@ impl EventLoop {
         id: gossipsub::MessageId,
         message: gossipsub::Message,
     ) {
-        let Some((topic, _)) = self.topics.get(&message.topic) else {
+        let Some(topic) = self.topics.get(&message.topic) else {
             return;
         };
         let verdict = match self.gatekeeper.lock() {
