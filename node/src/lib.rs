@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 pub mod assess;
+pub mod atomic;
 pub mod config;
 pub mod daemon;
 pub mod engine;

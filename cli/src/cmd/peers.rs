@@ -143,9 +143,8 @@ fn add(
             "adding peer `{name}` would make weave.toml invalid, so it was left unchanged: {e}"
         ))
     })?;
-    let tmp = file.with_extension("toml.tmp");
-    std::fs::write(&tmp, &updated).map_err(|e| NodeError::io(&tmp, e))?;
-    std::fs::rename(&tmp, &file).map_err(|e| NodeError::io(&file, e))?;
+    weft_node::atomic::write_atomically(&file, updated.as_bytes())
+        .map_err(|e| NodeError::io(&file, e))?;
     if ctx.json {
         out::json(
             &serde_json::json!({"added": spec.name, "path": spec.path, "addr": spec.addr, "peer_id": spec.peer_id}),

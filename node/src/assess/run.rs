@@ -223,23 +223,14 @@ pub fn write_report(weftos: &Path, report: &Report) -> Result<WrittenReport, Ass
         "assessment-{number:06}-{stamp}-{}.json",
         &hash.to_hex()[..12]
     ));
-    write_atomic(&path, &bytes).map_err(|e| err(&path, e))?;
+    crate::atomic::write_atomically(&path, &bytes).map_err(|e| err(&path, e))?;
     let latest = latest_path(weftos);
-    write_atomic(&latest, &bytes).map_err(|e| err(&latest, e))?;
+    crate::atomic::write_atomically(&latest, &bytes).map_err(|e| err(&latest, e))?;
     Ok(WrittenReport {
         path,
         hash,
         size: bytes.len() as u64,
     })
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let tmp = path.with_extension("json.tmp");
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
 }
 
 /// Reads a report file.

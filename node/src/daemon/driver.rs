@@ -656,9 +656,7 @@ fn keep_evidence_file(
     // The event goes first: a crash between the two leaves the event without the file,
     // and the evidence arriving again chains a second event: a duplicate, never a loss.
     daemon.node.chain().append(draft)?;
-    let tmp = file.with_extension("tmp");
-    std::fs::write(&tmp, bytes).map_err(|e| NodeError::io(&tmp, e))?;
-    std::fs::rename(&tmp, &file).map_err(|e| NodeError::io(&file, e))?;
+    crate::atomic::write_atomically(&file, bytes).map_err(|e| NodeError::io(&file, e))?;
     Ok(true)
 }
 

@@ -82,13 +82,10 @@ pub fn read_runtime(path: &Path) -> Option<Runtime> {
     serde_json::from_str(&text).ok()
 }
 
-/// Writes `value` as JSON to `file` through a temporary file and a rename, so readers
-/// never see half a file.
+/// Writes `value` as JSON to `file`, atomically.
 pub fn write_json_atomically(file: &Path, value: &impl Serialize) -> Result<(), NodeError> {
-    let tmp = file.with_extension("json.tmp");
     let text = serde_json::to_vec_pretty(value).map_err(|e| NodeError::Input(e.to_string()))?;
-    std::fs::write(&tmp, text).map_err(|e| NodeError::io(&tmp, e))?;
-    std::fs::rename(&tmp, file).map_err(|e| NodeError::io(file, e))
+    crate::atomic::write_atomically(file, &text).map_err(|e| NodeError::io(file, e))
 }
 
 /// Writes (or refreshes) `.weftos/identity.json` for `node`.
