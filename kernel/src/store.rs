@@ -75,11 +75,12 @@ pub enum StoreError {
     },
 }
 
-/// An open store: the database and the lock that makes it ours.
+/// An open store: the database and the lock that makes it ours (none for a read-only
+/// view of another node's store, which its owner may be writing meanwhile).
 pub struct Store {
     db: DB,
     path: PathBuf,
-    _lock: File,
+    _lock: Option<File>,
 }
 
 impl std::fmt::Debug for Store {
@@ -159,28 +160,30 @@ impl Store {
         Store::open_inner(dir, &cf::ALL)
     }
 
+    /// Opens an existing store read-only, without taking its lock: a consistent view of
+    /// another node's store as of now, while its own process may go on writing. Only
+    /// the named families are opened; writes through it fail.
+    pub fn open_read_only(dir: &Path, families: &[&str]) -> Result<Store, StoreError> {
+        if !dir.join("CURRENT").exists() {
+            return Err(StoreError::Missing(dir.to_path_buf()));
+        }
+        let (opts, families) = options(families);
+        let db = DB::open_cf_descriptors_read_only(&opts, dir, families, false).map_err(|e| {
+            StoreError::Rocks {
+                path: dir.to_path_buf(),
+                message: e.to_string(),
+            }
+        })?;
+        Ok(Store {
+            db,
+            path: dir.to_path_buf(),
+            _lock: None,
+        })
+    }
+
     fn open_inner(dir: &Path, families: &[&str]) -> Result<Store, StoreError> {
         let lock = acquire_lock(dir)?;
-        let mut opts = Options::default();
-        opts.create_if_missing(true);
-        opts.create_missing_column_families(true);
-        opts.set_paranoid_checks(true);
-        // Small memtables: the chain is append-mostly and a CLI process is short-lived.
-        opts.set_write_buffer_size(WRITE_BUFFER_BYTES);
-        opts.set_keep_log_file_num(4);
-        // One bounded cache holds data, index and filter blocks of every family, so
-        // memory stays flat however long the chain grows.
-        let cache = Cache::new_lru_cache(BLOCK_CACHE_BYTES);
-        let families = families.iter().map(|name| {
-            let mut table = BlockBasedOptions::default();
-            table.set_block_cache(&cache);
-            table.set_cache_index_and_filter_blocks(true);
-            table.set_pin_l0_filter_and_index_blocks_in_cache(true);
-            let mut family = Options::default();
-            family.set_block_based_table_factory(&table);
-            family.set_write_buffer_size(WRITE_BUFFER_BYTES);
-            ColumnFamilyDescriptor::new(*name, family)
-        });
+        let (opts, families) = options(families);
         let db = DB::open_cf_descriptors(&opts, dir, families).map_err(|e| StoreError::Rocks {
             path: dir.to_path_buf(),
             message: e.to_string(),
@@ -188,10 +191,37 @@ impl Store {
         Ok(Store {
             db,
             path: dir.to_path_buf(),
-            _lock: lock,
+            _lock: Some(lock),
         })
     }
+}
 
+/// Database options and family descriptors, the same for every way of opening.
+fn options(families: &[&str]) -> (Options, Vec<ColumnFamilyDescriptor>) {
+    let mut opts = Options::default();
+    opts.create_if_missing(true);
+    opts.create_missing_column_families(true);
+    opts.set_paranoid_checks(true);
+    // Small memtables: the chain is append-mostly and a CLI process is short-lived.
+    opts.set_write_buffer_size(WRITE_BUFFER_BYTES);
+    opts.set_keep_log_file_num(4);
+    // One bounded cache holds data, index and filter blocks of every family, so
+    // memory stays flat however long the chain grows.
+    let cache = Cache::new_lru_cache(BLOCK_CACHE_BYTES);
+    let families = families.iter().map(|name| {
+        let mut table = BlockBasedOptions::default();
+        table.set_block_cache(&cache);
+        table.set_cache_index_and_filter_blocks(true);
+        table.set_pin_l0_filter_and_index_blocks_in_cache(true);
+        let mut family = Options::default();
+        family.set_block_based_table_factory(&table);
+        family.set_write_buffer_size(WRITE_BUFFER_BYTES);
+        ColumnFamilyDescriptor::new(*name, family)
+    });
+    (opts, families.collect())
+}
+
+impl Store {
     /// The directory.
     pub fn path(&self) -> &Path {
         &self.path
@@ -280,5 +310,35 @@ mod tests {
         drop(Store::create(&path).expect("create"));
         assert!(matches!(Store::create(&path), Err(StoreError::Exists(_))));
         assert!(Store::open(&path).is_ok());
+    }
+
+    #[test]
+    fn a_read_only_view_sees_a_locked_store_and_cannot_write_it() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("chain");
+        assert!(matches!(
+            Store::open_read_only(&path, &cf::ALL),
+            Err(StoreError::Missing(_))
+        ));
+        let owner = Store::create(&path).expect("create");
+        let mut batch = WriteBatch::default();
+        batch.put_cf(owner.cf(cf::INDEX), b"k", b"v1");
+        owner.write(batch).expect("write");
+        // The owner keeps its lock; the view needs none and sees the unflushed write.
+        let view = Store::open_read_only(&path, &[cf::INDEX]).expect("read-only view");
+        assert_eq!(
+            view.get(cf::INDEX, b"k").expect("get").as_deref(),
+            Some(&b"v1"[..])
+        );
+        let mut batch = WriteBatch::default();
+        batch.put_cf(view.cf(cf::INDEX), b"k", b"v2");
+        assert!(
+            view.write(batch).is_err(),
+            "a read-only view must refuse writes"
+        );
+        assert_eq!(
+            owner.get(cf::INDEX, b"k").expect("get").as_deref(),
+            Some(&b"v1"[..])
+        );
     }
 }

@@ -45,10 +45,13 @@ pub struct FileEntry {
     pub language: Language,
 }
 
-/// The open graph store.
+/// The open graph store, or a read-only view of another node's (see
+/// [`GraphStore::view`]).
 #[derive(Debug)]
 pub struct GraphStore {
-    store: Store,
+    /// None: a view of a node that has no cache yet.
+    store: Option<Store>,
+    read_only: bool,
 }
 
 fn facts_key(hash: &Hash) -> Vec<u8> {
@@ -73,24 +76,56 @@ impl GraphStore {
     /// Opens (creating if needed) the store in `dir`.
     pub fn open(dir: &Path) -> Result<GraphStore, GraphStoreError> {
         Ok(GraphStore {
-            store: Store::open_derived(dir, &FAMILIES)?,
+            store: Some(Store::open_derived(dir, &FAMILIES)?),
+            read_only: false,
         })
+    }
+
+    /// A read-only view of the cache in `dir`, which another process (a peer's daemon)
+    /// may hold and write meanwhile. Lookups read what the cache had when the view was
+    /// opened; writes are dropped, since the view only saves recomputation. A missing or
+    /// unreadable cache gives an empty view: everything is derived and can be recomputed.
+    pub fn view(dir: &Path) -> GraphStore {
+        GraphStore {
+            store: Store::open_read_only(dir, &FAMILIES).ok(),
+            read_only: true,
+        }
+    }
+
+    fn get(&self, family: &str, key: &[u8]) -> Result<Option<Vec<u8>>, GraphStoreError> {
+        match &self.store {
+            Some(store) => Ok(store.get(family, key)?),
+            None => Ok(None),
+        }
+    }
+
+    /// Writes a batch built against the store, unless this is a read-only view.
+    fn write(&self, fill: impl FnOnce(&Store, &mut WriteBatch)) -> Result<(), GraphStoreError> {
+        let Some(store) = self.store.as_ref().filter(|_| !self.read_only) else {
+            return Ok(());
+        };
+        let mut batch = WriteBatch::default();
+        fill(store, &mut batch);
+        store.write(batch)?;
+        Ok(())
     }
 
     /// Cached facts of a content hash.
     pub fn facts(&self, hash: &Hash) -> Result<Option<FileFacts>, GraphStoreError> {
-        Ok(self
-            .store
-            .get(FACTS, &facts_key(hash))?
-            .and_then(|b| decode(&b)))
+        Ok(self.get(FACTS, &facts_key(hash))?.and_then(|b| decode(&b)))
     }
 
     /// Every file entry of the last scan, by path.
     pub fn files(&self) -> Result<Vec<(String, FileEntry)>, GraphStoreError> {
-        let db = self.store.db();
         let mut out = Vec::new();
-        for item in db.iterator_cf(self.store.cf(FILES), rocksdb::IteratorMode::Start) {
-            let (k, v) = item.map_err(|e| self.store.rocks(e))?;
+        let Some(store) = &self.store else {
+            return Ok(out);
+        };
+        for item in store
+            .db()
+            .iterator_cf(store.cf(FILES), rocksdb::IteratorMode::Start)
+        {
+            let (k, v) = item.map_err(|e| store.rocks(e))?;
             if let Some(entry) = decode(&v) {
                 out.push((String::from_utf8_lossy(&k).into_owned(), entry));
             }
@@ -106,24 +141,22 @@ impl GraphStore {
         files: &[(String, FileEntry)],
         removed: &[String],
     ) -> Result<(), GraphStoreError> {
-        let mut batch = WriteBatch::default();
-        for (hash, facts) in new_facts {
-            batch.put_cf(self.store.cf(FACTS), facts_key(hash), encode(facts));
-        }
-        for (path, entry) in files {
-            batch.put_cf(self.store.cf(FILES), path.as_bytes(), encode(entry));
-        }
-        for path in removed {
-            batch.delete_cf(self.store.cf(FILES), path.as_bytes());
-        }
-        self.store.write(batch)?;
-        Ok(())
+        self.write(|store, batch| {
+            for (hash, facts) in new_facts {
+                batch.put_cf(store.cf(FACTS), facts_key(hash), encode(facts));
+            }
+            for (path, entry) in files {
+                batch.put_cf(store.cf(FILES), path.as_bytes(), encode(entry));
+            }
+            for path in removed {
+                batch.delete_cf(store.cf(FILES), path.as_bytes());
+            }
+        })
     }
 
     /// A cached embedding (a value of the wrong length counts as absent).
     pub fn vector(&self, key: &Hash) -> Result<Option<Vec<f32>>, GraphStoreError> {
         Ok(self
-            .store
             .get(VECTORS, &key.0)?
             .filter(|b| b.len() == DIMENSIONS * 4)
             .map(|b| {
@@ -135,28 +168,21 @@ impl GraphStore {
 
     /// Caches embeddings.
     pub fn put_vectors(&self, items: &[(Hash, Vec<f32>)]) -> Result<(), GraphStoreError> {
-        let mut batch = WriteBatch::default();
-        for (key, v) in items {
-            let bytes: Vec<u8> = v.iter().flat_map(|f| f.to_le_bytes()).collect();
-            batch.put_cf(self.store.cf(VECTORS), key.0, bytes);
-        }
-        self.store.write(batch)?;
-        Ok(())
+        self.write(|store, batch| {
+            for (key, v) in items {
+                let bytes: Vec<u8> = v.iter().flat_map(|f| f.to_le_bytes()).collect();
+                batch.put_cf(store.cf(VECTORS), key.0, bytes);
+            }
+        })
     }
 
     /// A named blob.
     pub fn meta<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>, GraphStoreError> {
-        Ok(self
-            .store
-            .get(META, name.as_bytes())?
-            .and_then(|b| decode(&b)))
+        Ok(self.get(META, name.as_bytes())?.and_then(|b| decode(&b)))
     }
 
     /// Stores a named blob.
     pub fn put_meta<T: Serialize>(&self, name: &str, value: &T) -> Result<(), GraphStoreError> {
-        let mut batch = WriteBatch::default();
-        batch.put_cf(self.store.cf(META), name.as_bytes(), encode(value));
-        self.store.write(batch)?;
-        Ok(())
+        self.write(|store, batch| batch.put_cf(store.cf(META), name.as_bytes(), encode(value)))
     }
 }

@@ -24,7 +24,8 @@ pub enum Ecosystem {
 }
 
 impl Ecosystem {
-    fn of(language: Language) -> Ecosystem {
+    /// The ecosystem whose manifests declare the packages code in `language` imports.
+    pub fn of(language: Language) -> Ecosystem {
         match language {
             Language::Rust => Ecosystem::Cargo,
             Language::Python => Ecosystem::Python,
@@ -37,10 +38,27 @@ impl Ecosystem {
 /// One declared dependency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Declared {
-    /// Package name as declared.
+    /// Package name as declared (for a renamed Cargo dependency, the name the code uses).
     pub name: String,
     /// `normal`, `dev`, `build`, `optional` or `peer`.
     pub kind: String,
+    /// The version requirement as written (`^1.2`, `>=1,<2`, `v1.4.0`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<String>,
+    /// Where it comes from when not from a registry: `path`, `git` or `workspace` (a
+    /// Go `replace` by a local directory counts as `path`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// The package's real name when the manifest renames it (Cargo `package = ...`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub package: Option<String>,
+}
+
+impl Declared {
+    /// The package this declaration pulls in.
+    pub fn package_name(&self) -> &str {
+        self.package.as_deref().unwrap_or(&self.name)
+    }
 }
 
 /// One manifest file.
@@ -52,6 +70,9 @@ pub struct Manifest {
     pub ecosystem: Ecosystem,
     /// The package's own name (crate, npm package, Go module path), if declared.
     pub package: Option<String>,
+    /// The package's own version, if declared (Go modules take theirs from tags).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
     /// Declared dependencies.
     pub dependencies: Vec<Declared>,
     /// Why the manifest could not be read fully, if it could not.
@@ -170,7 +191,11 @@ const PYTHON_IMPORT_NAMES: [(&str, &str); 8] = [
 
 /// The package an import names, in the manifest's terms; None for the standard
 /// library, relative imports and the package itself.
-fn imported_package(ecosystem: Ecosystem, module: &str, own: Option<&str>) -> Option<String> {
+pub(crate) fn imported_package(
+    ecosystem: Ecosystem,
+    module: &str,
+    own: Option<&str>,
+) -> Option<String> {
     match ecosystem {
         Ecosystem::Cargo => {
             let first = module.split("::").next()?.trim_start_matches("::");
@@ -217,7 +242,8 @@ fn normalise(ecosystem: Ecosystem, declared: &str) -> String {
     }
 }
 
-fn matches(ecosystem: Ecosystem, declared: &str, imported: &str) -> bool {
+/// Whether an imported package name (from [`imported_package`]) is the declared one.
+pub(crate) fn matches(ecosystem: Ecosystem, declared: &str, imported: &str) -> bool {
     match ecosystem {
         Ecosystem::Go => imported == declared || imported.starts_with(&format!("{declared}/")),
         Ecosystem::Python => normalise(ecosystem, declared).eq_ignore_ascii_case(imported),
