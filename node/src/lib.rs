@@ -6,6 +6,7 @@
 pub mod assess;
 pub mod atomic;
 pub mod config;
+pub mod coordinate;
 pub mod daemon;
 pub mod engine;
 pub mod graph;
@@ -94,6 +95,9 @@ pub enum NodeError {
     /// Assessment.
     #[error(transparent)]
     Assess(#[from] assess::run::AssessError),
+    /// Coordination.
+    #[error(transparent)]
+    Coordinate(#[from] coordinate::CoordinateError),
 }
 
 impl NodeError {
@@ -124,6 +128,7 @@ impl NodeError {
             NodeError::Repair(e) => repair_class(e),
             NodeError::Graph(e) => graph_class(e),
             NodeError::Assess(e) => assess_class(e),
+            NodeError::Coordinate(e) => coordinate_class(e),
         }
     }
 }
@@ -137,6 +142,15 @@ fn graph_class(e: &graph::GraphError) -> ErrorClass {
         }
         G::Store(graph::store::GraphStoreError::Store(s)) => store_class(s),
         _ => ErrorClass::Operational,
+    }
+}
+
+fn coordinate_class(e: &coordinate::CoordinateError) -> ErrorClass {
+    use coordinate::CoordinateError as C;
+    match e {
+        C::Graph(g) => graph_class(g),
+        C::Input(_) | C::BadRevision { .. } => ErrorClass::Input,
+        C::Git(_) | C::Peer { .. } => ErrorClass::Operational,
     }
 }
 

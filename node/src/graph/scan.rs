@@ -114,13 +114,16 @@ impl Scan {
     }
 }
 
-struct Filter {
+/// Which paths a scan analyses, and in which language: the `[analysis]` languages and
+/// ignore globs, applied the same way to the working tree and to a revision's tree.
+pub struct SourceFilter {
     languages: Option<BTreeSet<Language>>,
     ignore: GlobSet,
 }
 
-impl Filter {
-    fn new(options: &ScanOptions) -> Result<Filter, ScanError> {
+impl SourceFilter {
+    /// Compiles the options (a bad glob or language name is an error).
+    pub fn new(options: &ScanOptions) -> Result<SourceFilter, ScanError> {
         let mut languages = BTreeSet::new();
         for name in &options.languages {
             let langs =
@@ -134,7 +137,7 @@ impl Filter {
                 reason: e.to_string(),
             })?);
         }
-        Ok(Filter {
+        Ok(SourceFilter {
             languages: (!languages.is_empty()).then_some(languages),
             ignore: ignore.build().map_err(|e| ScanError::Glob {
                 glob: options.ignore.join(", "),
@@ -143,7 +146,8 @@ impl Filter {
         })
     }
 
-    fn language(&self, rel: &str) -> Option<Language> {
+    /// The language of a repository-relative path, or None when it is not analysed.
+    pub fn language(&self, rel: &str) -> Option<Language> {
         let lang = Language::from_path(Path::new(rel))?;
         if self.ignore.is_match(rel) || rel.ends_with(".min.js") {
             return None;
@@ -153,6 +157,17 @@ impl Filter {
             _ => Some(lang),
         }
     }
+
+    /// Like [`SourceFilter::language`], also skipping paths under [`SKIPPED_DIRS`] (a walk
+    /// prunes those directories itself; a list of paths from git does not).
+    pub fn tracked_language(&self, rel: &str) -> Option<Language> {
+        let mut dirs = rel.split('/');
+        dirs.next_back();
+        if dirs.any(|d| SKIPPED_DIRS.contains(&d)) {
+            return None;
+        }
+        self.language(rel)
+    }
 }
 
 /// Source files under `root`, as (relative path, language), sorted.
@@ -160,7 +175,7 @@ pub fn source_files(
     root: &Path,
     options: &ScanOptions,
 ) -> Result<Vec<(String, Language)>, ScanError> {
-    let filter = Filter::new(options)?;
+    let filter = SourceFilter::new(options)?;
     let mut out = Vec::new();
     let walk = ignore::WalkBuilder::new(root)
         .hidden(true)

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// Package ecosystems.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Ecosystem {
     /// Cargo.toml.
@@ -36,7 +36,7 @@ impl Ecosystem {
 }
 
 /// One declared dependency.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Declared {
     /// Package name as declared (for a renamed Cargo dependency, the name the code uses).
     pub name: String,
@@ -87,7 +87,15 @@ impl Manifest {
 
 const MANIFEST_NAMES: [&str; 4] = ["Cargo.toml", "package.json", "pyproject.toml", "go.mod"];
 
-fn is_manifest(name: &str) -> bool {
+/// Reads a manifest's text (from a revision rather than the working tree); None when the
+/// file name is not a manifest's.
+pub fn parse_manifest_text(rel: &str, text: &str) -> Option<Manifest> {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    is_manifest(name).then(|| manifest::parse_manifest(rel, name, Ok(text.to_string())))
+}
+
+/// Whether a file name is a manifest's.
+pub fn is_manifest(name: &str) -> bool {
     MANIFEST_NAMES.contains(&name) || (name.starts_with("requirements") && name.ends_with(".txt"))
 }
 
