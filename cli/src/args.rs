@@ -104,6 +104,119 @@ pub enum Command {
     /// The testnet: run a generated node, inject faults (see testnet/README.md).
     #[command(subcommand)]
     Testnet(TestnetCommand),
+    /// Cross-project coordination: link peers, impact before a release, gated release,
+    /// acknowledgements (SOP 3).
+    #[command(subcommand)]
+    Coordinate(CoordinateCommand),
+}
+
+/// `weft coordinate ...`.
+#[derive(Subcommand, Debug)]
+pub enum CoordinateCommand {
+    /// Link a peer repository (added to `[coordination] peers`) and witness its signed
+    /// head here, and this head there when its node is reachable.
+    Link {
+        /// Name for it (letters, digits, `.`, `_`, `-`).
+        name: String,
+        /// The peer's repository on this machine.
+        #[arg(long, value_name = "DIR", required_unless_present = "addr")]
+        #[arg(value_parser = client_path)]
+        path: Option<PathBuf>,
+        /// Its multiaddr (a remote peer, asked over the mesh).
+        #[arg(long, value_name = "MULTIADDR", requires = "peer_id")]
+        addr: Option<String>,
+        /// Its peer id (from its `weft status`).
+        #[arg(long, value_name = "ID")]
+        peer_id: Option<String>,
+    },
+    /// Which peer repositories, files and symbols what changed since the last release
+    /// affects (recorded as `coordinate.impact`).
+    Impact(ImpactArgs),
+    /// Release VERSION through the governance gate: impact, decision, `release.publish`,
+    /// `/releases/VERSION`. Exit 3 when deferred, 1 when denied.
+    Release(ReleaseArgs),
+    /// Acknowledge PROJECT's release VERSION: witness its head, record a lineage record
+    /// derived from the release and `coordinate.ack`.
+    Ack {
+        /// The linked peer that released.
+        project: String,
+        /// Its version.
+        #[arg(value_name = "VERSION")]
+        release_version: String,
+        /// Free text kept in the acknowledgement.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Releases of this project with affected peers and acknowledgements, and the linked
+    /// peers' releases.
+    Status,
+}
+
+/// Output of `coordinate impact`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImpactFormat {
+    /// Aligned text for people.
+    Table,
+    /// The report document (docs/coordination.md).
+    Json,
+    /// SARIF 2.1.0, one result per affected use in a peer.
+    Sarif,
+}
+
+/// Peer severity threshold for the exit code of `coordinate impact`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImpactFailOn {
+    /// Always exit 0 when the impact was computed.
+    None,
+    /// Exit 1 when an affected peer uses something breaking.
+    Breaking,
+    /// ... or when the project added API an affected peer may use.
+    Additive,
+    /// ... or when any peer depends on the project.
+    Informational,
+}
+
+/// `weft coordinate impact`.
+#[derive(Args, Debug)]
+pub struct ImpactArgs {
+    /// Compare with this tag or revision (default: the last release on the chain, else
+    /// the last version tag).
+    #[arg(long, value_name = "TAG|REF")]
+    pub since: Option<String>,
+    /// Only this peer (repeatable; default: every linked peer).
+    #[arg(long = "peer", value_name = "NAME")]
+    pub peers: Vec<String>,
+    /// The version peers' requirements are checked against (default: the manifests'
+    /// version at HEAD).
+    #[arg(long = "for-version", value_name = "VERSION")]
+    pub for_version: Option<String>,
+    /// Days after a past release in which a peer's change counts as co-change.
+    #[arg(long, value_name = "DAYS", default_value_t = 14)]
+    pub window_days: u32,
+    /// Output format (--json is the same as --format json).
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: ImpactFormat,
+    /// Exit 1 when an affected peer is at least this severely affected.
+    #[arg(long, value_enum, default_value = "none")]
+    pub fail_on: ImpactFailOn,
+}
+
+/// `weft coordinate release`.
+#[derive(Args, Debug)]
+pub struct ReleaseArgs {
+    /// The version (also the tree path `/releases/VERSION`).
+    #[arg(value_name = "VERSION")]
+    pub release_version: String,
+    /// Governance environment (`[governance.environments]`).
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Compare with this tag or revision (default: the last release).
+    #[arg(long, value_name = "TAG|REF")]
+    pub since: Option<String>,
+    /// An artifact to hash into the release (repeatable).
+    #[arg(long = "artifact", value_name = "FILE")]
+    #[arg(value_parser = client_path)]
+    pub artifacts: Vec<PathBuf>,
 }
 
 /// `weft testnet ...`.

@@ -3,6 +3,7 @@
 
 mod assess;
 mod chain;
+mod coordinate;
 mod gate;
 mod graph;
 pub mod node;
@@ -196,6 +197,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<u8> {
         Command::Peers(args) => peers::run(ctx, args),
         Command::Evidence(c) => peers::evidence(ctx, c),
         Command::Testnet(c) => testnet::run(ctx, c),
+        Command::Coordinate(c) => coordinate::run(ctx, c),
     }
 }
 

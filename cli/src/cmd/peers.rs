@@ -82,6 +82,32 @@ fn add(
     peer_id: Option<String>,
     path: Option<&Path>,
 ) -> Result<u8> {
+    let (spec, file) = add_peer(ctx, name, addr, peer_id, path)?;
+    if ctx.json {
+        out::json(
+            &serde_json::json!({"added": spec.name, "path": spec.path, "addr": spec.addr, "peer_id": spec.peer_id}),
+        );
+    } else {
+        say!("added peer `{}` to {}", spec.name, file.display());
+        if spec.path.is_none() && spec.peer_id.is_none() {
+            say!("it is dialled but not trusted: add --peer-id (from its `weft status`) to follow its chain");
+        }
+        if ctx.daemon.is_some() {
+            say!("the running daemon picks it up within seconds");
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// Adds a peer to `[coordination] peers` in weave.toml, checked before anything is
+/// written; returns the entry and the file.
+pub fn add_peer(
+    ctx: &Ctx,
+    name: String,
+    addr: Option<String>,
+    peer_id: Option<String>,
+    path: Option<&Path>,
+) -> Result<(PeerConfig, std::path::PathBuf)> {
     let node = ctx.node()?;
     let root = &node.layout().root;
     let path = match path {
@@ -145,20 +171,7 @@ fn add(
     })?;
     weft_node::atomic::write_atomically(&file, updated.as_bytes())
         .map_err(|e| NodeError::io(&file, e))?;
-    if ctx.json {
-        out::json(
-            &serde_json::json!({"added": spec.name, "path": spec.path, "addr": spec.addr, "peer_id": spec.peer_id}),
-        );
-    } else {
-        say!("added peer `{}` to {}", spec.name, file.display());
-        if spec.path.is_none() && spec.peer_id.is_none() {
-            say!("it is dialled but not trusted: add --peer-id (from its `weft status`) to follow its chain");
-        }
-        if ctx.daemon.is_some() {
-            say!("the running daemon picks it up within seconds");
-        }
-    }
-    Ok(exit::OK)
+    Ok((spec, file))
 }
 
 /// A TOML basic string (JSON's escaping is a subset TOML accepts).

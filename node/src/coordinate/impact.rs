@@ -206,6 +206,7 @@ pub fn query_for(api: &ApiDiff, releases: Vec<i64>, window_days: u32) -> UsageQu
         symbols,
         releases,
         window_days,
+        modules: api.python_modules.clone(),
     }
 }
 

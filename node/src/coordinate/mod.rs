@@ -14,6 +14,7 @@ pub mod api;
 pub mod impact;
 pub mod peers;
 pub mod release;
+pub mod sarif;
 pub mod usage;
 pub mod version;
 
@@ -73,6 +74,12 @@ pub struct ImpactRequest {
     pub version: Option<String>,
     /// Co-change window in days.
     pub window_days: u32,
+}
+
+/// The configuration as it is on disk now: a daemon's node keeps the one it started
+/// with, and `coordinate link` or `peers add` may have changed it since.
+pub fn current_config(node: &Node) -> Result<crate::WeaveConfig, NodeError> {
+    Ok(crate::WeaveConfig::load(&node.layout().root)?)
 }
 
 /// The last `release.publish` on the chain: (version, commit, seq).
@@ -191,7 +198,7 @@ pub fn impact(
     request: &ImpactRequest,
     remote: &dyn PeerAsker,
 ) -> Result<ImpactReport, NodeError> {
-    let config = node.config();
+    let config = &current_config(node)?;
     for name in &request.peers {
         if !config.coordination.peers.iter().any(|p| &p.name == name) {
             return Err(NodeError::Input(format!(

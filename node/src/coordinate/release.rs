@@ -178,7 +178,7 @@ pub fn acknowledgements(node: &Node, version: &str) -> Result<BTreeMap<String, u
     let own = node.chain().genesis().map(|g| g.chain_id);
     let witnessed = witnessed_notes(node.chain())?;
     let mut out = BTreeMap::new();
-    for spec in &node.config().coordination.peers {
+    for spec in &super::current_config(node)?.coordination.peers {
         let Ok(chain) = peers::peer_chain(node, spec) else {
             continue;
         };
@@ -256,7 +256,10 @@ pub fn release(
             existing.seq
         )));
     }
-    let gate = node.gate()?;
+    let rules = super::current_config(node)?
+        .rule_set()
+        .map_err(|e| input(format!("weave.toml [governance]: {e}")))?;
+    let gate = weft_kernel::gate::Gate::new(node.chain(), rules);
     if let Some(env) = &request.environment {
         if gate.rules().threshold_for(Some(env)).is_none() {
             return Err(input(format!(
@@ -362,6 +365,8 @@ pub fn release(
                     ("impact".to_string(), impact_event.event.seq.to_string()),
                     ("version".to_string(), version.to_string()),
                 ]);
+                ensure_namespace(node, "/coordination")?;
+                ensure_namespace(node, PENDING_DIR)?;
                 node.tree()
                     .set(&format!("{PENDING_DIR}/{version}"), "release-pending", meta)?;
             }
@@ -370,6 +375,14 @@ pub fn release(
         Decision::Deny => result.outcome = Outcome::Denied,
     }
     Ok(result)
+}
+
+/// Creates an empty namespace node unless it exists.
+fn ensure_namespace(node: &Node, path: &str) -> Result<(), NodeError> {
+    if node.tree().get(path)?.is_none() {
+        node.tree().set(path, "namespace", BTreeMap::new())?;
+    }
+    Ok(())
 }
 
 fn publish(
@@ -472,7 +485,8 @@ pub fn ack(
     note: Option<&str>,
 ) -> Result<AckResult, NodeError> {
     check_version(version)?;
-    let spec: &PeerConfig = peers::linked(node.config(), project).map_err(input)?;
+    let config = super::current_config(node)?;
+    let spec: &PeerConfig = peers::linked(&config, project).map_err(input)?;
     let chain = peers::peer_chain(node, spec).map_err(|e| input(format!("{project}: {e}")))?;
     let (release, published) = find_release(&chain, version)?.ok_or_else(|| {
         input(format!(
@@ -641,7 +655,7 @@ pub fn status(node: &Node) -> Result<Status, NodeError> {
     }
     let mut upstream = Vec::new();
     let mut unreadable = Vec::new();
-    for spec in &node.config().coordination.peers {
+    for spec in &super::current_config(node)?.coordination.peers {
         let chain = match peers::peer_chain(node, spec) {
             Ok(c) => c,
             Err(e) => {

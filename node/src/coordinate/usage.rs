@@ -49,6 +49,9 @@ pub struct UsageQuery {
     pub releases: Vec<i64>,
     /// Days after a release in which a change counts as following it.
     pub window_days: u32,
+    /// Python module names of the upstream (`from up import client` imports a module).
+    #[serde(default)]
+    pub modules: Vec<String>,
 }
 
 /// A manifest declaring an upstream package.
@@ -139,6 +142,7 @@ fn file_uses(
     file: &ScannedFile,
     packages: &[(Ecosystem, String)],
     by_name: &BTreeMap<&str, Vec<&QuerySymbol>>,
+    modules: &BTreeSet<&str>,
 ) -> (bool, Vec<Use>) {
     let facts: &FileFacts = &file.facts;
     let ecosystem = Ecosystem::of(file.language);
@@ -163,10 +167,12 @@ fn file_uses(
             .map(String::as_str)
             .filter(|n| !matches!(*n, "*" | "default"))
             .collect();
-        // Go names a package by its last path element and never imports names.
+        // Go names a package by its last path element and never imports names; Python's
+        // `from up import client` may import a module, whose attributes are then used.
         if explicit.is_empty()
             || import.names.iter().any(|n| n == "*")
             || ecosystem == Ecosystem::Go
+            || (ecosystem == Ecosystem::Python && explicit.iter().any(|n| modules.contains(n)))
         {
             whole_module = true;
         }
@@ -339,10 +345,11 @@ pub fn answer(
     for s in &query.symbols {
         by_name.entry(s.name.as_str()).or_default().push(s);
     }
+    let modules: BTreeSet<&str> = query.modules.iter().map(String::as_str).collect();
     let mut importers = Vec::new();
     let mut uses = Vec::new();
     for file in &scanned.files {
-        let (linked, found) = file_uses(file, &packages, &by_name);
+        let (linked, found) = file_uses(file, &packages, &by_name, &modules);
         if linked {
             importers.push(file.path.clone());
         }

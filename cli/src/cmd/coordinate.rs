@@ -1,0 +1,441 @@
+//! `weft coordinate link|impact|release|ack|status`.
+
+use super::Ctx;
+use crate::args::{CoordinateCommand, ImpactArgs, ImpactFailOn, ImpactFormat, ReleaseArgs};
+use crate::{exit, out};
+use anyhow::Result;
+use std::path::Path;
+use weft_kernel::witness;
+use weft_node::config::PeerConfig;
+use weft_node::coordinate::impact::{ImpactReport, PeerState, Severity};
+use weft_node::coordinate::peers::{self, NoMesh, PeerAsker};
+use weft_node::coordinate::release::{self, Outcome, ReleaseRequest};
+use weft_node::coordinate::{self as coord, ImpactRequest};
+use weft_node::Node;
+
+pub fn run(ctx: &Ctx, command: CoordinateCommand) -> Result<u8> {
+    match command {
+        CoordinateCommand::Link {
+            name,
+            path,
+            addr,
+            peer_id,
+        } => link(ctx, name, path.as_deref(), addr, peer_id),
+        CoordinateCommand::Impact(args) => impact(ctx, args),
+        CoordinateCommand::Release(args) => release_cmd(ctx, args),
+        CoordinateCommand::Ack {
+            project,
+            release_version,
+            note,
+        } => ack(ctx, &project, &release_version, note.as_deref()),
+        CoordinateCommand::Status => status(ctx),
+    }
+}
+
+/// The mesh asker of the daemon the command runs in, or none.
+fn asker(_ctx: &Ctx) -> Box<dyn PeerAsker> {
+    Box::new(NoMesh)
+}
+
+fn link(
+    ctx: &Ctx,
+    name: String,
+    path: Option<&Path>,
+    addr: Option<String>,
+    peer_id: Option<String>,
+) -> Result<u8> {
+    let (spec, file) = super::peers::add_peer(ctx, name, addr, peer_id, path)?;
+    let node = ctx.node()?;
+    let (witnessed, reverse) = witness_link(&node, &spec);
+    if ctx.json {
+        out::json(&serde_json::json!({
+            "linked": spec.name,
+            "path": spec.path,
+            "addr": spec.addr,
+            "peer_id": spec.peer_id,
+            "witness": witnessed.as_ref().ok(),
+            "witness_error": witnessed.as_ref().err(),
+            "reverse": reverse.as_ref().ok(),
+            "reverse_error": reverse.as_ref().err(),
+        }));
+    } else {
+        say!("linked `{}` in {}", spec.name, file.display());
+        match &witnessed {
+            Ok(w) => say!(
+                "  witnessed its head (seq {}) at sequence {} here",
+                w["head_seq"],
+                w["seq"]
+            ),
+            Err(e) => say!("  its head is not witnessed yet: {e}"),
+        }
+        match &reverse {
+            Ok(w) => say!("  it witnessed this head at sequence {} there", w["seq"]),
+            Err(e) => say!("  the reverse witness is not recorded: {e}"),
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// Witnesses the peer's head here, and this head on the peer's chain when it is a local
+/// repository (through `weft -C PEER witness add`, which goes to its daemon if one runs).
+fn witness_link(
+    node: &Node,
+    spec: &PeerConfig,
+) -> (
+    Result<serde_json::Value, String>,
+    Result<serde_json::Value, String>,
+) {
+    let note = format!("link {}", spec.name);
+    let here = peer_head(node, spec).and_then(|head| {
+        let draft = witness::witness_head(&head, None, Some(&note)).map_err(|e| e.to_string())?;
+        let stored = node.chain().append(draft).map_err(|e| e.to_string())?;
+        Ok(serde_json::json!({"seq": stored.event.seq, "head_seq": head.seq}))
+    });
+    let there = match peers::local_root(node, spec) {
+        Some(root) => reverse_witness(node, &root),
+        None => Err("a remote peer witnesses this node's head when its daemon connects".into()),
+    };
+    (here, there)
+}
+
+fn peer_head(node: &Node, spec: &PeerConfig) -> Result<weft_kernel::head::SignedHead, String> {
+    match peers::local_root(node, spec) {
+        Some(root) => peers::local_head(&root, spec),
+        None => peers::peer_chain(node, spec)?
+            .latest_signed_head()
+            .filter(|h| h.verify_signature().is_ok())
+            .ok_or_else(|| "no verified head of it is replicated yet".into()),
+    }
+}
+
+fn reverse_witness(node: &Node, root: &Path) -> Result<serde_json::Value, String> {
+    let head = node
+        .chain()
+        .latest_signed_head()
+        .ok_or("this chain has no signed head")?;
+    let project = &node.config().project.name;
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let file = dir.path().join("head.json");
+    std::fs::write(&file, head.to_json().to_string()).map_err(|e| e.to_string())?;
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let output = std::process::Command::new(exe)
+        .arg("-C")
+        .arg(root)
+        .args(["--json", "witness", "add", "--note"])
+        .arg(format!("link {project}"))
+        .arg("--head")
+        .arg(&file)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if !output.status.success() {
+        return Err(String::from_utf8_lossy(&output.stderr).trim().to_string());
+    }
+    serde_json::from_slice(&output.stdout).map_err(|e| e.to_string())
+}
+
+fn fails(report: &ImpactReport, fail_on: ImpactFailOn) -> bool {
+    let threshold = match fail_on {
+        ImpactFailOn::None => return false,
+        ImpactFailOn::Breaking => Severity::Breaking,
+        ImpactFailOn::Additive => Severity::Additive,
+        ImpactFailOn::Informational => Severity::Informational,
+    };
+    report
+        .peers
+        .iter()
+        .any(|p| p.state == PeerState::Affected && p.severity >= threshold)
+}
+
+fn impact(ctx: &Ctx, args: ImpactArgs) -> Result<u8> {
+    let node = ctx.node()?;
+    if let Some(v) = &args.for_version {
+        release::check_version(v)?;
+    }
+    let request = ImpactRequest {
+        since: args.since,
+        peers: args.peers,
+        version: args.for_version,
+        window_days: args.window_days,
+    };
+    let report = coord::impact(&node, &request, &*asker(ctx))?;
+    let (written, stored) = coord::record_impact(&node, &report)?;
+    let format = if ctx.json {
+        ImpactFormat::Json
+    } else {
+        args.format
+    };
+    match format {
+        ImpactFormat::Json => out::json(&serde_json::to_value(&report)?),
+        ImpactFormat::Sarif => out::json(&coord::sarif::render(&report)),
+        ImpactFormat::Table => {
+            print_table(&report);
+            say!();
+            say!(
+                "recorded as coordinate.impact at sequence {} (report {}, SHAKE-256 {})",
+                stored.event.seq,
+                written.path.display(),
+                &written.hash.to_hex()[..16]
+            );
+        }
+    }
+    Ok(if fails(&report, args.fail_on) {
+        exit::FAILED
+    } else {
+        exit::OK
+    })
+}
+
+fn print_table(report: &ImpactReport) {
+    let api = &report.api;
+    let base = match (&report.base.name, &report.base.commit) {
+        (Some(n), Some(c)) => format!("{} {n} ({})", report.base.origin, &c[..12.min(c.len())]),
+        _ => "nothing (first release: all public API is new)".into(),
+    };
+    say!(
+        "{} {} since {base}: {} files changed",
+        report.project,
+        report.version.as_deref().unwrap_or("HEAD"),
+        api.files_changed
+    );
+    let s = &report.summary;
+    say!(
+        "API: {} breaking, {} additive, {} internal",
+        s.breaking_changes,
+        s.additive_changes,
+        s.internal_changes
+    );
+    for c in api.changes.iter().filter(|c| c.public) {
+        let detail = match (&c.renamed_to, &c.before, &c.after) {
+            (Some(to), _, _) => format!("→ {to}"),
+            (None, Some(b), Some(a)) if b != a => format!("{b}  →  {a}"),
+            _ => String::new(),
+        };
+        say!(
+            "  {:<9} {:<10} {} {}:{} {detail}",
+            format!("{:?}", c.class).to_lowercase(),
+            format!("{:?}", c.change).to_lowercase(),
+            c.kind.as_str(),
+            c.path,
+            c.qualified
+        );
+    }
+    for m in &api.manifest_changes {
+        say!(
+            "  {:<9} manifest   {} {}: {} → {}",
+            format!("{:?}", m.class).to_lowercase(),
+            m.path,
+            m.field,
+            m.before.as_deref().unwrap_or("-"),
+            m.after.as_deref().unwrap_or("-")
+        );
+    }
+    say!();
+    say!(
+        "peers: {} affected ({} breaking, {} breaking uses), {} pinned, {} unreachable",
+        s.affected,
+        s.breaking_peers,
+        s.breaking_uses,
+        s.pinned,
+        s.unreachable
+    );
+    for p in &report.peers {
+        let state = format!("{:?}", p.state).to_lowercase();
+        let severity = format!("{:?}", p.severity).to_lowercase();
+        say!(
+            "{:<16} {:<13} {:<13} via {}",
+            p.name,
+            state,
+            severity,
+            p.via
+        );
+        if let Some(e) = &p.error {
+            say!("    unreachable: {e}");
+        }
+        for d in &p.declarations {
+            say!(
+                "    {} declares {} {} ({}takes this version: {})",
+                d.manifest,
+                d.package,
+                d.requirement
+                    .as_deref()
+                    .or(d.source.as_deref())
+                    .unwrap_or("*"),
+                if d.kind == "normal" {
+                    String::new()
+                } else {
+                    format!("{}, ", d.kind)
+                },
+                d.takes_version
+            );
+        }
+        if p.state == PeerState::Pinned {
+            say!("    not affected now: every declaration pins another version; when it moves:");
+        }
+        for f in &p.files {
+            for u in &f.uses {
+                say!(
+                    "    {}:{}  {} {} ({:?}, {:?})  {}",
+                    f.path,
+                    u.line,
+                    format!("{:?}", u.class).to_lowercase(),
+                    u.symbol,
+                    u.via,
+                    u.change,
+                    u.text
+                );
+            }
+        }
+        for c in p.cochange.iter().take(5) {
+            say!(
+                "    {} changed after {} past release(s) (co-change, weaker evidence)",
+                c.path,
+                c.releases
+            );
+        }
+    }
+}
+
+fn release_cmd(ctx: &Ctx, args: ReleaseArgs) -> Result<u8> {
+    let node = ctx.node()?;
+    let request = ReleaseRequest {
+        version: args.release_version,
+        environment: args.env,
+        since: args.since,
+        artifacts: args.artifacts,
+    };
+    let result = release::release(&node, &request, &*asker(ctx))?;
+    let code = match result.outcome {
+        Outcome::Published { .. } => exit::OK,
+        Outcome::Deferred => exit::DEFERRED,
+        Outcome::Denied | Outcome::Rejected => exit::FAILED,
+    };
+    if ctx.json {
+        out::json(&serde_json::to_value(&result)?);
+        return Ok(code);
+    }
+    let effect: Vec<String> = result
+        .effect
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    say!(
+        "gate: {} (decision {}, effect {})",
+        result.decision_name,
+        result.decision,
+        if effect.is_empty() {
+            "-".into()
+        } else {
+            effect.join(",")
+        }
+    );
+    for r in &result.reasons {
+        say!("  {r}");
+    }
+    for p in &result.peers {
+        say!(
+            "  {:<16} {:<13} {}",
+            p.name,
+            format!("{:?}", p.severity).to_lowercase(),
+            if p.acknowledged {
+                "acknowledged"
+            } else {
+                "not acknowledged"
+            }
+        );
+    }
+    match &result.outcome {
+        Outcome::Published { seq, commit } => say!(
+            "released {} at sequence {seq} (commit {}), /releases/{}",
+            result.version,
+            &commit[..12.min(commit.len())],
+            result.version
+        ),
+        Outcome::Deferred => say!(
+            "deferred: peers acknowledge with `weft coordinate ack PROJECT {}`; run this again once they have, or `weft gate approve {}`",
+            result.version,
+            result.decision
+        ),
+        Outcome::Denied => say!("denied: {} is not released", result.version),
+        Outcome::Rejected => say!(
+            "rejected: decision {} was rejected with `weft gate reject`",
+            result.decision
+        ),
+    }
+    say!("impact report: {}", result.report.display());
+    Ok(code)
+}
+
+fn ack(ctx: &Ctx, project: &str, version: &str, note: Option<&str>) -> Result<u8> {
+    let node = ctx.node()?;
+    let result = release::ack(&node, project, version, note)?;
+    if ctx.json {
+        out::json(&serde_json::to_value(&result)?);
+    } else {
+        say!(
+            "acknowledged {project} {version} ({} event {} on its chain): witness {}, lineage {}, ack {}",
+            if result.published { "release" } else { "pending release" },
+            result.release_seq,
+            result.witness_seq,
+            result.lineage_seq,
+            result.ack_seq
+        );
+    }
+    Ok(exit::OK)
+}
+
+fn status(ctx: &Ctx) -> Result<u8> {
+    let node = ctx.node()?;
+    let status = release::status(&node)?;
+    if ctx.json {
+        out::json(&serde_json::to_value(&status)?);
+        return Ok(exit::OK);
+    }
+    if status.releases.is_empty() {
+        say!("no releases yet: `weft coordinate release VERSION`");
+    }
+    for r in &status.releases {
+        let acked = r.peers.iter().filter(|p| p.acknowledged).count();
+        say!(
+            "{:<12} {:<10} seq {:<6} acks {acked}/{}",
+            r.version,
+            r.state,
+            r.seq,
+            r.peers.len()
+        );
+        for p in &r.peers {
+            say!(
+                "    {:<16} {}",
+                p.name,
+                match p.ack_seq {
+                    Some(seq) => format!("acknowledged (its event {seq})"),
+                    None => "pending".into(),
+                }
+            );
+        }
+    }
+    for u in &status.upstream {
+        say!(
+            "upstream {} {} ({}, its event {}): {}",
+            u.project,
+            u.version,
+            if u.published {
+                "published"
+            } else {
+                "awaiting its gate"
+            },
+            u.seq,
+            if u.acknowledged {
+                "acknowledged".to_string()
+            } else {
+                format!(
+                    "not acknowledged: `weft coordinate ack {} {}`",
+                    u.project, u.version
+                )
+            }
+        );
+    }
+    for (name, e) in &status.unreadable {
+        say!("{name}: unreadable: {e}");
+    }
+    Ok(exit::OK)
+}
