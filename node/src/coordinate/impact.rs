@@ -427,9 +427,11 @@ pub fn summarise(api: &ApiDiff, peers: &mut [PeerImpact]) -> Summary {
 }
 
 /// The effect the gate scores for a release: `risk` from breaking uses in affected peers
-/// that have not acknowledged the release (none: 0; else 0.6 rising towards 0.9 with
-/// the number of uses), `novelty` from the size of the added API (up to 0.5). Only
-/// dimensions the rule set knows are given.
+/// that have not acknowledged the release (none: 0; else 0.5 rising towards 0.75 with
+/// the number of uses), `novelty` from the size of the added API (up to 0.25). Together
+/// they stay below the default threshold (0.8): the default rules warn about a breaking
+/// release, and `weave.toml` rules decide whether it defers or is denied (e.g. `risk >=
+/// 0.5` → blocking). Only dimensions the rule set knows are given.
 pub fn effect(
     report: &ImpactReport,
     acknowledged: &[String],
@@ -445,9 +447,9 @@ pub fn effect(
     let risk = if unacked_uses == 0 {
         0.0
     } else {
-        0.6 + 0.3 * (1.0 - (-f64::from(unacked_uses) / 10.0).exp())
+        0.5 + 0.25 * (1.0 - (-f64::from(unacked_uses) / 10.0).exp())
     };
-    let novelty = (f64::from(report.summary.additive_changes) / 20.0).min(1.0) * 0.5;
+    let novelty = (f64::from(report.summary.additive_changes) / 20.0).min(1.0) * 0.25;
     let mut out = BTreeMap::new();
     for (name, value) in [("risk", risk), ("novelty", novelty)] {
         if dimensions.iter().any(|d| d == name) {

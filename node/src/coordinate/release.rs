@@ -123,7 +123,8 @@ pub struct ReleaseResult {
 pub struct PeerAck {
     /// Peer.
     pub name: String,
-    /// Its severity.
+    /// Its severity (not kept for past releases, whose report file has it).
+    #[serde(skip_serializing_if = "|s| *s == Severity::None")]
     pub severity: Severity,
     /// Whether it acknowledged the version.
     pub acknowledged: bool,
