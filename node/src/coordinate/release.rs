@@ -124,12 +124,16 @@ pub struct PeerAck {
     /// Peer.
     pub name: String,
     /// Its severity (not kept for past releases, whose report file has it).
-    #[serde(skip_serializing_if = "|s| *s == Severity::None")]
+    #[serde(skip_serializing_if = "unknown")]
     pub severity: Severity,
     /// Whether it acknowledged the version.
     pub acknowledged: bool,
     /// Sequence of its `coordinate.ack`, on its chain.
     pub ack_seq: Option<u64>,
+}
+
+fn unknown(severity: &Severity) -> bool {
+    *severity == Severity::None
 }
 
 fn artifact(path: &std::path::Path) -> Result<Artifact, NodeError> {
