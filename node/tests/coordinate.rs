@@ -575,7 +575,11 @@ fn a_release_waits_for_acknowledgements_which_land_on_both_chains() {
         "{first:?}"
     );
     let affected: Vec<&str> = first.peers.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(affected, ["rs-app", "ts-app", "py-app", "go-app"], "most broken first");
+    assert_eq!(
+        affected,
+        ["rs-app", "ts-app", "py-app", "go-app"],
+        "most broken first"
+    );
     assert!(up().tree().get("/releases/2.0.0").expect("tree").is_none());
 
     let peer_root = org.up.parent().expect("base").to_path_buf();

@@ -159,10 +159,10 @@ fn impact(ctx: &Ctx, args: ImpactArgs) -> Result<u8> {
     };
     let report = coord::impact(&node, &request, &*asker(ctx))?;
     let (written, stored) = coord::record_impact(&node, &report)?;
-    let format = if ctx.json {
-        ImpactFormat::Json
-    } else {
-        args.format
+    // --json means JSON unless another machine format was asked for.
+    let format = match args.format {
+        ImpactFormat::Table if ctx.json => ImpactFormat::Json,
+        format => format,
     };
     match format {
         ImpactFormat::Json => out::json(&serde_json::to_value(&report)?),
