@@ -596,7 +596,15 @@ pub struct Status {
 
 /// Collects [`Status`].
 pub fn status(node: &Node) -> Result<Status, NodeError> {
-    let mut versions: Vec<(String, String, u64, Option<String>, Vec<String>)> = Vec::new();
+    // Each release with its affected peers' names; acks are looked up below.
+    let mut versions: Vec<(ReleaseStatus, Vec<String>)> = Vec::new();
+    let listed = |version: String, state: &str, seq: u64, commit: Option<String>| ReleaseStatus {
+        version,
+        state: state.into(),
+        seq,
+        commit,
+        peers: Vec::new(),
+    };
     let mut impacts: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut own_acks: BTreeSet<(String, String)> = BTreeSet::new();
     for stored in node.chain().events(0) {
@@ -614,7 +622,7 @@ pub fn status(node: &Node) -> Result<Status, NodeError> {
         match (e.kind.as_str(), version) {
             (RELEASE_EVENT, Some(v)) => {
                 let commit = read::text(&e.payload, "commit").map(str::to_string);
-                versions.push((v, "published".into(), e.seq, commit, names("affected")));
+                versions.push((listed(v, "published", e.seq, commit), names("affected")));
             }
             (IMPACT_EVENT, Some(v)) => {
                 impacts.insert(v, names("affected"));
@@ -637,26 +645,21 @@ pub fn status(node: &Node) -> Result<Status, NodeError> {
             .and_then(|d| d.parse().ok())
             .unwrap_or(0);
         let affected = impacts.get(v).cloned().unwrap_or_default();
-        versions.push((v.clone(), "deferred".into(), decision, None, affected));
+        versions.push((listed(v.clone(), "deferred", decision, None), affected));
     }
     let mut releases = Vec::new();
-    for (version, state, seq, commit, affected) in versions {
-        let acks = acknowledgements(node, &version)?;
-        releases.push(ReleaseStatus {
-            peers: affected
-                .into_iter()
-                .map(|name| PeerAck {
-                    acknowledged: acks.contains_key(&name),
-                    ack_seq: acks.get(&name).copied(),
-                    severity: Severity::None,
-                    name,
-                })
-                .collect(),
-            version,
-            state,
-            seq,
-            commit,
-        });
+    for (mut release, affected) in versions {
+        let acks = acknowledgements(node, &release.version)?;
+        release.peers = affected
+            .into_iter()
+            .map(|name| PeerAck {
+                acknowledged: acks.contains_key(&name),
+                ack_seq: acks.get(&name).copied(),
+                severity: Severity::None,
+                name,
+            })
+            .collect();
+        releases.push(release);
     }
     let mut upstream = Vec::new();
     let mut unreadable = Vec::new();
