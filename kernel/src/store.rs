@@ -168,30 +168,32 @@ impl Store {
             return Err(StoreError::Missing(dir.to_path_buf()));
         }
         let (opts, families) = options(families);
-        let db = DB::open_cf_descriptors_read_only(&opts, dir, families, false).map_err(|e| {
-            StoreError::Rocks {
-                path: dir.to_path_buf(),
-                message: e.to_string(),
-            }
-        })?;
-        Ok(Store {
-            db,
-            path: dir.to_path_buf(),
-            _lock: None,
-        })
+        let db = DB::open_cf_descriptors_read_only(&opts, dir, families, false);
+        Store::opened(dir, db, None)
     }
 
     fn open_inner(dir: &Path, families: &[&str]) -> Result<Store, StoreError> {
         let lock = acquire_lock(dir)?;
         let (opts, families) = options(families);
-        let db = DB::open_cf_descriptors(&opts, dir, families).map_err(|e| StoreError::Rocks {
-            path: dir.to_path_buf(),
-            message: e.to_string(),
-        })?;
+        Store::opened(
+            dir,
+            DB::open_cf_descriptors(&opts, dir, families),
+            Some(lock),
+        )
+    }
+
+    fn opened(
+        dir: &Path,
+        db: Result<DB, rocksdb::Error>,
+        lock: Option<File>,
+    ) -> Result<Store, StoreError> {
         Ok(Store {
-            db,
+            db: db.map_err(|e| StoreError::Rocks {
+                path: dir.to_path_buf(),
+                message: e.to_string(),
+            })?,
             path: dir.to_path_buf(),
-            _lock: Some(lock),
+            _lock: lock,
         })
     }
 }
