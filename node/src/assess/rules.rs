@@ -380,15 +380,6 @@ fn functions(inputs: &Inputs<'_>, out: &mut Emitter<'_>, configured: bool) {
     }
 }
 
-/// The innermost symbol whose span holds `line`.
-fn enclosing(file: &ScannedFile, line: u32) -> Option<&Symbol> {
-    file.facts
-        .symbols
-        .iter()
-        .filter(|s| s.start_line <= line && line <= s.end_line)
-        .min_by_key(|s| s.end_line - s.start_line)
-}
-
 fn markers(inputs: &Inputs<'_>, out: &mut Emitter<'_>) {
     for file in inputs.scoped_files() {
         let todos: Vec<_> = file
@@ -422,7 +413,9 @@ fn markers(inputs: &Inputs<'_>, out: &mut Emitter<'_>) {
             .iter()
             .filter(|m| m.kind == MarkerKind::Risky)
         {
-            let symbol = enclosing(file, m.line)
+            let symbol = file
+                .facts
+                .enclosing(m.line)
                 .map(|s| s.qualified.clone())
                 .unwrap_or_default();
             risky

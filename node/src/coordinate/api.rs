@@ -181,13 +181,9 @@ fn tree_files(
     })
     .map_err(git)?;
     // Manifests of skipped directories (vendored code, node_modules) are not ours.
-    files.manifests.retain(|path, _| {
-        !path
-            .split('/')
-            .rev()
-            .skip(1)
-            .any(|d| crate::graph::scan::SKIPPED_DIRS.contains(&d))
-    });
+    files
+        .manifests
+        .retain(|path, _| !crate::graph::scan::in_skipped_dir(path));
     Ok(files)
 }
 

@@ -215,21 +215,11 @@ fn file_uses(
             name: s.name.clone(),
             owner: s.owner.clone(),
             via,
-            enclosing: enclosing(facts, line),
+            enclosing: facts.enclosing(line).map(|s| s.qualified.clone()),
             text: String::new(),
         })
         .collect();
     (true, uses)
-}
-
-/// The innermost symbol around a line.
-fn enclosing(facts: &FileFacts, line: u32) -> Option<String> {
-    facts
-        .symbols
-        .iter()
-        .filter(|s| s.start_line <= line && line <= s.end_line)
-        .min_by_key(|s| s.end_line - s.start_line)
-        .map(|s| s.qualified.clone())
 }
 
 fn fill_texts(root: &Path, uses: &mut [Use]) {

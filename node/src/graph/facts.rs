@@ -18,6 +18,16 @@ pub struct FileFacts {
     pub markers: Vec<Marker>,
 }
 
+impl FileFacts {
+    /// The innermost symbol whose span holds `line`.
+    pub fn enclosing(&self, line: u32) -> Option<&Symbol> {
+        self.symbols
+            .iter()
+            .filter(|s| s.start_line <= line && line <= s.end_line)
+            .min_by_key(|s| s.end_line - s.start_line)
+    }
+}
+
 /// Kind of a declared symbol.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -28,6 +28,13 @@ pub const SKIPPED_DIRS: [&str; 14] = [
     "site-packages",
 ];
 
+/// Whether a repository-relative path lies under one of [`SKIPPED_DIRS`].
+pub fn in_skipped_dir(rel: &str) -> bool {
+    let mut dirs = rel.split('/');
+    dirs.next_back();
+    dirs.any(|d| SKIPPED_DIRS.contains(&d))
+}
+
 /// Files larger than this are generated or data, not code a person maintains.
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
@@ -161,9 +168,7 @@ impl SourceFilter {
     /// Like [`SourceFilter::language`], also skipping paths under [`SKIPPED_DIRS`] (a walk
     /// prunes those directories itself; a list of paths from git does not).
     pub fn tracked_language(&self, rel: &str) -> Option<Language> {
-        let mut dirs = rel.split('/');
-        dirs.next_back();
-        if dirs.any(|d| SKIPPED_DIRS.contains(&d)) {
+        if in_skipped_dir(rel) {
             return None;
         }
         self.language(rel)
