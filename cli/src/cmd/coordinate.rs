@@ -5,7 +5,6 @@ use crate::args::{CoordinateCommand, ImpactArgs, ImpactFailOn, ImpactFormat, Rel
 use crate::{exit, out};
 use anyhow::Result;
 use std::path::Path;
-use weft_kernel::witness;
 use weft_node::config::PeerConfig;
 use weft_node::coordinate::impact::{ImpactReport, PeerState, Severity};
 use weft_node::coordinate::peers::{self, NoMesh, PeerAsker};
@@ -85,27 +84,13 @@ fn witness_link(
     Result<serde_json::Value, String>,
     Result<serde_json::Value, String>,
 ) {
-    let note = format!("link {}", spec.name);
-    let here = peer_head(node, spec).and_then(|head| {
-        let draft = witness::witness_head(&head, None, Some(&note)).map_err(|e| e.to_string())?;
-        let stored = node.chain().append(draft).map_err(|e| e.to_string())?;
-        Ok(serde_json::json!({"seq": stored.event.seq, "head_seq": head.seq}))
-    });
+    let here = peers::witness_link(node, spec)
+        .map(|(seq, head_seq)| serde_json::json!({"seq": seq, "head_seq": head_seq}));
     let there = match peers::local_root(node, spec) {
         Some(root) => reverse_witness(node, &root),
         None => Err("a remote peer witnesses this node's head when its daemon connects".into()),
     };
     (here, there)
-}
-
-fn peer_head(node: &Node, spec: &PeerConfig) -> Result<weft_kernel::head::SignedHead, String> {
-    match peers::local_root(node, spec) {
-        Some(root) => peers::local_head(&root, spec),
-        None => peers::peer_chain(node, spec)?
-            .latest_signed_head()
-            .filter(|h| h.verify_signature().is_ok())
-            .ok_or_else(|| "no verified head of it is replicated yet".into()),
-    }
 }
 
 fn reverse_witness(node: &Node, root: &Path) -> Result<serde_json::Value, String> {

@@ -141,6 +141,7 @@ impl ApiDiff {
     }
 }
 
+#[derive(Default)]
 struct TreeFiles {
     sources: BTreeMap<String, (Oid, Language)>,
     manifests: BTreeMap<String, Oid>,
@@ -159,10 +160,7 @@ fn tree_files(
         .find_commit(commit)
         .and_then(|c| c.tree())
         .map_err(git)?;
-    let mut files = TreeFiles {
-        sources: BTreeMap::new(),
-        manifests: BTreeMap::new(),
-    };
+    let mut files = TreeFiles::default();
     tree.walk(TreeWalkMode::PreOrder, |dir, entry| {
         if entry.kind() != Some(ObjectType::Blob) {
             return TreeWalkResult::Ok;
@@ -194,6 +192,7 @@ fn blob_text(repo: &Repository, id: Oid) -> Option<String> {
 
 /// A file's symbols at one revision, each with a hash of its source lines (to see a
 /// body change behind an unchanged signature).
+#[derive(Default)]
 struct Side {
     symbols: Vec<(Symbol, u64)>,
 }
@@ -205,9 +204,7 @@ fn side(
     language: Language,
 ) -> Result<Side, CoordinateError> {
     let Some(text) = blob_text(repo, id) else {
-        return Ok(Side {
-            symbols: Vec::new(),
-        });
+        return Ok(Side::default());
     };
     let facts = graph.facts_of(language, &text)?;
     let lines: Vec<&str> = text.lines().collect();
@@ -266,12 +263,12 @@ fn shape(s: &Symbol) -> String {
 
 /// Compares one file's symbols at the two revisions.
 fn diff_file(path: &str, old: &Side, new: &Side, out: &mut Vec<ApiChange>) {
-    let by_name = |side: &Side| -> BTreeMap<String, (Symbol, u64)> {
+    fn by_name(side: &Side) -> BTreeMap<&str, (&Symbol, u64)> {
         side.symbols
             .iter()
-            .map(|(s, h)| (s.qualified.clone(), (s.clone(), *h)))
+            .map(|(s, h)| (s.qualified.as_str(), (s, *h)))
             .collect()
-    };
+    }
     let (before, after) = (by_name(old), by_name(new));
     let mut removed = Vec::new();
     let mut added: Vec<&Symbol> = Vec::new();
@@ -534,18 +531,13 @@ pub fn diff(
         SourceFilter::new(&graph.scan_options()).map_err(crate::graph::GraphError::from)?;
     let old = match base {
         Some(base) => tree_files(repo, base, &filter)?,
-        None => TreeFiles {
-            sources: BTreeMap::new(),
-            manifests: BTreeMap::new(),
-        },
+        None => TreeFiles::default(),
     };
     let new = tree_files(repo, head, &filter)?;
     let paths: BTreeSet<&String> = old.sources.keys().chain(new.sources.keys()).collect();
     let mut changes = Vec::new();
     let mut files_changed = 0;
-    let empty = Side {
-        symbols: Vec::new(),
-    };
+    let empty = Side::default();
     for path in paths {
         let (o, n) = (old.sources.get(path), new.sources.get(path));
         if o.map(|x| x.0) == n.map(|x| x.0) {

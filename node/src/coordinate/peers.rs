@@ -9,7 +9,7 @@ use crate::graph::scan::ScanOptions;
 use crate::graph::store::GraphStore;
 use crate::graph::GRAPH_DIR;
 use crate::layout::Layout;
-use crate::Node;
+use crate::{Node, NodeError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use weft_kernel::head::SignedHead;
@@ -81,9 +81,20 @@ pub fn ask(
 
 /// Opens the chain of the node at `root` read-only (its daemon may be running).
 pub fn open_chain(root: &Path) -> Result<Chain, String> {
-    let layout = Layout::new(root);
-    let store = Store::open_read_only(&layout.chain(), &cf::ALL).map_err(|e| e.to_string())?;
-    Chain::open_unchecked(Arc::new(store), None).map_err(|e| e.to_string())
+    open_chain_store(&Layout::new(root).chain()).map_err(|e| e.to_string())
+}
+
+/// Opens the chain store in `dir` read-only.
+fn open_chain_store(dir: &Path) -> Result<Chain, NodeError> {
+    let store = Store::open_read_only(dir, &cf::ALL)?;
+    Ok(Chain::open_unchecked(Arc::new(store), None)?)
+}
+
+/// The chain's latest signed head, if its signature verifies.
+pub fn verified_head(chain: &Chain) -> Option<SignedHead> {
+    chain
+        .latest_signed_head()
+        .filter(|h| h.verify_signature().is_ok())
 }
 
 /// The verified latest signed head of the chain at `root`, checked against the peer's
@@ -120,13 +131,33 @@ pub fn peer_chain(node: &Node, spec: &PeerConfig) -> Result<Chain, String> {
         .weftos()
         .join(crate::daemon::peers::PEERS_DIR)
         .join(&spec.name);
-    let store = Store::open_read_only(&dir, &cf::ALL).map_err(|_| {
+    open_chain_store(&dir).map_err(|_| {
         format!(
             "no replica of `{}` yet: a running daemon (`weft node start`) replicates it once connected",
             spec.name
         )
-    })?;
-    Chain::open_unchecked(Arc::new(store), None).map_err(|e| e.to_string())
+    })
+}
+
+/// The verified head `coordinate link` witnesses: a local peer's own (checked against
+/// its configured key), else its replica's.
+pub fn link_head(node: &Node, spec: &PeerConfig) -> Result<SignedHead, String> {
+    match local_root(node, spec) {
+        Some(root) => local_head(&root, spec),
+        None => verified_head(&peer_chain(node, spec)?)
+            .ok_or_else(|| "no verified head of it is replicated yet".into()),
+    }
+}
+
+/// Witnesses a newly linked peer's head on this chain (note `link NAME`); returns the
+/// witness event's sequence and the head's.
+pub fn witness_link(node: &Node, spec: &PeerConfig) -> Result<(u64, u64), String> {
+    let head = link_head(node, spec)?;
+    let note = format!("link {}", spec.name);
+    let draft =
+        weft_kernel::witness::witness_head(&head, None, Some(&note)).map_err(|e| e.to_string())?;
+    let stored = node.chain().append(draft).map_err(|e| e.to_string())?;
+    Ok((stored.event.seq, head.seq))
 }
 
 /// The linked peer called `name`.

@@ -205,12 +205,10 @@ pub fn acknowledgements(node: &Node, version: &str) -> Result<BTreeMap<String, u
         out.insert(spec.name.clone(), seq);
         let note = format!("ack {} {version}", spec.name);
         if !witnessed.contains(&note) {
-            if let Some(head) = chain.latest_signed_head().filter(|h| h.seq >= seq) {
-                if head.verify_signature().is_ok() {
-                    let draft = witness::witness_head(&head, None, Some(&note))
-                        .map_err(|e| input(e.to_string()))?;
-                    node.chain().append(draft)?;
-                }
+            if let Some(head) = peers::verified_head(&chain).filter(|h| h.seq >= seq) {
+                let draft = witness::witness_head(&head, None, Some(&note))
+                    .map_err(|e| input(e.to_string()))?;
+                node.chain().append(draft)?;
             }
         }
     }
@@ -498,9 +496,8 @@ pub fn ack(
             "{project} has no release {version} on its chain (as far as this node has it): check the version with `weft coordinate status`"
         ))
     })?;
-    let head = chain
-        .latest_signed_head()
-        .filter(|h| h.seq >= release.event.seq && h.verify_signature().is_ok())
+    let head = peers::verified_head(&chain)
+        .filter(|h| h.seq >= release.event.seq)
         .ok_or_else(|| {
             input(format!(
                 "{project}: no verified signed head covers its release event"
