@@ -82,30 +82,39 @@ pub fn current_config(node: &Node) -> Result<crate::WeaveConfig, NodeError> {
     Ok(crate::WeaveConfig::load(&node.layout().root)?)
 }
 
-/// The last `release.publish` on the chain: (version, commit, seq).
-pub fn last_release(node: &Node) -> Result<Option<(String, String, u64)>, NodeError> {
-    let mut last = None;
+/// A `release.publish` on this chain.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// Version.
+    pub version: String,
+    /// Git commit released.
+    pub commit: String,
+    /// Unix time of the event, in seconds.
+    pub time: i64,
+}
+
+/// Every `release.publish` on the chain, oldest first (one pass over the chain).
+pub fn published(node: &Node) -> Result<Vec<Published>, NodeError> {
+    let mut out = Vec::new();
     for stored in node.chain().events(0) {
-        let stored = stored?;
-        let e = &stored.event;
+        let e = stored?.event;
         if e.kind == release::RELEASE_EVENT {
-            let version = cbor::read::text(&e.payload, "version")
-                .unwrap_or("")
-                .to_string();
-            let commit = cbor::read::text(&e.payload, "commit")
-                .unwrap_or("")
-                .to_string();
-            last = Some((version, commit, e.seq));
+            let field = |key| cbor::read::text(&e.payload, key).unwrap_or("").to_string();
+            out.push(Published {
+                version: field("version"),
+                commit: field("commit"),
+                time: (e.timestamp_ns / 1_000_000_000) as i64,
+            });
         }
     }
-    Ok(last)
+    Ok(out)
 }
 
 /// Resolves the base: `--since`, else the last release event whose commit the repository
 /// has, else the newest version tag reachable from HEAD, else nothing (a first release:
 /// every public symbol is new).
 fn resolve_base(
-    node: &Node,
+    releases: &[Published],
     repo: &Repository,
     since: Option<&str>,
 ) -> Result<(Base, Option<Oid>), NodeError> {
@@ -126,16 +135,16 @@ fn resolve_base(
             Some(commit.id()),
         ));
     }
-    if let Some((version, commit, _)) = last_release(node)? {
-        if let Some(oid) = Oid::from_str(&commit)
+    if let Some(last) = releases.last() {
+        if let Some(oid) = Oid::from_str(&last.commit)
             .ok()
             .filter(|o| repo.find_commit(*o).is_ok())
         {
             return Ok((
                 Base {
                     origin: "release".into(),
-                    name: Some(version),
-                    commit: Some(commit),
+                    name: Some(last.version.clone()),
+                    commit: Some(last.commit.clone()),
                 },
                 Some(oid),
             ));
@@ -162,14 +171,8 @@ fn resolve_base(
 }
 
 /// Unix times of past releases: `release.publish` events and version tags.
-fn release_times(node: &Node, repo: &Repository) -> Result<Vec<i64>, NodeError> {
-    let mut times = Vec::new();
-    for stored in node.chain().events(0) {
-        let e = stored?.event;
-        if e.kind == release::RELEASE_EVENT {
-            times.push((e.timestamp_ns / 1_000_000_000) as i64);
-        }
-    }
+fn release_times(releases: &[Published], repo: &Repository) -> Vec<i64> {
+    let mut times: Vec<i64> = releases.iter().map(|r| r.time).collect();
     if let Ok(names) = repo.tag_names(None) {
         for name in names.iter().flatten() {
             if !name
@@ -188,7 +191,7 @@ fn release_times(node: &Node, repo: &Repository) -> Result<Vec<i64>, NodeError> 
     }
     times.sort_unstable();
     times.dedup();
-    Ok(times)
+    times
 }
 
 /// Computes the impact of what changed since the base on the linked peers. Local-path
@@ -215,7 +218,8 @@ pub fn impact(
         .ok_or_else(|| {
             NodeError::Input("the repository has no commit yet: commit what you release".into())
         })?;
-    let (base, base_oid) = resolve_base(node, &repo, request.since.as_deref())?;
+    let releases = published(node)?;
+    let (base, base_oid) = resolve_base(&releases, &repo, request.since.as_deref())?;
     let api = api::diff(&graph, &repo, base_oid, head.id())?;
     drop(graph);
     let window = if request.window_days == 0 {
@@ -223,7 +227,7 @@ pub fn impact(
     } else {
         request.window_days
     };
-    let query = impact::query_for(&api, release_times(node, &repo)?, window);
+    let query = impact::query_for(&api, release_times(&releases, &repo), window);
     let version = request.version.clone();
     let mut peers_out = Vec::new();
     for spec in &config.coordination.peers {

@@ -176,39 +176,49 @@ fn resolution(chain: &Chain, decision: u64) -> Result<Option<bool>, NodeError> {
     Ok(None)
 }
 
-/// Acknowledgements of `version` of this chain found on the linked peers' chains, by
-/// peer name: (ack seq, the peer's head covering it). Each newly seen ack is witnessed
-/// on this chain (note `ack NAME VERSION`).
-pub fn acknowledgements(node: &Node, version: &str) -> Result<BTreeMap<String, u64>, NodeError> {
+/// Acknowledgements by version, then by peer name: the sequence of the peer's
+/// `coordinate.ack` on its own chain.
+pub type Acks = BTreeMap<String, BTreeMap<String, u64>>;
+
+/// Acknowledgements of `versions` of this chain found on the linked peers' chains (one
+/// pass over each). Each newly seen ack is witnessed on this chain with the peer's head
+/// covering it (note `ack NAME VERSION`).
+pub fn acknowledgements(node: &Node, versions: &BTreeSet<&str>) -> Result<Acks, NodeError> {
     let own = node.chain().genesis().map(|g| g.chain_id);
     let witnessed = witnessed_notes(node.chain())?;
-    let mut out = BTreeMap::new();
+    let mut out = Acks::new();
     for spec in &super::current_config(node)?.coordination.peers {
         let Ok(chain) = peers::peer_chain(node, spec) else {
             continue;
         };
-        let mut found = None;
+        let mut found: BTreeMap<&str, u64> = BTreeMap::new();
         for stored in chain.events(0) {
             let Ok(stored) = stored else { break };
             let e = &stored.event;
-            if e.kind != ACK_EVENT || read::text(&e.payload, "version") != Some(version) {
+            let Some(version) = read::text(&e.payload, "version")
+                .and_then(|v| versions.get(v).copied())
+                .filter(|_| e.kind == ACK_EVENT)
+            else {
                 continue;
-            }
+            };
             let release_chain = read::field(&e.payload, "release")
                 .and_then(|r| read::bytes(r, "chain_id"))
                 .map(|b| b.to_vec());
             if release_chain.as_deref() == own.as_ref().map(|c| &c.0[..]) {
-                found = Some(e.seq);
+                found.insert(version, e.seq);
             }
         }
-        let Some(seq) = found else { continue };
-        out.insert(spec.name.clone(), seq);
-        let note = format!("ack {} {version}", spec.name);
-        if !witnessed.contains(&note) {
-            if let Some(head) = peers::verified_head(&chain).filter(|h| h.seq >= seq) {
-                let draft = witness::witness_head(&head, None, Some(&note))
-                    .map_err(|e| input(e.to_string()))?;
-                node.chain().append(draft)?;
+        for (version, seq) in found {
+            out.entry(version.to_string())
+                .or_default()
+                .insert(spec.name.clone(), seq);
+            let note = format!("ack {} {version}", spec.name);
+            if !witnessed.contains(&note) {
+                if let Some(head) = peers::verified_head(&chain).filter(|h| h.seq >= seq) {
+                    let draft = witness::witness_head(&head, None, Some(&note))
+                        .map_err(|e| input(e.to_string()))?;
+                    node.chain().append(draft)?;
+                }
             }
         }
     }
@@ -284,7 +294,9 @@ pub fn release(
         },
         remote,
     )?;
-    let acks = acknowledgements(node, version)?;
+    let acks = acknowledgements(node, &BTreeSet::from([version]))?
+        .remove(version)
+        .unwrap_or_default();
     let (written, impact_event) = super::record_impact(node, &report)?;
     let acked: Vec<String> = acks.keys().cloned().collect();
     let effect = impact::effect(&report, &acked, gate.rules().dimensions());
@@ -645,8 +657,13 @@ pub fn status(node: &Node) -> Result<Status, NodeError> {
         versions.push((listed(v.clone(), "deferred", decision, None), affected));
     }
     let mut releases = Vec::new();
+    let all_acks = acknowledgements(
+        node,
+        &versions.iter().map(|(r, _)| r.version.as_str()).collect(),
+    )?;
+    let none = BTreeMap::new();
     for (mut release, affected) in versions {
-        let acks = acknowledgements(node, &release.version)?;
+        let acks = all_acks.get(&release.version).unwrap_or(&none);
         release.peers = affected
             .into_iter()
             .map(|name| PeerAck {
