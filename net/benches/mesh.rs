@@ -21,7 +21,7 @@ use weft_kernel::keys::NodeKey;
 use weft_kernel::replica::{serve, Replica};
 use weft_kernel::{Chain, Store};
 use weft_net::gatekeeper::{Accepted, Gatekeeper, Trust};
-use weft_net::mesh::{self, MeshConfig, MeshEvent, MeshHandle, SyncSource};
+use weft_net::mesh::{self, MeshConfig, MeshEvent, MeshHandle, Services, SyncSource};
 use weft_net::wire::{SyncRequest, SyncResponse, Topic, SYNC_MAX_BYTES, SYNC_MAX_EVENTS};
 use weft_net::Multiaddr;
 
@@ -58,7 +58,8 @@ async fn start(
 ) -> (MeshHandle, mpsc::Receiver<MeshEvent>, Multiaddr) {
     let gate = Arc::new(Mutex::new(Gatekeeper::new(key.public_key(), trusted)));
     let config = MeshConfig::loopback("bench", dial);
-    let (handle, mut events) = mesh::start(key, config, gate, source).expect("mesh");
+    let (handle, mut events) =
+        mesh::start(key, config, gate, Services::sync_only(source)).expect("mesh");
     let addr = loop {
         if let Some(MeshEvent::Listening(a)) = events.recv().await {
             break a;

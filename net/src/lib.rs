@@ -5,6 +5,8 @@
 //! - [`wire`]: the messages (CBOR) and how each is checked before use: gossiped signed
 //!   heads, capability adverts and equivocation evidence, and the `/weft/sync/1`
 //!   request and response.
+//! - [`query`]: the `/weft/query/1` envelope (questions a node answers about its
+//!   repository) and the service that answers them.
 //!
 //! The network knows the kernel's types (heads, ranges) and nothing of the knowledge
 //! graph; whether a key is trusted is the node's decision.
@@ -12,6 +14,7 @@
 pub mod gatekeeper;
 pub mod identity;
 pub mod mesh;
+pub mod query;
 pub mod wire;
 
 pub use libp2p::{Multiaddr, PeerId};

@@ -1,14 +1,20 @@
 //! The swarm and its one event loop. Behaviours are composed (identify, ping, gossipsub,
-//! the `/weft/sync/1` request-response, mDNS and Kademlia when configured, a block list)
-//! and driven by a single task; the node talks to it through a [`MeshHandle`] (commands)
-//! and a stream of [`MeshEvent`]s, and serves chain ranges through the [`SyncSource`]
-//! trait, so the mesh never touches a store itself.
+//! the `/weft/sync/1` and `/weft/query/1` request-responses, mDNS and Kademlia when
+//! configured, a block list) and driven by a single task; the node talks to it through a
+//! [`MeshHandle`] (commands) and a stream of [`MeshEvent`]s, serves chain ranges through
+//! the [`SyncSource`] trait and questions through the [`QueryService`] trait, so the mesh
+//! never touches a store itself.
 //!
 //! Hostile peers: gossip is forwarded only after the [`Gatekeeper`] accepted it, sync
-//! messages are size-limited by the codec, inbound requests are capped per peer, and a
+//! and query messages are size-limited by the codec, inbound requests are capped per peer
+//! and protocol, and a
 //! peer that keeps sending what fails the checks is disconnected and blocked for a while.
 
 use crate::gatekeeper::{Accepted, Gatekeeper, Verdict};
+use crate::query::{
+    QueryRequest, QueryResponse, QueryService, MAX_QUERIES_PER_PEER, QUERY_PROTOCOL,
+    QUERY_REQUEST_LIMIT, QUERY_RESPONSE_LIMIT, QUERY_TIMEOUT,
+};
 use crate::wire::{
     Evidence, SyncRequest, SyncResponse, Topic, MAX_GOSSIP_BYTES, SYNC_PROTOCOL,
     SYNC_REQUEST_LIMIT, SYNC_RESPONSE_LIMIT,
@@ -108,6 +114,14 @@ pub enum MeshError {
         /// Why.
         reason: String,
     },
+    /// A query failed (timeout, disconnect, an undecodable answer).
+    #[error("query to {peer} failed: {reason}")]
+    Query {
+        /// The peer asked.
+        peer: PeerId,
+        /// Why.
+        reason: String,
+    },
     /// The event loop has stopped.
     #[error("the mesh has stopped")]
     Stopped,
@@ -169,6 +183,12 @@ enum Command {
         SyncRequest,
         oneshot::Sender<Result<SyncResponse, MeshError>>,
     ),
+    Query(
+        PeerId,
+        Option<Multiaddr>,
+        QueryRequest,
+        oneshot::Sender<Result<QueryResponse, MeshError>>,
+    ),
     Strike(PeerId, String),
     Peers(oneshot::Sender<Vec<PeerLink>>),
     Listening(oneshot::Sender<Vec<Multiaddr>>),
@@ -228,6 +248,18 @@ impl MeshHandle {
         self.ask(|tx| Command::Sync(peer, request, tx)).await?
     }
 
+    /// Asks `peer` a question; `addr`, when given, is where to dial it if it is not
+    /// connected. Fails after [`QUERY_TIMEOUT`] at the latest.
+    pub async fn query(
+        &self,
+        peer: PeerId,
+        addr: Option<Multiaddr>,
+        request: QueryRequest,
+    ) -> Result<QueryResponse, MeshError> {
+        self.ask(|tx| Command::Query(peer, addr, request, tx))
+            .await?
+    }
+
     /// Counts a failed check against `peer` (an invalid range, say); enough of them
     /// block it.
     pub async fn strike(&self, peer: PeerId, reason: String) {
@@ -258,8 +290,29 @@ struct Behaviour {
     ping: ping::Behaviour,
     gossipsub: gossipsub::Behaviour,
     sync: request_response::cbor::Behaviour<SyncRequest, SyncResponse>,
+    query: request_response::cbor::Behaviour<QueryRequest, QueryResponse>,
     mdns: Toggle<mdns::tokio::Behaviour>,
     kademlia: Toggle<kad::Behaviour<kad::store::MemoryStore>>,
+}
+
+/// What the mesh serves to peers.
+#[derive(Clone)]
+pub struct Services {
+    /// Chain ranges (`/weft/sync/1`).
+    pub sync: Arc<dyn SyncSource>,
+    /// Answers to questions (`/weft/query/1`).
+    pub queries: Arc<dyn QueryService>,
+}
+
+impl Services {
+    /// Serves chain ranges and refuses every question: for nodes (tests, benchmarks)
+    /// that only replicate.
+    pub fn sync_only(sync: Arc<dyn SyncSource>) -> Services {
+        Services {
+            sync,
+            queries: Arc::new(crate::query::NoQueries),
+        }
+    }
 }
 
 /// Starts the mesh on the current tokio runtime: listens, dials the configured
@@ -268,7 +321,7 @@ pub fn start(
     key: &NodeKey,
     config: MeshConfig,
     gatekeeper: Arc<Mutex<Gatekeeper>>,
-    source: Arc<dyn SyncSource>,
+    services: Services,
 ) -> Result<(MeshHandle, mpsc::Receiver<MeshEvent>), MeshError> {
     let mut swarm = build_swarm(key, &config)?;
     for addr in &config.listen {
@@ -293,15 +346,20 @@ pub fn start(
     let (command_tx, commands) = mpsc::channel(256);
     let (event_tx, events) = mpsc::channel(1024);
     let (served_tx, served) = mpsc::channel(64);
+    let (answered_tx, answered) = mpsc::channel(64);
     let event_loop = EventLoop {
         swarm,
         topics,
         gatekeeper,
-        source,
+        services,
         commands,
         events: event_tx,
         served_tx,
         served,
+        answered_tx,
+        answered,
+        asked: HashMap::new(),
+        questions: HashMap::new(),
         dial: config.dial.into_iter().map(|a| (a, None)).collect(),
         pending: HashMap::new(),
         inbound: HashMap::new(),
@@ -368,6 +426,18 @@ fn build_swarm(key: &NodeKey, config: &MeshConfig) -> Result<Swarm<Behaviour>, M
                     .with_request_timeout(SYNC_TIMEOUT)
                     .with_max_concurrent_streams(64),
             );
+            let query = request_response::Behaviour::with_codec(
+                request_response::cbor::codec::Codec::default()
+                    .set_request_size_maximum(QUERY_REQUEST_LIMIT)
+                    .set_response_size_maximum(QUERY_RESPONSE_LIMIT),
+                [(
+                    StreamProtocol::new(QUERY_PROTOCOL),
+                    request_response::ProtocolSupport::Full,
+                )],
+                request_response::Config::default()
+                    .with_request_timeout(QUERY_TIMEOUT)
+                    .with_max_concurrent_streams(64),
+            );
             let mdns = if config.mdns {
                 Some(mdns::tokio::Behaviour::new(mdns::Config::default(), peer)?)
             } else {
@@ -402,6 +472,7 @@ fn build_swarm(key: &NodeKey, config: &MeshConfig) -> Result<Swarm<Behaviour>, M
                 ),
                 gossipsub,
                 sync,
+                query,
                 mdns: mdns.into(),
                 kademlia: kademlia.into(),
             })
@@ -412,28 +483,49 @@ fn build_swarm(key: &NodeKey, config: &MeshConfig) -> Result<Swarm<Behaviour>, M
     Ok(swarm)
 }
 
-type Served = (
-    PeerId,
-    request_response::ResponseChannel<SyncResponse>,
-    SyncResponse,
-);
+/// An answer computed on a blocking thread, on its way back to the asker.
+type Served<R> = (PeerId, request_response::ResponseChannel<R>, R);
+
+/// A request sent, waiting for its response.
+type Pending<R> =
+    HashMap<request_response::OutboundRequestId, (PeerId, oneshot::Sender<Result<R, MeshError>>)>;
+
+/// Admits one more inbound request from `peer` unless `limit` are in flight.
+fn admit(in_flight: &mut HashMap<PeerId, usize>, peer: PeerId, limit: usize) -> bool {
+    let n = in_flight.entry(peer).or_default();
+    if *n >= limit {
+        return false;
+    }
+    *n += 1;
+    true
+}
+
+/// One inbound request of `peer` finished.
+fn release(in_flight: &mut HashMap<PeerId, usize>, peer: &PeerId) {
+    if let Some(n) = in_flight.get_mut(peer) {
+        *n = n.saturating_sub(1);
+    }
+}
 
 struct EventLoop {
     swarm: Swarm<Behaviour>,
     topics: HashMap<gossipsub::TopicHash, Topic>,
     gatekeeper: Arc<Mutex<Gatekeeper>>,
-    source: Arc<dyn SyncSource>,
+    services: Services,
     commands: mpsc::Receiver<Command>,
     events: mpsc::Sender<MeshEvent>,
-    served_tx: mpsc::Sender<Served>,
-    served: mpsc::Receiver<Served>,
+    served_tx: mpsc::Sender<Served<SyncResponse>>,
+    served: mpsc::Receiver<Served<SyncResponse>>,
+    answered_tx: mpsc::Sender<Served<QueryResponse>>,
+    answered: mpsc::Receiver<Served<QueryResponse>>,
     /// Configured addresses, with the peer last reached there.
     dial: Vec<(Multiaddr, Option<PeerId>)>,
-    pending: HashMap<
-        request_response::OutboundRequestId,
-        (PeerId, oneshot::Sender<Result<SyncResponse, MeshError>>),
-    >,
+    pending: Pending<SyncResponse>,
+    asked: Pending<QueryResponse>,
+    /// Sync requests in flight per peer.
     inbound: HashMap<PeerId, usize>,
+    /// Queries in flight per peer.
+    questions: HashMap<PeerId, usize>,
     strikes: HashMap<PeerId, u32>,
     /// Ignored gossip per peer in the current second: (second started, count).
     ignored: HashMap<PeerId, (Instant, u32)>,
@@ -459,10 +551,12 @@ impl EventLoop {
                     None => return,
                 },
                 Some((peer, channel, response)) = self.served.recv() => {
-                    if let Some(n) = self.inbound.get_mut(&peer) {
-                        *n = n.saturating_sub(1);
-                    }
+                    release(&mut self.inbound, &peer);
                     let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
+                }
+                Some((peer, channel, response)) = self.answered.recv() => {
+                    release(&mut self.questions, &peer);
+                    let _ = self.swarm.behaviour_mut().query.send_response(channel, response);
                 }
                 _ = redial.tick() => self.redial(),
             }
@@ -514,6 +608,21 @@ impl EventLoop {
             Command::Sync(peer, request, reply) => {
                 let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
                 self.pending.insert(id, (peer, reply));
+            }
+            Command::Query(peer, addr, request, reply) => {
+                if let Err(reason) = request.check() {
+                    let _ = reply.send(Err(MeshError::Query { peer, reason }));
+                    return;
+                }
+                if let Some(addr) = addr {
+                    self.swarm.add_peer_address(peer, addr);
+                }
+                let id = self
+                    .swarm
+                    .behaviour_mut()
+                    .query
+                    .send_request(&peer, request);
+                self.asked.insert(id, (peer, reply));
             }
             Command::Strike(peer, reason) => self.strike(peer, reason),
             Command::Peers(reply) => {
@@ -603,6 +712,7 @@ impl EventLoop {
             } => {
                 self.connected.remove(&peer_id);
                 self.inbound.remove(&peer_id);
+                self.questions.remove(&peer_id);
                 self.ignored.remove(&peer_id);
                 self.emit(MeshEvent::Disconnected { peer: peer_id }).await;
             }
@@ -630,6 +740,7 @@ impl EventLoop {
                 self.emit(MeshEvent::Subscribed { peer: peer_id }).await
             }
             BehaviourEvent::Sync(event) => self.on_sync(event),
+            BehaviourEvent::Query(event) => self.on_query(event),
             BehaviourEvent::Ping(ping::Event {
                 peer,
                 connection,
@@ -716,16 +827,14 @@ impl EventLoop {
                     },
                 ..
             } => {
-                let in_flight = self.inbound.entry(peer).or_default();
-                if *in_flight >= MAX_INBOUND_PER_PEER {
+                if !admit(&mut self.inbound, peer, MAX_INBOUND_PER_PEER) {
                     let busy = SyncResponse::Refused {
                         reason: format!("busy: {MAX_INBOUND_PER_PEER} requests in flight"),
                     };
                     let _ = self.swarm.behaviour_mut().sync.send_response(channel, busy);
                     return;
                 }
-                *in_flight += 1;
-                let source = self.source.clone();
+                let source = self.services.sync.clone();
                 let served = self.served_tx.clone();
                 tokio::task::spawn_blocking(move || {
                     let response = source.serve(&peer, &request.capped());
@@ -759,6 +868,69 @@ impl EventLoop {
             }
             // The in-flight count drops when the served answer comes back from its
             // thread, which it always does, whether or not it can still be sent.
+            Event::InboundFailure { .. } | Event::ResponseSent { .. } => {}
+        }
+    }
+
+    fn on_query(&mut self, event: request_response::Event<QueryRequest, QueryResponse>) {
+        use request_response::{Event, Message};
+        match event {
+            Event::Message {
+                peer,
+                message:
+                    Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => {
+                let refuse = |reason: String| QueryResponse::Refused { reason };
+                let refused = match request.check() {
+                    Err(reason) => Some(refuse(reason)),
+                    Ok(()) if !admit(&mut self.questions, peer, MAX_QUERIES_PER_PEER) => Some(
+                        refuse(format!("busy: {MAX_QUERIES_PER_PEER} queries in flight")),
+                    ),
+                    Ok(()) => None,
+                };
+                if let Some(response) = refused {
+                    let _ = self
+                        .swarm
+                        .behaviour_mut()
+                        .query
+                        .send_response(channel, response);
+                    return;
+                }
+                let service = self.services.queries.clone();
+                let answered = self.answered_tx.clone();
+                tokio::task::spawn_blocking(move || {
+                    let response = service.answer(&peer, &request);
+                    let _ = answered.blocking_send((peer, channel, response));
+                });
+            }
+            Event::Message {
+                message:
+                    Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => {
+                if let Some((_, reply)) = self.asked.remove(&request_id) {
+                    let _ = reply.send(Ok(response));
+                }
+            }
+            Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                if let Some((_, reply)) = self.asked.remove(&request_id) {
+                    let _ = reply.send(Err(MeshError::Query {
+                        peer,
+                        reason: error.to_string(),
+                    }));
+                }
+            }
             Event::InboundFailure { .. } | Event::ResponseSent { .. } => {}
         }
     }

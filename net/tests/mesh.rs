@@ -1,9 +1,11 @@
 //! Two and three meshes in one process on 127.0.0.1: gossip passes the gatekeeper, sync
 //! ranges verify into a replica, strangers are ignored, garbage gets its sender blocked,
-//! and an oversized sync answer is refused by the codec.
+//! an oversized sync answer is refused by the codec, and `/weft/query/1` answers, caps
+//! the queries in flight per peer and refuses oversized answers.
 
 use ciborium::value::Value;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
@@ -12,7 +14,8 @@ use weft_kernel::keys::NodeKey;
 use weft_kernel::replica::{serve, Replica};
 use weft_kernel::{Chain, Store};
 use weft_net::gatekeeper::{Accepted, Gatekeeper, Trust};
-use weft_net::mesh::{self, MeshConfig, MeshEvent, MeshHandle, SyncSource};
+use weft_net::mesh::{self, MeshConfig, MeshEvent, MeshHandle, Services, SyncSource};
+use weft_net::query::{QueryRequest, QueryResponse, QueryService, QUERY_RESPONSE_LIMIT};
 use weft_net::wire::{SyncRequest, SyncResponse, Topic, SYNC_MAX_BYTES};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -37,6 +40,38 @@ impl SyncSource for Oversized {
     fn serve(&self, _: &libp2p::PeerId, _: &SyncRequest) -> SyncResponse {
         SyncResponse::Refused {
             reason: "x".repeat(SYNC_MAX_BYTES as usize + 200_000),
+        }
+    }
+}
+
+/// Answers `echo` with the body reversed (after `hold` is lifted) and `huge` with more
+/// than a response may carry; counts the questions it saw.
+#[derive(Default)]
+struct Echo {
+    hold: AtomicBool,
+    seen: AtomicUsize,
+}
+
+impl QueryService for Echo {
+    fn answer(&self, _: &libp2p::PeerId, request: &QueryRequest) -> QueryResponse {
+        self.seen.fetch_add(1, SeqCst);
+        // Bounded: a held answer is released by the test or after 20 s.
+        for _ in 0..200 {
+            if !self.hold.load(SeqCst) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        match request.kind.as_str() {
+            "echo" => QueryResponse::Answer {
+                body: request.body.iter().rev().copied().collect(),
+            },
+            "huge" => QueryResponse::Answer {
+                body: vec![0; QUERY_RESPONSE_LIMIT as usize + 1],
+            },
+            other => QueryResponse::Refused {
+                reason: format!("unknown kind {other}"),
+            },
         }
     }
 }
@@ -69,14 +104,14 @@ async fn start(
     dial: Vec<libp2p::Multiaddr>,
     source: Arc<dyn SyncSource>,
 ) -> Node {
-    start_with(seed, trusted, dial, source, false).await
+    start_with(seed, trusted, dial, Services::sync_only(source), false).await
 }
 
 async fn start_with(
     seed: u8,
     trusted: &[u8],
     dial: Vec<libp2p::Multiaddr>,
-    source: Arc<dyn SyncSource>,
+    services: Services,
     kademlia: bool,
 ) -> Node {
     let key = key(seed);
@@ -86,7 +121,7 @@ async fn start_with(
         kademlia,
         ..MeshConfig::loopback("test", dial)
     };
-    let (handle, mut events) = mesh::start(&key, config, gate.clone(), source).expect("mesh");
+    let (handle, mut events) = mesh::start(&key, config, gate.clone(), services).expect("mesh");
     let addr = loop {
         match tokio::time::timeout(WAIT, events.recv()).await {
             Ok(Some(MeshEvent::Listening(addr))) => break addr,
@@ -326,9 +361,30 @@ async fn a_peer_spamming_well_formed_but_useless_gossip_is_blocked_too() {
 /// Three nodes that were given only the hub's address: with Kademlia on (`kad` true) the
 /// other two must find and connect to each other.
 async fn introduced_by_the_hub(kad: bool) -> bool {
-    let hub = start_with(1, &[2, 3], vec![], Arc::new(Oversized), kad).await;
-    let mut b = start_with(2, &[1, 3], vec![hub.addr.clone()], Arc::new(Oversized), kad).await;
-    let c = start_with(3, &[1, 2], vec![hub.addr.clone()], Arc::new(Oversized), kad).await;
+    let hub = start_with(
+        1,
+        &[2, 3],
+        vec![],
+        Services::sync_only(Arc::new(Oversized)),
+        kad,
+    )
+    .await;
+    let mut b = start_with(
+        2,
+        &[1, 3],
+        vec![hub.addr.clone()],
+        Services::sync_only(Arc::new(Oversized)),
+        kad,
+    )
+    .await;
+    let c = start_with(
+        3,
+        &[1, 2],
+        vec![hub.addr.clone()],
+        Services::sync_only(Arc::new(Oversized)),
+        kad,
+    )
+    .await;
     let c_id = c.handle.local_peer_id();
     tokio::time::timeout(Duration::from_secs(8), async {
         while let Some(event) = b.events.recv().await {
@@ -351,5 +407,79 @@ async fn kademlia_introduces_nodes_that_only_know_a_bootstrap() {
     assert!(
         introduced_by_the_hub(true).await,
         "Kademlia did not introduce them"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queries_are_answered_capped_per_peer_and_size_limited() {
+    let echo = Arc::new(Echo::default());
+    let services = Services {
+        sync: Arc::new(Oversized),
+        queries: echo.clone(),
+    };
+    let a = start_with(1, &[2], vec![], services, false).await;
+    // B is not dialled in advance: the address given with the query is enough.
+    let b = start(2, &[1], vec![], Arc::new(Oversized)).await;
+    let ask = |kind: &str, body: &[u8]| QueryRequest {
+        kind: kind.into(),
+        body: body.to_vec(),
+    };
+    let peer = a.handle.local_peer_id();
+    let answer = b
+        .handle
+        .query(peer, Some(a.addr.clone()), ask("echo", b"abc"))
+        .await
+        .expect("answered");
+    assert_eq!(
+        answer,
+        QueryResponse::Answer {
+            body: b"cba".to_vec()
+        }
+    );
+
+    // Six at once while answers are held: four are taken, two are refused as busy.
+    echo.hold.store(true, SeqCst);
+    let asks: Vec<_> = (0..6u8)
+        .map(|i| {
+            let handle = b.handle.clone();
+            let request = ask("echo", &[i]);
+            tokio::spawn(async move { handle.query(peer, None, request).await })
+        })
+        .collect();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while echo.seen.load(SeqCst) < 5 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    echo.hold.store(false, SeqCst);
+    let mut answered = 0;
+    let mut busy = 0;
+    for handle in asks {
+        match handle.await.expect("task").expect("a response") {
+            QueryResponse::Answer { .. } => answered += 1,
+            QueryResponse::Refused { reason } => {
+                assert!(reason.contains("busy"), "{reason}");
+                busy += 1
+            }
+        }
+    }
+    assert_eq!((answered, busy), (4, 2));
+    assert_eq!(
+        echo.seen.load(SeqCst),
+        1 + 4,
+        "refused questions reached the service"
+    );
+
+    // An answer over the limit fails the request; the mesh goes on answering.
+    assert!(b.handle.query(peer, None, ask("huge", b"")).await.is_err());
+    // A malformed kind never leaves the asker.
+    let bad = b.handle.query(peer, None, ask("Bad Kind", b"")).await;
+    assert!(matches!(bad, Err(mesh::MeshError::Query { .. })), "{bad:?}");
+    let again = b.handle.query(peer, None, ask("echo", b"xy")).await;
+    assert_eq!(
+        again.expect("answered"),
+        QueryResponse::Answer {
+            body: b"yx".to_vec()
+        }
     );
 }

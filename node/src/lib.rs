@@ -13,6 +13,7 @@ pub mod graph;
 pub mod hooks;
 pub mod init;
 pub mod layout;
+pub mod query;
 pub mod testnet;
 pub mod watch;
 

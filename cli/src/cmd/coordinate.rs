@@ -5,6 +5,7 @@ use crate::args::{CoordinateCommand, ImpactArgs, ImpactFailOn, ImpactFormat, Rel
 use crate::{exit, out};
 use anyhow::Result;
 use std::path::Path;
+use std::time::Duration;
 use weft_node::config::PeerConfig;
 use weft_node::coordinate::impact::{ImpactReport, PeerState, Severity};
 use weft_node::coordinate::peers::{self, NoMesh, PeerAsker};
@@ -31,9 +32,21 @@ pub fn run(ctx: &Ctx, command: CoordinateCommand) -> Result<u8> {
     }
 }
 
-/// The mesh asker of the daemon the command runs in, or none.
-fn asker(_ctx: &Ctx) -> Box<dyn PeerAsker> {
-    Box::new(NoMesh)
+/// Longest wait for one peer's usage answer over the mesh (it may scan a repository).
+const USAGE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// The mesh asker of the daemon the command runs in (peers as currently configured),
+/// or none outside a daemon.
+pub fn asker(ctx: &Ctx, node: &Node, timeout: Duration) -> Result<Box<dyn PeerAsker>> {
+    let config = coord::current_config(node)?;
+    let mesh = ctx
+        .daemon
+        .as_ref()
+        .and_then(|d| d.asker(&config.coordination.peers, timeout));
+    Ok(match mesh {
+        Some(mesh) => Box::new(mesh),
+        None => Box::new(NoMesh),
+    })
 }
 
 fn link(
@@ -142,7 +155,7 @@ fn impact(ctx: &Ctx, args: ImpactArgs) -> Result<u8> {
         version: args.for_version,
         window_days: args.window_days,
     };
-    let report = coord::impact(&node, &request, &*asker(ctx))?;
+    let report = coord::impact(&node, &request, &*asker(ctx, &node, USAGE_TIMEOUT)?)?;
     let (written, stored) = coord::record_impact(&node, &report)?;
     // --json means JSON unless another machine format was asked for.
     let format = match args.format {
@@ -288,7 +301,7 @@ fn release_cmd(ctx: &Ctx, args: ReleaseArgs) -> Result<u8> {
         since: args.since,
         artifacts: args.artifacts,
     };
-    let result = release::release(&node, &request, &*asker(ctx))?;
+    let result = release::release(&node, &request, &*asker(ctx, &node, USAGE_TIMEOUT)?)?;
     let code = match result.outcome {
         Outcome::Published { .. } => exit::OK,
         Outcome::Deferred => exit::DEFERRED,

@@ -1,13 +1,10 @@
 //! PEERS: reaching a linked peer for coordination. A peer with a local path is read
 //! directly — its repository, and its `.weftos` stores through read-only views that need
 //! no lock, so a running daemon there is no obstacle. Any other peer is asked over the
-//! mesh through a [`PeerAsker`] that the daemon provides.
+//! mesh through a [`PeerAsker`] (the daemon's is `query::MeshAsker`).
 
-use super::usage::{self, UsageAnswer, UsageQuery};
+use super::usage::{UsageAnswer, UsageQuery};
 use crate::config::{PeerConfig, WeaveConfig};
-use crate::graph::scan::ScanOptions;
-use crate::graph::store::GraphStore;
-use crate::graph::GRAPH_DIR;
 use crate::layout::Layout;
 use crate::{Node, NodeError};
 use std::path::{Path, PathBuf};
@@ -44,27 +41,6 @@ pub fn local_root(node: &Node, spec: &PeerConfig) -> Option<PathBuf> {
     })
 }
 
-/// Scan options from a peer's `[analysis]`.
-pub fn scan_options(config: &WeaveConfig) -> ScanOptions {
-    ScanOptions {
-        languages: config.analysis.languages.clone(),
-        ignore: config.analysis.ignore.clone(),
-    }
-}
-
-/// Answers a usage query on a local repository, reading its graph cache read-only.
-pub fn answer_local(root: &Path, query: &UsageQuery) -> Result<UsageAnswer, String> {
-    if !root.join(".weftos").is_dir() {
-        return Err(format!(
-            "{} is not a weft node: run `weft init` there",
-            root.display()
-        ));
-    }
-    let config = WeaveConfig::load(root).map_err(|e| e.to_string())?;
-    let view = GraphStore::view(&Layout::new(root).weftos().join(GRAPH_DIR));
-    usage::answer(root, &view, &scan_options(&config), query).map_err(|e| e.to_string())
-}
-
 /// Asks one peer: directly when it has a local path, else through `remote`. Returns how
 /// it was reached (`path` or `mesh`) and the answer.
 pub fn ask(
@@ -74,7 +50,7 @@ pub fn ask(
     remote: &dyn PeerAsker,
 ) -> (&'static str, Result<UsageAnswer, String>) {
     match local_root(node, spec) {
-        Some(root) => ("path", answer_local(&root, query)),
+        Some(root) => ("path", crate::query::usage_at(&root, query)),
         None => ("mesh", remote.ask(spec, query)),
     }
 }

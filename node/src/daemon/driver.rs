@@ -86,8 +86,11 @@ pub(super) async fn drive(
         mdns: config.network.mdns,
         kademlia: config.network.kademlia,
     };
-    let source = Arc::new(ChainSource(daemon.clone()));
-    let (mesh, mut events) = mesh::start(&key, mesh_config, daemon.gate.clone(), source)
+    let services = mesh::Services {
+        sync: Arc::new(ChainSource(daemon.clone())),
+        queries: Arc::new(super::answers::Answers(daemon.clone())),
+    };
+    let (mesh, mut events) = mesh::start(&key, mesh_config, daemon.gate.clone(), services)
         .map_err(|e| NodeError::Input(format!("network: {e}")))?;
     let _ = daemon
         .mesh
@@ -762,7 +765,7 @@ fn build_advert(daemon: &Daemon) -> Option<Advert> {
         model: graph.model,
         dims: graph.dims,
         hnsw: graph.vectors > 0,
-        services: vec!["sync".into()],
+        services: vec!["sync".into(), "query".into()],
         p95_us: daemon.latency.p95_us(),
         time_ns: weft_kernel::chain::now_ns(),
         signer: [0; 32],

@@ -5,10 +5,11 @@
 //! - [`peers`]: who is followed, trusted, and how far each replica is.
 //! - [`identity`]: the public files other nodes read from `.weftos/`.
 //! - `driver`: the async loop over mesh events, announcements, syncs and bookkeeping.
-//! - `source`: serving chain ranges to peers.
+//! - `source`: serving chain ranges to peers; `answers`: serving questions.
 //!
 //! The daemon does not know the CLI's commands: the binary passes a [`CommandRunner`].
 
+mod answers;
 pub mod client;
 pub mod control;
 mod driver;
@@ -32,6 +33,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use weft_net::gatekeeper::Gatekeeper;
 use weft_net::{Multiaddr, PeerId};
+
+/// Why an untrusted peer is served nothing.
+const UNTRUSTED: &str =
+    "not in this node's trust set (list this node's peer id, or `trust = \"open\"`)";
 
 /// Name of the control socket in `.weftos/`.
 pub const SOCKET_FILE: &str = "node.sock";
@@ -117,6 +122,57 @@ impl Daemon {
     /// Asks the daemon to stop.
     pub fn stop(&self) {
         self.stop.notify_one();
+    }
+
+    /// Whether `peer`'s key is in the trust set (it is then served ranges and answers).
+    pub fn trusts(&self, peer: &PeerId) -> bool {
+        weft_net::identity::public_key(peer)
+            .is_some_and(|key| self.gate.lock().is_ok_and(|gate| gate.trusts(&key)))
+    }
+
+    /// An asker of `peers` (the coordination peers as currently configured) over the
+    /// mesh, once joined, waiting `timeout` for each answer. A peer is reached by the id
+    /// its known key gives, else by its configured one.
+    pub fn asker(
+        &self,
+        peers: &[crate::config::PeerConfig],
+        timeout: Duration,
+    ) -> Option<crate::query::MeshAsker> {
+        let (mesh, runtime) = self.mesh.get()?.clone();
+        let mut routes = std::collections::BTreeMap::new();
+        for spec in peers {
+            let configured = spec.peer_id.as_deref().and_then(|p| p.parse().ok());
+            let addr = spec.addr.as_deref().and_then(|a| a.parse().ok());
+            if let Some(peer) = configured {
+                routes.insert(
+                    spec.name.clone(),
+                    crate::query::Route {
+                        peer,
+                        addr,
+                        indexed: false,
+                    },
+                );
+            }
+        }
+        if let Ok(book) = self.book.lock() {
+            for p in book.peers() {
+                let Some(peer) = p.peer_id() else { continue };
+                let route = routes.entry(p.name.clone()).or_insert(crate::query::Route {
+                    peer,
+                    addr: None,
+                    indexed: false,
+                });
+                route.peer = peer;
+                route.addr = p.connected.clone().or(p.addr.clone()).or(route.addr.take());
+                route.indexed = p.advert.as_ref().is_some_and(|a| a.hnsw);
+            }
+        }
+        Some(crate::query::MeshAsker {
+            mesh,
+            runtime,
+            routes,
+            timeout,
+        })
     }
 
     /// The peers and their state.

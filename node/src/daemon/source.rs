@@ -60,13 +60,9 @@ impl ChainSource {
 impl SyncSource for ChainSource {
     fn serve(&self, peer: &PeerId, request: &SyncRequest) -> SyncResponse {
         let started = Instant::now();
-        let trusted = weft_net::identity::public_key(peer)
-            .is_some_and(|key| self.0.gate.lock().is_ok_and(|gate| gate.trusts(&key)));
-        if !trusted {
+        if !self.0.trusts(peer) {
             return SyncResponse::Refused {
-                reason:
-                    "not in this node's trust set (list this node's peer id, or `trust = \"open\"`)"
-                        .into(),
+                reason: super::UNTRUSTED.into(),
             };
         }
         let own = self.0.node.chain();

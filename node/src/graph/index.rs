@@ -80,7 +80,7 @@ pub struct SyncStats {
 }
 
 /// One search result.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hit {
     /// The symbol.
     #[serde(flatten)]

@@ -143,6 +143,19 @@ impl KnowledgeGraph {
         })
     }
 
+    /// A read-only view of the graph of the node at `layout` (another node's, whose
+    /// daemon may hold it): nothing is written, and what is not cached is recomputed
+    /// for this view only.
+    pub fn view(layout: &Layout, config: &WeaveConfig) -> KnowledgeGraph {
+        let dir = layout.weftos().join(GRAPH_DIR);
+        KnowledgeGraph {
+            root: layout.root.clone(),
+            store: GraphStore::view(&dir),
+            dir,
+            config: config.clone(),
+        }
+    }
+
     /// The repository root.
     pub fn root(&self) -> &Path {
         &self.root
@@ -249,6 +262,18 @@ impl KnowledgeGraph {
         let stats = self.sync_index(scan, embedder, progress)?;
         let vector = embedder.embed(&[query])?.remove(0);
         Ok((stats, self.index().search(&self.store, &vector, k, false)?))
+    }
+
+    /// Semantic search over the index as last saved, without bringing it up to date
+    /// (a view cannot write it): the `k` nearest symbols to `query`.
+    pub fn search_saved(
+        &self,
+        embedder: &mut Embedder,
+        query: &str,
+        k: usize,
+    ) -> Result<Vec<Hit>, GraphError> {
+        let vector = embedder.embed(&[query])?.remove(0);
+        Ok(self.index().search(&self.store, &vector, k, false)?)
     }
 
     /// Facts of a source text at another revision (cached by content hash like the

@@ -1,0 +1,415 @@
+//! QUERY: the questions nodes ask each other about their repositories over
+//! `/weft/query/1` (usage of an upstream's packages and symbols, semantic search, symbol
+//! look-up): their bodies and bounds, answering one from a repository, and asking one
+//! through the mesh. A local-path peer is answered by the same functions run on its
+//! repository, so both ways give the same answer.
+
+use crate::config::{PeerConfig, WeaveConfig};
+use crate::coordinate::peers::PeerAsker;
+use crate::coordinate::usage::{self, UsageAnswer, UsageQuery};
+use crate::graph::facts::Symbol;
+use crate::graph::index::Hit;
+use crate::graph::lang::Language;
+use crate::graph::KnowledgeGraph;
+use crate::layout::Layout;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+use weft_net::mesh::MeshHandle;
+use weft_net::query::{QueryRequest, QueryResponse};
+use weft_net::{Multiaddr, PeerId};
+
+/// Usage of an upstream's packages and symbols ([`UsageQuery`] → [`UsageAnswer`]).
+pub const USAGE: &str = "usage";
+/// Semantic search ([`SearchQuery`] → [`SearchAnswer`]).
+pub const SEARCH: &str = "search";
+/// Symbol look-up ([`SymbolsQuery`] → [`SymbolsAnswer`]).
+pub const SYMBOLS: &str = "symbols";
+
+/// Longest search text, in characters.
+const MAX_SEARCH_TEXT: usize = 2000;
+/// Most results one search answer carries.
+pub const MAX_SEARCH_HITS: u16 = 100;
+/// Most symbols one symbols answer lists.
+pub const MAX_SYMBOLS: u32 = 5000;
+/// Longest doc comment carried per symbol, in characters.
+const MAX_DOC: usize = 500;
+/// Bounds on a usage question's lists.
+const MAX_PACKAGES: usize = 64;
+const MAX_QUERY_SYMBOLS: usize = 20_000;
+const MAX_RELEASES: usize = 1000;
+const MAX_MODULES: usize = 256;
+const MAX_NAME: usize = 256;
+/// CBOR nesting accepted in a body.
+const MAX_DEPTH: usize = 32;
+
+/// A semantic search.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SearchQuery {
+    /// What to look for, in words.
+    pub text: String,
+    /// Results wanted (at most [`MAX_SEARCH_HITS`]).
+    pub k: u16,
+}
+
+/// Its answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchAnswer {
+    /// Whether the index was brought up to date with the working tree for this answer
+    /// (else it is searched as last saved).
+    pub fresh: bool,
+    /// The nearest symbols, best first.
+    pub hits: Vec<Hit>,
+}
+
+/// A symbol look-up.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SymbolsQuery {
+    /// Only files at or under this repository-relative path.
+    pub path: Option<String>,
+    /// Only symbols whose qualified name contains this (case-insensitive).
+    pub name: Option<String>,
+    /// Most symbols listed (at most [`MAX_SYMBOLS`]).
+    pub limit: u32,
+}
+
+/// One symbol found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SymbolEntry {
+    /// File.
+    pub path: String,
+    /// Language.
+    pub language: Language,
+    /// The symbol (its doc cut to 500 characters).
+    pub symbol: Symbol,
+}
+
+/// The answer to a [`SymbolsQuery`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SymbolsAnswer {
+    /// Source files analysed.
+    pub files_scanned: u32,
+    /// Matching symbols by file and line.
+    pub symbols: Vec<SymbolEntry>,
+    /// Matching symbols beyond the limit, not listed.
+    pub omitted: u32,
+}
+
+/// A question's bounds, checked before it is answered.
+trait Bounded {
+    fn check(&self) -> Result<(), String>;
+}
+
+fn at_most(what: &str, n: usize, limit: usize) -> Result<(), String> {
+    if n > limit {
+        return Err(format!("{what}: {n} given, at most {limit} accepted"));
+    }
+    Ok(())
+}
+
+impl Bounded for UsageQuery {
+    fn check(&self) -> Result<(), String> {
+        at_most("packages", self.packages.len(), MAX_PACKAGES)?;
+        at_most("symbols", self.symbols.len(), MAX_QUERY_SYMBOLS)?;
+        at_most("releases", self.releases.len(), MAX_RELEASES)?;
+        at_most("modules", self.modules.len(), MAX_MODULES)?;
+        let longest = self
+            .packages
+            .iter()
+            .map(|p| p.name.len())
+            .chain(self.symbols.iter().map(|s| s.name.len()))
+            .chain(self.modules.iter().map(String::len))
+            .max()
+            .unwrap_or(0);
+        at_most("name length", longest, MAX_NAME)?;
+        at_most("window_days", self.window_days as usize, 3650)
+    }
+}
+
+impl Bounded for SearchQuery {
+    fn check(&self) -> Result<(), String> {
+        if self.text.trim().is_empty() {
+            return Err("the search text is empty".into());
+        }
+        at_most("search text", self.text.chars().count(), MAX_SEARCH_TEXT)?;
+        at_most("k", self.k as usize, MAX_SEARCH_HITS as usize)
+    }
+}
+
+impl Bounded for SymbolsQuery {
+    fn check(&self) -> Result<(), String> {
+        at_most("limit", self.limit as usize, MAX_SYMBOLS as usize)?;
+        at_most(
+            "path length",
+            self.path.as_deref().map_or(0, str::len),
+            1024,
+        )?;
+        at_most(
+            "name length",
+            self.name.as_deref().map_or(0, str::len),
+            MAX_NAME,
+        )
+    }
+}
+
+fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut out = Vec::new();
+    ciborium::into_writer(value, &mut out).expect("CBOR encoding into a Vec cannot fail");
+    out
+}
+
+fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, String> {
+    ciborium::de::from_reader_with_recursion_limit(bytes, MAX_DEPTH)
+        .map_err(|e| format!("{what} does not decode: {e}"))
+}
+
+/// Whether answering may update the repository's own caches first (its own daemon), or
+/// must only read them (another node reading a local-path peer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// The node's own repository: bring the search index up to date first.
+    Own,
+    /// Another node's: read-only, the index as last saved.
+    ReadOnly,
+}
+
+fn load_config(root: &Path) -> Result<WeaveConfig, String> {
+    if !root.join(crate::layout::WEFTOS).is_dir() {
+        return Err(format!(
+            "{} is not a weft node: run `weft init` there",
+            root.display()
+        ));
+    }
+    WeaveConfig::load(root).map_err(|e| e.to_string())
+}
+
+/// Answers a usage question on the repository at `root`, reading its graph cache
+/// read-only.
+pub fn usage_at(root: &Path, query: &UsageQuery) -> Result<UsageAnswer, String> {
+    query.check()?;
+    let config = load_config(root)?;
+    let graph = KnowledgeGraph::view(&Layout::new(root), &config);
+    usage::answer(root, graph.store(), &graph.scan_options(), query).map_err(|e| e.to_string())
+}
+
+/// Answers a search on the repository at `root`.
+pub fn search_at(root: &Path, query: &SearchQuery, access: Access) -> Result<SearchAnswer, String> {
+    query.check()?;
+    let config = load_config(root)?;
+    let layout = Layout::new(root);
+    let k = query.k as usize;
+    // The own index is refreshed under the graph's lock; when another command holds it,
+    // the saved index answers rather than nothing.
+    if access == Access::Own {
+        if let Ok(graph) = KnowledgeGraph::open(&layout, &config) {
+            let mut embedder = graph.embedder().map_err(|e| e.to_string())?;
+            let scanned = graph.scan(&|_, _| {}).map_err(|e| e.to_string())?;
+            let (_, hits) = graph
+                .search(&mut embedder, &scanned, &query.text, k, &|_, _| {})
+                .map_err(|e| e.to_string())?;
+            return Ok(SearchAnswer { fresh: true, hits });
+        }
+    }
+    let graph = KnowledgeGraph::view(&layout, &config);
+    let mut embedder = graph.embedder().map_err(|e| e.to_string())?;
+    let hits = graph
+        .search_saved(&mut embedder, &query.text, k)
+        .map_err(|e| e.to_string())?;
+    Ok(SearchAnswer { fresh: false, hits })
+}
+
+/// Answers a symbol look-up on the repository at `root`, reading its graph cache
+/// read-only.
+pub fn symbols_at(root: &Path, query: &SymbolsQuery) -> Result<SymbolsAnswer, String> {
+    query.check()?;
+    let config = load_config(root)?;
+    let graph = KnowledgeGraph::view(&Layout::new(root), &config);
+    let scanned = graph.scan(&|_, _| {}).map_err(|e| e.to_string())?;
+    let prefix = query
+        .path
+        .as_deref()
+        .map(|p| p.trim_matches('/'))
+        .filter(|p| !p.is_empty());
+    let needle = query.name.as_deref().map(str::to_lowercase);
+    let mut answer = SymbolsAnswer {
+        files_scanned: u32::try_from(scanned.files.len()).unwrap_or(u32::MAX),
+        ..SymbolsAnswer::default()
+    };
+    let under = |path: &str| {
+        prefix.is_none_or(|p| path == p || path.strip_prefix(p).is_some_and(|r| r.starts_with('/')))
+    };
+    for file in scanned.files.iter().filter(|f| under(&f.path)) {
+        for symbol in &file.facts.symbols {
+            if needle
+                .as_deref()
+                .is_some_and(|n| !symbol.qualified.to_lowercase().contains(n))
+            {
+                continue;
+            }
+            if answer.symbols.len() >= query.limit as usize {
+                answer.omitted += 1;
+                continue;
+            }
+            let mut symbol = symbol.clone();
+            if let Some((cut, _)) = symbol.doc.char_indices().nth(MAX_DOC) {
+                symbol.doc.truncate(cut);
+            }
+            answer.symbols.push(SymbolEntry {
+                path: file.path.clone(),
+                language: file.language,
+                symbol,
+            });
+        }
+    }
+    Ok(answer)
+}
+
+fn answer_body(root: &Path, kind: &str, body: &[u8], access: Access) -> Result<Vec<u8>, String> {
+    match kind {
+        USAGE => Ok(encode(&usage_at(root, &decode("usage question", body)?)?)),
+        SEARCH => Ok(encode(&search_at(
+            root,
+            &decode("search question", body)?,
+            access,
+        )?)),
+        SYMBOLS => Ok(encode(&symbols_at(
+            root,
+            &decode("symbols question", body)?,
+        )?)),
+        other => Err(format!(
+            "unknown query kind `{other}` (this node answers {USAGE}, {SEARCH}, {SYMBOLS})"
+        )),
+    }
+}
+
+/// Answers a query on the repository at `root`.
+pub fn answer(root: &Path, request: &QueryRequest, access: Access) -> QueryResponse {
+    match answer_body(root, &request.kind, &request.body, access) {
+        Ok(body) => QueryResponse::Answer { body },
+        Err(reason) => QueryResponse::Refused { reason },
+    }
+}
+
+/// Where a peer is reached on the mesh.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// Its peer id.
+    pub peer: PeerId,
+    /// Where to dial it when it is not connected.
+    pub addr: Option<Multiaddr>,
+    /// Whether its advert says it holds a search index.
+    pub indexed: bool,
+}
+
+/// Asks peers over the mesh: the daemon's handle, the runtime the mesh runs on, and
+/// where each peer is reached.
+#[derive(Debug, Clone)]
+pub struct MeshAsker {
+    /// The mesh.
+    pub mesh: MeshHandle,
+    /// Its runtime (questions are asked from the command's own thread).
+    pub runtime: tokio::runtime::Handle,
+    /// Peers by name.
+    pub routes: BTreeMap<String, Route>,
+    /// How long one answer is waited for.
+    pub timeout: Duration,
+}
+
+impl MeshAsker {
+    /// Asks the peer called `name` a question of `kind` and decodes its answer.
+    pub fn ask<Q: Serialize, A: DeserializeOwned>(
+        &self,
+        name: &str,
+        kind: &str,
+        question: &Q,
+    ) -> Result<A, String> {
+        let route = self.routes.get(name).ok_or_else(|| {
+            format!("its peer id is not known yet: give `peer_id` in [coordination] peers, or wait until its node has been reached")
+        })?;
+        let request = QueryRequest {
+            kind: kind.into(),
+            body: encode(question),
+        };
+        let asked = self.mesh.query(route.peer, route.addr.clone(), request);
+        let response = self
+            .runtime
+            .block_on(async { tokio::time::timeout(self.timeout, asked).await })
+            .map_err(|_| format!("did not answer within {} s", self.timeout.as_secs()))?
+            .map_err(|e| e.to_string())?;
+        match response {
+            QueryResponse::Answer { body } => decode("the answer", &body),
+            QueryResponse::Refused { reason } => Err(format!("refused: {reason}")),
+        }
+    }
+}
+
+impl PeerAsker for MeshAsker {
+    fn ask(&self, peer: &PeerConfig, query: &UsageQuery) -> Result<UsageAnswer, String> {
+        MeshAsker::ask(self, &peer.name, USAGE, query)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::coordinate::usage::QuerySymbol;
+
+    #[test]
+    fn questions_over_their_bounds_are_refused_before_any_work() {
+        let many = UsageQuery {
+            symbols: vec![
+                QuerySymbol {
+                    name: "f".into(),
+                    owner: None
+                };
+                MAX_QUERY_SYMBOLS + 1
+            ],
+            ..UsageQuery::default()
+        };
+        assert!(many.check().unwrap_err().contains("symbols"));
+        let long = SearchQuery {
+            text: "x".repeat(MAX_SEARCH_TEXT + 1),
+            k: 5,
+        };
+        assert!(long.check().is_err());
+        let empty = SearchQuery {
+            text: "  ".into(),
+            k: 5,
+        };
+        assert!(empty.check().is_err());
+        let greedy = SymbolsQuery {
+            limit: MAX_SYMBOLS + 1,
+            ..SymbolsQuery::default()
+        };
+        assert!(greedy.check().is_err());
+    }
+
+    #[test]
+    fn unknown_kinds_and_garbage_bodies_are_refused_with_a_reason() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let refused = |kind: &str, body: &[u8]| match answer(
+            dir.path(),
+            &QueryRequest {
+                kind: kind.into(),
+                body: body.to_vec(),
+            },
+            Access::ReadOnly,
+        ) {
+            QueryResponse::Refused { reason } => reason,
+            other => panic!("answered: {other:?}"),
+        };
+        assert!(refused("telemetry", b"").contains("unknown query kind"));
+        assert!(refused(USAGE, &[0xff, 0x00]).contains("does not decode"));
+        // 40 nested arrays: over the depth limit, refused without recursing further.
+        let nested = [vec![0x81u8; 40], vec![0x00]].concat();
+        assert!(refused(SEARCH, &nested).contains("does not decode"));
+        // A well-formed question on a directory that is not a node.
+        let question = encode(&SymbolsQuery {
+            limit: 10,
+            ..SymbolsQuery::default()
+        });
+        assert!(refused(SYMBOLS, &question).contains("not a weft node"));
+    }
+}
