@@ -324,8 +324,26 @@ pub enum EvidenceCommand {
 #[derive(Args, Debug)]
 pub struct SymbolsArgs {
     /// A file or directory (default: the whole repository).
-    #[arg(value_parser = client_path)]
+    #[arg(value_parser = client_path, conflicts_with = "peer")]
     pub path: Option<PathBuf>,
+    /// Look the symbols up in a linked peer's repository instead (read directly for a
+    /// local-path peer, asked over the mesh through the running daemon otherwise).
+    #[arg(long, value_name = "NAME")]
+    pub peer: Option<String>,
+    /// With --peer: only files at or under this path of the peer's repository.
+    #[arg(long, value_name = "PATH", requires = "peer")]
+    pub under: Option<String>,
+    /// With --peer: only symbols whose qualified name contains this (any case).
+    #[arg(long, value_name = "TEXT", requires = "peer")]
+    pub name: Option<String>,
+    /// With --peer: list at most this many symbols (the rest are counted).
+    #[arg(long, value_name = "N", default_value_t = 500, requires = "peer",
+          value_parser = clap::value_parser!(u32).range(1..=5000))]
+    pub limit: u32,
+    /// With --peer: seconds to wait for a peer's answer over the mesh.
+    #[arg(long, value_name = "SECS", default_value_t = 30, requires = "peer",
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
 }
 
 /// `weft history`.
@@ -358,6 +376,16 @@ pub struct SearchArgs {
     /// Number of results.
     #[arg(short = 'k', default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=1000))]
     pub k: u16,
+    /// Also search the linked peers that hold an index (local-path peers read
+    /// directly; others asked over the mesh through the running daemon), merged by
+    /// score, each hit marked with its project.
+    #[arg(long)]
+    pub peers: bool,
+    /// With --peers: seconds to wait for the peers' answers; a peer slower than this is
+    /// reported, not waited for.
+    #[arg(long, value_name = "SECS", default_value_t = 10, requires = "peers",
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
 }
 
 /// `weft embed`.

@@ -28,6 +28,12 @@ pub const SEARCH: &str = "search";
 /// Symbol look-up ([`SymbolsQuery`] → [`SymbolsAnswer`]).
 pub const SYMBOLS: &str = "symbols";
 
+/// How an answer from a repository without a search index begins.
+pub const NO_INDEX: &str = "it has no search index yet";
+
+/// How a mesh question that timed out is reported.
+pub const NO_ANSWER: &str = "did not answer";
+
 /// Longest search text, in characters.
 const MAX_SEARCH_TEXT: usize = 2000;
 /// Most results one search answer carries.
@@ -213,6 +219,11 @@ pub fn search_at(root: &Path, query: &SearchQuery, access: Access) -> Result<Sea
         }
     }
     let graph = KnowledgeGraph::view(&layout, &config);
+    if crate::graph::index::indexed_count(graph.store()).unwrap_or(0) == 0 {
+        return Err(format!(
+            "{NO_INDEX}: run `weft search` there (or start its daemon, which builds it when asked)"
+        ));
+    }
     let mut embedder = graph.embedder().map_err(|e| e.to_string())?;
     let hits = graph
         .search_saved(&mut embedder, &query.text, k)
@@ -336,7 +347,7 @@ impl MeshAsker {
         let response = self
             .runtime
             .block_on(async { tokio::time::timeout(self.timeout, asked).await })
-            .map_err(|_| format!("did not answer within {} s", self.timeout.as_secs()))?
+            .map_err(|_| format!("{NO_ANSWER} within {} s", self.timeout.as_secs()))?
             .map_err(|e| e.to_string())?;
         match response {
             QueryResponse::Answer { body } => decode("the answer", &body),

@@ -51,6 +51,9 @@ fn scan(ctx: &Ctx, graph: &KnowledgeGraph) -> Result<weft_node::graph::scan::Sca
 }
 
 pub fn symbols(ctx: &Ctx, args: SymbolsArgs) -> Result<u8> {
+    if let Some(peer) = &args.peer {
+        return super::across::symbols(ctx, &args, peer);
+    }
     let graph = open_graph(ctx)?;
     let prefix = match &args.path {
         Some(p) => {
@@ -339,6 +342,9 @@ pub fn search(ctx: &Ctx, args: SearchArgs) -> Result<u8> {
         )
         .map_err(NodeError::from)?;
     bar.finish_and_clear();
+    if args.peers {
+        return super::across::search(ctx, &args, &stats, hits);
+    }
     if ctx.json {
         out::json(&json!({"query": args.query, "index": stats, "hits": hits}));
         return Ok(exit::OK);

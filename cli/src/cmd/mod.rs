@@ -1,6 +1,7 @@
 //! One module per command group; each function takes parsed arguments, calls the node
 //! engine, prints, and returns the exit code.
 
+mod across;
 mod assess;
 mod chain;
 mod coordinate;

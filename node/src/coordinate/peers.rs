@@ -19,21 +19,29 @@ pub trait PeerAsker {
     fn ask(&self, peer: &PeerConfig, query: &UsageQuery) -> Result<UsageAnswer, String>;
 }
 
+/// Why a peer without a local path cannot be asked outside a daemon.
+pub const NO_DAEMON: &str = "it has no local path, and no daemon runs here to ask it over the mesh: start one with `weft node start`";
+
 /// The asker outside a daemon: there is no mesh to ask through.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoMesh;
 
 impl PeerAsker for NoMesh {
     fn ask(&self, _peer: &PeerConfig, _query: &UsageQuery) -> Result<UsageAnswer, String> {
-        Err("it has no local path, and no daemon runs here to ask it over the mesh: start one with `weft node start`".into())
+        Err(NO_DAEMON.into())
     }
 }
 
 /// The repository root of a peer with a local path (given as the repository or its
 /// `.weftos/`; relative paths are relative to this repository).
 pub fn local_root(node: &Node, spec: &PeerConfig) -> Option<PathBuf> {
+    local_root_from(&node.layout().root, spec)
+}
+
+/// [`local_root`] for the repository at `repo`.
+pub fn local_root_from(repo: &Path, spec: &PeerConfig) -> Option<PathBuf> {
     let path = Path::new(spec.path.as_deref()?);
-    let path = node.layout().root.join(path);
+    let path = repo.join(path);
     Some(if path.file_name().is_some_and(|n| n == ".weftos") {
         path.parent().map_or(path.clone(), Path::to_path_buf)
     } else {
