@@ -183,3 +183,133 @@ fn a_deferred_release_is_published_once_the_peer_acknowledges() {
         .success();
     up.weft(&["chain", "verify"]).assert().success();
 }
+
+/// Stops the daemons of these repositories when dropped, pass or fail.
+struct Daemons<'a>(Vec<&'a Repo>);
+
+impl Drop for Daemons<'_> {
+    fn drop(&mut self) {
+        for repo in &self.0 {
+            let _ = repo.weft(&["node", "stop"]).output();
+        }
+    }
+}
+
+/// Everything of a peer's impact entry but how it was reached.
+fn findings(peer: &serde_json::Value) -> serde_json::Value {
+    let mut peer = peer.clone();
+    for key in ["name", "via"] {
+        peer.as_object_mut().expect("peer").remove(key);
+    }
+    peer
+}
+
+#[test]
+fn a_peer_asked_over_the_mesh_answers_as_when_read_directly() {
+    let (up, app) = pair();
+    let up_path = up.path().to_str().expect("utf-8");
+    let app_path = app.path().to_str().expect("utf-8");
+    // The app lists the upstream by path: its key is trusted, so its questions are
+    // answered.
+    app.weft(&["peers", "add", "up", "--path", up_path])
+        .assert()
+        .success();
+    let _daemons = Daemons(vec![&app, &up]);
+    app.weft(&["node", "start"]).assert().success();
+    up.weft(&["node", "start"]).assert().success();
+    let status = app.json(&["node", "status"]);
+    let peer_id = status["peer_id"].as_str().expect("peer id").to_string();
+    let addr = status["listen"][0]
+        .as_str()
+        .expect("listening")
+        .split("/p2p/")
+        .next()
+        .expect("addr")
+        .to_string();
+    // The same repository linked twice: once read directly, once over the mesh only.
+    up.json(&["coordinate", "link", "app", "--path", app_path]);
+    up.json(&[
+        "coordinate",
+        "link",
+        "app-mesh",
+        "--addr",
+        &addr,
+        "--peer-id",
+        &peer_id,
+    ]);
+
+    let report = up.json(&["coordinate", "impact"]);
+    let peers = report["peers"].as_array().expect("peers");
+    let by = |name: &str| {
+        peers
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing from {report}"))
+    };
+    assert_eq!(by("app")["via"], "path");
+    assert_eq!(by("app-mesh")["via"], "mesh");
+    assert_eq!(by("app-mesh")["state"], "affected", "{}", by("app-mesh"));
+    assert_eq!(findings(by("app")), findings(by("app-mesh")));
+
+    // Symbol look-ups agree too, and so do searches.
+    let direct = up.json(&["symbols", "--peer", "app"]);
+    let meshed = up.json(&["symbols", "--peer", "app-mesh"]);
+    assert_eq!(meshed["via"], "mesh");
+    assert_eq!(direct["symbols"], meshed["symbols"]);
+    assert!(direct["symbols"]
+        .as_array()
+        .expect("symbols")
+        .iter()
+        .any(|s| s["path"] == "src/main.rs" && s["symbol"]["name"] == "main"));
+    // Searches go to peers whose advert says they hold an index: once the app has built
+    // its own, and advertised it, the upstream's search reaches it both ways.
+    app.weft(&["search", "anything"]).assert().success();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    let found = loop {
+        let found = up.json(&["search", "entry point main", "--peers", "-k", "20"]);
+        let answered = found["peers"]
+            .as_array()
+            .expect("peers")
+            .iter()
+            .filter(|p| p["state"] == "answered")
+            .count();
+        if answered == 2 {
+            break found;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not every peer answered: {found}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    let hits = |project: &str| -> Vec<(String, String)> {
+        found["hits"]
+            .as_array()
+            .expect("hits")
+            .iter()
+            .filter(|h| h["project"] == project)
+            .map(|h| (h["path"].to_string(), h["qualified"].to_string()))
+            .collect()
+    };
+    assert!(hits("app-mesh").contains(&("\"src/main.rs\"".into(), "\"main\"".into())));
+    assert_eq!(hits("app"), hits("app-mesh"), "{found}");
+
+    // A node the app does not trust is answered nothing.
+    let stranger = Repo::initialised();
+    let _stranger_daemon = Daemons(vec![&stranger]);
+    stranger.weft(&["node", "start"]).assert().success();
+    stranger.json(&[
+        "coordinate",
+        "link",
+        "app",
+        "--addr",
+        &addr,
+        "--peer-id",
+        &peer_id,
+    ]);
+    stranger
+        .weft(&["symbols", "--peer", "app"])
+        .assert()
+        .code(4)
+        .stderr(predicates::str::contains("trust set"));
+}

@@ -310,8 +310,8 @@ pub struct Route {
     pub peer: PeerId,
     /// Where to dial it when it is not connected.
     pub addr: Option<Multiaddr>,
-    /// Whether its advert says it holds a search index.
-    pub indexed: bool,
+    /// Whether its latest advert says it holds a search index (none seen yet: unknown).
+    pub indexed: Option<bool>,
 }
 
 /// Asks peers over the mesh: the daemon's handle, the runtime the mesh runs on, and
@@ -337,7 +337,7 @@ impl MeshAsker {
         question: &Q,
     ) -> Result<A, String> {
         let route = self.routes.get(name).ok_or_else(|| {
-            format!("its peer id is not known yet: give `peer_id` in [coordination] peers, or wait until its node has been reached")
+            "its peer id is not known yet: give `peer_id` in [coordination] peers, or wait until its node has been reached".to_string()
         })?;
         let request = QueryRequest {
             kind: kind.into(),
@@ -379,7 +379,7 @@ mod tests {
             ],
             ..UsageQuery::default()
         };
-        assert!(many.check().unwrap_err().contains("symbols"));
+        assert!(many.check().expect_err("too many").contains("symbols"));
         let long = SearchQuery {
             text: "x".repeat(MAX_SEARCH_TEXT + 1),
             k: 5,

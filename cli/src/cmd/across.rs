@@ -92,7 +92,11 @@ fn ask_search(
     let Some(mesh) = mesh else {
         return ("mesh", Err(unreachable(peers::NO_DAEMON.into())));
     };
-    if mesh.routes.get(&spec.name).is_some_and(|r| !r.indexed) {
+    if mesh
+        .routes
+        .get(&spec.name)
+        .is_some_and(|r| r.indexed == Some(false))
+    {
         let why = "its capability advert says it holds no search index".to_string();
         return ("mesh", Err(("no-index", why)));
     }
@@ -124,8 +128,9 @@ pub fn search(ctx: &Ctx, args: &SearchArgs, stats: &SyncStats, local: Vec<Hit>) 
         .collect();
     // Each peer on its own thread: a slow one is reported at the deadline and left to
     // finish on its own (its query is bounded by the mesh's timeout).
-    let (tx, rx) = mpsc::channel();
     let specs = here.config.coordination.peers.clone();
+    // Room for every answer: a thread finishing after the deadline never blocks.
+    let (tx, rx) = mpsc::sync_channel(specs.len());
     for spec in specs.iter().cloned() {
         let tx = tx.clone();
         let local = peers::local_root_from(&here.root, &spec);

@@ -139,33 +139,35 @@ impl Daemon {
         timeout: Duration,
     ) -> Option<crate::query::MeshAsker> {
         let (mesh, runtime) = self.mesh.get()?.clone();
-        let mut routes = std::collections::BTreeMap::new();
-        for spec in peers {
-            let configured = spec.peer_id.as_deref().and_then(|p| p.parse().ok());
-            let addr = spec.addr.as_deref().and_then(|a| a.parse().ok());
-            if let Some(peer) = configured {
-                routes.insert(
-                    spec.name.clone(),
-                    crate::query::Route {
-                        peer,
-                        addr,
-                        indexed: false,
-                    },
-                );
-            }
-        }
+        // What the peers' adverts say of their indexes, by key: a peer linked under
+        // two names is one node.
+        let mut indexed = std::collections::HashMap::new();
+        let mut known = std::collections::BTreeMap::new();
         if let Ok(book) = self.book.lock() {
             for p in book.peers() {
                 let Some(peer) = p.peer_id() else { continue };
-                let route = routes.entry(p.name.clone()).or_insert(crate::query::Route {
-                    peer,
-                    addr: None,
-                    indexed: false,
-                });
-                route.peer = peer;
-                route.addr = p.connected.clone().or(p.addr.clone()).or(route.addr.take());
-                route.indexed = p.advert.as_ref().is_some_and(|a| a.hnsw);
+                if let Some(advert) = &p.advert {
+                    indexed.insert(peer, advert.hnsw);
+                }
+                let addr = p.connected.clone().or(p.addr.clone());
+                known.insert(p.name.clone(), (peer, addr));
             }
+        }
+        let mut routes = std::collections::BTreeMap::new();
+        for spec in peers {
+            let configured = spec.peer_id.as_deref().and_then(|p| p.parse().ok());
+            let (peer, addr) = match (known.get(&spec.name), configured) {
+                (Some((peer, addr)), _) => (*peer, addr.clone()),
+                (None, Some(peer)) => (peer, None),
+                (None, None) => continue,
+            };
+            let addr = addr.or_else(|| spec.addr.as_deref().and_then(|a| a.parse().ok()));
+            let route = crate::query::Route {
+                peer,
+                addr,
+                indexed: indexed.get(&peer).copied(),
+            };
+            routes.insert(spec.name.clone(), route);
         }
         Some(crate::query::MeshAsker {
             mesh,
