@@ -16,6 +16,7 @@ use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use weft_kernel::cbor::{self, read};
+use weft_kernel::event::ChainId;
 use weft_kernel::event::EventDraft;
 use weft_kernel::gate::{Decision, Effect};
 use weft_kernel::witness::{self, Derivation, EventRef};
@@ -180,12 +181,47 @@ fn resolution(chain: &Chain, decision: u64) -> Result<Option<bool>, NodeError> {
 /// `coordinate.ack` on its own chain.
 pub type Acks = BTreeMap<String, BTreeMap<String, u64>>;
 
+/// The version an event acknowledges, when it is a `coordinate.ack` of a release on the
+/// chain `own`.
+fn acked_version<'e>(e: &'e weft_kernel::Event, own: Option<&ChainId>) -> Option<&'e str> {
+    if e.kind != ACK_EVENT {
+        return None;
+    }
+    let release_chain = read::field(&e.payload, "release").and_then(|r| read::bytes(r, "chain_id"));
+    if release_chain != own.map(|c| &c.0[..]) {
+        return None;
+    }
+    read::text(&e.payload, "version")
+}
+
+/// Witnesses the peer's head covering event `seq` with `note`, unless a witness with
+/// that note is already on this chain (`witnessed`, kept up to date). True when appended.
+fn witness_once(
+    node: &Node,
+    chain: &Chain,
+    seq: u64,
+    note: String,
+    witnessed: &mut BTreeSet<String>,
+) -> Result<bool, NodeError> {
+    if witnessed.contains(&note) {
+        return Ok(false);
+    }
+    let Some(head) = peers::verified_head(chain).filter(|h| h.seq >= seq) else {
+        return Ok(false);
+    };
+    let draft =
+        witness::witness_head(&head, None, Some(&note)).map_err(|e| input(e.to_string()))?;
+    node.chain().append(draft)?;
+    witnessed.insert(note);
+    Ok(true)
+}
+
 /// Acknowledgements of `versions` of this chain found on the linked peers' chains (one
 /// pass over each). Each newly seen ack is witnessed on this chain with the peer's head
 /// covering it (note `ack NAME VERSION`).
 pub fn acknowledgements(node: &Node, versions: &BTreeSet<&str>) -> Result<Acks, NodeError> {
     let own = node.chain().genesis().map(|g| g.chain_id);
-    let witnessed = witnessed_notes(node.chain())?;
+    let mut witnessed = witnessed_notes(node.chain())?;
     let mut out = Acks::new();
     for spec in &super::current_config(node)?.coordination.peers {
         let Ok(chain) = peers::peer_chain(node, spec) else {
@@ -195,16 +231,9 @@ pub fn acknowledgements(node: &Node, versions: &BTreeSet<&str>) -> Result<Acks, 
         for stored in chain.events(0) {
             let Ok(stored) = stored else { break };
             let e = &stored.event;
-            let Some(version) = read::text(&e.payload, "version")
-                .and_then(|v| versions.get(v).copied())
-                .filter(|_| e.kind == ACK_EVENT)
-            else {
-                continue;
-            };
-            let release_chain = read::field(&e.payload, "release")
-                .and_then(|r| read::bytes(r, "chain_id"))
-                .map(|b| b.to_vec());
-            if release_chain.as_deref() == own.as_ref().map(|c| &c.0[..]) {
+            if let Some(version) =
+                acked_version(e, own.as_ref()).and_then(|v| versions.get(v).copied())
+            {
                 found.insert(version, e.seq);
             }
         }
@@ -213,16 +242,47 @@ pub fn acknowledgements(node: &Node, versions: &BTreeSet<&str>) -> Result<Acks, 
                 .or_default()
                 .insert(spec.name.clone(), seq);
             let note = format!("ack {} {version}", spec.name);
-            if !witnessed.contains(&note) {
-                if let Some(head) = peers::verified_head(&chain).filter(|h| h.seq >= seq) {
-                    let draft = witness::witness_head(&head, None, Some(&note))
-                        .map_err(|e| input(e.to_string()))?;
-                    node.chain().append(draft)?;
-                }
-            }
+            witness_once(node, &chain, seq, note, &mut witnessed)?;
         }
     }
     Ok(out)
+}
+
+/// What a peer's newly replicated events (from `from` on) say to coordination: each
+/// release it published is witnessed here at once (note `release NAME VERSION`: the
+/// announcement recorded), and each acknowledgement of a release of this chain too
+/// (note `ack NAME VERSION`). Returns the notes witnessed.
+pub fn witness_replicated(
+    node: &Node,
+    name: &str,
+    chain: &Chain,
+    from: u64,
+) -> Result<Vec<String>, NodeError> {
+    let own = node.chain().genesis().map(|g| g.chain_id);
+    let mut found = Vec::new();
+    for stored in chain.events(from) {
+        let Ok(stored) = stored else { break };
+        let e = &stored.event;
+        let note = if e.kind == RELEASE_EVENT {
+            read::text(&e.payload, "version").map(|v| format!("release {name} {v}"))
+        } else {
+            acked_version(e, own.as_ref()).map(|v| format!("ack {name} {v}"))
+        };
+        if let Some(note) = note {
+            found.push((e.seq, note));
+        }
+    }
+    if found.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut witnessed = witnessed_notes(node.chain())?;
+    let mut appended = Vec::new();
+    for (seq, note) in found {
+        if witness_once(node, chain, seq, note.clone(), &mut witnessed)? {
+            appended.push(note);
+        }
+    }
+    Ok(appended)
 }
 
 /// Notes of this chain's `witness.head` events.

@@ -44,6 +44,8 @@ const MAX_ROUNDS: usize = 4096;
 /// What a finished sync run reports.
 struct SyncDone {
     name: String,
+    /// The replica's length before the sync.
+    from: u64,
     stored: u64,
     meaningful: bool,
     error: Option<String>,
@@ -446,6 +448,20 @@ impl Driver {
         if let Some(evidence) = done.evidence {
             self.record_evidence(evidence, true).await;
         }
+        if done.stored > 0 {
+            let (name, from) = (done.name.clone(), done.from);
+            let witnessed = self
+                .blocking(move |d| witness_coordination(d, &name, from))
+                .await;
+            match witnessed {
+                Some(Ok(notes)) if !notes.is_empty() => {
+                    tracing::info!(peer = %done.name, ?notes, "witnessed coordination events");
+                    self.daemon.appended();
+                }
+                Some(Err(e)) => tracing::warn!(error = %e, "witnessing coordination events"),
+                _ => {}
+            }
+        }
         if done.meaningful {
             self.record_peer(done.name, true).await;
         }
@@ -525,14 +541,15 @@ async fn sync_peer(
     replica: Arc<Replica>,
     name: String,
 ) -> SyncDone {
+    let start_len = replica.len();
     let mut done = SyncDone {
         name,
+        from: start_len,
         stored: 0,
         meaningful: false,
         error: None,
         evidence: None,
     };
-    let start_len = replica.len();
     for _ in 0..MAX_ROUNDS {
         let from = replica.len();
         let request = SyncRequest {
@@ -661,6 +678,24 @@ fn keep_evidence_file(
     daemon.node.chain().append(draft)?;
     crate::atomic::write_atomically(&file, bytes).map_err(|e| NodeError::io(&file, e))?;
     Ok(true)
+}
+
+/// Witnesses the releases and acknowledgements among a peer's newly replicated events.
+fn witness_coordination(daemon: &Daemon, name: &str, from: u64) -> Result<Vec<String>, NodeError> {
+    let replica = daemon
+        .book
+        .lock()
+        .ok()
+        .and_then(|book| book.peers().find(|p| p.name == name)?.replica.clone());
+    match replica {
+        Some(replica) => crate::coordinate::release::witness_replicated(
+            &daemon.node,
+            name,
+            replica.chain(),
+            from,
+        ),
+        None => Ok(Vec::new()),
+    }
 }
 
 fn record_peer(
