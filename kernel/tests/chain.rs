@@ -420,3 +420,41 @@ fn verify_across_many_worker_batches_checks_every_head_root() {
     put_record(&chain, 6_543, &original);
     assert!(verify(&chain, &mut |_| {}).expect("verify").ok());
 }
+
+#[test]
+fn verifying_while_appends_go_on_reports_no_failure_and_a_lost_last_event_still_fails() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let chain = Arc::new(new_chain(dir.path()));
+    let writer = {
+        let chain = chain.clone();
+        std::thread::spawn(move || {
+            for i in 0..400 {
+                chain.append(draft(i)).expect("append");
+            }
+        })
+    };
+    // Bounded: as many verifications as fit while the 400 appends run, at most 200.
+    let mut runs = 0;
+    while !writer.is_finished() && runs < 200 {
+        let report = verify(&chain, &mut |_| {}).expect("verify");
+        assert!(report.ok(), "a live chain failed: {:?}", report.failures);
+        runs += 1;
+    }
+    writer.join().expect("writer");
+    assert!(runs > 0);
+    // The newest event gone, its head stays: that head is beyond the last event.
+    let last = chain.len() - 1;
+    let s = chain.store();
+    s.db()
+        .delete_cf(s.cf(cf::EVENTS), seq_key(last))
+        .expect("delete");
+    let report = verify(&chain, &mut |_| {}).expect("verify");
+    assert!(
+        report
+            .failures
+            .iter()
+            .any(|f| f.seq == last && f.kind == FailureKind::Head),
+        "{:?}",
+        report.failures
+    );
+}
