@@ -6,6 +6,7 @@ use weft_kernel::event::ChainId;
 use weft_kernel::hash::Hash;
 use weft_kernel::head::SignedHead;
 use weft_kernel::keys::NodeKey;
+use weft_net::query::{QueryRequest, QueryResponse};
 use weft_net::wire::{decode_head, Advert, Evidence, SignedAdvert, SyncRequest};
 
 fn vectors() -> serde_json::Value {
@@ -91,4 +92,35 @@ fn a_sync_request_matches_the_independent_encoding() {
     let decoded: SyncRequest =
         ciborium::from_reader(bytes(&v, "sync_request").as_slice()).expect("decode");
     assert_eq!(decoded, request);
+}
+
+#[test]
+fn a_query_and_its_responses_match_the_independent_encoding() {
+    let v = vectors();
+    // The body is opaque to the mesh: here, a CBOR map of two empty lists.
+    let body = hex::decode("a2687061636b61676573806773796d626f6c7380").expect("hex");
+    let request = QueryRequest {
+        kind: "usage".into(),
+        body,
+    };
+    assert_eq!(request.encode(), bytes(&v, "query_request"));
+    let decoded: QueryRequest =
+        ciborium::from_reader(bytes(&v, "query_request").as_slice()).expect("decode");
+    assert_eq!(decoded, request);
+    for (name, response) in [
+        ("query_answer", QueryResponse::Answer { body: vec![0xa0] }),
+        (
+            "query_refused",
+            QueryResponse::Refused {
+                reason: "busy: 4 queries in flight".into(),
+            },
+        ),
+    ] {
+        let mut encoded = Vec::new();
+        ciborium::into_writer(&response, &mut encoded).expect("encode");
+        assert_eq!(encoded, bytes(&v, name), "{name}");
+        let decoded: QueryResponse =
+            ciborium::from_reader(bytes(&v, name).as_slice()).expect("decode");
+        assert_eq!(decoded, response);
+    }
 }

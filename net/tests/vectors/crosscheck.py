@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Independent encoder of weft's mesh messages, used to produce the known-answer vectors
 in vectors.json (re-run it to check them): a signed head in its canonical kernel form,
-conflict evidence, a signed capability advert, and a sync request. CBOR is written here
+conflict evidence, a signed capability advert, a sync request, and a query request with
+its two kinds of response. CBOR is written here
 by hand (maps in field order, as serde writes structs; the head's map in canonical order),
 signatures with Python `cryptography`. It shares no code with the Rust implementation;
 the Rust test `net/tests/vectors.rs` checks both agree. Run: python3 crosscheck.py > vectors.json
@@ -72,6 +73,10 @@ signed_advert = enc({"advert": advert, "signature": advert_signature})
 
 sync_request = enc({"chain_id": chain_id, "from": 7, "max_count": 1024, "max_bytes": 8 << 20})
 
+query_request = enc({"kind": "usage", "body": enc({"packages": [], "symbols": []})})
+query_answer = enc({"Answer": {"body": bytes([0xa0])}})
+query_refused = enc({"Refused": {"reason": "busy: 4 queries in flight"}})
+
 print(json.dumps({
     "key_seed": seed.hex(),
     "public_key": pk.hex(),
@@ -80,4 +85,7 @@ print(json.dumps({
     "evidence_conflict": evidence.hex(),
     "signed_advert": signed_advert.hex(),
     "sync_request": sync_request.hex(),
+    "query_request": query_request.hex(),
+    "query_answer": query_answer.hex(),
+    "query_refused": query_refused.hex(),
 }, indent=2))
