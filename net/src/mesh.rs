@@ -490,6 +490,51 @@ type Served<R> = (PeerId, request_response::ResponseChannel<R>, R);
 type Pending<R> =
     HashMap<request_response::OutboundRequestId, (PeerId, oneshot::Sender<Result<R, MeshError>>)>;
 
+/// Settles the outbound side of a request-response event (an answer or a failure goes
+/// to whoever is waiting in `pending`) and hands back an inbound request to serve.
+/// The in-flight count of an inbound request drops when its answer comes back from its
+/// thread, which it always does, so inbound failures need nothing here.
+fn settle<Req, R>(
+    pending: &mut Pending<R>,
+    event: request_response::Event<Req, R>,
+    failed: fn(PeerId, String) -> MeshError,
+) -> Option<(PeerId, Req, request_response::ResponseChannel<R>)> {
+    use request_response::{Event, Message};
+    match event {
+        Event::Message {
+            peer,
+            message: Message::Request {
+                request, channel, ..
+            },
+            ..
+        } => return Some((peer, request, channel)),
+        Event::Message {
+            message:
+                Message::Response {
+                    request_id,
+                    response,
+                },
+            ..
+        } => {
+            if let Some((_, reply)) = pending.remove(&request_id) {
+                let _ = reply.send(Ok(response));
+            }
+        }
+        Event::OutboundFailure {
+            peer,
+            request_id,
+            error,
+            ..
+        } => {
+            if let Some((_, reply)) = pending.remove(&request_id) {
+                let _ = reply.send(Err(failed(peer, error.to_string())));
+            }
+        }
+        Event::InboundFailure { .. } | Event::ResponseSent { .. } => {}
+    }
+    None
+}
+
 /// Admits one more inbound request from `peer` unless `limit` are in flight.
 fn admit(in_flight: &mut HashMap<PeerId, usize>, peer: PeerId, limit: usize) -> bool {
     let n = in_flight.entry(peer).or_default();
@@ -817,121 +862,53 @@ impl EventLoop {
     }
 
     fn on_sync(&mut self, event: request_response::Event<SyncRequest, SyncResponse>) {
-        use request_response::{Event, Message};
-        match event {
-            Event::Message {
-                peer,
-                message:
-                    Message::Request {
-                        request, channel, ..
-                    },
-                ..
-            } => {
-                if !admit(&mut self.inbound, peer, MAX_INBOUND_PER_PEER) {
-                    let busy = SyncResponse::Refused {
-                        reason: format!("busy: {MAX_INBOUND_PER_PEER} requests in flight"),
-                    };
-                    let _ = self.swarm.behaviour_mut().sync.send_response(channel, busy);
-                    return;
-                }
-                let source = self.services.sync.clone();
-                let served = self.served_tx.clone();
-                tokio::task::spawn_blocking(move || {
-                    let response = source.serve(&peer, &request.capped());
-                    let _ = served.blocking_send((peer, channel, response));
-                });
-            }
-            Event::Message {
-                message:
-                    Message::Response {
-                        request_id,
-                        response,
-                    },
-                ..
-            } => {
-                if let Some((_, reply)) = self.pending.remove(&request_id) {
-                    let _ = reply.send(Ok(response));
-                }
-            }
-            Event::OutboundFailure {
-                peer,
-                request_id,
-                error,
-                ..
-            } => {
-                if let Some((_, reply)) = self.pending.remove(&request_id) {
-                    let _ = reply.send(Err(MeshError::Sync {
-                        peer,
-                        reason: error.to_string(),
-                    }));
-                }
-            }
-            // The in-flight count drops when the served answer comes back from its
-            // thread, which it always does, whether or not it can still be sent.
-            Event::InboundFailure { .. } | Event::ResponseSent { .. } => {}
+        let Some((peer, request, channel)) = settle(&mut self.pending, event, |peer, reason| {
+            MeshError::Sync { peer, reason }
+        }) else {
+            return;
+        };
+        if !admit(&mut self.inbound, peer, MAX_INBOUND_PER_PEER) {
+            let busy = SyncResponse::Refused {
+                reason: format!("busy: {MAX_INBOUND_PER_PEER} requests in flight"),
+            };
+            let _ = self.swarm.behaviour_mut().sync.send_response(channel, busy);
+            return;
         }
+        let source = self.services.sync.clone();
+        let served = self.served_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let response = source.serve(&peer, &request.capped());
+            let _ = served.blocking_send((peer, channel, response));
+        });
     }
 
     fn on_query(&mut self, event: request_response::Event<QueryRequest, QueryResponse>) {
-        use request_response::{Event, Message};
-        match event {
-            Event::Message {
-                peer,
-                message:
-                    Message::Request {
-                        request, channel, ..
-                    },
-                ..
-            } => {
-                let refuse = |reason: String| QueryResponse::Refused { reason };
-                let refused = match request.check() {
-                    Err(reason) => Some(refuse(reason)),
-                    Ok(()) if !admit(&mut self.questions, peer, MAX_QUERIES_PER_PEER) => Some(
-                        refuse(format!("busy: {MAX_QUERIES_PER_PEER} queries in flight")),
-                    ),
-                    Ok(()) => None,
-                };
-                if let Some(response) = refused {
-                    let _ = self
-                        .swarm
-                        .behaviour_mut()
-                        .query
-                        .send_response(channel, response);
-                    return;
-                }
-                let service = self.services.queries.clone();
-                let answered = self.answered_tx.clone();
-                tokio::task::spawn_blocking(move || {
-                    let response = service.answer(&peer, &request);
-                    let _ = answered.blocking_send((peer, channel, response));
-                });
-            }
-            Event::Message {
-                message:
-                    Message::Response {
-                        request_id,
-                        response,
-                    },
-                ..
-            } => {
-                if let Some((_, reply)) = self.asked.remove(&request_id) {
-                    let _ = reply.send(Ok(response));
-                }
-            }
-            Event::OutboundFailure {
-                peer,
-                request_id,
-                error,
-                ..
-            } => {
-                if let Some((_, reply)) = self.asked.remove(&request_id) {
-                    let _ = reply.send(Err(MeshError::Query {
-                        peer,
-                        reason: error.to_string(),
-                    }));
-                }
-            }
-            Event::InboundFailure { .. } | Event::ResponseSent { .. } => {}
+        let Some((peer, request, channel)) = settle(&mut self.asked, event, |peer, reason| {
+            MeshError::Query { peer, reason }
+        }) else {
+            return;
+        };
+        let refuse = |reason: String| QueryResponse::Refused { reason };
+        let refused = match request.check() {
+            Err(reason) => Some(refuse(reason)),
+            Ok(()) if !admit(&mut self.questions, peer, MAX_QUERIES_PER_PEER) => Some(refuse(
+                format!("busy: {MAX_QUERIES_PER_PEER} queries in flight"),
+            )),
+            Ok(()) => None,
+        };
+        if let Some(response) = refused {
+            let _ = self
+                .swarm
+                .behaviour_mut()
+                .query
+                .send_response(channel, response);
+            return;
         }
+        let service = self.services.queries.clone();
+        let answered = self.answered_tx.clone();
+        tokio::task::spawn_blocking(move || {
+            let response = service.answer(&peer, &request);
+            let _ = answered.blocking_send((peer, channel, response));
+        });
     }
 }
