@@ -6,7 +6,7 @@
 
 use crate::config::{PeerConfig, WeaveConfig};
 use crate::coordinate::peers::PeerAsker;
-use crate::coordinate::usage::{self, UsageAnswer, UsageQuery};
+use crate::coordinate::usage::{self, Neighbour, NeighbourAsk, UsageAnswer, UsageQuery};
 use crate::graph::facts::Symbol;
 use crate::graph::index::Hit;
 use crate::graph::lang::Language;
@@ -42,6 +42,12 @@ pub const MAX_SEARCH_HITS: u16 = 100;
 pub const MAX_SYMBOLS: u32 = 5000;
 /// Longest doc comment carried per symbol, in characters.
 const MAX_DOC: usize = 500;
+/// Cosine similarity from which a peer symbol counts as a neighbour of a changed one.
+pub const NEIGHBOUR_FLOOR: f32 = 0.75;
+/// Nearest symbols looked at per changed symbol.
+const NEIGHBOURS_PER_SYMBOL: usize = 3;
+/// Most changed symbols whose neighbours one question asks for.
+pub const MAX_NEIGHBOUR_ASKS: usize = 32;
 /// Bounds on a usage question's lists.
 const MAX_PACKAGES: usize = 64;
 const MAX_QUERY_SYMBOLS: usize = 20_000;
@@ -121,6 +127,9 @@ impl Bounded for UsageQuery {
         at_most("symbols", self.symbols.len(), MAX_QUERY_SYMBOLS)?;
         at_most("releases", self.releases.len(), MAX_RELEASES)?;
         at_most("modules", self.modules.len(), MAX_MODULES)?;
+        at_most("neighbours", self.neighbours.len(), MAX_NEIGHBOUR_ASKS)?;
+        let longest_text = self.neighbours.iter().map(|n| n.text.len()).max();
+        at_most("neighbour text", longest_text.unwrap_or(0), MAX_SEARCH_TEXT)?;
         let longest = self
             .packages
             .iter()
@@ -197,7 +206,47 @@ pub fn usage_at(root: &Path, query: &UsageQuery) -> Result<UsageAnswer, String> 
     query.check()?;
     let config = load_config(root)?;
     let graph = KnowledgeGraph::view(&Layout::new(root), &config);
-    usage::answer(root, graph.store(), &graph.scan_options(), query).map_err(|e| e.to_string())
+    let mut answer = usage::answer(root, graph.store(), &graph.scan_options(), query)
+        .map_err(|e| e.to_string())?;
+    if !query.neighbours.is_empty() {
+        match neighbours(&graph, &query.neighbours) {
+            Ok(found) => answer.neighbours = found,
+            Err(note) => answer.neighbours_note = Some(note),
+        }
+    }
+    Ok(answer)
+}
+
+/// The peer's indexed symbols within [`NEIGHBOUR_FLOOR`] of each asked text, from the
+/// index as last saved (read-only on both paths, so a local read and the peer's daemon
+/// answer alike).
+fn neighbours(graph: &KnowledgeGraph, asked: &[NeighbourAsk]) -> Result<Vec<Neighbour>, String> {
+    if crate::graph::index::indexed_count(graph.store()).unwrap_or(0) == 0 {
+        return Err(format!("{NO_INDEX}: semantic neighbours not looked for"));
+    }
+    let mut embedder = graph.embedder().map_err(|e| e.to_string())?;
+    let texts: Vec<&str> = asked.iter().map(|a| a.text.as_str()).collect();
+    let vectors = embedder.embed(&texts).map_err(|e| e.to_string())?;
+    let mut found = Vec::new();
+    for (ask, vector) in asked.iter().zip(&vectors) {
+        let hits = graph
+            .index()
+            .search(graph.store(), vector, NEIGHBOURS_PER_SYMBOL, false)
+            .map_err(|e| e.to_string())?;
+        found.extend(
+            hits.into_iter()
+                .filter(|h| h.score >= NEIGHBOUR_FLOOR)
+                .map(|h| Neighbour {
+                    of: ask.symbol.clone(),
+                    path: h.entry.path,
+                    qualified: h.entry.qualified,
+                    kind: h.entry.kind,
+                    line: h.entry.line,
+                    score: h.score,
+                }),
+        );
+    }
+    Ok(found)
 }
 
 /// Answers a search on the repository at `root`.

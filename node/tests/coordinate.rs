@@ -554,6 +554,72 @@ fn co_change_after_past_releases_is_weaker_evidence() {
 }
 
 #[test]
+fn semantic_neighbours_in_a_peers_index_are_weaker_evidence() {
+    use weft_node::graph::KnowledgeGraph;
+    use weft_node::{Layout, WeaveConfig};
+    let org = org();
+    // The unrelated peer reimplements the removed function under the same name, without
+    // depending on the upstream; its index is built (the real model).
+    let unrelated = org.up.parent().expect("base").join("unrelated");
+    std::fs::write(
+        unrelated.join("legacy.py"),
+        "def removed_fn():\n    pass\n\n\ndef tally(rows):\n    return len(rows)\n",
+    )
+    .expect("write");
+    let config = WeaveConfig::load(&unrelated).expect("config");
+    let graph = KnowledgeGraph::open(&Layout::new(&unrelated), &config).expect("graph");
+    let mut embedder = graph.embedder().expect("model");
+    let scanned = graph.scan(&|_, _| {}).expect("scan");
+    graph
+        .sync_index(&scanned, &mut embedder, &|_, _| {})
+        .expect("index");
+    drop(graph);
+
+    let report = impact(&org.up);
+    let peer = |name: &str| {
+        report
+            .peers
+            .iter()
+            .find(|p| p.name == name)
+            .expect("listed")
+    };
+    let other = peer("unrelated");
+    // Look-alikes change neither the state nor the severity.
+    assert_eq!(other.state, PeerState::NotDependent);
+    assert_eq!(other.severity, Severity::None);
+    assert!(other.files.is_empty());
+    let found: Vec<(&str, &str, &str)> = other
+        .neighbours
+        .iter()
+        .map(|n| (n.of.as_str(), n.path.as_str(), n.qualified.as_str()))
+        .collect();
+    assert!(
+        found.contains(&("removed_fn", "legacy.py", "removed_fn")),
+        "{:?}",
+        other.neighbours
+    );
+    assert!(
+        !found.iter().any(|(_, _, q)| *q == "tally"),
+        "an unrelated function passed the floor: {:?}",
+        other.neighbours
+    );
+    assert!(other
+        .neighbours
+        .iter()
+        .all(|n| n.score >= weft_node::query::NEIGHBOUR_FLOOR));
+    // A peer that never built an index says so instead.
+    let ts = peer("ts-app");
+    assert!(ts.neighbours.is_empty());
+    assert!(
+        ts.neighbours_note
+            .as_deref()
+            .is_some_and(|n| n.contains("no search index")),
+        "{:?}",
+        ts.neighbours_note
+    );
+}
+
+#[test]
 fn a_release_waits_for_acknowledgements_which_land_on_both_chains() {
     let org = org();
     let config = org.up.join("weave.toml");

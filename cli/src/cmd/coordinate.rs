@@ -290,6 +290,17 @@ fn print_table(report: &ImpactReport) {
                 c.releases
             );
         }
+        for n in p.neighbours.iter().take(5) {
+            say!(
+                "    {}:{}  {} {} resembles {} ({:.2}, semantic, weaker evidence)",
+                n.path,
+                n.line,
+                n.kind.as_str(),
+                n.qualified,
+                n.of,
+                n.score
+            );
+        }
     }
 }
 

@@ -3,7 +3,9 @@
 //! severity, a ranked summary and the effect vector the gate scores.
 
 use super::api::{ApiChange, ApiDiff, ChangeKind, Class};
-use super::usage::{CoChange, QueryPackage, QuerySymbol, UsageAnswer, UsageQuery, Use, Via};
+use super::usage::{
+    CoChange, Neighbour, NeighbourAsk, QueryPackage, QuerySymbol, UsageAnswer, UsageQuery, Use, Via,
+};
 use super::version::{admits, Admits};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -121,6 +123,12 @@ pub struct PeerImpact {
     pub cochange: Vec<CoChange>,
     /// Uses of breaking changes.
     pub breaking_uses: u32,
+    /// Peer symbols semantically close to breaking changed ones (weaker evidence: they
+    /// count towards neither state nor severity).
+    pub neighbours: Vec<Neighbour>,
+    /// Why neighbours were not looked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub neighbours_note: Option<String>,
     /// Ranking score (higher first).
     pub score: f64,
 }
@@ -207,6 +215,7 @@ pub fn query_for(api: &ApiDiff, releases: Vec<i64>, window_days: u32) -> UsageQu
         releases,
         window_days,
         modules: api.python_modules.clone(),
+        neighbours: neighbour_asks(api),
     }
 }
 
@@ -372,6 +381,8 @@ pub fn assess_peer(
         cochange,
         breaking_uses,
         score,
+        neighbours: answer.neighbours.clone(),
+        neighbours_note: answer.neighbours_note.clone(),
     }
 }
 
@@ -391,7 +402,31 @@ pub fn unreachable(name: &str, via: &str, error: String) -> PeerImpact {
         cochange: Vec::new(),
         breaking_uses: 0,
         score: 0.0,
+        neighbours: Vec::new(),
+        neighbours_note: None,
     }
+}
+
+/// The breaking public symbols, as texts to find look-alikes of in a peer's index (the
+/// form the index embeds: kind, qualified name, declaration), at most
+/// [`crate::query::MAX_NEIGHBOUR_ASKS`].
+fn neighbour_asks(api: &ApiDiff) -> Vec<NeighbourAsk> {
+    let mut asks: Vec<NeighbourAsk> = api
+        .changes
+        .iter()
+        .filter(|c| c.public && c.class == Class::Breaking)
+        .map(|c| {
+            let declaration = c.before.as_deref().or(c.after.as_deref()).unwrap_or("");
+            NeighbourAsk {
+                symbol: c.qualified.clone(),
+                text: format!("{} {}\n{declaration}", c.kind.as_str(), c.qualified),
+            }
+        })
+        .collect();
+    asks.sort();
+    asks.dedup();
+    asks.truncate(crate::query::MAX_NEIGHBOUR_ASKS);
+    asks
 }
 
 /// Ranks the peers and counts.

@@ -52,6 +52,36 @@ pub struct UsageQuery {
     /// Python module names of the upstream (`from up import client` imports a module).
     #[serde(default)]
     pub modules: Vec<String>,
+    /// Breaking changed symbols whose look-alikes in the peer's search index are wanted.
+    #[serde(default)]
+    pub neighbours: Vec<NeighbourAsk>,
+}
+
+/// A changed symbol, as its text is embedded.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct NeighbourAsk {
+    /// Its qualified name upstream.
+    pub symbol: String,
+    /// Its text as the index embeds symbols (kind, qualified name, declaration).
+    pub text: String,
+}
+
+/// A peer symbol semantically close to a changed one: weaker evidence than a use, since
+/// nothing says it depends on it (a wrapper, a copy, a reimplementation).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Neighbour {
+    /// The upstream symbol it resembles.
+    pub of: String,
+    /// File in the peer.
+    pub path: String,
+    /// Its qualified name.
+    pub qualified: String,
+    /// Its kind.
+    pub kind: crate::graph::facts::SymbolKind,
+    /// Its first line.
+    pub line: u32,
+    /// Cosine similarity of the two texts.
+    pub score: f32,
 }
 
 /// A manifest declaring an upstream package.
@@ -106,7 +136,7 @@ pub struct CoChange {
 }
 
 /// The answer.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UsageAnswer {
     /// The peer's HEAD commit, if it has one.
     pub commit: Option<String>,
@@ -122,6 +152,12 @@ pub struct UsageAnswer {
     pub uses_omitted: u32,
     /// Co-changing files, most releases first.
     pub cochange: Vec<CoChange>,
+    /// Semantic neighbours of the changed symbols in the peer's search index.
+    #[serde(default)]
+    pub neighbours: Vec<Neighbour>,
+    /// Why neighbours were not looked for, when they were asked for and not.
+    #[serde(default)]
+    pub neighbours_note: Option<String>,
 }
 
 /// The names code uses for an upstream package: its own, and a Cargo rename's.
@@ -365,6 +401,8 @@ pub fn answer(
         uses,
         uses_omitted,
         cochange: cochange(root, &filter, &query.releases, query.window_days),
+        neighbours: Vec::new(),
+        neighbours_note: None,
     })
 }
 
