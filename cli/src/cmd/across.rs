@@ -17,7 +17,7 @@ use weft_node::graph::index::{Hit, SyncStats};
 use weft_node::query::{
     self, Access, MeshAsker, SearchAnswer, SearchQuery, SymbolsAnswer, SymbolsQuery,
 };
-use weft_node::{Layout, NodeError, WeaveConfig};
+use weft_node::{NodeError, WeaveConfig};
 
 /// This node's configuration, root and mesh asker (inside a daemon).
 struct Here {
@@ -27,8 +27,7 @@ struct Here {
 }
 
 fn here(ctx: &Ctx, timeout: Duration) -> Result<Here> {
-    let layout =
-        Layout::discover(&ctx.dir).ok_or_else(|| NodeError::NotInitialised(ctx.dir.clone()))?;
+    let layout = ctx.layout()?;
     let config = WeaveConfig::load(&layout.root).map_err(NodeError::from)?;
     let mesh = ctx
         .daemon

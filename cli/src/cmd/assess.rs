@@ -142,8 +142,7 @@ fn report_diff(ctx: &Ctx, a: Option<PathBuf>, b: Option<PathBuf>) -> Result<u8> 
 }
 
 pub fn hooks(ctx: &Ctx, command: HooksCommand) -> Result<u8> {
-    let layout = weft_node::Layout::discover(&ctx.dir)
-        .ok_or_else(|| NodeError::NotInitialised(ctx.dir.clone()))?;
+    let layout = ctx.layout()?;
     let changes = match command {
         HooksCommand::Install => {
             let exe = std::env::current_exe().map_err(|e| NodeError::io(Path::new("weft"), e))?;
@@ -169,8 +168,7 @@ pub fn watch(ctx: &Ctx, args: WatchArgs) -> Result<u8> {
     if args.max_runs == Some(0) {
         return Err(input("--max-runs must be at least 1"));
     }
-    let layout = weft_node::Layout::discover(&ctx.dir)
-        .ok_or_else(|| NodeError::NotInitialised(ctx.dir.clone()))?;
+    let layout = ctx.layout()?;
     // Opened once up front so a broken node is reported before waiting for changes.
     drop(ctx.node()?);
     complain!("watching {} (Ctrl-C to stop)", layout.root.display());

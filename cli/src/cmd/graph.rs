@@ -13,8 +13,7 @@ use weft_node::{Layout, NodeError, WeaveConfig};
 /// Opens the knowledge graph of the node containing the working directory (the chain
 /// is not needed, so its lock is not taken).
 pub fn open_graph(ctx: &Ctx) -> Result<KnowledgeGraph> {
-    let layout =
-        Layout::discover(&ctx.dir).ok_or_else(|| NodeError::NotInitialised(ctx.dir.clone()))?;
+    let layout = ctx.layout()?;
     let config = WeaveConfig::load(&layout.root).map_err(NodeError::from)?;
     Ok(KnowledgeGraph::open(&layout, &config).map_err(NodeError::from)?)
 }

@@ -19,7 +19,7 @@ use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use weft_node::daemon::Daemon;
-use weft_node::{engine::OpenMode, ErrorClass, Node, NodeError};
+use weft_node::{engine::OpenMode, ErrorClass, Layout, Node, NodeError};
 
 /// Shared context of a command.
 pub struct Ctx {
@@ -32,6 +32,12 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// The layout of the node containing the working directory, without opening it.
+    pub fn layout(&self) -> Result<Layout> {
+        Ok(Layout::discover(&self.dir)
+            .ok_or_else(|| NodeError::NotInitialised(self.dir.clone()))?)
+    }
+
     /// Opens the node (checked), or shares the daemon's.
     pub fn node(&self) -> Result<Arc<Node>> {
         match &self.daemon {

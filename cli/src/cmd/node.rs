@@ -168,8 +168,7 @@ fn start(ctx: &Ctx, listen: &[String], foreground: bool) -> Result<u8> {
             ))
         })?);
     }
-    let layout = Layout::discover(&ctx.dir)
-        .ok_or_else(|| weft_node::NodeError::NotInitialised(ctx.dir.clone()))?;
+    let layout = ctx.layout()?;
     if weft_node::daemon::client::connect(&layout.root).is_some() {
         return Err(input(format!(
             "a node daemon already runs for {} (`weft node status`)",
