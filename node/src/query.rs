@@ -10,7 +10,7 @@ use crate::coordinate::usage::{self, Neighbour, NeighbourAsk, UsageAnswer, Usage
 use crate::graph::facts::Symbol;
 use crate::graph::index::Hit;
 use crate::graph::lang::Language;
-use crate::graph::KnowledgeGraph;
+use crate::graph::{scan, KnowledgeGraph};
 use crate::layout::Layout;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -287,20 +287,17 @@ pub fn symbols_at(root: &Path, query: &SymbolsQuery) -> Result<SymbolsAnswer, St
     let config = load_config(root)?;
     let graph = KnowledgeGraph::view(&Layout::new(root), &config);
     let scanned = graph.scan(&|_, _| {}).map_err(|e| e.to_string())?;
-    let prefix = query
-        .path
-        .as_deref()
-        .map(|p| p.trim_matches('/'))
-        .filter(|p| !p.is_empty());
+    let prefix = query.path.as_deref().unwrap_or("").trim_matches('/');
     let needle = query.name.as_deref().map(str::to_lowercase);
     let mut answer = SymbolsAnswer {
         files_scanned: u32::try_from(scanned.files.len()).unwrap_or(u32::MAX),
         ..SymbolsAnswer::default()
     };
-    let under = |path: &str| {
-        prefix.is_none_or(|p| path == p || path.strip_prefix(p).is_some_and(|r| r.starts_with('/')))
-    };
-    for file in scanned.files.iter().filter(|f| under(&f.path)) {
+    for file in scanned
+        .files
+        .iter()
+        .filter(|f| scan::is_under(&f.path, prefix))
+    {
         for symbol in &file.facts.symbols {
             if needle
                 .as_deref()

@@ -253,16 +253,7 @@ pub fn symbols(ctx: &Ctx, args: &SymbolsArgs, name: &str) -> Result<u8> {
         return Ok(exit::OK);
     }
     for e in &answer.symbols {
-        let s = &e.symbol;
-        let vis = if s.public { "pub" } else { "   " };
-        say!(
-            "{}:{}-{}  {vis} {:<9} {}",
-            e.path,
-            s.start_line,
-            s.end_line,
-            s.kind.as_str(),
-            s.qualified
-        );
+        say!("{}", super::graph::symbol_line(&e.path, &e.symbol));
     }
     complain!(
         "{} symbols of {name} ({via}, {} files analysed){}",

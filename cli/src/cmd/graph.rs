@@ -37,6 +37,18 @@ pub fn repo_relative(ctx: &Ctx, root: &Path, path: &Path) -> Result<String> {
         .join("/"))
 }
 
+/// A symbol as `weft symbols` lists it: `path:start-end  pub kind qualified`.
+pub fn symbol_line(path: &str, s: &weft_node::graph::facts::Symbol) -> String {
+    let vis = if s.public { "pub" } else { "   " };
+    format!(
+        "{path}:{}-{}  {vis} {:<9} {}",
+        s.start_line,
+        s.end_line,
+        s.kind.as_str(),
+        s.qualified
+    )
+}
+
 fn scan(ctx: &Ctx, graph: &KnowledgeGraph) -> Result<weft_node::graph::scan::Scan> {
     let bar = out::stage_bar("scan", ctx.json);
     let scan = graph
@@ -67,9 +79,7 @@ pub fn symbols(ctx: &Ctx, args: SymbolsArgs) -> Result<u8> {
     let files: Vec<_> = scan
         .files
         .iter()
-        .filter(|f| {
-            prefix.is_empty() || f.path == prefix || f.path.starts_with(&format!("{prefix}/"))
-        })
+        .filter(|f| weft_node::graph::scan::is_under(&f.path, &prefix))
         .collect();
     if args.path.is_some() && files.is_empty() {
         return Err(input(format!(
@@ -109,21 +119,12 @@ pub fn symbols(ctx: &Ctx, args: SymbolsArgs) -> Result<u8> {
     let mut stdout = std::io::BufWriter::new(crate::out::stdout());
     for f in &files {
         for s in &f.facts.symbols {
-            let vis = if s.public { "pub" } else { "   " };
             let cx = if s.kind.is_callable() {
                 format!("  cx {} loc {}", s.complexity, s.loc)
             } else {
                 String::new()
             };
-            writeln!(
-                stdout,
-                "{}:{}-{}  {vis} {:<9} {}{cx}",
-                f.path,
-                s.start_line,
-                s.end_line,
-                s.kind.as_str(),
-                s.qualified
-            )?;
+            writeln!(stdout, "{}{cx}", symbol_line(&f.path, s))?;
         }
     }
     stdout.flush()?;

@@ -35,6 +35,11 @@ pub fn in_skipped_dir(rel: &str) -> bool {
     dirs.any(|d| SKIPPED_DIRS.contains(&d))
 }
 
+/// Whether the repository-relative `path` is `dir` or lies below it ("" is the root).
+pub fn is_under(path: &str, dir: &str) -> bool {
+    dir.is_empty() || path == dir || path.strip_prefix(dir).is_some_and(|r| r.starts_with('/'))
+}
+
 /// Files larger than this are generated or data, not code a person maintains.
 pub const MAX_FILE_BYTES: u64 = 1 << 20;
 
@@ -375,4 +380,19 @@ fn analyse_all(
         }
         Ok(all)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_under;
+
+    #[test]
+    fn a_path_is_under_its_directories_only_at_separators() {
+        assert!(is_under("src/a.rs", ""));
+        assert!(is_under("src/a.rs", "src"));
+        assert!(is_under("src/a.rs", "src/a.rs"));
+        assert!(is_under("src/deep/a.rs", "src/deep"));
+        assert!(!is_under("src2/a.rs", "src"));
+        assert!(!is_under("src", "src/a.rs"));
+    }
 }
