@@ -72,7 +72,7 @@ fn ask_search(
     mesh: Option<&MeshAsker>,
     question: &SearchQuery,
 ) -> (&'static str, Result<SearchAnswer, (&'static str, String)>) {
-    let unreachable = |e: String| {
+    let classify = |e: String| {
         let state = if e.contains(query::NO_INDEX) {
             "no-index"
         } else if e.starts_with(query::NO_ANSWER) {
@@ -85,11 +85,11 @@ fn ask_search(
     if let Some(root) = local {
         return (
             "path",
-            query::search_at(&root, question, Access::ReadOnly).map_err(unreachable),
+            query::search_at(&root, question, Access::ReadOnly).map_err(classify),
         );
     }
     let Some(mesh) = mesh else {
-        return ("mesh", Err(unreachable(peers::NO_DAEMON.into())));
+        return ("mesh", Err(classify(peers::NO_DAEMON.into())));
     };
     if mesh
         .routes
@@ -100,7 +100,7 @@ fn ask_search(
         return ("mesh", Err(("no-index", why)));
     }
     let answer = mesh.ask(&spec.name, query::SEARCH, question);
-    ("mesh", answer.map_err(unreachable))
+    ("mesh", answer.map_err(classify))
 }
 
 /// `weft search --peers`: the local hits, merged with the peers' by score.

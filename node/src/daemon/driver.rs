@@ -686,7 +686,7 @@ fn witness_coordination(daemon: &Daemon, name: &str, from: u64) -> Result<Vec<St
         .book
         .lock()
         .ok()
-        .and_then(|book| book.peers().find(|p| p.name == name)?.replica.clone());
+        .and_then(|mut book| book.get_mut(name)?.replica.clone());
     match replica {
         Some(replica) => crate::coordinate::release::witness_replicated(
             &daemon.node,
