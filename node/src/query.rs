@@ -52,7 +52,6 @@ pub const MAX_NEIGHBOUR_ASKS: usize = 32;
 const MAX_PACKAGES: usize = 64;
 const MAX_QUERY_SYMBOLS: usize = 20_000;
 const MAX_RELEASES: usize = 1000;
-const MAX_MODULES: usize = 256;
 const MAX_NAME: usize = 256;
 /// CBOR nesting accepted in a body.
 const MAX_DEPTH: usize = 32;
@@ -126,7 +125,6 @@ impl Bounded for UsageQuery {
         at_most("packages", self.packages.len(), MAX_PACKAGES)?;
         at_most("symbols", self.symbols.len(), MAX_QUERY_SYMBOLS)?;
         at_most("releases", self.releases.len(), MAX_RELEASES)?;
-        at_most("modules", self.modules.len(), MAX_MODULES)?;
         at_most("neighbours", self.neighbours.len(), MAX_NEIGHBOUR_ASKS)?;
         let longest_text = self.neighbours.iter().map(|n| n.text.len()).max();
         at_most("neighbour text", longest_text.unwrap_or(0), MAX_SEARCH_TEXT)?;
@@ -135,7 +133,6 @@ impl Bounded for UsageQuery {
             .iter()
             .map(|p| p.name.len())
             .chain(self.symbols.iter().map(|s| s.name.len()))
-            .chain(self.modules.iter().map(String::len))
             .max()
             .unwrap_or(0);
         at_most("name length", longest, MAX_NAME)?;

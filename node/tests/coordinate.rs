@@ -190,11 +190,53 @@ fn stable(x: u32) -> u32 {
     x
 }
 "#;
+/// Local names for upstream items, and a local `parse` and `old_name` that are not them.
+const RS_ALIAS: &str = r#"use up_lib::old_name as legacy;
+use up_lib::{parse as parse_text, Client as Conn};
+use up_lib as up;
+
+pub fn run() -> u32 {
+    let n = parse_text("x");
+    let c = Conn;
+    c.send(n);
+    up::helper();
+    let k: up::Client = up::Client;
+    k.send(legacy(n))
+}
+
+fn parse(x: &str) -> u32 {
+    x.len() as u32
+}
+
+pub fn local() -> u32 {
+    parse("y") + old_name() + crate::alias::parse("z")
+}
+
+fn old_name() -> u32 {
+    1
+}
+"#;
+/// The crate named by path, no `use` at all.
+const RS_PATH_ONLY: &str = "pub fn tick() -> u32 {\n    up_lib::util::helper()\n}\n";
 const TS_APP: &str = r#"import { parse, oldApi, kept } from '@org/up';
 
 export function run(): number {
   oldApi();
   return parse('x') + kept();
+}
+"#;
+const TS_ALIAS: &str = r#"import { parse as parseText, oldApi as legacy } from '@org/up';
+import * as up from '@org/up';
+
+function parse(x: string): number {
+  return x.length;
+}
+
+export function go(): number {
+  legacy();
+  up.oldApi();
+  const a = parseText('x');
+  return a + parse('y');
 }
 "#;
 const PY_APP: &str = r#"import up_py
@@ -205,6 +247,21 @@ def main():
     up_py.parse("x")
     up_py.keep()
     return client.connect("h")
+"#;
+const PY_ALIAS: &str = r#"from up_py import parse as parse_text
+from up_py.client import connect as dial
+import up_py.client as c
+
+
+def parse(x):
+    return x
+
+
+def main():
+    parse("local")
+    parse_text("x")
+    c.connect("h")
+    return dial("h")
 "#;
 const GO_APP: &str = "package main\n\nimport \"example.com/up\"\n\nfunc main() {\n\t_ = up.Parse(\"x\")\n\t_ = up.Keep()\n}\n";
 
@@ -225,6 +282,8 @@ fn org() -> Org {
             vec![
                 ("Cargo.toml", "[package]\nname = \"rs-app\"\nversion = \"0.1.0\"\n\n[dependencies]\nup-lib = { path = \"../up\" }\n".into()),
                 ("src/main.rs", RS_APP.into()),
+                ("src/alias.rs", RS_ALIAS.into()),
+                ("src/path_only.rs", RS_PATH_ONLY.into()),
             ],
         ),
         (
@@ -232,6 +291,7 @@ fn org() -> Org {
             vec![
                 ("package.json", r#"{ "name": "ts-app", "dependencies": { "@org/up": "^2.0.0" } }"#.into()),
                 ("src/run.ts", TS_APP.into()),
+                ("src/alias.ts", TS_ALIAS.into()),
             ],
         ),
         (
@@ -239,6 +299,7 @@ fn org() -> Org {
             vec![
                 ("pyproject.toml", "[project]\nname = \"py-app\"\ndependencies = [\"up-py>=1.0\"]\n".into()),
                 ("app/main.py", PY_APP.into()),
+                ("app/alias.py", PY_ALIAS.into()),
             ],
         ),
         (
@@ -386,11 +447,19 @@ fn each_peer_is_reported_at_its_exact_uses() {
     let report = impact(&org.up);
     use Class::*;
     // Rust: imports, calls, the method through its imported type and the re-exported
-    // helper; `up_lib::removed_fn()` names the crate by path, which references by bare
-    // name do not capture; the local `stable` is not the upstream's.
+    // helper, items under local names (`as`) and through paths (`up::helper()`,
+    // `up_lib::removed_fn()`, a file with no `use`); the local `stable`, `parse` and
+    // `old_name` are not the upstream's.
     assert_eq!(
         uses(&report, "rs-app"),
         owned(&[
+            ("src/alias.rs", 1, "old_name", Breaking),
+            ("src/alias.rs", 2, "parse", Breaking),
+            ("src/alias.rs", 6, "parse", Breaking),
+            ("src/alias.rs", 8, "Client.send", Breaking),
+            ("src/alias.rs", 9, "helper", Breaking),
+            ("src/alias.rs", 11, "old_name", Breaking),
+            ("src/alias.rs", 11, "Client.send", Breaking),
             ("src/main.rs", 1, "helper", Breaking),
             ("src/main.rs", 1, "old_name", Breaking),
             ("src/main.rs", 1, "parse", Breaking),
@@ -398,11 +467,18 @@ fn each_peer_is_reported_at_its_exact_uses() {
             ("src/main.rs", 5, "old_name", Breaking),
             ("src/main.rs", 7, "Client.send", Breaking),
             ("src/main.rs", 8, "helper", Breaking),
+            ("src/main.rs", 9, "removed_fn", Breaking),
+            ("src/path_only.rs", 2, "helper", Breaking),
         ])
     );
     assert_eq!(
         uses(&report, "ts-app"),
         owned(&[
+            ("src/alias.ts", 1, "oldApi", Breaking),
+            ("src/alias.ts", 1, "parse", Breaking),
+            ("src/alias.ts", 9, "oldApi", Breaking),
+            ("src/alias.ts", 10, "oldApi", Breaking),
+            ("src/alias.ts", 11, "parse", Breaking),
             ("src/run.ts", 1, "oldApi", Breaking),
             ("src/run.ts", 1, "parse", Breaking),
             ("src/run.ts", 4, "oldApi", Breaking),
@@ -412,6 +488,11 @@ fn each_peer_is_reported_at_its_exact_uses() {
     assert_eq!(
         uses(&report, "py-app"),
         owned(&[
+            ("app/alias.py", 1, "parse", Breaking),
+            ("app/alias.py", 2, "connect", Breaking),
+            ("app/alias.py", 12, "parse", Breaking),
+            ("app/alias.py", 13, "connect", Breaking),
+            ("app/alias.py", 14, "connect", Breaking),
             ("app/main.py", 6, "parse", Breaking),
             ("app/main.py", 8, "connect", Breaking),
         ])
@@ -458,7 +539,7 @@ fn each_peer_is_reported_at_its_exact_uses() {
     assert_eq!(report.summary.affected, 4);
     assert_eq!(report.summary.breaking_peers, 4);
     assert_eq!(report.summary.pinned, 1);
-    assert_eq!(report.summary.breaking_uses, 7 + 4 + 2 + 1);
+    assert_eq!(report.summary.breaking_uses, 16 + 9 + 7 + 1);
     // The peers most broken come first.
     assert_eq!(report.peers[0].name, "rs-app");
 }

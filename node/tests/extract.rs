@@ -1088,3 +1088,131 @@ fn rust_use_trees_and_block_docs() {
     assert_eq!(symbol(&f, "k").doc, "Block\ndoc.");
     assert_eq!(symbols(&f), [(Function, "k", 7, 7, false)]);
 }
+
+/// (module, [(name, local)]) of every import that binds a name under another one.
+fn renamed(facts: &FileFacts) -> Vec<(&str, Vec<(&str, &str)>)> {
+    facts
+        .imports
+        .iter()
+        .filter(|i| !i.renamed.is_empty())
+        .map(|i| {
+            let pairs = i
+                .renamed
+                .iter()
+                .map(|r| (r.name.as_str(), r.local.as_str()))
+                .collect();
+            (i.module.as_str(), pairs)
+        })
+        .collect()
+}
+
+/// (qualifier, name, line) of every reference of `kind`.
+fn qualified(facts: &FileFacts, kind: ReferenceKind) -> Vec<(Option<&str>, &str, u32)> {
+    facts
+        .references
+        .iter()
+        .filter(|r| r.kind == kind)
+        .map(|r| (r.qualifier.as_deref(), r.name.as_str(), r.line))
+        .collect()
+}
+
+#[test]
+fn rust_aliases_and_paths() {
+    let source = "use up::f as g;\nuse up::{h, client::{self as c, Conn as K}, T as _};\nuse up as u;\n\nfn run(x: up::Client, y: K) {\n    g();\n    up::client::send::<u8>();\n    ::up::f();\n    x.close();\n    <K as Tr>::make();\n}\n";
+    let f = facts(Language::Rust, source);
+    assert_eq!(
+        imports(&f),
+        [
+            ("up", vec!["f"], 1),
+            ("up", vec!["h", "T"], 2),
+            ("up::client", vec!["self", "Conn"], 2),
+            ("up", vec![], 3),
+        ]
+    );
+    assert_eq!(
+        renamed(&f),
+        [
+            ("up", vec![("f", "g")]),
+            ("up::client", vec![("self", "c"), ("Conn", "K")]),
+            ("up", vec![("up", "u")]),
+        ]
+    );
+    assert_eq!(
+        qualified(&f, ReferenceKind::Call),
+        [
+            (None, "g", 6),
+            (Some("up::client"), "send", 7),
+            (Some("::up"), "f", 8),
+            (None, "close", 9),
+            (None, "make", 10),
+        ]
+    );
+    assert_eq!(
+        qualified(&f, ReferenceKind::Type),
+        [
+            (Some("up"), "Client", 5),
+            (None, "K", 5),
+            (None, "K", 10),
+            (None, "Tr", 10),
+        ]
+    );
+}
+
+#[test]
+fn python_aliases_and_attribute_calls() {
+    let source = "import up.client as c, os\nfrom up import f as g, h\n\n\ndef run():\n    g()\n    c.send()\n    up.sub.f()\n    make().go()\n";
+    let f = facts(Language::Python, source);
+    assert_eq!(
+        imports(&f),
+        [
+            ("up.client", vec![], 1),
+            ("os", vec![], 1),
+            ("up", vec!["f", "h"], 2)
+        ]
+    );
+    assert_eq!(
+        renamed(&f),
+        [
+            ("up.client", vec![("client", "c")]),
+            ("up", vec![("f", "g")])
+        ]
+    );
+    assert_eq!(
+        qualified(&f, ReferenceKind::Call),
+        [
+            (None, "g", 6),
+            (Some("c"), "send", 7),
+            (Some("up.sub"), "f", 8),
+            (None, "go", 9),
+            (None, "make", 9),
+        ]
+    );
+}
+
+#[test]
+fn typescript_aliases_and_member_calls() {
+    let source = "import { f as g, h } from 'up';\nimport * as ns from 'up';\nexport { k as m } from 'up';\n\nexport function run(): void {\n  g();\n  ns.sub.f();\n  new ns.Client();\n  make().go();\n}\n";
+    let f = facts(Language::TypeScript, source);
+    assert_eq!(
+        imports(&f),
+        [
+            ("up", vec!["f", "h"], 1),
+            ("up", vec!["*"], 2),
+            ("up", vec!["k"], 3)
+        ]
+    );
+    assert_eq!(
+        renamed(&f),
+        [("up", vec![("f", "g")]), ("up", vec![("*", "ns")])]
+    );
+    assert_eq!(
+        qualified(&f, ReferenceKind::Call),
+        [
+            (None, "g", 6),
+            (Some("ns.sub"), "f", 7),
+            (Some("ns"), "Client", 8),
+            (None, "go", 9),
+            (None, "make", 9),
+        ]
+    );
+}

@@ -123,10 +123,6 @@ pub struct ApiDiff {
     pub manifest_changes: Vec<ManifestChange>,
     /// Source files that differ.
     pub files_changed: u32,
-    /// Python module names at the head (file stems and package directories): what
-    /// `from package import name` may name besides symbols.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub python_modules: Vec<String>,
 }
 
 impl ApiDiff {
@@ -575,18 +571,7 @@ pub fn diff(
             );
         }
     }
-    let mut python_modules: BTreeSet<String> = BTreeSet::new();
-    for (path, (_, language)) in &new.sources {
-        if *language == Language::Python {
-            let mut parts: Vec<&str> = path.trim_end_matches(".py").split('/').collect();
-            if parts.last() == Some(&"__init__") {
-                parts.pop();
-            }
-            python_modules.extend(parts.iter().map(|p| p.to_string()));
-        }
-    }
     Ok(ApiDiff {
-        python_modules: python_modules.into_iter().collect(),
         base_commit: base.map(|b| b.to_string()),
         head_commit: head.to_string(),
         packages: packages(&head_manifests),

@@ -214,7 +214,6 @@ pub fn query_for(api: &ApiDiff, releases: Vec<i64>, window_days: u32) -> UsageQu
         symbols,
         releases,
         window_days,
-        modules: api.python_modules.clone(),
         neighbours: neighbour_asks(api),
     }
 }

@@ -109,10 +109,25 @@ pub struct Symbol {
 pub struct Import {
     /// The module named, as written (`std::collections`, `os.path`, `./util`, `fmt`).
     pub module: String,
-    /// Names imported from it (empty for a whole-module import).
+    /// Names imported from it (empty for a whole-module import), as the module spells
+    /// them.
     pub names: Vec<String>,
+    /// Imported names bound under another local name (`use up::f as g`, `import { f as
+    /// g }`, `from up import f as g`); a whole module bound under another name (`use up
+    /// as u`, `import up.client as c`) has the module's last segment as `name`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub renamed: Vec<Renamed>,
     /// Line, 1-based.
     pub line: u32,
+}
+
+/// An imported name and the local name code uses for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Renamed {
+    /// The name as the module spells it.
+    pub name: String,
+    /// The name this file binds it to.
+    pub local: String,
 }
 
 /// Kind of a reference.
@@ -132,6 +147,11 @@ pub struct Reference {
     pub kind: ReferenceKind,
     /// The referenced name (last path segment).
     pub name: String,
+    /// The path written before the name, separators as written: `up::client` in Rust's
+    /// `up::client::f()`, `c` in Python's or JS's `c.f()`. None for a bare name, a Rust
+    /// method call on a value, or a receiver that is not a plain path.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qualifier: Option<String>,
     /// Line, 1-based.
     pub line: u32,
 }

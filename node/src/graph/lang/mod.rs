@@ -18,19 +18,25 @@
 //!   the methods of a trait are as public as the trait. `use a::b::{c, d as e}` imports
 //!   module `a::b` names `[c, d]`; `use a::b;` is module `a` names `[b]`; `use a::*` names
 //!   `["*"]`; `use serde;` and `extern crate serde;` are module `serde` with no names.
-//!   Macro invocations are not calls; `Self` is not a type reference.
-//! - **Python**: `import a.b as c` is module `a.b` with no names; `from a import b as c`
-//!   names `[b]`. Module constants are not symbols. Type references are the names in
+//!   `d as e` is renamed `d` → `e`; `use up as u` renamed `up` → `u`; `as _` binds
+//!   nothing. Macro invocations are not calls; `Self` is not a type reference. Calls and
+//!   type references through a path keep it as qualifier (`up::client` of
+//!   `up::client::f()`, `up` of `up::Client`); method calls on a value have none.
+//! - **Python**: `import a.b as c` is module `a.b` with no names, renamed `b` → `c`;
+//!   `from a import b as c` names `[b]`, renamed `b` → `c`. An attribute call `x.y.f()`
+//!   has qualifier `x.y`. Module constants are not symbols. Type references are the names in
 //!   annotations and the base classes of a class.
 //! - **JavaScript/TypeScript**: constants are the `const` declarations at module or
 //!   namespace level (exported or not); one whose value is an arrow function or function
 //!   expression is a function instead, and a class field holding one is a method. Import
 //!   names are the imported (not local) names, `default` for a default import and `*`
-//!   for a namespace import or `export *`; `require('m')` and `import('m')` with a string
-//!   literal are whole-module imports. CommonJS member functions at module level are
-//!   symbols: `exports.f = function ...` an exported function `f`, `obj.m = function ...`
-//!   and `T.prototype.m = ...` methods `obj.m`, `T.m`. JSX elements with a capitalised
-//!   name count as calls.
+//!   for a namespace import or `export *`. Renamed: `import { f as g }` `f` → `g`,
+//!   `import * as ns` `*` → `ns`, a default import `default` → its local name.
+//!   `require('m')` and `import('m')` with a string literal are whole-module imports.
+//!   A member call or `new` (`ns.f()`, `new a.B()`) has the object as qualifier.
+//!   CommonJS member functions at module level are symbols: `exports.f = function ...`
+//!   an exported function `f`, `obj.m = function ...` and `T.prototype.m = ...` methods
+//!   `obj.m`, `T.m`. JSX elements with a capitalised name count as calls.
 //! - **Go**: an aliased import names `[alias]`; predeclared types (`int`, `string`,
 //!   `error`...) are not type references.
 //! - **Markers**: TODO words are matched case-sensitively as whole words, one marker per
@@ -50,7 +56,7 @@ use tree_sitter::Parser;
 
 /// Bumped whenever extraction output changes: cached facts of an older version are
 /// parsed again.
-pub const EXTRACTOR_VERSION: u32 = 2;
+pub const EXTRACTOR_VERSION: u32 = 3;
 
 /// A supported source language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 //! calls (`eval`, `exec`, `pickle.loads`, `os.system`, `subprocess.*(shell=True)`).
 
 use super::shared::{self, compact, has_operator, tidy_doc, Ctx, Event, KindNames, Step};
-use crate::graph::facts::{FileFacts, ReferenceKind, SymbolKind};
+use crate::graph::facts::{FileFacts, ReferenceKind, Renamed, SymbolKind};
 use tree_sitter::Node;
 
 /// Extracts the facts of a parsed Python file.
@@ -169,23 +169,22 @@ impl<'s> Visitor<'s> {
                     .map_or(String::new(), compact),
             ),
         };
-        fn original(n: Node<'_>) -> Node<'_> {
-            match n.kind() {
-                "aliased_import" => n.child_by_field_name("name").unwrap_or(n),
-                _ => n,
-            }
-        }
         match module {
             None => {
                 for name in imported {
                     let module = compact(self.cx.text(original(name)));
-                    self.cx.import(node, &module, Vec::new());
+                    let renamed: Vec<Renamed> = renamed(&self.cx, name).into_iter().collect();
+                    self.cx.import(node, &module, Vec::new()).renamed = renamed;
                 }
             }
             Some(module) => {
                 let mut names: Vec<String> = imported
+                    .iter()
+                    .map(|n| compact(self.cx.text(original(*n))))
+                    .collect();
+                let renamed: Vec<Renamed> = imported
                     .into_iter()
-                    .map(|n| compact(self.cx.text(original(n))))
+                    .filter_map(|n| renamed(&self.cx, n))
                     .collect();
                 let mut cursor = node.walk();
                 if node
@@ -194,7 +193,7 @@ impl<'s> Visitor<'s> {
                 {
                     names.push("*".to_string());
                 }
-                self.cx.import(node, &module, names);
+                self.cx.import(node, &module, names).renamed = renamed;
             }
         }
     }
@@ -211,7 +210,9 @@ impl<'s> Visitor<'s> {
             ),
             _ => return,
         };
-        self.cx.reference(ReferenceKind::Call, node, name);
+        let qualifier = Some(object).filter(|o| !o.is_empty());
+        self.cx
+            .qualified_reference(ReferenceKind::Call, node, qualifier, name);
         let label = match (object, name) {
             ("", "eval") => "eval",
             ("", "exec") => "exec",
@@ -235,6 +236,24 @@ impl<'s> Visitor<'s> {
         });
         found
     }
+}
+
+/// The imported name of an import list entry (`x` of `x as y`).
+fn original(n: Node<'_>) -> Node<'_> {
+    match n.kind() {
+        "aliased_import" => n.child_by_field_name("name").unwrap_or(n),
+        _ => n,
+    }
+}
+
+/// The local name `x as y` binds, with `x`'s last dotted segment as the name bound.
+fn renamed(cx: &Ctx<'_>, n: Node<'_>) -> Option<Renamed> {
+    let local = cx.field_text(n, "alias")?;
+    let name = compact(cx.text(original(n)));
+    Some(Renamed {
+        name: name.rsplit('.').next().unwrap_or("").to_string(),
+        local: local.to_string(),
+    })
 }
 
 /// McCabe decision points of Python; nested `def` and `class` are their own symbols.

@@ -3,7 +3,7 @@
 //! impls and traits are risky markers.
 
 use super::shared::{self, collapse, compact, has_operator, tidy_doc, Ctx, Event, KindNames, Step};
-use crate::graph::facts::{FileFacts, ReferenceKind, Symbol, SymbolKind};
+use crate::graph::facts::{FileFacts, ReferenceKind, Renamed, Symbol, SymbolKind};
 use tree_sitter::Node;
 
 /// Extracts the facts of a parsed Rust file.
@@ -18,6 +18,7 @@ pub(super) fn extract(src: &str, kinds: &'static KindNames, root: Node<'_>) -> F
         cx,
         scopes: Vec::new(),
         declared_name: None,
+        path_type_name: None,
         depth: 0,
         siblings: Vec::new(),
     };
@@ -30,8 +31,25 @@ pub(super) fn extract(src: &str, kinds: &'static KindNames, root: Node<'_>) -> F
     visitor.cx.finish()
 }
 
-/// Flattened `use` trees: (module, names) pairs.
-type UseList = Vec<(String, Vec<String>)>;
+/// One import a `use` tree flattens into.
+#[derive(Debug, Default)]
+struct UseGroup {
+    module: String,
+    names: Vec<String>,
+    renamed: Vec<Renamed>,
+}
+
+impl UseGroup {
+    fn new(module: String, names: Vec<String>) -> UseGroup {
+        UseGroup {
+            module,
+            names,
+            renamed: Vec::new(),
+        }
+    }
+}
+
+type UseList = Vec<UseGroup>;
 
 /// Node kinds whose `name` field declares a type name.
 const DECLARES_TYPE_NAME: [&str; 7] = [
@@ -65,6 +83,9 @@ struct Visitor<'s, 't> {
     /// there, not referenced (remembered on the way down because asking a node for its
     /// parent costs a descent from the root).
     declared_name: Option<usize>,
+    /// Id of the name node of the path type entered last (`up::Client`): recorded there
+    /// with its qualifier, so not again on its own.
+    path_type_name: Option<usize>,
     /// Depth of the node being visited plus one.
     depth: usize,
     /// (depth, node) of the attribute and comment siblings right before the next node at
@@ -159,8 +180,9 @@ impl<'s, 't> Visitor<'s, 't> {
                 if let Some(arg) = node.child_by_field_name("argument") {
                     let mut out = Vec::new();
                     self.use_tree(arg, "", 0, &mut out);
-                    for (module, names) in out {
-                        self.cx.import(node, &module, names);
+                    for group in out {
+                        let import = self.cx.import(node, &group.module, group.names);
+                        import.renamed = group.renamed;
                     }
                 }
                 return Step::Over;
@@ -173,11 +195,22 @@ impl<'s, 't> Visitor<'s, 't> {
             }
             "macro_definition" | "attribute_item" | "inner_attribute_item" => return Step::Over,
             "call_expression" => {
-                let name = callee(&self.cx, node.child_by_field_name("function"));
-                self.cx.reference(ReferenceKind::Call, node, name);
+                let (qualifier, name) = callee(&self.cx, node.child_by_field_name("function"));
+                self.cx
+                    .qualified_reference(ReferenceKind::Call, node, qualifier, name);
+            }
+            "scoped_type_identifier" => {
+                let name = node.child_by_field_name("name");
+                self.path_type_name = name.map(|n| n.id());
+                let path = self.cx.field_text(node, "path");
+                let name = name.map_or("", |n| self.cx.text(n));
+                self.cx
+                    .qualified_reference(ReferenceKind::Type, node, path, name);
             }
             "type_identifier"
-                if self.declared_name != Some(node.id()) && self.cx.text(node) != "Self" =>
+                if self.declared_name != Some(node.id())
+                    && self.path_type_name != Some(node.id())
+                    && self.cx.text(node) != "Self" =>
             {
                 let name = self.cx.text(node);
                 self.cx.reference(ReferenceKind::Type, node, name);
@@ -293,9 +326,10 @@ impl<'s, 't> Visitor<'s, 't> {
         }
     }
 
-    /// Flattens a use tree into (module, names) pairs: the names a list imports share
-    /// their prefix as module; a single path `a::b` is module `a`, names `[b]`; a lone
-    /// crate name is a whole-module import; aliases record the original name.
+    /// Flattens a use tree into imports: the names a list imports share their prefix as
+    /// module; a single path `a::b` is module `a`, names `[b]`; a lone crate name is a
+    /// whole-module import; an alias records the original name, and the local one in
+    /// `renamed` (`_` binds nothing).
     /// Nesting deeper than [`MAX_USE_DEPTH`] is dropped rather than risking the stack.
     fn use_tree(&self, node: Node<'_>, prefix: &str, depth: u32, out: &mut UseList) {
         if depth > MAX_USE_DEPTH {
@@ -317,7 +351,7 @@ impl<'s, 't> Visitor<'s, 't> {
             }
             "use_list" => {
                 let slot = out.len();
-                let mut names = Vec::new();
+                let mut group = UseGroup::new(prefix.to_string(), Vec::new());
                 let mut cursor = node.walk();
                 for child in node.named_children(&mut cursor) {
                     let simple = match child.kind() {
@@ -325,35 +359,64 @@ impl<'s, 't> Visitor<'s, 't> {
                         _ => Some(child),
                     }
                     .filter(|n| matches!(n.kind(), "identifier" | "self" | "super" | "crate"));
-                    match simple {
-                        Some(name) => names.push(self.cx.text(name).to_string()),
-                        None => self.use_tree(child, prefix, depth + 1, out),
+                    let Some(name) = simple else {
+                        self.use_tree(child, prefix, depth + 1, out);
+                        continue;
+                    };
+                    let name = self.cx.text(name);
+                    group.names.push(name.to_string());
+                    if let Some(local) = self.alias(child) {
+                        group.renamed.push(Renamed {
+                            name: name.to_string(),
+                            local,
+                        });
                     }
                 }
-                if !names.is_empty() {
-                    out.insert(slot, (prefix.to_string(), names));
+                if !group.names.is_empty() {
+                    out.insert(slot, group);
                 }
             }
             "use_as_clause" => {
                 if let Some(path) = node.child_by_field_name("path") {
+                    let before = out.len();
                     self.use_tree(path, prefix, depth + 1, out);
+                    let local = self.alias(node);
+                    if let (Some(local), Some(group)) = (local, out.get_mut(before)) {
+                        let name = match group.names.first() {
+                            Some(name) => name.clone(),
+                            None => group.module.rsplit("::").next().unwrap_or("").to_string(),
+                        };
+                        group.renamed.push(Renamed { name, local });
+                    }
                 }
             }
             "use_wildcard" => {
                 let path = node.named_child(0).map_or("", |p| self.cx.text(p));
-                out.push((join(prefix, &compact(path)), vec!["*".to_string()]));
+                out.push(UseGroup::new(
+                    join(prefix, &compact(path)),
+                    vec!["*".to_string()],
+                ));
             }
             "line_comment" | "block_comment" => {}
             _ => {
                 let full = join(prefix, &compact(self.cx.text(node)));
                 match full.rsplit_once("::") {
                     Some((module, name)) if !module.is_empty() => {
-                        out.push((module.to_string(), vec![name.to_string()]));
+                        out.push(UseGroup::new(module.to_string(), vec![name.to_string()]));
                     }
-                    _ => out.push((full, Vec::new())),
+                    _ => out.push(UseGroup::new(full, Vec::new())),
                 }
             }
         }
+    }
+
+    /// The local name a `use_as_clause` binds; None for another node or `as _`.
+    fn alias(&self, node: Node<'_>) -> Option<String> {
+        if node.kind() != "use_as_clause" {
+            return None;
+        }
+        let alias = self.cx.field_text(node, "alias")?;
+        (alias != "_").then(|| alias.to_string())
     }
 }
 
@@ -398,18 +461,22 @@ fn type_name(cx: &Ctx<'_>, mut node: Option<Node<'_>>) -> String {
     String::new()
 }
 
-/// The last name segment of a callee expression.
-fn callee<'s>(cx: &Ctx<'s>, mut node: Option<Node<'_>>) -> &'s str {
+/// The path before the callee's last name segment (only a path: a method call's receiver
+/// is a value), and that segment.
+fn callee<'s>(cx: &Ctx<'s>, mut node: Option<Node<'_>>) -> (Option<&'s str>, &'s str) {
     while let Some(current) = node {
         match current.kind() {
-            "identifier" => return cx.text(current),
-            "scoped_identifier" => return cx.field_text(current, "name").unwrap_or(""),
-            "field_expression" => return cx.field_text(current, "field").unwrap_or(""),
+            "identifier" => return (None, cx.text(current)),
+            "scoped_identifier" => {
+                let name = cx.field_text(current, "name").unwrap_or("");
+                return (cx.field_text(current, "path"), name);
+            }
+            "field_expression" => return (None, cx.field_text(current, "field").unwrap_or("")),
             "generic_function" => node = current.child_by_field_name("function"),
-            _ => return "",
+            _ => return (None, ""),
         }
     }
-    ""
+    (None, "")
 }
 
 fn join(prefix: &str, path: &str) -> String {

@@ -90,6 +90,21 @@ pub(super) fn compact(text: &str) -> String {
     text.split_whitespace().collect()
 }
 
+/// Longest qualifier kept on a reference; longer receivers are expressions, not paths.
+const QUALIFIER_MAX: usize = 256;
+
+/// `text` as a reference's qualifier when it is a plain path of names (`up::client`,
+/// `self.conn`, `ns`), whitespace dropped; None for calls, indexing, literals and the like.
+pub(super) fn path_qualifier(text: &str) -> Option<String> {
+    let path = compact(text);
+    let plain = !path.is_empty()
+        && path.len() <= QUALIFIER_MAX
+        && path
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '$' | ':' | '.'));
+    plain.then_some(path)
+}
+
 /// Cleans comment or docstring text: each line trimmed, a leading `*` (block comment
 /// gutter) dropped, blank lines at either end removed.
 pub(super) fn tidy_doc(raw: &str) -> String {
@@ -329,23 +344,45 @@ impl<'s> Ctx<'s> {
         &mut self.facts.symbols[last]
     }
 
-    /// Records an import at `node`'s line.
-    pub(super) fn import(&mut self, node: Node<'_>, module: &str, names: Vec<String>) {
+    /// Records an import at `node`'s line and returns it, for the caller to add the
+    /// names it binds under other local names.
+    pub(super) fn import(
+        &mut self,
+        node: Node<'_>,
+        module: &str,
+        names: Vec<String>,
+    ) -> &mut Import {
         self.facts.imports.push(Import {
             module: module.to_string(),
             names,
+            renamed: Vec::new(),
             line: line_no(node.start_position().row),
         });
+        let last = self.facts.imports.len() - 1;
+        &mut self.facts.imports[last]
     }
 
-    /// Records a reference at `node`'s line; empty names are dropped.
+    /// Records a reference by bare name at `node`'s line; empty names are dropped.
     pub(super) fn reference(&mut self, kind: ReferenceKind, node: Node<'_>, name: &str) {
+        self.qualified_reference(kind, node, None, name);
+    }
+
+    /// Records a reference at `node`'s line with the path written before the name, kept
+    /// only when it is a plain path (see [`path_qualifier`]); empty names are dropped.
+    pub(super) fn qualified_reference(
+        &mut self,
+        kind: ReferenceKind,
+        node: Node<'_>,
+        qualifier: Option<&str>,
+        name: &str,
+    ) {
         if name.is_empty() {
             return;
         }
         self.facts.references.push(Reference {
             kind,
             name: name.to_string(),
+            qualifier: qualifier.and_then(path_qualifier),
             line: line_no(node.start_position().row),
         });
     }

@@ -83,8 +83,11 @@ impl<'s> Visitor<'s> {
             "import_statement" | "export_statement" => self.modules.statement(&mut self.cx, node),
             "call_expression" => self.call(node),
             "new_expression" => {
-                let name = last_name(&self.cx, node.child_by_field_name("constructor"));
-                self.cx.reference(ReferenceKind::Call, node, name);
+                let constructor = node.child_by_field_name("constructor");
+                let name = last_name(&self.cx, constructor);
+                let qualifier = receiver(&self.cx, constructor);
+                self.cx
+                    .qualified_reference(ReferenceKind::Call, node, qualifier, name);
                 if name == "Function" {
                     self.cx.risky(node, "new Function");
                 }
@@ -325,7 +328,9 @@ impl<'s> Visitor<'s> {
             return;
         };
         let name = last_name(&self.cx, Some(function));
-        self.cx.reference(ReferenceKind::Call, node, name);
+        let qualifier = receiver(&self.cx, Some(function));
+        self.cx
+            .qualified_reference(ReferenceKind::Call, node, qualifier, name);
         if function.kind() == "identifier" && name == "eval" {
             self.cx.risky(node, "eval");
         } else if self.modules.runs_shell(&self.cx, function, name) {
@@ -401,6 +406,12 @@ fn is_declared_name(node: Node<'_>) -> bool {
                 | "class"
         ) && parent.child_by_field_name("name").map(|n| n.id()) == Some(node.id())
     })
+}
+
+/// The object a member callee is called on (`ns` of `ns.f()`), as written.
+fn receiver<'s>(cx: &Ctx<'s>, node: Option<Node<'_>>) -> Option<&'s str> {
+    node.filter(|n| n.kind() == "member_expression")
+        .and_then(|n| cx.field_text(n, "object"))
 }
 
 /// The last name segment of a callee, constructor or JSX tag.

@@ -3,6 +3,7 @@
 //! shell-running functions of `child_process`.
 
 use super::super::shared::{walk, Ctx, Event, Step};
+use crate::graph::facts::Renamed;
 use std::collections::HashSet;
 use tree_sitter::Node;
 
@@ -40,6 +41,7 @@ impl Modules {
         let Some(source) = source else { return };
         let module = unquote(cx.text(source));
         let mut names = Vec::new();
+        let mut renamed = Vec::new();
         let mut binds_module = Vec::new();
         walk(node, |n, event| {
             if event == Event::Leave || n.id() == source.id() {
@@ -50,21 +52,40 @@ impl Modules {
                     if let Some(default) = n.named_child(0).filter(|c| c.kind() == "identifier") {
                         names.push("default".to_string());
                         binds_module.push(cx.text(default).to_string());
+                        renamed.push(Renamed {
+                            name: "default".to_string(),
+                            local: cx.text(default).to_string(),
+                        });
                     }
                 }
                 "namespace_import" | "namespace_export" => {
                     names.push("*".to_string());
                     if let Some(local) = n.named_child(0) {
                         binds_module.push(cx.text(local).to_string());
+                        // `export * as ns from` binds nothing in this file.
+                        if n.kind() == "namespace_import" {
+                            renamed.push(Renamed {
+                                name: "*".to_string(),
+                                local: cx.text(local).to_string(),
+                            });
+                        }
                     }
                 }
                 "import_specifier" | "export_specifier" => {
                     let name = cx.field_text(n, "name").map(unquote).unwrap_or_default();
+                    let local = cx.field_text(n, "alias").map(unquote);
                     if matches!(name.as_str(), "exec" | "execSync")
                         && CHILD_PROCESS.contains(&module.as_str())
                     {
-                        let local = cx.field_text(n, "alias").map(unquote);
-                        self.shell_fns.insert(local.unwrap_or_else(|| name.clone()));
+                        self.shell_fns
+                            .insert(local.clone().unwrap_or_else(|| name.clone()));
+                    }
+                    // `export { f as g } from 'm'` binds nothing in this file.
+                    if let Some(local) = local.filter(|_| n.kind() == "import_specifier") {
+                        renamed.push(Renamed {
+                            name: name.clone(),
+                            local,
+                        });
                     }
                     names.push(name);
                 }
@@ -84,7 +105,7 @@ impl Modules {
         if CHILD_PROCESS.contains(&module.as_str()) {
             self.child_process.extend(binds_module);
         }
-        cx.import(node, &module, names);
+        cx.import(node, &module, names).renamed = renamed;
     }
 
     /// Records `require('m')` and `import('m')` with a literal as whole-module imports;
