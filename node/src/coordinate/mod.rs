@@ -11,6 +11,7 @@
 //! - [`version`] reads each ecosystem's version requirements.
 
 pub mod api;
+mod bindings;
 pub mod impact;
 pub mod peers;
 pub mod release;

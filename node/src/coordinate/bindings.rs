@@ -1,0 +1,169 @@
+//! What a file binds of an upstream project: the local names its imports give the
+//! upstream's items and modules, and the paths through which code reaches them. Usage
+//! answers decide from these whether a reference in a peer's file is a use of a changed
+//! upstream symbol.
+
+use super::usage::QuerySymbol;
+use crate::graph::deps::{self, Ecosystem};
+use crate::graph::facts::{FileFacts, Import, Reference};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What a file's imports of the upstream bring into scope.
+#[derive(Default)]
+pub(super) struct Bindings<'f> {
+    /// Whether the file imports or names the upstream at all.
+    pub(super) linked: bool,
+    /// A glob (`use up::*`, `from up import *`), a Go import (names reach code only
+    /// through the package name, which references do not keep for Go), or a module bound
+    /// under no name the file shows (`require('up')`): any bare name may be upstream's.
+    whole_module: bool,
+    /// Local name → the upstream name it stands for, for names imported one by one.
+    pub(super) locals: BTreeMap<&'f str, &'f str>,
+    /// Upstream names the file reaches: imported, on an imported module path
+    /// (`client` of `use up::client::Conn`) or written through an upstream path
+    /// (`Client` of `up::Client`).
+    reached: BTreeSet<&'f str>,
+    /// Local names that stand for the upstream or a module of it at the head of a
+    /// path: modules bound by `import up` / `use up as u` / `import * as ns`, and every
+    /// imported name (`client.f()` after `from up import client`).
+    roots: BTreeSet<&'f str>,
+    /// Rust crate names of the upstream, which code may write at the head of a path
+    /// without any `use` (`up_lib::f()`).
+    crates: Vec<String>,
+}
+
+/// The names of a qualifier (`up::client`, `ns.sub`), without a leading `::`.
+fn segments(qualifier: &str) -> impl DoubleEndedIterator<Item = &str> {
+    qualifier.split([':', '.']).filter(|s| !s.is_empty())
+}
+
+/// The last segment of an owner path (`outer::Client` → `Client`).
+fn last_segment(path: &str) -> &str {
+    segments(path).next_back().unwrap_or(path)
+}
+
+impl<'f> Bindings<'f> {
+    /// What `facts` (a file of `ecosystem`) binds of the packages; the imports naming
+    /// symbols go to `imports` as (line, upstream name).
+    pub(super) fn of(
+        facts: &'f FileFacts,
+        ecosystem: Ecosystem,
+        packages: &[(Ecosystem, String)],
+        imports: &mut Vec<(u32, &'f str)>,
+    ) -> Bindings<'f> {
+        let mut b = Bindings::default();
+        if ecosystem == Ecosystem::Cargo {
+            b.crates = packages
+                .iter()
+                .filter(|(e, _)| *e == Ecosystem::Cargo)
+                .map(|(_, name)| name.replace('-', "_"))
+                .collect();
+        }
+        for import in &facts.imports {
+            let Some(package) = deps::imported_package(ecosystem, &import.module, None) else {
+                continue;
+            };
+            if packages
+                .iter()
+                .any(|(e, name)| *e == ecosystem && deps::matches(ecosystem, name, &package))
+            {
+                b.linked = true;
+                b.bind(import, ecosystem, imports);
+            }
+        }
+        // A type named through an upstream path reaches its methods as an imported one
+        // does; a Rust crate named so links the file without any `use`.
+        for r in &facts.references {
+            let Some(head) = r.qualifier.as_deref().and_then(|q| segments(q).next()) else {
+                continue;
+            };
+            let is_crate = b.crates.iter().any(|c| c == head);
+            if is_crate || b.roots.contains(head) {
+                b.linked |= is_crate;
+                b.reached.insert(r.name.as_str());
+            }
+        }
+        b
+    }
+
+    /// Adds what one import of the upstream binds.
+    fn bind(&mut self, import: &'f Import, ecosystem: Ecosystem, out: &mut Vec<(u32, &'f str)>) {
+        if ecosystem == Ecosystem::Go {
+            self.whole_module = true;
+            return;
+        }
+        let local_of = |name: &str| {
+            import
+                .renamed
+                .iter()
+                .find(|r| r.name == name)
+                .map(|r| r.local.as_str())
+        };
+        let head = segments(&import.module).next().unwrap_or("");
+        let last = last_segment(&import.module);
+        self.reached.extend(segments(&import.module).skip(1));
+        if import.names.is_empty() {
+            // `import up.client` binds `up`; `use up as u` and `import up.client as c`
+            // their alias; `require('up')` whatever the code assigns it to.
+            match import.renamed.first() {
+                Some(r) => {
+                    self.roots.insert(r.local.as_str());
+                }
+                None if ecosystem == Ecosystem::Npm => self.whole_module = true,
+                None => {
+                    self.roots.insert(head);
+                }
+            }
+        }
+        for name in &import.names {
+            match (name.as_str(), local_of(name)) {
+                // `import * as ns`, `import up from`, `use up::client::{self}`: the
+                // module itself under a local name.
+                ("*" | "default", Some(local)) => {
+                    self.roots.insert(local);
+                }
+                ("self", local) => {
+                    self.roots.insert(local.unwrap_or(last));
+                }
+                ("*", None) => self.whole_module = true,
+                ("default", None) => {}
+                (name, local) => {
+                    let local = local.unwrap_or(name);
+                    self.locals.insert(local, name);
+                    self.roots.insert(local);
+                    self.reached.insert(name);
+                    out.push((import.line, name));
+                }
+            }
+        }
+    }
+
+    /// Whether the head of a qualifier stands for the upstream or one of its modules.
+    fn is_root(&self, head: &str) -> bool {
+        self.roots.contains(head) || self.crates.iter().any(|c| c == head)
+    }
+
+    /// Whether reference `r` reaches symbol `s` (whose name `r` resolves to).
+    pub(super) fn reaches(&self, r: &Reference, s: &QuerySymbol) -> bool {
+        let owner = s.owner.as_deref().map(last_segment);
+        // A method is reached wherever its type is (a call on a value of it).
+        if owner.is_some_and(|o| self.reached.contains(o)) {
+            return true;
+        }
+        match r.qualifier.as_deref() {
+            None => {
+                self.locals.get(r.name.as_str()) == Some(&s.name.as_str())
+                    || (self.whole_module && r.name == s.name)
+            }
+            Some(q) => {
+                let head = segments(q).next().unwrap_or("");
+                let tail = last_segment(q);
+                let tail = self.locals.get(tail).copied().unwrap_or(tail);
+                match owner {
+                    None => self.whole_module || self.is_root(head),
+                    Some(o) => self.is_root(head) && tail == o,
+                }
+            }
+        }
+    }
+}
