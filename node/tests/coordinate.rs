@@ -265,6 +265,9 @@ def main():
 "#;
 const GO_APP: &str = "package main\n\nimport \"example.com/up\"\n\nfunc main() {\n\t_ = up.Parse(\"x\")\n\t_ = up.Keep()\n}\n";
 
+/// The package under another name, and a local `Parse` that is not upstream's.
+const GO_ALIAS: &str = "package main\n\nimport u \"example.com/up\"\n\nfunc Parse(s string) int { return 0 }\n\nfunc other() int {\n\t_ = Parse(\"local\")\n\treturn u.Parse(\"x\")\n}\n";
+
 struct Org {
     _dir: tempfile::TempDir,
     up: PathBuf,
@@ -307,6 +310,7 @@ fn org() -> Org {
             vec![
                 ("go.mod", "module example.com/goapp\n\ngo 1.21\n\nrequire example.com/up v1.0.0\n\nreplace example.com/up => ../up\n".into()),
                 ("main.go", GO_APP.into()),
+                ("alias.go", GO_ALIAS.into()),
             ],
         ),
         (
@@ -499,7 +503,10 @@ fn each_peer_is_reported_at_its_exact_uses() {
     );
     assert_eq!(
         uses(&report, "go-app"),
-        owned(&[("main.go", 6, "Parse", Breaking)])
+        owned(&[
+            ("alias.go", 9, "Parse", Breaking),
+            ("main.go", 6, "Parse", Breaking)
+        ])
     );
     for name in ["rs-app", "ts-app", "py-app", "go-app"] {
         let p = report
@@ -539,7 +546,7 @@ fn each_peer_is_reported_at_its_exact_uses() {
     assert_eq!(report.summary.affected, 4);
     assert_eq!(report.summary.breaking_peers, 4);
     assert_eq!(report.summary.pinned, 1);
-    assert_eq!(report.summary.breaking_uses, 16 + 9 + 7 + 1);
+    assert_eq!(report.summary.breaking_uses, 16 + 9 + 7 + 2);
     // The peers most broken come first.
     assert_eq!(report.peers[0].name, "rs-app");
 }

@@ -584,7 +584,7 @@ fn go() {
         imports(&f),
         [
             ("fmt", vec![], 5),
-            ("os/exec", vec!["osexec"], 6),
+            ("os/exec", vec![], 6),
             ("unsafe", vec![], 7),
             ("strings", vec![], 10),
         ]
@@ -1214,5 +1214,36 @@ fn typescript_aliases_and_member_calls() {
             (None, "go", 9),
             (None, "make", 9),
         ]
+    );
+}
+
+#[test]
+fn go_aliases_and_qualified_names() {
+    let source = "package main\n\nimport (\n\tc \"example.com/up/client\"\n\t. \"example.com/dot\"\n\t_ \"example.com/side\"\n\t\"example.com/up/v2\"\n)\n\nfunc run(x up.Client) {\n\tc.Send()\n\tDotted()\n\tx.Close()\n}\n";
+    let f = facts(Language::Go, source);
+    assert_eq!(
+        imports(&f),
+        [
+            ("example.com/up/client", vec![], 4),
+            ("example.com/dot", vec!["*"], 5),
+            ("example.com/side", vec![], 6),
+            ("example.com/up/v2", vec![], 7),
+        ]
+    );
+    assert_eq!(
+        renamed(&f),
+        [("example.com/up/client", vec![("client", "c")])]
+    );
+    assert_eq!(
+        qualified(&f, ReferenceKind::Call),
+        [
+            (Some("c"), "Send", 11),
+            (None, "Dotted", 12),
+            (Some("x"), "Close", 13),
+        ]
+    );
+    assert_eq!(
+        qualified(&f, ReferenceKind::Type),
+        [(Some("up"), "Client", 10)]
     );
 }

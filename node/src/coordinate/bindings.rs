@@ -13,8 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub(super) struct Bindings<'f> {
     /// Whether the file imports or names the upstream at all.
     pub(super) linked: bool,
-    /// A glob (`use up::*`, `from up import *`), a Go import (names reach code only
-    /// through the package name, which references do not keep for Go), or a module bound
+    /// A glob (`use up::*`, `from up import *`, Go's `import . "up"`) or a module bound
     /// under no name the file shows (`require('up')`): any bare name may be upstream's.
     whole_module: bool,
     /// Local name → the upstream name it stands for, for names imported one by one.
@@ -24,7 +23,8 @@ pub(super) struct Bindings<'f> {
     /// (`Client` of `up::Client`).
     reached: BTreeSet<&'f str>,
     /// Local names that stand for the upstream or a module of it at the head of a
-    /// path: modules bound by `import up` / `use up as u` / `import * as ns`, and every
+    /// path: modules bound by `import up` / `use up as u` / `import * as ns` / Go's
+    /// `import "example.com/up"`, and every
     /// imported name (`client.f()` after `from up import client`).
     roots: BTreeSet<&'f str>,
     /// Rust crate names of the upstream, which code may write at the head of a path
@@ -35,6 +35,25 @@ pub(super) struct Bindings<'f> {
 /// The names of a qualifier (`up::client`, `ns.sub`), without a leading `::`.
 fn segments(qualifier: &str) -> impl DoubleEndedIterator<Item = &str> {
     qualifier.split([':', '.']).filter(|s| !s.is_empty())
+}
+
+/// The name a Go import path binds when not renamed: its last element, without a major
+/// version element (`example.com/up/v2`) or a `.vN` suffix (`gopkg.in/yaml.v3`).
+fn go_package(path: &str) -> &str {
+    let is_version = |s: &str| {
+        s.strip_prefix('v')
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let mut elements = path.rsplit('/');
+    let last = elements.next().unwrap_or(path);
+    let last = match elements.next() {
+        Some(previous) if is_version(last) => previous,
+        _ => last,
+    };
+    match last.rsplit_once('.') {
+        Some((name, version)) if is_version(version) => name,
+        _ => last,
+    }
 }
 
 /// The last segment of an owner path (`outer::Client` → `Client`).
@@ -89,7 +108,15 @@ impl<'f> Bindings<'f> {
     /// Adds what one import of the upstream binds.
     fn bind(&mut self, import: &'f Import, ecosystem: Ecosystem, out: &mut Vec<(u32, &'f str)>) {
         if ecosystem == Ecosystem::Go {
-            self.whole_module = true;
+            match import.renamed.first() {
+                _ if import.names.iter().any(|n| n == "*") => self.whole_module = true,
+                Some(r) => {
+                    self.roots.insert(r.local.as_str());
+                }
+                None => {
+                    self.roots.insert(go_package(&import.module));
+                }
+            }
             return;
         }
         let local_of = |name: &str| {

@@ -3,7 +3,7 @@
 //! risky markers.
 
 use super::shared::{has_operator, starts_upper, tidy_doc, Ctx, Event, KindNames, Step};
-use crate::graph::facts::{FileFacts, ReferenceKind, SymbolKind};
+use crate::graph::facts::{FileFacts, ReferenceKind, Renamed, SymbolKind};
 use tree_sitter::Node;
 
 /// Types every Go file may name without declaring them; references to them say nothing
@@ -86,7 +86,13 @@ impl<'s> Visitor<'s> {
             "selector_expression" | "qualified_type" if self.names_unsafe(node) => {
                 self.cx.risky(node, "unsafe");
             }
-            "type_identifier" if !is_declared_name(node) => {
+            "qualified_type" => {
+                let package = self.cx.field_text(node, "package");
+                let name = self.cx.field_text(node, "name").unwrap_or("");
+                self.cx
+                    .qualified_reference(ReferenceKind::Type, node, package, name);
+            }
+            "type_identifier" if !is_declared_name(node) && !is_qualified_name(node) => {
                 let name = self.cx.text(node);
                 if !PREDECLARED.contains(&name) {
                     self.cx.reference(ReferenceKind::Type, node, name);
@@ -165,20 +171,35 @@ impl<'s> Visitor<'s> {
             "os/exec" => self.exec_name = local.to_string(),
             _ => {}
         }
-        let names = alias.map(|a| vec![a.to_string()]).unwrap_or_default();
-        self.cx.import(spec, path, names);
+        // A dot import puts the package's names in scope; `_` binds nothing.
+        let (names, renamed) = match alias {
+            Some(".") => (vec!["*".to_string()], Vec::new()),
+            Some("_") | None => (Vec::new(), Vec::new()),
+            Some(alias) => (
+                Vec::new(),
+                vec![Renamed {
+                    name: path.rsplit('/').next().unwrap_or(path).to_string(),
+                    local: alias.to_string(),
+                }],
+            ),
+        };
+        self.cx.import(spec, path, names).renamed = renamed;
     }
 
     fn call(&mut self, node: Node<'_>) {
         let Some(function) = node.child_by_field_name("function") else {
             return;
         };
-        let name = match function.kind() {
-            "identifier" => self.cx.text(function),
-            "selector_expression" => self.cx.field_text(function, "field").unwrap_or(""),
+        let (qualifier, name) = match function.kind() {
+            "identifier" => (None, self.cx.text(function)),
+            "selector_expression" => (
+                self.cx.field_text(function, "operand"),
+                self.cx.field_text(function, "field").unwrap_or(""),
+            ),
             _ => return,
         };
-        self.cx.reference(ReferenceKind::Call, node, name);
+        self.cx
+            .qualified_reference(ReferenceKind::Call, node, qualifier, name);
         let is_exec = name == "Command"
             && self.cx.field_text(function, "operand") == Some(self.exec_name.as_str());
         if is_exec && self.runs_shell(node) {
@@ -228,6 +249,13 @@ fn is_declared_name(node: Node<'_>) -> bool {
         matches!(parent.kind(), "type_spec" | "type_alias")
             && parent.child_by_field_name("name").map(|n| n.id()) == Some(node.id())
     })
+}
+
+/// The name of a package-qualified type (`Client` of `up.Client`), recorded with its
+/// qualifier there.
+fn is_qualified_name(node: Node<'_>) -> bool {
+    node.parent()
+        .is_some_and(|parent| parent.kind() == "qualified_type")
 }
 
 /// The `//` comment lines directly above `node`, without blank lines between.

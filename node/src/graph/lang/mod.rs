@@ -37,8 +37,10 @@
 //!   CommonJS member functions at module level are symbols: `exports.f = function ...`
 //!   an exported function `f`, `obj.m = function ...` and `T.prototype.m = ...` methods
 //!   `obj.m`, `T.m`. JSX elements with a capitalised name count as calls.
-//! - **Go**: an aliased import names `[alias]`; predeclared types (`int`, `string`,
-//!   `error`...) are not type references.
+//! - **Go**: imports name no names; an aliased one is renamed (last path element →
+//!   alias), a dot import names `["*"]`, `_` binds nothing. A selector call `x.F()` has
+//!   qualifier `x`, a qualified type `up.Client` qualifier `up`. Predeclared types
+//!   (`int`, `string`, `error`...) are not type references.
 //! - **Markers**: TODO words are matched case-sensitively as whole words, one marker per
 //!   comment line.
 
