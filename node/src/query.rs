@@ -10,13 +10,15 @@ use crate::coordinate::usage::{self, Neighbour, NeighbourAsk, UsageAnswer, Usage
 use crate::graph::facts::Symbol;
 use crate::graph::index::Hit;
 use crate::graph::lang::Language;
-use crate::graph::{scan, KnowledgeGraph};
+use crate::graph::store::GraphStoreError;
+use crate::graph::{scan, GraphError, KnowledgeGraph};
 use crate::layout::Layout;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
+use weft_kernel::store::StoreError;
 use weft_net::mesh::MeshHandle;
 use weft_net::query::{QueryRequest, QueryResponse};
 use weft_net::{Multiaddr, PeerId};
@@ -253,15 +255,20 @@ pub fn search_at(root: &Path, query: &SearchQuery, access: Access) -> Result<Sea
     let layout = Layout::new(root);
     let k = query.k as usize;
     // The own index is refreshed under the graph's lock; when another command holds it,
-    // the saved index answers rather than nothing.
+    // the saved index answers rather than nothing. Any other failure to open is reported:
+    // a graph that cannot be opened is not one without an index.
     if access == Access::Own {
-        if let Ok(graph) = KnowledgeGraph::open(&layout, &config) {
-            let mut embedder = graph.embedder().map_err(|e| e.to_string())?;
-            let scanned = graph.scan(&|_, _| {}).map_err(|e| e.to_string())?;
-            let (_, hits) = graph
-                .search(&mut embedder, &scanned, &query.text, k, &|_, _| {})
-                .map_err(|e| e.to_string())?;
-            return Ok(SearchAnswer { fresh: true, hits });
+        match KnowledgeGraph::open(&layout, &config) {
+            Ok(graph) => {
+                let mut embedder = graph.embedder().map_err(|e| e.to_string())?;
+                let scanned = graph.scan(&|_, _| {}).map_err(|e| e.to_string())?;
+                let (_, hits) = graph
+                    .search(&mut embedder, &scanned, &query.text, k, &|_, _| {})
+                    .map_err(|e| e.to_string())?;
+                return Ok(SearchAnswer { fresh: true, hits });
+            }
+            Err(GraphError::Store(GraphStoreError::Store(StoreError::Locked { .. }))) => {}
+            Err(e) => return Err(e.to_string()),
         }
     }
     let graph = KnowledgeGraph::view(&layout, &config);
@@ -465,5 +472,31 @@ mod tests {
             ..SymbolsQuery::default()
         });
         assert!(refused(SYMBOLS, &question).contains("not a weft node"));
+    }
+
+    #[test]
+    fn own_search_falls_back_to_the_saved_index_only_when_the_graph_is_locked() {
+        let dir = tempfile::tempdir().expect("tmp");
+        git2::Repository::init(dir.path()).expect("git init");
+        crate::init::init(dir.path()).expect("weft init");
+        let layout = Layout::new(dir.path());
+        let config = WeaveConfig::load(dir.path()).expect("config");
+        let question = SearchQuery {
+            text: "parse".into(),
+            k: 3,
+        };
+        // Another command holds the graph: the saved index answers (here: there is none).
+        let held = KnowledgeGraph::open(&layout, &config).expect("open graph");
+        let locked = search_at(dir.path(), &question, Access::Own).expect_err("no index");
+        assert!(locked.starts_with(NO_INDEX), "{locked}");
+        drop(held);
+        // A graph that cannot be opened at all is reported as such, not as no index.
+        let graph_dir = layout.weftos().join(crate::graph::GRAPH_DIR);
+        if graph_dir.exists() {
+            std::fs::remove_dir_all(&graph_dir).expect("remove graph");
+        }
+        std::fs::write(&graph_dir, b"not a directory").expect("plant a file");
+        let broken = search_at(dir.path(), &question, Access::Own).expect_err("cannot open");
+        assert!(!broken.starts_with(NO_INDEX), "{broken}");
     }
 }
