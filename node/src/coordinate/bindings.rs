@@ -17,19 +17,18 @@ pub(super) struct Bindings<'f> {
     /// under no name the file shows (`require('up')`): any bare name may be upstream's.
     whole_module: bool,
     /// Local name → the upstream name it stands for, for names imported one by one.
-    pub(super) locals: BTreeMap<&'f str, &'f str>,
+    locals: BTreeMap<&'f str, &'f str>,
+    /// (line, upstream name) of each name imported one by one.
+    pub(super) imported: Vec<(u32, &'f str)>,
     /// Upstream names the file reaches: imported, on an imported module path
     /// (`client` of `use up::client::Conn`) or written through an upstream path
     /// (`Client` of `up::Client`).
     reached: BTreeSet<&'f str>,
-    /// Local names that stand for the upstream or a module of it at the head of a
-    /// path: modules bound by `import up` / `use up as u` / `import * as ns` / Go's
-    /// `import "example.com/up"`, and every
-    /// imported name (`client.f()` after `from up import client`).
+    /// Names that stand for the upstream or a module of it at the head of a path:
+    /// modules bound by `import up` / `use up as u` / `import * as ns` / Go's `import
+    /// "example.com/up"`, every imported name (`client.f()` after `from up import
+    /// client`), and a Rust crate name the file writes without any `use` (`up_lib::f()`).
     roots: BTreeSet<&'f str>,
-    /// Rust crate names of the upstream, which code may write at the head of a path
-    /// without any `use` (`up_lib::f()`).
-    crates: Vec<String>,
 }
 
 /// The names of a qualifier (`up::client`, `ns.sub`), without a leading `::`.
@@ -62,43 +61,35 @@ fn last_segment(path: &str) -> &str {
 }
 
 impl<'f> Bindings<'f> {
-    /// What `facts` (a file of `ecosystem`) binds of the packages; the imports naming
-    /// symbols go to `imports` as (line, upstream name).
+    /// What `facts` (a file of `ecosystem`) binds of the packages.
     pub(super) fn of(
         facts: &'f FileFacts,
         ecosystem: Ecosystem,
         packages: &[(Ecosystem, String)],
-        imports: &mut Vec<(u32, &'f str)>,
     ) -> Bindings<'f> {
+        let upstream = |module: &str| {
+            deps::imported_package(ecosystem, module, None).is_some_and(|package| {
+                packages
+                    .iter()
+                    .any(|(e, name)| *e == ecosystem && deps::matches(ecosystem, name, &package))
+            })
+        };
         let mut b = Bindings::default();
-        if ecosystem == Ecosystem::Cargo {
-            b.crates = packages
-                .iter()
-                .filter(|(e, _)| *e == Ecosystem::Cargo)
-                .map(|(_, name)| name.replace('-', "_"))
-                .collect();
-        }
-        for import in &facts.imports {
-            let Some(package) = deps::imported_package(ecosystem, &import.module, None) else {
-                continue;
-            };
-            if packages
-                .iter()
-                .any(|(e, name)| *e == ecosystem && deps::matches(ecosystem, name, &package))
-            {
-                b.linked = true;
-                b.bind(import, ecosystem, imports);
-            }
+        for import in facts.imports.iter().filter(|i| upstream(&i.module)) {
+            b.linked = true;
+            b.bind(import, ecosystem);
         }
         // A type named through an upstream path reaches its methods as an imported one
-        // does; a Rust crate named so links the file without any `use`.
+        // does; Rust names a crate by path without any `use`, which links the file too.
         for r in &facts.references {
             let Some(head) = r.qualifier.as_deref().and_then(|q| segments(q).next()) else {
                 continue;
             };
-            let is_crate = b.crates.iter().any(|c| c == head);
-            if is_crate || b.roots.contains(head) {
-                b.linked |= is_crate;
+            if ecosystem == Ecosystem::Cargo && !b.roots.contains(head) && upstream(head) {
+                b.linked = true;
+                b.roots.insert(head);
+            }
+            if b.roots.contains(head) {
                 b.reached.insert(r.name.as_str());
             }
         }
@@ -106,7 +97,7 @@ impl<'f> Bindings<'f> {
     }
 
     /// Adds what one import of the upstream binds.
-    fn bind(&mut self, import: &'f Import, ecosystem: Ecosystem, out: &mut Vec<(u32, &'f str)>) {
+    fn bind(&mut self, import: &'f Import, ecosystem: Ecosystem) {
         if ecosystem == Ecosystem::Go {
             match import.renamed.first() {
                 _ if import.names.iter().any(|n| n == "*") => self.whole_module = true,
@@ -159,15 +150,22 @@ impl<'f> Bindings<'f> {
                     self.locals.insert(local, name);
                     self.roots.insert(local);
                     self.reached.insert(name);
-                    out.push((import.line, name));
+                    self.imported.push((import.line, name));
                 }
             }
         }
     }
 
-    /// Whether the head of a qualifier stands for the upstream or one of its modules.
-    fn is_root(&self, head: &str) -> bool {
-        self.roots.contains(head) || self.crates.iter().any(|c| c == head)
+    /// The upstream name a reference stands for: a bare name through the file's
+    /// imports (an alias resolves to the name it renames), a path's last name as written.
+    pub(super) fn resolve<'r>(&self, r: &'r Reference) -> &'r str
+    where
+        'f: 'r,
+    {
+        match r.qualifier {
+            None => self.locals.get(r.name.as_str()).copied().unwrap_or(&r.name),
+            Some(_) => &r.name,
+        }
     }
 
     /// Whether reference `r` reaches symbol `s` (whose name `r` resolves to).
@@ -187,8 +185,8 @@ impl<'f> Bindings<'f> {
                 let tail = last_segment(q);
                 let tail = self.locals.get(tail).copied().unwrap_or(tail);
                 match owner {
-                    None => self.whole_module || self.is_root(head),
-                    Some(o) => self.is_root(head) && tail == o,
+                    None => self.whole_module || self.roots.contains(head),
+                    Some(o) => self.roots.contains(head) && tail == o,
                 }
             }
         }

@@ -178,23 +178,18 @@ fn file_uses(
     by_name: &BTreeMap<&str, Vec<&QuerySymbol>>,
 ) -> (bool, Vec<Use>) {
     let facts: &FileFacts = &file.facts;
-    let mut imported = Vec::new();
-    let b = Bindings::of(facts, Ecosystem::of(file.language), packages, &mut imported);
+    let b = Bindings::of(facts, Ecosystem::of(file.language), packages);
     if !b.linked {
         return (false, Vec::new());
     }
     let mut uses = Vec::new();
-    for (line, name) in imported {
+    for &(line, name) in &b.imported {
         for s in by_name.get(name).into_iter().flatten() {
             uses.push((line, *s, Via::Import));
         }
     }
     for r in &facts.references {
-        let name = match r.qualifier {
-            None => b.locals.get(r.name.as_str()).copied().unwrap_or(&r.name),
-            Some(_) => r.name.as_str(),
-        };
-        for s in by_name.get(name).into_iter().flatten() {
+        for s in by_name.get(b.resolve(r)).into_iter().flatten() {
             if b.reaches(r, s) {
                 let via = match r.kind {
                     ReferenceKind::Call => Via::Call,
