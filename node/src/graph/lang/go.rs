@@ -92,7 +92,7 @@ impl<'s> Visitor<'s> {
                 self.cx
                     .qualified_reference(ReferenceKind::Type, node, package, name);
             }
-            "type_identifier" if !is_declared_name(node) && !is_qualified_name(node) => {
+            "type_identifier" if !is_not_a_reference(node) => {
                 let name = self.cx.text(node);
                 if !PREDECLARED.contains(&name) {
                     self.cx.reference(ReferenceKind::Type, node, name);
@@ -244,18 +244,18 @@ fn receiver_type(receiver: Option<Node<'_>>) -> Option<Node<'_>> {
     }
 }
 
-fn is_declared_name(node: Node<'_>) -> bool {
-    node.parent().is_some_and(|parent| {
-        matches!(parent.kind(), "type_spec" | "type_alias")
-            && parent.child_by_field_name("name").map(|n| n.id()) == Some(node.id())
+/// Whether a type identifier is a name rather than a reference of its own: the one a
+/// type declaration declares, or that of a package-qualified type (`Client` of
+/// `up.Client`, recorded with its qualifier there). One look at the parent, which costs
+/// a descent from the root.
+fn is_not_a_reference(node: Node<'_>) -> bool {
+    node.parent().is_some_and(|parent| match parent.kind() {
+        "type_spec" | "type_alias" => {
+            parent.child_by_field_name("name").map(|n| n.id()) == Some(node.id())
+        }
+        "qualified_type" => true,
+        _ => false,
     })
-}
-
-/// The name of a package-qualified type (`Client` of `up.Client`), recorded with its
-/// qualifier there.
-fn is_qualified_name(node: Node<'_>) -> bool {
-    node.parent()
-        .is_some_and(|parent| parent.kind() == "qualified_type")
 }
 
 /// The `//` comment lines directly above `node`, without blank lines between.

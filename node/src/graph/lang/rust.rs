@@ -32,7 +32,7 @@ pub(super) fn extract(src: &str, kinds: &'static KindNames, root: Node<'_>) -> F
 }
 
 /// One import a `use` tree flattens into.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct UseGroup {
     module: String,
     names: Vec<String>,
