@@ -9,11 +9,13 @@
 //! - [`tree`]: the resource tree, a namespaced tree with a Merkle root.
 //! - [`gate`]: the governance gate.
 //! - [`witness`]: witness entries and lineage records.
+//! - [`atomic`]: durable whole-file replacement for the node's small state files.
 //!
 //! No async runtime and no networking here: the node crate brings those.
 
 #![deny(missing_docs)]
 
+pub mod atomic;
 pub mod cbor;
 pub mod chain;
 pub mod event;

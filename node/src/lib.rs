@@ -4,7 +4,6 @@
 #![deny(missing_docs)]
 
 pub mod assess;
-pub mod atomic;
 pub mod config;
 pub mod coordinate;
 pub mod daemon;

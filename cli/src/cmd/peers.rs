@@ -169,7 +169,7 @@ pub fn add_peer(
             "adding peer `{name}` would make weave.toml invalid, so it was left unchanged: {e}"
         ))
     })?;
-    weft_node::atomic::write_atomically(&file, updated.as_bytes())
+    weft_kernel::atomic::write_atomically(&file, updated.as_bytes())
         .map_err(|e| NodeError::io(&file, e))?;
     Ok((spec, file))
 }

@@ -223,9 +223,9 @@ pub fn write_report(weftos: &Path, report: &Report) -> Result<WrittenReport, Ass
         "assessment-{number:06}-{stamp}-{}.json",
         &hash.to_hex()[..12]
     ));
-    crate::atomic::write_atomically(&path, &bytes).map_err(|e| err(&path, e))?;
+    weft_kernel::atomic::write_atomically(&path, &bytes).map_err(|e| err(&path, e))?;
     let latest = latest_path(weftos);
-    crate::atomic::write_atomically(&latest, &bytes).map_err(|e| err(&latest, e))?;
+    weft_kernel::atomic::write_atomically(&latest, &bytes).map_err(|e| err(&latest, e))?;
     Ok(WrittenReport {
         path,
         hash,

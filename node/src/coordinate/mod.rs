@@ -283,7 +283,7 @@ pub fn record_impact(
         &hash.to_hex()[..12]
     ));
     std::fs::create_dir_all(&dir).map_err(|e| NodeError::io(&dir, e))?;
-    crate::atomic::write_atomically(&path, &bytes).map_err(|e| NodeError::io(&path, e))?;
+    weft_kernel::atomic::write_atomically(&path, &bytes).map_err(|e| NodeError::io(&path, e))?;
     let rel = path
         .strip_prefix(&node.layout().root)
         .unwrap_or(&path)

@@ -676,7 +676,7 @@ fn keep_evidence_file(
     // The event goes first: a crash between the two leaves the event without the file,
     // and the evidence arriving again chains a second event: a duplicate, never a loss.
     daemon.node.chain().append(draft)?;
-    crate::atomic::write_atomically(&file, bytes).map_err(|e| NodeError::io(&file, e))?;
+    weft_kernel::atomic::write_atomically(&file, bytes).map_err(|e| NodeError::io(&file, e))?;
     Ok(true)
 }
 

@@ -85,7 +85,7 @@ pub fn read_runtime(path: &Path) -> Option<Runtime> {
 /// Writes `value` as JSON to `file`, atomically.
 pub fn write_json_atomically(file: &Path, value: &impl Serialize) -> Result<(), NodeError> {
     let text = serde_json::to_vec_pretty(value).map_err(|e| NodeError::Input(e.to_string()))?;
-    crate::atomic::write_atomically(file, &text).map_err(|e| NodeError::io(file, e))
+    weft_kernel::atomic::write_atomically(file, &text).map_err(|e| NodeError::io(file, e))
 }
 
 /// Writes (or refreshes) `.weftos/identity.json` for `node`.

@@ -1,5 +1,7 @@
-//! Replacing a file so that a reader, or a crash, sees the old content or the new one,
-//! never half: write a sibling temporary file, sync it, rename it over the target.
+//! Durable file replacement: a reader, or a crash at any moment, sees the old content or
+//! the new one, never half, and once the call returns the new content survives a power
+//! cut. A sibling temporary file is written and synced, renamed over the target, and the
+//! directory is synced so the rename itself is on disk.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,7 +19,17 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let mut file = std::fs::File::create(&tmp)?;
     file.write_all(bytes)?;
     file.sync_all()?;
-    std::fs::rename(&tmp, path)
+    std::fs::rename(&tmp, path)?;
+    sync_parent(path)
+}
+
+/// Syncs the directory holding `path`, making a rename or creation in it durable.
+fn sync_parent(path: &Path) -> std::io::Result<()> {
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::fs::File::open(parent)?.sync_all()
 }
 
 #[cfg(test)]
