@@ -41,7 +41,7 @@ bash scripts/models.sh
 
 echo "bench: building (release)"
 cargo build --release --locked -p weft-cli --bin weft
-cargo build --release --locked -p weft-node --example graph_bench
+cargo build --release --locked -p weft-graph --example graph_bench
 weft="$CARGO_TARGET_DIR/release/weft"
 gb="$CARGO_TARGET_DIR/release/examples/graph_bench"
 

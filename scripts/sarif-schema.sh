@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fetches the official SARIF 2.1.0 JSON schema for the report-format tests
-# (node/tests/report_formats.rs) and makes sure Python's `jsonschema` can validate with it.
+# (node/graph/tests/report_formats.rs) and makes sure Python's `jsonschema` can validate with it.
 # The schema comes from an npm package through npm's own configuration, so no registry
 # host is named here. Safe to run repeatedly: each step is skipped when already done.
 set -euo pipefail

@@ -1,35 +1,49 @@
 //! Command-line syntax (clap). Checked values become library calls in `cmd`.
 
-use clap::{Args, Parser, Subcommand};
-use std::cell::RefCell;
-use std::path::PathBuf;
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueHint};
+use std::path::{Path, PathBuf};
 
-thread_local! {
-    /// The working directory relative paths are taken from, when it is not this
-    /// process's (a command line the daemon parses for a client).
-    static CLIENT_CWD: RefCell<Option<PathBuf>> = const { RefCell::new(None) };
-}
-
-/// Parses a path argument; for a client's command line it is made absolute against the
-/// client's working directory (`-` stays standard input).
-fn client_path(text: &str) -> Result<PathBuf, String> {
-    let path = PathBuf::from(text);
-    if text == "-" || path.is_absolute() {
-        return Ok(path);
-    }
-    Ok(CLIENT_CWD.with(|cwd| match cwd.borrow().as_ref() {
-        Some(base) => base.join(&path),
-        None => path,
-    }))
-}
+/// The hint every path argument carries: a command line the daemon parses for a client
+/// makes these absolute against the client's working directory.
+const PATH: ValueHint = ValueHint::AnyPath;
 
 /// Parses a command line a client sent, with relative paths taken from its `cwd`.
-pub fn parse_for_client(args: &[String], cwd: &std::path::Path) -> Result<Cli, clap::Error> {
-    CLIENT_CWD.with(|c| *c.borrow_mut() = Some(cwd.to_path_buf()));
-    let parsed =
-        Cli::try_parse_from(std::iter::once("weft".to_string()).chain(args.iter().cloned()));
-    CLIENT_CWD.with(|c| c.borrow_mut().take());
-    parsed
+pub fn parse_for_client(args: &[String], cwd: &Path) -> Result<Cli, clap::Error> {
+    let command = rebase_paths(Cli::command(), cwd);
+    let matches = command
+        .try_get_matches_from(std::iter::once("weft").chain(args.iter().map(String::as_str)))?;
+    Cli::from_arg_matches(&matches)
+}
+
+/// `command` with every path argument (of it and its subcommands) parsed against `cwd`
+/// (`-` stays standard input).
+fn rebase_paths(mut command: clap::Command, cwd: &Path) -> clap::Command {
+    let paths: Vec<clap::Id> = command
+        .get_arguments()
+        .filter(|a| a.get_value_hint() == PATH)
+        .map(|a| a.get_id().clone())
+        .collect();
+    for id in paths {
+        let base = cwd.to_path_buf();
+        command = command.mut_arg(id, move |arg| {
+            arg.value_parser(move |text: &str| {
+                let path = PathBuf::from(text);
+                Ok::<PathBuf, String>(if text == "-" || path.is_absolute() {
+                    path
+                } else {
+                    base.join(path)
+                })
+            })
+        });
+    }
+    let names: Vec<String> = command
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for name in names {
+        command = command.mut_subcommand(name, |sub| rebase_paths(sub, cwd));
+    }
+    command
 }
 
 /// weft: every repository a node of a coordination mesh.
@@ -40,7 +54,7 @@ pub fn parse_for_client(args: &[String], cwd: &std::path::Path) -> Result<Cli, c
 #[command(name = "weft", version, propagate_version = true)]
 pub struct Cli {
     /// Run as if started in DIR (like `git -C`).
-    #[arg(short = 'C', value_name = "DIR", global = true, value_parser = client_path)]
+    #[arg(short = 'C', value_name = "DIR", global = true, value_hint = PATH)]
     pub dir: Option<PathBuf>,
     /// Print machine-readable JSON.
     #[arg(long, global = true)]
@@ -101,7 +115,7 @@ pub enum Command {
     /// Equivocation evidence: check a file offline.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
-    /// The testnet: run a generated node, inject faults (see testnet/README.md).
+    /// The testnet: run a generated node, inject faults (see docs/testnet.md).
     #[command(subcommand)]
     Testnet(TestnetCommand),
     /// Cross-project coordination: link peers, impact before a release, gated release,
@@ -120,7 +134,7 @@ pub enum CoordinateCommand {
         name: String,
         /// The peer's repository on this machine.
         #[arg(long, value_name = "DIR", required_unless_present = "addr")]
-        #[arg(value_parser = client_path)]
+        #[arg(value_hint = PATH)]
         path: Option<PathBuf>,
         /// Its multiaddr (a remote peer, asked over the mesh).
         #[arg(long, value_name = "MULTIADDR", requires = "peer_id")]
@@ -215,7 +229,7 @@ pub struct ReleaseArgs {
     pub since: Option<String>,
     /// An artifact to hash into the release (repeatable).
     #[arg(long = "artifact", value_name = "FILE")]
-    #[arg(value_parser = client_path)]
+    #[arg(value_hint = PATH)]
     pub artifacts: Vec<PathBuf>,
 }
 
@@ -230,7 +244,7 @@ pub enum TestnetCommand {
         name: String,
         /// Directory holding the nodes' repositories.
         #[arg(long, value_name = "DIR", default_value = "/data")]
-        #[arg(value_parser = client_path)]
+        #[arg(value_hint = PATH)]
         data: PathBuf,
         /// Seed every testnet key is derived from (anyone knowing it holds the keys).
         #[arg(long, default_value = "weft-testnet")]
@@ -304,7 +318,7 @@ pub enum PeersCommand {
         peer_id: Option<String>,
         /// A local path to its repository: its key and address are read from there.
         #[arg(long, value_name = "DIR")]
-        #[arg(value_parser = client_path)]
+        #[arg(value_hint = PATH)]
         path: Option<PathBuf>,
     },
 }
@@ -315,7 +329,7 @@ pub enum EvidenceCommand {
     /// Check that FILE proves one key signed two histories (no node needed).
     Verify {
         /// Evidence file (CBOR), as kept in `.weftos/evidence/`.
-        #[arg(value_parser = client_path)]
+        #[arg(value_hint = PATH)]
         file: PathBuf,
     },
 }
@@ -324,7 +338,7 @@ pub enum EvidenceCommand {
 #[derive(Args, Debug)]
 pub struct SymbolsArgs {
     /// A file or directory (default: the whole repository).
-    #[arg(value_parser = client_path, conflicts_with = "peer")]
+    #[arg(value_hint = PATH, conflicts_with = "peer")]
     pub path: Option<PathBuf>,
     /// Look the symbols up in a linked peer's repository instead (read directly for a
     /// local-path peer, asked over the mesh through the running daemon otherwise).
@@ -361,7 +375,7 @@ pub struct HistoryArgs {
 #[derive(Args, Debug)]
 pub struct CochangeArgs {
     /// The file.
-    #[arg(value_parser = client_path)]
+    #[arg(value_hint = PATH)]
     pub file: PathBuf,
     /// Mine at most this many new commits first.
     #[arg(long, value_name = "N")]
@@ -454,7 +468,7 @@ pub struct AssessArgs {
     pub fail_on: Option<FailOnArg>,
     /// Write the rendered report to FILE instead of standard output.
     #[arg(long, short, value_name = "FILE")]
-    #[arg(value_parser = client_path)]
+    #[arg(value_hint = PATH)]
     pub output: Option<PathBuf>,
 }
 
@@ -465,10 +479,10 @@ pub enum AssessCommand {
     /// in history; with one argument, that report against the latest).
     Diff {
         /// Older report.
-        #[arg(value_parser = client_path)]
+        #[arg(value_hint = PATH)]
         a: Option<PathBuf>,
         /// Newer report.
-        #[arg(value_parser = client_path)]
+        #[arg(value_hint = PATH)]
         b: Option<PathBuf>,
     },
 }
@@ -524,13 +538,13 @@ pub enum ChainCommand {
         seq: u64,
         /// Write the proof to FILE instead of standard output.
         #[arg(long, short)]
-        #[arg(value_parser = client_path)]
+        #[arg(value_hint = PATH)]
         output: Option<PathBuf>,
     },
     /// Check an inclusion proof offline.
     VerifyProof {
         /// The proof file (`-` for standard input).
-        #[arg(value_parser = client_path)]
+        #[arg(value_hint = PATH)]
         file: PathBuf,
         /// Require the head to be signed by this public key (64 hex characters).
         #[arg(long)]
@@ -539,19 +553,19 @@ pub enum ChainCommand {
     /// Write the chain to a portable segment file.
     Export {
         /// Output file (refused if it exists).
-        #[arg(value_parser = client_path)]
+        #[arg(value_hint = PATH)]
         file: PathBuf,
     },
     /// Verify a segment file without importing it.
     VerifyFile {
         /// The file.
-        #[arg(value_parser = client_path)]
+        #[arg(value_hint = PATH)]
         file: PathBuf,
     },
     /// Restore the chain from a segment file into an empty store.
     Import {
         /// The file.
-        #[arg(value_parser = client_path)]
+        #[arg(value_hint = PATH)]
         file: PathBuf,
     },
     /// Keep the longest valid prefix, quarantine the rest, record a `chain.repair` event.
@@ -567,7 +581,7 @@ pub struct PayloadSource {
     pub payload_json: Option<String>,
     /// Payload as a JSON file.
     #[arg(long, value_name = "FILE")]
-    #[arg(value_parser = client_path)]
+    #[arg(value_hint = PATH)]
     pub payload_file: Option<PathBuf>,
     /// One payload per line of standard input (JSON), each acknowledged on a line of
     /// output once durable.
@@ -683,11 +697,11 @@ pub enum WitnessCommand {
 pub struct WitnessArgs {
     /// A signed head as JSON (`weft chain head --json` of the other repository).
     #[arg(long, value_name = "FILE", conflicts_with_all = ["artifact"], required_unless_present = "artifact")]
-    #[arg(value_parser = client_path)]
+    #[arg(value_hint = PATH)]
     pub head: Option<PathBuf>,
     /// An artifact file to hash with SHAKE-256.
     #[arg(long, value_name = "FILE")]
-    #[arg(value_parser = client_path)]
+    #[arg(value_hint = PATH)]
     pub artifact: Option<PathBuf>,
     /// Name of the artifact (default: its file name).
     #[arg(long, requires = "artifact")]
@@ -732,6 +746,6 @@ pub struct LineageArgs {
 pub struct DemoArgs {
     /// Keep the demo repository in DIR (must not exist) instead of a temporary one.
     #[arg(long, value_name = "DIR")]
-    #[arg(value_parser = client_path)]
+    #[arg(value_hint = PATH)]
     pub keep: Option<PathBuf>,
 }

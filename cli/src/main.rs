@@ -6,7 +6,8 @@
 mod out;
 mod args;
 mod cmd;
-mod demo;
+mod ctx;
+mod exit;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -15,20 +16,6 @@ use std::process::ExitCode;
 /// otherwise spends a sixth of its time faulting in pages glibc just gave back.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// Exit codes.
-pub mod exit {
-    /// Success (or a permit / warn).
-    pub const OK: u8 = 0;
-    /// Verification failed, or the gate denied.
-    pub const FAILED: u8 = 1;
-    /// Bad usage or input; nothing was changed.
-    pub const USAGE: u8 = 2;
-    /// The gate deferred the action to a human.
-    pub const DEFERRED: u8 = 3;
-    /// The environment failed (I/O, a locked store).
-    pub const OPERATIONAL: u8 = 4;
-}
 
 /// Gives tree-sitter's C allocations to mimalloc as well: with glibc, each parser
 /// thread grows its own arena page by page (`mprotect` and fresh zeroed pages for
@@ -76,7 +63,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("error: {}", out::error_chain(&err));
-            ExitCode::from(cmd::exit_code(&err))
+            ExitCode::from(exit::exit_code(&err))
         }
     }
 }

@@ -188,7 +188,7 @@ pub fn stage_bar(what: &str, quiet: bool) -> ProgressBar {
 /// Stage progress for the assessment pipeline: one bar, re-labelled per stage.
 pub struct StageBars(pub ProgressBar);
 
-impl weft_node::assess::run::Stages for StageBars {
+impl weft_node::graph::assess::run::Stages for StageBars {
     fn stage(&self, name: &str, total: u64) {
         if self.0.message() != name {
             self.0.set_message(name.to_string());
@@ -200,4 +200,16 @@ impl weft_node::assess::run::Stages for StageBars {
     fn advance(&self, done: u64) {
         self.0.set_position(done);
     }
+}
+
+/// A symbol as `weft symbols` lists it: `path:start-end  pub kind qualified`.
+pub fn symbol_line(path: &str, s: &weft_node::graph::facts::Symbol) -> String {
+    let vis = if s.public { "pub" } else { "   " };
+    format!(
+        "{path}:{}-{}  {vis} {:<9} {}",
+        s.start_line,
+        s.end_line,
+        s.kind.as_str(),
+        s.qualified
+    )
 }

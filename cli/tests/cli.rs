@@ -1,10 +1,8 @@
 //! The `weft` command: every command's happy path and its bad-input path (a clear
 //! message, the documented exit code, nothing changed on disk).
 
-mod common;
-
-use common::Repo;
 use predicates::prelude::*;
+use weft_tests::Repo;
 
 #[test]
 fn init_creates_the_node_and_a_second_run_changes_nothing() {

@@ -2,12 +2,10 @@
 //! with the git CLI: symbols, deps, history, co-change, search with the real model,
 //! assess (formats, --fail-on, chain record, diff), hooks and watch.
 
-mod common;
-
-use common::Repo;
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command as Std;
+use weft_tests::Repo;
 
 const LIB_RS: &str = r#"use serde_json::Value;
 use undeclared_dep::Thing;
@@ -442,9 +440,10 @@ fn search_ranks_by_meaning_with_the_real_model() {
 
     let v = repo.json(&["embed", "parse a JSON document"]);
     assert_eq!(v["dimensions"], 384);
-    let reference: Value =
-        serde_json::from_str(include_str!("../../node/tests/vectors/embeddings.json"))
-            .expect("vectors");
+    let reference: Value = serde_json::from_str(include_str!(
+        "../../node/graph/tests/vectors/embeddings.json"
+    ))
+    .expect("vectors");
     let want = &reference["items"][0];
     assert_eq!(want["text"], "parse a JSON document");
     let diff = v["vector"]

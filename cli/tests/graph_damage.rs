@@ -2,11 +2,9 @@
 //! process killed (SIGKILL) while embedding must all end in the same answers as a clean
 //! run, never in an error or a wrong result.
 
-mod common;
-
-use common::Repo;
 use serde_json::Value;
 use std::time::{Duration, Instant};
+use weft_tests::Repo;
 
 /// A repository with many distinct documented functions, so embedding takes seconds.
 fn repo_with_functions(n: usize) -> Repo {

@@ -255,33 +255,6 @@ impl Chain {
         Ok(chain)
     }
 
-    /// Opens a chain and re-verifies its tail and latest signed head; a damaged store
-    /// is refused with the first bad sequence, never replaced.
-    pub fn open(store: Arc<Store>, key: Option<NodeKey>) -> Result<Chain, ChainError> {
-        let chain = Chain::open_unchecked(store, key)?;
-        if chain.is_empty() {
-            return Err(ChainError::Empty);
-        }
-        let tail_from = chain.len().saturating_sub(OPEN_CHECK_TAIL);
-        let tail = crate::verify::verify_range(&chain, tail_from, &mut |_| {})?;
-        let head_check = chain.check_latest_head();
-        if !tail.failures.is_empty() || head_check.is_err() {
-            // Find the first failure over the whole chain, to name it precisely.
-            let full = crate::verify::verify(&chain, &mut |_| {})?;
-            let (seq, reason) = match full.failures.first() {
-                Some(f) => (f.seq, f.detail.clone()),
-                None => head_check
-                    .err()
-                    .unwrap_or((chain.len() - 1, "tail check failed".into())),
-            };
-            return Err(ChainError::Damaged { seq, reason });
-        }
-        if let (Some(key), Some(genesis)) = (&chain.key, chain.genesis()) {
-            check_owner(key, &genesis.public_key)?;
-        }
-        Ok(chain)
-    }
-
     /// Opens without checking (for verify, repair and import, which check for themselves).
     pub fn open_unchecked(store: Arc<Store>, key: Option<NodeKey>) -> Result<Chain, ChainError> {
         let state = load_state(&store)?;
@@ -295,7 +268,7 @@ impl Chain {
         })
     }
 
-    fn check_latest_head(&self) -> Result<(), (u64, String)> {
+    pub(crate) fn check_latest_head(&self) -> Result<(), (u64, String)> {
         let state = self.state.lock().expect("chain state lock");
         let last = state.next_seq.saturating_sub(1);
         let Some(head) = &state.latest_head else {

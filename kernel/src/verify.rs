@@ -13,12 +13,15 @@ use crate::chain::{split_record, Chain, ChainError, Genesis};
 use crate::event::{hash_encoded, peek_header, Event};
 use crate::hash::Hash;
 use crate::head::SignedHead;
+use crate::keys::NodeKey;
 use crate::merkle::{Frontier, MerkleHasher, Shake256Merkle};
+use crate::store::Store;
 use crate::store::{cf, seq_key};
 use crate::witness::{self, External};
 use rocksdb::{Direction, IteratorMode};
 use serde::Serialize;
 use std::sync::mpsc::sync_channel;
+use std::sync::Arc;
 
 /// At most this many failures are listed; the rest are counted.
 pub const MAX_LISTED_FAILURES: usize = 10_000;
@@ -120,6 +123,36 @@ impl VerifyReport {
     /// True when nothing failed.
     pub fn ok(&self) -> bool {
         self.failure_count == 0
+    }
+}
+
+impl Chain {
+    // Opening checked lives with verification: the chain module stores, this one checks.
+    /// Opens a chain and re-verifies its tail and latest signed head; a damaged store
+    /// is refused with the first bad sequence, never replaced.
+    pub fn open(store: Arc<Store>, key: Option<NodeKey>) -> Result<Chain, ChainError> {
+        let chain = Chain::open_unchecked(store, key)?;
+        if chain.is_empty() {
+            return Err(ChainError::Empty);
+        }
+        let tail_from = chain.len().saturating_sub(crate::chain::OPEN_CHECK_TAIL);
+        let tail = verify_range(&chain, tail_from, &mut |_| {})?;
+        let head_check = chain.check_latest_head();
+        if !tail.failures.is_empty() || head_check.is_err() {
+            // Find the first failure over the whole chain, to name it precisely.
+            let full = verify(&chain, &mut |_| {})?;
+            let (seq, reason) = match full.failures.first() {
+                Some(f) => (f.seq, f.detail.clone()),
+                None => head_check
+                    .err()
+                    .unwrap_or((chain.len() - 1, "tail check failed".into())),
+            };
+            return Err(ChainError::Damaged { seq, reason });
+        }
+        if let (Some(key), Some(genesis)) = (chain.key(), chain.genesis()) {
+            crate::chain::check_owner(key, &genesis.public_key)?;
+        }
+        Ok(chain)
     }
 }
 

@@ -18,9 +18,9 @@ use serde_json::json;
 use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Instant;
-use weft_node::coordinate::{self, peers::NoMesh, ImpactRequest};
-use weft_node::engine::OpenMode;
-use weft_node::graph::KnowledgeGraph;
+use weft_node::coordinate::{self, ImpactRequest};
+use weft_node::engine::{open_graph, OpenMode};
+use weft_node::query::NoMesh;
 use weft_node::{Layout, Node, WeaveConfig};
 
 const UPSTREAM_FNS: usize = 400;
@@ -132,7 +132,7 @@ fn main() {
         weft_node::init::init(&root).expect("init peer");
         let layout = Layout::new(&root);
         let config = WeaveConfig::load(&root).expect("config");
-        KnowledgeGraph::open(&layout, &config)
+        open_graph(&layout, &config)
             .expect("graph")
             .scan(&|_, _| {})
             .expect("scan");

@@ -7,6 +7,11 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use weft_graph::assess::report::FailOn;
+use weft_graph::assess::rules::{self, RuleConfig, RuleLevel};
+use weft_graph::history::MiningConfig;
+use weft_graph::scan::ScanOptions;
+use weft_graph::{GraphConfig, ModelConfig};
 use weft_kernel::gate::{self, RuleSet, RuleSpec};
 
 /// File name of the configuration.
@@ -95,6 +100,28 @@ pub struct AnalysisConfig {
     pub min_coupling: f64,
 }
 
+impl AnalysisConfig {
+    /// Which files are analysed.
+    pub fn scan_options(&self) -> ScanOptions {
+        ScanOptions {
+            languages: self.languages.clone(),
+            ignore: self.ignore.clone(),
+        }
+    }
+
+    /// How history is mined.
+    pub fn mining_config(&self) -> MiningConfig {
+        MiningConfig {
+            max_commits: self.max_commits as usize,
+            max_changeset_size: self.max_changeset_size as usize,
+            min_revs: self.min_revs,
+            min_shared_revs: self.min_shared_revs,
+            min_coupling: self.min_coupling,
+            ..MiningConfig::default()
+        }
+    }
+}
+
 impl Default for AnalysisConfig {
     fn default() -> Self {
         AnalysisConfig {
@@ -121,6 +148,17 @@ pub struct EmbeddingsConfig {
     pub batch_size: u32,
 }
 
+impl EmbeddingsConfig {
+    /// The model this section names; its paths are relative to the repository `root`.
+    pub fn model_config(&self, root: &Path) -> ModelConfig {
+        ModelConfig {
+            model_dir: (!self.model_dir.is_empty()).then(|| root.join(&self.model_dir)),
+            runtime: (!self.runtime.is_empty()).then(|| root.join(&self.runtime)),
+            batch_size: self.batch_size as usize,
+        }
+    }
+}
+
 impl Default for EmbeddingsConfig {
     fn default() -> Self {
         EmbeddingsConfig {
@@ -131,16 +169,87 @@ impl Default for EmbeddingsConfig {
     }
 }
 
+/// A cron expression in UTC (`0 2 * * *`; a sixth, leading field gives seconds), checked
+/// when the file loads; empty: no schedule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Schedule(String);
+
+impl Schedule {
+    /// Parses a schedule; the error says what a valid one looks like.
+    pub fn parse(expression: &str) -> Result<Schedule, String> {
+        if !expression.is_empty() {
+            cron(expression)?;
+        }
+        Ok(Schedule(expression.to_string()))
+    }
+
+    /// Whether there is no schedule.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The expression as written.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The parsed expression (None: no schedule).
+    pub fn cron(&self) -> Option<croner::Cron> {
+        cron(&self.0).ok()
+    }
+}
+
+fn cron(expression: &str) -> Result<croner::Cron, String> {
+    croner::Cron::new(expression)
+        .with_seconds_optional()
+        .parse()
+        .map_err(|e| {
+            format!(
+                "[assessment] schedule = {expression:?}: not a cron expression ({e}); e.g. \"0 2 * * *\" (daily at 02:00 UTC)"
+            )
+        })
+}
+
+impl std::fmt::Display for Schedule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Serde through text for a type checked by its `parse` and written by `Display`: the
+/// check runs while the file loads, so a bad value is reported with its line.
+macro_rules! through_text {
+    ($ty:ty) => {
+        impl TryFrom<String> for $ty {
+            type Error = String;
+            fn try_from(text: String) -> Result<$ty, String> {
+                <$ty>::parse(&text)
+            }
+        }
+
+        impl From<$ty> for String {
+            fn from(value: $ty) -> String {
+                value.to_string()
+            }
+        }
+    };
+}
+
+through_text!(Schedule);
+through_text!(Address);
+through_text!(ConfiguredPeerId);
+
 /// `[assessment]`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct AssessmentConfig {
-    /// `none`, `warning` or `error`.
-    pub fail_on: String,
-    /// Cron expression for scheduled assessments (empty: none).
-    pub schedule: String,
-    /// Per-rule severity override: rule id → `off`, `note`, `warning` or `error`.
-    pub rules: BTreeMap<String, String>,
+    /// From which severity a run fails.
+    pub fail_on: FailOn,
+    /// When the daemon runs a full assessment (empty: never).
+    pub schedule: Schedule,
+    /// Per-rule level overriding the default severity.
+    pub rules: BTreeMap<String, RuleLevel>,
     /// A function longer than this many lines of code is reported.
     pub max_function_loc: u32,
     /// A function with a cyclomatic complexity above this is reported.
@@ -157,16 +266,32 @@ pub struct AssessmentConfig {
 
 impl Default for AssessmentConfig {
     fn default() -> Self {
+        let r = RuleConfig::default();
         AssessmentConfig {
-            fail_on: "error".into(),
-            schedule: String::new(),
-            rules: BTreeMap::new(),
-            max_function_loc: 60,
-            max_complexity: 15,
-            hotspot_count: 10,
-            hotspot_min_commits: 5,
-            ownership_min_commits: 10,
-            ownership_share: 0.8,
+            fail_on: FailOn::Error,
+            schedule: Schedule::default(),
+            rules: r.levels,
+            max_function_loc: r.max_function_loc,
+            max_complexity: r.max_complexity,
+            hotspot_count: r.hotspot_count,
+            hotspot_min_commits: r.hotspot_min_commits,
+            ownership_min_commits: r.ownership_min_commits,
+            ownership_share: r.ownership_share,
+        }
+    }
+}
+
+impl AssessmentConfig {
+    /// What the assessment rules take of this section.
+    pub fn rule_config(&self) -> RuleConfig {
+        RuleConfig {
+            levels: self.rules.clone(),
+            max_function_loc: self.max_function_loc,
+            max_complexity: self.max_complexity,
+            hotspot_count: self.hotspot_count,
+            hotspot_min_commits: self.hotspot_min_commits,
+            ownership_min_commits: self.ownership_min_commits,
+            ownership_share: self.ownership_share,
         }
     }
 }
@@ -212,16 +337,15 @@ pub struct EnvironmentConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct NetworkConfig {
     /// Listen multiaddrs (default: a free port on loopback only).
-    pub listen: Vec<String>,
+    pub listen: Vec<Address>,
     /// mDNS discovery on the local network.
     pub mdns: bool,
     /// Kademlia peer discovery (for organisations with more nodes than anyone lists).
     pub kademlia: bool,
     /// Organisation name (scopes gossip topics).
     pub organisation: String,
-    /// `listed`: accept heads, adverts and evidence only from configured peers' keys;
-    /// `open`: from any key that signs validly.
-    pub trust: String,
+    /// Whose heads, adverts and evidence are accepted.
+    pub trust: TrustMode,
     /// Seconds between re-announcements of an unchanged head and advert.
     pub announce_interval: u64,
     /// Seconds between witness events for one peer's head (0: never witness).
@@ -231,14 +355,79 @@ pub struct NetworkConfig {
 impl Default for NetworkConfig {
     fn default() -> Self {
         NetworkConfig {
-            listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
+            listen: vec![Address::parse("/ip4/127.0.0.1/tcp/0").expect("a multiaddr")],
             mdns: false,
             kademlia: false,
             organisation: "weft".into(),
-            trust: "listed".into(),
+            trust: TrustMode::Listed,
             announce_interval: 30,
             witness_interval: 300,
         }
+    }
+}
+
+/// `[network] trust`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TrustMode {
+    /// Only from configured peers' keys.
+    Listed,
+    /// From any key that signs validly.
+    Open,
+}
+
+/// A multiaddr, checked when the file loads (`/ip4/10.0.0.5/tcp/4001`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Address(weft_net::Multiaddr);
+
+impl Address {
+    /// Parses an address; the error says what one looks like.
+    pub fn parse(text: &str) -> Result<Address, String> {
+        text.parse()
+            .map(Address)
+            .map_err(|e| format!("`{text}` is not a multiaddr ({e}); e.g. /ip4/10.0.0.5/tcp/4001"))
+    }
+
+    /// The address.
+    pub fn multiaddr(&self) -> &weft_net::Multiaddr {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for Address {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A libp2p peer id (base58 of an Ed25519 key), checked when the file loads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ConfiguredPeerId(weft_net::PeerId);
+
+impl ConfiguredPeerId {
+    /// Parses a peer id; the error says why it is not one.
+    pub fn parse(text: &str) -> Result<ConfiguredPeerId, String> {
+        weft_net::identity::parse_peer_id(text)
+            .map(ConfiguredPeerId)
+            .map_err(|e| format!("peer_id `{text}`: {e}"))
+    }
+
+    /// The peer id.
+    pub fn peer_id(&self) -> weft_net::PeerId {
+        self.0
+    }
+
+    /// The Ed25519 public key it names.
+    pub fn public_key(&self) -> Option<[u8; 32]> {
+        weft_net::identity::public_key(&self.0)
+    }
+}
+
+impl std::fmt::Display for ConfiguredPeerId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.to_base58())
     }
 }
 
@@ -259,12 +448,12 @@ pub struct PeerConfig {
     /// Local path to the peer repository or its `.weftos/`.
     #[serde(default)]
     pub path: Option<String>,
-    /// Multiaddr.
+    /// Where to dial it.
     #[serde(default)]
-    pub addr: Option<String>,
-    /// Expected peer id.
+    pub addr: Option<Address>,
+    /// Its expected peer id (its key).
     #[serde(default)]
-    pub peer_id: Option<String>,
+    pub peer_id: Option<ConfiguredPeerId>,
 }
 
 /// Whether `name` can name a peer or an organisation: it becomes a directory name and a
@@ -291,15 +480,6 @@ impl PeerConfig {
                 "[coordination] peer `{name}`: give a path, an addr or a peer_id"
             ));
         }
-        if let Some(addr) = &self.addr {
-            addr.parse::<weft_net::Multiaddr>().map_err(|e| {
-                format!("[coordination] peer `{name}` addr `{addr}`: not a multiaddr ({e}); e.g. /ip4/10.0.0.5/tcp/4001")
-            })?;
-        }
-        if let Some(id) = &self.peer_id {
-            weft_net::identity::parse_peer_id(id)
-                .map_err(|e| format!("[coordination] peer `{name}` peer_id: {e}"))?;
-        }
         Ok(())
     }
 }
@@ -315,32 +495,13 @@ impl WeaveConfig {
             path: path.to_path_buf(),
             message: format!("[governance] {e}"),
         })?;
-        if !["none", "warning", "error"].contains(&config.assessment.fail_on.as_str()) {
-            return Err(ConfigError::Invalid {
-                path: path.to_path_buf(),
-                message: format!(
-                    "[assessment] fail_on = \"{}\": use none, warning or error",
-                    config.assessment.fail_on
-                ),
-            });
-        }
-        for (rule, level) in &config.assessment.rules {
-            if !crate::assess::rules::rule_ids().any(|id| id == rule) {
+        for rule in config.assessment.rules.keys() {
+            if !rules::rule_ids().any(|id| id == rule) {
                 return Err(ConfigError::Invalid {
                     path: path.to_path_buf(),
                     message: format!(
                         "[assessment.rules] unknown rule `{rule}`; rules: {}",
-                        crate::assess::rules::rule_ids()
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    ),
-                });
-            }
-            if !["off", "note", "warning", "error"].contains(&level.as_str()) {
-                return Err(ConfigError::Invalid {
-                    path: path.to_path_buf(),
-                    message: format!(
-                        "[assessment.rules] {rule} = \"{level}\": use off, note, warning or error"
+                        rules::rule_ids().collect::<Vec<_>>().join(", ")
                     ),
                 });
             }
@@ -356,14 +517,6 @@ impl WeaveConfig {
                         .into(),
             });
         }
-        if !config.assessment.schedule.is_empty() {
-            crate::daemon::schedule::parse(&config.assessment.schedule).map_err(|message| {
-                ConfigError::Invalid {
-                    path: path.to_path_buf(),
-                    message,
-                }
-            })?;
-        }
         config
             .check_network()
             .map_err(|message| ConfigError::Invalid {
@@ -375,19 +528,6 @@ impl WeaveConfig {
 
     fn check_network(&self) -> Result<(), String> {
         let net = &self.network;
-        for addr in &net.listen {
-            addr.parse::<weft_net::Multiaddr>().map_err(|e| {
-                format!(
-                    "[network] listen `{addr}`: not a multiaddr ({e}); e.g. /ip4/0.0.0.0/tcp/4001"
-                )
-            })?;
-        }
-        if !["listed", "open"].contains(&net.trust.as_str()) {
-            return Err(format!(
-                "[network] trust = \"{}\": use listed or open",
-                net.trust
-            ));
-        }
         if !valid_name(&net.organisation) {
             return Err(format!(
                 "[network] organisation = \"{}\": use 1–64 letters, digits, `.`, `_` or `-`",
@@ -413,10 +553,19 @@ impl WeaveConfig {
     /// Loads `root/weave.toml`; a missing file gives the defaults.
     pub fn load(root: &Path) -> Result<WeaveConfig, ConfigError> {
         let path = root.join(CONFIG_FILE);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => WeaveConfig::parse(&text, &path),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(WeaveConfig::default()),
-            Err(source) => Err(ConfigError::Io { path, source }),
+        match read_text(&path)? {
+            Some(text) => WeaveConfig::parse(&text, &path),
+            None => Ok(WeaveConfig::default()),
+        }
+    }
+
+    /// What the knowledge graph of the repository at `root` is opened with.
+    pub fn graph_config(&self, root: &Path) -> GraphConfig {
+        GraphConfig {
+            scan: self.analysis.scan_options(),
+            mining: self.analysis.mining_config(),
+            model: self.embeddings.model_config(root),
+            rules: self.assessment.rule_config(),
         }
     }
 
@@ -432,6 +581,18 @@ impl WeaveConfig {
                 .collect(),
             g.rules.clone().unwrap_or_else(gate::default_rules),
         )
+    }
+}
+
+/// The text of the configuration file at `path`; None when there is none.
+pub fn read_text(path: &Path) -> Result<Option<String>, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => Ok(Some(text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
 }
 

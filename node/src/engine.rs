@@ -1,16 +1,19 @@
 //! The node engine: one repository's chain, tree and gate, opened once and shared by
-//! every command (and, later, the daemon).
+//! every command and the daemon, with the one append path and the knowledge-graph handle.
 
+use crate::config;
+use crate::graph::{GraphError, KnowledgeGraph};
 use crate::layout::Layout;
 use crate::{NodeError, WeaveConfig};
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+use weft_kernel::event::EventDraft;
 use weft_kernel::gate::{Gate, RuleSet};
 use weft_kernel::keys::{KeyError, NodeKey, NODE_KEY_FILE};
 use weft_kernel::tree::Tree;
 use weft_kernel::verify::VerifyReport;
 use weft_kernel::witness;
-use weft_kernel::{Chain, Hash, Store};
+use weft_kernel::{Chain, Hash, Store, StoredEvent};
 
 /// How strictly to open the chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +30,9 @@ pub enum OpenMode {
 pub struct Node {
     layout: Layout,
     config: WeaveConfig,
+    /// `weave.toml` as last read (its text, and what it parsed to), for the settings
+    /// that follow the file while a long-lived node (the daemon's) runs.
+    current: Mutex<(Option<String>, Arc<WeaveConfig>)>,
     chain: Chain,
 }
 
@@ -41,7 +47,12 @@ impl Node {
     pub fn open(start: &Path, mode: OpenMode) -> Result<Node, NodeError> {
         let layout = Layout::discover(start)
             .ok_or_else(|| NodeError::NotInitialised(start.to_path_buf()))?;
-        let config = WeaveConfig::load(&layout.root)?;
+        let text = config::read_text(&layout.config())?;
+        let config = match &text {
+            Some(t) => WeaveConfig::parse(t, &layout.config())?,
+            None => WeaveConfig::default(),
+        };
+        let current = Mutex::new((text, Arc::new(config.clone())));
         let key = match NodeKey::load_from(&layout.keys()) {
             Ok(k) => Some(k),
             Err(KeyError::Missing(_)) => None,
@@ -69,6 +80,7 @@ impl Node {
         Ok(Node {
             layout,
             config,
+            current,
             chain,
         })
     }
@@ -78,9 +90,30 @@ impl Node {
         &self.layout
     }
 
-    /// Configuration.
+    /// The configuration the node was opened with.
     pub fn config(&self) -> &WeaveConfig {
         &self.config
+    }
+
+    /// The configuration as the file says now, read again when it changed: what the
+    /// governance gate and coordination follow, so that a daemon's node and a command
+    /// run on its own decide by the same rules. A file that no longer parses is an
+    /// error, never a silent fall-back to older rules.
+    pub fn current_config(&self) -> Result<Arc<WeaveConfig>, NodeError> {
+        let path = self.layout.config();
+        let text = config::read_text(&path)?;
+        let mut current = self
+            .current
+            .lock()
+            .map_err(|_| NodeError::Daemon("the configuration cache is unavailable".into()))?;
+        if current.0 != text {
+            let parsed = match &text {
+                Some(t) => WeaveConfig::parse(t, &path)?,
+                None => WeaveConfig::default(),
+            };
+            *current = (text, Arc::new(parsed));
+        }
+        Ok(current.1.clone())
     }
 
     /// The chain.
@@ -100,9 +133,9 @@ impl Node {
         Tree::new(&self.chain)
     }
 
-    /// The configured rule set.
+    /// The configured rule set (of the file as it is now).
     pub fn rule_set(&self) -> Result<RuleSet, NodeError> {
-        self.config
+        self.current_config()?
             .rule_set()
             .map_err(|e| NodeError::Input(format!("weave.toml [governance]: {e}")))
     }
@@ -198,45 +231,38 @@ impl Node {
         });
         let draft = witness::witness_artifact(&name, &hash, Some(meta.len()), rel.as_deref(), None)
             .map_err(|e| NodeError::Input(e.to_string()))?;
+        self.append(draft)
+    }
+
+    /// Appends one event to the chain: the path every subsystem's record takes (the
+    /// tree and the gate append through the kernel's own types).
+    pub fn append(&self, draft: EventDraft) -> Result<StoredEvent, NodeError> {
         Ok(self.chain.append(draft)?)
+    }
+
+    /// Appends events that belong together in one commit: all are stored or none.
+    pub fn append_batch(&self, drafts: Vec<EventDraft>) -> Result<Vec<StoredEvent>, NodeError> {
+        Ok(self.chain.append_batch(drafts)?)
+    }
+
+    /// The knowledge graph of this repository, opened for writing (its cache is locked
+    /// while the handle lives).
+    pub fn graph(&self) -> Result<KnowledgeGraph, NodeError> {
+        Ok(open_graph(&self.layout, &self.config)?)
     }
 }
 
-impl Node {
-    /// COMMIT: records a written assessment report on the chain (`assess.complete`).
-    pub fn record_assessment(
-        &self,
-        written: &crate::assess::run::WrittenReport,
-        report: &crate::assess::report::Report,
-    ) -> Result<weft_kernel::StoredEvent, NodeError> {
-        use ciborium::value::Value;
-        let rel = written
-            .path
-            .strip_prefix(&self.layout.root)
-            .unwrap_or(&written.path)
-            .to_string_lossy()
-            .into_owned();
-        let text = |s: &str| Value::Text(s.into());
-        let count = |n: u32| Value::Integer(n.into());
-        let mut details = vec![
-            (text("scope"), text(&report.scope.kind)),
-            (text("files"), count(report.scope.files.len() as u32)),
-            (
-                text("summary"),
-                Value::Map(vec![
-                    (text("error"), count(report.summary.error)),
-                    (text("warning"), count(report.summary.warning)),
-                    (text("note"), count(report.summary.note)),
-                ]),
-            ),
-        ];
-        if let Some(commit) = &report.commit {
-            details.push((text("commit"), text(commit)));
-        }
-        let draft = witness::assessment(&written.hash, written.size, &rel, details)
-            .map_err(|e| NodeError::Input(e.to_string()))?;
-        Ok(self.chain.append(draft)?)
-    }
+/// The knowledge graph of the repository at `layout`, opened for writing.
+pub fn open_graph(layout: &Layout, config: &WeaveConfig) -> Result<KnowledgeGraph, GraphError> {
+    let graph_config = config.graph_config(&layout.root);
+    KnowledgeGraph::open(&layout.root, &layout.graph(), &graph_config)
+}
+
+/// A read-only view of the knowledge graph of the repository at `layout` (another
+/// node's, whose daemon may hold it).
+pub fn view_graph(layout: &Layout, config: &WeaveConfig) -> KnowledgeGraph {
+    let graph_config = config.graph_config(&layout.root);
+    KnowledgeGraph::view(&layout.root, &layout.graph(), &graph_config)
 }
 
 /// Artifact re-hash results.
@@ -257,4 +283,46 @@ pub struct NodeVerify {
     pub chain: VerifyReport,
     /// Artifacts.
     pub artifacts: ArtifactCheck,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use weft_kernel::gate::{Decision, Effect};
+
+    /// The decision an open node's gate takes on a release with risk 0.5.
+    fn release_decision(node: &Node) -> Decision {
+        let gate = node.gate().expect("gate");
+        let effect = Effect::parse("risk=0.5", gate.rules().dimensions()).expect("effect");
+        gate.rules()
+            .evaluate("release.publish", None, &effect)
+            .decision
+    }
+
+    #[test]
+    fn the_gate_follows_weave_toml_while_the_node_stays_open() {
+        let dir = tempfile::tempdir().expect("tmp");
+        git2::Repository::init(dir.path()).expect("git init");
+        crate::init::init(dir.path()).expect("weft init");
+        // Opened once, as the daemon opens it: later checks must see the file as it is.
+        let node = Node::open(dir.path(), OpenMode::Checked).expect("open");
+        assert_eq!(release_decision(&node), Decision::Warn);
+        let file = node.layout().config();
+        let original = std::fs::read_to_string(&file).expect("read");
+        let stricter = original.replace("threshold = 0.8", "threshold = 0.4");
+        assert_ne!(stricter, original, "the initial file names the threshold");
+        std::fs::write(&file, &stricter).expect("write");
+        assert_eq!(release_decision(&node), Decision::Deny);
+        assert_eq!(
+            node.current_config().expect("config").governance.threshold,
+            0.4
+        );
+        // What the node was opened with is unchanged; the rules are the file's.
+        assert_eq!(node.config().governance.threshold, 0.8);
+        // A file that no longer parses stops the gate instead of keeping older rules.
+        std::fs::write(&file, "[governance]\nthreshhold = 0.9\n").expect("write");
+        assert!(matches!(node.gate(), Err(NodeError::Config(_))));
+        std::fs::write(&file, &original).expect("write");
+        assert_eq!(release_decision(&node), Decision::Warn);
+    }
 }

@@ -205,13 +205,9 @@ pub fn init(start: &Path) -> Result<InitReport, NodeError> {
         chain
     };
     let genesis = chain.genesis().ok_or(weft_kernel::ChainError::Empty)?;
-    let (_, written) =
-        crate::daemon::identity::write_identity_file(&layout.weftos(), &project.name, &genesis)?;
+    let (_, written) = crate::identity::write_identity(&layout, &project.name, &genesis)?;
     if written {
-        created.push(format!(
-            ".weftos/{}",
-            crate::daemon::identity::IDENTITY_FILE
-        ));
+        created.push(format!(".weftos/{}", crate::layout::IDENTITY_FILE));
     }
     Ok(InitReport {
         root,

@@ -1,4 +1,5 @@
-//! Where a node keeps things: the `.weftos/` directory of a repository.
+//! Where a node keeps things: every path of a repository's `.weftos/` directory, and its
+//! `weave.toml`, named here and nowhere else.
 
 use std::path::{Path, PathBuf};
 
@@ -30,6 +31,26 @@ pub const GITIGNORE_ENTRIES: [&str; 11] = [
     ".weftos/node.json",
     ".weftos/node.sock",
 ];
+
+/// The public identity file (committed: peers read a node's key from it).
+pub const IDENTITY_FILE: &str = "identity.json";
+/// The running daemon's addresses (local state).
+pub const RUNTIME_FILE: &str = "node.json";
+/// The daemon's control socket.
+pub const SOCKET_FILE: &str = "node.sock";
+/// Peer replicas, one directory per peer name.
+pub const PEERS_DIR: &str = "peers";
+/// Equivocation evidence files.
+pub const EVIDENCE_DIR: &str = "evidence";
+
+/// The `.weftos/` of a path given as a repository or as its `.weftos/` itself.
+pub fn weftos_of(path: &Path) -> PathBuf {
+    if path.file_name().is_some_and(|n| n == WEFTOS) {
+        path.to_path_buf()
+    } else {
+        path.join(WEFTOS)
+    }
+}
 
 /// Paths of one node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,5 +97,50 @@ impl Layout {
     /// `weave.toml`.
     pub fn config(&self) -> PathBuf {
         self.root.join(crate::config::CONFIG_FILE)
+    }
+
+    /// The knowledge graph's cache.
+    pub fn graph(&self) -> PathBuf {
+        self.weftos().join("graph")
+    }
+
+    /// Reports and other artifacts (assessment and impact reports).
+    pub fn artifacts(&self) -> PathBuf {
+        self.weftos().join("artifacts")
+    }
+
+    /// The daemon's logs.
+    pub fn logs(&self) -> PathBuf {
+        self.weftos().join("logs")
+    }
+
+    /// The public identity file.
+    pub fn identity(&self) -> PathBuf {
+        self.weftos().join(IDENTITY_FILE)
+    }
+
+    /// The running daemon's addresses.
+    pub fn runtime(&self) -> PathBuf {
+        self.weftos().join(RUNTIME_FILE)
+    }
+
+    /// The daemon's control socket.
+    pub fn socket(&self) -> PathBuf {
+        self.weftos().join(SOCKET_FILE)
+    }
+
+    /// Where peer replicas are kept.
+    pub fn peers(&self) -> PathBuf {
+        self.weftos().join(PEERS_DIR)
+    }
+
+    /// The replica of the peer called `name`.
+    pub fn peer(&self, name: &str) -> PathBuf {
+        self.peers().join(name)
+    }
+
+    /// Where equivocation evidence is kept.
+    pub fn evidence(&self) -> PathBuf {
+        self.weftos().join(EVIDENCE_DIR)
     }
 }

@@ -1,5 +1,12 @@
-//! weft's project node: configuration, `weft init`, and the engine the CLI (and later the
-//! daemon) share. The CLI parses and prints; everything it does goes through [`Node`].
+//! weft's project node: what the node does. Its configuration, `weft init`, the engine
+//! the CLI and the daemon share, the answers it gives peers, assessments recorded on its
+//! chain, coordination with other projects, and the daemon. The CLI parses and prints;
+//! everything it does goes through [`Node`]. What the code says is weft-graph's
+//! ([`graph`]).
+//!
+//! Floors, lowest first, each importing only below itself: [`config`]; [`layout`] and
+//! [`identity`]; [`engine`]; [`query`]; [`assess`]; [`coordinate`]; [`daemon`];
+//! [`init`] and [`testnet`].
 
 #![deny(missing_docs)]
 
@@ -8,17 +15,17 @@ pub mod config;
 pub mod coordinate;
 pub mod daemon;
 pub mod engine;
-pub mod graph;
-pub mod hooks;
+pub mod identity;
 pub mod init;
 pub mod layout;
 pub mod query;
 pub mod testnet;
-pub mod watch;
 
 pub use config::{ConfigError, WeaveConfig};
 pub use engine::Node;
 pub use layout::Layout;
+/// The knowledge graph crate: what the code says.
+pub use weft_graph as graph;
 /// The mesh crate, for the binary's use of its identities and formats.
 pub use weft_net as net;
 
@@ -57,6 +64,10 @@ pub enum NodeError {
     /// Bad input from the user.
     #[error("{0}")]
     Input(String),
+    /// The daemon or its mesh failed: the network could not start, a signal handler or
+    /// a shared state is unavailable, the mesh is not joined yet.
+    #[error("{0}")]
+    Daemon(String),
     /// Filesystem error.
     #[error("{path}: {source}")]
     Io {
@@ -94,7 +105,7 @@ pub enum NodeError {
     Graph(#[from] graph::GraphError),
     /// Assessment.
     #[error(transparent)]
-    Assess(#[from] assess::run::AssessError),
+    Assess(#[from] graph::assess::run::AssessError),
     /// Coordination.
     #[error(transparent)]
     Coordinate(#[from] coordinate::CoordinateError),
@@ -117,7 +128,7 @@ impl NodeError {
             | NodeError::NotInitialised(_)
             | NodeError::Input(_)
             | NodeError::Config(_) => Input,
-            NodeError::KeyLost(_) | NodeError::Io { .. } => Operational,
+            NodeError::KeyLost(_) | NodeError::Io { .. } | NodeError::Daemon(_) => Operational,
             NodeError::Store(e) => store_class(e),
             NodeError::Key(KeyError::TooOpen { .. }) => Input,
             NodeError::Key(_) => Operational,
@@ -151,12 +162,13 @@ fn coordinate_class(e: &coordinate::CoordinateError) -> ErrorClass {
         C::Graph(g) => graph_class(g),
         C::Input(_) | C::BadRevision { .. } => ErrorClass::Input,
         C::Git(_) | C::Peer { .. } => ErrorClass::Operational,
+        C::PeerChain { source, .. } => source.class(),
     }
 }
 
-fn assess_class(e: &assess::run::AssessError) -> ErrorClass {
-    use assess::run::AssessError as A;
-    use assess::scope::ScopeError as S;
+fn assess_class(e: &graph::assess::run::AssessError) -> ErrorClass {
+    use graph::assess::run::AssessError as A;
+    use graph::assess::scope::ScopeError as S;
     match e {
         A::Graph(g) => graph_class(g),
         A::Scope(S::Git(_)) => ErrorClass::Operational,
@@ -190,7 +202,7 @@ pub fn classify(err: &(dyn std::error::Error + 'static)) -> Option<ErrorClass> {
     if let Some(e) = err.downcast_ref::<graph::GraphError>() {
         return Some(graph_class(e));
     }
-    if let Some(e) = err.downcast_ref::<assess::run::AssessError>() {
+    if let Some(e) = err.downcast_ref::<graph::assess::run::AssessError>() {
         return Some(assess_class(e));
     }
     None

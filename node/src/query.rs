@@ -5,12 +5,12 @@
 //! repository, so both ways give the same answer.
 
 use crate::config::{PeerConfig, WeaveConfig};
-use crate::coordinate::peers::PeerAsker;
-use crate::coordinate::usage::{self, Neighbour, NeighbourAsk, UsageAnswer, UsageQuery};
+use crate::engine::{open_graph, view_graph};
 use crate::graph::facts::Symbol;
 use crate::graph::index::Hit;
 use crate::graph::lang::Language;
 use crate::graph::store::GraphStoreError;
+use crate::graph::usage::{self, Neighbour, NeighbourAsk, UsageAnswer, UsageQuery};
 use crate::graph::{scan, GraphError, KnowledgeGraph};
 use crate::layout::Layout;
 use serde::de::DeserializeOwned;
@@ -57,6 +57,54 @@ const MAX_RELEASES: usize = 1000;
 const MAX_NAME: usize = 256;
 /// CBOR nesting accepted in a body.
 const MAX_DEPTH: usize = 32;
+
+/// Why a question got no answer. The message is what the asker is told (a refusal
+/// travels as its text); the variant is what a caller decides on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum QueryError {
+    /// The question is over its bounds, does not decode, or is of an unknown kind.
+    #[error("{0}")]
+    BadQuestion(String),
+    /// The repository asked about is not a weft node, or its configuration is broken.
+    #[error("{0}")]
+    NotANode(String),
+    /// The repository has no search index yet; the text says what to do.
+    #[error("{NO_INDEX}: {0}")]
+    NoIndex(String),
+    /// Answering failed (the graph, the model, git).
+    #[error("{0}")]
+    Failed(String),
+    /// The peer did not answer in time.
+    #[error("{NO_ANSWER} within {0} s")]
+    Timeout(u64),
+    /// The peer refused the question; its reason.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// The mesh could not deliver the question or its answer.
+    #[error("{0}")]
+    Unreachable(String),
+    /// The peer's id is not known yet, so it cannot be asked over the mesh.
+    #[error("its peer id is not known yet: give `peer_id` in [coordination] peers, or wait until its node has been reached")]
+    UnknownPeer,
+    /// A peer without a local path, and no daemon here to ask it over the mesh.
+    #[error("{NO_DAEMON}")]
+    NoDaemon,
+}
+
+impl QueryError {
+    /// Whether the peer has no search index (said here or in its refusal).
+    pub fn is_no_index(&self) -> bool {
+        match self {
+            QueryError::NoIndex(_) => true,
+            QueryError::Refused(reason) => reason.starts_with(NO_INDEX),
+            _ => false,
+        }
+    }
+
+    fn failed(e: impl std::fmt::Display) -> QueryError {
+        QueryError::Failed(e.to_string())
+    }
+}
 
 /// A semantic search.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,18 +160,20 @@ pub struct SymbolsAnswer {
 
 /// A question's bounds, checked before it is answered.
 trait Bounded {
-    fn check(&self) -> Result<(), String>;
+    fn check(&self) -> Result<(), QueryError>;
 }
 
-fn at_most(what: &str, n: usize, limit: usize) -> Result<(), String> {
+fn at_most(what: &str, n: usize, limit: usize) -> Result<(), QueryError> {
     if n > limit {
-        return Err(format!("{what}: {n} given, at most {limit} accepted"));
+        return Err(QueryError::BadQuestion(format!(
+            "{what}: {n} given, at most {limit} accepted"
+        )));
     }
     Ok(())
 }
 
 impl Bounded for UsageQuery {
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), QueryError> {
         at_most("packages", self.packages.len(), MAX_PACKAGES)?;
         at_most("symbols", self.symbols.len(), MAX_QUERY_SYMBOLS)?;
         at_most("releases", self.releases.len(), MAX_RELEASES)?;
@@ -143,9 +193,9 @@ impl Bounded for UsageQuery {
 }
 
 impl Bounded for SearchQuery {
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), QueryError> {
         if self.text.trim().is_empty() {
-            return Err("the search text is empty".into());
+            return Err(QueryError::BadQuestion("the search text is empty".into()));
         }
         at_most("search text", self.text.chars().count(), MAX_SEARCH_TEXT)?;
         at_most("k", self.k as usize, MAX_SEARCH_HITS as usize)
@@ -153,7 +203,7 @@ impl Bounded for SearchQuery {
 }
 
 impl Bounded for SymbolsQuery {
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), QueryError> {
         at_most("limit", self.limit as usize, MAX_SYMBOLS as usize)?;
         at_most(
             "path length",
@@ -174,9 +224,9 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     out
 }
 
-fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, String> {
+fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, QueryError> {
     ciborium::de::from_reader_with_recursion_limit(bytes, MAX_DEPTH)
-        .map_err(|e| format!("{what} does not decode: {e}"))
+        .map_err(|e| QueryError::BadQuestion(format!("{what} does not decode: {e}")))
 }
 
 /// Whether answering may update the repository's own caches first (its own daemon), or
@@ -189,28 +239,28 @@ pub enum Access {
     ReadOnly,
 }
 
-fn load_config(root: &Path) -> Result<WeaveConfig, String> {
-    if !root.join(crate::layout::WEFTOS).is_dir() {
-        return Err(format!(
+fn load_config(root: &Path) -> Result<WeaveConfig, QueryError> {
+    if !Layout::new(root).weftos().is_dir() {
+        return Err(QueryError::NotANode(format!(
             "{} is not a weft node: run `weft init` there",
             root.display()
-        ));
+        )));
     }
-    WeaveConfig::load(root).map_err(|e| e.to_string())
+    WeaveConfig::load(root).map_err(|e| QueryError::NotANode(e.to_string()))
 }
 
 /// Answers a usage question on the repository at `root`, reading its graph cache
 /// read-only.
-pub fn usage_at(root: &Path, query: &UsageQuery) -> Result<UsageAnswer, String> {
+pub fn usage_at(root: &Path, query: &UsageQuery) -> Result<UsageAnswer, QueryError> {
     query.check()?;
     let config = load_config(root)?;
-    let graph = KnowledgeGraph::view(&Layout::new(root), &config);
+    let graph = view_graph(&Layout::new(root), &config);
     let mut answer = usage::answer(root, graph.store(), &graph.scan_options(), query)
-        .map_err(|e| e.to_string())?;
+        .map_err(QueryError::failed)?;
     if !query.neighbours.is_empty() {
         match neighbours(&graph, &query.neighbours) {
             Ok(found) => answer.neighbours = found,
-            Err(note) => answer.neighbours_note = Some(note),
+            Err(note) => answer.neighbours_note = Some(note.to_string()),
         }
     }
     Ok(answer)
@@ -219,19 +269,24 @@ pub fn usage_at(root: &Path, query: &UsageQuery) -> Result<UsageAnswer, String> 
 /// The peer's indexed symbols within [`NEIGHBOUR_FLOOR`] of each asked text, from the
 /// index as last saved (read-only on both paths, so a local read and the peer's daemon
 /// answer alike).
-fn neighbours(graph: &KnowledgeGraph, asked: &[NeighbourAsk]) -> Result<Vec<Neighbour>, String> {
+fn neighbours(
+    graph: &KnowledgeGraph,
+    asked: &[NeighbourAsk],
+) -> Result<Vec<Neighbour>, QueryError> {
     if crate::graph::index::indexed_count(graph.store()).unwrap_or(0) == 0 {
-        return Err(format!("{NO_INDEX}: semantic neighbours not looked for"));
+        return Err(QueryError::NoIndex(
+            "semantic neighbours not looked for".into(),
+        ));
     }
-    let mut embedder = graph.embedder().map_err(|e| e.to_string())?;
+    let mut embedder = graph.embedder().map_err(QueryError::failed)?;
     let texts: Vec<&str> = asked.iter().map(|a| a.text.as_str()).collect();
-    let vectors = embedder.embed(&texts).map_err(|e| e.to_string())?;
+    let vectors = embedder.embed(&texts).map_err(QueryError::failed)?;
     let mut found = Vec::new();
     for (ask, vector) in asked.iter().zip(&vectors) {
         let hits = graph
             .index()
             .search(graph.store(), vector, NEIGHBOURS_PER_SYMBOL, false)
-            .map_err(|e| e.to_string())?;
+            .map_err(QueryError::failed)?;
         found.extend(
             hits.into_iter()
                 .filter(|h| h.score >= NEIGHBOUR_FLOOR)
@@ -249,7 +304,11 @@ fn neighbours(graph: &KnowledgeGraph, asked: &[NeighbourAsk]) -> Result<Vec<Neig
 }
 
 /// Answers a search on the repository at `root`.
-pub fn search_at(root: &Path, query: &SearchQuery, access: Access) -> Result<SearchAnswer, String> {
+pub fn search_at(
+    root: &Path,
+    query: &SearchQuery,
+    access: Access,
+) -> Result<SearchAnswer, QueryError> {
     query.check()?;
     let config = load_config(root)?;
     let layout = Layout::new(root);
@@ -258,39 +317,39 @@ pub fn search_at(root: &Path, query: &SearchQuery, access: Access) -> Result<Sea
     // the saved index answers rather than nothing. Any other failure to open is reported:
     // a graph that cannot be opened is not one without an index.
     if access == Access::Own {
-        match KnowledgeGraph::open(&layout, &config) {
+        match open_graph(&layout, &config) {
             Ok(graph) => {
-                let mut embedder = graph.embedder().map_err(|e| e.to_string())?;
-                let scanned = graph.scan(&|_, _| {}).map_err(|e| e.to_string())?;
+                let mut embedder = graph.embedder().map_err(QueryError::failed)?;
+                let scanned = graph.scan(&|_, _| {}).map_err(QueryError::failed)?;
                 let (_, hits) = graph
                     .search(&mut embedder, &scanned, &query.text, k, &|_, _| {})
-                    .map_err(|e| e.to_string())?;
+                    .map_err(QueryError::failed)?;
                 return Ok(SearchAnswer { fresh: true, hits });
             }
             Err(GraphError::Store(GraphStoreError::Store(StoreError::Locked { .. }))) => {}
-            Err(e) => return Err(e.to_string()),
+            Err(e) => return Err(QueryError::failed(e)),
         }
     }
-    let graph = KnowledgeGraph::view(&layout, &config);
+    let graph = view_graph(&layout, &config);
     if crate::graph::index::indexed_count(graph.store()).unwrap_or(0) == 0 {
-        return Err(format!(
-            "{NO_INDEX}: run `weft search` there (or start its daemon, which builds it when asked)"
+        return Err(QueryError::NoIndex(
+            "run `weft search` there (or start its daemon, which builds it when asked)".into(),
         ));
     }
-    let mut embedder = graph.embedder().map_err(|e| e.to_string())?;
+    let mut embedder = graph.embedder().map_err(QueryError::failed)?;
     let hits = graph
         .search_saved(&mut embedder, &query.text, k)
-        .map_err(|e| e.to_string())?;
+        .map_err(QueryError::failed)?;
     Ok(SearchAnswer { fresh: false, hits })
 }
 
 /// Answers a symbol look-up on the repository at `root`, reading its graph cache
 /// read-only.
-pub fn symbols_at(root: &Path, query: &SymbolsQuery) -> Result<SymbolsAnswer, String> {
+pub fn symbols_at(root: &Path, query: &SymbolsQuery) -> Result<SymbolsAnswer, QueryError> {
     query.check()?;
     let config = load_config(root)?;
-    let graph = KnowledgeGraph::view(&Layout::new(root), &config);
-    let scanned = graph.scan(&|_, _| {}).map_err(|e| e.to_string())?;
+    let graph = view_graph(&Layout::new(root), &config);
+    let scanned = graph.scan(&|_, _| {}).map_err(QueryError::failed)?;
     let prefix = query.path.as_deref().unwrap_or("").trim_matches('/');
     let needle = query.name.as_deref().map(str::to_lowercase);
     let mut answer = SymbolsAnswer {
@@ -327,7 +386,12 @@ pub fn symbols_at(root: &Path, query: &SymbolsQuery) -> Result<SymbolsAnswer, St
     Ok(answer)
 }
 
-fn answer_body(root: &Path, kind: &str, body: &[u8], access: Access) -> Result<Vec<u8>, String> {
+fn answer_body(
+    root: &Path,
+    kind: &str,
+    body: &[u8],
+    access: Access,
+) -> Result<Vec<u8>, QueryError> {
     match kind {
         USAGE => Ok(encode(&usage_at(root, &decode("usage question", body)?)?)),
         SEARCH => Ok(encode(&search_at(
@@ -339,9 +403,9 @@ fn answer_body(root: &Path, kind: &str, body: &[u8], access: Access) -> Result<V
             root,
             &decode("symbols question", body)?,
         )?)),
-        other => Err(format!(
+        other => Err(QueryError::BadQuestion(format!(
             "unknown query kind `{other}` (this node answers {USAGE}, {SEARCH}, {SYMBOLS})"
-        )),
+        ))),
     }
 }
 
@@ -349,7 +413,28 @@ fn answer_body(root: &Path, kind: &str, body: &[u8], access: Access) -> Result<V
 pub fn answer(root: &Path, request: &QueryRequest, access: Access) -> QueryResponse {
     match answer_body(root, &request.kind, &request.body, access) {
         Ok(body) => QueryResponse::Answer { body },
-        Err(reason) => QueryResponse::Refused { reason },
+        Err(e) => QueryResponse::Refused {
+            reason: e.to_string(),
+        },
+    }
+}
+
+/// Asks a peer without a local path over the mesh.
+pub trait PeerAsker {
+    /// Answers `query` for `peer`, or says why it could not.
+    fn ask(&self, peer: &PeerConfig, query: &UsageQuery) -> Result<UsageAnswer, QueryError>;
+}
+
+/// Why a peer without a local path cannot be asked outside a daemon.
+pub const NO_DAEMON: &str = "it has no local path, and no daemon runs here to ask it over the mesh: start one with `weft node start`";
+
+/// The asker outside a daemon: there is no mesh to ask through.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoMesh;
+
+impl PeerAsker for NoMesh {
+    fn ask(&self, _peer: &PeerConfig, _query: &UsageQuery) -> Result<UsageAnswer, QueryError> {
+        Err(QueryError::NoDaemon)
     }
 }
 
@@ -385,10 +470,8 @@ impl MeshAsker {
         name: &str,
         kind: &str,
         question: &Q,
-    ) -> Result<A, String> {
-        let route = self.routes.get(name).ok_or_else(|| {
-            "its peer id is not known yet: give `peer_id` in [coordination] peers, or wait until its node has been reached".to_string()
-        })?;
+    ) -> Result<A, QueryError> {
+        let route = self.routes.get(name).ok_or(QueryError::UnknownPeer)?;
         let request = QueryRequest {
             kind: kind.into(),
             body: encode(question),
@@ -397,17 +480,19 @@ impl MeshAsker {
         let response = self
             .runtime
             .block_on(async { tokio::time::timeout(self.timeout, asked).await })
-            .map_err(|_| format!("{NO_ANSWER} within {} s", self.timeout.as_secs()))?
-            .map_err(|e| e.to_string())?;
+            .map_err(|_| QueryError::Timeout(self.timeout.as_secs()))?
+            .map_err(|e| QueryError::Unreachable(e.to_string()))?;
         match response {
-            QueryResponse::Answer { body } => decode("the answer", &body),
-            QueryResponse::Refused { reason } => Err(format!("refused: {reason}")),
+            QueryResponse::Answer { body } => {
+                decode("the answer", &body).map_err(|e| QueryError::Unreachable(e.to_string()))
+            }
+            QueryResponse::Refused { reason } => Err(QueryError::Refused(reason)),
         }
     }
 }
 
 impl PeerAsker for MeshAsker {
-    fn ask(&self, peer: &PeerConfig, query: &UsageQuery) -> Result<UsageAnswer, String> {
+    fn ask(&self, peer: &PeerConfig, query: &UsageQuery) -> Result<UsageAnswer, QueryError> {
         MeshAsker::ask(self, &peer.name, USAGE, query)
     }
 }
@@ -415,7 +500,7 @@ impl PeerAsker for MeshAsker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::coordinate::usage::QuerySymbol;
+    use crate::graph::usage::QuerySymbol;
 
     #[test]
     fn questions_over_their_bounds_are_refused_before_any_work() {
@@ -429,7 +514,11 @@ mod tests {
             ],
             ..UsageQuery::default()
         };
-        assert!(many.check().expect_err("too many").contains("symbols"));
+        assert!(many
+            .check()
+            .expect_err("too many")
+            .to_string()
+            .contains("symbols"));
         let long = SearchQuery {
             text: "x".repeat(MAX_SEARCH_TEXT + 1),
             k: 5,
@@ -486,17 +575,17 @@ mod tests {
             k: 3,
         };
         // Another command holds the graph: the saved index answers (here: there is none).
-        let held = KnowledgeGraph::open(&layout, &config).expect("open graph");
+        let held = open_graph(&layout, &config).expect("open graph");
         let locked = search_at(dir.path(), &question, Access::Own).expect_err("no index");
-        assert!(locked.starts_with(NO_INDEX), "{locked}");
+        assert!(locked.to_string().starts_with(NO_INDEX), "{locked}");
         drop(held);
         // A graph that cannot be opened at all is reported as such, not as no index.
-        let graph_dir = layout.weftos().join(crate::graph::GRAPH_DIR);
+        let graph_dir = layout.graph();
         if graph_dir.exists() {
             std::fs::remove_dir_all(&graph_dir).expect("remove graph");
         }
         std::fs::write(&graph_dir, b"not a directory").expect("plant a file");
         let broken = search_at(dir.path(), &question, Access::Own).expect_err("cannot open");
-        assert!(!broken.starts_with(NO_INDEX), "{broken}");
+        assert!(!broken.to_string().starts_with(NO_INDEX), "{broken}");
     }
 }

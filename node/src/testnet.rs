@@ -181,7 +181,7 @@ mod tests {
         let expected = weft_net::identity::peer_id(&testnet_key("seed", "node2").public_key())
             .expect("id")
             .to_base58();
-        assert_eq!(peer.peer_id.as_deref(), Some(expected.as_str()));
+        assert_eq!(peer.peer_id.map(|id| id.to_string()), Some(expected));
         let key = NodeKey::load_from(&Layout::new(&root).keys()).expect("key");
         assert_eq!(key.public_key(), testnet_key("seed", "node1").public_key());
         let before = std::fs::read(root.join(CONFIG_FILE)).expect("read");

@@ -8,9 +8,9 @@ use git2::{Repository, Signature, Time};
 use std::path::{Path, PathBuf};
 use weft_node::coordinate::api::{ChangeKind, Class};
 use weft_node::coordinate::impact::{ImpactReport, PeerState, Severity};
-use weft_node::coordinate::peers::NoMesh;
 use weft_node::coordinate::{self, release, ImpactRequest};
 use weft_node::engine::OpenMode;
+use weft_node::query::NoMesh;
 use weft_node::Node;
 
 const DAY: i64 = 86_400;
@@ -643,7 +643,7 @@ fn co_change_after_past_releases_is_weaker_evidence() {
 
 #[test]
 fn semantic_neighbours_in_a_peers_index_are_weaker_evidence() {
-    use weft_node::graph::KnowledgeGraph;
+    use weft_node::engine::open_graph;
     use weft_node::{Layout, WeaveConfig};
     let org = org();
     // The unrelated peer reimplements the removed function under the same name, without
@@ -655,7 +655,7 @@ fn semantic_neighbours_in_a_peers_index_are_weaker_evidence() {
     )
     .expect("write");
     let config = WeaveConfig::load(&unrelated).expect("config");
-    let graph = KnowledgeGraph::open(&Layout::new(&unrelated), &config).expect("graph");
+    let graph = open_graph(&Layout::new(&unrelated), &config).expect("graph");
     let mut embedder = graph.embedder().expect("model");
     let scanned = graph.scan(&|_, _| {}).expect("scan");
     graph

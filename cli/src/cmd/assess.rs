@@ -1,20 +1,22 @@
 //! `weft assess`, `weft assess diff`, `weft hooks`, `weft watch`: assessments and their
 //! triggers.
 
-use super::{input, Ctx};
 use crate::args::{
     AssessArgs, AssessCommand, FailOnArg, FormatArg, HooksCommand, ScopeArg, WatchArgs,
 };
+use crate::ctx::{input, Ctx};
 use crate::{exit, out};
 use anyhow::Result;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-use weft_node::assess::report::{Report, Severity};
-use weft_node::assess::run::{self as pipeline, Stages};
-use weft_node::assess::scope::ScopeRequest;
-use weft_node::assess::{diff, format};
-use weft_node::{hooks, Node, NodeError};
+use weft_node::assess::commit::{self, Recorded};
+use weft_node::assess::{hooks, watch};
+use weft_node::graph::assess::report::{FailOn, Report};
+use weft_node::graph::assess::run::{self as pipeline, Stages};
+use weft_node::graph::assess::scope::ScopeRequest;
+use weft_node::graph::assess::{diff, format};
+use weft_node::{Node, NodeError};
 
 pub fn run(ctx: &Ctx, args: AssessArgs) -> Result<u8> {
     if let Some(AssessCommand::Diff { a, b }) = args.command {
@@ -47,12 +49,10 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> Result<u8> {
     };
     let node = ctx.node()?;
     let fail_on = match args.fail_on {
-        Some(f) => f,
-        None => match node.config().assessment.fail_on.as_str() {
-            "none" => FailOnArg::None,
-            "warning" => FailOnArg::Warning,
-            _ => FailOnArg::Error,
-        },
+        Some(FailOnArg::None) => FailOn::None,
+        Some(FailOnArg::Warning) => FailOn::Warning,
+        Some(FailOnArg::Error) => FailOn::Error,
+        None => node.config().assessment.fail_on,
     };
     // Bars go to standard error, and only on a terminal: they never mix with the report.
     let report = assess_and_record(&node, &request, ctx.json)?;
@@ -63,11 +63,7 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> Result<u8> {
         }
         None => say_raw!("{rendered}"),
     }
-    let threshold = match fail_on {
-        FailOnArg::None => None,
-        FailOnArg::Warning => Some(Severity::Warning),
-        FailOnArg::Error => Some(Severity::Error),
-    };
+    let threshold = fail_on.threshold();
     let failed = threshold.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
     Ok(if failed { exit::FAILED } else { exit::OK })
 }
@@ -76,11 +72,11 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> Result<u8> {
 fn assess_and_record(node: &Node, request: &ScopeRequest, quiet: bool) -> Result<Report> {
     let bars = out::StageBars(out::stage_bar("scope", quiet));
     bars.stage("scope", 0);
-    let pipeline::Recorded {
+    let Recorded {
         report,
         written,
         event,
-    } = pipeline::assess_and_record(node, request, &bars)?;
+    } = commit::assess_and_record(node, request, &bars)?;
     bars.0.finish_and_clear();
     complain!(
         "assessment: {} error(s), {} warning(s), {} note(s) in {} file(s); report {} recorded as event {}",
@@ -108,12 +104,12 @@ fn render(report: &Report, format: FormatArg) -> Result<String> {
 
 fn report_diff(ctx: &Ctx, a: Option<PathBuf>, b: Option<PathBuf>) -> Result<u8> {
     let layout = weft_node::Layout::discover(&ctx.dir);
-    let weftos = layout.as_ref().map(|l| l.weftos());
-    let history = weftos
+    let artifacts = layout.as_ref().map(|l| l.artifacts());
+    let history = artifacts
         .as_deref()
         .map(pipeline::history_reports)
         .unwrap_or_default();
-    let latest = weftos.as_deref().map(pipeline::latest_path);
+    let latest = artifacts.as_deref().map(pipeline::latest_path);
     let (old, new) = match (a, b) {
         (Some(a), Some(b)) => (ctx.dir.join(a), ctx.dir.join(b)),
         (Some(a), None) => (
@@ -173,7 +169,7 @@ pub fn watch(ctx: &Ctx, args: WatchArgs) -> Result<u8> {
     drop(ctx.node()?);
     complain!("watching {} (Ctrl-C to stop)", layout.root.display());
     let mut failure = None;
-    weft_node::watch::watch(
+    watch::watch(
         &layout.root,
         Duration::from_millis(args.debounce_ms),
         args.max_runs,

@@ -1,7 +1,7 @@
 //! `weft chain ...`.
 
-use super::{input, parse_json, read_input_file, Ctx};
 use crate::args::{AppendArgs, ChainCommand};
+use crate::ctx::{input, parse_json, read_input_file, Ctx};
 use crate::{exit, out};
 use anyhow::Result;
 use std::io::BufRead;
@@ -59,7 +59,7 @@ fn append(ctx: &Ctx, args: AppendArgs) -> Result<u8> {
                     &args.kind,
                     &parse_json(line.as_bytes(), &format!("stdin line {}", i + 1))?,
                 )?;
-                let stored = node.chain().append(d)?;
+                let stored = node.append(d)?;
                 // One line per durable event: a caller may rely on every printed line.
                 out::json_line(
                     &serde_json::json!({"seq": stored.event.seq, "hash": stored.hash.to_hex()}),
@@ -81,7 +81,7 @@ fn append(ctx: &Ctx, args: AppendArgs) -> Result<u8> {
     };
     let d = draft(&args.source, &args.kind, &json)?;
     let node = ctx.node()?;
-    let stored = node.chain().append(d)?;
+    let stored = node.append(d)?;
     print_event(ctx, &stored);
     Ok(exit::OK)
 }

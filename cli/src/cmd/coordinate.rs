@@ -1,16 +1,17 @@
 //! `weft coordinate link|impact|release|ack|status`.
 
-use super::Ctx;
 use crate::args::{CoordinateCommand, ImpactArgs, ImpactFailOn, ImpactFormat, ReleaseArgs};
+use crate::ctx::Ctx;
 use crate::{exit, out};
 use anyhow::Result;
 use std::path::Path;
 use std::time::Duration;
 use weft_node::config::PeerConfig;
 use weft_node::coordinate::impact::{ImpactReport, PeerState, Severity};
-use weft_node::coordinate::peers::{self, NoMesh, PeerAsker};
+use weft_node::coordinate::peers;
 use weft_node::coordinate::release::{self, Outcome, ReleaseRequest};
 use weft_node::coordinate::{self as coord, ImpactRequest};
+use weft_node::query::{NoMesh, PeerAsker};
 use weft_node::Node;
 
 pub fn run(ctx: &Ctx, command: CoordinateCommand) -> Result<u8> {
@@ -98,7 +99,8 @@ fn witness_link(
     Result<serde_json::Value, String>,
 ) {
     let here = peers::witness_link(node, spec)
-        .map(|(seq, head_seq)| serde_json::json!({"seq": seq, "head_seq": head_seq}));
+        .map(|(seq, head_seq)| serde_json::json!({"seq": seq, "head_seq": head_seq}))
+        .map_err(|e| e.to_string());
     let there = match peers::local_root(node, spec) {
         Some(root) => reverse_witness(node, &root),
         None => Err("a remote peer witnesses this node's head when its daemon connects".into()),

@@ -1,7 +1,7 @@
 //! `weft gate ...`.
 
-use super::{input, Ctx};
 use crate::args::{GateCommand, ResolveArgs};
+use crate::ctx::{input, Ctx};
 use crate::{exit, out};
 use anyhow::Result;
 use weft_kernel::cbor;

@@ -1,7 +1,7 @@
 //! `weft symbols`, `deps`, `history`, `cochange`, `search`, `embed`: the knowledge graph.
 
-use super::{input, Ctx};
 use crate::args::{CochangeArgs, EmbedArgs, HistoryArgs, SearchArgs, SymbolsArgs};
+use crate::ctx::{input, Ctx};
 use crate::{exit, out};
 use anyhow::Result;
 use serde_json::json;
@@ -15,7 +15,7 @@ use weft_node::{Layout, NodeError, WeaveConfig};
 pub fn open_graph(ctx: &Ctx) -> Result<KnowledgeGraph> {
     let layout = ctx.layout()?;
     let config = WeaveConfig::load(&layout.root).map_err(NodeError::from)?;
-    Ok(KnowledgeGraph::open(&layout, &config).map_err(NodeError::from)?)
+    Ok(weft_node::engine::open_graph(&layout, &config).map_err(NodeError::from)?)
 }
 
 /// A user-given path as a repository-relative, `/`-separated path ("" for the root).
@@ -37,18 +37,6 @@ pub fn repo_relative(ctx: &Ctx, root: &Path, path: &Path) -> Result<String> {
         .join("/"))
 }
 
-/// A symbol as `weft symbols` lists it: `path:start-end  pub kind qualified`.
-pub fn symbol_line(path: &str, s: &weft_node::graph::facts::Symbol) -> String {
-    let vis = if s.public { "pub" } else { "   " };
-    format!(
-        "{path}:{}-{}  {vis} {:<9} {}",
-        s.start_line,
-        s.end_line,
-        s.kind.as_str(),
-        s.qualified
-    )
-}
-
 fn scan(ctx: &Ctx, graph: &KnowledgeGraph) -> Result<weft_node::graph::scan::Scan> {
     let bar = out::stage_bar("scan", ctx.json);
     let scan = graph
@@ -63,7 +51,7 @@ fn scan(ctx: &Ctx, graph: &KnowledgeGraph) -> Result<weft_node::graph::scan::Sca
 
 pub fn symbols(ctx: &Ctx, args: SymbolsArgs) -> Result<u8> {
     if let Some(peer) = &args.peer {
-        return super::across::symbols(ctx, &args, peer);
+        return super::peer_query::symbols(ctx, &args, peer);
     }
     let graph = open_graph(ctx)?;
     let prefix = match &args.path {
@@ -124,7 +112,7 @@ pub fn symbols(ctx: &Ctx, args: SymbolsArgs) -> Result<u8> {
             } else {
                 String::new()
             };
-            writeln!(stdout, "{}{cx}", symbol_line(&f.path, s))?;
+            writeln!(stdout, "{}{cx}", out::symbol_line(&f.path, s))?;
         }
     }
     stdout.flush()?;
@@ -343,7 +331,7 @@ pub fn search(ctx: &Ctx, args: SearchArgs) -> Result<u8> {
         .map_err(NodeError::from)?;
     bar.finish_and_clear();
     if args.peers {
-        return super::across::search(ctx, &args, &stats, hits);
+        return super::peer_query::search(ctx, &args, &stats, hits);
     }
     if ctx.json {
         out::json(&json!({"query": args.query, "index": stats, "hits": hits}));
@@ -371,8 +359,11 @@ pub fn embed(ctx: &Ctx, args: EmbedArgs) -> Result<u8> {
     // Outside a node, the default locations still work.
     let root = layout.map_or_else(|| ctx.dir.clone(), |l| l.root);
     let graph_err = |e| NodeError::from(weft_node::graph::GraphError::from(e));
-    let mut embedder =
-        weft_node::graph::load_embedder(&root, &config.embeddings).map_err(graph_err)?;
+    let mut embedder = config
+        .embeddings
+        .model_config(&root)
+        .load()
+        .map_err(graph_err)?;
     let vector = embedder.embed(&[&args.text]).map_err(graph_err)?.remove(0);
     if ctx.json {
         out::json(

@@ -1,75 +1,27 @@
 //! One module per command group; each function takes parsed arguments, calls the node
 //! engine, prints, and returns the exit code.
 
-mod across;
 mod assess;
 mod chain;
 mod coordinate;
+mod demo;
 mod gate;
 mod graph;
 pub mod node;
+mod peer_query;
 mod peers;
-mod refs;
+mod provenance;
 mod testnet;
 mod tree;
 
 use crate::args::{Cli, Command};
-use crate::exit;
+use crate::ctx::{input, Ctx};
+use crate::exit::{self, exit_code};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use weft_node::daemon::Daemon;
-use weft_node::{engine::OpenMode, ErrorClass, Layout, Node, NodeError};
-
-/// Shared context of a command.
-pub struct Ctx {
-    /// Where to look for the repository.
-    pub dir: PathBuf,
-    /// JSON output.
-    pub json: bool,
-    /// The daemon, when the command runs inside it for a client.
-    pub daemon: Option<Arc<Daemon>>,
-}
-
-impl Ctx {
-    /// The layout of the node containing the working directory, without opening it.
-    pub fn layout(&self) -> Result<Layout> {
-        Ok(Layout::discover(&self.dir)
-            .ok_or_else(|| NodeError::NotInitialised(self.dir.clone()))?)
-    }
-
-    /// Opens the node (checked), or shares the daemon's.
-    pub fn node(&self) -> Result<Arc<Node>> {
-        match &self.daemon {
-            Some(daemon) => Ok(daemon.node().clone()),
-            None => Ok(Arc::new(Node::open(&self.dir, OpenMode::Checked)?)),
-        }
-    }
-
-    /// Opens the node in another mode. Inside the daemon the open node is shared,
-    /// except for a restore, which needs the store to itself.
-    pub fn node_with(&self, mode: OpenMode) -> Result<Arc<Node>> {
-        match (&self.daemon, mode) {
-            (Some(_), OpenMode::ForImport) => Err(self.needs_store_alone("import")),
-            (Some(daemon), _) => Ok(daemon.node().clone()),
-            (None, mode) => Ok(Arc::new(Node::open(&self.dir, mode)?)),
-        }
-    }
-
-    /// Refuses a command that must not run while the daemon holds the store.
-    pub fn exclusive(&self, what: &str) -> Result<()> {
-        match self.daemon {
-            Some(_) => Err(self.needs_store_alone(what)),
-            None => Ok(()),
-        }
-    }
-
-    fn needs_store_alone(&self, what: &str) -> anyhow::Error {
-        input(format!(
-            "{what} needs the store to itself and the node daemon is running: run `weft node stop` first"
-        ))
-    }
-}
+use weft_node::NodeError;
 
 /// Whether a command may run in the daemon for a client. Commands that start or stop
 /// the daemon, build throw-away repositories, read only files, or run until
@@ -188,9 +140,9 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<u8> {
         Command::Chain(c) => chain::run(ctx, c),
         Command::Tree(c) => tree::run(ctx, c),
         Command::Gate(c) => gate::run(ctx, c),
-        Command::Witness(c) => refs::witness(ctx, c),
-        Command::Lineage(c) => refs::lineage(ctx, c),
-        Command::Demo(args) => crate::demo::run(ctx, args),
+        Command::Witness(c) => provenance::witness(ctx, c),
+        Command::Lineage(c) => provenance::lineage(ctx, c),
+        Command::Demo(args) => demo::run(ctx, args),
         Command::Symbols(args) => graph::symbols(ctx, args),
         Command::Deps => graph::deps(ctx),
         Command::History(args) => graph::history(ctx, args),
@@ -206,39 +158,4 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<u8> {
         Command::Testnet(c) => testnet::run(ctx, c),
         Command::Coordinate(c) => coordinate::run(ctx, c),
     }
-}
-
-/// A bad-input error (exit 2).
-pub fn input(message: impl Into<String>) -> anyhow::Error {
-    NodeError::Input(message.into()).into()
-}
-
-/// Maps an error to its exit code.
-pub fn exit_code(err: &anyhow::Error) -> u8 {
-    for cause in err.chain() {
-        if let Some(class) = weft_node::classify(cause) {
-            return match class {
-                ErrorClass::Verification => exit::FAILED,
-                ErrorClass::Input => exit::USAGE,
-                ErrorClass::Operational => exit::OPERATIONAL,
-            };
-        }
-    }
-    exit::OPERATIONAL
-}
-
-/// Reads a user-named file, as bad input when it can't be read.
-pub fn read_input_file(path: &Path) -> Result<Vec<u8>> {
-    if path == Path::new("-") {
-        let mut buf = Vec::new();
-        crate::out::with_stdin(|stdin| std::io::Read::read_to_end(stdin, &mut buf))
-            .map_err(|e| input(format!("standard input: {e}")))?;
-        return Ok(buf);
-    }
-    std::fs::read(path).map_err(|e| input(format!("{}: {e}", path.display())))
-}
-
-/// Parses JSON from a user-named source, as bad input on failure.
-pub fn parse_json(bytes: &[u8], what: &str) -> Result<serde_json::Value> {
-    serde_json::from_slice(bytes).map_err(|e| input(format!("{what}: not valid JSON: {e}")))
 }

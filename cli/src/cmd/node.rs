@@ -1,7 +1,7 @@
 //! `weft init` and `weft status`.
 
-use super::{input, Ctx};
 use crate::args::{Cli, Command, NodeCommand};
+use crate::ctx::{input, Ctx};
 use crate::out;
 use anyhow::Result;
 use std::path::PathBuf;
@@ -117,7 +117,7 @@ pub fn init_daemon_logging(cli: &Cli) -> bool {
             let Some(layout) = Layout::discover(&dir) else {
                 return false;
             };
-            let logs = layout.weftos().join("logs");
+            let logs = layout.logs();
             let _ = std::fs::create_dir_all(&logs);
             match std::fs::OpenOptions::new()
                 .create(true)
@@ -180,7 +180,7 @@ fn start(ctx: &Ctx, listen: &[String], foreground: bool) -> Result<u8> {
         weft_node::daemon::run(&layout.root, options, Arc::new(super::DaemonRunner))?;
         return Ok(crate::exit::OK);
     }
-    let logs = layout.weftos().join("logs");
+    let logs = layout.logs();
     std::fs::create_dir_all(&logs).map_err(|e| weft_node::NodeError::io(&logs, e))?;
     let out_file = logs.join("daemon.out");
     let out =
@@ -217,7 +217,7 @@ fn start(ctx: &Ctx, listen: &[String], foreground: bool) -> Result<u8> {
             ))
             .into());
         }
-        let runtime = weft_node::daemon::identity::read_runtime(&layout.root);
+        let runtime = weft_node::identity::read_runtime(&layout.root);
         let ready = runtime.as_ref().is_some_and(|r| r.pid == child.id())
             && weft_node::daemon::client::connect(&layout.root).is_some();
         if ready {

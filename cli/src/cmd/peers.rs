@@ -1,11 +1,11 @@
 //! `weft peers`, `weft peers add`, `weft evidence verify`.
 
-use super::{input, read_input_file, Ctx};
 use crate::args::{EvidenceCommand, PeersArgs, PeersCommand};
+use crate::ctx::{input, read_input_file, Ctx};
 use crate::{exit, out};
 use anyhow::Result;
 use std::path::Path;
-use weft_node::config::{PeerConfig, WeaveConfig, CONFIG_FILE};
+use weft_node::config::{Address, ConfiguredPeerId, PeerConfig, WeaveConfig, CONFIG_FILE};
 use weft_node::daemon::peers::{PeerBook, PeerStatus};
 use weft_node::net::wire::Evidence;
 use weft_node::NodeError;
@@ -63,7 +63,11 @@ fn list(ctx: &Ctx) -> Result<u8> {
             p.replica_length,
             p.lag,
             p.addr.as_deref().unwrap_or("-"),
-            p.flags.join(",")
+            p.flags
+                .iter()
+                .map(|f| f.as_str())
+                .collect::<Vec<_>>()
+                .join(",")
         );
         if let Some(error) = &p.last_error {
             say!("{:<16} last error: {error}", "");
@@ -108,14 +112,20 @@ pub fn add_peer(
     peer_id: Option<String>,
     path: Option<&Path>,
 ) -> Result<(PeerConfig, std::path::PathBuf)> {
+    let addr = addr
+        .map(|a| Address::parse(&a).map_err(|e| input(format!("--addr {e}"))))
+        .transpose()?;
+    let peer_id = peer_id
+        .map(|id| ConfiguredPeerId::parse(&id).map_err(input))
+        .transpose()?;
     let node = ctx.node()?;
     let root = &node.layout().root;
     let path = match path {
         Some(p) => {
             let abs = ctx.dir.join(p);
-            let identity = weft_node::daemon::identity::read_identity(&abs).map_err(input)?;
+            let identity = weft_node::identity::read_identity(&abs).map_err(input)?;
             if let Some(id) = &peer_id {
-                if *id != identity.peer_id {
+                if id.to_string() != identity.peer_id {
                     return Err(input(format!(
                         "--peer-id {id} does not match {}'s key ({})",
                         abs.display(),
@@ -153,12 +163,12 @@ pub fn add_peer(
     block.push_str("\n[[coordination.peers]]\n");
     block.push_str(&format!("name = {:?}\n", spec.name));
     for (key, value) in [
-        ("path", &spec.path),
-        ("addr", &spec.addr),
-        ("peer_id", &spec.peer_id),
+        ("path", spec.path.clone()),
+        ("addr", spec.addr.as_ref().map(|a| a.to_string())),
+        ("peer_id", spec.peer_id.map(|id| id.to_string())),
     ] {
         if let Some(value) = value {
-            block.push_str(&format!("{key} = {}\n", toml_string(value)));
+            block.push_str(&format!("{key} = {}\n", toml_string(&value)));
         }
     }
     let updated = format!("{text}{block}");

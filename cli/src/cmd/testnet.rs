@@ -1,7 +1,8 @@
 //! `weft testnet node|equivocate|flood`.
 
-use super::{input, Ctx, DaemonRunner};
+use super::DaemonRunner;
 use crate::args::TestnetCommand;
+use crate::ctx::{input, Ctx};
 use crate::{exit, out};
 use anyhow::Result;
 use std::sync::Arc;

@@ -1,7 +1,7 @@
 //! `weft tree ...`.
 
-use super::{input, Ctx};
 use crate::args::TreeCommand;
+use crate::ctx::{input, Ctx};
 use crate::{exit, out};
 use anyhow::Result;
 use std::collections::BTreeMap;

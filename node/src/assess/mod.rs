@@ -1,10 +1,9 @@
-//! Assessments (SOP 2): TRIGGER → SCOPE → SCAN → ANALYZE → REPORT → COMMIT.
-//! [`run`] is the pipeline, [`scope`] picks files, [`rules`] makes findings, [`report`]
-//! is the versioned document, [`format`] renders it and [`diff`] compares two.
+//! Assessments as the node runs them (SOP 2 and 4): what triggers one ([`hooks`],
+//! [`watch`], [`schedule`]; the CLI and CI choose a scope too) and the COMMIT step that
+//! records a report on the chain ([`commit`]). SCOPE to REPORT is weft-graph's
+//! (`crate::graph::assess`).
 
-pub mod diff;
-pub mod format;
-pub mod report;
-pub mod rules;
-pub mod run;
-pub mod scope;
+pub mod commit;
+pub mod hooks;
+pub mod schedule;
+pub mod watch;

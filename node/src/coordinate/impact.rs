@@ -2,11 +2,11 @@
 //! peer the declarations, the affected files and symbols with the evidence for each, a
 //! severity, a ranked summary and the effect vector the gate scores.
 
-use super::api::{ApiChange, ApiDiff, ChangeKind, Class};
-use super::usage::{
+use crate::graph::api::{ApiChange, ApiDiff, ChangeKind, Class};
+use crate::graph::usage::{
     CoChange, Neighbour, NeighbourAsk, QueryPackage, QuerySymbol, UsageAnswer, UsageQuery, Use, Via,
 };
-use super::version::{admits, Admits};
+use crate::graph::version::{admits, Admits};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -240,7 +240,7 @@ fn severity_of(class: Class) -> Severity {
 fn declaration_status(
     api: &ApiDiff,
     version: Option<&str>,
-    d: &super::usage::Declaration,
+    d: &crate::graph::usage::Declaration,
 ) -> DeclarationStatus {
     let package = d.declared.package_name().to_string();
     let target = version.map(str::to_string).or_else(|| {

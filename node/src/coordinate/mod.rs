@@ -3,27 +3,28 @@
 //! announcement and acknowledgements recorded on the chains (`release`, `ack`,
 //! `status`).
 //!
-//! - [`api`] diffs this repository's public API between two commits;
-//! - [`usage`] is the question a peer answers about its own code;
+//! The questions themselves are weft-graph's: `graph::api` diffs this repository's
+//! public API between two commits, `graph::usage` is the question a peer answers about
+//! its own code, `graph::version` reads each ecosystem's version requirements. Here:
+//!
 //! - [`impact`] turns the answers into the report and the gate's effect;
 //! - [`peers`] reaches linked peers (local paths read-only; remote ones over the mesh);
 //! - [`release`] records releases and acknowledgements;
-//! - [`version`] reads each ecosystem's version requirements.
+//! - [`sarif`] renders an impact report for code-scanning tools.
 
-pub mod api;
-mod bindings;
 pub mod impact;
 pub mod peers;
 pub mod release;
 pub mod sarif;
-pub mod usage;
-pub mod version;
 
-use crate::graph::{GraphError, KnowledgeGraph};
+pub use crate::graph::{api, usage, version};
+
+use crate::graph::api::ApiError;
+use crate::graph::GraphError;
+use crate::query::PeerAsker;
 use crate::{Node, NodeError};
 use git2::{Oid, Repository};
 use impact::{Base, ImpactReport};
-use peers::PeerAsker;
 use std::path::PathBuf;
 use weft_kernel::cbor;
 use weft_kernel::event::EventDraft;
@@ -54,7 +55,7 @@ pub enum CoordinateError {
     /// Bad input.
     #[error("{0}")]
     Input(String),
-    /// A peer could not be read.
+    /// A peer could not be asked.
     #[error("peer `{name}`: {message}")]
     Peer {
         /// Peer name.
@@ -62,6 +63,36 @@ pub enum CoordinateError {
         /// What went wrong.
         message: String,
     },
+    /// A linked peer's chain or head could not be read or did not check out.
+    #[error("{name}: {source}")]
+    PeerChain {
+        /// Peer name.
+        name: String,
+        /// Why.
+        source: peers::PeerError,
+    },
+}
+
+impl CoordinateError {
+    /// A failure reading the linked peer `spec`.
+    pub fn from_peer(
+        spec: &crate::config::PeerConfig,
+        source: peers::PeerError,
+    ) -> CoordinateError {
+        CoordinateError::PeerChain {
+            name: spec.name.clone(),
+            source,
+        }
+    }
+}
+
+impl From<ApiError> for CoordinateError {
+    fn from(e: ApiError) -> CoordinateError {
+        match e {
+            ApiError::Git(message) => CoordinateError::Git(message),
+            ApiError::Graph(g) => CoordinateError::Graph(g),
+        }
+    }
 }
 
 /// What `impact` is asked.
@@ -77,10 +108,10 @@ pub struct ImpactRequest {
     pub window_days: u32,
 }
 
-/// The configuration as it is on disk now: a daemon's node keeps the one it started
-/// with, and `coordinate link` or `peers add` may have changed it since.
-pub fn current_config(node: &Node) -> Result<crate::WeaveConfig, NodeError> {
-    Ok(crate::WeaveConfig::load(&node.layout().root)?)
+/// The configuration as it is on disk now (`Node::current_config`): a daemon's node
+/// was opened earlier, and `coordinate link` or `peers add` may have changed it since.
+pub fn current_config(node: &Node) -> Result<std::sync::Arc<crate::WeaveConfig>, NodeError> {
+    node.current_config()
 }
 
 /// A `release.publish` on this chain.
@@ -151,7 +182,7 @@ fn resolve_base(
             ));
         }
     }
-    if let Some((tag, oid)) = crate::assess::run::last_release_tag(repo) {
+    if let Some((tag, oid)) = crate::graph::assess::run::last_release_tag(repo) {
         return Ok((
             Base {
                 origin: "tag".into(),
@@ -210,7 +241,7 @@ pub fn impact(
             )));
         }
     }
-    let graph = KnowledgeGraph::open(node.layout(), config)?;
+    let graph = crate::engine::open_graph(node.layout(), config)?;
     let repo = graph.repository()?;
     let head = repo
         .head()
@@ -221,7 +252,7 @@ pub fn impact(
         })?;
     let releases = published(node)?;
     let (base, base_oid) = resolve_base(&releases, &repo, request.since.as_deref())?;
-    let api = api::diff(&graph, &repo, base_oid, head.id())?;
+    let api = api::diff(&graph, &repo, base_oid, head.id()).map_err(CoordinateError::from)?;
     drop(graph);
     let window = if request.window_days == 0 {
         DEFAULT_WINDOW_DAYS
@@ -238,7 +269,7 @@ pub fn impact(
         let (via, answer) = peers::ask(node, spec, &query, remote);
         peers_out.push(match answer {
             Ok(answer) => impact::assess_peer(&spec.name, via, &api, version.as_deref(), &answer),
-            Err(e) => impact::unreachable(&spec.name, via, e),
+            Err(e) => impact::unreachable(&spec.name, via, e.to_string()),
         });
     }
     let summary = impact::summarise(&api, &mut peers_out);
@@ -276,7 +307,7 @@ pub fn record_impact(
 ) -> Result<(WrittenImpact, weft_kernel::StoredEvent), NodeError> {
     let bytes = serde_json::to_vec_pretty(report).expect("a report serialises");
     let hash = weft_kernel::hash::shake256(&bytes);
-    let dir = crate::assess::run::artifacts_dir(&node.layout().weftos()).join("impact");
+    let dir = node.layout().artifacts().join("impact");
     let path = dir.join(format!(
         "impact-{}-{}.json",
         &report.api.head_commit[..12.min(report.api.head_commit.len())],
@@ -330,7 +361,7 @@ pub fn record_impact(
     }
     let draft = EventDraft::new("coordinate", IMPACT_EVENT, Value::Map(fields))
         .map_err(|e| NodeError::Input(e.to_string()))?;
-    let stored = node.chain().append(draft)?;
+    let stored = node.append(draft)?;
     Ok((
         WrittenImpact {
             path,

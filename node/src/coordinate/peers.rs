@@ -3,9 +3,10 @@
 //! no lock, so a running daemon there is no obstacle. Any other peer is asked over the
 //! mesh through a [`PeerAsker`] (the daemon's is `query::MeshAsker`).
 
-use super::usage::{UsageAnswer, UsageQuery};
 use crate::config::{PeerConfig, WeaveConfig};
+use crate::graph::usage::{UsageAnswer, UsageQuery};
 use crate::layout::Layout;
+use crate::query::{PeerAsker, QueryError};
 use crate::{Node, NodeError};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -13,22 +14,64 @@ use weft_kernel::head::SignedHead;
 use weft_kernel::store::cf;
 use weft_kernel::{Chain, Store};
 
-/// Asks a peer without a local path over the mesh.
-pub trait PeerAsker {
-    /// Answers `query` for `peer`, or says why it could not.
-    fn ask(&self, peer: &PeerConfig, query: &UsageQuery) -> Result<UsageAnswer, String>;
+/// Why a linked peer's chain or head could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum PeerError {
+    /// No linked peer of that name.
+    #[error(
+        "no linked peer named `{0}`: `weft peers` lists them; `weft coordinate link` adds one"
+    )]
+    NotLinked(String),
+    /// Its chain store could not be opened.
+    #[error("{}: {message}", path.display())]
+    Store {
+        /// The store's directory.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A peer without a local path whose chain the daemon has not replicated yet.
+    #[error("no replica of `{0}` yet: a running daemon (`weft node start`) replicates it once connected")]
+    NoReplica(String),
+    /// Its replica holds no head whose signature verifies.
+    #[error("no verified head of it is replicated yet")]
+    NoVerifiedHead,
+    /// Its chain has no signed head.
+    #[error("{}: the chain has no signed head", .0.display())]
+    NoHead(PathBuf),
+    /// Its latest head's signature does not verify.
+    #[error("{}: latest head does not verify: {message}", path.display())]
+    BadHead {
+        /// The peer repository.
+        path: PathBuf,
+        /// Why.
+        message: String,
+    },
+    /// Its chain is signed by another key than the configured one.
+    #[error("{}: its chain is signed by {actual} but the configuration expects {expected}", path.display())]
+    WrongKey {
+        /// The peer repository.
+        path: PathBuf,
+        /// The signer's peer id.
+        actual: String,
+        /// The configured peer id.
+        expected: String,
+    },
 }
 
-/// Why a peer without a local path cannot be asked outside a daemon.
-pub const NO_DAEMON: &str = "it has no local path, and no daemon runs here to ask it over the mesh: start one with `weft node start`";
-
-/// The asker outside a daemon: there is no mesh to ask through.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct NoMesh;
-
-impl PeerAsker for NoMesh {
-    fn ask(&self, _peer: &PeerConfig, _query: &UsageQuery) -> Result<UsageAnswer, String> {
-        Err(NO_DAEMON.into())
+impl PeerError {
+    /// How it ends a command: a head that fails its checks is a verification failure,
+    /// an unknown name bad input, anything else the environment.
+    pub fn class(&self) -> crate::ErrorClass {
+        use crate::ErrorClass::*;
+        match self {
+            PeerError::NotLinked(_) => Input,
+            PeerError::BadHead { .. } | PeerError::WrongKey { .. } => Verification,
+            PeerError::Store { .. }
+            | PeerError::NoReplica(_)
+            | PeerError::NoVerifiedHead
+            | PeerError::NoHead(_) => Operational,
+        }
     }
 }
 
@@ -56,7 +99,7 @@ pub fn ask(
     spec: &PeerConfig,
     query: &UsageQuery,
     remote: &dyn PeerAsker,
-) -> (&'static str, Result<UsageAnswer, String>) {
+) -> (&'static str, Result<UsageAnswer, QueryError>) {
     match local_root(node, spec) {
         Some(root) => ("path", crate::query::usage_at(&root, query)),
         None => ("mesh", remote.ask(spec, query)),
@@ -64,8 +107,12 @@ pub fn ask(
 }
 
 /// Opens the chain of the node at `root` read-only (its daemon may be running).
-pub fn open_chain(root: &Path) -> Result<Chain, String> {
-    open_chain_store(&Layout::new(root).chain()).map_err(|e| e.to_string())
+pub fn open_chain(root: &Path) -> Result<Chain, PeerError> {
+    let dir = Layout::new(root).chain();
+    open_chain_store(&dir).map_err(|e| PeerError::Store {
+        path: dir,
+        message: e.to_string(),
+    })
 }
 
 /// Opens the chain store in `dir` read-only.
@@ -83,21 +130,23 @@ pub fn verified_head(chain: &Chain) -> Option<SignedHead> {
 
 /// The verified latest signed head of the chain at `root`, checked against the peer's
 /// expected key when the configuration names one.
-pub fn local_head(root: &Path, spec: &PeerConfig) -> Result<SignedHead, String> {
+pub fn local_head(root: &Path, spec: &PeerConfig) -> Result<SignedHead, PeerError> {
     let chain = open_chain(root)?;
     let head = chain
         .latest_signed_head()
-        .ok_or_else(|| format!("{}: the chain has no signed head", root.display()))?;
-    head.verify_signature()
-        .map_err(|e| format!("{}: latest head does not verify: {e}", root.display()))?;
-    if let Some(expected) = &spec.peer_id {
+        .ok_or_else(|| PeerError::NoHead(root.to_path_buf()))?;
+    head.verify_signature().map_err(|e| PeerError::BadHead {
+        path: root.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    if let Some(expected) = spec.peer_id.map(|id| id.to_string()) {
         let actual = weft_net::identity::peer_id(&head.signer).map(|p| p.to_base58());
         if actual.as_deref() != Some(expected.as_str()) {
-            return Err(format!(
-                "{}: its chain is signed by {} but the configuration expects {expected}",
-                root.display(),
-                actual.unwrap_or_else(|| "an unreadable key".into())
-            ));
+            return Err(PeerError::WrongKey {
+                path: root.to_path_buf(),
+                actual: actual.unwrap_or_else(|| "an unreadable key".into()),
+                expected,
+            });
         }
     }
     Ok(head)
@@ -106,52 +155,40 @@ pub fn local_head(root: &Path, spec: &PeerConfig) -> Result<SignedHead, String> 
 /// A peer's chain as this node can read it: the repository's own chain for a local-path
 /// peer, else the verified replica the daemon keeps in `.weftos/peers/<name>/` (both
 /// opened read-only).
-pub fn peer_chain(node: &Node, spec: &PeerConfig) -> Result<Chain, String> {
+pub fn peer_chain(node: &Node, spec: &PeerConfig) -> Result<Chain, PeerError> {
     if let Some(root) = local_root(node, spec) {
         return open_chain(&root);
     }
-    let dir = node
-        .layout()
-        .weftos()
-        .join(crate::daemon::peers::PEERS_DIR)
-        .join(&spec.name);
-    open_chain_store(&dir).map_err(|_| {
-        format!(
-            "no replica of `{}` yet: a running daemon (`weft node start`) replicates it once connected",
-            spec.name
-        )
-    })
+    let dir = node.layout().peer(&spec.name);
+    open_chain_store(&dir).map_err(|_| PeerError::NoReplica(spec.name.clone()))
 }
 
 /// The verified head `coordinate link` witnesses: a local peer's own (checked against
 /// its configured key), else its replica's.
-pub fn link_head(node: &Node, spec: &PeerConfig) -> Result<SignedHead, String> {
+pub fn link_head(node: &Node, spec: &PeerConfig) -> Result<SignedHead, PeerError> {
     match local_root(node, spec) {
         Some(root) => local_head(&root, spec),
-        None => verified_head(&peer_chain(node, spec)?)
-            .ok_or_else(|| "no verified head of it is replicated yet".into()),
+        None => verified_head(&peer_chain(node, spec)?).ok_or(PeerError::NoVerifiedHead),
     }
 }
 
 /// Witnesses a newly linked peer's head on this chain (note `link NAME`); returns the
 /// witness event's sequence and the head's.
-pub fn witness_link(node: &Node, spec: &PeerConfig) -> Result<(u64, u64), String> {
-    let head = link_head(node, spec)?;
+pub fn witness_link(node: &Node, spec: &PeerConfig) -> Result<(u64, u64), NodeError> {
+    let head = link_head(node, spec).map_err(|e| super::CoordinateError::from_peer(spec, e))?;
     let note = format!("link {}", spec.name);
-    let draft =
-        weft_kernel::witness::witness_head(&head, None, Some(&note)).map_err(|e| e.to_string())?;
-    let stored = node.chain().append(draft).map_err(|e| e.to_string())?;
+    let draft = weft_kernel::witness::witness_head(&head, None, Some(&note))
+        .map_err(|e| NodeError::Input(e.to_string()))?;
+    let stored = node.append(draft)?;
     Ok((stored.event.seq, head.seq))
 }
 
 /// The linked peer called `name`.
-pub fn linked<'c>(config: &'c WeaveConfig, name: &str) -> Result<&'c PeerConfig, String> {
+pub fn linked<'c>(config: &'c WeaveConfig, name: &str) -> Result<&'c PeerConfig, PeerError> {
     config
         .coordination
         .peers
         .iter()
         .find(|p| p.name == name)
-        .ok_or_else(|| {
-            format!("no linked peer named `{name}`: `weft peers` lists them; `weft coordinate link` adds one")
-        })
+        .ok_or_else(|| PeerError::NotLinked(name.to_string()))
 }

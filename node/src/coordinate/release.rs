@@ -7,9 +7,10 @@
 //! ack's head when it next reads that peer's chain (status, release, or its daemon).
 
 use super::impact::{self, ImpactReport, PeerState, Severity};
-use super::peers::{self, PeerAsker};
-use super::{ImpactRequest, IMPACT_EVENT};
+use super::peers;
+use super::{CoordinateError, ImpactRequest, IMPACT_EVENT};
 use crate::config::PeerConfig;
+use crate::query::PeerAsker;
 use crate::{Node, NodeError};
 use ciborium::value::Value;
 use serde::Serialize;
@@ -211,7 +212,7 @@ fn witness_once(
     };
     let draft =
         witness::witness_head(&head, None, Some(&note)).map_err(|e| input(e.to_string()))?;
-    node.chain().append(draft)?;
+    node.append(draft)?;
     witnessed.insert(note);
     Ok(true)
 }
@@ -329,10 +330,7 @@ pub fn release(
             existing.seq
         )));
     }
-    let rules = super::current_config(node)?
-        .rule_set()
-        .map_err(|e| input(format!("weave.toml [governance]: {e}")))?;
-    let gate = weft_kernel::gate::Gate::new(node.chain(), rules);
+    let gate = node.gate()?;
     if let Some(env) = &request.environment {
         if gate.rules().threshold_for(Some(env)).is_none() {
             return Err(input(format!(
@@ -498,7 +496,7 @@ fn publish(
     ]);
     let draft =
         EventDraft::new("release", RELEASE_EVENT, payload).map_err(|e| input(e.to_string()))?;
-    let stored = node.chain().append(draft)?;
+    let stored = node.append(draft)?;
     let meta = BTreeMap::from([
         ("version".to_string(), result.version.clone()),
         ("commit".to_string(), report.api.head_commit.clone()),
@@ -561,8 +559,8 @@ pub fn ack(
 ) -> Result<AckResult, NodeError> {
     check_version(version)?;
     let config = super::current_config(node)?;
-    let spec: &PeerConfig = peers::linked(&config, project).map_err(input)?;
-    let chain = peers::peer_chain(node, spec).map_err(|e| input(format!("{project}: {e}")))?;
+    let spec: &PeerConfig = peers::linked(&config, project).map_err(|e| input(e.to_string()))?;
+    let chain = peers::peer_chain(node, spec).map_err(|e| CoordinateError::from_peer(spec, e))?;
     let (release, published) = find_release(&chain, version)?.ok_or_else(|| {
         input(format!(
             "{project} has no release {version} on its chain (as far as this node has it): check the version with `weft coordinate status`"
@@ -610,7 +608,7 @@ pub fn ack(
     let payload = Value::Map(fields.into_iter().map(|(k, v)| (text(k), v)).collect());
     let ack =
         EventDraft::new("coordinate", ACK_EVENT, payload).map_err(|e| input(e.to_string()))?;
-    let stored = node.chain().append_batch(vec![witness, lineage, ack])?;
+    let stored = node.append_batch(vec![witness, lineage, ack])?;
     Ok(AckResult {
         project: project.into(),
         version: version.into(),
@@ -741,7 +739,7 @@ pub fn status(node: &Node) -> Result<Status, NodeError> {
         let chain = match peers::peer_chain(node, spec) {
             Ok(c) => c,
             Err(e) => {
-                unreadable.push((spec.name.clone(), e));
+                unreadable.push((spec.name.clone(), e.to_string()));
                 continue;
             }
         };

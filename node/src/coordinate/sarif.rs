@@ -1,9 +1,9 @@
 //! SARIF 2.1.0 rendering of an impact report: one result per affected use, located in
 //! the peer's file with the peer's name as `uriBaseId` (each peer is its own checkout).
 
-use super::api::Class;
 use super::impact::{ImpactReport, PeerState};
-use crate::assess::format::sarif::{SARIF_SCHEMA, SARIF_VERSION};
+use crate::graph::api::Class;
+use crate::graph::assess::format::sarif::{SARIF_SCHEMA, SARIF_VERSION};
 use serde_json::{json, Value};
 
 const RULES: [(&str, &str, &str); 3] = [

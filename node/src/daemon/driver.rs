@@ -6,10 +6,11 @@
 //! when its chain grew by something other than the same bookkeeping, so two nodes
 //! recording each other do not append forever.
 
-use super::identity::{write_json_atomically, Runtime, RUNTIME_FILE};
+use super::peers::PeerFlag;
 use super::source::ChainSource;
 use super::Daemon;
 use crate::config::WeaveConfig;
+use crate::identity::{write_json_atomically, Runtime};
 use crate::NodeError;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -79,7 +80,7 @@ pub(super) async fn drive(
         .coordination
         .peers
         .iter()
-        .filter_map(|p| p.addr.as_ref()?.parse().ok())
+        .filter_map(|p| Some(p.addr.as_ref()?.multiaddr().clone()))
         .collect();
     let mesh_config = MeshConfig {
         organisation: config.network.organisation.clone(),
@@ -93,11 +94,11 @@ pub(super) async fn drive(
         queries: Arc::new(super::answers::Answers(daemon.clone())),
     };
     let (mesh, mut events) = mesh::start(&key, mesh_config, daemon.gate.clone(), services)
-        .map_err(|e| NodeError::Input(format!("network: {e}")))?;
+        .map_err(|e| NodeError::Daemon(format!("network: {e}")))?;
     let _ = daemon
         .mesh
         .set((mesh.clone(), tokio::runtime::Handle::current()));
-    tokio::spawn(super::schedule::run(daemon.node.clone()));
+    tokio::spawn(crate::assess::schedule::run(daemon.node.clone()));
     let (done_tx, mut done_rx) = mpsc::channel(64);
     let mut driver = Driver {
         daemon: daemon.clone(),
@@ -115,7 +116,7 @@ pub(super) async fn drive(
     let mut maintain = tokio::time::interval(MAINTAIN_EVERY);
     let signal = |kind| {
         tokio::signal::unix::signal(kind)
-            .map_err(|e| NodeError::Input(format!("signal handler: {e}")))
+            .map_err(|e| NodeError::Daemon(format!("signal handler: {e}")))
     };
     let mut terminate = signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut interrupt = signal(tokio::signal::unix::SignalKind::interrupt())?;
@@ -263,7 +264,7 @@ impl Driver {
             MeshEvent::Conflict(evidence) => self.record_evidence(*evidence, true).await,
             MeshEvent::Blocked { peer, reason } => {
                 self.with_peer_id(&peer, |p| {
-                    p.flags.insert("blocked".into());
+                    p.flags.insert(PeerFlag::Blocked);
                     p.last_error = Some(reason.clone());
                 });
             }
@@ -281,7 +282,7 @@ impl Driver {
             listen: self.daemon.listen_addrs(),
             started_ns: self.daemon.started_ns,
         };
-        let file = self.daemon.node.layout().weftos().join(RUNTIME_FILE);
+        let file = self.daemon.node.layout().runtime();
         if let Err(e) = write_json_atomically(&file, &runtime) {
             tracing::warn!(error = %e, "writing the runtime file");
         }
@@ -384,7 +385,11 @@ impl Driver {
         };
         let relay = book
             .peers()
-            .find(|p| p.name != name && p.connected.is_some() && !p.flags.contains("equivocation"))
+            .find(|p| {
+                p.name != name
+                    && p.connected.is_some()
+                    && !p.flags.contains(&PeerFlag::Equivocation)
+            })
             .and_then(|p| p.peer_id());
         let Some(peer) = book.get_mut(name) else {
             return;
@@ -486,7 +491,7 @@ impl Driver {
         };
         let name = self.daemon.book.lock().ok().and_then(|mut book| {
             let peer = book.by_key_mut(&found.signer)?;
-            peer.flags.insert("equivocation".into());
+            peer.flags.insert(PeerFlag::Equivocation);
             Some(peer.name.clone())
         });
         match kept {
@@ -657,7 +662,7 @@ fn keep_evidence_file(
         .book
         .lock()
         .map(|b| b.evidence_dir())
-        .map_err(|_| NodeError::Input("peer book unavailable".into()))?;
+        .map_err(|_| NodeError::Daemon("peer book unavailable".into()))?;
     std::fs::create_dir_all(&dir).map_err(|e| NodeError::io(&dir, e))?;
     let file = dir.join(format!("{}-{}.cbor", found.fingerprint, found.seq));
     if file.exists() {
@@ -675,7 +680,7 @@ fn keep_evidence_file(
         .map_err(|e| NodeError::Input(e.to_string()))?;
     // The event goes first: a crash between the two leaves the event without the file,
     // and the evidence arriving again chains a second event: a duplicate, never a loss.
-    daemon.node.chain().append(draft)?;
+    daemon.node.append(draft)?;
     weft_kernel::atomic::write_atomically(&file, bytes).map_err(|e| NodeError::io(&file, e))?;
     Ok(true)
 }
@@ -717,7 +722,7 @@ fn record_peer(
         let mut book = daemon
             .book
             .lock()
-            .map_err(|_| NodeError::Input("peer book unavailable".into()))?;
+            .map_err(|_| NodeError::Daemon("peer book unavailable".into()))?;
         let Some(peer) = book.get_mut(name) else {
             return Ok(());
         };
@@ -758,7 +763,11 @@ fn record_peer(
         if !peer.flags.is_empty() {
             meta.insert(
                 "flags".into(),
-                peer.flags.iter().cloned().collect::<Vec<_>>().join(","),
+                peer.flags
+                    .iter()
+                    .map(|f| f.as_str())
+                    .collect::<Vec<_>>()
+                    .join(","),
             );
         }
         let due = new_history
@@ -778,7 +787,7 @@ fn record_peer(
     if let (true, Some(head)) = (witness_due, head) {
         let draft = witness_head(&head, None, Some(MESH_NOTE))
             .map_err(|e| NodeError::Input(e.to_string()))?;
-        daemon.node.chain().append(draft)?;
+        daemon.node.append(draft)?;
     }
     Ok(())
 }
@@ -788,7 +797,7 @@ fn build_advert(daemon: &Daemon) -> Option<Advert> {
     let node = &daemon.node;
     let genesis = node.chain().genesis()?;
     let (head_seq, _) = node.chain().head()?;
-    let graph = crate::graph::summary(node.layout());
+    let graph = crate::graph::summary(&node.layout().graph());
     Some(Advert {
         version: env!("CARGO_PKG_VERSION").into(),
         project: node.config().project.name.clone(),

@@ -25,10 +25,10 @@ impl Daemon {
         let (mesh, runtime) = self
             .mesh
             .get()
-            .ok_or_else(|| NodeError::Input("the daemon has not joined the mesh yet".into()))?;
+            .ok_or_else(|| NodeError::Daemon("the daemon has not joined the mesh yet".into()))?;
         runtime
             .block_on(mesh.publish(topic, data))
-            .map_err(|e| NodeError::Input(e.to_string()))
+            .map_err(|e| NodeError::Daemon(e.to_string()))
     }
 
     /// Announces the true head, then a second head signed by the same key for the same

@@ -3,9 +3,10 @@
 //!
 //! - [`control`]: the socket's framing; [`client`]: the CLI's side of it.
 //! - [`peers`]: who is followed, trusted, and how far each replica is.
-//! - [`identity`]: the public files other nodes read from `.weftos/`.
-//! - `driver`: the async loop over mesh events, announcements, syncs and bookkeeping.
+//! - `driver`: the async loop over mesh events, announcements, syncs and bookkeeping;
+//!   it starts the scheduled assessments (`crate::assess::schedule`).
 //! - `source`: serving chain ranges to peers; `answers`: serving questions.
+//! - [`faults`]: the testnet's deliberate misbehaviour (equivocation, floods).
 //!
 //! The daemon does not know the CLI's commands: the binary passes a [`CommandRunner`].
 
@@ -14,9 +15,7 @@ pub mod client;
 pub mod control;
 mod driver;
 pub mod faults;
-pub mod identity;
 pub mod peers;
-pub mod schedule;
 mod source;
 
 use crate::engine::{Node, OpenMode};
@@ -37,9 +36,6 @@ use weft_net::{Multiaddr, PeerId};
 /// Why an untrusted peer is served nothing.
 const UNTRUSTED: &str =
     "not in this node's trust set (list this node's peer id, or `trust = \"open\"`)";
-
-/// Name of the control socket in `.weftos/`.
-pub const SOCKET_FILE: &str = "node.sock";
 
 /// Options of `weft node start`.
 #[derive(Debug, Clone, Default)]
@@ -155,13 +151,13 @@ impl Daemon {
         }
         let mut routes = std::collections::BTreeMap::new();
         for spec in peers {
-            let configured = spec.peer_id.as_deref().and_then(|p| p.parse().ok());
+            let configured = spec.peer_id.map(|p| p.peer_id());
             let (peer, addr) = match (known.get(&spec.name), configured) {
                 (Some((peer, addr)), _) => (*peer, addr.clone()),
                 (None, Some(peer)) => (peer, None),
                 (None, None) => continue,
             };
-            let addr = addr.or_else(|| spec.addr.as_deref().and_then(|a| a.parse().ok()));
+            let addr = addr.or_else(|| spec.addr.as_ref().map(|a| a.multiaddr().clone()));
             let route = crate::query::Route {
                 peer,
                 addr,
@@ -229,7 +225,7 @@ impl Daemon {
 
 /// The control socket of the node at `layout`.
 pub fn socket_path(layout: &Layout) -> PathBuf {
-    layout.weftos().join(SOCKET_FILE)
+    layout.socket()
 }
 
 /// Runs the daemon in this process until it is stopped (SIGTERM, SIGINT or
@@ -242,18 +238,22 @@ pub fn run(
 ) -> Result<(), NodeError> {
     let node = Arc::new(Node::open(start, OpenMode::Checked)?);
     let key = node.key()?.clone();
-    identity::write_identity(&node)?;
+    let genesis = node
+        .chain()
+        .genesis()
+        .ok_or(weft_kernel::ChainError::Empty)?;
+    crate::identity::write_identity(node.layout(), &node.config().project.name, &genesis)?;
     let listen = if options.listen.is_empty() {
         node.config()
             .network
             .listen
             .iter()
-            .filter_map(|a| a.parse().ok())
+            .map(|a| a.multiaddr().clone())
             .collect()
     } else {
         options.listen
     };
-    schedule::register(&node)?;
+    crate::assess::schedule::register(&node)?;
     let book = peers::PeerBook::load(&node, true)?;
     let mut gatekeeper = Gatekeeper::new(key.public_key(), book.trust());
     for peer in book.peers() {
@@ -296,7 +296,7 @@ pub fn run(
     while daemon.active.load(SeqCst) > 0 && std::time::Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(10));
     }
-    let _ = std::fs::remove_file(node.layout().weftos().join(identity::RUNTIME_FILE));
+    let _ = std::fs::remove_file(node.layout().runtime());
     tracing::info!("daemon stopped");
     // Connection threads may still hold the node; the process exits right after.
     runtime.shutdown_timeout(Duration::from_secs(2));
@@ -390,7 +390,7 @@ fn serve_connection(
 /// at most `limit`; true when it has.
 pub fn wait_until_stopped(dir: &Path, limit: Duration) -> bool {
     let deadline = std::time::Instant::now() + limit;
-    let runtime = Layout::discover(dir).map(|l| l.weftos().join(identity::RUNTIME_FILE));
+    let runtime = Layout::discover(dir).map(|l| l.runtime());
     while std::time::Instant::now() < deadline {
         let answering = client::connect(dir).is_some();
         let published = runtime.as_ref().is_some_and(|f| f.exists());

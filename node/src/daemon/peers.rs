@@ -5,9 +5,10 @@
 //! from a listed local path's `.weftos/identity.json`. Under `[network] trust = "open"`
 //! any signer is followed, under a name derived from its key.
 
-use super::identity::{read_identity, read_runtime};
 use crate::config::WeaveConfig;
 use crate::engine::Node;
+use crate::identity::{read_identity, read_runtime};
+use crate::layout::Layout;
 use crate::NodeError;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -22,10 +23,31 @@ use weft_net::gatekeeper::Trust;
 use weft_net::wire::{Advert, Evidence};
 use weft_net::{Multiaddr, PeerId};
 
-/// Where replicas live, under `.weftos/`.
-pub const PEERS_DIR: &str = "peers";
-/// Where equivocation evidence is kept, under `.weftos/`.
-pub const EVIDENCE_DIR: &str = "evidence";
+/// What `weft peers` flags about a peer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PeerFlag {
+    /// The mesh blocked it for sending garbage.
+    Blocked,
+    /// Its key signed two histories (the evidence is kept).
+    Equivocation,
+    /// Its repository's identity names another key than the configured one.
+    KeyMismatch,
+    /// Its replica could not be opened or created.
+    ReplicaError,
+}
+
+impl PeerFlag {
+    /// The flag as `weft peers` prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PeerFlag::Blocked => "blocked",
+            PeerFlag::Equivocation => "equivocation",
+            PeerFlag::KeyMismatch => "key-mismatch",
+            PeerFlag::ReplicaError => "replica-error",
+        }
+    }
+}
 
 /// One followed peer.
 #[derive(Debug)]
@@ -44,8 +66,8 @@ pub struct Peer {
     pub head: Option<SignedHead>,
     /// Newest advert.
     pub advert: Option<Advert>,
-    /// Flags shown by `weft peers` (`equivocation`, `blocked`, `key-mismatch`).
-    pub flags: BTreeSet<String>,
+    /// Flags shown by `weft peers`.
+    pub flags: BTreeSet<PeerFlag>,
     /// The last sync or resolution failure.
     pub last_error: Option<String>,
     /// The replica, once the key is known.
@@ -76,7 +98,7 @@ pub struct PeerStatus {
     /// Events the replica lacks behind the newest head seen.
     pub lag: u64,
     /// Flags.
-    pub flags: Vec<String>,
+    pub flags: Vec<PeerFlag>,
     /// The last failure, if any.
     pub last_error: Option<String>,
     /// Project name from its advert.
@@ -155,7 +177,7 @@ impl Peer {
                 hash: h.head_hash.to_hex(),
             }),
             replica_length: len,
-            flags: self.flags.iter().cloned().collect(),
+            flags: self.flags.iter().copied().collect(),
             last_error: self.last_error.clone(),
             project: self.advert.as_ref().map(|a| a.project.clone()),
         }
@@ -165,7 +187,7 @@ impl Peer {
 /// Every followed peer.
 #[derive(Debug)]
 pub struct PeerBook {
-    weftos: PathBuf,
+    layout: Layout,
     /// Whether missing replica stores are created (the daemon) or left absent (a query).
     create: bool,
     open: bool,
@@ -178,7 +200,7 @@ impl PeerBook {
     /// `create`, else only those that exist) and flags restored from kept evidence.
     pub fn load(node: &Node, create: bool) -> Result<PeerBook, NodeError> {
         let mut book = PeerBook {
-            weftos: node.layout().weftos(),
+            layout: node.layout().clone(),
             create,
             open: false,
             own: node.key()?.public_key(),
@@ -192,7 +214,7 @@ impl PeerBook {
     /// Applies a (re)loaded configuration: adds, updates and drops configured peers and
     /// re-reads keys and addresses of path peers.
     pub fn configure(&mut self, config: &WeaveConfig, root: &Path) {
-        self.open = config.network.trust == "open";
+        self.open = config.network.trust == crate::config::TrustMode::Open;
         let listed: HashSet<&str> = config
             .coordination
             .peers
@@ -203,23 +225,19 @@ impl PeerBook {
             self.peers.retain(|name, _| listed.contains(name.as_str()));
         }
         for spec in &config.coordination.peers {
-            let (weftos, create) = (self.weftos.clone(), self.create);
+            let (layout, create) = (self.layout.clone(), self.create);
             let peer = self
                 .peers
                 .entry(spec.name.clone())
                 .or_insert_with(|| Peer::new(spec.name.clone()));
             peer.path = spec.path.as_ref().map(|p| root.join(p));
-            peer.addr = spec.addr.as_ref().and_then(|a| a.parse().ok());
-            let mut key = spec
-                .peer_id
-                .as_deref()
-                .and_then(|id| weft_net::identity::parse_peer_id(id).ok())
-                .and_then(|id| weft_net::identity::public_key(&id));
+            peer.addr = spec.addr.as_ref().map(|a| a.multiaddr().clone());
+            let mut key = spec.peer_id.and_then(|id| id.public_key());
             if let Some(path) = &peer.path {
                 match read_identity(path) {
                     Ok(identity) => {
                         if key.is_some_and(|k| k != identity.public_key) {
-                            peer.flags.insert("key-mismatch".into());
+                            peer.flags.insert(PeerFlag::KeyMismatch);
                             peer.last_error = Some(format!(
                                 "{} holds key {}, the configured peer_id names another",
                                 path.display(),
@@ -239,12 +257,12 @@ impl PeerBook {
                 peer.public_key = key;
                 peer.replica = None;
             }
-            open_replica(&weftos, peer, create);
+            open_replica(&layout, peer, create);
         }
     }
 
     fn restore_flags(&mut self) {
-        let Ok(entries) = std::fs::read_dir(self.weftos.join(EVIDENCE_DIR)) else {
+        let Ok(entries) = std::fs::read_dir(self.layout.evidence()) else {
             return;
         };
         for entry in entries.flatten() {
@@ -253,7 +271,7 @@ impl PeerBook {
             };
             if let Ok(found) = Evidence::decode_verified(&bytes) {
                 if let Some(peer) = self.by_key_mut(&found.signer) {
-                    peer.flags.insert("equivocation".into());
+                    peer.flags.insert(PeerFlag::Equivocation);
                 }
             }
         }
@@ -301,7 +319,7 @@ impl PeerBook {
             let name = format!("key-{}", &fingerprint(key)[..12]);
             let mut peer = Peer::new(name.clone());
             peer.public_key = Some(*key);
-            open_replica(&self.weftos, &mut peer, self.create);
+            open_replica(&self.layout, &mut peer, self.create);
             self.peers.insert(name, peer);
         }
         self.by_key_mut(key)
@@ -309,7 +327,7 @@ impl PeerBook {
 
     /// Where evidence files go.
     pub fn evidence_dir(&self) -> PathBuf {
-        self.weftos.join(EVIDENCE_DIR)
+        self.layout.evidence()
     }
 
     /// Status of every peer.
@@ -318,20 +336,20 @@ impl PeerBook {
     }
 }
 
-fn open_replica(weftos: &Path, peer: &mut Peer, create: bool) {
+fn open_replica(layout: &Layout, peer: &mut Peer, create: bool) {
     let Some(key) = peer.public_key else {
         return;
     };
     if peer.replica.is_some() {
         return;
     }
-    let dir = weftos.join(PEERS_DIR).join(&peer.name);
+    let dir = layout.peer(&peer.name);
     let store = if dir.join("CURRENT").exists() {
         Store::open(&dir)
     } else if !create {
         return;
     } else {
-        std::fs::create_dir_all(weftos.join(PEERS_DIR))
+        std::fs::create_dir_all(layout.peers())
             .map_err(|e| weft_kernel::store::StoreError::Io {
                 path: dir.clone(),
                 source: e,
@@ -344,7 +362,7 @@ fn open_replica(weftos: &Path, peer: &mut Peer, create: bool) {
     {
         Ok(replica) => peer.replica = Some(Arc::new(replica)),
         Err(e) => {
-            peer.flags.insert("replica-error".into());
+            peer.flags.insert(PeerFlag::ReplicaError);
             peer.last_error = Some(format!("replica {}: {e}", dir.display()));
         }
     }
@@ -384,7 +402,7 @@ pub fn peer_chain(
         let book = daemon
             .book
             .lock()
-            .map_err(|_| NodeError::Input("peer book unavailable".into()))?;
+            .map_err(|_| NodeError::Daemon("peer book unavailable".into()))?;
         let peer = book.peers().find(|p| p.name == name).ok_or_else(missing)?;
         return peer
             .replica
@@ -392,7 +410,7 @@ pub fn peer_chain(
             .map(PeerChain::Shared)
             .ok_or_else(missing);
     }
-    let dir = node.layout().weftos().join(PEERS_DIR).join(name);
+    let dir = node.layout().peer(name);
     if !crate::config::valid_name(name) || !dir.join("CURRENT").exists() {
         return Err(missing());
     }

@@ -1,0 +1,10 @@
+//! Assessments (SOP 2) from SCOPE to REPORT; the node triggers them and COMMITs reports.
+//! [`run`] is the pipeline, [`scope`] picks files, [`rules`] makes findings, [`report`]
+//! is the versioned document, [`format`] renders it and [`diff`] compares two.
+
+pub mod diff;
+pub mod format;
+pub mod report;
+pub mod rules;
+pub mod run;
+pub mod scope;

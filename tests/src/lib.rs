@@ -1,0 +1,132 @@
+//! Helpers for every test that drives the `weft` binary (the CLI's own tests and the
+//! multi-node ones): throw-away git repositories and a `weft` runner. The binary is the
+//! one cargo built into the target directory (`cargo test --workspace` builds it).
+
+#![deny(missing_docs)]
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+/// `weft chain append` of a `t.e` event from source `t`: the test events.
+const APPEND_TE: [&str; 6] = ["chain", "append", "--source", "t", "--kind", "t.e"];
+
+/// The `weft` binary cargo built, with a clear failure when it is not there (a test
+/// binary of another package than the CLI's is not told its path by cargo).
+pub fn weft_binary() -> PathBuf {
+    let path = assert_cmd::cargo::cargo_bin("weft");
+    assert!(
+        path.is_file(),
+        "{} is missing: run `cargo build --bin weft` (or `cargo test --workspace`) first",
+        path.display()
+    );
+    path
+}
+
+/// A throw-away git repository, removed when dropped.
+pub struct Repo {
+    /// Its directory.
+    pub dir: tempfile::TempDir,
+}
+
+impl Default for Repo {
+    fn default() -> Repo {
+        Repo::new()
+    }
+}
+
+impl Repo {
+    /// A git repository with a little code, not yet initialised.
+    pub fn new() -> Repo {
+        let dir = tempfile::tempdir().expect("tmp");
+        let status = std::process::Command::new("git")
+            .args(["init", "-q", "-b", "trunk"])
+            .current_dir(dir.path())
+            .status()
+            .expect("git");
+        assert!(status.success());
+        std::fs::create_dir_all(dir.path().join("src")).expect("mkdir");
+        std::fs::write(dir.path().join("src/lib.rs"), "pub fn f() {}\n").expect("write");
+        std::fs::write(dir.path().join("src/main.rs"), "fn main() {}\n").expect("write");
+        std::fs::write(dir.path().join("tool.py"), "x = 1\n").expect("write");
+        Repo { dir }
+    }
+
+    /// A repository after `weft init`.
+    pub fn initialised() -> Repo {
+        let repo = Repo::new();
+        repo.weft(&["init"]).assert().success();
+        repo
+    }
+
+    /// The repository root.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// A path inside the repository.
+    pub fn file(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    /// `weft -C <repo> args...`.
+    pub fn weft(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(weft_binary());
+        cmd.arg("-C").arg(self.path()).args(args);
+        cmd
+    }
+
+    /// Runs and parses JSON standard output.
+    pub fn json(&self, args: &[&str]) -> serde_json::Value {
+        let out = self.weft(args).arg("--json").output().expect("run");
+        assert!(
+            out.status.success(),
+            "weft {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).expect("json")
+    }
+
+    /// `weft chain append --source t --kind t.e --payload-json PAYLOAD`.
+    pub fn append(&self, payload: &str) -> Command {
+        let mut cmd = self.weft(&APPEND_TE);
+        cmd.args(["--payload-json", payload]);
+        cmd
+    }
+
+    /// Appends `n` small `t.e` events.
+    pub fn append_events(&self, n: u64) {
+        for i in 0..n {
+            self.append(&format!("{{\"i\":{i}}}")).assert().success();
+        }
+    }
+
+    /// Starts `weft chain append --stdin-lines` with piped standard input and output.
+    pub fn spawn_appender(&self) -> std::process::Child {
+        std::process::Command::new(weft_binary())
+            .arg("-C")
+            .arg(self.path())
+            .args(APPEND_TE)
+            .arg("--stdin-lines")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn")
+    }
+
+    /// Chain length (a chain is never empty: it starts with its genesis).
+    #[allow(clippy::len_without_is_empty)]
+    pub fn len(&self) -> u64 {
+        self.json(&["status"])["length"].as_u64().expect("length")
+    }
+
+    /// (length, head hash, tree root): what "nothing changed" compares.
+    pub fn state(&self) -> (u64, String, String) {
+        let s = self.json(&["status"]);
+        (
+            s["length"].as_u64().expect("length"),
+            s["head"]["hash"].as_str().expect("head").to_string(),
+            s["tree_root"].as_str().expect("tree").to_string(),
+        )
+    }
+}

@@ -1,0 +1,520 @@
+//! Multi-node tests: real daemons (`weft node start`, child processes) on 127.0.0.1,
+//! peered through each other's repositories. Every wait is bounded; every daemon is
+//! stopped when its test ends, pass or fail.
+
+use serde_json::Value;
+use std::time::{Duration, Instant};
+use weft_tests::Repo;
+
+/// Longest any one condition is waited for.
+const WAIT: Duration = Duration::from_secs(90);
+
+/// Repositories whose daemons are stopped on drop.
+struct Mesh {
+    repos: Vec<Repo>,
+    /// Directories (besides the repos) whose daemons this test started.
+    extra: Vec<std::path::PathBuf>,
+}
+
+impl Drop for Mesh {
+    fn drop(&mut self) {
+        for dir in self
+            .repos
+            .iter()
+            .map(|r| r.path().to_path_buf())
+            .chain(self.extra.clone())
+        {
+            let _ = std::process::Command::new(weft_tests::weft_binary())
+                .arg("-C")
+                .arg(&dir)
+                .args(["node", "stop"])
+                .output();
+        }
+    }
+}
+
+fn weft_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(weft_tests::weft_binary())
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("run weft")
+}
+
+fn json_in(dir: &std::path::Path, args: &[&str]) -> Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let out = weft_in(dir, &all);
+    assert!(
+        out.status.success(),
+        "weft {args:?} in {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
+
+fn start(dir: &std::path::Path) {
+    let out = weft_in(dir, &["node", "start"]);
+    assert!(
+        out.status.success(),
+        "node start in {}: {}",
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn stop(dir: &std::path::Path) {
+    let out = weft_in(dir, &["node", "stop"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Polls `check` until it holds; fails with `what` and the last state seen.
+fn eventually(what: &str, mut check: impl FnMut() -> Result<(), String>) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match check() {
+            Ok(()) => return,
+            Err(state) if Instant::now() > deadline => {
+                panic!(
+                    "{what}: not within {}s; last state: {state}",
+                    WAIT.as_secs()
+                )
+            }
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
+/// Repositories named n0..n{count}, each initialised and listing `peers[i]` by path.
+fn mesh(count: usize, peers: &[&[usize]]) -> Mesh {
+    let repos: Vec<Repo> = (0..count).map(|_| Repo::initialised()).collect();
+    for (i, list) in peers.iter().enumerate() {
+        for j in list.iter() {
+            let path = repos[*j].path().to_string_lossy().into_owned();
+            repos[i]
+                .weft(&["peers", "add", &format!("n{j}"), "--path", &path])
+                .assert()
+                .success();
+        }
+    }
+    Mesh {
+        repos,
+        extra: Vec::new(),
+    }
+}
+
+fn peer<'a>(peers: &'a Value, name: &str) -> Option<&'a Value> {
+    peers["peers"]
+        .as_array()?
+        .iter()
+        .find(|p| p["name"] == name)
+}
+
+/// Every node's replica of every peer it lists holds that peer's whole chain.
+fn converged(mesh: &Mesh, links: &[&[usize]]) -> Result<(), String> {
+    let lengths: Vec<u64> = mesh.repos.iter().map(|r| r.len()).collect();
+    for (i, list) in links.iter().enumerate() {
+        let peers = json_in(mesh.repos[i].path(), &["peers"]);
+        for j in list.iter() {
+            let got = peer(&peers, &format!("n{j}"))
+                .and_then(|p| p["replica_length"].as_u64())
+                .unwrap_or(0);
+            if got != lengths[*j] {
+                return Err(format!("n{i} holds {got} of n{j}'s {} events", lengths[*j]));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn three_nodes_converge_verify_replicas_and_catch_up_after_a_restart() {
+    let links: &[&[usize]] = &[&[1, 2], &[0, 2], &[0, 1]];
+    let mesh = mesh(3, links);
+    for repo in &mesh.repos {
+        start(repo.path());
+    }
+    // Commands go through the daemons now; the foundation's forms keep working.
+    for repo in &mesh.repos {
+        let status = repo.json(&["status"]);
+        assert_eq!(status["daemon"], true);
+        assert!(status["peer_id"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("12D3KooW")));
+        repo.append_events(5);
+    }
+    eventually("three nodes converge", || converged(&mesh, links));
+    for (i, list) in links.iter().enumerate() {
+        let repo = &mesh.repos[i];
+        for j in list.iter() {
+            let name = format!("n{j}");
+            let verified = repo.json(&["chain", "verify", "--peer", &name]);
+            assert_eq!(verified["ok"], true, "n{i}'s replica of {name}");
+            let entry = repo.json(&["tree", "get", &format!("/network/peers/{name}")]);
+            let peer_id = mesh.repos[*j].json(&["status"])["peer_id"].clone();
+            assert_eq!(entry["meta"]["peer_id"], peer_id, "n{i}'s record of {name}");
+        }
+        // Peers' heads are witnessed on this node's own chain.
+        let log = weft_in(repo.path(), &["chain", "log", "--json"]);
+        let witnessed = String::from_utf8_lossy(&log.stdout)
+            .lines()
+            .filter(|l| l.contains("\"witness.head\""))
+            .count();
+        assert!(witnessed >= 2, "n{i} witnessed {witnessed} peer heads");
+    }
+
+    // Stop n2; n0 moves on; n2 catches up from where it was when it comes back.
+    let n2 = mesh.repos[2].path();
+    stop(n2);
+    assert_eq!(json_in(n2, &["node", "status"])["running"], false);
+    mesh.repos[0].append_events(30);
+    start(n2);
+    eventually("n2 catches up after its restart", || {
+        converged(&mesh, links)
+    });
+    let replica_log = weft_in(
+        n2,
+        &["chain", "log", "--peer", "n0", "--from", "0", "--json"],
+    );
+    let lines = String::from_utf8_lossy(&replica_log.stdout).lines().count() as u64;
+    assert_eq!(lines, mesh.repos[0].len());
+}
+
+#[test]
+fn heads_from_keys_outside_the_trust_set_are_dropped_and_counted() {
+    // n1 lists n0; n0 lists nobody: n1 connects and announces, n0 must not follow it.
+    let mesh = mesh(2, &[&[], &[0]]);
+    start(mesh.repos[0].path());
+    start(mesh.repos[1].path());
+    mesh.repos[1].append_events(3);
+    eventually("n0 drops the stranger's heads", || {
+        let status = json_in(mesh.repos[0].path(), &["node", "status"]);
+        let dropped = status["dropped"]["head from an untrusted key"]
+            .as_u64()
+            .unwrap_or(0);
+        if dropped > 0 {
+            Ok(())
+        } else {
+            Err(status.to_string())
+        }
+    });
+    let peers = json_in(mesh.repos[0].path(), &["peers"]);
+    assert_eq!(peers["peers"].as_array().map(Vec::len), Some(0), "{peers}");
+    assert!(!mesh.repos[0].path().join(".weftos/peers/n1").exists());
+    // n1 trusts n0, but n0 does not serve its history to a key it does not trust.
+    eventually("n0 refuses to serve n1", || {
+        let peers = json_in(mesh.repos[1].path(), &["peers"]);
+        let error = peer(&peers, "n0")
+            .and_then(|p| p["last_error"].as_str())
+            .unwrap_or_default()
+            .to_string();
+        if error.contains("trust set") {
+            Ok(())
+        } else {
+            Err(peers.to_string())
+        }
+    });
+    assert_eq!(
+        peer(&json_in(mesh.repos[1].path(), &["peers"]), "n0")
+            .and_then(|p| p["replica_length"].as_u64()),
+        Some(0)
+    );
+}
+
+#[test]
+fn an_equivocating_node_is_flagged_by_every_honest_node() {
+    // n0, n1 honest; n2 will sign two histories.
+    let links: &[&[usize]] = &[&[1, 2], &[0, 2], &[0, 1]];
+    // Made before the mesh so it outlives it: the mesh stops the fork's daemon on drop.
+    let fork_parent = tempfile::tempdir().expect("tmp");
+    let mut mesh = mesh(3, links);
+    for repo in &mesh.repos {
+        start(repo.path());
+    }
+    mesh.repos[2].append_events(3);
+    eventually("honest nodes replicate n2", || converged(&mesh, links));
+    let liar = mesh.repos[2].path().to_path_buf();
+    stop(&liar);
+    // A copy of the node (its key included) continues from the same point with another
+    // history, as a restored backup would.
+    let fork = fork_parent.path().join("fork");
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&liar)
+        .arg(&fork)
+        .status()
+        .expect("cp");
+    assert!(copied.success());
+    mesh.extra.push(fork.clone());
+    // The original goes on, and the honest nodes follow it...
+    start(&liar);
+    mesh.repos[2].append_events(2);
+    eventually("honest nodes follow the original", || {
+        converged(&mesh, links)
+    });
+    stop(&liar);
+    // ...then the copy, from the point where they split, signs another history.
+    for i in 0..4 {
+        let payload = format!("{{\"other\":{i}}}");
+        let out = weft_in(
+            &fork,
+            &[
+                "chain",
+                "append",
+                "--source",
+                "t",
+                "--kind",
+                "t.fork",
+                "--payload-json",
+                &payload,
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    start(&fork);
+    for honest in &mesh.repos[..2] {
+        let dir = honest.path();
+        eventually("the honest node flags the equivocator", || {
+            let peers = json_in(dir, &["peers"]);
+            let flagged = peer(&peers, "n2")
+                .and_then(|p| p["flags"].as_array())
+                .is_some_and(|f| f.iter().any(|x| x == "equivocation"));
+            if flagged {
+                Ok(())
+            } else {
+                Err(peers.to_string())
+            }
+        });
+        let log = weft_in(dir, &["chain", "log", "--json"]);
+        assert!(String::from_utf8_lossy(&log.stdout).contains("network.equivocation"));
+        let evidence: Vec<_> = std::fs::read_dir(dir.join(".weftos/evidence"))
+            .expect("evidence kept")
+            .flatten()
+            .collect();
+        assert_eq!(evidence.len(), 1);
+        let checked = weft_in(
+            dir,
+            &[
+                "evidence",
+                "verify",
+                "--json",
+                &evidence[0].path().to_string_lossy(),
+            ],
+        );
+        assert!(checked.status.success());
+        let checked: Value = serde_json::from_slice(&checked.stdout).expect("json");
+        assert_eq!(checked["valid"], true);
+        assert_eq!(
+            checked["peer_id"],
+            mesh.repos[2].json(&["status"])["peer_id"],
+            "the evidence names the equivocator"
+        );
+        // The replica keeps the first history it verified.
+        let verified = honest.json(&["chain", "verify", "--peer", "n2"]);
+        assert_eq!(verified["ok"], true);
+    }
+}
+
+#[test]
+fn the_daemon_runs_scheduled_assessments_and_registers_them_under_kernel_cron() {
+    let mesh = mesh(1, &[&[]]);
+    let repo = &mesh.repos[0];
+    let config = repo.file("weave.toml");
+    let mut text = std::fs::read_to_string(&config).expect("read");
+    // Every three seconds (a leading seconds field).
+    text = text.replace(
+        "[governance]",
+        "[assessment]\nschedule = \"*/3 * * * * *\"\n\n[governance]",
+    );
+    std::fs::write(&config, text).expect("write");
+    start(repo.path());
+    let job = repo.json(&["tree", "get", "/kernel/cron/assessment"]);
+    assert_eq!(job["meta"]["schedule"], "*/3 * * * * *");
+    assert_eq!(job["kind"], "cron");
+    eventually("a scheduled assessment is chained", || {
+        let log = weft_in(repo.path(), &["chain", "log", "--json"]);
+        let text = String::from_utf8_lossy(&log.stdout).into_owned();
+        let full = text
+            .lines()
+            .any(|l| l.contains("\"assess.complete\"") && l.contains("\"full\""));
+        if full {
+            Ok(())
+        } else {
+            Err(text.lines().last().unwrap_or_default().to_string())
+        }
+    });
+}
+
+#[test]
+fn a_bad_schedule_is_refused_before_anything_starts() {
+    let repo = Repo::initialised();
+    let config = repo.file("weave.toml");
+    let text = std::fs::read_to_string(&config).expect("read");
+    std::fs::write(
+        &config,
+        text.replace(
+            "[governance]",
+            "[assessment]\nschedule = \"nightly\"\n\n[governance]",
+        ),
+    )
+    .expect("write");
+    let out = repo.weft(&["node", "start"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("schedule") && stderr.contains("0 2 * * *"),
+        "{stderr}"
+    );
+    assert!(!repo.path().join(".weftos/node.sock").exists());
+}
+
+#[test]
+fn a_killed_daemon_loses_nothing_it_acknowledged_and_starts_again() {
+    let mesh = mesh(1, &[&[]]);
+    let repo = &mesh.repos[0];
+    start(repo.path());
+    let before = repo.len();
+    repo.append_events(5);
+    let runtime: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo.file(".weftos/node.json")).expect("runtime file"),
+    )
+    .expect("json");
+    let pid = runtime["pid"].as_u64().expect("pid").to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-KILL", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    eventually(
+        "the killed daemon is gone",
+        || match std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            false => Ok(()),
+            true => Err(format!("pid {pid} still there")),
+        },
+    );
+    // Its socket is left behind; commands run directly, with every acknowledged event.
+    assert_eq!(json_in(repo.path(), &["node", "status"])["running"], false);
+    assert_eq!(repo.len(), before + 5);
+    assert_eq!(repo.json(&["chain", "verify"])["ok"], true);
+    start(repo.path());
+    repo.append_events(1);
+    assert_eq!(repo.json(&["status"])["daemon"], true);
+    assert_eq!(repo.len(), before + 6);
+}
+
+#[test]
+fn a_node_catches_up_on_a_peer_it_cannot_reach_through_one_it_can() {
+    // n2 trusts n0 by peer id but has no address for it; n1 links both.
+    let mesh = mesh(3, &[&[1], &[0, 2], &[1]]);
+    let n0_id = mesh.repos[0].json(&["status"])["peer_id"]
+        .as_str()
+        .expect("peer id")
+        .to_string();
+    mesh.repos[2]
+        .weft(&["peers", "add", "n0", "--peer-id", &n0_id])
+        .assert()
+        .success();
+    for repo in &mesh.repos {
+        start(repo.path());
+    }
+    mesh.repos[0].append_events(4);
+    eventually("n2 holds n0's chain, relayed by n1", || {
+        let want = mesh.repos[0].len();
+        let peers = json_in(mesh.repos[2].path(), &["peers"]);
+        let n0 = peer(&peers, "n0").cloned().unwrap_or_default();
+        match n0["replica_length"].as_u64() {
+            Some(got) if got == want && n0["connected"] == false => Ok(()),
+            _ => Err(format!("want {want}: {n0}")),
+        }
+    });
+    assert_eq!(
+        mesh.repos[2].json(&["chain", "verify", "--peer", "n0"])["ok"],
+        true
+    );
+}
+
+#[test]
+fn garbage_on_the_control_socket_is_dropped_and_the_daemon_carries_on() {
+    use std::io::{Read, Write};
+    let mesh = mesh(1, &[&[]]);
+    let repo = &mesh.repos[0];
+    start(repo.path());
+    let socket = repo.file(".weftos/node.sock");
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&socket).expect("socket").permissions(),
+    );
+    assert_eq!(mode & 0o077, 0, "the socket is for its owner only");
+    for junk in [
+        b"hello, daemon".to_vec(),
+        // A request frame claiming 4 GiB.
+        vec![b'R', 0xff, 0xff, 0xff, 0xff],
+        // A well-framed request that is not JSON.
+        vec![b'R', 0, 0, 0, 3, b'{', b'{', b'{'],
+    ] {
+        let mut stream = std::os::unix::net::UnixStream::connect(&socket).expect("connect");
+        stream.write_all(&junk).expect("write");
+        stream
+            .shutdown(std::net::Shutdown::Write)
+            .expect("shutdown");
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        assert!(answer.is_empty(), "the daemon answered junk: {answer:?}");
+    }
+    let before = repo.len();
+    repo.append_events(1);
+    assert_eq!(repo.len(), before + 1);
+    assert_eq!(repo.json(&["status"])["daemon"], true);
+}
+
+#[test]
+fn streamed_appends_through_the_daemon_are_acknowledged_line_by_line() {
+    use std::io::{BufRead, Write};
+    let mesh = mesh(1, &[&[]]);
+    let repo = &mesh.repos[0];
+    start(repo.path());
+    let before = repo.len();
+    let mut child = repo.spawn_appender();
+    let mut stdin = child.stdin.take().expect("stdin");
+    let mut acks = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    for i in 0..3 {
+        // Each line is acknowledged before the next is written: forwarding streams.
+        writeln!(stdin, "{{\"i\":{i}}}").expect("write");
+        stdin.flush().expect("flush");
+        let ack: Value =
+            serde_json::from_str(&acks.next().expect("an ack").expect("read")).expect("json");
+        assert_eq!(ack["seq"].as_u64(), Some(before + i));
+    }
+    drop(stdin);
+    assert!(child.wait().expect("wait").success());
+    assert_eq!(repo.len(), before + 3);
+}
+
+#[test]
+fn a_peer_added_while_the_daemon_runs_is_followed_and_stays() {
+    let mesh = mesh(2, &[&[], &[0]]);
+    start(mesh.repos[0].path());
+    start(mesh.repos[1].path());
+    let path = mesh.repos[1].path().to_string_lossy().into_owned();
+    mesh.repos[0]
+        .weft(&["peers", "add", "n1", "--path", &path])
+        .assert()
+        .success();
+    mesh.repos[1].append_events(2);
+    eventually("n0 follows the peer added at run time", || {
+        converged(&mesh, &[&[1], &[0]])
+    });
+    // Several maintenance rounds later it is still followed.
+    std::thread::sleep(Duration::from_secs(5));
+    let peers = json_in(mesh.repos[0].path(), &["peers"]);
+    assert!(peer(&peers, "n1").is_some(), "{peers}");
+}
