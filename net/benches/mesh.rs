@@ -56,7 +56,7 @@ async fn start(
     dial: Vec<Multiaddr>,
     source: Arc<dyn SyncSource>,
 ) -> (MeshHandle, mpsc::Receiver<MeshEvent>, Multiaddr) {
-    let gate = Arc::new(Mutex::new(Gatekeeper::new(key.public_key(), trusted)));
+    let gate = Gatekeeper::new(key.public_key(), trusted);
     let config = MeshConfig::loopback("bench", dial);
     let (handle, mut events) =
         mesh::start(key, config, gate, Services::sync_only(source)).expect("mesh");

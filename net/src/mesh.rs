@@ -10,7 +10,7 @@
 //! and protocol, and a
 //! peer that keeps sending what fails the checks is disconnected and blocked for a while.
 
-use crate::gatekeeper::{Accepted, Gatekeeper, Verdict};
+use crate::gatekeeper::{Accepted, Gatekeeper, Trust, Verdict};
 use crate::query::{
     QueryRequest, QueryResponse, QueryService, MAX_QUERIES_PER_PEER, QUERY_PROTOCOL,
     QUERY_REQUEST_LIMIT, QUERY_RESPONSE_LIMIT, QUERY_TIMEOUT,
@@ -26,10 +26,11 @@ use libp2p::{
     allow_block_list, gossipsub, identify, kad, mdns, noise, ping, request_response, tcp, yamux,
     Multiaddr, PeerId, StreamProtocol, Swarm,
 };
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
+use weft_kernel::head::SignedHead;
 use weft_kernel::keys::NodeKey;
 
 /// How long a sync request may take before it fails.
@@ -193,6 +194,10 @@ enum Command {
     Peers(oneshot::Sender<Vec<PeerLink>>),
     Listening(oneshot::Sender<Vec<Multiaddr>>),
     Dial(Multiaddr),
+    SetTrust(Trust),
+    Observe(Box<SignedHead>),
+    Dropped(oneshot::Sender<BTreeMap<&'static str, u64>>),
+    Newest([u8; 32], oneshot::Sender<Option<SignedHead>>),
 }
 
 /// The node's side of the mesh.
@@ -281,6 +286,31 @@ impl MeshHandle {
     pub fn dial(&self, addr: Multiaddr) {
         let _ = self.commands.try_send(Command::Dial(addr));
     }
+
+    /// Replaces the gatekeeper's trust set without waiting (the node's loop must never
+    /// wait on the mesh); false when the queue is full, and the caller's next round sends
+    /// it again.
+    pub fn set_trust(&self, trust: Trust) -> bool {
+        self.commands.try_send(Command::SetTrust(trust)).is_ok()
+    }
+
+    /// Tells the gatekeeper of a head verified outside gossip, without waiting; a head
+    /// it contradicts comes back as [`MeshEvent::Conflict`]. False when the queue is full.
+    pub fn observe(&self, head: SignedHead) -> bool {
+        self.commands
+            .try_send(Command::Observe(Box::new(head)))
+            .is_ok()
+    }
+
+    /// The newest head the gatekeeper accepted or was told of from `signer`.
+    pub async fn newest(&self, signer: [u8; 32]) -> Result<Option<SignedHead>, MeshError> {
+        self.ask(|tx| Command::Newest(signer, tx)).await
+    }
+
+    /// Gossip the gatekeeper dropped so far, by reason.
+    pub async fn dropped(&self) -> Result<BTreeMap<&'static str, u64>, MeshError> {
+        self.ask(Command::Dropped).await
+    }
 }
 
 #[derive(NetworkBehaviour)]
@@ -320,7 +350,7 @@ impl Services {
 pub fn start(
     key: &NodeKey,
     config: MeshConfig,
-    gatekeeper: Arc<Mutex<Gatekeeper>>,
+    gatekeeper: Gatekeeper,
     services: Services,
 ) -> Result<(MeshHandle, mpsc::Receiver<MeshEvent>), MeshError> {
     let mut swarm = build_swarm(key, &config)?;
@@ -555,7 +585,9 @@ fn release(in_flight: &mut HashMap<PeerId, usize>, peer: &PeerId) {
 struct EventLoop {
     swarm: Swarm<Behaviour>,
     topics: HashMap<gossipsub::TopicHash, Topic>,
-    gatekeeper: Arc<Mutex<Gatekeeper>>,
+    /// Only this loop judges gossip: nothing else holds the gatekeeper, so no lock is
+    /// taken while untrusted bytes decode.
+    gatekeeper: Gatekeeper,
     services: Services,
     commands: mpsc::Receiver<Command>,
     events: mpsc::Sender<MeshEvent>,
@@ -591,7 +623,11 @@ impl EventLoop {
             tokio::select! {
                 event = self.swarm.select_next_some() => self.on_swarm(event).await,
                 command = self.commands.recv() => match command {
-                    Some(command) => self.on_command(command),
+                    Some(command) => {
+                        if let Some(event) = self.on_command(command) {
+                            self.emit(event).await;
+                        }
+                    }
                     // Every handle is gone: the node is shutting down.
                     None => return,
                 },
@@ -629,7 +665,8 @@ impl EventLoop {
         }
     }
 
-    fn on_command(&mut self, command: Command) {
+    /// Carries out a command; an event it gives rise to is returned for emitting.
+    fn on_command(&mut self, command: Command) -> Option<MeshEvent> {
         match command {
             Command::Publish(topic, data, reply) => {
                 // Every topic was subscribed at start, so the hash is always there.
@@ -640,7 +677,7 @@ impl EventLoop {
                     .map(|(hash, _)| hash.clone())
                 else {
                     let _ = reply.send(Err(format!("not subscribed to {topic:?}")));
-                    return;
+                    return None;
                 };
                 let result = match self.swarm.behaviour_mut().gossipsub.publish(hash, data) {
                     Ok(_)
@@ -657,7 +694,7 @@ impl EventLoop {
             Command::Query(peer, addr, request, reply) => {
                 if let Err(reason) = request.check() {
                     let _ = reply.send(Err(MeshError::Query { peer, reason }));
-                    return;
+                    return None;
                 }
                 if let Some(addr) = addr {
                     self.swarm.add_peer_address(peer, addr);
@@ -688,7 +725,21 @@ impl EventLoop {
             Command::Dial(addr) => {
                 let _ = self.swarm.dial(addr);
             }
+            Command::SetTrust(trust) => self.gatekeeper.set_trust(trust),
+            Command::Observe(head) => {
+                return self
+                    .gatekeeper
+                    .observe(&head)
+                    .map(|evidence| MeshEvent::Conflict(Box::new(evidence)));
+            }
+            Command::Dropped(reply) => {
+                let _ = reply.send(self.gatekeeper.dropped().clone());
+            }
+            Command::Newest(signer, reply) => {
+                let _ = reply.send(self.gatekeeper.newest(&signer).cloned());
+            }
         }
+        None
     }
 
     fn count_ignored(&mut self, peer: PeerId, why: &str) {
@@ -834,10 +885,7 @@ impl EventLoop {
         let Some(topic) = self.topics.get(&message.topic) else {
             return;
         };
-        let verdict = match self.gatekeeper.lock() {
-            Ok(mut gate) => gate.check(*topic, &message.data),
-            Err(_) => Verdict::Ignore("gatekeeper unavailable"),
-        };
+        let verdict = self.gatekeeper.check(*topic, &message.data);
         let acceptance = match &verdict {
             Verdict::Accept(_) => gossipsub::MessageAcceptance::Accept,
             Verdict::Reject(_) => gossipsub::MessageAcceptance::Reject,

@@ -6,7 +6,7 @@
 use ciborium::value::Value;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use weft_kernel::event::EventDraft;
@@ -80,7 +80,6 @@ struct Node {
     key: NodeKey,
     handle: MeshHandle,
     events: mpsc::Receiver<MeshEvent>,
-    gate: Arc<Mutex<Gatekeeper>>,
     addr: libp2p::Multiaddr,
 }
 
@@ -116,12 +115,12 @@ async fn start_with(
 ) -> Node {
     let key = key(seed);
     let trust = Trust::Listed(trusted.iter().map(|s| self::key(*s).public_key()).collect());
-    let gate = Arc::new(Mutex::new(Gatekeeper::new(key.public_key(), trust)));
+    let gate = Gatekeeper::new(key.public_key(), trust);
     let config = MeshConfig {
         kademlia,
         ..MeshConfig::loopback("test", dial)
     };
-    let (handle, mut events) = mesh::start(&key, config, gate.clone(), services).expect("mesh");
+    let (handle, mut events) = mesh::start(&key, config, gate, services).expect("mesh");
     let addr = loop {
         match tokio::time::timeout(WAIT, events.recv()).await {
             Ok(Some(MeshEvent::Listening(addr))) => break addr,
@@ -133,7 +132,6 @@ async fn start_with(
         key,
         handle,
         events,
-        gate,
         addr,
     }
 }
@@ -262,18 +260,18 @@ async fn strangers_are_ignored_and_garbage_gets_its_sender_blocked() {
             .await
             .expect("publish");
         tokio::time::sleep(Duration::from_millis(250)).await;
-        let dropped = b.gate.lock().expect("gate").dropped().clone();
+        let dropped = b.handle.dropped().await.expect("dropped");
         if dropped.contains_key("head from an untrusted key") {
             break;
         }
     }
-    let dropped = b.gate.lock().expect("gate").dropped().clone();
+    let dropped = b.handle.dropped().await.expect("dropped");
     assert_eq!(dropped.get("head from an untrusted key"), Some(&1));
     assert!(b
-        .gate
-        .lock()
-        .expect("gate")
-        .newest(&c.key.public_key())
+        .handle
+        .newest(c.key.public_key())
+        .await
+        .expect("newest")
         .is_none());
 
     // Garbage: distinct messages (distinct ids) until the receiver blocks the sender.
@@ -295,10 +293,10 @@ async fn strangers_are_ignored_and_garbage_gets_its_sender_blocked() {
     }
     assert_eq!(blocked, Some(sender));
     assert!(b
-        .gate
-        .lock()
-        .expect("gate")
+        .handle
         .dropped()
+        .await
+        .expect("dropped")
         .get("malformed or forged head")
         .is_some_and(|n| *n >= mesh::STRIKES_TO_BLOCK as u64));
 }

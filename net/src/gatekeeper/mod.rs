@@ -5,7 +5,9 @@
 //! equivocation evidence.
 //!
 //! The gatekeeper keeps the newest head it has accepted per signer, so it needs no store;
-//! the node seeds it with its replicas' verified heads at start.
+//! the node seeds it with its replicas' verified heads at start and tells it each newly
+//! verified one. It is owned by the mesh's event loop, which alone calls it; the node
+//! reaches it through the mesh handle's commands.
 
 use crate::wire::{decode_head, Equivocation, Evidence, SignedAdvert, Topic};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -18,6 +20,16 @@ pub enum Trust {
     Listed(HashSet<[u8; 32]>),
     /// Any key that signs validly (an open organisation).
     Open,
+}
+
+impl Trust {
+    /// Whether `key`'s messages are accepted under this trust (the node's own key aside).
+    pub fn admits(&self, key: &[u8; 32]) -> bool {
+        match self {
+            Trust::Open => true,
+            Trust::Listed(keys) => keys.contains(key),
+        }
+    }
 }
 
 /// A message that passed.
@@ -72,21 +84,23 @@ impl Gatekeeper {
 
     /// Whether `signer`'s messages are accepted.
     pub fn trusts(&self, signer: &[u8; 32]) -> bool {
-        *signer == self.own
-            || match &self.trust {
-                Trust::Open => true,
-                Trust::Listed(keys) => keys.contains(signer),
-            }
+        *signer == self.own || self.trust.admits(signer)
     }
 
-    /// Records a head learnt outside gossip (a replica's verified head, our own).
-    pub fn observe(&mut self, head: &SignedHead) {
-        let newer = self
-            .newest
-            .get(&head.signer)
-            .is_none_or(|known| head.seq > known.seq);
-        if newer {
-            self.newest.insert(head.signer, head.clone());
+    /// Records a head learnt outside gossip (a replica's verified head, our own). A
+    /// head accepted earlier at the same sequence with another hash is contradicted by
+    /// it: that is equivocation, returned as evidence (the verified head may arrive after
+    /// the gossiped one).
+    pub fn observe(&mut self, head: &SignedHead) -> Option<Evidence> {
+        match self.newest.get(&head.signer) {
+            Some(known) if known.seq == head.seq && known.head_hash != head.head_hash => {
+                Some(Evidence::conflict(head, known))
+            }
+            Some(known) if known.seq >= head.seq => None,
+            _ => {
+                self.newest.insert(head.signer, head.clone());
+                None
+            }
         }
     }
 

@@ -120,8 +120,8 @@ fn one_key_cannot_announce_a_second_chain() {
 fn observed_heads_seed_the_order() {
     let peer = key(2);
     let mut gate = Gatekeeper::new(key(1).public_key(), listed(&[&peer]));
-    gate.observe(&head(&peer, 9, 10, 0x10));
-    gate.observe(&head(&peer, 9, 3, 0x03));
+    assert!(gate.observe(&head(&peer, 9, 10, 0x10)).is_none());
+    assert!(gate.observe(&head(&peer, 9, 3, 0x03)).is_none());
     assert_eq!(gate.newest(&peer.public_key()).map(|h| h.seq), Some(10));
     assert!(matches!(
         gate.check(Topic::Heads, &head(&peer, 9, 9, 0x09).encode()),
@@ -138,4 +138,22 @@ fn evidence_against_strangers_is_not_forwarded() {
         gate.check(Topic::Evidence, &evidence.encode()),
         Verdict::Ignore(_)
     ));
+}
+
+#[test]
+fn a_verified_head_contradicting_a_gossiped_one_is_evidence() {
+    let peer = key(2);
+    let mut gate = Gatekeeper::new(key(1).public_key(), listed(&[&peer]));
+    let gossiped = head(&peer, 9, 5, 0x05);
+    assert!(matches!(
+        gate.check(Topic::Heads, &gossiped.encode()),
+        Verdict::Accept(_)
+    ));
+    // The replica's verified history holds another event at the same sequence.
+    let verified = head(&peer, 9, 5, 0x06);
+    let evidence = gate.observe(&verified).expect("equivocation");
+    assert_eq!(evidence.verify().expect("a proof").signer, peer.public_key());
+    // The same head again, or an older one, is no evidence.
+    assert!(gate.observe(&gossiped).is_none());
+    assert!(gate.observe(&head(&peer, 9, 4, 0x04)).is_none());
 }

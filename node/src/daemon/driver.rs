@@ -93,7 +93,13 @@ pub(super) async fn drive(
         sync: Arc::new(ChainSource(daemon.clone())),
         queries: Arc::new(super::answers::Answers(daemon.clone())),
     };
-    let (mesh, mut events) = mesh::start(&key, mesh_config, daemon.gate.clone(), services)
+    let gatekeeper = daemon
+        .gatekeeper
+        .lock()
+        .ok()
+        .and_then(|mut g| g.take())
+        .ok_or_else(|| NodeError::Daemon("the mesh was started twice".into()))?;
+    let (mesh, mut events) = mesh::start(&key, mesh_config, gatekeeper, services)
         .map_err(|e| NodeError::Daemon(format!("network: {e}")))?;
     let _ = daemon
         .mesh
@@ -352,9 +358,8 @@ impl Driver {
             // Path peers' keys and addresses appear when their nodes start.
             book.configure(&self.config, root);
             book.set_connections(&self.links);
-            if let Ok(mut gate) = self.daemon.gate.lock() {
-                gate.set_trust(book.trust());
-            }
+            // Not sent when the mesh's queue is full: the next round sends it again.
+            let _ = self.mesh.set_trust(book.trust());
             for peer in book.peers() {
                 if peer.connected.is_none() {
                     dial.extend(peer.addr.clone());
@@ -423,7 +428,7 @@ impl Driver {
         });
     }
 
-    async fn on_sync_done(&mut self, mut done: SyncDone) {
+    async fn on_sync_done(&mut self, done: SyncDone) {
         if let Ok(mut book) = self.daemon.book.lock() {
             if let Some(peer) = book.get_mut(&done.name) {
                 peer.syncing = false;
@@ -432,16 +437,11 @@ impl Driver {
                     .replica
                     .as_ref()
                     .and_then(|r| r.verified_head().ok().flatten());
-                if let (Some(head), Ok(mut gate)) = (verified, self.daemon.gate.lock()) {
+                if let Some(head) = verified {
                     // A gossiped head the verified history contradicts at its own
-                    // sequence is evidence too (it may have arrived first).
-                    if let Some(gossiped) = gate.newest(&head.signer) {
-                        if gossiped.seq == head.seq && gossiped.head_hash != head.head_hash {
-                            done.evidence
-                                .get_or_insert(Evidence::conflict(&head, gossiped));
-                        }
-                    }
-                    gate.observe(&head);
+                    // sequence is evidence too (it may have arrived first): the
+                    // gatekeeper sends it back as a conflict.
+                    let _ = self.mesh.observe(head);
                 }
             }
         }

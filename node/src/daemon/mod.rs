@@ -61,8 +61,12 @@ pub trait CommandRunner: Send + Sync + 'static {
 pub struct Daemon {
     node: Arc<Node>,
     peer_id: PeerId,
+    /// This node's public key (its own messages are always trusted).
+    own_key: [u8; 32],
     book: Mutex<peers::PeerBook>,
-    gate: Arc<Mutex<Gatekeeper>>,
+    /// The gatekeeper until the mesh starts and takes it (only the mesh's loop judges
+    /// gossip; the daemon reaches it through the mesh handle).
+    gatekeeper: Mutex<Option<Gatekeeper>>,
     listening: Mutex<Vec<Multiaddr>>,
     appended: tokio::sync::Notify,
     stop: tokio::sync::Notify,
@@ -122,8 +126,9 @@ impl Daemon {
 
     /// Whether `peer`'s key is in the trust set (it is then served ranges and answers).
     pub fn trusts(&self, peer: &PeerId) -> bool {
-        weft_net::identity::public_key(peer)
-            .is_some_and(|key| self.gate.lock().is_ok_and(|gate| gate.trusts(&key)))
+        weft_net::identity::public_key(peer).is_some_and(|key| {
+            key == self.own_key || self.book.lock().is_ok_and(|book| book.trusts(&key))
+        })
     }
 
     /// An asker of `peers` (the coordination peers as currently configured) over the
@@ -195,18 +200,27 @@ impl Daemon {
             listen: self.listen_addrs(),
             connected,
             peers,
-            dropped: self
-                .gate
-                .lock()
-                .map(|g| {
-                    g.dropped()
-                        .iter()
-                        .map(|(k, v)| (k.to_string(), *v))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            dropped: self.dropped(),
             started_ns: self.started_ns,
             p95_us: self.latency.p95_us(),
+        }
+    }
+
+    /// Gossip the mesh's gatekeeper dropped, by reason (empty before the mesh runs).
+    /// Called from a control thread, never from the runtime the mesh runs on.
+    fn dropped(&self) -> BTreeMap<String, u64> {
+        let Some((mesh, runtime)) = self.mesh.get() else {
+            return BTreeMap::new();
+        };
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return BTreeMap::new();
+        }
+        let asked = runtime.block_on(async {
+            tokio::time::timeout(Duration::from_secs(2), mesh.dropped()).await
+        });
+        match asked {
+            Ok(Ok(dropped)) => dropped.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            _ => BTreeMap::new(),
         }
     }
 
@@ -258,14 +272,16 @@ pub fn run(
     let mut gatekeeper = Gatekeeper::new(key.public_key(), book.trust());
     for peer in book.peers() {
         if let Some(head) = peer.newest_head() {
-            gatekeeper.observe(&head);
+            // Contradictions among the book's own heads were found when they arrived.
+            let _ = gatekeeper.observe(&head);
         }
     }
     let daemon = Arc::new(Daemon {
         peer_id: weft_net::identity::keypair(&key).public().to_peer_id(),
         node: node.clone(),
+        own_key: key.public_key(),
         book: Mutex::new(book),
-        gate: Arc::new(Mutex::new(gatekeeper)),
+        gatekeeper: Mutex::new(Some(gatekeeper)),
         listening: Mutex::new(Vec::new()),
         appended: tokio::sync::Notify::new(),
         stop: tokio::sync::Notify::new(),

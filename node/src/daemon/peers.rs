@@ -285,6 +285,11 @@ impl PeerBook {
         Trust::Listed(self.peers.values().filter_map(|p| p.public_key).collect())
     }
 
+    /// Whether `key`'s messages and requests are accepted (the trust set holds it).
+    pub fn trusts(&self, key: &[u8; 32]) -> bool {
+        self.open || self.peers.values().any(|p| p.public_key == Some(*key))
+    }
+
     /// All peers, by name.
     pub fn peers(&self) -> impl Iterator<Item = &Peer> {
         self.peers.values()
