@@ -1,6 +1,7 @@
 //! The context every command runs in (working directory, JSON output, the daemon when it
 //! runs inside one) and the helpers commands share for bad input.
 
+use crate::out::{Io, Output};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,6 +16,14 @@ pub struct Ctx {
     pub json: bool,
     /// The daemon, when the command runs inside it for a client.
     pub daemon: Option<Arc<Daemon>>,
+    /// Its standard streams: the process's, or the client's connection.
+    pub io: Io,
+}
+
+impl Output for Ctx {
+    fn io(&self) -> &Io {
+        &self.io
+    }
 }
 
 impl Ctx {
@@ -63,10 +72,11 @@ pub fn input(message: impl Into<String>) -> anyhow::Error {
 }
 
 /// Reads a user-named file, as bad input when it can't be read.
-pub fn read_input_file(path: &Path) -> Result<Vec<u8>> {
+pub fn read_input_file(ctx: &Ctx, path: &Path) -> Result<Vec<u8>> {
     if path == Path::new("-") {
         let mut buf = Vec::new();
-        crate::out::with_stdin(|stdin| std::io::Read::read_to_end(stdin, &mut buf))
+        ctx.io
+            .with_stdin(|stdin| std::io::Read::read_to_end(stdin, &mut buf))
             .map_err(|e| input(format!("standard input: {e}")))?;
         return Ok(buf);
     }

@@ -1,11 +1,10 @@
 //! Printing: JSON for scripts, short lines for people, progress bars only on a terminal.
 
 use indicatif::{ProgressBar, ProgressStyle};
-use std::cell::RefCell;
 use std::io::{self, BufRead, IsTerminal, Write};
+use std::sync::Mutex;
 
-/// Where a command's standard streams go: the process's own, or, for a command the
-/// daemon runs for a client, that client's connection (set per thread).
+/// A client's standard streams, for a command the daemon runs for it.
 pub struct Streams {
     /// Standard output.
     pub out: Box<dyn Write + Send>,
@@ -15,133 +14,166 @@ pub struct Streams {
     pub input: Box<dyn BufRead + Send>,
 }
 
-thread_local! {
-    static REDIRECTED: RefCell<Option<Streams>> = const { RefCell::new(None) };
+/// Where a command's standard streams go: the process's own, or a client's connection.
+/// Each command's context carries one, so nothing about a command lives in a thread.
+pub struct Io {
+    client: Option<Mutex<Streams>>,
 }
 
-/// Runs `f` with this thread's standard streams replaced by `streams` (dropped, and so
-/// flushed, before this returns).
-pub fn redirected<R>(streams: Streams, f: impl FnOnce() -> R) -> R {
-    REDIRECTED.with(|r| *r.borrow_mut() = Some(streams));
-    let result = f();
-    REDIRECTED.with(|r| r.borrow_mut().take());
-    result
-}
-
-/// Whether this thread's streams are a client's (progress bars and terminals do not apply).
-pub fn is_redirected() -> bool {
-    REDIRECTED.with(|r| r.borrow().is_some())
-}
-
-/// The command's standard output.
-pub struct Stdout;
-/// The command's standard error.
-pub struct Stderr;
-
-/// Runs `f` on this thread's standard output (`err` false) or error.
-fn on_stream<R>(err: bool, f: impl FnOnce(&mut dyn Write) -> io::Result<R>) -> io::Result<R> {
-    REDIRECTED.with(|r| match (r.borrow_mut().as_mut(), err) {
-        (Some(streams), false) => f(&mut streams.out),
-        (Some(streams), true) => f(&mut streams.err),
-        (None, false) => f(&mut io::stdout().lock()),
-        (None, true) => f(&mut io::stderr().lock()),
-    })
-}
-
-impl Write for Stdout {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        on_stream(false, |w| w.write(buf))
+impl Io {
+    /// The process's own streams.
+    pub fn process() -> Io {
+        Io { client: None }
     }
 
-    fn flush(&mut self) -> io::Result<()> {
-        on_stream(false, |w| w.flush())
-    }
-}
-
-impl Write for Stderr {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        on_stream(true, |w| w.write(buf))
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        on_stream(true, |w| w.flush())
-    }
-}
-
-/// The command's standard output.
-pub fn stdout() -> Stdout {
-    Stdout
-}
-
-/// The command's standard error.
-pub fn stderr() -> Stderr {
-    Stderr
-}
-
-/// Runs `f` over the command's standard input (`f` may print meanwhile: the input is
-/// taken out of the thread's streams while it runs).
-pub fn with_stdin<R>(f: impl FnOnce(&mut dyn BufRead) -> R) -> R {
-    let taken = REDIRECTED.with(|r| {
-        r.borrow_mut()
-            .as_mut()
-            .map(|streams| std::mem::replace(&mut streams.input, Box::new(io::empty())))
-    });
-    match taken {
-        Some(mut input) => {
-            let result = f(&mut input);
-            REDIRECTED.with(|r| {
-                if let Some(streams) = r.borrow_mut().as_mut() {
-                    streams.input = input;
-                }
-            });
-            result
+    /// A client's streams.
+    pub fn client(streams: Streams) -> Io {
+        Io {
+            client: Some(Mutex::new(streams)),
         }
-        None => f(&mut io::stdin().lock()),
+    }
+
+    /// Whether the streams are a client's (progress bars and terminals do not apply).
+    pub fn is_client(&self) -> bool {
+        self.client.is_some()
+    }
+
+    /// Runs `f` on standard output (`err` false) or error.
+    fn on_stream<R>(
+        &self,
+        err: bool,
+        f: impl FnOnce(&mut dyn Write) -> io::Result<R>,
+    ) -> io::Result<R> {
+        match &self.client {
+            Some(streams) => {
+                let mut streams = streams
+                    .lock()
+                    .map_err(|_| io::Error::other("the client's streams are unavailable"))?;
+                if err {
+                    f(&mut streams.err)
+                } else {
+                    f(&mut streams.out)
+                }
+            }
+            None if err => f(&mut io::stderr().lock()),
+            None => f(&mut io::stdout().lock()),
+        }
+    }
+
+    /// Runs `f` over standard input.
+    pub fn with_stdin<R>(&self, f: impl FnOnce(&mut dyn BufRead) -> R) -> R {
+        match &self.client {
+            Some(streams) => {
+                // Taken out while `f` runs, so that `f` may print meanwhile.
+                let taken = streams
+                    .lock()
+                    .map(|mut s| std::mem::replace(&mut s.input, Box::new(io::empty())));
+                let Ok(mut input) = taken else {
+                    return f(&mut io::empty());
+                };
+                let result = f(&mut input);
+                if let Ok(mut s) = streams.lock() {
+                    s.input = input;
+                }
+                result
+            }
+            None => f(&mut io::stdin().lock()),
+        }
+    }
+}
+
+/// What commands print through: a command's context, or its streams themselves.
+pub trait Output {
+    /// The streams.
+    fn io(&self) -> &Io;
+
+    /// Standard output.
+    fn stdout(&self) -> Stdout<'_> {
+        Stdout(self.io())
+    }
+
+    /// Standard error.
+    fn stderr(&self) -> Stderr<'_> {
+        Stderr(self.io())
+    }
+}
+
+impl Output for Io {
+    fn io(&self) -> &Io {
+        self
+    }
+}
+
+/// The command's standard output.
+pub struct Stdout<'a>(&'a Io);
+/// The command's standard error.
+pub struct Stderr<'a>(&'a Io);
+
+impl Write for Stdout<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.on_stream(false, |w| w.write(buf))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.on_stream(false, |w| w.flush())
+    }
+}
+
+impl Write for Stderr<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.on_stream(true, |w| w.write(buf))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.on_stream(true, |w| w.flush())
     }
 }
 
 /// `println!` to the command's standard output (a closed pipe is not an error).
 macro_rules! say {
-    ($($arg:tt)*) => {{
+    ($out:expr, $($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!($crate::out::stdout(), $($arg)*);
+        let _ = writeln!($crate::out::Output::stdout($out), $($arg)*);
     }};
 }
 
 /// `print!` to the command's standard output.
 macro_rules! say_raw {
-    ($($arg:tt)*) => {{
+    ($out:expr, $($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = write!($crate::out::stdout(), $($arg)*);
+        let _ = write!($crate::out::Output::stdout($out), $($arg)*);
     }};
 }
 
 /// `eprintln!` to the command's standard error.
 macro_rules! complain {
-    ($($arg:tt)*) => {{
+    ($out:expr, $($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!($crate::out::stderr(), $($arg)*);
+        let _ = writeln!($crate::out::Output::stderr($out), $($arg)*);
     }};
 }
 
 /// Prints a JSON value on one line... no: pretty, since people read `--json` too.
-pub fn json(value: &serde_json::Value) {
-    let mut out = stdout();
+pub fn json(to: &(impl Output + ?Sized), value: &serde_json::Value) {
+    let mut out = to.stdout();
     let _ = serde_json::to_writer_pretty(&mut out, value);
     let _ = writeln!(out);
 }
 
 /// Prints any serialisable value as pretty JSON through one buffered writer.
-pub fn json_serialize(value: &impl serde::Serialize) -> std::io::Result<()> {
-    let mut out = std::io::BufWriter::new(stdout());
+pub fn json_serialize(
+    to: &(impl Output + ?Sized),
+    value: &impl serde::Serialize,
+) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(to.stdout());
     serde_json::to_writer_pretty(&mut out, value)?;
     writeln!(out)?;
     out.flush()
 }
 
 /// Prints a JSON value as one line (JSON Lines streams).
-pub fn json_line(value: &serde_json::Value) -> std::io::Result<()> {
-    let mut out = stdout();
+pub fn json_line(to: &(impl Output + ?Sized), value: &serde_json::Value) -> std::io::Result<()> {
+    let mut out = to.stdout();
     serde_json::to_writer(&mut out, value)?;
     writeln!(out)
 }
@@ -151,9 +183,10 @@ pub fn error_chain(err: &anyhow::Error) -> String {
     format!("{err:#}")
 }
 
-/// A progress bar over `len` items on a terminal; hidden when stderr is piped or for JSON.
-pub fn progress(len: u64, what: &str, quiet: bool) -> ProgressBar {
-    if quiet || is_redirected() || !std::io::stderr().is_terminal() || len < 10_000 {
+/// A progress bar over `len` items on a terminal; hidden when stderr is piped, for a
+/// client of the daemon, or for JSON.
+pub fn progress(to: &(impl Output + ?Sized), len: u64, what: &str, quiet: bool) -> ProgressBar {
+    if quiet || to.io().is_client() || !std::io::stderr().is_terminal() || len < 10_000 {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(len);
@@ -171,9 +204,9 @@ pub fn short(hex: &str) -> &str {
 }
 
 /// A progress bar for a stage whose length is learnt as it runs; drawn only on a
-/// terminal (indicatif hides it otherwise) and never for JSON output.
-pub fn stage_bar(what: &str, quiet: bool) -> ProgressBar {
-    if quiet || is_redirected() || !std::io::stderr().is_terminal() {
+/// terminal (indicatif hides it otherwise), never for a client of the daemon or JSON.
+pub fn stage_bar(to: &(impl Output + ?Sized), what: &str, quiet: bool) -> ProgressBar {
+    if quiet || to.io().is_client() || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::new(0);

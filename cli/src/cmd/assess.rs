@@ -55,13 +55,13 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> Result<u8> {
         None => node.config().assessment.fail_on,
     };
     // Bars go to standard error, and only on a terminal: they never mix with the report.
-    let report = assess_and_record(&node, &request, ctx.json)?;
+    let report = assess_and_record(ctx, &node, &request, ctx.json)?;
     let rendered = render(&report, format)?;
     match &args.output {
         Some(path) => {
             std::fs::write(ctx.dir.join(path), rendered).map_err(|e| NodeError::io(path, e))?
         }
-        None => say_raw!("{rendered}"),
+        None => say_raw!(ctx, "{rendered}"),
     }
     let threshold = fail_on.threshold();
     let failed = threshold.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
@@ -69,8 +69,13 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> Result<u8> {
 }
 
 /// SCOPE → … → COMMIT for one request; the report is written and chained.
-fn assess_and_record(node: &Node, request: &ScopeRequest, quiet: bool) -> Result<Report> {
-    let bars = out::StageBars(out::stage_bar("scope", quiet));
+fn assess_and_record(
+    ctx: &Ctx,
+    node: &Node,
+    request: &ScopeRequest,
+    quiet: bool,
+) -> Result<Report> {
+    let bars = out::StageBars(out::stage_bar(ctx, "scope", quiet));
     bars.stage("scope", 0);
     let Recorded {
         report,
@@ -78,7 +83,7 @@ fn assess_and_record(node: &Node, request: &ScopeRequest, quiet: bool) -> Result
         event,
     } = commit::assess_and_record(node, request, &bars)?;
     bars.0.finish_and_clear();
-    complain!(
+    complain!(ctx,
         "assessment: {} error(s), {} warning(s), {} note(s) in {} file(s); report {} recorded as event {}",
         report.summary.error,
         report.summary.warning,
@@ -129,10 +134,10 @@ fn report_diff(ctx: &Ctx, a: Option<PathBuf>, b: Option<PathBuf>) -> Result<u8> 
     let new_report = pipeline::read_report(&new).map_err(NodeError::from)?;
     let d = diff::diff(&old_report, &new_report);
     if ctx.json {
-        out::json(&json!({"old": old, "new": new, "diff": d}));
+        out::json(ctx, &json!({"old": old, "new": new, "diff": d}));
     } else {
-        say!("{} → {}", old.display(), new.display());
-        say_raw!("{}", diff::render_table(&d));
+        say!(ctx, "{} → {}", old.display(), new.display());
+        say_raw!(ctx, "{}", diff::render_table(&d));
     }
     Ok(exit::OK)
 }
@@ -151,10 +156,10 @@ pub fn hooks(ctx: &Ctx, command: HooksCommand) -> Result<u8> {
         other => anyhow::Error::new(other),
     })?;
     if ctx.json {
-        out::json(&json!({"hooks": changes}));
+        out::json(ctx, &json!({"hooks": changes}));
     } else {
         for c in &changes {
-            say!("{:<11} {} ({})", c.hook, c.action, c.path.display());
+            say!(ctx, "{:<11} {} ({})", c.hook, c.action, c.path.display());
         }
     }
     Ok(exit::OK)
@@ -167,23 +172,23 @@ pub fn watch(ctx: &Ctx, args: WatchArgs) -> Result<u8> {
     let layout = ctx.layout()?;
     // Opened once up front so a broken node is reported before waiting for changes.
     drop(ctx.node()?);
-    complain!("watching {} (Ctrl-C to stop)", layout.root.display());
+    complain!(ctx, "watching {} (Ctrl-C to stop)", layout.root.display());
     let mut failure = None;
     watch::watch(
         &layout.root,
         Duration::from_millis(args.debounce_ms),
         args.max_runs,
         &mut |paths| {
-            complain!("changed: {}", paths.join(", "));
+            complain!(ctx, "changed: {}", paths.join(", "));
             let result = ctx
                 .node()
-                .and_then(|node| assess_and_record(&node, &ScopeRequest::Paths(paths), true));
+                .and_then(|node| assess_and_record(ctx, &node, &ScopeRequest::Paths(paths), true));
             match result {
                 Ok(report) if ctx.json => {
-                    out::json_line(&serde_json::to_value(&report).unwrap_or_default()).is_ok()
+                    out::json_line(ctx, &serde_json::to_value(&report).unwrap_or_default()).is_ok()
                 }
                 Ok(report) => {
-                    say_raw!("{}", format::table::render(&report));
+                    say_raw!(ctx, "{}", format::table::render(&report));
                     true
                 }
                 Err(e) => {

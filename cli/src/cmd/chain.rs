@@ -36,9 +36,15 @@ fn draft(source: &str, kind: &str, json: &serde_json::Value) -> Result<EventDraf
 /// Prints an appended (or read) event in the chosen format.
 pub fn print_event(ctx: &Ctx, stored: &StoredEvent) {
     if ctx.json {
-        out::json(&stored.event.to_json(&stored.hash));
+        out::json(ctx, &stored.event.to_json(&stored.hash));
     } else {
-        say!("{} {} {}", stored.event.seq, stored.event.kind, stored.hash);
+        say!(
+            ctx,
+            "{} {} {}",
+            stored.event.seq,
+            stored.event.kind,
+            stored.hash
+        );
     }
 }
 
@@ -48,7 +54,7 @@ fn append(ctx: &Ctx, args: AppendArgs) -> Result<u8> {
         .map_err(|e| input(e.to_string()))?;
     if args.payload.stdin_lines {
         let node = ctx.node()?;
-        out::with_stdin(|stdin| -> Result<()> {
+        ctx.io.with_stdin(|stdin| -> Result<()> {
             for (i, line) in stdin.lines().enumerate() {
                 let line = line.map_err(|e| input(format!("standard input: {e}")))?;
                 if line.trim().is_empty() {
@@ -62,6 +68,7 @@ fn append(ctx: &Ctx, args: AppendArgs) -> Result<u8> {
                 let stored = node.append(d)?;
                 // One line per durable event: a caller may rely on every printed line.
                 out::json_line(
+                    ctx,
                     &serde_json::json!({"seq": stored.event.seq, "hash": stored.hash.to_hex()}),
                 )
                 .map_err(|e| NodeError::io(Path::new("stdout"), e))?;
@@ -72,7 +79,9 @@ fn append(ctx: &Ctx, args: AppendArgs) -> Result<u8> {
     }
     let json = match (&args.payload.payload_json, &args.payload.payload_file) {
         (Some(text), _) => parse_json(text.as_bytes(), "--payload-json")?,
-        (None, Some(file)) => parse_json(&read_input_file(file)?, &file.display().to_string())?,
+        (None, Some(file)) => {
+            parse_json(&read_input_file(ctx, file)?, &file.display().to_string())?
+        }
         (None, None) => {
             return Err(input(
                 "give --payload-json, --payload-file or --stdin-lines",
@@ -106,12 +115,12 @@ fn log(ctx: &Ctx, from: u64, limit: Option<u64>, peer: Option<&str>) -> Result<u
     for item in events {
         let stored = item?;
         let written = if ctx.json {
-            out::json_line(&stored.event.to_json(&stored.hash))
+            out::json_line(ctx, &stored.event.to_json(&stored.hash))
         } else {
             use std::io::Write;
             let e = &stored.event;
             writeln!(
-                crate::out::stdout(),
+                crate::out::Output::stdout(ctx),
                 "{:>6}  {}  {:<22} {}  {}",
                 e.seq,
                 format_time(e.timestamp_ns),
@@ -156,17 +165,21 @@ fn head(ctx: &Ctx) -> Result<u8> {
         .latest_signed_head()
         .ok_or(weft_kernel::ChainError::Empty)?;
     if ctx.json {
-        out::json(&serde_json::json!({
-            "chain_id": signed.chain_id.to_hex(),
-            "seq": seq,
-            "hash": hash.to_hex(),
-            "length": chain.len(),
-            "merkle_root": chain.merkle_root().to_hex(),
-            "signed_head": signed.to_json(),
-        }));
+        out::json(
+            ctx,
+            &serde_json::json!({
+                "chain_id": signed.chain_id.to_hex(),
+                "seq": seq,
+                "hash": hash.to_hex(),
+                "length": chain.len(),
+                "merkle_root": chain.merkle_root().to_hex(),
+                "signed_head": signed.to_json(),
+            }),
+        );
     } else {
-        say!("{seq} {hash}");
+        say!(ctx, "{seq} {hash}");
         say!(
+            ctx,
             "merkle root {}  signed by {}",
             signed.merkle_root,
             weft_kernel::keys::fingerprint(&signed.signer)
@@ -177,7 +190,7 @@ fn head(ctx: &Ctx) -> Result<u8> {
 
 fn verify(ctx: &Ctx) -> Result<u8> {
     let node = ctx.node_with(OpenMode::Unchecked)?;
-    let bar = out::progress(node.chain().len(), "verifying", ctx.json);
+    let bar = out::progress(ctx, node.chain().len(), "verifying", ctx.json);
     let report = node.verify(&mut |seq| bar.set_position(seq + 1))?;
     bar.finish_and_clear();
     Ok(print_verify(ctx, &report.chain, Some(&report.artifacts)))
@@ -188,7 +201,7 @@ fn verify(ctx: &Ctx) -> Result<u8> {
 fn verify_peer(ctx: &Ctx, name: &str) -> Result<u8> {
     let replica = peer_chain(ctx, name)?;
     let chain = replica.chain();
-    let bar = out::progress(chain.len(), "verifying", ctx.json);
+    let bar = out::progress(ctx, chain.len(), "verifying", ctx.json);
     let report = weft_kernel::verify::verify(chain, &mut |seq| bar.set_position(seq + 1))?;
     bar.finish_and_clear();
     Ok(print_verify(ctx, &report, None))
@@ -200,25 +213,34 @@ fn print_verify(
     artifacts: Option<&weft_node::engine::ArtifactCheck>,
 ) -> u8 {
     if ctx.json {
-        out::json(&serde_json::json!({
-            "ok": c.ok(),
-            "events": c.events,
-            "heads": c.heads,
-            "failures": c.failures,
-            "failure_count": c.failure_count,
-            "last_good_head": c.last_good_head,
-            "external_refs": c.external_refs,
-            "merkle_root": c.root.map(|r| r.to_hex()),
-            "artifacts": artifacts,
-        }));
+        out::json(
+            ctx,
+            &serde_json::json!({
+                "ok": c.ok(),
+                "events": c.events,
+                "heads": c.heads,
+                "failures": c.failures,
+                "failure_count": c.failure_count,
+                "last_good_head": c.last_good_head,
+                "external_refs": c.external_refs,
+                "merkle_root": c.root.map(|r| r.to_hex()),
+                "artifacts": artifacts,
+            }),
+        );
     } else {
         for f in &c.failures {
-            say!("FAIL {:>6}  {:?}  {}", f.seq, f.kind, f.detail);
+            say!(ctx, "FAIL {:>6}  {:?}  {}", f.seq, f.kind, f.detail);
         }
         if c.ok() {
-            say!("ok: {} events, {} signed heads verified", c.events, c.heads);
+            say!(
+                ctx,
+                "ok: {} events, {} signed heads verified",
+                c.events,
+                c.heads
+            );
         } else {
             say!(
+                ctx,
                 "{} failure(s) in {} events; first at sequence {}",
                 c.failure_count,
                 c.events,
@@ -227,6 +249,7 @@ fn print_verify(
         }
         if let Some(a) = artifacts.filter(|a| a.matched + a.mismatched > 0) {
             say!(
+                ctx,
                 "artifacts: {} match, {} differ, {} not present",
                 a.matched,
                 a.mismatched,
@@ -257,16 +280,16 @@ fn proof(ctx: &Ctx, seq: u64, output: Option<&Path>) -> Result<u8> {
             let text = serde_json::to_vec_pretty(&doc)?;
             std::fs::write(path, text).map_err(|e| NodeError::io(path, e))?;
             if !ctx.json {
-                say!("proof of event {seq} written to {}", path.display());
+                say!(ctx, "proof of event {seq} written to {}", path.display());
             }
         }
-        None => out::json(&doc),
+        None => out::json(ctx, &doc),
     }
     Ok(exit::OK)
 }
 
 fn verify_proof(ctx: &Ctx, file: &Path, signer: Option<&str>) -> Result<u8> {
-    let doc = parse_json(&read_input_file(file)?, &file.display().to_string())?;
+    let doc = parse_json(&read_input_file(ctx, file)?, &file.display().to_string())?;
     let signer: Option<[u8; 32]> = match signer {
         Some(s) => Some(
             hex::decode(s)
@@ -281,18 +304,22 @@ fn verify_proof(ctx: &Ctx, file: &Path, signer: Option<&str>) -> Result<u8> {
     match weft_kernel::proof::verify_proof(&doc, signer.as_ref()) {
         Ok(p) => {
             if ctx.json {
-                out::json(&serde_json::json!({
-                    "valid": true,
-                    "seq": p.event.seq,
-                    "kind": p.event.kind,
-                    "hash": p.hash.to_hex(),
-                    "chain_id": p.head.chain_id.to_hex(),
-                    "tree_size": p.head.size(),
-                    "signer": hex::encode(p.head.signer),
-                    "signer_fingerprint": weft_kernel::keys::fingerprint(&p.head.signer),
-                }));
+                out::json(
+                    ctx,
+                    &serde_json::json!({
+                        "valid": true,
+                        "seq": p.event.seq,
+                        "kind": p.event.kind,
+                        "hash": p.hash.to_hex(),
+                        "chain_id": p.head.chain_id.to_hex(),
+                        "tree_size": p.head.size(),
+                        "signer": hex::encode(p.head.signer),
+                        "signer_fingerprint": weft_kernel::keys::fingerprint(&p.head.signer),
+                    }),
+                );
             } else {
                 say!(
+                    ctx,
                     "valid: event {} ({}) is in chain {} of {} events, head signed by {}",
                     p.event.seq,
                     p.event.kind,
@@ -305,9 +332,12 @@ fn verify_proof(ctx: &Ctx, file: &Path, signer: Option<&str>) -> Result<u8> {
         }
         Err(e) => {
             if ctx.json {
-                out::json(&serde_json::json!({"valid": false, "reason": e.to_string()}));
+                out::json(
+                    ctx,
+                    &serde_json::json!({"valid": false, "reason": e.to_string()}),
+                );
             } else {
-                say!("invalid: {e}");
+                say!(ctx, "invalid: {e}");
             }
             Ok(exit::FAILED)
         }
@@ -327,7 +357,7 @@ fn export(ctx: &Ctx, file: &Path) -> Result<u8> {
     let result = (|| -> Result<weft_kernel::segment::FileSummary> {
         let f = std::fs::File::create(&partial).map_err(|e| NodeError::io(&partial, e))?;
         let mut w = std::io::BufWriter::new(f);
-        let bar = out::progress(node.chain().len(), "exporting", ctx.json);
+        let bar = out::progress(ctx, node.chain().len(), "exporting", ctx.json);
         let summary = weft_kernel::segment::export(node.chain(), &key, &mut w, &mut |s| {
             bar.set_position(s + 1)
         })
@@ -350,18 +380,22 @@ fn export(ctx: &Ctx, file: &Path) -> Result<u8> {
 
 fn print_summary(ctx: &Ctx, verb: &str, file: &Path, s: &weft_kernel::segment::FileSummary) {
     if ctx.json {
-        out::json(&serde_json::json!({
-            "file": file,
-            "valid": true,
-            "chain_id": s.chain_id.to_hex(),
-            "events": s.events,
-            "segments": s.segments,
-            "head_hash": s.head.head_hash.to_hex(),
-            "merkle_root": s.head.merkle_root.to_hex(),
-            "signer_fingerprint": weft_kernel::keys::fingerprint(&s.head.signer),
-        }));
+        out::json(
+            ctx,
+            &serde_json::json!({
+                "file": file,
+                "valid": true,
+                "chain_id": s.chain_id.to_hex(),
+                "events": s.events,
+                "segments": s.segments,
+                "head_hash": s.head.head_hash.to_hex(),
+                "merkle_root": s.head.merkle_root.to_hex(),
+                "signer_fingerprint": weft_kernel::keys::fingerprint(&s.head.signer),
+            }),
+        );
     } else {
         say!(
+            ctx,
             "{verb} {}: chain {}, {} events in {} segments, head {}",
             file.display(),
             s.chain_id,
@@ -382,10 +416,11 @@ fn verify_file(ctx: &Ctx, file: &Path) -> Result<u8> {
         Err(e) => {
             if ctx.json {
                 out::json(
+                    ctx,
                     &serde_json::json!({"file": file, "valid": false, "reason": e.to_string()}),
                 );
             } else {
-                say!("invalid {}: {e}", file.display());
+                say!(ctx, "invalid {}: {e}", file.display());
             }
             Ok(exit::FAILED)
         }
@@ -407,23 +442,24 @@ fn repair(ctx: &Ctx) -> Result<u8> {
     let node = ctx.node_with(OpenMode::Unchecked)?;
     let r = node.repair()?;
     if ctx.json {
-        out::json(&serde_json::to_value(&r)?);
+        out::json(ctx, &serde_json::to_value(&r)?);
     } else if r.dropped == 0 && !r.merkle_rebuilt {
-        say!("nothing to repair: all {} events verify", r.kept);
+        say!(ctx, "nothing to repair: all {} events verify", r.kept);
     } else {
         say!(
+            ctx,
             "kept events 0..{} ({} events)",
             r.kept.saturating_sub(1),
             r.kept
         );
         if let Some(q) = &r.quarantine {
-            say!("moved {} event(s) to {}", r.dropped, q.display());
+            say!(ctx, "moved {} event(s) to {}", r.dropped, q.display());
         }
         if r.merkle_rebuilt {
-            say!("rebuilt the Merkle subtrees from the events");
+            say!(ctx, "rebuilt the Merkle subtrees from the events");
         }
         if let Some(seq) = r.repair_event {
-            say!("recorded chain.repair at {seq}");
+            say!(ctx, "recorded chain.repair at {seq}");
         }
     }
     Ok(exit::OK)

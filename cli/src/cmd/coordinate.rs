@@ -61,29 +61,37 @@ fn link(
     let node = ctx.node()?;
     let (witnessed, reverse) = witness_link(&node, &spec);
     if ctx.json {
-        out::json(&serde_json::json!({
-            "linked": spec.name,
-            "path": spec.path,
-            "addr": spec.addr,
-            "peer_id": spec.peer_id,
-            "witness": witnessed.as_ref().ok(),
-            "witness_error": witnessed.as_ref().err(),
-            "reverse": reverse.as_ref().ok(),
-            "reverse_error": reverse.as_ref().err(),
-        }));
+        out::json(
+            ctx,
+            &serde_json::json!({
+                "linked": spec.name,
+                "path": spec.path,
+                "addr": spec.addr,
+                "peer_id": spec.peer_id,
+                "witness": witnessed.as_ref().ok(),
+                "witness_error": witnessed.as_ref().err(),
+                "reverse": reverse.as_ref().ok(),
+                "reverse_error": reverse.as_ref().err(),
+            }),
+        );
     } else {
-        say!("linked `{}` in {}", spec.name, file.display());
+        say!(ctx, "linked `{}` in {}", spec.name, file.display());
         match &witnessed {
             Ok(w) => say!(
+                ctx,
                 "  witnessed its head (seq {}) at sequence {} here",
                 w["head_seq"],
                 w["seq"]
             ),
-            Err(e) => say!("  its head is not witnessed yet: {e}"),
+            Err(e) => say!(ctx, "  its head is not witnessed yet: {e}"),
         }
         match &reverse {
-            Ok(w) => say!("  it witnessed this head at sequence {} there", w["seq"]),
-            Err(e) => say!("  the reverse witness is not recorded: {e}"),
+            Ok(w) => say!(
+                ctx,
+                "  it witnessed this head at sequence {} there",
+                w["seq"]
+            ),
+            Err(e) => say!(ctx, "  the reverse witness is not recorded: {e}"),
         }
     }
     Ok(exit::OK)
@@ -165,12 +173,13 @@ fn impact(ctx: &Ctx, args: ImpactArgs) -> Result<u8> {
         format => format,
     };
     match format {
-        ImpactFormat::Json => out::json(&serde_json::to_value(&report)?),
-        ImpactFormat::Sarif => out::json(&coord::sarif::render(&report)),
+        ImpactFormat::Json => out::json(ctx, &serde_json::to_value(&report)?),
+        ImpactFormat::Sarif => out::json(ctx, &coord::sarif::render(&report)),
         ImpactFormat::Table => {
-            print_table(&report);
-            say!();
+            print_table(ctx, &report);
+            say!(ctx,);
             say!(
+                ctx,
                 "recorded as coordinate.impact at sequence {} (report {}, SHAKE-256 {})",
                 stored.event.seq,
                 written.path.display(),
@@ -185,13 +194,14 @@ fn impact(ctx: &Ctx, args: ImpactArgs) -> Result<u8> {
     })
 }
 
-fn print_table(report: &ImpactReport) {
+fn print_table(ctx: &Ctx, report: &ImpactReport) {
     let api = &report.api;
     let base = match (&report.base.name, &report.base.commit) {
         (Some(n), Some(c)) => format!("{} {n} ({})", report.base.origin, &c[..12.min(c.len())]),
         _ => "nothing (first release: all public API is new)".into(),
     };
     say!(
+        ctx,
         "{} {} since {base}: {} files changed",
         report.project,
         report.version.as_deref().unwrap_or("HEAD"),
@@ -199,6 +209,7 @@ fn print_table(report: &ImpactReport) {
     );
     let s = &report.summary;
     say!(
+        ctx,
         "API: {} breaking, {} additive, {} internal",
         s.breaking_changes,
         s.additive_changes,
@@ -211,6 +222,7 @@ fn print_table(report: &ImpactReport) {
             _ => String::new(),
         };
         say!(
+            ctx,
             "  {:<9} {:<10} {} {}:{} {detail}",
             format!("{:?}", c.class).to_lowercase(),
             format!("{:?}", c.change).to_lowercase(),
@@ -221,6 +233,7 @@ fn print_table(report: &ImpactReport) {
     }
     for m in &api.manifest_changes {
         say!(
+            ctx,
             "  {:<9} manifest   {} {}: {} → {}",
             format!("{:?}", m.class).to_lowercase(),
             m.path,
@@ -229,8 +242,9 @@ fn print_table(report: &ImpactReport) {
             m.after.as_deref().unwrap_or("-")
         );
     }
-    say!();
+    say!(ctx,);
     say!(
+        ctx,
         "peers: {} affected ({} breaking, {} breaking uses), {} pinned, {} unreachable",
         s.affected,
         s.breaking_peers,
@@ -242,6 +256,7 @@ fn print_table(report: &ImpactReport) {
         let state = format!("{:?}", p.state).to_lowercase();
         let severity = format!("{:?}", p.severity).to_lowercase();
         say!(
+            ctx,
             "{:<16} {:<13} {:<13} via {}",
             p.name,
             state,
@@ -249,10 +264,11 @@ fn print_table(report: &ImpactReport) {
             p.via
         );
         if let Some(e) = &p.error {
-            say!("    unreachable: {e}");
+            say!(ctx, "    unreachable: {e}");
         }
         for d in &p.declarations {
             say!(
+                ctx,
                 "    {} declares {} {} ({}takes this version: {})",
                 d.manifest,
                 d.package,
@@ -269,11 +285,15 @@ fn print_table(report: &ImpactReport) {
             );
         }
         if p.state == PeerState::Pinned {
-            say!("    not affected now: every declaration pins another version; when it moves:");
+            say!(
+                ctx,
+                "    not affected now: every declaration pins another version; when it moves:"
+            );
         }
         for f in &p.files {
             for u in &f.uses {
                 say!(
+                    ctx,
                     "    {}:{}  {} {} ({:?}, {:?})  {}",
                     f.path,
                     u.line,
@@ -287,6 +307,7 @@ fn print_table(report: &ImpactReport) {
         }
         for c in p.cochange.iter().take(5) {
             say!(
+                ctx,
                 "    {} changed after {} past release(s) (co-change, weaker evidence)",
                 c.path,
                 c.releases
@@ -294,6 +315,7 @@ fn print_table(report: &ImpactReport) {
         }
         for n in p.neighbours.iter().take(5) {
             say!(
+                ctx,
                 "    {}:{}  {} {} resembles {} ({:.2}, semantic, weaker evidence)",
                 n.path,
                 n.line,
@@ -321,7 +343,7 @@ fn release_cmd(ctx: &Ctx, args: ReleaseArgs) -> Result<u8> {
         Outcome::Denied | Outcome::Rejected => exit::FAILED,
     };
     if ctx.json {
-        out::json(&serde_json::to_value(&result)?);
+        out::json(ctx, &serde_json::to_value(&result)?);
         return Ok(code);
     }
     let effect: Vec<String> = result
@@ -330,6 +352,7 @@ fn release_cmd(ctx: &Ctx, args: ReleaseArgs) -> Result<u8> {
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
     say!(
+        ctx,
         "gate: {} (decision {}, effect {})",
         result.decision_name,
         result.decision,
@@ -340,10 +363,11 @@ fn release_cmd(ctx: &Ctx, args: ReleaseArgs) -> Result<u8> {
         }
     );
     for r in &result.reasons {
-        say!("  {r}");
+        say!(ctx, "  {r}");
     }
     for p in &result.peers {
         say!(
+            ctx,
             "  {:<16} {:<13} {}",
             p.name,
             format!("{:?}", p.severity).to_lowercase(),
@@ -355,24 +379,24 @@ fn release_cmd(ctx: &Ctx, args: ReleaseArgs) -> Result<u8> {
         );
     }
     match &result.outcome {
-        Outcome::Published { seq, commit } => say!(
+        Outcome::Published { seq, commit } => say!(ctx,
             "released {} at sequence {seq} (commit {}), /releases/{}",
             result.version,
             &commit[..12.min(commit.len())],
             result.version
         ),
-        Outcome::Deferred => say!(
+        Outcome::Deferred => say!(ctx,
             "deferred: peers acknowledge with `weft coordinate ack PROJECT {}`; run this again once they have, or `weft gate approve {}`",
             result.version,
             result.decision
         ),
-        Outcome::Denied => say!("denied: {} is not released", result.version),
-        Outcome::Rejected => say!(
+        Outcome::Denied => say!(ctx, "denied: {} is not released", result.version),
+        Outcome::Rejected => say!(ctx,
             "rejected: decision {} was rejected with `weft gate reject`",
             result.decision
         ),
     }
-    say!("impact report: {}", result.report.display());
+    say!(ctx, "impact report: {}", result.report.display());
     Ok(code)
 }
 
@@ -380,9 +404,9 @@ fn ack(ctx: &Ctx, project: &str, version: &str, note: Option<&str>) -> Result<u8
     let node = ctx.node()?;
     let result = release::ack(&node, project, version, note)?;
     if ctx.json {
-        out::json(&serde_json::to_value(&result)?);
+        out::json(ctx, &serde_json::to_value(&result)?);
     } else {
-        say!(
+        say!(ctx,
             "acknowledged {project} {version} ({} event {} on its chain): witness {}, lineage {}, ack {}",
             if result.published { "release" } else { "pending release" },
             result.release_seq,
@@ -398,15 +422,16 @@ fn status(ctx: &Ctx) -> Result<u8> {
     let node = ctx.node()?;
     let status = release::status(&node)?;
     if ctx.json {
-        out::json(&serde_json::to_value(&status)?);
+        out::json(ctx, &serde_json::to_value(&status)?);
         return Ok(exit::OK);
     }
     if status.releases.is_empty() {
-        say!("no releases yet: `weft coordinate release VERSION`");
+        say!(ctx, "no releases yet: `weft coordinate release VERSION`");
     }
     for r in &status.releases {
         let acked = r.peers.iter().filter(|p| p.acknowledged).count();
         say!(
+            ctx,
             "{:<12} {:<10} seq {:<6} acks {acked}/{}",
             r.version,
             r.state,
@@ -415,6 +440,7 @@ fn status(ctx: &Ctx) -> Result<u8> {
         );
         for p in &r.peers {
             say!(
+                ctx,
                 "    {:<16} {}",
                 p.name,
                 match p.ack_seq {
@@ -426,6 +452,7 @@ fn status(ctx: &Ctx) -> Result<u8> {
     }
     for u in &status.upstream {
         say!(
+            ctx,
             "upstream {} {} ({}, its event {}): {}",
             u.project,
             u.version,
@@ -446,7 +473,7 @@ fn status(ctx: &Ctx) -> Result<u8> {
         );
     }
     for (name, e) in &status.unreadable {
-        say!("{name}: unreadable: {e}");
+        say!(ctx, "{name}: unreadable: {e}");
     }
     Ok(exit::OK)
 }

@@ -44,18 +44,19 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<u8> {
             temp.path().to_path_buf()
         }
     };
-    tour(&dir, ctx.json)?;
+    tour(ctx, &dir)?;
     if args.keep.is_some() {
-        say!("\nthe demo repository is kept in {}", dir.display());
+        say!(ctx, "\nthe demo repository is kept in {}", dir.display());
     }
     Ok(exit::OK)
 }
 
 /// Step 7: symbols, an assessment recorded on the chain, and semantic search when the
 /// model is installed.
-fn knowledge_graph(node: &Node) -> Result<()> {
+fn knowledge_graph(ctx: &Ctx, node: &Node) -> Result<()> {
     use weft_node::graph::assess::{run as pipeline, scope::ScopeRequest};
     step(
+        ctx,
         7,
         "the knowledge graph: symbols, an assessment on the chain, semantic search",
     );
@@ -64,6 +65,7 @@ fn knowledge_graph(node: &Node) -> Result<()> {
     for file in &scan.files {
         for s in &file.facts.symbols {
             say!(
+                ctx,
                 "    {}:{}  {} {}",
                 file.path,
                 s.start_line,
@@ -76,6 +78,7 @@ fn knowledge_graph(node: &Node) -> Result<()> {
     let written = pipeline::write_report(&node.layout().artifacts(), &report)?;
     let event = weft_node::assess::commit::record(node, &written, &report)?;
     say!(
+        ctx,
         "    assessment: {} finding(s) in {} files; report hash {} recorded as event {}",
         report.findings.len(),
         report.files_scanned,
@@ -88,6 +91,7 @@ fn knowledge_graph(node: &Node) -> Result<()> {
             let (_, hits) = graph.search(&mut embedder, &scan, query, 1, &|_, _| {})?;
             if let Some(hit) = hits.first() {
                 say!(
+                    ctx,
                     "    search {query:?}: {} {} ({:.2})",
                     hit.entry.path,
                     hit.entry.qualified,
@@ -95,42 +99,49 @@ fn knowledge_graph(node: &Node) -> Result<()> {
                 );
             }
         }
-        Err(e) => say!("    search skipped: {e}"),
+        Err(e) => say!(ctx, "    search skipped: {e}"),
     }
     Ok(())
 }
 
-fn step(n: u32, text: &str) {
-    say!("\n[{n}] {text}");
+fn step(ctx: &Ctx, n: u32, text: &str) {
+    say!(ctx, "\n[{n}] {text}");
 }
 
-fn tour(dir: &Path, _json: bool) -> Result<()> {
-    step(1, "a throw-away git repository with a little code");
+fn tour(ctx: &Ctx, dir: &Path) -> Result<()> {
+    step(ctx, 1, "a throw-away git repository with a little code");
     for (path, text) in SAMPLE_FILES {
         let file = dir.join(path);
         std::fs::create_dir_all(file.parent().expect("sample files are in a directory"))?;
         std::fs::write(&file, text)?;
     }
     weft_node::init::git_init(dir)?;
-    say!("    {}", dir.display());
+    say!(ctx, "    {}", dir.display());
 
     step(
+        ctx,
         2,
         "weft init: key, genesis event, bootstrap tree, weave.toml, .gitignore",
     );
     let report = weft_node::init::init(dir)?;
     say!(
+        ctx,
         "    chain {}  key {}",
         report.chain_id,
         report.key_fingerprint
     );
     say!(
+        ctx,
         "    languages detected: {}",
         report.project.languages.join(", ")
     );
 
     let node = Node::open(dir, OpenMode::Checked)?;
-    step(3, "append three events (each returns once it is on disk)");
+    step(
+        ctx,
+        3,
+        "append three events (each returns once it is on disk)",
+    );
     for (i, note) in ["design review done", "tests green", "ready to release"]
         .iter()
         .enumerate()
@@ -140,6 +151,7 @@ fn tour(dir: &Path, _json: bool) -> Result<()> {
             .chain()
             .append(EventDraft::new("demo", "demo.note", payload)?)?;
         say!(
+            ctx,
             "    {:>2} {:<10} {}",
             stored.event.seq,
             stored.event.kind,
@@ -152,11 +164,13 @@ fn tour(dir: &Path, _json: bool) -> Result<()> {
         [("owner".to_string(), "demo".to_string())].into(),
     )?;
     say!(
+        ctx,
         "    {:>2} tree.set   /apps/demo (the resource tree changes by chain events too)",
         service.event.seq
     );
 
     step(
+        ctx,
         4,
         "inclusion proof of event 3, checked offline against the signed head",
     );
@@ -165,6 +179,7 @@ fn tour(dir: &Path, _json: bool) -> Result<()> {
     std::fs::write(&proof_file, serde_json::to_vec_pretty(&proof)?)?;
     let proven = weft_kernel::proof::verify_proof(&proof, Some(&node.key()?.public_key()))?;
     say!(
+        ctx,
         "    valid: event {} ({}) is one of {} events; audit path of {} hashes; {}",
         proven.event.seq,
         proven.event.kind,
@@ -173,7 +188,7 @@ fn tour(dir: &Path, _json: bool) -> Result<()> {
         proof_file.display()
     );
 
-    step(5, "export to a portable segment file and verify it");
+    step(ctx, 5, "export to a portable segment file and verify it");
     let export = dir.join("chain.weftseg");
     let mut file = std::io::BufWriter::new(std::fs::File::create(&export)?);
     weft_kernel::segment::export(node.chain(), node.key()?, &mut file, &mut |_| {})?;
@@ -181,6 +196,7 @@ fn tour(dir: &Path, _json: bool) -> Result<()> {
     let summary =
         weft_kernel::segment::verify_file(std::io::BufReader::new(std::fs::File::open(&export)?))?;
     say!(
+        ctx,
         "    valid: {} events in {} segments, {} bytes, footer signed by the chain's key",
         summary.events,
         summary.segments,
@@ -192,16 +208,18 @@ fn tour(dir: &Path, _json: bool) -> Result<()> {
     let tampered = weft_kernel::segment::verify_file(bytes.as_slice());
     ensure!(tampered.is_err(), "a flipped bit went unnoticed");
     say!(
+        ctx,
         "    one flipped bit: rejected ({})",
         tampered.err().map(|e| e.to_string()).unwrap_or_default()
     );
 
-    step(6, "the governance gate scores a risky release");
+    step(ctx, 6, "the governance gate scores a risky release");
     let gate = node.gate()?;
     let effect = Effect::parse("risk=0.9,security=0.7", gate.rules().dimensions())?;
     let decision = gate.decide("release.publish", None, &effect)?;
     let ev = &decision.evaluation;
     say!(
+        ctx,
         "    {} release.publish: magnitude {:.3} > threshold {} (rule {}), recorded at {}",
         ev.decision.name().to_uppercase(),
         ev.magnitude.unwrap_or_default(),
@@ -215,24 +233,27 @@ fn tour(dir: &Path, _json: bool) -> Result<()> {
     );
     let recheck = weft_kernel::gate::recheck(node.chain(), decision.seq)?;
     say!(
+        ctx,
         "    recheck from the chain alone: {} ({})",
         recheck.rederived.decision,
         if recheck.agrees { "agrees" } else { "DIFFERS" }
     );
 
-    knowledge_graph(&node)?;
+    knowledge_graph(ctx, &node)?;
 
     step(
+        ctx,
         8,
         "verify the whole chain (and re-hash the assessment report)",
     );
     let verified = node.verify(&mut |_| {})?;
     ensure!(verified.chain.ok(), "the demo chain does not verify");
     say!(
+        ctx,
         "    ok: {} events, {} signed heads, every hash, link and signature checked",
         verified.chain.events,
         verified.chain.heads
     );
-    say!("\ndemo complete");
+    say!(ctx, "\ndemo complete");
     Ok(())
 }

@@ -38,7 +38,7 @@ pub fn repo_relative(ctx: &Ctx, root: &Path, path: &Path) -> Result<String> {
 }
 
 fn scan(ctx: &Ctx, graph: &KnowledgeGraph) -> Result<weft_node::graph::scan::Scan> {
-    let bar = out::stage_bar("scan", ctx.json);
+    let bar = out::stage_bar(ctx, "scan", ctx.json);
     let scan = graph
         .scan(&|done, total| {
             bar.set_length(total);
@@ -97,14 +97,17 @@ pub fn symbols(ctx: &Ctx, args: SymbolsArgs) -> Result<u8> {
                 facts: &f.facts,
             })
             .collect();
-        out::json_serialize(&Out {
-            files,
-            parsed: scan.parsed,
-            cached: scan.reused,
-        })?;
+        out::json_serialize(
+            ctx,
+            &Out {
+                files,
+                parsed: scan.parsed,
+                cached: scan.reused,
+            },
+        )?;
         return Ok(exit::OK);
     }
-    let mut stdout = std::io::BufWriter::new(crate::out::stdout());
+    let mut stdout = std::io::BufWriter::new(crate::out::Output::stdout(ctx));
     for f in &files {
         for s in &f.facts.symbols {
             let cx = if s.kind.is_callable() {
@@ -118,6 +121,7 @@ pub fn symbols(ctx: &Ctx, args: SymbolsArgs) -> Result<u8> {
     stdout.flush()?;
     let count: usize = files.iter().map(|f| f.facts.symbols.len()).sum();
     complain!(
+        ctx,
         "{count} symbols in {} files ({} parsed, {} from cache)",
         files.len(),
         scan.parsed,
@@ -137,20 +141,23 @@ pub fn deps(ctx: &Ctx) -> Result<u8> {
             .iter()
             .map(|f| json!({"path": f.path, "language": f.language, "imports": f.facts.imports}))
             .collect();
-        out::json(&json!({"files": files, "manifests": manifests, "issues": issues}));
+        out::json(
+            ctx,
+            &json!({"files": files, "manifests": manifests, "issues": issues}),
+        );
         return Ok(exit::OK);
     }
     for f in &scan.files {
         let mut modules: Vec<&str> = f.facts.imports.iter().map(|i| i.module.as_str()).collect();
         modules.dedup();
         if !modules.is_empty() {
-            say!("{} → {}", f.path, modules.join(", "));
+            say!(ctx, "{} → {}", f.path, modules.join(", "));
         }
     }
     for m in &manifests {
-        say!();
+        say!(ctx,);
         match &m.error {
-            Some(e) => say!("{} ({:?}): unreadable: {e}", m.path, m.ecosystem),
+            Some(e) => say!(ctx, "{} ({:?}): unreadable: {e}", m.path, m.ecosystem),
             None => {
                 let names: Vec<String> = m
                     .dependencies
@@ -163,19 +170,20 @@ pub fn deps(ctx: &Ctx) -> Result<u8> {
                         }
                     })
                     .collect();
-                say!("{} declares: {}", m.path, names.join(", "));
+                say!(ctx, "{} declares: {}", m.path, names.join(", "));
             }
         }
     }
     for i in &issues {
         match &i.file {
             Some((file, line)) => say!(
+                ctx,
                 "{}: `{}` {} (imported at {file}:{line})",
                 i.manifest,
                 i.package,
                 i.issue
             ),
-            None => say!("{}: `{}` {}", i.manifest, i.package, i.issue),
+            None => say!(ctx, "{}: `{}` {}", i.manifest, i.package, i.issue),
         }
     }
     Ok(exit::OK)
@@ -190,7 +198,7 @@ fn mine(
     weft_node::graph::history::MineOutcome,
 )> {
     let cfg = graph.mining_config(max_commits);
-    let bar = out::stage_bar("history", ctx.json);
+    let bar = out::stage_bar(ctx, "history", ctx.json);
     let result = graph
         .history(&cfg, &mut |done, total| {
             bar.set_length(total);
@@ -212,18 +220,22 @@ pub fn history(ctx: &Ctx, args: HistoryArgs) -> Result<u8> {
     files.sort_by(|a, b| b.commits.cmp(&a.commits).then_with(|| a.path.cmp(&b.path)));
     let patterns = history.patterns(&cfg);
     if ctx.json {
-        out::json(&json!({
-            "commits": history.commit_count(),
-            "new_commits": outcome.new_commits,
-            "rebuilt": outcome.rebuilt,
-            "last_commit": history.last_commit(),
-            "files": files,
-            "couplings": history.couplings(&cfg),
-            "patterns": patterns,
-        }));
+        out::json(
+            ctx,
+            &json!({
+                "commits": history.commit_count(),
+                "new_commits": outcome.new_commits,
+                "rebuilt": outcome.rebuilt,
+                "last_commit": history.last_commit(),
+                "files": files,
+                "couplings": history.couplings(&cfg),
+                "patterns": patterns,
+            }),
+        );
         return Ok(exit::OK);
     }
     say!(
+        ctx,
         "{} commits mined ({} new{})",
         history.commit_count(),
         outcome.new_commits,
@@ -234,6 +246,7 @@ pub fn history(ctx: &Ctx, args: HistoryArgs) -> Result<u8> {
         }
     );
     say!(
+        ctx,
         "{:>7} {:>8} {:>8}  {:<40} main author",
         "commits",
         "+lines",
@@ -245,6 +258,7 @@ pub fn history(ctx: &Ctx, args: HistoryArgs) -> Result<u8> {
             format!("{} ({:.0}%)", a.name, f.main_author_share * 100.0)
         });
         say!(
+            ctx,
             "{:>7} {:>8} {:>8}  {:<40} {main}",
             f.commits,
             f.lines_added,
@@ -258,6 +272,7 @@ pub fn history(ctx: &Ctx, args: HistoryArgs) -> Result<u8> {
         .map(|(t, n)| format!("{t} {n}"))
         .collect();
     say!(
+        ctx,
         "commit types: {}; fix ratio {:.0}%; {} burst(s)",
         types.join(", "),
         patterns.fix_ratio * 100.0,
@@ -278,26 +293,30 @@ pub fn cochange(ctx: &Ctx, args: CochangeArgs) -> Result<u8> {
     };
     let partners = history.coupling(&file, &cfg);
     if ctx.json {
-        out::json(&json!({
-            "file": file,
-            "history": stats,
-            "thresholds": {
-                "min_revs": cfg.min_revs, "min_shared_revs": cfg.min_shared_revs,
-                "min_coupling": cfg.min_coupling, "max_changeset_size": cfg.max_changeset_size,
-            },
-            "partners": partners,
-        }));
+        out::json(
+            ctx,
+            &json!({
+                "file": file,
+                "history": stats,
+                "thresholds": {
+                    "min_revs": cfg.min_revs, "min_shared_revs": cfg.min_shared_revs,
+                    "min_coupling": cfg.min_coupling, "max_changeset_size": cfg.max_changeset_size,
+                },
+                "partners": partners,
+            }),
+        );
         return Ok(exit::OK);
     }
-    say!("{file}: {} commits", stats.commits);
+    say!(ctx, "{file}: {} commits", stats.commits);
     if partners.is_empty() {
-        say!(
+        say!(ctx,
             "no co-change partner passes the thresholds (min revisions {}, min shared {}, min coupling {}%)",
             cfg.min_revs, cfg.min_shared_revs, cfg.min_coupling
         );
     }
     for p in &partners {
         say!(
+            ctx,
             "{:>5.0}%  shared {:>3}  confidence {:>3.0}%  support {:.3}  {}",
             p.degree,
             p.shared_revs,
@@ -316,7 +335,7 @@ pub fn search(ctx: &Ctx, args: SearchArgs) -> Result<u8> {
     let graph = open_graph(ctx)?;
     let mut embedder = graph.embedder().map_err(NodeError::from)?;
     let scan = scan(ctx, &graph)?;
-    let bar = out::stage_bar("embed", ctx.json);
+    let bar = out::stage_bar(ctx, "embed", ctx.json);
     let (stats, hits) = graph
         .search(
             &mut embedder,
@@ -334,11 +353,15 @@ pub fn search(ctx: &Ctx, args: SearchArgs) -> Result<u8> {
         return super::peer_query::search(ctx, &args, &stats, hits);
     }
     if ctx.json {
-        out::json(&json!({"query": args.query, "index": stats, "hits": hits}));
+        out::json(
+            ctx,
+            &json!({"query": args.query, "index": stats, "hits": hits}),
+        );
         return Ok(exit::OK);
     }
     for h in &hits {
         say!(
+            ctx,
             "{:.3}  {}:{}  {} {}",
             h.score,
             h.entry.path,
@@ -367,11 +390,12 @@ pub fn embed(ctx: &Ctx, args: EmbedArgs) -> Result<u8> {
     let vector = embedder.embed(&[&args.text]).map_err(graph_err)?.remove(0);
     if ctx.json {
         out::json(
+            ctx,
             &json!({"text": args.text, "model": weft_node::graph::embed::EMBEDDING_ID, "dimensions": vector.len(), "vector": vector}),
         );
     } else {
         let text: Vec<String> = vector.iter().map(|v| format!("{v:.6}")).collect();
-        say!("{}", text.join(" "));
+        say!(ctx, "{}", text.join(" "));
     }
     Ok(exit::OK)
 }

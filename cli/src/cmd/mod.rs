@@ -17,6 +17,7 @@ mod tree;
 use crate::args::{Cli, Command};
 use crate::ctx::{input, Ctx};
 use crate::exit::{self, exit_code};
+use crate::out::{Io, Streams};
 use anyhow::Result;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -71,6 +72,7 @@ pub fn run(cli: Cli, args: &[String]) -> Result<u8> {
         dir,
         json: cli.json,
         daemon: None,
+        io: Io::process(),
     };
     dispatch(&ctx, cli.command)
 }
@@ -99,37 +101,37 @@ impl weft_node::daemon::CommandRunner for DaemonRunner {
         stdout: Box<dyn std::io::Write + Send>,
         stderr: Box<dyn std::io::Write + Send>,
     ) -> u8 {
-        let streams = crate::out::Streams {
+        let io = Io::client(Streams {
             out: stdout,
             err: stderr,
             input: stdin,
-        };
-        crate::out::redirected(streams, || {
-            let cli = match crate::args::parse_for_client(&request.args, &request.cwd) {
-                Ok(cli) => cli,
-                Err(e) => {
-                    complain!("{}", e.render());
-                    return if e.use_stderr() {
-                        exit::USAGE
-                    } else {
-                        exit::OK
-                    };
-                }
-            };
-            // The client has applied `-C` already: its working directory is the one.
-            let ctx = Ctx {
-                dir: request.cwd.clone(),
-                json: cli.json,
-                daemon: Some(daemon.clone()),
-            };
-            match dispatch(&ctx, cli.command) {
-                Ok(code) => code,
-                Err(err) => {
-                    complain!("error: {}", crate::out::error_chain(&err));
-                    exit_code(&err)
-                }
+        });
+        let cli = match crate::args::parse_for_client(&request.args, &request.cwd) {
+            Ok(cli) => cli,
+            Err(e) => {
+                complain!(&io, "{}", e.render());
+                return if e.use_stderr() {
+                    exit::USAGE
+                } else {
+                    exit::OK
+                };
             }
-        })
+        };
+        // The client has applied `-C` already: its working directory is the one.
+        let ctx = Ctx {
+            dir: request.cwd.clone(),
+            json: cli.json,
+            daemon: Some(daemon.clone()),
+            io,
+        };
+        match dispatch(&ctx, cli.command) {
+            Ok(code) => code,
+            Err(err) => {
+                complain!(&ctx, "error: {}", crate::out::error_chain(&err));
+                exit_code(&err)
+            }
+        }
+        // Dropping the context drops (and so flushes) the client's streams.
     }
 }
 

@@ -28,17 +28,21 @@ fn list(ctx: &Ctx) -> Result<u8> {
         None => PeerBook::load(&*ctx.node()?, false)?.statuses(),
     };
     if ctx.json {
-        out::json(&serde_json::json!({
-            "daemon": ctx.daemon.is_some(),
-            "peers": statuses,
-        }));
+        out::json(
+            ctx,
+            &serde_json::json!({
+                "daemon": ctx.daemon.is_some(),
+                "peers": statuses,
+            }),
+        );
         return Ok(exit::OK);
     }
     if statuses.is_empty() {
-        say!("no peers: add one with `weft peers add NAME --path DIR | --addr MULTIADDR --peer-id ID`");
+        say!(ctx, "no peers: add one with `weft peers add NAME --path DIR | --addr MULTIADDR --peer-id ID`");
         return Ok(exit::OK);
     }
     say!(
+        ctx,
         "{:<16} {:<14} {:<4} {:>8} {:>8} {:>6}  {:<34} FLAGS",
         "NAME",
         "PEER ID",
@@ -53,6 +57,7 @@ fn list(ctx: &Ctx) -> Result<u8> {
             format!("…{}", &id[id.len().saturating_sub(12)..])
         });
         say!(
+            ctx,
             "{:<16} {:<14} {:<4} {:>8} {:>8} {:>6}  {:<34} {}",
             p.name,
             peer_id,
@@ -70,11 +75,14 @@ fn list(ctx: &Ctx) -> Result<u8> {
                 .join(",")
         );
         if let Some(error) = &p.last_error {
-            say!("{:<16} last error: {error}", "");
+            say!(ctx, "{:<16} last error: {error}", "");
         }
     }
     if ctx.daemon.is_none() {
-        say!("(no daemon running: connection state unknown; `weft node start` joins the mesh)");
+        say!(
+            ctx,
+            "(no daemon running: connection state unknown; `weft node start` joins the mesh)"
+        );
     }
     Ok(exit::OK)
 }
@@ -89,15 +97,16 @@ fn add(
     let (spec, file) = add_peer(ctx, name, addr, peer_id, path)?;
     if ctx.json {
         out::json(
+            ctx,
             &serde_json::json!({"added": spec.name, "path": spec.path, "addr": spec.addr, "peer_id": spec.peer_id}),
         );
     } else {
-        say!("added peer `{}` to {}", spec.name, file.display());
+        say!(ctx, "added peer `{}` to {}", spec.name, file.display());
         if spec.path.is_none() && spec.peer_id.is_none() {
-            say!("it is dialled but not trusted: add --peer-id (from its `weft status`) to follow its chain");
+            say!(ctx, "it is dialled but not trusted: add --peer-id (from its `weft status`) to follow its chain");
         }
         if ctx.daemon.is_some() {
-            say!("the running daemon picks it up within seconds");
+            say!(ctx, "the running daemon picks it up within seconds");
         }
     }
     Ok(exit::OK)
@@ -191,38 +200,44 @@ fn toml_string(value: &str) -> String {
 
 pub fn evidence(ctx: &Ctx, command: EvidenceCommand) -> Result<u8> {
     let EvidenceCommand::Verify { file } = command;
-    let bytes = read_input_file(&file)?;
+    let bytes = read_input_file(ctx, &file)?;
     match Evidence::decode_verified(&bytes) {
         Ok(found) => {
             let (a, b) = &found.heads;
             let peer_id = weft_node::net::identity::peer_id(&found.signer).map(|p| p.to_base58());
             if ctx.json {
-                out::json(&serde_json::json!({
-                    "valid": true,
-                    "kind": found.kind,
-                    "signer": hex::encode(found.signer),
-                    "fingerprint": found.fingerprint,
-                    "peer_id": peer_id,
-                    "seq": found.seq,
-                    "heads": [a.to_json(), b.to_json()],
-                }));
+                out::json(
+                    ctx,
+                    &serde_json::json!({
+                        "valid": true,
+                        "kind": found.kind,
+                        "signer": hex::encode(found.signer),
+                        "fingerprint": found.fingerprint,
+                        "peer_id": peer_id,
+                        "seq": found.seq,
+                        "heads": [a.to_json(), b.to_json()],
+                    }),
+                );
             } else {
                 say!(
+                    ctx,
                     "valid evidence ({}): key {} signed two histories at sequence {}",
                     found.kind,
                     found.fingerprint,
                     found.seq
                 );
                 if let Some(id) = peer_id {
-                    say!("  peer id  {id}");
+                    say!(ctx, "  peer id  {id}");
                 }
                 say!(
+                    ctx,
                     "  head 1   seq {} event {} root {}",
                     a.seq,
                     a.head_hash,
                     a.merkle_root
                 );
                 say!(
+                    ctx,
                     "  head 2   seq {} event {} root {}",
                     b.seq,
                     b.head_hash,
@@ -233,9 +248,12 @@ pub fn evidence(ctx: &Ctx, command: EvidenceCommand) -> Result<u8> {
         }
         Err(e) => {
             if ctx.json {
-                out::json(&serde_json::json!({"valid": false, "reason": e.to_string()}));
+                out::json(
+                    ctx,
+                    &serde_json::json!({"valid": false, "reason": e.to_string()}),
+                );
             } else {
-                say!("NOT evidence: {e}");
+                say!(ctx, "NOT evidence: {e}");
             }
             Ok(exit::FAILED)
         }

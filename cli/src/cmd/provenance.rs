@@ -26,7 +26,7 @@ pub fn witness(ctx: &Ctx, command: WitnessCommand) -> Result<u8> {
 fn add_witness(ctx: &Ctx, args: WitnessArgs) -> Result<u8> {
     let head = match &args.head {
         Some(file) => {
-            let json = parse_json(&read_input_file(file)?, &file.display().to_string())?;
+            let json = parse_json(&read_input_file(ctx, file)?, &file.display().to_string())?;
             let doc = json.get("signed_head").unwrap_or(&json);
             let head = SignedHead::from_json(doc)
                 .map_err(|e| input(format!("{}: {e}", file.display())))?;

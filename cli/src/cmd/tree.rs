@@ -18,9 +18,10 @@ pub fn run(ctx: &Ctx, command: TreeCommand) -> Result<u8> {
     }
 }
 
-fn print_node_line(node: &Node) {
+fn print_node_line(ctx: &Ctx, node: &Node) {
     let meta: Vec<String> = node.meta.iter().map(|(k, v)| format!("{k}={v}")).collect();
     say!(
+        ctx,
         "{:<40} {:<12} {}  {}",
         node.path,
         node.kind,
@@ -51,11 +52,12 @@ fn ls(ctx: &Ctx, path: &str, recursive: bool) -> Result<u8> {
         children
     };
     if ctx.json {
-        out::json(&serde_json::Value::Array(
-            shown.iter().map(Node::to_json).collect(),
-        ));
+        out::json(
+            ctx,
+            &serde_json::Value::Array(shown.iter().map(Node::to_json).collect()),
+        );
     } else {
-        shown.iter().for_each(print_node_line);
+        shown.iter().for_each(|n| print_node_line(ctx, n));
     }
     Ok(exit::OK)
 }
@@ -68,17 +70,17 @@ fn get(ctx: &Ctx, path: &str) -> Result<u8> {
         .get(path)?
         .ok_or_else(|| input(format!("no node at {path}")))?;
     if ctx.json {
-        out::json(&found.to_json());
+        out::json(ctx, &found.to_json());
     } else {
-        say!("path      {}", found.path);
-        say!("kind      {}", found.kind);
-        say!("hash      {}", found.hash);
-        say!("changed   at sequence {}", found.seq);
+        say!(ctx, "path      {}", found.path);
+        say!(ctx, "kind      {}", found.kind);
+        say!(ctx, "hash      {}", found.hash);
+        say!(ctx, "changed   at sequence {}", found.seq);
         for (k, v) in &found.meta {
-            say!("meta      {k}={v}");
+            say!(ctx, "meta      {k}={v}");
         }
         for c in found.children.keys() {
-            say!("child     {c}");
+            say!(ctx, "child     {c}");
         }
     }
     Ok(exit::OK)
@@ -107,10 +109,12 @@ fn print_mutation(
 ) {
     if ctx.json {
         out::json(
+            ctx,
             &serde_json::json!({"path": path, "seq": stored.event.seq, "event_hash": stored.hash.to_hex(), "root": root}),
         );
     } else {
         say!(
+            ctx,
             "{what} {path} at sequence {}; root {}",
             stored.event.seq,
             root.unwrap_or_default()
@@ -145,9 +149,12 @@ fn root(ctx: &Ctx) -> Result<u8> {
         .root()?
         .ok_or_else(|| input("the tree has no root yet"))?;
     if ctx.json {
-        out::json(&serde_json::json!({"root": root.hash.to_hex(), "seq": root.seq}));
+        out::json(
+            ctx,
+            &serde_json::json!({"root": root.hash.to_hex(), "seq": root.seq}),
+        );
     } else {
-        say!("{}", root.hash);
+        say!(ctx, "{}", root.hash);
     }
     Ok(exit::OK)
 }
@@ -160,19 +167,21 @@ fn verify(ctx: &Ctx) -> Result<u8> {
     if ctx.json {
         let mut v = serde_json::to_value(&report)?;
         v["ok"] = ok.into();
-        out::json(&v);
+        out::json(ctx, &v);
     } else {
         for p in &report.problems {
-            say!("FAIL {p}");
+            say!(ctx, "FAIL {p}");
         }
         if ok {
             say!(
+                ctx,
                 "ok: {} tree events replayed; root {}",
                 report.events,
                 report.replayed_root
             );
         } else {
             say!(
+                ctx,
                 "tree does not match the chain: stored root {}, replayed root {}",
                 report.stored_root.unwrap_or_default(),
                 report.replayed_root

@@ -152,7 +152,10 @@ fn a_verified_head_contradicting_a_gossiped_one_is_evidence() {
     // The replica's verified history holds another event at the same sequence.
     let verified = head(&peer, 9, 5, 0x06);
     let evidence = gate.observe(&verified).expect("equivocation");
-    assert_eq!(evidence.verify().expect("a proof").signer, peer.public_key());
+    assert_eq!(
+        evidence.verify().expect("a proof").signer,
+        peer.public_key()
+    );
     // The same head again, or an older one, is no evidence.
     assert!(gate.observe(&gossiped).is_none());
     assert!(gate.observe(&head(&peer, 9, 4, 0x04)).is_none());

@@ -309,10 +309,9 @@ impl Driver {
             Accepted::Head(head) => {
                 let name = self.daemon.book.lock().ok().and_then(|mut book| {
                     let peer = book.follow(&head.signer)?;
-                    let newer = peer.head.as_ref().is_none_or(|h| head.seq > h.seq);
-                    if newer {
-                        peer.head = Some((*head).clone());
-                    }
+                    // The gatekeeper passes a head only when it is the signer's newest:
+                    // it alone decides that, the book records what it passed.
+                    peer.head = Some((*head).clone());
                     (head.seq >= peer.replica_len()).then(|| peer.name.clone())
                 });
                 if let Some(name) = name {

@@ -215,11 +215,13 @@ impl Daemon {
         if tokio::runtime::Handle::try_current().is_ok() {
             return BTreeMap::new();
         }
-        let asked = runtime.block_on(async {
-            tokio::time::timeout(Duration::from_secs(2), mesh.dropped()).await
-        });
+        let asked = runtime
+            .block_on(async { tokio::time::timeout(Duration::from_secs(2), mesh.dropped()).await });
         match asked {
-            Ok(Ok(dropped)) => dropped.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+            Ok(Ok(dropped)) => dropped
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v))
+                .collect(),
             _ => BTreeMap::new(),
         }
     }

@@ -62,7 +62,9 @@ pub struct Peer {
     pub public_key: Option<[u8; 32]>,
     /// Address of the live connection.
     pub connected: Option<Multiaddr>,
-    /// Newest head learnt (gossip or sync).
+    /// The last head the mesh's gatekeeper passed for it (the gatekeeper alone decides
+    /// which head is a signer's newest; this copy serves status and sync decisions
+    /// without a round trip to the mesh).
     pub head: Option<SignedHead>,
     /// Newest advert.
     pub advert: Option<Advert>,
