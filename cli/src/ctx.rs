@@ -27,6 +27,24 @@ impl Output for Ctx {
 }
 
 impl Ctx {
+    /// Reports a file that failed its checks (`{"valid": false, "reason"}`, or
+    /// `LABEL: reason`) and returns the exit code for it.
+    pub fn invalid(&self, label: &str, reason: &dyn std::fmt::Display) -> u8 {
+        if self.json {
+            self.print_json(&serde_json::json!({"valid": false, "reason": reason.to_string()}));
+        } else {
+            say!(self; "{label}: {reason}");
+        }
+        crate::exit::FAILED
+    }
+
+    /// Prints a JSON value on the command's standard output.
+    pub fn print_json(&self, value: &serde_json::Value) {
+        Output::print_json(self, value);
+    }
+}
+
+impl Ctx {
     /// The layout of the node containing the working directory, without opening it.
     pub fn layout(&self) -> Result<Layout> {
         Ok(Layout::discover(&self.dir)

@@ -96,6 +96,13 @@ pub trait Output {
     fn stderr(&self) -> Stderr<'_> {
         Stderr(self.io())
     }
+
+    /// Prints a JSON value, pretty, since people read `--json` too.
+    fn print_json(&self, value: &serde_json::Value) {
+        let mut out = self.stdout();
+        let _ = serde_json::to_writer_pretty(&mut out, value);
+        let _ = writeln!(out);
+    }
 }
 
 impl Output for Io {
@@ -131,7 +138,11 @@ impl Write for Stderr<'_> {
 
 /// `println!` to the command's standard output (a closed pipe is not an error).
 macro_rules! say {
-    ($out:expr, $($arg:tt)*) => {{
+    ($out:expr) => {{
+        use std::io::Write as _;
+        let _ = writeln!($crate::out::Output::stdout($out));
+    }};
+    ($out:expr; $($arg:tt)*) => {{
         use std::io::Write as _;
         let _ = writeln!($crate::out::Output::stdout($out), $($arg)*);
     }};
@@ -139,7 +150,7 @@ macro_rules! say {
 
 /// `print!` to the command's standard output.
 macro_rules! say_raw {
-    ($out:expr, $($arg:tt)*) => {{
+    ($out:expr; $($arg:tt)*) => {{
         use std::io::Write as _;
         let _ = write!($crate::out::Output::stdout($out), $($arg)*);
     }};
@@ -147,17 +158,14 @@ macro_rules! say_raw {
 
 /// `eprintln!` to the command's standard error.
 macro_rules! complain {
-    ($out:expr, $($arg:tt)*) => {{
+    ($out:expr) => {{
+        use std::io::Write as _;
+        let _ = writeln!($crate::out::Output::stderr($out));
+    }};
+    ($out:expr; $($arg:tt)*) => {{
         use std::io::Write as _;
         let _ = writeln!($crate::out::Output::stderr($out), $($arg)*);
     }};
-}
-
-/// Prints a JSON value on one line... no: pretty, since people read `--json` too.
-pub fn json(to: &(impl Output + ?Sized), value: &serde_json::Value) {
-    let mut out = to.stdout();
-    let _ = serde_json::to_writer_pretty(&mut out, value);
-    let _ = writeln!(out);
 }
 
 /// Prints any serialisable value as pretty JSON through one buffered writer.

@@ -79,68 +79,52 @@ impl Layout {
         self.root.join(WEFTOS)
     }
 
-    /// The chain store.
-    pub fn chain(&self) -> PathBuf {
-        self.weftos().join("chain")
-    }
-
-    /// The key directory.
-    pub fn keys(&self) -> PathBuf {
-        self.weftos().join("keys")
-    }
-
-    /// Where `chain repair` puts what it drops.
-    pub fn quarantine(&self) -> PathBuf {
-        self.weftos().join("quarantine")
-    }
-
     /// `weave.toml`.
     pub fn config(&self) -> PathBuf {
         self.root.join(crate::config::CONFIG_FILE)
-    }
-
-    /// The knowledge graph's cache.
-    pub fn graph(&self) -> PathBuf {
-        self.weftos().join("graph")
-    }
-
-    /// Reports and other artifacts (assessment and impact reports).
-    pub fn artifacts(&self) -> PathBuf {
-        self.weftos().join("artifacts")
-    }
-
-    /// The daemon's logs.
-    pub fn logs(&self) -> PathBuf {
-        self.weftos().join("logs")
-    }
-
-    /// The public identity file.
-    pub fn identity(&self) -> PathBuf {
-        self.weftos().join(IDENTITY_FILE)
-    }
-
-    /// The running daemon's addresses.
-    pub fn runtime(&self) -> PathBuf {
-        self.weftos().join(RUNTIME_FILE)
-    }
-
-    /// The daemon's control socket.
-    pub fn socket(&self) -> PathBuf {
-        self.weftos().join(SOCKET_FILE)
-    }
-
-    /// Where peer replicas are kept.
-    pub fn peers(&self) -> PathBuf {
-        self.weftos().join(PEERS_DIR)
     }
 
     /// The replica of the peer called `name`.
     pub fn peer(&self, name: &str) -> PathBuf {
         self.peers().join(name)
     }
+}
 
+/// `Layout` methods naming one entry of `.weftos/` each.
+macro_rules! weftos_entries {
+    ($($(#[$doc:meta])* $name:ident => $entry:expr,)*) => {
+        impl Layout {
+            $(
+                $(#[$doc])*
+                pub fn $name(&self) -> PathBuf {
+                    self.weftos().join($entry)
+                }
+            )*
+        }
+    };
+}
+
+weftos_entries! {
+    /// The chain store.
+    chain => "chain",
+    /// The key directory.
+    keys => "keys",
+    /// Where `chain repair` puts what it drops.
+    quarantine => "quarantine",
+    /// The knowledge graph's cache.
+    graph => "graph",
+    /// Reports and other artifacts (assessment and impact reports).
+    artifacts => "artifacts",
+    /// The daemon's logs.
+    logs => "logs",
+    /// The public identity file.
+    identity => IDENTITY_FILE,
+    /// The running daemon's addresses.
+    runtime => RUNTIME_FILE,
+    /// The daemon's control socket.
+    socket => SOCKET_FILE,
+    /// Where peer replicas are kept.
+    peers => PEERS_DIR,
     /// Where equivocation evidence is kept.
-    pub fn evidence(&self) -> PathBuf {
-        self.weftos().join(EVIDENCE_DIR)
-    }
+    evidence => EVIDENCE_DIR,
 }

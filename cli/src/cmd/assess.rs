@@ -61,7 +61,7 @@ pub fn run(ctx: &Ctx, args: AssessArgs) -> Result<u8> {
         Some(path) => {
             std::fs::write(ctx.dir.join(path), rendered).map_err(|e| NodeError::io(path, e))?
         }
-        None => say_raw!(ctx, "{rendered}"),
+        None => say_raw!(ctx; "{rendered}"),
     }
     let threshold = fail_on.threshold();
     let failed = threshold.is_some_and(|t| report.findings.iter().any(|f| f.severity >= t));
@@ -83,7 +83,7 @@ fn assess_and_record(
         event,
     } = commit::assess_and_record(node, request, &bars)?;
     bars.0.finish_and_clear();
-    complain!(ctx,
+    complain!(ctx;
         "assessment: {} error(s), {} warning(s), {} note(s) in {} file(s); report {} recorded as event {}",
         report.summary.error,
         report.summary.warning,
@@ -134,10 +134,10 @@ fn report_diff(ctx: &Ctx, a: Option<PathBuf>, b: Option<PathBuf>) -> Result<u8> 
     let new_report = pipeline::read_report(&new).map_err(NodeError::from)?;
     let d = diff::diff(&old_report, &new_report);
     if ctx.json {
-        out::json(ctx, &json!({"old": old, "new": new, "diff": d}));
+        ctx.print_json(&json!({"old": old, "new": new, "diff": d}));
     } else {
-        say!(ctx, "{} → {}", old.display(), new.display());
-        say_raw!(ctx, "{}", diff::render_table(&d));
+        say!(ctx; "{} → {}", old.display(), new.display());
+        say_raw!(ctx; "{}", diff::render_table(&d));
     }
     Ok(exit::OK)
 }
@@ -156,10 +156,10 @@ pub fn hooks(ctx: &Ctx, command: HooksCommand) -> Result<u8> {
         other => anyhow::Error::new(other),
     })?;
     if ctx.json {
-        out::json(ctx, &json!({"hooks": changes}));
+        ctx.print_json(&json!({"hooks": changes}));
     } else {
         for c in &changes {
-            say!(ctx, "{:<11} {} ({})", c.hook, c.action, c.path.display());
+            say!(ctx; "{:<11} {} ({})", c.hook, c.action, c.path.display());
         }
     }
     Ok(exit::OK)
@@ -172,14 +172,14 @@ pub fn watch(ctx: &Ctx, args: WatchArgs) -> Result<u8> {
     let layout = ctx.layout()?;
     // Opened once up front so a broken node is reported before waiting for changes.
     drop(ctx.node()?);
-    complain!(ctx, "watching {} (Ctrl-C to stop)", layout.root.display());
+    complain!(ctx; "watching {} (Ctrl-C to stop)", layout.root.display());
     let mut failure = None;
     watch::watch(
         &layout.root,
         Duration::from_millis(args.debounce_ms),
         args.max_runs,
         &mut |paths| {
-            complain!(ctx, "changed: {}", paths.join(", "));
+            complain!(ctx; "changed: {}", paths.join(", "));
             let result = ctx
                 .node()
                 .and_then(|node| assess_and_record(ctx, &node, &ScopeRequest::Paths(paths), true));
@@ -188,7 +188,7 @@ pub fn watch(ctx: &Ctx, args: WatchArgs) -> Result<u8> {
                     out::json_line(ctx, &serde_json::to_value(&report).unwrap_or_default()).is_ok()
                 }
                 Ok(report) => {
-                    say_raw!(ctx, "{}", format::table::render(&report));
+                    say_raw!(ctx; "{}", format::table::render(&report));
                     true
                 }
                 Err(e) => {

@@ -36,10 +36,9 @@ fn draft(source: &str, kind: &str, json: &serde_json::Value) -> Result<EventDraf
 /// Prints an appended (or read) event in the chosen format.
 pub fn print_event(ctx: &Ctx, stored: &StoredEvent) {
     if ctx.json {
-        out::json(ctx, &stored.event.to_json(&stored.hash));
+        ctx.print_json(&stored.event.to_json(&stored.hash));
     } else {
-        say!(
-            ctx,
+        say!(ctx;
             "{} {} {}",
             stored.event.seq,
             stored.event.kind,
@@ -165,21 +164,17 @@ fn head(ctx: &Ctx) -> Result<u8> {
         .latest_signed_head()
         .ok_or(weft_kernel::ChainError::Empty)?;
     if ctx.json {
-        out::json(
-            ctx,
-            &serde_json::json!({
-                "chain_id": signed.chain_id.to_hex(),
-                "seq": seq,
-                "hash": hash.to_hex(),
-                "length": chain.len(),
-                "merkle_root": chain.merkle_root().to_hex(),
-                "signed_head": signed.to_json(),
-            }),
-        );
+        ctx.print_json(&serde_json::json!({
+            "chain_id": signed.chain_id.to_hex(),
+            "seq": seq,
+            "hash": hash.to_hex(),
+            "length": chain.len(),
+            "merkle_root": chain.merkle_root().to_hex(),
+            "signed_head": signed.to_json(),
+        }));
     } else {
-        say!(ctx, "{seq} {hash}");
-        say!(
-            ctx,
+        say!(ctx; "{seq} {hash}");
+        say!(ctx;
             "merkle root {}  signed by {}",
             signed.merkle_root,
             weft_kernel::keys::fingerprint(&signed.signer)
@@ -213,34 +208,29 @@ fn print_verify(
     artifacts: Option<&weft_node::engine::ArtifactCheck>,
 ) -> u8 {
     if ctx.json {
-        out::json(
-            ctx,
-            &serde_json::json!({
-                "ok": c.ok(),
-                "events": c.events,
-                "heads": c.heads,
-                "failures": c.failures,
-                "failure_count": c.failure_count,
-                "last_good_head": c.last_good_head,
-                "external_refs": c.external_refs,
-                "merkle_root": c.root.map(|r| r.to_hex()),
-                "artifacts": artifacts,
-            }),
-        );
+        ctx.print_json(&serde_json::json!({
+            "ok": c.ok(),
+            "events": c.events,
+            "heads": c.heads,
+            "failures": c.failures,
+            "failure_count": c.failure_count,
+            "last_good_head": c.last_good_head,
+            "external_refs": c.external_refs,
+            "merkle_root": c.root.map(|r| r.to_hex()),
+            "artifacts": artifacts,
+        }));
     } else {
         for f in &c.failures {
-            say!(ctx, "FAIL {:>6}  {:?}  {}", f.seq, f.kind, f.detail);
+            say!(ctx; "FAIL {:>6}  {:?}  {}", f.seq, f.kind, f.detail);
         }
         if c.ok() {
-            say!(
-                ctx,
+            say!(ctx;
                 "ok: {} events, {} signed heads verified",
                 c.events,
                 c.heads
             );
         } else {
-            say!(
-                ctx,
+            say!(ctx;
                 "{} failure(s) in {} events; first at sequence {}",
                 c.failure_count,
                 c.events,
@@ -248,8 +238,7 @@ fn print_verify(
             );
         }
         if let Some(a) = artifacts.filter(|a| a.matched + a.mismatched > 0) {
-            say!(
-                ctx,
+            say!(ctx;
                 "artifacts: {} match, {} differ, {} not present",
                 a.matched,
                 a.mismatched,
@@ -280,10 +269,10 @@ fn proof(ctx: &Ctx, seq: u64, output: Option<&Path>) -> Result<u8> {
             let text = serde_json::to_vec_pretty(&doc)?;
             std::fs::write(path, text).map_err(|e| NodeError::io(path, e))?;
             if !ctx.json {
-                say!(ctx, "proof of event {seq} written to {}", path.display());
+                say!(ctx; "proof of event {seq} written to {}", path.display());
             }
         }
-        None => out::json(ctx, &doc),
+        None => ctx.print_json(&doc),
     }
     Ok(exit::OK)
 }
@@ -304,22 +293,18 @@ fn verify_proof(ctx: &Ctx, file: &Path, signer: Option<&str>) -> Result<u8> {
     match weft_kernel::proof::verify_proof(&doc, signer.as_ref()) {
         Ok(p) => {
             if ctx.json {
-                out::json(
-                    ctx,
-                    &serde_json::json!({
-                        "valid": true,
-                        "seq": p.event.seq,
-                        "kind": p.event.kind,
-                        "hash": p.hash.to_hex(),
-                        "chain_id": p.head.chain_id.to_hex(),
-                        "tree_size": p.head.size(),
-                        "signer": hex::encode(p.head.signer),
-                        "signer_fingerprint": weft_kernel::keys::fingerprint(&p.head.signer),
-                    }),
-                );
+                ctx.print_json(&serde_json::json!({
+                    "valid": true,
+                    "seq": p.event.seq,
+                    "kind": p.event.kind,
+                    "hash": p.hash.to_hex(),
+                    "chain_id": p.head.chain_id.to_hex(),
+                    "tree_size": p.head.size(),
+                    "signer": hex::encode(p.head.signer),
+                    "signer_fingerprint": weft_kernel::keys::fingerprint(&p.head.signer),
+                }));
             } else {
-                say!(
-                    ctx,
+                say!(ctx;
                     "valid: event {} ({}) is in chain {} of {} events, head signed by {}",
                     p.event.seq,
                     p.event.kind,
@@ -330,17 +315,7 @@ fn verify_proof(ctx: &Ctx, file: &Path, signer: Option<&str>) -> Result<u8> {
             }
             Ok(exit::OK)
         }
-        Err(e) => {
-            if ctx.json {
-                out::json(
-                    ctx,
-                    &serde_json::json!({"valid": false, "reason": e.to_string()}),
-                );
-            } else {
-                say!(ctx, "invalid: {e}");
-            }
-            Ok(exit::FAILED)
-        }
+        Err(e) => Ok(ctx.invalid("invalid", &e)),
     }
 }
 
@@ -380,22 +355,18 @@ fn export(ctx: &Ctx, file: &Path) -> Result<u8> {
 
 fn print_summary(ctx: &Ctx, verb: &str, file: &Path, s: &weft_kernel::segment::FileSummary) {
     if ctx.json {
-        out::json(
-            ctx,
-            &serde_json::json!({
-                "file": file,
-                "valid": true,
-                "chain_id": s.chain_id.to_hex(),
-                "events": s.events,
-                "segments": s.segments,
-                "head_hash": s.head.head_hash.to_hex(),
-                "merkle_root": s.head.merkle_root.to_hex(),
-                "signer_fingerprint": weft_kernel::keys::fingerprint(&s.head.signer),
-            }),
-        );
+        ctx.print_json(&serde_json::json!({
+            "file": file,
+            "valid": true,
+            "chain_id": s.chain_id.to_hex(),
+            "events": s.events,
+            "segments": s.segments,
+            "head_hash": s.head.head_hash.to_hex(),
+            "merkle_root": s.head.merkle_root.to_hex(),
+            "signer_fingerprint": weft_kernel::keys::fingerprint(&s.head.signer),
+        }));
     } else {
-        say!(
-            ctx,
+        say!(ctx;
             "{verb} {}: chain {}, {} events in {} segments, head {}",
             file.display(),
             s.chain_id,
@@ -415,12 +386,11 @@ fn verify_file(ctx: &Ctx, file: &Path) -> Result<u8> {
         }
         Err(e) => {
             if ctx.json {
-                out::json(
-                    ctx,
+                ctx.print_json(
                     &serde_json::json!({"file": file, "valid": false, "reason": e.to_string()}),
                 );
             } else {
-                say!(ctx, "invalid {}: {e}", file.display());
+                say!(ctx; "invalid {}: {e}", file.display());
             }
             Ok(exit::FAILED)
         }
@@ -442,24 +412,23 @@ fn repair(ctx: &Ctx) -> Result<u8> {
     let node = ctx.node_with(OpenMode::Unchecked)?;
     let r = node.repair()?;
     if ctx.json {
-        out::json(ctx, &serde_json::to_value(&r)?);
+        ctx.print_json(&serde_json::to_value(&r)?);
     } else if r.dropped == 0 && !r.merkle_rebuilt {
-        say!(ctx, "nothing to repair: all {} events verify", r.kept);
+        say!(ctx; "nothing to repair: all {} events verify", r.kept);
     } else {
-        say!(
-            ctx,
+        say!(ctx;
             "kept events 0..{} ({} events)",
             r.kept.saturating_sub(1),
             r.kept
         );
         if let Some(q) = &r.quarantine {
-            say!(ctx, "moved {} event(s) to {}", r.dropped, q.display());
+            say!(ctx; "moved {} event(s) to {}", r.dropped, q.display());
         }
         if r.merkle_rebuilt {
-            say!(ctx, "rebuilt the Merkle subtrees from the events");
+            say!(ctx; "rebuilt the Merkle subtrees from the events");
         }
         if let Some(seq) = r.repair_event {
-            say!(ctx, "recorded chain.repair at {seq}");
+            say!(ctx; "recorded chain.repair at {seq}");
         }
     }
     Ok(exit::OK)

@@ -2,7 +2,7 @@
 
 use crate::args::{CoordinateCommand, ImpactArgs, ImpactFailOn, ImpactFormat, ReleaseArgs};
 use crate::ctx::Ctx;
-use crate::{exit, out};
+use crate::exit;
 use anyhow::Result;
 use std::path::Path;
 use std::time::Duration;
@@ -61,37 +61,32 @@ fn link(
     let node = ctx.node()?;
     let (witnessed, reverse) = witness_link(&node, &spec);
     if ctx.json {
-        out::json(
-            ctx,
-            &serde_json::json!({
-                "linked": spec.name,
-                "path": spec.path,
-                "addr": spec.addr,
-                "peer_id": spec.peer_id,
-                "witness": witnessed.as_ref().ok(),
-                "witness_error": witnessed.as_ref().err(),
-                "reverse": reverse.as_ref().ok(),
-                "reverse_error": reverse.as_ref().err(),
-            }),
-        );
+        ctx.print_json(&serde_json::json!({
+            "linked": spec.name,
+            "path": spec.path,
+            "addr": spec.addr,
+            "peer_id": spec.peer_id,
+            "witness": witnessed.as_ref().ok(),
+            "witness_error": witnessed.as_ref().err(),
+            "reverse": reverse.as_ref().ok(),
+            "reverse_error": reverse.as_ref().err(),
+        }));
     } else {
-        say!(ctx, "linked `{}` in {}", spec.name, file.display());
+        say!(ctx; "linked `{}` in {}", spec.name, file.display());
         match &witnessed {
-            Ok(w) => say!(
-                ctx,
+            Ok(w) => say!(ctx;
                 "  witnessed its head (seq {}) at sequence {} here",
                 w["head_seq"],
                 w["seq"]
             ),
-            Err(e) => say!(ctx, "  its head is not witnessed yet: {e}"),
+            Err(e) => say!(ctx; "  its head is not witnessed yet: {e}"),
         }
         match &reverse {
-            Ok(w) => say!(
-                ctx,
+            Ok(w) => say!(ctx;
                 "  it witnessed this head at sequence {} there",
                 w["seq"]
             ),
-            Err(e) => say!(ctx, "  the reverse witness is not recorded: {e}"),
+            Err(e) => say!(ctx; "  the reverse witness is not recorded: {e}"),
         }
     }
     Ok(exit::OK)
@@ -173,13 +168,12 @@ fn impact(ctx: &Ctx, args: ImpactArgs) -> Result<u8> {
         format => format,
     };
     match format {
-        ImpactFormat::Json => out::json(ctx, &serde_json::to_value(&report)?),
-        ImpactFormat::Sarif => out::json(ctx, &coord::sarif::render(&report)),
+        ImpactFormat::Json => ctx.print_json(&serde_json::to_value(&report)?),
+        ImpactFormat::Sarif => ctx.print_json(&coord::sarif::render(&report)),
         ImpactFormat::Table => {
             print_table(ctx, &report);
-            say!(ctx,);
-            say!(
-                ctx,
+            say!(ctx);
+            say!(ctx;
                 "recorded as coordinate.impact at sequence {} (report {}, SHAKE-256 {})",
                 stored.event.seq,
                 written.path.display(),
@@ -200,16 +194,14 @@ fn print_table(ctx: &Ctx, report: &ImpactReport) {
         (Some(n), Some(c)) => format!("{} {n} ({})", report.base.origin, &c[..12.min(c.len())]),
         _ => "nothing (first release: all public API is new)".into(),
     };
-    say!(
-        ctx,
+    say!(ctx;
         "{} {} since {base}: {} files changed",
         report.project,
         report.version.as_deref().unwrap_or("HEAD"),
         api.files_changed
     );
     let s = &report.summary;
-    say!(
-        ctx,
+    say!(ctx;
         "API: {} breaking, {} additive, {} internal",
         s.breaking_changes,
         s.additive_changes,
@@ -221,8 +213,7 @@ fn print_table(ctx: &Ctx, report: &ImpactReport) {
             (None, Some(b), Some(a)) if b != a => format!("{b}  →  {a}"),
             _ => String::new(),
         };
-        say!(
-            ctx,
+        say!(ctx;
             "  {:<9} {:<10} {} {}:{} {detail}",
             format!("{:?}", c.class).to_lowercase(),
             format!("{:?}", c.change).to_lowercase(),
@@ -232,8 +223,7 @@ fn print_table(ctx: &Ctx, report: &ImpactReport) {
         );
     }
     for m in &api.manifest_changes {
-        say!(
-            ctx,
+        say!(ctx;
             "  {:<9} manifest   {} {}: {} → {}",
             format!("{:?}", m.class).to_lowercase(),
             m.path,
@@ -242,9 +232,8 @@ fn print_table(ctx: &Ctx, report: &ImpactReport) {
             m.after.as_deref().unwrap_or("-")
         );
     }
-    say!(ctx,);
-    say!(
-        ctx,
+    say!(ctx);
+    say!(ctx;
         "peers: {} affected ({} breaking, {} breaking uses), {} pinned, {} unreachable",
         s.affected,
         s.breaking_peers,
@@ -255,8 +244,7 @@ fn print_table(ctx: &Ctx, report: &ImpactReport) {
     for p in &report.peers {
         let state = format!("{:?}", p.state).to_lowercase();
         let severity = format!("{:?}", p.severity).to_lowercase();
-        say!(
-            ctx,
+        say!(ctx;
             "{:<16} {:<13} {:<13} via {}",
             p.name,
             state,
@@ -264,11 +252,10 @@ fn print_table(ctx: &Ctx, report: &ImpactReport) {
             p.via
         );
         if let Some(e) = &p.error {
-            say!(ctx, "    unreachable: {e}");
+            say!(ctx; "    unreachable: {e}");
         }
         for d in &p.declarations {
-            say!(
-                ctx,
+            say!(ctx;
                 "    {} declares {} {} ({}takes this version: {})",
                 d.manifest,
                 d.package,
@@ -285,15 +272,13 @@ fn print_table(ctx: &Ctx, report: &ImpactReport) {
             );
         }
         if p.state == PeerState::Pinned {
-            say!(
-                ctx,
+            say!(ctx;
                 "    not affected now: every declaration pins another version; when it moves:"
             );
         }
         for f in &p.files {
             for u in &f.uses {
-                say!(
-                    ctx,
+                say!(ctx;
                     "    {}:{}  {} {} ({:?}, {:?})  {}",
                     f.path,
                     u.line,
@@ -306,16 +291,14 @@ fn print_table(ctx: &Ctx, report: &ImpactReport) {
             }
         }
         for c in p.cochange.iter().take(5) {
-            say!(
-                ctx,
+            say!(ctx;
                 "    {} changed after {} past release(s) (co-change, weaker evidence)",
                 c.path,
                 c.releases
             );
         }
         for n in p.neighbours.iter().take(5) {
-            say!(
-                ctx,
+            say!(ctx;
                 "    {}:{}  {} {} resembles {} ({:.2}, semantic, weaker evidence)",
                 n.path,
                 n.line,
@@ -343,7 +326,7 @@ fn release_cmd(ctx: &Ctx, args: ReleaseArgs) -> Result<u8> {
         Outcome::Denied | Outcome::Rejected => exit::FAILED,
     };
     if ctx.json {
-        out::json(ctx, &serde_json::to_value(&result)?);
+        ctx.print_json(&serde_json::to_value(&result)?);
         return Ok(code);
     }
     let effect: Vec<String> = result
@@ -351,8 +334,7 @@ fn release_cmd(ctx: &Ctx, args: ReleaseArgs) -> Result<u8> {
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
         .collect();
-    say!(
-        ctx,
+    say!(ctx;
         "gate: {} (decision {}, effect {})",
         result.decision_name,
         result.decision,
@@ -363,11 +345,10 @@ fn release_cmd(ctx: &Ctx, args: ReleaseArgs) -> Result<u8> {
         }
     );
     for r in &result.reasons {
-        say!(ctx, "  {r}");
+        say!(ctx; "  {r}");
     }
     for p in &result.peers {
-        say!(
-            ctx,
+        say!(ctx;
             "  {:<16} {:<13} {}",
             p.name,
             format!("{:?}", p.severity).to_lowercase(),
@@ -379,24 +360,24 @@ fn release_cmd(ctx: &Ctx, args: ReleaseArgs) -> Result<u8> {
         );
     }
     match &result.outcome {
-        Outcome::Published { seq, commit } => say!(ctx,
+        Outcome::Published { seq, commit } => say!(ctx;
             "released {} at sequence {seq} (commit {}), /releases/{}",
             result.version,
             &commit[..12.min(commit.len())],
             result.version
         ),
-        Outcome::Deferred => say!(ctx,
+        Outcome::Deferred => say!(ctx;
             "deferred: peers acknowledge with `weft coordinate ack PROJECT {}`; run this again once they have, or `weft gate approve {}`",
             result.version,
             result.decision
         ),
-        Outcome::Denied => say!(ctx, "denied: {} is not released", result.version),
-        Outcome::Rejected => say!(ctx,
+        Outcome::Denied => say!(ctx; "denied: {} is not released", result.version),
+        Outcome::Rejected => say!(ctx;
             "rejected: decision {} was rejected with `weft gate reject`",
             result.decision
         ),
     }
-    say!(ctx, "impact report: {}", result.report.display());
+    say!(ctx; "impact report: {}", result.report.display());
     Ok(code)
 }
 
@@ -404,9 +385,9 @@ fn ack(ctx: &Ctx, project: &str, version: &str, note: Option<&str>) -> Result<u8
     let node = ctx.node()?;
     let result = release::ack(&node, project, version, note)?;
     if ctx.json {
-        out::json(ctx, &serde_json::to_value(&result)?);
+        ctx.print_json(&serde_json::to_value(&result)?);
     } else {
-        say!(ctx,
+        say!(ctx;
             "acknowledged {project} {version} ({} event {} on its chain): witness {}, lineage {}, ack {}",
             if result.published { "release" } else { "pending release" },
             result.release_seq,
@@ -422,16 +403,15 @@ fn status(ctx: &Ctx) -> Result<u8> {
     let node = ctx.node()?;
     let status = release::status(&node)?;
     if ctx.json {
-        out::json(ctx, &serde_json::to_value(&status)?);
+        ctx.print_json(&serde_json::to_value(&status)?);
         return Ok(exit::OK);
     }
     if status.releases.is_empty() {
-        say!(ctx, "no releases yet: `weft coordinate release VERSION`");
+        say!(ctx; "no releases yet: `weft coordinate release VERSION`");
     }
     for r in &status.releases {
         let acked = r.peers.iter().filter(|p| p.acknowledged).count();
-        say!(
-            ctx,
+        say!(ctx;
             "{:<12} {:<10} seq {:<6} acks {acked}/{}",
             r.version,
             r.state,
@@ -439,8 +419,7 @@ fn status(ctx: &Ctx) -> Result<u8> {
             r.peers.len()
         );
         for p in &r.peers {
-            say!(
-                ctx,
+            say!(ctx;
                 "    {:<16} {}",
                 p.name,
                 match p.ack_seq {
@@ -451,8 +430,7 @@ fn status(ctx: &Ctx) -> Result<u8> {
         }
     }
     for u in &status.upstream {
-        say!(
-            ctx,
+        say!(ctx;
             "upstream {} {} ({}, its event {}): {}",
             u.project,
             u.version,
@@ -473,7 +451,7 @@ fn status(ctx: &Ctx) -> Result<u8> {
         );
     }
     for (name, e) in &status.unreadable {
-        say!(ctx, "{name}: unreadable: {e}");
+        say!(ctx; "{name}: unreadable: {e}");
     }
     Ok(exit::OK)
 }

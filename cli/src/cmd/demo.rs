@@ -46,7 +46,7 @@ pub fn run(ctx: &Ctx, args: DemoArgs) -> Result<u8> {
     };
     tour(ctx, &dir)?;
     if args.keep.is_some() {
-        say!(ctx, "\nthe demo repository is kept in {}", dir.display());
+        say!(ctx; "\nthe demo repository is kept in {}", dir.display());
     }
     Ok(exit::OK)
 }
@@ -64,8 +64,7 @@ fn knowledge_graph(ctx: &Ctx, node: &Node) -> Result<()> {
     let scan = graph.scan(&|_, _| {})?;
     for file in &scan.files {
         for s in &file.facts.symbols {
-            say!(
-                ctx,
+            say!(ctx;
                 "    {}:{}  {} {}",
                 file.path,
                 s.start_line,
@@ -77,8 +76,7 @@ fn knowledge_graph(ctx: &Ctx, node: &Node) -> Result<()> {
     let report = pipeline::assess(&graph, &ScopeRequest::Full, "", &pipeline::Quiet)?;
     let written = pipeline::write_report(&node.layout().artifacts(), &report)?;
     let event = weft_node::assess::commit::record(node, &written, &report)?;
-    say!(
-        ctx,
+    say!(ctx;
         "    assessment: {} finding(s) in {} files; report hash {} recorded as event {}",
         report.findings.len(),
         report.files_scanned,
@@ -90,8 +88,7 @@ fn knowledge_graph(ctx: &Ctx, node: &Node) -> Result<()> {
             let query = "measure the length of some text";
             let (_, hits) = graph.search(&mut embedder, &scan, query, 1, &|_, _| {})?;
             if let Some(hit) = hits.first() {
-                say!(
-                    ctx,
+                say!(ctx;
                     "    search {query:?}: {} {} ({:.2})",
                     hit.entry.path,
                     hit.entry.qualified,
@@ -99,13 +96,13 @@ fn knowledge_graph(ctx: &Ctx, node: &Node) -> Result<()> {
                 );
             }
         }
-        Err(e) => say!(ctx, "    search skipped: {e}"),
+        Err(e) => say!(ctx; "    search skipped: {e}"),
     }
     Ok(())
 }
 
 fn step(ctx: &Ctx, n: u32, text: &str) {
-    say!(ctx, "\n[{n}] {text}");
+    say!(ctx; "\n[{n}] {text}");
 }
 
 fn tour(ctx: &Ctx, dir: &Path) -> Result<()> {
@@ -116,7 +113,7 @@ fn tour(ctx: &Ctx, dir: &Path) -> Result<()> {
         std::fs::write(&file, text)?;
     }
     weft_node::init::git_init(dir)?;
-    say!(ctx, "    {}", dir.display());
+    say!(ctx; "    {}", dir.display());
 
     step(
         ctx,
@@ -124,14 +121,12 @@ fn tour(ctx: &Ctx, dir: &Path) -> Result<()> {
         "weft init: key, genesis event, bootstrap tree, weave.toml, .gitignore",
     );
     let report = weft_node::init::init(dir)?;
-    say!(
-        ctx,
+    say!(ctx;
         "    chain {}  key {}",
         report.chain_id,
         report.key_fingerprint
     );
-    say!(
-        ctx,
+    say!(ctx;
         "    languages detected: {}",
         report.project.languages.join(", ")
     );
@@ -150,8 +145,7 @@ fn tour(ctx: &Ctx, dir: &Path) -> Result<()> {
         let stored = node
             .chain()
             .append(EventDraft::new("demo", "demo.note", payload)?)?;
-        say!(
-            ctx,
+        say!(ctx;
             "    {:>2} {:<10} {}",
             stored.event.seq,
             stored.event.kind,
@@ -163,8 +157,7 @@ fn tour(ctx: &Ctx, dir: &Path) -> Result<()> {
         "service",
         [("owner".to_string(), "demo".to_string())].into(),
     )?;
-    say!(
-        ctx,
+    say!(ctx;
         "    {:>2} tree.set   /apps/demo (the resource tree changes by chain events too)",
         service.event.seq
     );
@@ -178,8 +171,7 @@ fn tour(ctx: &Ctx, dir: &Path) -> Result<()> {
     let proof_file = dir.join("event-3.proof.json");
     std::fs::write(&proof_file, serde_json::to_vec_pretty(&proof)?)?;
     let proven = weft_kernel::proof::verify_proof(&proof, Some(&node.key()?.public_key()))?;
-    say!(
-        ctx,
+    say!(ctx;
         "    valid: event {} ({}) is one of {} events; audit path of {} hashes; {}",
         proven.event.seq,
         proven.event.kind,
@@ -195,8 +187,7 @@ fn tour(ctx: &Ctx, dir: &Path) -> Result<()> {
     drop(file);
     let summary =
         weft_kernel::segment::verify_file(std::io::BufReader::new(std::fs::File::open(&export)?))?;
-    say!(
-        ctx,
+    say!(ctx;
         "    valid: {} events in {} segments, {} bytes, footer signed by the chain's key",
         summary.events,
         summary.segments,
@@ -207,8 +198,7 @@ fn tour(ctx: &Ctx, dir: &Path) -> Result<()> {
     bytes[middle] ^= 0x01;
     let tampered = weft_kernel::segment::verify_file(bytes.as_slice());
     ensure!(tampered.is_err(), "a flipped bit went unnoticed");
-    say!(
-        ctx,
+    say!(ctx;
         "    one flipped bit: rejected ({})",
         tampered.err().map(|e| e.to_string()).unwrap_or_default()
     );
@@ -218,8 +208,7 @@ fn tour(ctx: &Ctx, dir: &Path) -> Result<()> {
     let effect = Effect::parse("risk=0.9,security=0.7", gate.rules().dimensions())?;
     let decision = gate.decide("release.publish", None, &effect)?;
     let ev = &decision.evaluation;
-    say!(
-        ctx,
+    say!(ctx;
         "    {} release.publish: magnitude {:.3} > threshold {} (rule {}), recorded at {}",
         ev.decision.name().to_uppercase(),
         ev.magnitude.unwrap_or_default(),
@@ -232,8 +221,7 @@ fn tour(ctx: &Ctx, dir: &Path) -> Result<()> {
         "the demo release should have been denied"
     );
     let recheck = weft_kernel::gate::recheck(node.chain(), decision.seq)?;
-    say!(
-        ctx,
+    say!(ctx;
         "    recheck from the chain alone: {} ({})",
         recheck.rederived.decision,
         if recheck.agrees { "agrees" } else { "DIFFERS" }
@@ -248,12 +236,11 @@ fn tour(ctx: &Ctx, dir: &Path) -> Result<()> {
     );
     let verified = node.verify(&mut |_| {})?;
     ensure!(verified.chain.ok(), "the demo chain does not verify");
-    say!(
-        ctx,
+    say!(ctx;
         "    ok: {} events, {} signed heads, every hash, link and signature checked",
         verified.chain.events,
         verified.chain.heads
     );
-    say!(ctx, "\ndemo complete");
+    say!(ctx; "\ndemo complete");
     Ok(())
 }

@@ -62,10 +62,9 @@ fn check(ctx: &Ctx, action: &str, effect: &str, env: Option<&str>) -> Result<u8>
     if ctx.json {
         let mut v = serde_json::to_value(&recorded)?;
         v["id"] = recorded.seq.into();
-        out::json(ctx, &v);
+        ctx.print_json(&v);
     } else {
-        say!(
-            ctx,
+        say!(ctx;
             "{}: {} (magnitude {:.4}, threshold {}) recorded at sequence {}",
             ev.decision.name().to_uppercase(),
             action,
@@ -74,11 +73,10 @@ fn check(ctx: &Ctx, action: &str, effect: &str, env: Option<&str>) -> Result<u8>
             recorded.seq
         );
         for r in &ev.reasons {
-            say!(ctx, "  {r}");
+            say!(ctx; "  {r}");
         }
         if ev.decision == Decision::Defer {
-            say!(
-                ctx,
+            say!(ctx;
                 "  queued: `weft gate approve {}` or `weft gate reject {}`",
                 recorded.seq,
                 recorded.seq
@@ -92,19 +90,18 @@ fn pending(ctx: &Ctx) -> Result<u8> {
     let node = ctx.node()?;
     let items = node.gate()?.pending()?;
     if ctx.json {
-        out::json(ctx, &serde_json::Value::Array(
+        ctx.print_json(&serde_json::Value::Array(
             items
                 .iter()
                 .map(|s| serde_json::json!({"id": s.event.seq, "decision": cbor::to_json(&s.event.payload)}))
                 .collect(),
         ));
     } else if items.is_empty() {
-        say!(ctx, "no pending decisions");
+        say!(ctx; "no pending decisions");
     } else {
         for s in &items {
             let p = cbor::to_json(&s.event.payload);
-            say!(
-                ctx,
+            say!(ctx;
                 "{:>6}  {}  env={}  effect={}",
                 s.event.seq,
                 p["action"].as_str().unwrap_or("?"),
@@ -123,10 +120,9 @@ fn resolve(ctx: &Ctx, args: ResolveArgs, approve: bool) -> Result<u8> {
         .gate()?
         .resolve(args.id, approve, args.note.as_deref(), by.as_deref())?;
     if ctx.json {
-        out::json(ctx, &stored.event.to_json(&stored.hash));
+        ctx.print_json(&stored.event.to_json(&stored.hash));
     } else {
-        say!(
-            ctx,
+        say!(ctx;
             "{} decision {} at sequence {}",
             if approve { "approved" } else { "rejected" },
             args.id,
@@ -140,17 +136,15 @@ fn recheck_cmd(ctx: &Ctx, seq: u64) -> Result<u8> {
     let node = ctx.node()?;
     let r = recheck(node.chain(), seq)?;
     if ctx.json {
-        out::json(ctx, &serde_json::to_value(&r)?);
+        ctx.print_json(&serde_json::to_value(&r)?);
     } else if r.agrees {
-        say!(
-            ctx,
+        say!(ctx;
             "agrees: decision {seq} re-derives to {} from rule set {}",
             r.rederived.decision,
             out::short(&r.rules_hash)
         );
     } else {
-        say!(
-            ctx,
+        say!(ctx;
             "DIFFERS: decision {seq} recorded {}, the recorded rules and inputs give {}",
             r.recorded,
             r.rederived.decision
@@ -163,9 +157,7 @@ fn rules(ctx: &Ctx) -> Result<u8> {
     let node = ctx.node()?;
     let set = node.rule_set()?;
     if ctx.json {
-        out::json(
-            ctx,
-            &serde_json::json!({
+        ctx.print_json(&serde_json::json!({
                 "hash": set.hash().to_hex(),
                 "dimensions": set.dimensions(),
                 "threshold": set.threshold_for(None),
@@ -174,22 +166,19 @@ fn rules(ctx: &Ctx) -> Result<u8> {
             }),
         );
     } else {
-        say!(
-            ctx,
+        say!(ctx;
             "rule set {}  threshold {}",
             set.hash(),
             set.threshold_for(None).unwrap_or_default()
         );
         for e in set.environments() {
-            say!(
-                ctx,
+            say!(ctx;
                 "  environment {e}: threshold {}",
                 set.threshold_for(Some(e)).unwrap_or_default()
             );
         }
         for r in set.specs() {
-            say!(
-                ctx,
+            say!(ctx;
                 "  {:<28} {:<13} action={} when=[{}]{}",
                 r.id,
                 r.severity.name(),

@@ -120,8 +120,7 @@ pub fn symbols(ctx: &Ctx, args: SymbolsArgs) -> Result<u8> {
     }
     stdout.flush()?;
     let count: usize = files.iter().map(|f| f.facts.symbols.len()).sum();
-    complain!(
-        ctx,
+    complain!(ctx;
         "{count} symbols in {} files ({} parsed, {} from cache)",
         files.len(),
         scan.parsed,
@@ -141,23 +140,20 @@ pub fn deps(ctx: &Ctx) -> Result<u8> {
             .iter()
             .map(|f| json!({"path": f.path, "language": f.language, "imports": f.facts.imports}))
             .collect();
-        out::json(
-            ctx,
-            &json!({"files": files, "manifests": manifests, "issues": issues}),
-        );
+        ctx.print_json(&json!({"files": files, "manifests": manifests, "issues": issues}));
         return Ok(exit::OK);
     }
     for f in &scan.files {
         let mut modules: Vec<&str> = f.facts.imports.iter().map(|i| i.module.as_str()).collect();
         modules.dedup();
         if !modules.is_empty() {
-            say!(ctx, "{} → {}", f.path, modules.join(", "));
+            say!(ctx; "{} → {}", f.path, modules.join(", "));
         }
     }
     for m in &manifests {
-        say!(ctx,);
+        say!(ctx);
         match &m.error {
-            Some(e) => say!(ctx, "{} ({:?}): unreadable: {e}", m.path, m.ecosystem),
+            Some(e) => say!(ctx; "{} ({:?}): unreadable: {e}", m.path, m.ecosystem),
             None => {
                 let names: Vec<String> = m
                     .dependencies
@@ -170,20 +166,19 @@ pub fn deps(ctx: &Ctx) -> Result<u8> {
                         }
                     })
                     .collect();
-                say!(ctx, "{} declares: {}", m.path, names.join(", "));
+                say!(ctx; "{} declares: {}", m.path, names.join(", "));
             }
         }
     }
     for i in &issues {
         match &i.file {
-            Some((file, line)) => say!(
-                ctx,
+            Some((file, line)) => say!(ctx;
                 "{}: `{}` {} (imported at {file}:{line})",
                 i.manifest,
                 i.package,
                 i.issue
             ),
-            None => say!(ctx, "{}: `{}` {}", i.manifest, i.package, i.issue),
+            None => say!(ctx; "{}: `{}` {}", i.manifest, i.package, i.issue),
         }
     }
     Ok(exit::OK)
@@ -220,22 +215,18 @@ pub fn history(ctx: &Ctx, args: HistoryArgs) -> Result<u8> {
     files.sort_by(|a, b| b.commits.cmp(&a.commits).then_with(|| a.path.cmp(&b.path)));
     let patterns = history.patterns(&cfg);
     if ctx.json {
-        out::json(
-            ctx,
-            &json!({
-                "commits": history.commit_count(),
-                "new_commits": outcome.new_commits,
-                "rebuilt": outcome.rebuilt,
-                "last_commit": history.last_commit(),
-                "files": files,
-                "couplings": history.couplings(&cfg),
-                "patterns": patterns,
-            }),
-        );
+        ctx.print_json(&json!({
+            "commits": history.commit_count(),
+            "new_commits": outcome.new_commits,
+            "rebuilt": outcome.rebuilt,
+            "last_commit": history.last_commit(),
+            "files": files,
+            "couplings": history.couplings(&cfg),
+            "patterns": patterns,
+        }));
         return Ok(exit::OK);
     }
-    say!(
-        ctx,
+    say!(ctx;
         "{} commits mined ({} new{})",
         history.commit_count(),
         outcome.new_commits,
@@ -245,8 +236,7 @@ pub fn history(ctx: &Ctx, args: HistoryArgs) -> Result<u8> {
             ""
         }
     );
-    say!(
-        ctx,
+    say!(ctx;
         "{:>7} {:>8} {:>8}  {:<40} main author",
         "commits",
         "+lines",
@@ -257,8 +247,7 @@ pub fn history(ctx: &Ctx, args: HistoryArgs) -> Result<u8> {
         let main = f.authors.first().map_or(String::new(), |a| {
             format!("{} ({:.0}%)", a.name, f.main_author_share * 100.0)
         });
-        say!(
-            ctx,
+        say!(ctx;
             "{:>7} {:>8} {:>8}  {:<40} {main}",
             f.commits,
             f.lines_added,
@@ -271,8 +260,7 @@ pub fn history(ctx: &Ctx, args: HistoryArgs) -> Result<u8> {
         .iter()
         .map(|(t, n)| format!("{t} {n}"))
         .collect();
-    say!(
-        ctx,
+    say!(ctx;
         "commit types: {}; fix ratio {:.0}%; {} burst(s)",
         types.join(", "),
         patterns.fix_ratio * 100.0,
@@ -293,30 +281,26 @@ pub fn cochange(ctx: &Ctx, args: CochangeArgs) -> Result<u8> {
     };
     let partners = history.coupling(&file, &cfg);
     if ctx.json {
-        out::json(
-            ctx,
-            &json!({
-                "file": file,
-                "history": stats,
-                "thresholds": {
-                    "min_revs": cfg.min_revs, "min_shared_revs": cfg.min_shared_revs,
-                    "min_coupling": cfg.min_coupling, "max_changeset_size": cfg.max_changeset_size,
-                },
-                "partners": partners,
-            }),
-        );
+        ctx.print_json(&json!({
+            "file": file,
+            "history": stats,
+            "thresholds": {
+                "min_revs": cfg.min_revs, "min_shared_revs": cfg.min_shared_revs,
+                "min_coupling": cfg.min_coupling, "max_changeset_size": cfg.max_changeset_size,
+            },
+            "partners": partners,
+        }));
         return Ok(exit::OK);
     }
-    say!(ctx, "{file}: {} commits", stats.commits);
+    say!(ctx; "{file}: {} commits", stats.commits);
     if partners.is_empty() {
-        say!(ctx,
+        say!(ctx;
             "no co-change partner passes the thresholds (min revisions {}, min shared {}, min coupling {}%)",
             cfg.min_revs, cfg.min_shared_revs, cfg.min_coupling
         );
     }
     for p in &partners {
-        say!(
-            ctx,
+        say!(ctx;
             "{:>5.0}%  shared {:>3}  confidence {:>3.0}%  support {:.3}  {}",
             p.degree,
             p.shared_revs,
@@ -353,15 +337,11 @@ pub fn search(ctx: &Ctx, args: SearchArgs) -> Result<u8> {
         return super::peer_query::search(ctx, &args, &stats, hits);
     }
     if ctx.json {
-        out::json(
-            ctx,
-            &json!({"query": args.query, "index": stats, "hits": hits}),
-        );
+        ctx.print_json(&json!({"query": args.query, "index": stats, "hits": hits}));
         return Ok(exit::OK);
     }
     for h in &hits {
-        say!(
-            ctx,
+        say!(ctx;
             "{:.3}  {}:{}  {} {}",
             h.score,
             h.entry.path,
@@ -389,13 +369,11 @@ pub fn embed(ctx: &Ctx, args: EmbedArgs) -> Result<u8> {
         .map_err(graph_err)?;
     let vector = embedder.embed(&[&args.text]).map_err(graph_err)?.remove(0);
     if ctx.json {
-        out::json(
-            ctx,
-            &json!({"text": args.text, "model": weft_node::graph::embed::EMBEDDING_ID, "dimensions": vector.len(), "vector": vector}),
+        ctx.print_json(&json!({"text": args.text, "model": weft_node::graph::embed::EMBEDDING_ID, "dimensions": vector.len(), "vector": vector}),
         );
     } else {
         let text: Vec<String> = vector.iter().map(|v| format!("{v:.6}")).collect();
-        say!(ctx, "{}", text.join(" "));
+        say!(ctx; "{}", text.join(" "));
     }
     Ok(exit::OK)
 }

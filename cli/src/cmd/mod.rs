@@ -109,7 +109,7 @@ impl weft_node::daemon::CommandRunner for DaemonRunner {
         let cli = match crate::args::parse_for_client(&request.args, &request.cwd) {
             Ok(cli) => cli,
             Err(e) => {
-                complain!(&io, "{}", e.render());
+                complain!(&io; "{}", e.render());
                 return if e.use_stderr() {
                     exit::USAGE
                 } else {
@@ -127,7 +127,7 @@ impl weft_node::daemon::CommandRunner for DaemonRunner {
         match dispatch(&ctx, cli.command) {
             Ok(code) => code,
             Err(err) => {
-                complain!(&ctx, "error: {}", crate::out::error_chain(&err));
+                complain!(&ctx; "error: {}", crate::out::error_chain(&err));
                 exit_code(&err)
             }
         }

@@ -2,7 +2,6 @@
 
 use crate::args::{Cli, Command, NodeCommand};
 use crate::ctx::{input, Ctx};
-use crate::out;
 use anyhow::Result;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,36 +11,31 @@ use weft_node::Layout;
 pub fn init(ctx: &Ctx) -> Result<u8> {
     let report = weft_node::init::init(&ctx.dir)?;
     if ctx.json {
-        out::json(
-            ctx,
-            &serde_json::json!({
-                "root": report.root,
-                "changed": !report.unchanged(),
-                "created": report.created,
-                "project": report.project,
-                "chain_id": report.chain_id,
-                "key_fingerprint": report.key_fingerprint,
-            }),
-        );
+        ctx.print_json(&serde_json::json!({
+            "root": report.root,
+            "changed": !report.unchanged(),
+            "created": report.created,
+            "project": report.project,
+            "chain_id": report.chain_id,
+            "key_fingerprint": report.key_fingerprint,
+        }));
     } else if report.unchanged() {
-        say!(
-            ctx,
+        say!(ctx;
             "already initialised: {} (nothing changed)",
             report.root.display()
         );
     } else {
-        say!(ctx, "initialised weft node in {}", report.root.display());
+        say!(ctx; "initialised weft node in {}", report.root.display());
         for item in &report.created {
-            say!(ctx, "  created {item}");
+            say!(ctx; "  created {item}");
         }
-        say!(
-            ctx,
+        say!(ctx;
             "  chain {}  key {}",
             report.chain_id,
             report.key_fingerprint
         );
         if !report.project.languages.is_empty() {
-            say!(ctx, "  languages: {}", report.project.languages.join(", "));
+            say!(ctx; "  languages: {}", report.project.languages.join(", "));
         }
     }
     Ok(crate::exit::OK)
@@ -77,34 +71,30 @@ pub fn status(ctx: &Ctx) -> Result<u8> {
         },
     });
     if ctx.json {
-        out::json(ctx, &value);
+        ctx.print_json(&value);
     } else {
-        say!(ctx, "project      {}", config.project.name);
-        say!(ctx, "repository   {}", node.layout().root.display());
-        say!(
-            ctx,
+        say!(ctx; "project      {}", config.project.name);
+        say!(ctx; "repository   {}", node.layout().root.display());
+        say!(ctx;
             "chain        {} ({} events)",
             genesis.chain_id,
             chain.len()
         );
         if let Some(peer) = weft_node::net::identity::peer_id(&genesis.public_key) {
-            say!(ctx, "peer id      {peer}");
+            say!(ctx; "peer id      {peer}");
         }
-        say!(ctx, "head         {seq} {}", hash);
-        say!(ctx, "merkle root  {}", chain.merkle_root());
-        say!(
-            ctx,
+        say!(ctx; "head         {seq} {}", hash);
+        say!(ctx; "merkle root  {}", chain.merkle_root());
+        say!(ctx;
             "tree root    {}",
             tree_root.unwrap_or_else(|| "(none)".into())
         );
-        say!(
-            ctx,
+        say!(ctx;
             "key          {}",
             key.map(|k| k.fingerprint())
                 .unwrap_or_else(|| "(missing: appends refused)".into())
         );
-        say!(
-            ctx,
+        say!(ctx;
             "governance   threshold {} · {} environment(s)",
             config.governance.threshold,
             config.governance.environments.len()
@@ -236,23 +226,20 @@ fn start(ctx: &Ctx, listen: &[String], foreground: bool) -> Result<u8> {
         if ready {
             let runtime = runtime.expect("checked above");
             if ctx.json {
-                out::json(
-                    ctx,
-                    &serde_json::json!({
-                        "started": true,
-                        "pid": runtime.pid,
-                        "peer_id": runtime.peer_id,
-                        "listen": runtime.listen,
-                        "log": logs.join("node.log"),
-                    }),
-                );
+                ctx.print_json(&serde_json::json!({
+                    "started": true,
+                    "pid": runtime.pid,
+                    "peer_id": runtime.peer_id,
+                    "listen": runtime.listen,
+                    "log": logs.join("node.log"),
+                }));
             } else {
-                say!(ctx, "node daemon started (pid {})", runtime.pid);
-                say!(ctx, "  peer id  {}", runtime.peer_id);
+                say!(ctx; "node daemon started (pid {})", runtime.pid);
+                say!(ctx; "  peer id  {}", runtime.peer_id);
                 for addr in &runtime.listen {
-                    say!(ctx, "  listen   {addr}");
+                    say!(ctx; "  listen   {addr}");
                 }
-                say!(ctx, "  log      {}", logs.join("node.log").display());
+                say!(ctx; "  log      {}", logs.join("node.log").display());
             }
             return Ok(crate::exit::OK);
         }
@@ -274,16 +261,15 @@ fn stop(ctx: &Ctx) -> Result<u8> {
         Some(daemon) => {
             daemon.stop();
             if ctx.json {
-                out::json(ctx, &serde_json::json!({"stopping": true}));
+                ctx.print_json(&serde_json::json!({"stopping": true}));
             } else {
-                say!(ctx, "node daemon stopping");
+                say!(ctx; "node daemon stopping");
             }
         }
-        None if ctx.json => out::json(
-            ctx,
-            &serde_json::json!({"stopping": false, "running": false}),
-        ),
-        None => say!(ctx, "no node daemon is running"),
+        None if ctx.json => {
+            ctx.print_json(&serde_json::json!({"stopping": false, "running": false}))
+        }
+        None => say!(ctx; "no node daemon is running"),
     }
     Ok(crate::exit::OK)
 }
@@ -304,10 +290,9 @@ pub fn wait_for_stop(dir: &std::path::Path) -> Result<()> {
 fn daemon_status(ctx: &Ctx) -> Result<u8> {
     let Some(daemon) = &ctx.daemon else {
         if ctx.json {
-            out::json(ctx, &serde_json::json!({"running": false}));
+            ctx.print_json(&serde_json::json!({"running": false}));
         } else {
-            say!(
-                ctx,
+            say!(ctx;
                 "no node daemon is running (start one with `weft node start`)"
             );
         }
@@ -318,22 +303,20 @@ fn daemon_status(ctx: &Ctx) -> Result<u8> {
     if ctx.json {
         let mut value = serde_json::to_value(&status)?;
         value["peer_list"] = serde_json::to_value(&peers)?;
-        out::json(ctx, &value);
+        ctx.print_json(&value);
         return Ok(crate::exit::OK);
     }
-    say!(ctx, "node daemon running (pid {})", status.pid);
-    say!(ctx, "  peer id    {}", status.peer_id);
-    for addr in &status.listen {
-        say!(ctx, "  listen     {addr}");
-    }
-    say!(
-        ctx,
-        "  peers      {} connected of {}",
-        status.connected,
-        status.peers
+    say!(ctx;
+        "node daemon running (pid {})\n  peer id    {}",
+        status.pid,
+        status.peer_id
     );
+    for addr in &status.listen {
+        say!(ctx; "  listen     {addr}");
+    }
+    say!(ctx; "  peers      {} connected of {}", status.connected, status.peers);
     for (reason, count) in &status.dropped {
-        say!(ctx, "  dropped    {count} × {reason}");
+        say!(ctx; "  dropped    {count} × {reason}");
     }
     Ok(crate::exit::OK)
 }

@@ -188,20 +188,16 @@ pub fn search(ctx: &Ctx, args: &SearchArgs, stats: &SyncStats, local: Vec<Hit>) 
     hits.sort_by(|a, b| b.hit.score.total_cmp(&a.hit.score));
     hits.truncate(args.k as usize);
     if ctx.json {
-        out::json(
-            ctx,
-            &serde_json::json!({
-                "query": args.query,
-                "index": stats,
-                "hits": hits,
-                "peers": outcomes,
-            }),
-        );
+        ctx.print_json(&serde_json::json!({
+            "query": args.query,
+            "index": stats,
+            "hits": hits,
+            "peers": outcomes,
+        }));
         return Ok(exit::OK);
     }
     for h in &hits {
-        say!(
-            ctx,
+        say!(ctx;
             "{:.3}  [{}] {}:{}  {} {}",
             h.hit.score,
             h.project,
@@ -212,8 +208,7 @@ pub fn search(ctx: &Ctx, args: &SearchArgs, stats: &SyncStats, local: Vec<Hit>) 
         );
     }
     for o in outcomes.iter().filter(|o| o.state != "answered") {
-        complain!(
-            ctx,
+        complain!(ctx;
             "peer {} ({}): {}: {}",
             o.name,
             o.via,
@@ -248,23 +243,19 @@ pub fn symbols(ctx: &Ctx, args: &SymbolsArgs, name: &str) -> Result<u8> {
         })
     })?;
     if ctx.json {
-        out::json(
-            ctx,
-            &serde_json::json!({
-                "project": name,
-                "via": via,
-                "files_scanned": answer.files_scanned,
-                "symbols": answer.symbols,
-                "omitted": answer.omitted,
-            }),
-        );
+        ctx.print_json(&serde_json::json!({
+            "project": name,
+            "via": via,
+            "files_scanned": answer.files_scanned,
+            "symbols": answer.symbols,
+            "omitted": answer.omitted,
+        }));
         return Ok(exit::OK);
     }
     for e in &answer.symbols {
-        say!(ctx, "{}", out::symbol_line(&e.path, &e.symbol));
+        say!(ctx; "{}", out::symbol_line(&e.path, &e.symbol));
     }
-    complain!(
-        ctx,
+    complain!(ctx;
         "{} symbols of {name} ({via}, {} files analysed){}",
         answer.symbols.len(),
         answer.files_scanned,

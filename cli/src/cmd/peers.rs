@@ -2,7 +2,7 @@
 
 use crate::args::{EvidenceCommand, PeersArgs, PeersCommand};
 use crate::ctx::{input, read_input_file, Ctx};
-use crate::{exit, out};
+use crate::exit;
 use anyhow::Result;
 use std::path::Path;
 use weft_node::config::{Address, ConfiguredPeerId, PeerConfig, WeaveConfig, CONFIG_FILE};
@@ -28,21 +28,17 @@ fn list(ctx: &Ctx) -> Result<u8> {
         None => PeerBook::load(&*ctx.node()?, false)?.statuses(),
     };
     if ctx.json {
-        out::json(
-            ctx,
-            &serde_json::json!({
-                "daemon": ctx.daemon.is_some(),
-                "peers": statuses,
-            }),
-        );
+        ctx.print_json(&serde_json::json!({
+            "daemon": ctx.daemon.is_some(),
+            "peers": statuses,
+        }));
         return Ok(exit::OK);
     }
     if statuses.is_empty() {
-        say!(ctx, "no peers: add one with `weft peers add NAME --path DIR | --addr MULTIADDR --peer-id ID`");
+        say!(ctx; "no peers: add one with `weft peers add NAME --path DIR | --addr MULTIADDR --peer-id ID`");
         return Ok(exit::OK);
     }
-    say!(
-        ctx,
+    say!(ctx;
         "{:<16} {:<14} {:<4} {:>8} {:>8} {:>6}  {:<34} FLAGS",
         "NAME",
         "PEER ID",
@@ -56,8 +52,7 @@ fn list(ctx: &Ctx) -> Result<u8> {
         let peer_id = p.peer_id.as_deref().map_or("?".to_string(), |id| {
             format!("…{}", &id[id.len().saturating_sub(12)..])
         });
-        say!(
-            ctx,
+        say!(ctx;
             "{:<16} {:<14} {:<4} {:>8} {:>8} {:>6}  {:<34} {}",
             p.name,
             peer_id,
@@ -75,12 +70,11 @@ fn list(ctx: &Ctx) -> Result<u8> {
                 .join(",")
         );
         if let Some(error) = &p.last_error {
-            say!(ctx, "{:<16} last error: {error}", "");
+            say!(ctx; "{:<16} last error: {error}", "");
         }
     }
     if ctx.daemon.is_none() {
-        say!(
-            ctx,
+        say!(ctx;
             "(no daemon running: connection state unknown; `weft node start` joins the mesh)"
         );
     }
@@ -96,17 +90,15 @@ fn add(
 ) -> Result<u8> {
     let (spec, file) = add_peer(ctx, name, addr, peer_id, path)?;
     if ctx.json {
-        out::json(
-            ctx,
-            &serde_json::json!({"added": spec.name, "path": spec.path, "addr": spec.addr, "peer_id": spec.peer_id}),
+        ctx.print_json(&serde_json::json!({"added": spec.name, "path": spec.path, "addr": spec.addr, "peer_id": spec.peer_id}),
         );
     } else {
-        say!(ctx, "added peer `{}` to {}", spec.name, file.display());
+        say!(ctx; "added peer `{}` to {}", spec.name, file.display());
         if spec.path.is_none() && spec.peer_id.is_none() {
-            say!(ctx, "it is dialled but not trusted: add --peer-id (from its `weft status`) to follow its chain");
+            say!(ctx; "it is dialled but not trusted: add --peer-id (from its `weft status`) to follow its chain");
         }
         if ctx.daemon.is_some() {
-            say!(ctx, "the running daemon picks it up within seconds");
+            say!(ctx; "the running daemon picks it up within seconds");
         }
     }
     Ok(exit::OK)
@@ -206,38 +198,32 @@ pub fn evidence(ctx: &Ctx, command: EvidenceCommand) -> Result<u8> {
             let (a, b) = &found.heads;
             let peer_id = weft_node::net::identity::peer_id(&found.signer).map(|p| p.to_base58());
             if ctx.json {
-                out::json(
-                    ctx,
-                    &serde_json::json!({
-                        "valid": true,
-                        "kind": found.kind,
-                        "signer": hex::encode(found.signer),
-                        "fingerprint": found.fingerprint,
-                        "peer_id": peer_id,
-                        "seq": found.seq,
-                        "heads": [a.to_json(), b.to_json()],
-                    }),
-                );
+                ctx.print_json(&serde_json::json!({
+                    "valid": true,
+                    "kind": found.kind,
+                    "signer": hex::encode(found.signer),
+                    "fingerprint": found.fingerprint,
+                    "peer_id": peer_id,
+                    "seq": found.seq,
+                    "heads": [a.to_json(), b.to_json()],
+                }));
             } else {
-                say!(
-                    ctx,
+                say!(ctx;
                     "valid evidence ({}): key {} signed two histories at sequence {}",
                     found.kind,
                     found.fingerprint,
                     found.seq
                 );
                 if let Some(id) = peer_id {
-                    say!(ctx, "  peer id  {id}");
+                    say!(ctx; "  peer id  {id}");
                 }
-                say!(
-                    ctx,
+                say!(ctx;
                     "  head 1   seq {} event {} root {}",
                     a.seq,
                     a.head_hash,
                     a.merkle_root
                 );
-                say!(
-                    ctx,
+                say!(ctx;
                     "  head 2   seq {} event {} root {}",
                     b.seq,
                     b.head_hash,
@@ -246,16 +232,6 @@ pub fn evidence(ctx: &Ctx, command: EvidenceCommand) -> Result<u8> {
             }
             Ok(exit::OK)
         }
-        Err(e) => {
-            if ctx.json {
-                out::json(
-                    ctx,
-                    &serde_json::json!({"valid": false, "reason": e.to_string()}),
-                );
-            } else {
-                say!(ctx, "NOT evidence: {e}");
-            }
-            Ok(exit::FAILED)
-        }
+        Err(e) => Ok(ctx.invalid("NOT evidence", &e)),
     }
 }

@@ -44,10 +44,9 @@ pub fn run(ctx: &Ctx, command: TestnetCommand) -> Result<u8> {
             let daemon = running(ctx)?;
             let sent = daemon.equivocate()?;
             if ctx.json {
-                out::json(ctx, &serde_json::to_value(&sent)?);
+                ctx.print_json(&serde_json::to_value(&sent)?);
             } else {
-                say!(
-                    ctx,
+                say!(ctx;
                     "announced two heads at sequence {}: {} and {}",
                     sent.seq,
                     out::short(&sent.honest),
@@ -60,9 +59,9 @@ pub fn run(ctx: &Ctx, command: TestnetCommand) -> Result<u8> {
             let daemon = running(ctx)?;
             let sent = daemon.flood(count, Duration::from_secs(seconds))?;
             if ctx.json {
-                out::json(ctx, &serde_json::json!({ "sent": sent }));
+                ctx.print_json(&serde_json::json!({ "sent": sent }));
             } else {
-                say!(ctx, "published {sent} undecodable messages");
+                say!(ctx; "published {sent} undecodable messages");
             }
             Ok(exit::OK)
         }

@@ -20,8 +20,7 @@ pub fn run(ctx: &Ctx, command: TreeCommand) -> Result<u8> {
 
 fn print_node_line(ctx: &Ctx, node: &Node) {
     let meta: Vec<String> = node.meta.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    say!(
-        ctx,
+    say!(ctx;
         "{:<40} {:<12} {}  {}",
         node.path,
         node.kind,
@@ -52,10 +51,9 @@ fn ls(ctx: &Ctx, path: &str, recursive: bool) -> Result<u8> {
         children
     };
     if ctx.json {
-        out::json(
-            ctx,
-            &serde_json::Value::Array(shown.iter().map(Node::to_json).collect()),
-        );
+        ctx.print_json(&serde_json::Value::Array(
+            shown.iter().map(Node::to_json).collect(),
+        ));
     } else {
         shown.iter().for_each(|n| print_node_line(ctx, n));
     }
@@ -70,17 +68,17 @@ fn get(ctx: &Ctx, path: &str) -> Result<u8> {
         .get(path)?
         .ok_or_else(|| input(format!("no node at {path}")))?;
     if ctx.json {
-        out::json(ctx, &found.to_json());
+        ctx.print_json(&found.to_json());
     } else {
-        say!(ctx, "path      {}", found.path);
-        say!(ctx, "kind      {}", found.kind);
-        say!(ctx, "hash      {}", found.hash);
-        say!(ctx, "changed   at sequence {}", found.seq);
+        say!(ctx; "path      {}", found.path);
+        say!(ctx; "kind      {}", found.kind);
+        say!(ctx; "hash      {}", found.hash);
+        say!(ctx; "changed   at sequence {}", found.seq);
         for (k, v) in &found.meta {
-            say!(ctx, "meta      {k}={v}");
+            say!(ctx; "meta      {k}={v}");
         }
         for c in found.children.keys() {
-            say!(ctx, "child     {c}");
+            say!(ctx; "child     {c}");
         }
     }
     Ok(exit::OK)
@@ -108,13 +106,10 @@ fn print_mutation(
     root: Option<String>,
 ) {
     if ctx.json {
-        out::json(
-            ctx,
-            &serde_json::json!({"path": path, "seq": stored.event.seq, "event_hash": stored.hash.to_hex(), "root": root}),
+        ctx.print_json(&serde_json::json!({"path": path, "seq": stored.event.seq, "event_hash": stored.hash.to_hex(), "root": root}),
         );
     } else {
-        say!(
-            ctx,
+        say!(ctx;
             "{what} {path} at sequence {}; root {}",
             stored.event.seq,
             root.unwrap_or_default()
@@ -149,12 +144,9 @@ fn root(ctx: &Ctx) -> Result<u8> {
         .root()?
         .ok_or_else(|| input("the tree has no root yet"))?;
     if ctx.json {
-        out::json(
-            ctx,
-            &serde_json::json!({"root": root.hash.to_hex(), "seq": root.seq}),
-        );
+        ctx.print_json(&serde_json::json!({"root": root.hash.to_hex(), "seq": root.seq}));
     } else {
-        say!(ctx, "{}", root.hash);
+        say!(ctx; "{}", root.hash);
     }
     Ok(exit::OK)
 }
@@ -167,21 +159,19 @@ fn verify(ctx: &Ctx) -> Result<u8> {
     if ctx.json {
         let mut v = serde_json::to_value(&report)?;
         v["ok"] = ok.into();
-        out::json(ctx, &v);
+        ctx.print_json(&v);
     } else {
         for p in &report.problems {
-            say!(ctx, "FAIL {p}");
+            say!(ctx; "FAIL {p}");
         }
         if ok {
-            say!(
-                ctx,
+            say!(ctx;
                 "ok: {} tree events replayed; root {}",
                 report.events,
                 report.replayed_root
             );
         } else {
-            say!(
-                ctx,
+            say!(ctx;
                 "tree does not match the chain: stored root {}, replayed root {}",
                 report.stored_root.unwrap_or_default(),
                 report.replayed_root
