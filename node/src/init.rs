@@ -67,7 +67,7 @@ pub fn detect(root: &Path, repo: &git2::Repository) -> ProjectConfig {
         .hidden(true)
         .git_ignore(true)
         .require_git(false)
-        .filter_entry(|e| e.file_name() != ".weftos" && e.file_name() != ".git")
+        .filter_entry(|e| e.file_name() != crate::layout::WEFTOS && e.file_name() != ".git")
         .build();
     for entry in walker.flatten() {
         if !entry.file_type().is_some_and(|t| t.is_file()) {

@@ -52,6 +52,14 @@ pub fn weftos_of(path: &Path) -> PathBuf {
     }
 }
 
+/// The repository of a path given as a repository or as its `.weftos/` itself.
+pub fn root_of(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(parent) if path.file_name().is_some_and(|n| n == WEFTOS) => parent.to_path_buf(),
+        _ => path.to_path_buf(),
+    }
+}
+
 /// Paths of one node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layout {

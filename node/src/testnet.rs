@@ -7,7 +7,7 @@
 
 use crate::config::{valid_name, CONFIG_FILE};
 use crate::init::{git_init, init};
-use crate::layout::{Layout, WEFTOS};
+use crate::layout::Layout;
 use crate::NodeError;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -84,7 +84,7 @@ impl TestnetNode {
             }
         }
         let root = self.repository();
-        if root.join(WEFTOS).join("chain").join("CURRENT").exists() {
+        if Layout::new(&root).chain().join("CURRENT").exists() {
             return Ok(root);
         }
         std::fs::create_dir_all(&root).map_err(|e| NodeError::io(&root, e))?;

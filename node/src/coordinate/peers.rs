@@ -83,13 +83,7 @@ pub fn local_root(node: &Node, spec: &PeerConfig) -> Option<PathBuf> {
 
 /// [`local_root`] for the repository at `repo`.
 pub fn local_root_from(repo: &Path, spec: &PeerConfig) -> Option<PathBuf> {
-    let path = Path::new(spec.path.as_deref()?);
-    let path = repo.join(path);
-    Some(if path.file_name().is_some_and(|n| n == ".weftos") {
-        path.parent().map_or(path.clone(), Path::to_path_buf)
-    } else {
-        path
-    })
+    Some(crate::layout::root_of(&repo.join(spec.path.as_deref()?)))
 }
 
 /// Asks one peer: directly when it has a local path, else through `remote`. Returns how
