@@ -774,3 +774,56 @@ fn a_node_without_its_chain_store_says_to_init_and_changes_nothing() {
     repo.append("{}").assert().code(2);
     assert!(!repo.file(".weftos/chain").exists());
 }
+
+/// Fork evidence whose later head sits at sequence 2^64-1, as a hostile client sent it:
+/// `weft evidence verify` says it is not evidence (exit 1), never panics (101).
+#[test]
+fn evidence_with_a_head_past_the_largest_sequence_is_refused_not_a_crash() {
+    use weft_kernel::event::ChainId;
+    use weft_kernel::hash::Hash;
+    use weft_kernel::head::SignedHead;
+    use weft_kernel::keys::NodeKey;
+    let key = NodeKey::from_seed(&[9; 32]);
+    let head = |seq, fill| {
+        SignedHead::sign(
+            &key,
+            ChainId([7; 16]),
+            seq,
+            Hash([fill; 32]),
+            Hash([fill; 32]),
+            1,
+        )
+        .encode()
+    };
+    let mut cbor = Vec::new();
+    ciborium::into_writer(
+        &ciborium::value::Value::Map(vec![
+            ("first".into(), ciborium::value::Value::Bytes(head(1, 1))),
+            (
+                "second".into(),
+                ciborium::value::Value::Bytes(head(u64::MAX, 2)),
+            ),
+            (
+                "fork".into(),
+                ciborium::value::Value::Map(vec![
+                    (
+                        "event_hash".into(),
+                        ciborium::value::Value::Bytes(vec![3; 32]),
+                    ),
+                    ("audit_path".into(), ciborium::value::Value::Array(vec![])),
+                ]),
+            ),
+        ]),
+        &mut cbor,
+    )
+    .expect("encode");
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("evidence.cbor");
+    std::fs::write(&file, &cbor).expect("write");
+    let mut cmd = assert_cmd::Command::cargo_bin("weft").expect("bin");
+    cmd.args(["evidence", "verify"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("NOT evidence"));
+}

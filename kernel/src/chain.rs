@@ -639,7 +639,7 @@ fn stage_event(
     next.frontier.push(Shake256Merkle::leaf(&hash.0), |c| {
         batch.put_cf(merkle, merkle_key(c.level, c.index), c.digest.0);
     });
-    next.next_seq = event.seq + 1;
+    next.next_seq = event.seq.saturating_add(1);
     next.head_hash = hash;
     hash
 }
@@ -696,7 +696,8 @@ fn load_state(store: &Store) -> Result<ChainState, ChainError> {
             .and_then(|s| Genesis::from_event(&s.event).ok()),
         None => None,
     };
-    let frontier = Frontier::from_source(&StoredSubtrees(store), last_seq + 1).unwrap_or_default();
+    let frontier = Frontier::from_source(&StoredSubtrees(store), last_seq.saturating_add(1))
+        .unwrap_or_default();
     let latest_head = store
         .db()
         .iterator_cf(store.cf(cf::HEADS), IteratorMode::End)
@@ -705,7 +706,7 @@ fn load_state(store: &Store) -> Result<ChainState, ChainError> {
         .and_then(|(_, v)| SignedHead::decode(&v).ok());
     Ok(ChainState {
         genesis,
-        next_seq: last_seq + 1,
+        next_seq: last_seq.saturating_add(1),
         head_hash,
         last_time_ns,
         frontier,

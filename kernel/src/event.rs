@@ -18,6 +18,10 @@ pub const MAX_SOURCE_LEN: usize = 32;
 pub const MAX_KIND_LEN: usize = 96;
 /// Largest accepted encoded payload (bigger facts belong in artifacts, witnessed by hash).
 pub const MAX_PAYLOAD_BYTES: usize = 1 << 20;
+/// The largest sequence a chain can hold: a chain of `seq + 1` events, a count that
+/// still fits in a `u64`. Every decoder refuses a larger sequence, so arithmetic on a
+/// decoded one (a head's size, the next sequence) never overflows.
+pub const MAX_SEQ: u64 = u64::MAX - 1;
 
 /// A chain's identity: 16 bytes derived from the genesis key and time.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -186,7 +190,11 @@ impl Event {
         };
         let event = Event {
             chain_id,
-            seq: uint(&seq, "seq")?,
+            seq: uint(&seq, "seq").and_then(|s| {
+                (s <= MAX_SEQ)
+                    .then_some(s)
+                    .ok_or_else(|| layout("seq is beyond the largest sequence a chain can hold"))
+            })?,
             prev_hash,
             timestamp_ns: uint(&ts, "timestamp")?,
             source: text(source, "source")?,
@@ -319,7 +327,7 @@ pub fn peek_header(bytes: &[u8]) -> Option<EventHeader<'_>> {
         return None;
     }
     let chain_id = ChainId(r.bytes(2)?.try_into().ok()?);
-    let seq = r.uint(0)?;
+    let seq = r.uint(0).filter(|s| *s <= MAX_SEQ)?;
     let prev_hash = Hash::from_slice(r.bytes(2)?)?;
     let timestamp_ns = r.uint(0)?;
     let source = std::str::from_utf8(r.bytes(3)?).ok()?;
@@ -420,5 +428,24 @@ mod header_tests {
                 panic!("peeked a header from {cut} bytes: {h:?}");
             }
         }
+    }
+
+    #[test]
+    fn an_event_past_the_largest_sequence_does_not_decode() {
+        let at = |seq| Event {
+            chain_id: ChainId([3; 16]),
+            seq,
+            prev_hash: Hash([4; 32]),
+            timestamp_ns: 1,
+            source: "test".into(),
+            kind: "test.thing".into(),
+            payload: Value::Null,
+        };
+        let last = at(MAX_SEQ).encode();
+        assert_eq!(Event::decode(&last).expect("decodes").seq, MAX_SEQ);
+        assert!(peek_header(&last).is_some());
+        let beyond = at(u64::MAX).encode();
+        assert!(Event::decode(&beyond).is_err());
+        assert!(peek_header(&beyond).is_none());
     }
 }

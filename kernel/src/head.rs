@@ -6,7 +6,7 @@
 //! links, so one signature per append batch covers every event in it.
 
 use crate::cbor::{self, read};
-use crate::event::ChainId;
+use crate::event::{ChainId, MAX_SEQ};
 use crate::hash::{domains, Hash};
 use crate::keys::{verify_signature, NodeKey};
 use ciborium::value::{Integer, Value};
@@ -99,9 +99,10 @@ impl SignedHead {
         }
     }
 
-    /// Number of events the head covers.
+    /// Number of events the head covers. A decoded head's `seq` is at most
+    /// [`MAX_SEQ`], so this is exact; it saturates rather than overflow for any other.
     pub fn size(&self) -> u64 {
-        self.seq + 1
+        self.seq.saturating_add(1)
     }
 
     /// CBOR map form, for storage and files.
@@ -134,7 +135,9 @@ impl SignedHead {
         };
         Ok(SignedHead {
             chain_id: ChainId(fixed("chain_id", 16)?.try_into().expect("length checked")),
-            seq: read::uint(value, "seq").ok_or_else(|| missing("seq"))?,
+            seq: read::uint(value, "seq")
+                .filter(|s| *s <= MAX_SEQ)
+                .ok_or_else(|| missing("seq"))?,
             head_hash: Hash(fixed("head_hash", 32)?.try_into().expect("length checked")),
             merkle_root: Hash(
                 fixed("merkle_root", 32)?
@@ -182,13 +185,15 @@ impl SignedHead {
                 .and_then(|v| v.as_u64())
                 .ok_or_else(|| missing(name))
         };
+        let seq =
+            num("seq").and_then(|s| (s <= MAX_SEQ).then_some(s).ok_or_else(|| missing("seq")))?;
         Ok(SignedHead {
             chain_id: ChainId(
                 hexfield("chain_id", 16)?
                     .try_into()
                     .expect("length checked"),
             ),
-            seq: num("seq")?,
+            seq,
             head_hash: Hash(
                 hexfield("head_hash", 32)?
                     .try_into()
@@ -225,5 +230,27 @@ mod tests {
         let mut resigned = head.clone();
         resigned.signer = NodeKey::from_seed(&[5; 32]).public_key();
         assert!(resigned.verify_signature().is_err());
+    }
+
+    #[test]
+    fn no_decoder_accepts_a_sequence_past_the_largest_a_chain_holds() {
+        let key = NodeKey::from_seed(&[3; 32]);
+        let at = |seq| {
+            SignedHead::sign(
+                &key,
+                ChainId([1; 16]),
+                seq,
+                Hash([2; 32]),
+                Hash([4; 32]),
+                99,
+            )
+        };
+        let last = at(MAX_SEQ);
+        assert_eq!(SignedHead::decode(&last.encode()).expect("cbor"), last);
+        assert_eq!(last.size(), u64::MAX);
+        let beyond = at(u64::MAX);
+        assert!(SignedHead::decode(&beyond.encode()).is_err());
+        assert!(SignedHead::from_json(&beyond.to_json()).is_err());
+        assert_eq!(beyond.size(), u64::MAX, "saturates, never overflows");
     }
 }

@@ -625,7 +625,7 @@ fn check_footer(
     h.verify_signature()
         .map_err(|e| bad(format!("signed head: {e}")))?;
     if h.signer != genesis.public_key
-        || h.seq + 1 != count
+        || h.size() != count
         || h.head_hash != head_hash
         || h.merkle_root != root
         || h.chain_id != genesis.chain_id

@@ -232,7 +232,7 @@ impl Job {
                     format!("events {expected}..{seq} are missing"),
                 );
             }
-            expected = seq + 1;
+            expected = seq.saturating_add(1);
             let (encoded, stored) = match split_record(record) {
                 Some((e, h)) => (e, Some(h)),
                 None => {
@@ -432,7 +432,7 @@ pub fn verify_range(
         chain.genesis()
     };
     let end = last_event_key(chain)?
-        .map(|s| s + 1)
+        .map(|s| s.saturating_add(1))
         .unwrap_or(from)
         .max(from);
     let mut joiner = Joiner {

@@ -99,7 +99,8 @@ pub fn serve(
                 seq,
                 reason: "record shorter than a hash".into(),
             })?;
-            let over_budget = !events.is_empty() && bytes + encoded.len() as u64 > max_bytes;
+            let over_budget =
+                !events.is_empty() && bytes.saturating_add(encoded.len() as u64) > max_bytes;
             if seq >= size || events.len() as u64 >= u64::from(max_count) || over_budget {
                 break;
             }
@@ -107,7 +108,9 @@ pub fn serve(
             events.push(encoded.to_vec());
         }
     }
-    let to = from + events.len() as u64;
+    // `from` is the asker's: nothing is served past the head, so this only saturates
+    // for a start beyond it.
+    let to = from.saturating_add(events.len() as u64);
     let subtrees = StoredSubtrees(chain.store());
     let consistency = if to > 0 && to < size {
         consistency_path::<Shake256Merkle, _>(&subtrees, to, size)?
@@ -220,7 +223,7 @@ impl Replica {
             }
         }
         let size = head.size();
-        let to = from + range.events.len() as u64;
+        let to = from.saturating_add(range.events.len() as u64);
         if to > size {
             return Err(refuse(format!(
                 "range ends at {to}, past its head's {size} events"
@@ -295,7 +298,7 @@ impl Replica {
         };
         let mut events = Vec::with_capacity(range.events.len());
         for (i, encoded) in range.events.iter().enumerate() {
-            let seq = from + i as u64;
+            let seq = from.saturating_add(i as u64);
             let event = Event::decode(encoded).map_err(|e| refuse(format!("event {seq}: {e}")))?;
             if event.seq != seq {
                 return Err(refuse(format!("event {seq} says it is {}", event.seq)));

@@ -163,18 +163,23 @@ impl Gatekeeper {
     }
 
     fn check_evidence(&mut self, data: &[u8]) -> Verdict {
-        let checked = Evidence::decode(data)
-            .and_then(|evidence| evidence.verify().map(|found| (evidence, found)));
-        match checked {
+        let Ok(evidence) = Evidence::decode(data) else {
+            return Verdict::Reject("malformed evidence or not a proof");
+        };
+        // Evidence against a key we do not follow is no concern of ours, and not
+        // forwarding it keeps strangers from using the mesh as a broadcast channel. The
+        // key is read before anything is verified: a stranger's bytes cost no signature
+        // checks or proof walks.
+        match evidence.claimed_signer() {
+            Err(_) => return Verdict::Reject("malformed evidence or not a proof"),
+            Ok(signer) if !self.trusts(&signer) => {
+                return Verdict::Ignore("evidence against an untrusted key")
+            }
+            Ok(_) => {}
+        }
+        match evidence.verify() {
             Err(_) => Verdict::Reject("malformed evidence or not a proof"),
-            // Evidence against a key we do not follow is no concern of ours, and not
-            // forwarding it keeps strangers from using the mesh as a broadcast channel.
-            Ok((_, found)) if !self.trusts(&found.signer) => {
-                Verdict::Ignore("evidence against an untrusted key")
-            }
-            Ok((evidence, found)) => {
-                Verdict::Accept(Accepted::Evidence(Box::new(found), Box::new(evidence)))
-            }
+            Ok(found) => Verdict::Accept(Accepted::Evidence(Box::new(found), Box::new(evidence))),
         }
     }
 }

@@ -14,7 +14,7 @@ fn head(key: &NodeKey, chain: u8, seq: u64, hash: u8) -> SignedHead {
         seq,
         Hash([hash; 32]),
         Hash([hash ^ 0xff; 32]),
-        1_000 + seq,
+        seq.saturating_add(1_000),
     )
 }
 
@@ -159,4 +159,39 @@ fn a_verified_head_contradicting_a_gossiped_one_is_evidence() {
     // The same head again, or an older one, is no evidence.
     assert!(gate.observe(&gossiped).is_none());
     assert!(gate.observe(&head(&peer, 9, 4, 0x04)).is_none());
+}
+
+/// Fork evidence whose later head sits at the last `u64` sequence: the message that
+/// once panicked the mesh task (`seq + 1` in the head's size) before any trust check.
+fn fork_at_the_end_of_u64(signer: &NodeKey) -> Evidence {
+    Evidence {
+        first: head(signer, 7, 1, 0x01).encode(),
+        second: head(signer, 7, u64::MAX, 0x02).encode(),
+        fork: Some(crate::wire::ForkProof {
+            event_hash: [0x03; 32],
+            audit_path: vec![],
+        }),
+    }
+}
+
+#[test]
+fn evidence_with_a_head_at_the_last_u64_sequence_is_judged_without_a_panic() {
+    let (trusted, stranger) = (key(2), key(3));
+    let mut gate = Gatekeeper::new(key(1).public_key(), listed(&[&trusted]));
+    // A stranger's is dropped before anything of it is verified.
+    assert!(matches!(
+        gate.check(Topic::Evidence, &fork_at_the_end_of_u64(&stranger).encode()),
+        Verdict::Ignore("evidence against an untrusted key")
+    ));
+    // A followed key's is not a proof: no head can stand at that sequence.
+    assert!(matches!(
+        gate.check(Topic::Evidence, &fork_at_the_end_of_u64(&trusted).encode()),
+        Verdict::Reject(_)
+    ));
+    assert!(fork_at_the_end_of_u64(&trusted).verify().is_err());
+    // And the gatekeeper goes on judging.
+    assert!(matches!(
+        gate.check(Topic::Heads, &head(&trusted, 7, 3, 0x04).encode()),
+        Verdict::Accept(_)
+    ));
 }

@@ -314,6 +314,18 @@ impl Evidence {
         from_cbor("evidence", bytes)
     }
 
+    /// The key the evidence accuses, read from its first head without verifying anything
+    /// (so a receiver can drop evidence against keys it does not follow cheaply).
+    pub fn claimed_signer(&self) -> Result<[u8; 32], WireError> {
+        check_size("head", &self.first, MAX_GOSSIP_BYTES)?;
+        SignedHead::decode(&self.first)
+            .map(|head| head.signer)
+            .map_err(|e| WireError::Decode {
+                what: "head",
+                reason: e.to_string(),
+            })
+    }
+
     /// Decodes (bounded) and verifies.
     pub fn decode_verified(bytes: &[u8]) -> Result<Equivocation, WireError> {
         Evidence::decode(bytes)?.verify()

@@ -173,7 +173,7 @@ impl Peer {
                 .or(self.addr.as_ref())
                 .map(|a| a.to_string()),
             connected: self.connected.is_some(),
-            lag: head.as_ref().map_or(0, |h| (h.seq + 1).saturating_sub(len)),
+            lag: head.as_ref().map_or(0, |h| h.size().saturating_sub(len)),
             head: head.map(|h| HeadSummary {
                 seq: h.seq,
                 hash: h.head_hash.to_hex(),
