@@ -827,3 +827,33 @@ fn evidence_with_a_head_past_the_largest_sequence_is_refused_not_a_crash() {
         .code(1)
         .stdout(predicate::str::contains("NOT evidence"));
 }
+
+/// Events of weft's own subsystems cannot be appended raw: a `witness.head` without a
+/// head once made the next open call the store damaged; a raw `gate.approve` or
+/// `tree.set` would forge an approval or desync the tree.
+#[test]
+fn raw_appends_of_reserved_sources_are_refused_and_change_nothing() {
+    let repo = Repo::initialised();
+    let before = repo.state();
+    for source in weft_kernel::event::RESERVED_SOURCES {
+        let kind = format!("{source}.head");
+        repo.weft(&["chain", "append", "--source", source, "--kind", &kind])
+            .args(["--payload-json", "{}"])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains("reserved"));
+        repo.weft(&["chain", "append", "--source", source, "--kind", &kind])
+            .arg("--stdin-lines")
+            .write_stdin("{}\n")
+            .assert()
+            .code(2);
+    }
+    assert_eq!(repo.state(), before);
+    repo.weft(&["chain", "verify"]).assert().success();
+    // A source of the user's own is appended as before.
+    repo.weft(&["chain", "append", "--source", "ci", "--kind", "ci.tagged"])
+        .args(["--payload-json", r#"{"tag":"v1"}"#])
+        .assert()
+        .success();
+    assert_eq!(repo.state().0, before.0 + 1);
+}

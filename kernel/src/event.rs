@@ -113,6 +113,29 @@ fn valid_word(word: &str) -> bool {
         && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '-'))
 }
 
+/// Sources whose events weft's own subsystems write (the chain itself, the tree, the gate,
+/// witness and lineage records, assessments, the mesh, coordination and releases, the
+/// cluster). Their events carry meaning other records rely on: a raw append of one
+/// could forge an approval, desync the tree or fake a witness.
+pub const RESERVED_SOURCES: [&str; 11] = [
+    "chain",
+    "tree",
+    "gate",
+    "witness",
+    "lineage",
+    "assess",
+    "network",
+    "mesh",
+    "coordinate",
+    "release",
+    "cluster",
+];
+
+/// Whether `source` is one of weft's own ([`RESERVED_SOURCES`]).
+pub fn is_reserved(source: &str) -> bool {
+    RESERVED_SOURCES.contains(&source)
+}
+
 /// Checks a source name.
 pub fn validate_source(source: &str) -> Result<(), EventError> {
     if source.len() > MAX_SOURCE_LEN || !valid_word(source) {

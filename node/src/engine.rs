@@ -240,6 +240,13 @@ impl Node {
         Ok(self.chain.append(draft)?)
     }
 
+    /// Appends an event a user asked for (`weft chain append`): refused, before anything
+    /// is written, when its source is one of weft's own subsystems'.
+    pub fn append_user(&self, draft: EventDraft) -> Result<StoredEvent, NodeError> {
+        check_user_source(&draft.source)?;
+        self.append(draft)
+    }
+
     /// Appends events that belong together in one commit: all are stored or none.
     pub fn append_batch(&self, drafts: Vec<EventDraft>) -> Result<Vec<StoredEvent>, NodeError> {
         Ok(self.chain.append_batch(drafts)?)
@@ -250,6 +257,16 @@ impl Node {
     pub fn graph(&self) -> Result<KnowledgeGraph, NodeError> {
         Ok(open_graph(&self.layout, &self.config)?)
     }
+}
+
+/// Refuses a source that belongs to one of weft's subsystems for a user's event.
+pub fn check_user_source(source: &str) -> Result<(), NodeError> {
+    if weft_kernel::event::is_reserved(source) {
+        return Err(NodeError::Input(format!(
+            "source `{source}` is reserved: weft's own subsystem writes those events (through `weft {source} …` or the command that owns them); use a source of your own, e.g. `ci` or `deploy`"
+        )));
+    }
+    Ok(())
 }
 
 /// The knowledge graph of the repository at `layout`, opened for writing.

@@ -51,6 +51,7 @@ fn append(ctx: &Ctx, args: AppendArgs) -> Result<u8> {
     // Validate everything before opening the store, so bad input changes nothing.
     weft_kernel::event::validate_kind(&args.source, &args.kind)
         .map_err(|e| input(e.to_string()))?;
+    weft_node::engine::check_user_source(&args.source)?;
     if args.payload.stdin_lines {
         let node = ctx.node()?;
         ctx.io.with_stdin(|stdin| -> Result<()> {
@@ -64,7 +65,7 @@ fn append(ctx: &Ctx, args: AppendArgs) -> Result<u8> {
                     &args.kind,
                     &parse_json(line.as_bytes(), &format!("stdin line {}", i + 1))?,
                 )?;
-                let stored = node.append(d)?;
+                let stored = node.append_user(d)?;
                 // One line per durable event: a caller may rely on every printed line.
                 out::json_line(
                     ctx,
@@ -89,7 +90,7 @@ fn append(ctx: &Ctx, args: AppendArgs) -> Result<u8> {
     };
     let d = draft(&args.source, &args.kind, &json)?;
     let node = ctx.node()?;
-    let stored = node.append(d)?;
+    let stored = node.append_user(d)?;
     print_event(ctx, &stored);
     Ok(exit::OK)
 }

@@ -132,7 +132,17 @@ pub(super) async fn drive(
             _ = daemon.stop.notified() => break,
             _ = terminate.recv() => break,
             _ = interrupt.recv() => break,
-            Some(event) = events.recv() => driver.on_mesh(event).await,
+            event = events.recv() => match event {
+                Some(event) => driver.on_mesh(event).await,
+                // The mesh's task is gone (its panic, if any, is in node.log): a daemon
+                // without its mesh must not go on saying it runs.
+                None => {
+                    tracing::error!("the mesh stopped unexpectedly: the daemon stops");
+                    return Err(NodeError::Daemon(
+                        "the mesh stopped unexpectedly (see .weftos/logs/node.log)".into(),
+                    ));
+                }
+            },
             Some(done) = done_rx.recv() => driver.on_sync_done(done).await,
             _ = daemon.appended.notified() => {
                 driver.announce(false);

@@ -244,6 +244,18 @@ pub fn socket_path(layout: &Layout) -> PathBuf {
     layout.socket()
 }
 
+/// Sends every panic, of any thread or task, to the daemon's log as well: standard error
+/// of a detached daemon goes nowhere, and a task that dies silently leaves a daemon that
+/// says it runs.
+fn log_panics() {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let thread = std::thread::current();
+        tracing::error!(thread = thread.name().unwrap_or("unnamed"), "panic: {info}");
+        previous(info);
+    }));
+}
+
 /// Runs the daemon in this process until it is stopped (SIGTERM, SIGINT or
 /// `weft node stop`). Opening the store takes its lock, so a second daemon (or a
 /// command run directly) is refused while this one runs.
@@ -254,6 +266,7 @@ pub fn run(
 ) -> Result<(), NodeError> {
     let node = Arc::new(Node::open(start, OpenMode::Checked)?);
     let key = node.key()?.clone();
+    log_panics();
     let genesis = node
         .chain()
         .genesis()
