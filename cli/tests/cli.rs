@@ -857,3 +857,30 @@ fn raw_appends_of_reserved_sources_are_refused_and_change_nothing() {
         .success();
     assert_eq!(repo.state().0, before.0 + 1);
 }
+
+/// `chain export FILE` writes `FILE.partial` (as documented), never another file: a
+/// `backup.partial` beside `backup.weftseg` was once overwritten and renamed away.
+#[test]
+fn export_writes_its_own_partial_file_and_leaves_others_alone() {
+    let repo = Repo::initialised();
+    repo.append_events(3);
+    let other = repo.file("backup.partial");
+    std::fs::write(&other, b"someone else's").expect("write");
+    repo.weft(&["chain", "export", "backup.weftseg"])
+        .assert()
+        .success();
+    assert_eq!(std::fs::read(&other).expect("read"), b"someone else's");
+    assert!(!repo.file("backup.weftseg.partial").exists());
+    repo.weft(&["chain", "verify-file", "backup.weftseg"])
+        .assert()
+        .success();
+    // An export whose own partial file is there refuses rather than write over it.
+    std::fs::write(repo.file("second.weftseg.partial"), b"in progress").expect("write");
+    repo.weft(&["chain", "export", "second.weftseg"])
+        .assert()
+        .failure();
+    assert_eq!(
+        std::fs::read(repo.file("second.weftseg.partial")).expect("read"),
+        b"in progress"
+    );
+}

@@ -329,9 +329,14 @@ fn export(ctx: &Ctx, file: &Path) -> Result<u8> {
     }
     let node = ctx.node()?;
     let key = node.key()?.clone();
-    let partial = file.with_extension("partial");
+    let partial = weft_kernel::atomic::with_suffix(file, ".partial");
+    // Created new: a `FILE.partial` already there is another export's, never touched.
+    let f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&partial)
+        .map_err(|e| NodeError::io(&partial, e))?;
     let result = (|| -> Result<weft_kernel::segment::FileSummary> {
-        let f = std::fs::File::create(&partial).map_err(|e| NodeError::io(&partial, e))?;
         let mut w = std::io::BufWriter::new(f);
         let bar = out::progress(ctx, node.chain().len(), "exporting", ctx.json);
         let summary = weft_kernel::segment::export(node.chain(), &key, &mut w, &mut |s| {
@@ -344,6 +349,7 @@ fn export(ctx: &Ctx, file: &Path) -> Result<u8> {
             .map_err(|e| NodeError::io(&partial, e.into_error()))?;
         f.sync_all().map_err(|e| NodeError::io(&partial, e))?;
         std::fs::rename(&partial, file).map_err(|e| NodeError::io(file, e))?;
+        weft_kernel::atomic::sync_parent(file).map_err(|e| NodeError::io(file, e))?;
         Ok(summary)
     })();
     if result.is_err() {
