@@ -6,3 +6,4 @@ mod coordinate;
 mod crash;
 mod mesh;
 mod testnet;
+mod vectors;

@@ -1,5 +1,5 @@
 //! The testnet's scenarios as local processes (`testnet/run --local all`): converge,
-//! restart, partition (a frozen node), equivocator and flooder, each a PASS line.
+//! restart, partition (a frozen node), release, equivocator and flooder, each a PASS line.
 
 #[test]
 fn every_testnet_scenario_passes_on_local_processes() {
@@ -17,7 +17,14 @@ fn every_testnet_scenario_passes_on_local_processes() {
         out.status.success(),
         "testnet/run failed:\n{stdout}\n{stderr}"
     );
-    for scenario in ["converge", "restart", "partition", "equivocator", "flooder"] {
+    for scenario in [
+        "converge",
+        "restart",
+        "partition",
+        "release",
+        "equivocator",
+        "flooder",
+    ] {
         assert!(
             stdout.contains(&format!("PASS {scenario}:")),
             "{scenario} did not pass:\n{stdout}\n{stderr}"
