@@ -67,6 +67,18 @@ fn sample_files(name: &str) -> Vec<(String, String)> {
     ]
 }
 
+/// Marks the node at `root` as a testnet node: its key comes from a public seed, so it
+/// may be made to misbehave (`weft testnet equivocate|flood`).
+fn mark(root: &Path) -> Result<(), NodeError> {
+    let file = Layout::new(root).testnet_mark();
+    if file.exists() {
+        return Ok(());
+    }
+    let text = "A testnet node (`weft testnet node`): its key is derived from a public seed, and it accepts fault injection.\n";
+    weft_kernel::atomic::write_atomically(&file, text.as_bytes())
+        .map_err(|e| NodeError::io(&file, e))
+}
+
 impl TestnetNode {
     /// The node's repository.
     pub fn repository(&self) -> PathBuf {
@@ -85,6 +97,7 @@ impl TestnetNode {
         }
         let root = self.repository();
         if Layout::new(&root).chain().join("CURRENT").exists() {
+            mark(&root)?;
             return Ok(root);
         }
         std::fs::create_dir_all(&root).map_err(|e| NodeError::io(&root, e))?;
@@ -108,6 +121,7 @@ impl TestnetNode {
         }
         init(&root)?;
         self.append_config(&root.join(CONFIG_FILE))?;
+        mark(&root)?;
         Ok(root)
     }
 

@@ -518,3 +518,26 @@ fn a_peer_added_while_the_daemon_runs_is_followed_and_stays() {
     let peers = json_in(mesh.repos[0].path(), &["peers"]);
     assert!(peer(&peers, "n1").is_some(), "{peers}");
 }
+
+/// `weft testnet equivocate|flood` sign forged heads and send garbage with the node's own
+/// key: only a node `weft testnet node` made may do that, never an ordinary one.
+#[test]
+fn an_ordinary_node_refuses_fault_injection() {
+    let mesh = mesh(1, &[&[]]);
+    let dir = mesh.repos[0].path();
+    start(dir);
+    let before = json_in(dir, &["status"]);
+    for fault in [
+        &["testnet", "equivocate"][..],
+        &["testnet", "flood", "--count", "5", "--seconds", "1"][..],
+    ] {
+        let out = weft_in(dir, fault);
+        assert_eq!(out.status.code(), Some(2), "{fault:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("weft testnet node"),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(json_in(dir, &["status"])["head"], before["head"]);
+}

@@ -21,6 +21,17 @@ pub struct Equivocated {
 }
 
 impl Daemon {
+    /// Refuses fault injection on a node `weft testnet node` did not create: a real
+    /// node's key must never sign a second history, nor its mesh send garbage.
+    fn require_testnet(&self) -> Result<(), NodeError> {
+        if self.node.layout().testnet_mark().exists() {
+            return Ok(());
+        }
+        Err(NodeError::Input(
+            "fault injection works only on nodes `weft testnet node` created: this node's key is its own, and it must never sign a second history or send garbage".into(),
+        ))
+    }
+
     fn publish_now(&self, topic: Topic, data: Vec<u8>) -> Result<(), NodeError> {
         let (mesh, runtime) = self
             .mesh
@@ -34,6 +45,7 @@ impl Daemon {
     /// Announces the true head, then a second head signed by the same key for the same
     /// sequence and another history: what every honest node must flag.
     pub fn equivocate(&self) -> Result<Equivocated, NodeError> {
+        self.require_testnet()?;
         let honest = self
             .node
             .chain()
@@ -61,6 +73,7 @@ impl Daemon {
     /// Publishes distinct undecodable messages on the heads topic, at most `count` and
     /// for at most `limit`; returns how many went out.
     pub fn flood(&self, count: u64, limit: Duration) -> Result<u64, NodeError> {
+        self.require_testnet()?;
         let started = Instant::now();
         let mut sent = 0;
         while sent < count && started.elapsed() < limit {
