@@ -235,16 +235,8 @@ mod tests {
     #[test]
     fn no_decoder_accepts_a_sequence_past_the_largest_a_chain_holds() {
         let key = NodeKey::from_seed(&[3; 32]);
-        let at = |seq| {
-            SignedHead::sign(
-                &key,
-                ChainId([1; 16]),
-                seq,
-                Hash([2; 32]),
-                Hash([4; 32]),
-                99,
-            )
-        };
+        let (chain, hash, root) = (ChainId([1; 16]), Hash([2; 32]), Hash([4; 32]));
+        let at = |seq| SignedHead::sign(&key, chain, seq, hash, root, 99);
         let last = at(MAX_SEQ);
         assert_eq!(SignedHead::decode(&last.encode()).expect("cbor"), last);
         assert_eq!(last.size(), u64::MAX);

@@ -40,9 +40,6 @@ pub const RUNTIME_FILE: &str = "node.json";
 pub const SOCKET_FILE: &str = "node.sock";
 /// Peer replicas, one directory per peer name.
 pub const PEERS_DIR: &str = "peers";
-/// The mark `weft testnet node` leaves on the nodes it creates: only they accept fault
-/// injection.
-pub const TESTNET_FILE: &str = "testnet-node";
 /// Equivocation evidence files.
 pub const EVIDENCE_DIR: &str = "evidence";
 
@@ -138,6 +135,7 @@ weftos_entries! {
     peers => PEERS_DIR,
     /// Where equivocation evidence is kept.
     evidence => EVIDENCE_DIR,
-    /// The mark of a node `weft testnet node` created.
-    testnet_mark => TESTNET_FILE,
+    /// The mark `weft testnet node` leaves on the nodes it creates: only they accept
+    /// fault injection.
+    testnet_mark => "testnet-node",
 }
