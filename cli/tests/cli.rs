@@ -253,6 +253,16 @@ fn proofs_round_trip_and_tampering_fails() {
     ]);
     assert_eq!(checked["valid"], true);
     assert_eq!(checked["seq"], 3);
+    assert_eq!(checked["signer_checked"], true);
+    // Without --signer a proof is only self-consistent, and the command says so.
+    let unchecked = repo.json(&["chain", "verify-proof", proof.to_str().expect("utf8")]);
+    assert_eq!(unchecked["signer_checked"], false);
+    repo.weft(&["chain", "verify-proof", proof.to_str().expect("utf8")])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "only self-consistency was checked",
+        ));
     let mut doc: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&proof).expect("read")).expect("json");
     doc["audit_path"][0] = serde_json::Value::String("00".repeat(32));

@@ -303,6 +303,7 @@ fn verify_proof(ctx: &Ctx, file: &Path, signer: Option<&str>) -> Result<u8> {
                     "tree_size": p.head.size(),
                     "signer": hex::encode(p.head.signer),
                     "signer_fingerprint": weft_kernel::keys::fingerprint(&p.head.signer),
+                    "signer_checked": signer.is_some(),
                 }));
             } else {
                 say!(ctx;
@@ -312,6 +313,12 @@ fn verify_proof(ctx: &Ctx, file: &Path, signer: Option<&str>) -> Result<u8> {
                     p.head.chain_id,
                     p.head.size(),
                     weft_kernel::keys::fingerprint(&p.head.signer)
+                );
+            }
+            if signer.is_none() {
+                // Anyone can build a self-consistent proof under a key of their own.
+                complain!(ctx;
+                    "warning: only self-consistency was checked: the head is signed by the key it names, which may be anyone's; give --signer HEX to require the chain's key"
                 );
             }
             Ok(exit::OK)
