@@ -553,8 +553,14 @@ impl WeaveConfig {
     /// Loads `root/weave.toml`; a missing file gives the defaults.
     pub fn load(root: &Path) -> Result<WeaveConfig, ConfigError> {
         let path = root.join(CONFIG_FILE);
-        match read_text(&path)? {
-            Some(text) => WeaveConfig::parse(&text, &path),
+        WeaveConfig::from_text(read_text(&path)?.as_deref(), &path)
+    }
+
+    /// The configuration a file's text (as [`read_text`] gives it) describes: None, a
+    /// missing file, gives the defaults.
+    pub fn from_text(text: Option<&str>, path: &Path) -> Result<WeaveConfig, ConfigError> {
+        match text {
+            Some(text) => WeaveConfig::parse(text, path),
             None => Ok(WeaveConfig::default()),
         }
     }

@@ -48,10 +48,7 @@ impl Node {
         let layout = Layout::discover(start)
             .ok_or_else(|| NodeError::NotInitialised(start.to_path_buf()))?;
         let text = config::read_text(&layout.config())?;
-        let config = match &text {
-            Some(t) => WeaveConfig::parse(t, &layout.config())?,
-            None => WeaveConfig::default(),
-        };
+        let config = WeaveConfig::from_text(text.as_deref(), &layout.config())?;
         let current = Mutex::new((text, Arc::new(config.clone())));
         let key = match NodeKey::load_from(&layout.keys()) {
             Ok(k) => Some(k),
@@ -107,10 +104,7 @@ impl Node {
             .lock()
             .map_err(|_| NodeError::Daemon("the configuration cache is unavailable".into()))?;
         if current.0 != text {
-            let parsed = match &text {
-                Some(t) => WeaveConfig::parse(t, &path)?,
-                None => WeaveConfig::default(),
-            };
+            let parsed = WeaveConfig::from_text(text.as_deref(), &path)?;
             *current = (text, Arc::new(parsed));
         }
         Ok(current.1.clone())

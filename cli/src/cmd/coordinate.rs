@@ -39,7 +39,7 @@ const USAGE_TIMEOUT: Duration = Duration::from_secs(60);
 /// The mesh asker of the daemon the command runs in (peers as currently configured),
 /// or none outside a daemon.
 pub fn asker(ctx: &Ctx, node: &Node, timeout: Duration) -> Result<Box<dyn PeerAsker>> {
-    let config = coord::current_config(node)?;
+    let config = node.current_config()?;
     let mesh = ctx
         .daemon
         .as_ref()

@@ -108,12 +108,6 @@ pub struct ImpactRequest {
     pub window_days: u32,
 }
 
-/// The configuration as it is on disk now (`Node::current_config`): a daemon's node
-/// was opened earlier, and `coordinate link` or `peers add` may have changed it since.
-pub fn current_config(node: &Node) -> Result<std::sync::Arc<crate::WeaveConfig>, NodeError> {
-    node.current_config()
-}
-
 /// A `release.publish` on this chain.
 #[derive(Debug, Clone)]
 pub struct Published {
@@ -233,7 +227,9 @@ pub fn impact(
     request: &ImpactRequest,
     remote: &dyn PeerAsker,
 ) -> Result<ImpactReport, NodeError> {
-    let config = &current_config(node)?;
+    // As the file is now: `coordinate link` or `peers add` may have changed it since a
+    // daemon's node was opened.
+    let config = &node.current_config()?;
     for name in &request.peers {
         if !config.coordination.peers.iter().any(|p| &p.name == name) {
             return Err(NodeError::Input(format!(

@@ -133,13 +133,13 @@ pub fn local_head(root: &Path, spec: &PeerConfig) -> Result<SignedHead, PeerErro
         path: root.to_path_buf(),
         message: e.to_string(),
     })?;
-    if let Some(expected) = spec.peer_id.map(|id| id.to_string()) {
-        let actual = weft_net::identity::peer_id(&head.signer).map(|p| p.to_base58());
-        if actual.as_deref() != Some(expected.as_str()) {
+    if let Some(expected) = spec.peer_id {
+        let actual = weft_net::identity::peer_id(&head.signer);
+        if actual != Some(expected.peer_id()) {
             return Err(PeerError::WrongKey {
                 path: root.to_path_buf(),
-                actual: actual.unwrap_or_else(|| "an unreadable key".into()),
-                expected,
+                actual: actual.map_or_else(|| "an unreadable key".into(), |p| p.to_base58()),
+                expected: expected.to_string(),
             });
         }
     }

@@ -224,7 +224,7 @@ pub fn acknowledgements(node: &Node, versions: &BTreeSet<&str>) -> Result<Acks, 
     let own = node.chain().genesis().map(|g| g.chain_id);
     let mut witnessed = witnessed_notes(node.chain())?;
     let mut out = Acks::new();
-    for spec in &super::current_config(node)?.coordination.peers {
+    for spec in &node.current_config()?.coordination.peers {
         let Ok(chain) = peers::peer_chain(node, spec) else {
             continue;
         };
@@ -558,7 +558,7 @@ pub fn ack(
     note: Option<&str>,
 ) -> Result<AckResult, NodeError> {
     check_version(version)?;
-    let config = super::current_config(node)?;
+    let config = node.current_config()?;
     let spec: &PeerConfig = peers::linked(&config, project).map_err(|e| input(e.to_string()))?;
     let chain = peers::peer_chain(node, spec).map_err(|e| CoordinateError::from_peer(spec, e))?;
     let (release, published) = find_release(&chain, version)?.ok_or_else(|| {
@@ -735,7 +735,7 @@ pub fn status(node: &Node) -> Result<Status, NodeError> {
     }
     let mut upstream = Vec::new();
     let mut unreadable = Vec::new();
-    for spec in &super::current_config(node)?.coordination.peers {
+    for spec in &node.current_config()?.coordination.peers {
         let chain = match peers::peer_chain(node, spec) {
             Ok(c) => c,
             Err(e) => {

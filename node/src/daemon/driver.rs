@@ -22,7 +22,7 @@ use weft_kernel::keys::NodeKey;
 use weft_kernel::replica::{proven_first_event, Replica, ReplicaError};
 use weft_kernel::tree::Tree;
 use weft_kernel::witness::{witness_head, WITNESS_HEAD};
-use weft_net::gatekeeper::Accepted;
+use weft_net::gatekeeper::{Accepted, Gatekeeper};
 use weft_net::mesh::{self, MeshConfig, MeshEvent, MeshHandle};
 use weft_net::wire::{
     Advert, Equivocation, Evidence, ForkProof, SyncRequest, Topic, SYNC_MAX_BYTES, SYNC_MAX_EVENTS,
@@ -74,6 +74,7 @@ pub(super) async fn drive(
     daemon: Arc<Daemon>,
     key: NodeKey,
     listen: Vec<Multiaddr>,
+    gatekeeper: Gatekeeper,
 ) -> Result<(), NodeError> {
     let config = daemon.node.config().clone();
     let dial = config
@@ -93,12 +94,6 @@ pub(super) async fn drive(
         sync: Arc::new(ChainSource(daemon.clone())),
         queries: Arc::new(super::answers::Answers(daemon.clone())),
     };
-    let gatekeeper = daemon
-        .gatekeeper
-        .lock()
-        .ok()
-        .and_then(|mut g| g.take())
-        .ok_or_else(|| NodeError::Daemon("the mesh was started twice".into()))?;
     let (mesh, mut events) = mesh::start(&key, mesh_config, gatekeeper, services)
         .map_err(|e| NodeError::Daemon(format!("network: {e}")))?;
     let _ = daemon

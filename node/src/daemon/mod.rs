@@ -64,9 +64,6 @@ pub struct Daemon {
     /// This node's public key (its own messages are always trusted).
     own_key: [u8; 32],
     book: Mutex<peers::PeerBook>,
-    /// The gatekeeper until the mesh starts and takes it (only the mesh's loop judges
-    /// gossip; the daemon reaches it through the mesh handle).
-    gatekeeper: Mutex<Option<Gatekeeper>>,
     listening: Mutex<Vec<Multiaddr>>,
     appended: tokio::sync::Notify,
     stop: tokio::sync::Notify,
@@ -296,7 +293,6 @@ pub fn run(
         node: node.clone(),
         own_key: key.public_key(),
         book: Mutex::new(book),
-        gatekeeper: Mutex::new(Some(gatekeeper)),
         listening: Mutex::new(Vec::new()),
         appended: tokio::sync::Notify::new(),
         stop: tokio::sync::Notify::new(),
@@ -320,7 +316,9 @@ pub fn run(
         .name("weft-control".into())
         .spawn(move || serve_control(listener, served, runner))
         .map_err(|e| NodeError::io(&socket, e))?;
-    let result = runtime.block_on(driver::drive(daemon.clone(), key, listen));
+    // The gatekeeper goes to the mesh, whose loop alone judges gossip; the daemon reaches
+    // it through the mesh handle.
+    let result = runtime.block_on(driver::drive(daemon.clone(), key, listen, gatekeeper));
     let _ = std::fs::remove_file(&socket);
     // Commands in flight (`weft node stop` itself among them) answer before the exit.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
