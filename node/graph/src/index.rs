@@ -59,6 +59,20 @@ struct IndexMeta {
     entries: Vec<IndexEntry>,
     /// SHAKE-256 of the saved index file: a file that does not match is rebuilt.
     file_hash: Hash,
+    /// The embedding function the vectors came from ([`EMBEDDING_ID`]).
+    #[serde(default)]
+    model: String,
+    /// Their width.
+    #[serde(default)]
+    dimensions: usize,
+}
+
+impl IndexMeta {
+    /// Whether the index holds vectors this process's embedder can be compared with:
+    /// another node's index, or an older one, may come from another model.
+    fn comparable(&self) -> bool {
+        self.model == EMBEDDING_ID && self.dimensions == DIMENSIONS
+    }
 }
 
 /// How many symbols the saved index holds (0 when none was built).
@@ -203,7 +217,9 @@ impl SymbolIndex {
         let old: Option<IndexMeta> = store.meta(META_KEY)?;
         let current = old
             .as_ref()
-            .is_some_and(|m| m.entries == entries && file_hash(&self.path) == Some(m.file_hash));
+            .is_some_and(|m| {
+                m.comparable() && m.entries == entries && file_hash(&self.path) == Some(m.file_hash)
+            });
         if !current {
             self.rebuild(store, entries.clone())?;
         }
@@ -223,6 +239,17 @@ impl SymbolIndex {
                     path: self.path.clone(),
                     reason: format!("no cached vector for {}:{}", entry.path, entry.qualified),
                 })?;
+            if vector.len() != DIMENSIONS {
+                return Err(IndexError::Usearch {
+                    path: self.path.clone(),
+                    reason: format!(
+                        "the cached vector of {}:{} has {} numbers, not {DIMENSIONS}",
+                        entry.path,
+                        entry.qualified,
+                        vector.len()
+                    ),
+                });
+            }
             index
                 .add(i as u64, &vector)
                 .map_err(usearch_err(&self.path))?;
@@ -240,7 +267,13 @@ impl SymbolIndex {
             path: self.path.clone(),
             reason: "cannot read the index just written".into(),
         })?;
-        store.put_meta(META_KEY, &IndexMeta { entries, file_hash })?;
+        let meta = IndexMeta {
+            entries,
+            file_hash,
+            model: EMBEDDING_ID.into(),
+            dimensions: DIMENSIONS,
+        };
+        store.put_meta(META_KEY, &meta)?;
         Ok(())
     }
 
@@ -249,6 +282,15 @@ impl SymbolIndex {
             path: self.path.clone(),
             reason: "no index has been built yet".into(),
         })?;
+        if !meta.comparable() {
+            return Err(IndexError::Usearch {
+                path: self.path.clone(),
+                reason: format!(
+                    "the index holds {}-number vectors of model `{}`, and this weft embeds with `{EMBEDDING_ID}` ({DIMENSIONS} numbers): their distances mean nothing; the index is rebuilt on its own node's next search",
+                    meta.dimensions, meta.model
+                ),
+            });
+        }
         if file_hash(&self.path) != Some(meta.file_hash) {
             return Err(IndexError::Usearch {
                 path: self.path.clone(),
@@ -259,6 +301,15 @@ impl SymbolIndex {
         index
             .load(&self.path.to_string_lossy())
             .map_err(usearch_err(&self.path))?;
+        if index.dimensions() != DIMENSIONS {
+            return Err(IndexError::Usearch {
+                path: self.path.clone(),
+                reason: format!(
+                    "the index file holds {}-number vectors, not {DIMENSIONS}",
+                    index.dimensions()
+                ),
+            });
+        }
         Ok((index, meta.entries))
     }
 
@@ -317,4 +368,69 @@ fn hits(keys: &[u64], distances: &[f32], entries: &[IndexEntry]) -> Vec<Hit> {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Saves a real index of `dimensions`-number vectors under `model`, as another
+    /// node's weft (or an older one) would have left it.
+    fn foreign_index(dir: &Path, model: &str, dimensions: usize) -> (GraphStore, SymbolIndex) {
+        let store = GraphStore::open(&dir.join("store")).expect("store");
+        let index = SymbolIndex::new(dir);
+        let options = IndexOptions {
+            dimensions,
+            metric: MetricKind::Cos,
+            quantization: ScalarKind::F32,
+            connectivity: 0,
+            expansion_add: 0,
+            expansion_search: 0,
+            multi: false,
+        };
+        let built = Index::new(&options).expect("index");
+        built.reserve(1).expect("reserve");
+        built.add(0, &vec![0.5f32; dimensions]).expect("add");
+        built.save(&index.path.to_string_lossy()).expect("save");
+        let meta = IndexMeta {
+            entries: vec![IndexEntry {
+                path: "src/lib.rs".into(),
+                qualified: "f".into(),
+                kind: SymbolKind::Function,
+                line: 1,
+                end_line: 1,
+                signature: String::new(),
+                text_key: text_key("f"),
+            }],
+            file_hash: file_hash(&index.path).expect("hash"),
+            model: model.into(),
+            dimensions,
+        };
+        store.put_meta(META_KEY, &meta).expect("meta");
+        (store, index)
+    }
+
+    #[test]
+    fn an_index_of_another_model_is_not_searched_with_this_ones_vectors() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (store, index) = foreign_index(dir.path(), "all-mpnet-base-v2/f32/mean/l2", 768);
+        let err = index
+            .search(&store, &[0.1; DIMENSIONS], 1, false)
+            .expect_err("another model's index");
+        assert!(err.to_string().contains("all-mpnet-base-v2"), "{err}");
+    }
+
+    #[test]
+    fn an_index_whose_file_has_other_dimensions_than_recorded_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // The record claims this model and width; the file itself holds 768 numbers.
+        let (store, index) = foreign_index(dir.path(), EMBEDDING_ID, 768);
+        let mut meta: IndexMeta = store.meta(META_KEY).expect("meta").expect("some");
+        meta.dimensions = DIMENSIONS;
+        store.put_meta(META_KEY, &meta).expect("meta");
+        let err = index
+            .search(&store, &[0.1; DIMENSIONS], 1, false)
+            .expect_err("a file of other dimensions");
+        assert!(err.to_string().contains("768"), "{err}");
+    }
 }

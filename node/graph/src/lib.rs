@@ -64,32 +64,24 @@ pub enum GraphError {
 /// Progress callback: (done, total).
 pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
 
-/// Where the embedding model is taken from.
+/// How the embedding model is run. Which files are loaded is not part of it: they come
+/// from the user's environment ([`ModelFiles::locate`]), never from a repository.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ModelConfig {
-    /// Directory of the model files (None: the default locations).
-    pub model_dir: Option<PathBuf>,
-    /// `libonnxruntime.so` (None: beside the model).
-    pub runtime: Option<PathBuf>,
     /// Texts per inference batch.
     pub batch_size: usize,
 }
 
 impl Default for ModelConfig {
     fn default() -> Self {
-        ModelConfig {
-            model_dir: None,
-            runtime: None,
-            batch_size: 32,
-        }
+        ModelConfig { batch_size: 32 }
     }
 }
 
 impl ModelConfig {
-    /// Loads the model it names.
+    /// Loads the user's installed model.
     pub fn load(&self) -> Result<Embedder, EmbedError> {
-        let files = ModelFiles::locate(self.model_dir.as_deref(), self.runtime.as_deref())?;
-        Embedder::load(&files, 0)
+        Embedder::load(&ModelFiles::locate()?, 0)
     }
 }
 

@@ -5,7 +5,7 @@
 use weft_graph::embed::{EmbedError, Embedder, ModelFiles, DIMENSIONS};
 
 fn embedder() -> Embedder {
-    let files = ModelFiles::locate(None, None)
+    let files = ModelFiles::locate()
         .expect("model not installed: run `bash scripts/models.sh` (the test script does)");
     Embedder::load(&files, 2).expect("load model")
 }
@@ -72,7 +72,7 @@ fn related_texts_score_higher_than_unrelated_ones() {
 
 #[test]
 fn a_damaged_model_is_refused_by_checksum() {
-    let files = ModelFiles::locate(None, None).expect("model installed");
+    let files = ModelFiles::locate().expect("model installed");
     let dir = tempfile::tempdir().expect("tempdir");
     let model = dir.path().join("model.onnx");
     let mut bytes = std::fs::read(&files.model).expect("read model");
@@ -93,7 +93,7 @@ fn a_damaged_model_is_refused_by_checksum() {
 fn a_missing_runtime_says_how_to_install() {
     // (A missing model is covered by the CLI tests, which can empty HOME.)
     let dir = tempfile::tempdir().expect("tempdir");
-    let files = ModelFiles::locate(None, None).expect("installed");
+    let files = ModelFiles::locate().expect("installed");
     let missing_runtime = ModelFiles {
         runtime: dir.path().join("libonnxruntime.so"),
         ..files
