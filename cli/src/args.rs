@@ -298,7 +298,8 @@ pub enum NodeCommand {
 /// `weft peers`.
 #[derive(Args, Debug)]
 pub struct PeersArgs {
-    /// `add` to add a peer (the default lists them).
+    /// `add` to add a peer, `trust` to accept a changed or new key (the default lists
+    /// them).
     #[command(subcommand)]
     pub command: Option<PeersCommand>,
 }
@@ -320,6 +321,16 @@ pub enum PeersCommand {
         #[arg(long, value_name = "DIR")]
         #[arg(value_hint = PATH)]
         path: Option<PathBuf>,
+    },
+    /// Accept the key weave.toml now gives peer NAME (a changed key, or a peer the file
+    /// added after this node pinned its trust), or with --open accept `trust = "open"`.
+    Trust {
+        /// The peer (as `weft peers` names it).
+        #[arg(required_unless_present = "open", conflicts_with = "open")]
+        name: Option<String>,
+        /// Accept `[network] trust = "open"`: follow any signer.
+        #[arg(long)]
+        open: bool,
     },
 }
 

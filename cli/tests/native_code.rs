@@ -71,7 +71,10 @@ fn weave_toml_cannot_name_the_runtime_or_the_model_directory() {
         assert_eq!(out.status.code(), Some(2), "{key}: {out:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("weave.toml"), "{err}");
-        assert!(err.contains("WEFT_MODEL_DIR"), "says where the setting lives: {err}");
+        assert!(
+            err.contains("WEFT_MODEL_DIR"),
+            "says where the setting lives: {err}"
+        );
     }
 }
 
@@ -86,7 +89,10 @@ fn files_committed_under_weftos_models_are_never_loaded() {
     models_beside(&library);
     let home = tempfile::tempdir().expect("home without a model");
     let out = search(&repo, home.path());
-    assert!(!mark.exists(), "the repository's .weftos/models library ran");
+    assert!(
+        !mark.exists(),
+        "the repository's .weftos/models library ran"
+    );
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("not installed"), "{err}");
 }
@@ -109,5 +115,8 @@ fn a_runtime_that_is_not_the_pinned_build_is_refused_before_it_loads() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("SHA-256"), "{err}");
-    assert!(err.contains("WEFT_ORT_SHA256"), "says how to use a build of one's own: {err}");
+    assert!(
+        err.contains("WEFT_ORT_SHA256"),
+        "says how to use a build of one's own: {err}"
+    );
 }

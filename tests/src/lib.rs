@@ -22,6 +22,18 @@ pub fn weft_binary() -> PathBuf {
     path
 }
 
+/// The workspace's root, as cargo tells the running test. Read at run time, not with
+/// `env!`: the shared target directory may hold a test binary built from another clone
+/// whose sources did not change, and its baked-in path would point into that clone.
+pub fn workspace_root() -> PathBuf {
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .expect("CARGO_MANIFEST_DIR is set: run the tests with cargo test");
+    PathBuf::from(manifest)
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
 /// A throw-away git repository, removed when dropped.
 pub struct Repo {
     /// Its directory.

@@ -3,7 +3,7 @@
 
 #[test]
 fn every_testnet_scenario_passes_on_local_processes() {
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../testnet/run");
+    let script = weft_tests::workspace_root().join("testnet/run");
     let out = std::process::Command::new("bash")
         .arg(&script)
         .args(["--local", "all"])

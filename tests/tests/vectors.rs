@@ -2,11 +2,10 @@
 //! `crosscheck.py` is run and its output must equal the committed `vectors.json` byte for
 //! byte, so a vector edited by hand, or an encoder that drifted, fails here.
 
-use std::path::Path;
 use std::process::Command;
 
 fn regenerates(dir: &str) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(dir);
+    let dir = weft_tests::workspace_root().join(dir);
     let out = Command::new("python3")
         .arg("crosscheck.py")
         .current_dir(&dir)

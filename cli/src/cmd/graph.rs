@@ -360,11 +360,7 @@ pub fn embed(ctx: &Ctx, args: EmbedArgs) -> Result<u8> {
         None => WeaveConfig::default(),
     };
     let graph_err = |e| NodeError::from(weft_node::graph::GraphError::from(e));
-    let mut embedder = config
-        .embeddings
-        .model_config()
-        .load()
-        .map_err(graph_err)?;
+    let mut embedder = config.embeddings.model_config().load().map_err(graph_err)?;
     let vector = embedder.embed(&[&args.text]).map_err(graph_err)?.remove(0);
     if ctx.json {
         ctx.print_json(&json!({"text": args.text, "model": weft_node::graph::embed::EMBEDDING_ID, "dimensions": vector.len(), "vector": vector}),

@@ -1,4 +1,4 @@
-//! `weft peers`, `weft peers add`, `weft evidence verify`.
+//! `weft peers`, `weft peers add`, `weft peers trust`, `weft evidence verify`.
 
 use crate::args::{EvidenceCommand, PeersArgs, PeersCommand};
 use crate::ctx::{input, read_input_file, Ctx};
@@ -19,20 +19,50 @@ pub fn run(ctx: &Ctx, args: PeersArgs) -> Result<u8> {
             peer_id,
             path,
         }) => add(ctx, name, addr, peer_id, path.as_deref()),
+        Some(PeersCommand::Trust { name, open: _ }) => trust(ctx, name.as_deref()),
     }
 }
 
+/// Accepts a peer's key (or open trust): in the daemon when one runs, else in the pins
+/// file the daemon reads when it starts.
+fn trust(ctx: &Ctx, name: Option<&str>) -> Result<u8> {
+    let key = match &ctx.daemon {
+        Some(daemon) => daemon.confirm_trust(name)?,
+        None => PeerBook::load(&*ctx.node()?, false)?.confirm(name)?,
+    };
+    let fingerprint = key.map(|k| weft_kernel::keys::fingerprint(&k));
+    if ctx.json {
+        ctx.print_json(&serde_json::json!({"peer": name, "open": name.is_none(), "key": key.map(hex::encode), "fingerprint": fingerprint}));
+        return Ok(exit::OK);
+    }
+    match (name, fingerprint) {
+        (None, _) => say!(ctx; "trust = \"open\" accepted: any signer is followed"),
+        (Some(name), Some(fp)) => say!(ctx; "peer `{name}` is followed with key {fp}"),
+        (Some(name), None) => {
+            say!(ctx; "peer `{name}` is accepted; its key is pinned when it is first known")
+        }
+    }
+    Ok(exit::OK)
+}
+
 fn list(ctx: &Ctx) -> Result<u8> {
-    let statuses: Vec<PeerStatus> = match &ctx.daemon {
-        Some(daemon) => daemon.peers(),
-        None => PeerBook::load(&*ctx.node()?, false)?.statuses(),
+    let (statuses, notices): (Vec<PeerStatus>, Vec<String>) = match &ctx.daemon {
+        Some(daemon) => (daemon.peers(), daemon.peer_notices()),
+        None => {
+            let book = PeerBook::load(&*ctx.node()?, false)?;
+            (book.statuses(), book.notices().to_vec())
+        }
     };
     if ctx.json {
         ctx.print_json(&serde_json::json!({
             "daemon": ctx.daemon.is_some(),
             "peers": statuses,
+            "notices": notices,
         }));
         return Ok(exit::OK);
+    }
+    for notice in &notices {
+        say!(ctx; "note: {notice}");
     }
     if statuses.is_empty() {
         say!(ctx; "no peers: add one with `weft peers add NAME --path DIR | --addr MULTIADDR --peer-id ID`");
@@ -121,10 +151,12 @@ pub fn add_peer(
         .transpose()?;
     let node = ctx.node()?;
     let root = &node.layout().root;
+    let mut key = peer_id.and_then(|id| id.public_key());
     let path = match path {
         Some(p) => {
             let abs = ctx.dir.join(p);
             let identity = weft_node::identity::read_identity(&abs).map_err(input)?;
+            key = Some(identity.public_key);
             if let Some(id) = &peer_id {
                 if id.to_string() != identity.peer_id {
                     return Err(input(format!(
@@ -182,6 +214,12 @@ pub fn add_peer(
     })?;
     weft_kernel::atomic::write_atomically(&file, updated.as_bytes())
         .map_err(|e| NodeError::io(&file, e))?;
+    // The user named this peer on the command line: that is the confirmation a peer
+    // that appears in weave.toml otherwise waits for.
+    match &ctx.daemon {
+        Some(daemon) => daemon.accept_peer(&spec.name, key)?,
+        None => weft_node::daemon::pins::accept(&node.layout().peers(), &spec.name, key)?,
+    }
     Ok((spec, file))
 }
 

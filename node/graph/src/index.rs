@@ -215,11 +215,9 @@ impl SymbolIndex {
             progress(done as u64, total);
         }
         let old: Option<IndexMeta> = store.meta(META_KEY)?;
-        let current = old
-            .as_ref()
-            .is_some_and(|m| {
-                m.comparable() && m.entries == entries && file_hash(&self.path) == Some(m.file_hash)
-            });
+        let current = old.as_ref().is_some_and(|m| {
+            m.comparable() && m.entries == entries && file_hash(&self.path) == Some(m.file_hash)
+        });
         if !current {
             self.rebuild(store, entries.clone())?;
         }

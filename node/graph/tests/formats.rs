@@ -88,7 +88,9 @@ fn usage_answer() -> UsageAnswer {
 
 /// Reads a vector file of `tests/vectors/`.
 fn vector(name: &str) -> String {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+    // At run time: a binary from another clone's build may be reused (see weft-tests).
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR").expect("run by cargo test");
+    let path = std::path::Path::new(&manifest)
         .join("tests/vectors")
         .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))

@@ -16,6 +16,7 @@ pub mod control;
 mod driver;
 pub mod faults;
 pub mod peers;
+pub mod pins;
 mod source;
 
 use crate::engine::{Node, OpenMode};
@@ -178,6 +179,37 @@ impl Daemon {
     /// The peers and their state.
     pub fn peers(&self) -> Vec<peers::PeerStatus> {
         self.book.lock().map(|b| b.statuses()).unwrap_or_default()
+    }
+
+    /// What concerns the peer book as a whole (an unconfirmed widening of trust).
+    pub fn peer_notices(&self) -> Vec<String> {
+        self.book
+            .lock()
+            .map(|b| b.notices().to_vec())
+            .unwrap_or_default()
+    }
+
+    /// Records the user's own addition of peer `name` with `key` in the trust pins.
+    pub fn accept_peer(&self, name: &str, key: Option<[u8; 32]>) -> Result<(), NodeError> {
+        self.book
+            .lock()
+            .map_err(|_| NodeError::Daemon("peer book unavailable".into()))?
+            .accept(name, key)
+    }
+
+    /// Accepts the key weave.toml now gives peer `name`, or open trust with no name
+    /// (`weft peers trust`), and hands the mesh the new trust set at once.
+    pub fn confirm_trust(&self, name: Option<&str>) -> Result<Option<[u8; 32]>, NodeError> {
+        let mut book = self
+            .book
+            .lock()
+            .map_err(|_| NodeError::Daemon("peer book unavailable".into()))?;
+        let key = book.confirm(name)?;
+        if let Some((mesh, _)) = self.mesh.get() {
+            // Not sent when the mesh's queue is full: the next bookkeeping round sends it.
+            let _ = mesh.set_trust(book.trust());
+        }
+        Ok(key)
     }
 
     /// The daemon's state.

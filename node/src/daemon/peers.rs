@@ -2,9 +2,11 @@
 //! newest head, advert, flags) and its read-only replica under `.weftos/peers/<name>/`.
 //!
 //! The trust set is built here: peers listed with a peer id, plus peers whose key is read
-//! from a listed local path's `.weftos/identity.json`. Under `[network] trust = "open"`
-//! any signer is followed, under a name derived from its key.
+//! from a listed local path's `.weftos/identity.json`, as far as the trust pins
+//! ([`super::pins`]) accept them. Under a confirmed `[network] trust = "open"` any signer
+//! is followed, under a name derived from its key.
 
+use super::pins::{Pins, Verdict};
 use crate::config::WeaveConfig;
 use crate::engine::Node;
 use crate::identity::{read_identity, read_runtime};
@@ -33,6 +35,10 @@ pub enum PeerFlag {
     Equivocation,
     /// Its repository's identity names another key than the configured one.
     KeyMismatch,
+    /// Its key differs from the pinned one, which stays trusted until `weft peers trust`.
+    KeyChanged,
+    /// weave.toml added it after trust was pinned: not followed until `weft peers trust`.
+    Unconfirmed,
     /// Its replica could not be opened or created.
     ReplicaError,
 }
@@ -44,6 +50,8 @@ impl PeerFlag {
             PeerFlag::Blocked => "blocked",
             PeerFlag::Equivocation => "equivocation",
             PeerFlag::KeyMismatch => "key-mismatch",
+            PeerFlag::KeyChanged => "key-changed",
+            PeerFlag::Unconfirmed => "unconfirmed",
             PeerFlag::ReplicaError => "replica-error",
         }
     }
@@ -58,8 +66,10 @@ pub struct Peer {
     pub path: Option<PathBuf>,
     /// Address to dial (configured, or read from the path's running node).
     pub addr: Option<Multiaddr>,
-    /// Its Ed25519 key, once known.
+    /// Its Ed25519 key as followed: known and accepted by the pins.
     pub public_key: Option<[u8; 32]>,
+    /// The key the configuration gives it now (may wait for confirmation).
+    pub proposed_key: Option<[u8; 32]>,
     /// Address of the live connection.
     pub connected: Option<Multiaddr>,
     /// The last head the mesh's gatekeeper passed for it (the gatekeeper alone decides
@@ -123,6 +133,7 @@ impl Peer {
             path: None,
             addr: None,
             public_key: None,
+            proposed_key: None,
             connected: None,
             head: None,
             advert: None,
@@ -195,6 +206,9 @@ pub struct PeerBook {
     open: bool,
     own: [u8; 32],
     peers: BTreeMap<String, Peer>,
+    pins: Pins,
+    /// What `weft peers` reports of the book as a whole (an unconfirmed widening).
+    notices: Vec<String>,
 }
 
 impl PeerBook {
@@ -207,6 +221,8 @@ impl PeerBook {
             open: false,
             own: node.key()?.public_key(),
             peers: BTreeMap::new(),
+            pins: Pins::load(&node.layout().peers())?,
+            notices: Vec::new(),
         };
         book.configure(node.config(), &node.layout().root);
         book.restore_flags();
@@ -216,7 +232,14 @@ impl PeerBook {
     /// Applies a (re)loaded configuration: adds, updates and drops configured peers and
     /// re-reads keys and addresses of path peers.
     pub fn configure(&mut self, config: &WeaveConfig, root: &Path) {
-        self.open = config.network.trust == crate::config::TrustMode::Open;
+        let wants_open = config.network.trust == crate::config::TrustMode::Open;
+        self.open = self.pins.judge_open(wants_open);
+        self.notices.clear();
+        if wants_open && !self.open {
+            self.notices.push(
+                "weave.toml sets [network] trust = \"open\", which this node has not accepted: it follows only its listed peers until you confirm with `weft peers trust --open`".into(),
+            );
+        }
         let listed: HashSet<&str> = config
             .coordination
             .peers
@@ -234,33 +257,49 @@ impl PeerBook {
                 .or_insert_with(|| Peer::new(spec.name.clone()));
             peer.path = spec.path.as_ref().map(|p| root.join(p));
             peer.addr = spec.addr.as_ref().map(|a| a.multiaddr().clone());
-            let mut key = spec.peer_id.and_then(|id| id.public_key());
-            if let Some(path) = &peer.path {
-                match read_identity(path) {
-                    Ok(identity) => {
-                        if key.is_some_and(|k| k != identity.public_key) {
-                            peer.flags.insert(PeerFlag::KeyMismatch);
-                            peer.last_error = Some(format!(
-                                "{} holds key {}, the configured peer_id names another",
-                                path.display(),
-                                fingerprint(&identity.public_key)
-                            ));
-                        } else {
-                            key = Some(identity.public_key);
-                        }
-                    }
-                    Err(e) => peer.last_error = Some(e),
-                }
-                if peer.addr.is_none() {
-                    peer.addr = read_runtime(path).and_then(|r| r.dial_addr());
-                }
-            }
-            if key.is_some() && peer.public_key != key {
-                peer.public_key = key;
-                peer.replica = None;
-            }
-            open_replica(&layout, peer, create);
+            peer.proposed_key = proposed_key(spec.peer_id, peer);
+            let verdict = self.pins.judge(&spec.name, peer.proposed_key);
+            apply_verdict(peer, &verdict);
+            follow_key(&layout, peer, verdict.key(), create);
         }
+        self.pins.settle();
+        // Saved by queries too: the first look at the peers is their first use.
+        if let Err(e) = self.pins.save() {
+            tracing::warn!(error = %e, "saving the trust pins");
+        }
+    }
+
+    /// Accepts the key the configuration now gives peer `name` (`weft peers trust
+    /// NAME`), or, with no name, `trust = "open"`; returns the key accepted.
+    pub fn confirm(&mut self, name: Option<&str>) -> Result<Option<[u8; 32]>, NodeError> {
+        let Some(name) = name else {
+            self.pins.confirm_open(true);
+            self.pins.save()?;
+            self.open = true;
+            self.notices.clear();
+            return Ok(None);
+        };
+        let peer = self.peers.get_mut(name).ok_or_else(|| {
+            NodeError::Input(format!(
+                "no peer named `{name}` in weave.toml: `weft peers` lists them"
+            ))
+        })?;
+        let key = peer.proposed_key;
+        self.pins.pin(name, key);
+        self.pins.save()?;
+        apply_verdict(peer, &Verdict::Trusted(key));
+        follow_key(&self.layout, peer, key, self.create);
+        Ok(key)
+    }
+
+    /// Records the user's own addition of a peer ([`super::pins::accept`]).
+    pub fn accept(&mut self, name: &str, key: Option<[u8; 32]>) -> Result<(), NodeError> {
+        self.pins.accept(name, key)
+    }
+
+    /// What concerns the book as a whole (an unconfirmed switch to open trust).
+    pub fn notices(&self) -> &[String] {
+        &self.notices
     }
 
     fn restore_flags(&mut self) {
@@ -341,6 +380,57 @@ impl PeerBook {
     pub fn statuses(&self) -> Vec<PeerStatus> {
         self.peers.values().map(Peer::status).collect()
     }
+}
+
+/// The key the configuration gives a peer: its configured peer id, checked against (or
+/// else read from) its path's identity file.
+fn proposed_key(
+    configured: Option<crate::config::ConfiguredPeerId>,
+    peer: &mut Peer,
+) -> Option<[u8; 32]> {
+    let mut key = configured.and_then(|id| id.public_key());
+    if let Some(path) = &peer.path {
+        match read_identity(path) {
+            Ok(identity) => {
+                if key.is_some_and(|k| k != identity.public_key) {
+                    peer.flags.insert(PeerFlag::KeyMismatch);
+                    peer.last_error = Some(format!(
+                        "{} holds key {}, the configured peer_id names another",
+                        path.display(),
+                        fingerprint(&identity.public_key)
+                    ));
+                } else {
+                    key = Some(identity.public_key);
+                }
+            }
+            Err(e) => peer.last_error = Some(e),
+        }
+        if peer.addr.is_none() {
+            peer.addr = read_runtime(path).and_then(|r| r.dial_addr());
+        }
+    }
+    key
+}
+
+/// Flags a peer whose proposed key the pins refuse, and clears the flags once accepted.
+fn apply_verdict(peer: &mut Peer, verdict: &Verdict) {
+    peer.flags.remove(&PeerFlag::KeyChanged);
+    peer.flags.remove(&PeerFlag::Unconfirmed);
+    match verdict {
+        Verdict::Trusted(_) => return,
+        Verdict::Changed { .. } => peer.flags.insert(PeerFlag::KeyChanged),
+        Verdict::Unconfirmed => peer.flags.insert(PeerFlag::Unconfirmed),
+    };
+    peer.last_error = verdict.refusal(&peer.name);
+}
+
+/// Follows `key` for the peer (a new key drops the replica of the old one).
+fn follow_key(layout: &Layout, peer: &mut Peer, key: Option<[u8; 32]>, create: bool) {
+    if peer.public_key != key {
+        peer.public_key = key;
+        peer.replica = None;
+    }
+    open_replica(layout, peer, create);
 }
 
 fn open_replica(layout: &Layout, peer: &mut Peer, create: bool) {
