@@ -163,6 +163,7 @@ pub fn init(start: &Path) -> Result<InitReport, NodeError> {
             created.push(format!(".weftos/{sub}/"));
         }
     }
+    layout.restrict_to_owner()?;
     let missing: Vec<&str> = GITIGNORE_ENTRIES
         .iter()
         .copied()

@@ -82,6 +82,15 @@ impl Layout {
             .map(Layout::new)
     }
 
+    /// Makes `.weftos/` private to its owner (0700): it holds the key, the control
+    /// socket and the trust pins.
+    pub fn restrict_to_owner(&self) -> Result<(), crate::NodeError> {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = self.weftos();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| crate::NodeError::io(&dir, e))
+    }
+
     /// `.weftos/`.
     pub fn weftos(&self) -> PathBuf {
         self.root.join(WEFTOS)

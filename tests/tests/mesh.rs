@@ -476,6 +476,128 @@ fn garbage_on_the_control_socket_is_dropped_and_the_daemon_carries_on() {
     assert_eq!(repo.json(&["status"])["daemon"], true);
 }
 
+/// A request frame for `args` run from `cwd`, as the CLI sends it.
+fn request_frame(cwd: &std::path::Path, args: &[&str]) -> Vec<u8> {
+    let body = serde_json::to_vec(&serde_json::json!({"args": args, "cwd": cwd})).expect("json");
+    let mut frame = vec![b'R'];
+    frame.extend_from_slice(&u32::try_from(body.len()).expect("small").to_be_bytes());
+    frame.extend_from_slice(&body);
+    frame
+}
+
+/// Sends one request on a fresh connection and reads everything the daemon answers.
+fn raw_exchange(socket: &std::path::Path, frame: &[u8]) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let mut stream = std::os::unix::net::UnixStream::connect(socket).expect("connect");
+    stream.write_all(frame).expect("write");
+    // No standard input follows (a daemon that refused may have closed already).
+    let _ = stream.write_all(&[b'E', 0, 0, 0, 0]);
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    answer
+}
+
+#[test]
+fn the_control_socket_serves_only_its_owner_and_only_inside_the_repository() {
+    use std::os::unix::fs::PermissionsExt;
+    let mesh = mesh(1, &[&[]]);
+    let repo = &mesh.repos[0];
+    start(repo.path());
+    let mode = |p: &std::path::Path| std::fs::metadata(p).expect("stat").permissions().mode();
+    let socket = repo.file(".weftos/node.sock");
+    assert_eq!(mode(&repo.file(".weftos")) & 0o777, 0o700);
+    assert_eq!(mode(&socket) & 0o777, 0o600);
+
+    let answer = raw_exchange(
+        &socket,
+        &request_frame(std::path::Path::new("/"), &["status"]),
+    );
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.contains("not inside the repository"), "{text}");
+    assert_eq!(answer.last(), Some(&2), "exit code 2 last: {answer:?}");
+    let inside = raw_exchange(&socket, &request_frame(repo.path(), &["status"]));
+    assert_eq!(
+        inside.last(),
+        Some(&0),
+        "{}",
+        String::from_utf8_lossy(&inside)
+    );
+
+    // Another user, with both file permissions opened on purpose: the uid check alone
+    // must turn it away. Only root can act as another user here.
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout == b"0\n");
+    if !root {
+        eprintln!("skipping the other-user half: not running as root");
+        return;
+    }
+    // The repository's temporary directory is 0700 too.
+    for dir in [repo.path().to_path_buf(), repo.file(".weftos")] {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o711)).expect("chmod");
+    }
+    std::fs::set_permissions(&socket, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    let frame = request_frame(repo.path(), &["status"]);
+    // A refused connection may be reset rather than closed: both count as no answer.
+    let script = "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\nd=b''\ntry:\n  s.sendall(bytes.fromhex(sys.argv[2]))\n  while True:\n    c=s.recv(65536)\n    if not c: break\n    d+=c\nexcept (ConnectionResetError, BrokenPipeError):\n  pass\nsys.stdout.write(d.hex())\n";
+    let out = std::process::Command::new("setpriv")
+        .args([
+            "--reuid=65534",
+            "--regid=65534",
+            "--clear-groups",
+            // The system's interpreter: a per-user one may live where nobody cannot read.
+            "/usr/bin/python3",
+            "-c",
+            script,
+        ])
+        .arg(&socket)
+        .arg(frame.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        .output()
+        .expect("setpriv runs python3 as nobody");
+    std::fs::set_permissions(repo.file(".weftos"), std::fs::Permissions::from_mode(0o700))
+        .expect("chmod back");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "",
+        "the daemon answered another user"
+    );
+    assert_eq!(repo.json(&["status"])["daemon"], true);
+}
+
+#[test]
+fn control_connections_are_bounded_and_the_daemon_recovers() {
+    use std::io::Read;
+    let mesh = mesh(1, &[&[]]);
+    let repo = &mesh.repos[0];
+    start(repo.path());
+    let socket = repo.file(".weftos/node.sock");
+    // Connections that never send their request hold their slots (up to the daemon's
+    // 10 s request timeout); the test keeps them open well inside that.
+    let idle: Vec<_> = (0..32)
+        .map(|_| std::os::unix::net::UnixStream::connect(&socket).expect("connect"))
+        .collect();
+    let mut over = std::os::unix::net::UnixStream::connect(&socket).expect("connect");
+    let mut answer = Vec::new();
+    over.read_to_end(&mut answer).expect("read");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.contains("serving 32 commands"), "{text}");
+    assert_eq!(answer.last(), Some(&2));
+    drop(idle);
+    eventually("the daemon serves commands again", || {
+        let out = weft_in(repo.path(), &["status", "--json"]);
+        out.status
+            .success()
+            .then_some(())
+            .ok_or_else(|| String::from_utf8_lossy(&out.stderr).into_owned())
+    });
+}
+
 #[test]
 fn streamed_appends_through_the_daemon_are_acknowledged_line_by_line() {
     use std::io::{BufRead, Write};

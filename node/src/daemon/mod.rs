@@ -1,7 +1,8 @@
 //! The node daemon: owns the store while it runs, joins the mesh, follows its peers'
 //! chains, and runs the commands the CLI hands it over the control socket.
 //!
-//! - [`control`]: the socket's framing; [`client`]: the CLI's side of it.
+//! - [`control`]: the socket's framing; [`client`]: the CLI's side of it; `server`: the
+//!   daemon's side (who may connect, how many, from where).
 //! - [`peers`]: who is followed, trusted, and how far each replica is.
 //! - `driver`: the async loop over mesh events, announcements, syncs and bookkeeping;
 //!   it starts the scheduled assessments (`crate::assess::schedule`).
@@ -17,16 +18,16 @@ mod driver;
 pub mod faults;
 pub mod peers;
 pub mod pins;
+mod server;
 mod source;
 
 use crate::engine::{Node, OpenMode};
 use crate::layout::Layout;
 use crate::NodeError;
-use control::{read_frame, tag, write_frame, FrameWriter, Request, StdinReader};
+use control::Request;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::io::{self, BufReader, Write};
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::SeqCst;
 use std::sync::{Arc, Mutex};
@@ -71,7 +72,7 @@ pub struct Daemon {
     started_ns: u64,
     latency: source::Latency,
     /// Control connections being served (stopping waits for them to answer).
-    active: std::sync::atomic::AtomicUsize,
+    active: Arc<std::sync::atomic::AtomicUsize>,
     /// The mesh and the runtime it runs on, once joined (for commands that publish).
     mesh: std::sync::OnceLock<(weft_net::mesh::MeshHandle, tokio::runtime::Handle)>,
 }
@@ -331,13 +332,10 @@ pub fn run(
         started_ns: weft_kernel::chain::now_ns(),
         latency: source::Latency::default(),
         mesh: std::sync::OnceLock::new(),
-        active: std::sync::atomic::AtomicUsize::new(0),
+        active: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
     });
     let socket = socket_path(node.layout());
-    // The store lock is ours, so any socket left here belongs to a dead daemon.
-    let _ = std::fs::remove_file(&socket);
-    let listener = UnixListener::bind(&socket).map_err(|e| NodeError::io(&socket, e))?;
-    restrict_to_owner(&socket)?;
+    let listener = server::bind(node.layout(), &socket)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -346,7 +344,7 @@ pub fn run(
     let served = daemon.clone();
     std::thread::Builder::new()
         .name("weft-control".into())
-        .spawn(move || serve_control(listener, served, runner))
+        .spawn(move || server::serve(listener, served, runner))
         .map_err(|e| NodeError::io(&socket, e))?;
     // The gatekeeper goes to the mesh, whose loop alone judges gossip; the daemon reaches
     // it through the mesh handle.
@@ -362,89 +360,6 @@ pub fn run(
     // Connection threads may still hold the node; the process exits right after.
     runtime.shutdown_timeout(Duration::from_secs(2));
     result
-}
-
-fn restrict_to_owner(path: &Path) -> Result<(), NodeError> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-        .map_err(|e| NodeError::io(path, e))
-}
-
-fn serve_control(listener: UnixListener, daemon: Arc<Daemon>, runner: Arc<dyn CommandRunner>) {
-    for stream in listener.incoming() {
-        let Ok(stream) = stream else { continue };
-        let served = daemon.clone();
-        let runner = runner.clone();
-        daemon.active.fetch_add(1, SeqCst);
-        let spawned = std::thread::Builder::new()
-            .name("weft-command".into())
-            .spawn(move || {
-                if let Err(e) = serve_connection(stream, &served, runner.as_ref()) {
-                    tracing::debug!(error = %e, "control connection ended");
-                }
-                served.active.fetch_sub(1, SeqCst);
-            });
-        if let Err(e) = spawned {
-            daemon.active.fetch_sub(1, SeqCst);
-            tracing::warn!(error = %e, "cannot serve a control connection");
-        }
-    }
-}
-
-/// Writes to the connection from several streams, one frame at a time.
-#[derive(Clone)]
-struct SharedStream(Arc<Mutex<UnixStream>>);
-
-impl Write for SharedStream {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0
-            .lock()
-            .map_err(|_| io::Error::other("poisoned"))?
-            .write(buf)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.0
-            .lock()
-            .map_err(|_| io::Error::other("poisoned"))?
-            .flush()
-    }
-}
-
-fn serve_connection(
-    stream: UnixStream,
-    daemon: &Arc<Daemon>,
-    runner: &dyn CommandRunner,
-) -> io::Result<()> {
-    let mut reader = stream.try_clone()?;
-    reader.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let request = match read_frame(&mut reader, control::MAX_REQUEST)? {
-        Some((tag::REQUEST, bytes)) => serde_json::from_slice::<Request>(&bytes)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?,
-        _ => {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "a control connection must start with a request",
-            ))
-        }
-    };
-    // Standard input may legitimately pause (a pipe feeding `--stdin-lines`).
-    reader.set_read_timeout(None)?;
-    let out = SharedStream(Arc::new(Mutex::new(stream)));
-    // Frames carry whole writes; the buffers keep one frame per line, not per byte.
-    let stdout = std::io::LineWriter::new(FrameWriter::new(out.clone(), tag::STDOUT));
-    let stderr = std::io::LineWriter::new(FrameWriter::new(out.clone(), tag::STDERR));
-    let stdin = BufReader::new(StdinReader::new(reader));
-    let code = runner.run(
-        daemon,
-        request,
-        Box::new(stdin),
-        Box::new(stdout),
-        Box::new(stderr),
-    );
-    daemon.appended();
-    let mut out = out;
-    write_frame(&mut out, tag::EXIT, &[code])
 }
 
 /// Waits until the daemon of `dir` has gone (socket unanswered, runtime file removed),
