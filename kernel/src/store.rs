@@ -81,6 +81,18 @@ pub struct Store {
     db: DB,
     path: PathBuf,
     _lock: Option<File>,
+    /// A secondary instance's own directory (its info log and manifest copy), removed
+    /// when the view is dropped.
+    secondary: Option<PathBuf>,
+}
+
+impl Drop for Store {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.secondary {
+            // The database closes right after; on Linux its open files outlive the names.
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }
 
 impl std::fmt::Debug for Store {
@@ -160,16 +172,28 @@ impl Store {
         Store::open_inner(dir, &cf::ALL)
     }
 
-    /// Opens an existing store read-only, without taking its lock: a consistent view of
-    /// another node's store as of now, while its own process may go on writing. Only
-    /// the named families are opened; writes through it fail.
-    pub fn open_read_only(dir: &Path, families: &[&str]) -> Result<Store, StoreError> {
+    /// Opens a view of an existing store without taking its lock: a RocksDB secondary
+    /// instance, the mode RocksDB supports beside a live primary (a read-only open of a
+    /// database another process writes may see a torn WAL). It has caught up with the
+    /// primary's writes as of the call. Only the named families are opened; writes
+    /// through it fail.
+    pub fn open_view(dir: &Path, families: &[&str]) -> Result<Store, StoreError> {
         if !dir.join("CURRENT").exists() {
             return Err(StoreError::Missing(dir.to_path_buf()));
         }
-        let (opts, families) = options(families);
-        let db = DB::open_cf_descriptors_read_only(&opts, dir, families, false);
-        Store::opened(dir, db, None)
+        let secondary = secondary_dir();
+        let (mut opts, families) = options(families);
+        // A secondary keeps every file open so the primary's compactions cannot pull
+        // them from under it.
+        opts.set_max_open_files(-1);
+        let db = DB::open_cf_descriptors_as_secondary(&opts, dir, &secondary, families)
+            .and_then(|db| db.try_catch_up_with_primary().map(|()| db));
+        if db.is_err() {
+            let _ = std::fs::remove_dir_all(&secondary);
+        }
+        let mut store = Store::opened(dir, db, None)?;
+        store.secondary = Some(secondary);
+        Ok(store)
     }
 
     fn open_inner(dir: &Path, families: &[&str]) -> Result<Store, StoreError> {
@@ -194,11 +218,22 @@ impl Store {
             })?,
             path: dir.to_path_buf(),
             _lock: lock,
+            secondary: None,
         })
     }
 }
 
 /// Database options and family descriptors, the same for every way of opening.
+/// A fresh directory for one secondary instance, in the temporary directory.
+fn secondary_dir() -> PathBuf {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    std::env::temp_dir().join(format!("weft-view-{}-{nanos}-{n}", std::process::id()))
+}
+
 fn options(families: &[&str]) -> (Options, Vec<ColumnFamilyDescriptor>) {
     let mut opts = Options::default();
     opts.create_if_missing(true);
@@ -315,11 +350,11 @@ mod tests {
     }
 
     #[test]
-    fn a_read_only_view_sees_a_locked_store_and_cannot_write_it() {
+    fn a_view_sees_a_locked_store_and_cannot_write_it() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("chain");
         assert!(matches!(
-            Store::open_read_only(&path, &cf::ALL),
+            Store::open_view(&path, &cf::ALL),
             Err(StoreError::Missing(_))
         ));
         let owner = Store::create(&path).expect("create");
@@ -327,7 +362,8 @@ mod tests {
         batch.put_cf(owner.cf(cf::INDEX), b"k", b"v1");
         owner.write(batch).expect("write");
         // The owner keeps its lock; the view needs none and sees the unflushed write.
-        let view = Store::open_read_only(&path, &[cf::INDEX]).expect("read-only view");
+        let view = Store::open_view(&path, &[cf::INDEX]).expect("view");
+        let secondary = view.secondary.clone().expect("a secondary instance");
         assert_eq!(
             view.get(cf::INDEX, b"k").expect("get").as_deref(),
             Some(&b"v1"[..])
@@ -342,5 +378,11 @@ mod tests {
             owner.get(cf::INDEX, b"k").expect("get").as_deref(),
             Some(&b"v1"[..])
         );
+        assert!(
+            secondary.is_dir(),
+            "the secondary's directory exists while open"
+        );
+        drop(view);
+        assert!(!secondary.exists(), "and goes with the view");
     }
 }

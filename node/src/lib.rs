@@ -18,6 +18,7 @@ pub mod engine;
 pub mod identity;
 pub mod init;
 pub mod layout;
+pub mod pins;
 pub mod query;
 pub mod testnet;
 

@@ -182,6 +182,59 @@ fn a_deferred_release_is_published_once_the_peer_acknowledges() {
     up.weft(&["chain", "verify"]).assert().success();
 }
 
+#[test]
+fn an_acknowledgement_counts_only_from_the_peers_trusted_key() {
+    let (up, app) = pair();
+    let rule = "\n[[governance.rules]]\nid = \"breaking-unacknowledged\"\naction = \"release.*\"\nwhen = [\"risk >= 0.5\"]\nseverity = \"blocking\"\n";
+    let config = std::fs::read_to_string(up.file("weave.toml")).expect("read");
+    std::fs::write(up.file("weave.toml"), format!("{config}{rule}")).expect("write");
+    let path_of = |repo: &Repo| {
+        repo.path()
+            .canonicalize()
+            .expect("canonical")
+            .to_string_lossy()
+            .into_owned()
+    };
+    up.weft(&["coordinate", "link", "app", "--path", &path_of(&app)])
+        .assert()
+        .success();
+    up.weft(&["coordinate", "release", "2.0.0"])
+        .assert()
+        .code(3);
+
+    // Another key acknowledges, and its node's state takes the place of app's (the
+    // sources, and so the impact, stay app's).
+    let impostor = Repo::initialised();
+    impostor
+        .weft(&["coordinate", "link", "up", "--path", &path_of(&up)])
+        .assert()
+        .success();
+    impostor
+        .weft(&["coordinate", "ack", "up", "2.0.0"])
+        .assert()
+        .success();
+    std::fs::remove_dir_all(app.file(".weftos")).expect("remove app's state");
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(impostor.file(".weftos"))
+        .arg(app.file(".weftos"))
+        .status()
+        .expect("cp");
+    assert!(copied.success());
+
+    up.weft(&["coordinate", "release", "2.0.0"])
+        .assert()
+        .code(3)
+        .stdout(predicates::str::contains("deferred"));
+    let status = up.json(&["coordinate", "status"]);
+    assert_eq!(
+        status["releases"][0]["peers"][0]["acknowledged"], false,
+        "{status}"
+    );
+    let peers = up.json(&["peers"]);
+    assert_eq!(peers["peers"][0]["flags"][0], "key-changed", "{peers}");
+}
+
 /// Stops the daemons of these repositories when dropped, pass or fail.
 struct Daemons<'a>(Vec<&'a Repo>);
 

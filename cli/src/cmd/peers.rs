@@ -218,7 +218,9 @@ pub fn add_peer(
     // that appears in weave.toml otherwise waits for.
     match &ctx.daemon {
         Some(daemon) => daemon.accept_peer(&spec.name, key)?,
-        None => weft_node::daemon::pins::accept(&node.layout().peers(), &spec.name, key)?,
+        // Loading the book is the first use when the node never looked at its peers:
+        // what weave.toml named before is pinned then, this peer just after.
+        None => PeerBook::load(&node, false)?.accept(&spec.name, key)?,
     }
     Ok((spec, file))
 }

@@ -87,7 +87,7 @@ impl GraphStore {
     /// unreadable cache gives an empty view: everything is derived and can be recomputed.
     pub fn view(dir: &Path) -> GraphStore {
         GraphStore {
-            store: Store::open_read_only(dir, &FAMILIES).ok(),
+            store: Store::open_view(dir, &FAMILIES).ok(),
             read_only: true,
         }
     }

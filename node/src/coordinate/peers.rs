@@ -47,6 +47,9 @@ pub enum PeerError {
         /// Why.
         message: String,
     },
+    /// No key is trusted for it yet (an unconfirmed peer, or one whose key is unknown).
+    #[error("no key is trusted for `{0}` yet: `weft peers` shows why (`weft peers trust {0}` accepts the key weave.toml gives)")]
+    Untrusted(String),
     /// Its chain is signed by another key than the configured one.
     #[error("{}: its chain is signed by {actual} but the configuration expects {expected}", path.display())]
     WrongKey {
@@ -66,7 +69,9 @@ impl PeerError {
         use crate::ErrorClass::*;
         match self {
             PeerError::NotLinked(_) => Input,
-            PeerError::BadHead { .. } | PeerError::WrongKey { .. } => Verification,
+            PeerError::BadHead { .. } | PeerError::WrongKey { .. } | PeerError::Untrusted(_) => {
+                Verification
+            }
             PeerError::Store { .. }
             | PeerError::NoReplica(_)
             | PeerError::NoVerifiedHead
@@ -111,7 +116,7 @@ pub fn open_chain(root: &Path) -> Result<Chain, PeerError> {
 
 /// Opens the chain store in `dir` read-only.
 fn open_chain_store(dir: &Path) -> Result<Chain, NodeError> {
-    let store = Store::open_read_only(dir, &cf::ALL)?;
+    let store = Store::open_view(dir, &cf::ALL)?;
     Ok(Chain::open_unchecked(Arc::new(store), None)?)
 }
 
@@ -155,6 +160,60 @@ pub fn peer_chain(node: &Node, spec: &PeerConfig) -> Result<Chain, PeerError> {
     }
     let dir = node.layout().peer(&spec.name);
     open_chain_store(&dir).map_err(|_| PeerError::NoReplica(spec.name.clone()))
+}
+
+/// The key this node trusts for a linked peer: the pinned one, or on first use the one
+/// the configuration gives (its peer id, else its path's identity) — see [`crate::pins`].
+pub fn trusted_key(node: &Node, spec: &PeerConfig) -> Result<Option<[u8; 32]>, NodeError> {
+    let proposed = spec.peer_id.and_then(|id| id.public_key()).or_else(|| {
+        local_root(node, spec)
+            .and_then(|root| crate::identity::read_identity(&root).ok())
+            .map(|identity| identity.public_key)
+    });
+    // Judged, not saved: only the peer book and `weft peers trust` write the pins.
+    Ok(crate::pins::Pins::load(&node.layout().peers())?
+        .judge(&spec.name, proposed)
+        .key())
+}
+
+/// A peer's chain and how far it verified under the key this node trusts for it:
+/// nothing after `verified_to` is believed.
+pub struct TrustedChain {
+    /// The chain, as [`peer_chain`] opens it.
+    pub chain: Chain,
+    /// The last signed head up to which every hash, link and signature verified.
+    pub verified_to: Option<u64>,
+}
+
+/// [`peer_chain`], verified in full, whose genesis must carry the trusted key: what
+/// may unblock a release is read only from here.
+pub fn trusted_peer_chain(node: &Node, spec: &PeerConfig) -> Result<TrustedChain, PeerError> {
+    let store_err = |path: &Path, e: &dyn std::fmt::Display| PeerError::Store {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
+    let key = trusted_key(node, spec)
+        .map_err(|e| store_err(&node.layout().peers(), &e))?
+        .ok_or_else(|| PeerError::Untrusted(spec.name.clone()))?;
+    let chain = peer_chain(node, spec)?;
+    if let Some(genesis) = chain.genesis() {
+        if genesis.public_key != key {
+            let id = |k: &[u8; 32]| {
+                weft_net::identity::peer_id(k).map_or_else(|| hex::encode(k), |p| p.to_base58())
+            };
+            return Err(PeerError::WrongKey {
+                path: local_root(node, spec).unwrap_or_else(|| node.layout().peer(&spec.name)),
+                actual: id(&genesis.public_key),
+                expected: id(&key),
+            });
+        }
+    }
+    let report = weft_kernel::verify::verify(&chain, &mut |_| {})
+        .map_err(|e| store_err(chain.store().path(), &e))?;
+    Ok(TrustedChain {
+        chain,
+        verified_to: report.last_good_head,
+    })
 }
 
 /// The verified head `coordinate link` witnesses: a local peer's own (checked against

@@ -225,13 +225,21 @@ pub fn acknowledgements(node: &Node, versions: &BTreeSet<&str>) -> Result<Acks, 
     let mut witnessed = witnessed_notes(node.chain())?;
     let mut out = Acks::new();
     for spec in &node.current_config()?.coordination.peers {
-        let Ok(chain) = peers::peer_chain(node, spec) else {
+        // A peer whose chain does not verify under its trusted key acknowledges nothing.
+        let Ok(peers::TrustedChain {
+            chain,
+            verified_to: Some(verified_to),
+        }) = peers::trusted_peer_chain(node, spec)
+        else {
             continue;
         };
         let mut found: BTreeMap<&str, u64> = BTreeMap::new();
         for stored in chain.events(0) {
             let Ok(stored) = stored else { break };
             let e = &stored.event;
+            if e.seq > verified_to {
+                break;
+            }
             if let Some(version) =
                 acked_version(e, own.as_ref()).and_then(|v| versions.get(v).copied())
             {

@@ -17,7 +17,6 @@ pub mod control;
 mod driver;
 pub mod faults;
 pub mod peers;
-pub mod pins;
 mod server;
 mod source;
 

@@ -3,14 +3,14 @@
 //!
 //! The trust set is built here: peers listed with a peer id, plus peers whose key is read
 //! from a listed local path's `.weftos/identity.json`, as far as the trust pins
-//! ([`super::pins`]) accept them. Under a confirmed `[network] trust = "open"` any signer
+//! ([`crate::pins`]) accept them. Under a confirmed `[network] trust = "open"` any signer
 //! is followed, under a name derived from its key.
 
-use super::pins::{Pins, Verdict};
 use crate::config::WeaveConfig;
 use crate::engine::Node;
 use crate::identity::{read_identity, read_runtime};
 use crate::layout::Layout;
+use crate::pins::{Pins, Verdict};
 use crate::NodeError;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -292,7 +292,7 @@ impl PeerBook {
         Ok(key)
     }
 
-    /// Records the user's own addition of a peer ([`super::pins::accept`]).
+    /// Records the user's own addition of a peer ([`Pins::accept`]).
     pub fn accept(&mut self, name: &str, key: Option<[u8; 32]>) -> Result<(), NodeError> {
         self.pins.accept(name, key)
     }

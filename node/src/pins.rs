@@ -176,16 +176,10 @@ impl Pins {
     }
 }
 
-/// Records the user's own addition of peer `name` with `key` (`weft peers add`,
-/// `weft coordinate link`) in the pins of `peers_dir`. Before first use there is nothing
-/// to record: the first load pins everything weave.toml names.
-pub fn accept(peers_dir: &Path, name: &str, key: Option<[u8; 32]>) -> Result<(), NodeError> {
-    let mut pins = Pins::load(peers_dir)?;
-    pins.accept(name, key)
-}
-
 impl Pins {
-    /// [`accept`] on pins already loaded.
+    /// Records the user's own addition of peer `name` with `key` (`weft peers add`,
+    /// `weft coordinate link`). Before first use there is nothing to record: the first
+    /// load pins everything weave.toml names.
     pub fn accept(&mut self, name: &str, key: Option<[u8; 32]>) -> Result<(), NodeError> {
         if self.first_use {
             return Ok(());
