@@ -580,7 +580,12 @@ pub enum ChainCommand {
         file: PathBuf,
     },
     /// Keep the longest valid prefix, quarantine the rest, record a `chain.repair` event.
-    Repair,
+    /// Refused (exit 2) when it would drop signed heads peers may hold, unless --force.
+    Repair {
+        /// Drop signed heads anyway (peers that hold them will see two histories).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// Payload of an appended event.

@@ -666,8 +666,18 @@ fn a_damaged_store_is_refused_named_and_repaired() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(report["failures"][0]["seq"], 5);
     assert_eq!(report["failures"][0]["kind"], "hash");
-    let r = repo.json(&["chain", "repair"]);
+    // The events after 5 carried signed heads peers may hold: refused without --force.
+    repo.weft(&["chain", "repair"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--force"));
+    assert!(repo
+        .file(".weftos/quarantine")
+        .read_dir()
+        .map_or(true, |mut d| d.next().is_none()));
+    let r = repo.json(&["chain", "repair", "--force"]);
     assert_eq!(r["kept"], 5);
+    assert!(r["signed_heads_dropped"].as_u64() > Some(0), "{r}");
     assert!(
         repo.file(".weftos/quarantine")
             .read_dir()

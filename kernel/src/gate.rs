@@ -916,6 +916,37 @@ fn effect_value_lossy(effect: &Effect) -> Value {
     )
 }
 
+/// How the deferred decision `seq` was resolved, from the chain alone: the first
+/// `gate.approve` or `gate.reject` that the gate's own pending-queue transition wrote for
+/// it (source `gate`, naming the decision by sequence and by hash), with the event.
+/// Anything else that looks like one (another source, another hash, a decision that
+/// was never deferred) resolves nothing.
+pub fn resolution(chain: &Chain, seq: u64) -> Result<Option<(bool, StoredEvent)>, GateError> {
+    let decision = chain.event(seq)?;
+    let deferred = decision.event.source == "gate"
+        && decision.event.kind == "gate.decision"
+        && read::text(&decision.event.payload, "decision") == Some(Decision::Defer.name());
+    if !deferred {
+        return Ok(None);
+    }
+    for stored in chain.events(seq.saturating_add(1)) {
+        let stored = stored?;
+        let e = &stored.event;
+        let approve = match e.kind.as_str() {
+            "gate.approve" => true,
+            "gate.reject" => false,
+            _ => continue,
+        };
+        if e.source == "gate"
+            && read::uint(&e.payload, "decision_seq") == Some(seq)
+            && read::bytes(&e.payload, "decision_hash") == Some(&decision.hash.0[..])
+        {
+            return Ok(Some((approve, stored)));
+        }
+    }
+    Ok(None)
+}
+
 /// A re-derived decision.
 #[derive(Clone, Debug, Serialize)]
 pub struct Recheck {

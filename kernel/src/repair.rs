@@ -33,6 +33,10 @@ pub struct RepairReport {
     pub repair_event: Option<u64>,
     /// Whether the Merkle subtrees had to be rebuilt to match the signed head.
     pub merkle_rebuilt: bool,
+    /// Signed heads dropped although peers may hold them (only with `force`).
+    pub signed_heads_dropped: u64,
+    /// Verify findings left in place because they are not damage (reference checks).
+    pub findings: u64,
 }
 
 /// Why a repair could not be made.
@@ -41,6 +45,18 @@ pub enum RepairError {
     /// Even the genesis fails: there is no prefix to keep.
     #[error("no valid prefix: the first signed head already fails ({0}); restore from an export with `weft chain import`")]
     NoValidPrefix(String),
+    /// Truncating would drop signed heads that peers may have replicated.
+    #[error("the valid prefix ends at {kept}, and the {heads} signed head(s) after it (sequences {first}..={last}) may already be held by peers: once this node signs new events at those sequences, every such peer holds two histories under its key and flags it as an equivocator. Restore from an export with `weft chain import` if you have one; `weft chain repair --force` truncates anyway")]
+    SignedHeadsAhead {
+        /// Events the repair would keep.
+        kept: u64,
+        /// Signed heads it would drop.
+        heads: u64,
+        /// The first of them.
+        first: u64,
+        /// The last of them.
+        last: u64,
+    },
     /// Chain failure.
     #[error(transparent)]
     Chain(#[from] ChainError),
@@ -91,23 +107,43 @@ pub fn truncate(chain: &Chain, keep: u64) -> Result<(), ChainError> {
     chain.reload()
 }
 
-/// Repairs the chain; quarantine files go to `quarantine_dir`.
-pub fn repair(chain: &Chain, quarantine_dir: &Path) -> Result<RepairReport, RepairError> {
+/// Repairs the chain; quarantine files go to `quarantine_dir`. A repair that would drop
+/// signed heads (which peers may hold) is refused unless `force`.
+pub fn repair(
+    chain: &Chain,
+    quarantine_dir: &Path,
+    force: bool,
+) -> Result<RepairReport, RepairError> {
     let report: VerifyReport = verify(chain, &mut |_| {})?;
     let len = chain.len();
-    let first_failure = report.failures.iter().map(|f| f.seq).min();
-    let kept = match (report.ok(), report.last_good_head) {
-        (true, _) => len,
-        (false, Some(head)) => head + 1,
-        (false, None) => {
+    // Only damage is cut away: a reference finding is about what an authentic event
+    // says, and dropping it (with everything after it) would destroy valid history.
+    let first_failure = report.first_damage;
+    let kept = match (report.damaged(), report.last_good_head) {
+        (false, _) => len,
+        (true, Some(head)) => head + 1,
+        (true, None) => {
             let why = report
-                .failures
-                .first()
+                .first_damage_failure()
                 .map(|f| f.detail.clone())
                 .unwrap_or_default();
             return Err(RepairError::NoValidPrefix(why));
         }
     };
+    let mut heads_ahead = Vec::new();
+    for item in chain.signed_heads(kept) {
+        heads_ahead.push(item?.0);
+    }
+    if let (Some(&first), Some(&last)) = (heads_ahead.first(), heads_ahead.last()) {
+        if !force {
+            return Err(RepairError::SignedHeadsAhead {
+                kept,
+                heads: heads_ahead.len() as u64,
+                first,
+                last,
+            });
+        }
+    }
     let root_before = chain.merkle_root();
     let mut quarantine = None;
     if kept < len {
@@ -122,6 +158,12 @@ pub fn repair(chain: &Chain, quarantine_dir: &Path) -> Result<RepairReport, Repa
         quarantine: quarantine.as_ref().map(|(p, _)| p.clone()),
         repair_event: None,
         merkle_rebuilt,
+        signed_heads_dropped: heads_ahead.len() as u64,
+        findings: report
+            .failures
+            .iter()
+            .filter(|f| !f.kind.is_damage())
+            .count() as u64,
     };
     if kept < len || merkle_rebuilt {
         let mut fields = vec![
@@ -132,7 +174,7 @@ pub fn repair(chain: &Chain, quarantine_dir: &Path) -> Result<RepairReport, Repa
         if let Some(seq) = first_failure {
             fields.push(("first_failure", Value::Integer(seq.into())));
         }
-        if let Some(detail) = report.failures.first() {
+        if let Some(detail) = report.first_damage_failure() {
             fields.push(("reason", Value::Text(detail.detail.clone())));
         }
         if let Some((path, hash)) = &quarantine {
@@ -164,7 +206,10 @@ fn write_quarantine(chain: &Chain, from: u64, dir: &Path) -> Result<(PathBuf, Ha
         path: path.clone(),
         source,
     };
-    std::fs::create_dir_all(dir).map_err(wrap)?;
+    if !dir.is_dir() {
+        std::fs::create_dir_all(dir).map_err(wrap)?;
+        crate::atomic::sync_parent(dir).map_err(wrap)?;
+    }
     let mut file = std::io::BufWriter::new(std::fs::File::create(&path).map_err(wrap)?);
     let header = cbor::map([
         ("format", Value::Text("weft-quarantine/1".into())),
@@ -186,6 +231,8 @@ fn write_quarantine(chain: &Chain, from: u64, dir: &Path) -> Result<(PathBuf, Ha
     }
     let file = file.into_inner().map_err(|e| wrap(e.into_error()))?;
     file.sync_all().map_err(wrap)?;
+    // The events are deleted next: the file's name must survive a power cut too.
+    crate::atomic::sync_parent(&path).map_err(wrap)?;
     let hash = shake256_reader(std::fs::File::open(&path).map_err(wrap)?).map_err(wrap)?;
     Ok((path, hash))
 }

@@ -55,6 +55,16 @@ pub enum FailureKind {
     Reference,
 }
 
+impl FailureKind {
+    /// Whether the failure means the stored history is damaged (bytes, hashes, links,
+    /// signatures), as opposed to a finding about what an authentic event says: a
+    /// witness or lineage record whose reference does not hold is reported by `verify`,
+    /// but it neither stops the chain from opening nor is cut away by a repair.
+    pub fn is_damage(self) -> bool {
+        self != FailureKind::Reference
+    }
+}
+
 /// One failure.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Failure {
@@ -79,6 +89,8 @@ pub struct VerifyReport {
     pub failures: Vec<Failure>,
     /// Total failures, listed or not.
     pub failure_count: u64,
+    /// The first sequence with damage ([`FailureKind::is_damage`]), if any.
+    pub first_damage: Option<u64>,
     /// The last signed head such that it and everything before it verified: the end of
     /// the longest valid prefix.
     pub last_good_head: Option<u64>,
@@ -104,11 +116,15 @@ fn ser_hash_opt<S: serde::Serializer>(h: &Option<Hash>, s: S) -> Result<S::Ok, S
 struct Findings {
     listed: Vec<Failure>,
     count: u64,
+    first_damage: Option<u64>,
 }
 
 impl Findings {
     fn fail(&mut self, seq: u64, kind: FailureKind, detail: impl Into<String>) {
         self.count += 1;
+        if kind.is_damage() {
+            self.first_damage = Some(self.first_damage.map_or(seq, |d| d.min(seq)));
+        }
         if self.listed.len() < MAX_LISTED_FAILURES {
             self.listed.push(Failure {
                 seq,
@@ -124,6 +140,19 @@ impl VerifyReport {
     pub fn ok(&self) -> bool {
         self.failure_count == 0
     }
+
+    /// True when the stored history is damaged (not merely a reference finding).
+    pub fn damaged(&self) -> bool {
+        self.first_damage.is_some()
+    }
+
+    /// The first damage found, for messages.
+    pub fn first_damage_failure(&self) -> Option<&Failure> {
+        let seq = self.first_damage?;
+        self.failures
+            .iter()
+            .find(|f| f.seq == seq && f.kind.is_damage())
+    }
 }
 
 impl Chain {
@@ -138,10 +167,10 @@ impl Chain {
         let tail_from = chain.len().saturating_sub(crate::chain::OPEN_CHECK_TAIL);
         let tail = verify_range(&chain, tail_from, &mut |_| {})?;
         let head_check = chain.check_latest_head();
-        if !tail.failures.is_empty() || head_check.is_err() {
-            // Find the first failure over the whole chain, to name it precisely.
+        if tail.damaged() || head_check.is_err() {
+            // Find the first damage over the whole chain, to name it precisely.
             let full = verify(&chain, &mut |_| {})?;
-            let (seq, reason) = match full.failures.first() {
+            let (seq, reason) = match full.first_damage_failure() {
                 Some(f) => (f.seq, f.detail.clone()),
                 None => head_check
                     .err()
@@ -337,6 +366,10 @@ struct Joiner {
 impl Joiner {
     fn join(&mut self, result: JobResult) {
         self.found.count += result.found.count;
+        self.found.first_damage = match (self.found.first_damage, result.found.first_damage) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         self.found.listed.extend(result.found.listed);
         self.events += result.events;
         self.heads += result.head_count;
@@ -526,6 +559,7 @@ pub fn verify_range(
         events: joiner.events,
         heads: joiner.heads,
         failure_count: found.count,
+        first_damage: found.first_damage,
         failures: found.listed,
         external_refs: joiner.external_refs,
         artifacts: joiner.artifacts,
@@ -534,6 +568,7 @@ pub fn verify_range(
     };
     if from == 0 && report.events == 0 {
         report.failure_count += 1;
+        report.first_damage = Some(0);
         report.failures.insert(
             0,
             Failure {
@@ -543,8 +578,8 @@ pub fn verify_range(
             },
         );
     }
-    // Every head before the first failure verified (a failing head is itself a failure).
-    let limit = report.failures.first().map(|f| f.seq).unwrap_or(u64::MAX);
+    // Every head before the first damage verified (a failing head is itself damage).
+    let limit = report.first_damage.unwrap_or(u64::MAX);
     report.last_good_head = last_head_below(chain, limit)?;
     Ok(report)
 }

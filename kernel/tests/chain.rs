@@ -271,7 +271,17 @@ fn repair_keeps_the_valid_prefix_quarantines_the_rest_and_records_it() {
     drop(chain);
     let chain = reopen_unchecked(dir.path());
     let quarantine = dir.path().join("quarantine");
-    let report = weft_kernel::repair::repair(&chain, &quarantine).expect("repair");
+    // Dropping signed heads peers may hold needs force, and changes nothing without it.
+    match weft_kernel::repair::repair(&chain, &quarantine, false) {
+        Err(weft_kernel::repair::RepairError::SignedHeadsAhead { kept, first, .. }) => {
+            assert_eq!((kept, first), (7, 7));
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(chain.len(), 10);
+    assert!(!quarantine.exists(), "nothing written by a refused repair");
+    let report = weft_kernel::repair::repair(&chain, &quarantine, true).expect("repair");
+    assert_eq!(report.signed_heads_dropped, 3);
     assert_eq!(report.kept, 7);
     assert_eq!(report.dropped, 4);
     assert_eq!(report.first_failure, Some(7));
@@ -313,7 +323,7 @@ fn repair_rebuilds_damaged_merkle_subtrees_without_dropping_events() {
         Err(ChainError::Damaged { .. })
     ));
     let chain = reopen_unchecked(dir.path());
-    let report = weft_kernel::repair::repair(&chain, &dir.path().join("q")).expect("repair");
+    let report = weft_kernel::repair::repair(&chain, &dir.path().join("q"), false).expect("repair");
     assert_eq!(
         (report.kept, report.dropped, report.merkle_rebuilt),
         (10, 0, true)
@@ -457,4 +467,38 @@ fn verifying_while_appends_go_on_reports_no_failure_and_a_lost_last_event_still_
         "{:?}",
         report.failures
     );
+}
+
+/// A witness event whose payload references nothing is an authentic, signed event: a
+/// verify finding, not damage. The chain still opens, and a repair keeps it and every
+/// event after it.
+#[test]
+fn a_reference_that_does_not_hold_is_a_finding_not_damage() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let chain = new_chain(dir.path());
+    chain.append(draft(1)).expect("append");
+    let empty = weft_kernel::cbor::from_json(&serde_json::json!({})).expect("payload");
+    let bad = chain
+        .append(weft_kernel::EventDraft::new("witness", "witness.head", empty).expect("draft"))
+        .expect("append")
+        .event
+        .seq;
+    for i in 2..5 {
+        chain.append(draft(i)).expect("append");
+    }
+    let len = chain.len();
+    drop(chain);
+
+    let chain = reopen(dir.path());
+    let report = verify(&chain, &mut |_| {}).expect("verify");
+    assert!(!report.ok(), "the finding is reported");
+    assert!(!report.damaged(), "{:?}", report.failures);
+    assert_eq!(report.failures[0].seq, bad);
+    assert_eq!(report.failures[0].kind, FailureKind::Reference);
+    assert_eq!(report.last_good_head, Some(len - 1));
+
+    let repaired =
+        weft_kernel::repair::repair(&chain, &dir.path().join("quarantine"), false).expect("repair");
+    assert_eq!((repaired.kept, repaired.dropped), (len, 0));
+    assert_eq!(chain.len(), len, "no valid event was cut away");
 }

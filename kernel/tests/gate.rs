@@ -5,7 +5,7 @@ mod common;
 use common::*;
 use std::collections::BTreeMap;
 use weft_kernel::gate::{
-    default_rules, recheck, Decision, Effect, Gate, RuleSet, RuleSpec, Severity,
+    default_rules, recheck, resolution, Decision, Effect, Gate, RuleSet, RuleSpec, Severity,
 };
 
 fn dims() -> Vec<String> {
@@ -194,10 +194,40 @@ fn decisions_are_recorded_deferred_resolved_and_rechecked() {
         gate.resolve(denied.seq, true, None, None).is_err(),
         "only pending decisions can be approved"
     );
+    // An event that only looks like an approval resolves nothing: one naming the
+    // decision by sequence but not by its hash (kinds `gate.*` need source `gate`).
+    let lookalike = |hash: Vec<u8>| {
+        let payload = weft_kernel::cbor::map([
+            (
+                "decision_seq",
+                ciborium::Value::Integer(deferred.seq.into()),
+            ),
+            ("decision_hash", ciborium::Value::Bytes(hash)),
+        ]);
+        chain
+            .append(weft_kernel::EventDraft::new("gate", "gate.approve", payload).expect("draft"))
+            .expect("append");
+    };
+    lookalike(vec![0; 32]);
+    assert!(resolution(&chain, deferred.seq)
+        .expect("resolution")
+        .is_none());
+    assert_eq!(gate.pending().expect("pending").len(), 1);
     let approval = gate
         .resolve(deferred.seq, true, Some("looked fine"), Some("alice"))
         .expect("approve");
     assert_eq!(approval.event.kind, "gate.approve");
+    let (approved, by) = resolution(&chain, deferred.seq)
+        .expect("resolution")
+        .expect("resolved");
+    assert!(approved);
+    assert_eq!(by.event.seq, approval.event.seq);
+    assert!(
+        resolution(&chain, denied.seq)
+            .expect("resolution")
+            .is_none(),
+        "a decision that was not deferred is never resolved"
+    );
     assert!(gate.pending().expect("pending").is_empty());
     for seq in [denied.seq, deferred.seq] {
         let r = recheck(&chain, seq).expect("recheck");

@@ -173,10 +173,11 @@ impl Node {
         })
     }
 
-    /// Repairs the chain and rebuilds the tree from what remains.
-    pub fn repair(&self) -> Result<weft_kernel::repair::RepairReport, NodeError> {
+    /// Repairs the chain and rebuilds the tree from what remains; dropping signed heads
+    /// (which peers may hold) needs `force`.
+    pub fn repair(&self, force: bool) -> Result<weft_kernel::repair::RepairReport, NodeError> {
         self.key()?;
-        let report = weft_kernel::repair::repair(&self.chain, &self.layout.quarantine())?;
+        let report = weft_kernel::repair::repair(&self.chain, &self.layout.quarantine(), force)?;
         self.tree().rebuild()?;
         Ok(report)
     }

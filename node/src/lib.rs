@@ -4,7 +4,7 @@
 //! everything it does goes through [`Node`]. What the code says is weft-graph's
 //! ([`graph`]).
 //!
-//! Floors, lowest first, each importing only below itself: [`config`]; [`layout`] and
+//! Floors, lowest first, each importing only below itself: [`config`]; [`layout`], [`pins`] and
 //! [`identity`]; [`engine`]; [`query`]; [`assess`]; [`coordinate`]; [`daemon`];
 //! [`init`] and [`testnet`].
 
@@ -250,6 +250,8 @@ fn repair_class(e: &RepairError) -> ErrorClass {
     match e {
         RepairError::Chain(c) => chain_class(c),
         RepairError::NoValidPrefix(_) => ErrorClass::Verification,
+        // A refusal to do what would harm peers' view of this node: the user decides.
+        RepairError::SignedHeadsAhead { .. } => ErrorClass::Input,
         RepairError::Quarantine { .. } => ErrorClass::Operational,
     }
 }

@@ -24,7 +24,7 @@ pub fn run(ctx: &Ctx, command: ChainCommand) -> Result<u8> {
         ChainCommand::Export { file } => export(ctx, &file),
         ChainCommand::VerifyFile { file } => verify_file(ctx, &file),
         ChainCommand::Import { file } => import(ctx, &file),
-        ChainCommand::Repair => repair(ctx),
+        ChainCommand::Repair { force } => repair(ctx, force),
     }
 }
 
@@ -421,14 +421,26 @@ fn import(ctx: &Ctx, file: &Path) -> Result<u8> {
     Ok(exit::OK)
 }
 
-fn repair(ctx: &Ctx) -> Result<u8> {
+fn repair(ctx: &Ctx, force: bool) -> Result<u8> {
     ctx.exclusive("chain repair")?;
     let node = ctx.node_with(OpenMode::Unchecked)?;
-    let r = node.repair()?;
+    let r = node.repair(force)?;
+    if r.signed_heads_dropped > 0 {
+        complain!(ctx;
+            "warning: dropped {} signed head(s) peers may hold; those that do will flag this node as an equivocator once it signs new events at those sequences",
+            r.signed_heads_dropped
+        );
+    }
     if ctx.json {
         ctx.print_json(&serde_json::to_value(&r)?);
     } else if r.dropped == 0 && !r.merkle_rebuilt {
-        say!(ctx; "nothing to repair: all {} events verify", r.kept);
+        say!(ctx; "nothing to repair: no damage in {} events", r.kept);
+        if r.findings > 0 {
+            say!(ctx;
+                "{} reference finding(s) remain: they are about what authentic events say, not damage (`weft chain verify` lists them)",
+                r.findings
+            );
+        }
     } else {
         say!(ctx;
             "kept events 0..{} ({} events)",

@@ -165,17 +165,10 @@ fn pending(node: &Node, version: &str) -> Result<Option<(u64, u64)>, NodeError> 
     Ok(num("decision").zip(num("impact")))
 }
 
-/// How a deferred decision was resolved, if it was.
+/// How a deferred decision was resolved, if it was: only the gate's own transition
+/// counts (`weft gate approve|reject`), never an event that merely looks like one.
 fn resolution(chain: &Chain, decision: u64) -> Result<Option<bool>, NodeError> {
-    for stored in chain.events(decision + 1) {
-        let e = stored?.event;
-        if (e.kind == "gate.approve" || e.kind == "gate.reject")
-            && read::uint(&e.payload, "decision_seq") == Some(decision)
-        {
-            return Ok(Some(e.kind == "gate.approve"));
-        }
-    }
-    Ok(None)
+    Ok(weft_kernel::gate::resolution(chain, decision)?.map(|(approve, _)| approve))
 }
 
 /// Acknowledgements by version, then by peer name: the sequence of the peer's
