@@ -5,6 +5,11 @@
 //! the [`SyncSource`] trait and questions through the [`QueryService`] trait, so the mesh
 //! never touches a store itself.
 //!
+//! Gossip message ids are a hash of the payload ([`message_id`]), so the node's head is
+//! announced through [`MeshHandle::announce`], which re-signs every re-announcement at a
+//! later time: the same bytes again would be dropped as a duplicate and never reach a
+//! peer that joined late.
+//!
 //! Hostile peers: gossip is forwarded only after the [`Gatekeeper`] accepted it, sync
 //! and query messages are size-limited by the codec, inbound requests are capped per peer
 //! and protocol, and a
@@ -16,10 +21,11 @@ use crate::query::{
     QUERY_REQUEST_LIMIT, QUERY_RESPONSE_LIMIT, QUERY_TIMEOUT,
 };
 use crate::wire::{
-    Evidence, SyncRequest, SyncResponse, Topic, MAX_GOSSIP_BYTES, SYNC_PROTOCOL,
-    SYNC_REQUEST_LIMIT, SYNC_RESPONSE_LIMIT,
+    reannounced, Evidence, SyncRequest, SyncResponse, Topic, GOSSIP_FRAME_ALLOWANCE,
+    MAX_GOSSIP_BYTES, SYNC_PROTOCOL, SYNC_REQUEST_LIMIT, SYNC_RESPONSE_LIMIT,
 };
 use futures::StreamExt;
+use libp2p::request_response::cbor::codec::Codec as CborCodec;
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{
@@ -55,6 +61,11 @@ const PING_TIMEOUT: Duration = Duration::from_secs(5);
 const BOOTSTRAP_GAP: Duration = Duration::from_secs(10);
 /// How often configured addresses that are not connected are dialled again.
 const REDIAL_EVERY: Duration = Duration::from_secs(3);
+/// The identify protocol's `protocolVersion` (the protocol itself is libp2p's
+/// `/ipfs/id/1.0.0`).
+pub const IDENTIFY_PROTOCOL_VERSION: &str = "/weft/id/1";
+/// Gossipsub's heartbeat.
+pub const GOSSIP_HEARTBEAT: Duration = Duration::from_millis(500);
 
 /// Serves ranges of the chains this node holds (its own, and replicas it may pass on).
 pub trait SyncSource: Send + Sync + 'static {
@@ -179,6 +190,7 @@ pub struct PeerLink {
 
 enum Command {
     Publish(Topic, Vec<u8>, oneshot::Sender<Result<(), String>>),
+    Announce(Box<SignedHead>),
     Sync(
         PeerId,
         SyncRequest,
@@ -226,7 +238,8 @@ impl MeshHandle {
     }
 
     /// Publishes on a topic. A message identical to one published recently is not sent
-    /// again (content-addressed ids); that, and having no peers yet, is not an error.
+    /// again (content-addressed ids); that, and having no peers yet, is not an error. A
+    /// payload over [`MAX_GOSSIP_BYTES`] is refused (peers would drop it).
     pub async fn publish(&self, topic: Topic, data: Vec<u8>) -> Result<(), MeshError> {
         self.ask(|tx| Command::Publish(topic, data, tx))
             .await?
@@ -241,6 +254,18 @@ impl MeshHandle {
         let (reply, _) = oneshot::channel();
         self.commands
             .try_send(Command::Publish(topic, data, reply))
+            .is_ok()
+    }
+
+    /// Announces this node's own head on the heads topic without waiting (for the node's
+    /// event loop, like [`MeshHandle::publish_nowait`]). The first announcement of a head
+    /// is the head itself; announcing it again re-signs it at a later time (same chain,
+    /// sequence, hash and root), because gossipsub drops a byte-identical message as a
+    /// duplicate and a peer that missed the first would never get it. A head signed by
+    /// another key is not announced. False when the queue is full or the mesh stopped.
+    pub fn announce(&self, head: SignedHead) -> bool {
+        self.commands
+            .try_send(Command::Announce(Box::new(head)))
             .is_ok()
     }
 
@@ -379,6 +404,8 @@ pub fn start(
     let (answered_tx, answered) = mpsc::channel(64);
     let event_loop = EventLoop {
         swarm,
+        key: key.clone(),
+        announced_ns: 0,
         topics,
         gatekeeper,
         services,
@@ -410,6 +437,58 @@ pub fn start(
     ))
 }
 
+/// The gossipsub message id of `data` on `topic` (the topic string, as
+/// [`Topic::name`] writes it): SHAKE-256 of `topic ‖ 0x00 ‖ data`, 32 bytes.
+/// Content-addressed: the same bytes are the same message whoever publishes them, so
+/// relays and replayers cannot multiply one statement (a re-announcement is re-signed to
+/// differ, [`MeshHandle::announce`]).
+pub fn message_id(topic: &str, data: &[u8]) -> [u8; 32] {
+    let mut bytes = Vec::with_capacity(topic.len() + 1 + data.len());
+    bytes.extend_from_slice(topic.as_bytes());
+    bytes.push(0);
+    bytes.extend_from_slice(data);
+    weft_kernel::hash::shake256(&bytes).0
+}
+
+/// The codec of `/weft/sync/1`: libp2p's CBOR codec (one CBOR item per stream
+/// direction, read to the end of the stream) with the protocol's size limits. Public so
+/// that tests and the protocol's examples encode with exactly what the wire uses.
+pub fn sync_codec() -> CborCodec<SyncRequest, SyncResponse> {
+    CborCodec::default()
+        .set_request_size_maximum(SYNC_REQUEST_LIMIT)
+        .set_response_size_maximum(SYNC_RESPONSE_LIMIT)
+}
+
+/// The codec of `/weft/query/1` (as [`sync_codec`], with the query limits).
+pub fn query_codec() -> CborCodec<QueryRequest, QueryResponse> {
+    CborCodec::default()
+        .set_request_size_maximum(QUERY_REQUEST_LIMIT)
+        .set_response_size_maximum(QUERY_RESPONSE_LIMIT)
+}
+
+/// The request-response behaviour of one `/weft/…` protocol: served and asked (full
+/// support), each request failing after `timeout`, at most 64 streams per connection.
+fn exchange<Req, Resp>(
+    codec: CborCodec<Req, Resp>,
+    protocol: &'static str,
+    timeout: Duration,
+) -> request_response::cbor::Behaviour<Req, Resp>
+where
+    Req: Send + serde::Serialize + serde::de::DeserializeOwned + 'static,
+    Resp: Send + serde::Serialize + serde::de::DeserializeOwned + 'static,
+{
+    request_response::Behaviour::with_codec(
+        codec,
+        [(
+            StreamProtocol::new(protocol),
+            request_response::ProtocolSupport::Full,
+        )],
+        request_response::Config::default()
+            .with_request_timeout(timeout)
+            .with_max_concurrent_streams(64),
+    )
+}
+
 fn build_swarm(key: &NodeKey, config: &MeshConfig) -> Result<Swarm<Behaviour>, MeshError> {
     let transport = |e: &dyn std::fmt::Display| MeshError::Transport(e.to_string());
     let builder = libp2p::SwarmBuilder::with_existing_identity(crate::identity::keypair(key))
@@ -427,15 +506,12 @@ fn build_swarm(key: &NodeKey, config: &MeshConfig) -> Result<Swarm<Behaviour>, M
             let gossip_config = gossipsub::ConfigBuilder::default()
                 .validate_messages()
                 .validation_mode(gossipsub::ValidationMode::Strict)
-                .max_transmit_size(MAX_GOSSIP_BYTES)
-                .heartbeat_interval(Duration::from_millis(500))
+                .max_transmit_size(MAX_GOSSIP_BYTES + GOSSIP_FRAME_ALLOWANCE)
+                .heartbeat_interval(GOSSIP_HEARTBEAT)
                 .message_id_fn(|message: &gossipsub::Message| {
-                    // Content-addressed: a re-announced head is the same message, not a
-                    // new one with a fresh sequence number.
-                    let mut bytes = message.topic.as_str().as_bytes().to_vec();
-                    bytes.push(0);
-                    bytes.extend_from_slice(&message.data);
-                    gossipsub::MessageId::from(weft_kernel::hash::shake256(&bytes).0.to_vec())
+                    gossipsub::MessageId::from(
+                        message_id(message.topic.as_str(), &message.data).to_vec(),
+                    )
                 })
                 .build()
                 .map_err(|e| format!("gossipsub config: {e}"))?;
@@ -443,31 +519,8 @@ fn build_swarm(key: &NodeKey, config: &MeshConfig) -> Result<Swarm<Behaviour>, M
                 gossipsub::MessageAuthenticity::Signed(keypair.clone()),
                 gossip_config,
             )?;
-            let codec = request_response::cbor::codec::Codec::default()
-                .set_request_size_maximum(SYNC_REQUEST_LIMIT)
-                .set_response_size_maximum(SYNC_RESPONSE_LIMIT);
-            let sync = request_response::Behaviour::with_codec(
-                codec,
-                [(
-                    StreamProtocol::new(SYNC_PROTOCOL),
-                    request_response::ProtocolSupport::Full,
-                )],
-                request_response::Config::default()
-                    .with_request_timeout(SYNC_TIMEOUT)
-                    .with_max_concurrent_streams(64),
-            );
-            let query = request_response::Behaviour::with_codec(
-                request_response::cbor::codec::Codec::default()
-                    .set_request_size_maximum(QUERY_REQUEST_LIMIT)
-                    .set_response_size_maximum(QUERY_RESPONSE_LIMIT),
-                [(
-                    StreamProtocol::new(QUERY_PROTOCOL),
-                    request_response::ProtocolSupport::Full,
-                )],
-                request_response::Config::default()
-                    .with_request_timeout(QUERY_TIMEOUT)
-                    .with_max_concurrent_streams(64),
-            );
+            let sync = exchange(sync_codec(), SYNC_PROTOCOL, SYNC_TIMEOUT);
+            let query = exchange(query_codec(), QUERY_PROTOCOL, QUERY_TIMEOUT);
             let mdns = if config.mdns {
                 Some(mdns::tokio::Behaviour::new(mdns::Config::default(), peer)?)
             } else {
@@ -492,7 +545,7 @@ fn build_swarm(key: &NodeKey, config: &MeshConfig) -> Result<Swarm<Behaviour>, M
             Ok(Behaviour {
                 blocked: Default::default(),
                 identify: identify::Behaviour::new(
-                    identify::Config::new("/weft/id/1".into(), keypair.public())
+                    identify::Config::new(IDENTIFY_PROTOCOL_VERSION.into(), keypair.public())
                         .with_agent_version(format!("weft/{}", env!("CARGO_PKG_VERSION"))),
                 ),
                 ping: ping::Behaviour::new(
@@ -584,6 +637,11 @@ fn release(in_flight: &mut HashMap<PeerId, usize>, peer: &PeerId) {
 
 struct EventLoop {
     swarm: Swarm<Behaviour>,
+    /// Signs re-announcements of this node's head.
+    key: NodeKey,
+    /// `time_ns` of the last head announced: every announcement is later than the one
+    /// before, so each is news to the gatekeepers that saw the one before.
+    announced_ns: u64,
     topics: HashMap<gossipsub::TopicHash, Topic>,
     /// Only this loop judges gossip: nothing else holds the gatekeeper, so no lock is
     /// taken while untrusted bytes decode.
@@ -669,24 +727,9 @@ impl EventLoop {
     fn on_command(&mut self, command: Command) -> Option<MeshEvent> {
         match command {
             Command::Publish(topic, data, reply) => {
-                // Every topic was subscribed at start, so the hash is always there.
-                let Some(hash) = self
-                    .topics
-                    .iter()
-                    .find(|(_, t)| **t == topic)
-                    .map(|(hash, _)| hash.clone())
-                else {
-                    let _ = reply.send(Err(format!("not subscribed to {topic:?}")));
-                    return None;
-                };
-                let result = match self.swarm.behaviour_mut().gossipsub.publish(hash, data) {
-                    Ok(_)
-                    | Err(gossipsub::PublishError::Duplicate)
-                    | Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => Ok(()),
-                    Err(e) => Err(e.to_string()),
-                };
-                let _ = reply.send(result);
+                let _ = reply.send(self.publish(topic, data));
             }
+            Command::Announce(head) => self.announce(&head),
             Command::Sync(peer, request, reply) => {
                 let id = self.swarm.behaviour_mut().sync.send_request(&peer, request);
                 self.pending.insert(id, (peer, reply));
@@ -740,6 +783,52 @@ impl EventLoop {
             }
         }
         None
+    }
+
+    fn publish(&mut self, topic: Topic, data: Vec<u8>) -> Result<(), String> {
+        if data.len() > MAX_GOSSIP_BYTES {
+            return Err(format!(
+                "{} bytes exceed the gossip limit of {MAX_GOSSIP_BYTES}",
+                data.len()
+            ));
+        }
+        // Every topic was subscribed at start, so the hash is always there.
+        let Some(hash) = self
+            .topics
+            .iter()
+            .find(|(_, t)| **t == topic)
+            .map(|(hash, _)| hash.clone())
+        else {
+            return Err(format!("not subscribed to {topic:?}"));
+        };
+        match self.swarm.behaviour_mut().gossipsub.publish(hash, data) {
+            Ok(_)
+            | Err(gossipsub::PublishError::Duplicate)
+            | Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => Ok(()),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Publishes this node's head, re-signed at a later time unless it is newer than
+    /// every announcement so far (see [`MeshHandle::announce`]).
+    fn announce(&mut self, head: &SignedHead) {
+        if head.signer != self.key.public_key() {
+            tracing::warn!(
+                seq = head.seq,
+                "not announcing a head signed by another key"
+            );
+            return;
+        }
+        let head = if head.time_ns > self.announced_ns {
+            head.clone()
+        } else {
+            let time_ns = weft_kernel::chain::now_ns().max(self.announced_ns.saturating_add(1));
+            reannounced(head, &self.key, time_ns)
+        };
+        self.announced_ns = head.time_ns;
+        if let Err(e) = self.publish(Topic::Heads, head.encode()) {
+            tracing::warn!(error = %e, "announcing the head");
+        }
     }
 
     fn count_ignored(&mut self, peer: PeerId, why: &str) {

@@ -1,7 +1,8 @@
 //! Two and three meshes in one process on 127.0.0.1: gossip passes the gatekeeper, sync
 //! ranges verify into a replica, strangers are ignored, garbage gets its sender blocked,
 //! an oversized sync answer is refused by the codec, and `/weft/query/1` answers, caps
-//! the queries in flight per peer and refuses oversized answers.
+//! the queries in flight per peer and refuses oversized answers. A peer that joins after
+//! a head was announced still gets it by gossip.
 
 use ciborium::value::Value;
 use std::collections::HashSet;
@@ -479,5 +480,80 @@ async fn queries_are_answered_capped_per_peer_and_size_limited() {
         QueryResponse::Answer {
             body: b"yx".to_vec()
         }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_that_joins_after_the_head_was_announced_still_gets_it_by_gossip() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let upstream = chain(&dir.path().join("a"), &key(1), 3);
+    let head = upstream.latest_signed_head().expect("head");
+    let mut a = start(1, &[2, 5], vec![], Arc::new(ChainSource(upstream))).await;
+    let mut early = start(5, &[1], vec![a.addr.clone()], Arc::new(Oversized)).await;
+    connected(&mut early, 1).await;
+    let same_head = |h: &weft_kernel::head::SignedHead| {
+        (h.chain_id, h.seq, h.head_hash, h.merkle_root)
+            == (head.chain_id, head.seq, head.head_hash, head.merkle_root)
+    };
+    let mut reached_early = false;
+    for _ in 0..40 {
+        assert!(a.handle.announce(head.clone()));
+        let got = tokio::time::timeout(Duration::from_millis(500), async {
+            loop {
+                match early.events.recv().await {
+                    Some(MeshEvent::Gossip {
+                        accepted: Accepted::Head(h),
+                        ..
+                    }) if same_head(&h) => return true,
+                    Some(_) => continue,
+                    None => return false,
+                }
+            }
+        })
+        .await;
+        if got == Ok(true) {
+            reached_early = true;
+            break;
+        }
+    }
+    assert!(reached_early, "the first peer never got the head");
+    // Past gossipsub's message cache (5 heartbeats of 0.5 s), so the newcomer cannot
+    // fetch the first announcement through IHAVE/IWANT: only a new one reaches it.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let mut late = start(2, &[1], vec![a.addr.clone()], Arc::new(Oversized)).await;
+    let late_id = late.handle.local_peer_id();
+    until(&mut a, |e| match e {
+        MeshEvent::Subscribed { peer } if peer == late_id => Some(()),
+        _ => None,
+    })
+    .await;
+    // What the node does when a peer subscribes, and then every announce interval.
+    let mut received = None;
+    for _ in 0..20 {
+        assert!(a.handle.announce(head.clone()));
+        if let Ok(Some(h)) = tokio::time::timeout(Duration::from_millis(500), async {
+            loop {
+                match late.events.recv().await {
+                    Some(MeshEvent::Gossip {
+                        accepted: Accepted::Head(h),
+                        ..
+                    }) => return Some(*h),
+                    Some(_) => continue,
+                    None => return None,
+                }
+            }
+        })
+        .await
+        {
+            received = Some(h);
+            break;
+        }
+    }
+    let received = received.expect("the late peer got the head by gossip");
+    assert!(same_head(&received), "{received:?}");
+    assert!(
+        received.time_ns > head.time_ns,
+        "a re-announcement, re-signed later"
     );
 }

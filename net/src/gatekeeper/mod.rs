@@ -1,6 +1,7 @@
 //! Which gossip is forwarded: every message is checked here before gossipsub passes it
 //! on (`validate_messages`). A message must decode within the size limits, carry a valid
-//! signature from a trusted key, and must not move that key's head backwards. A second,
+//! signature from a trusted key, and must not move that key's head backwards (at the
+//! same sequence it must be a later announcement, so a replay goes no further). A second,
 //! different head at a sequence already seen is not forwarded but returned as
 //! equivocation evidence.
 //!
@@ -35,7 +36,8 @@ impl Trust {
 /// A message that passed.
 #[derive(Debug, Clone)]
 pub enum Accepted {
-    /// A signed head not older than the signer's newest.
+    /// A signed head newer than the signer's newest: a later sequence, or the same head
+    /// announced later.
     Head(Box<SignedHead>),
     /// A capability advert.
     Advert(Box<SignedAdvert>),
@@ -48,7 +50,8 @@ pub enum Accepted {
 pub enum Verdict {
     /// Forward it and hand it to the node.
     Accept(Accepted),
-    /// Do not forward; the sender did nothing wrong (stale, untrusted, a duplicate).
+    /// Do not forward; the sender did nothing wrong (stale, untrusted, a duplicate, a
+    /// replay: a relay passing on what it received is not at fault).
     Ignore(&'static str),
     /// Do not forward; the message is malformed or forged (the sender is penalised).
     Reject(&'static str),
@@ -144,6 +147,12 @@ impl Gatekeeper {
             Some(known) if known.seq > head.seq => Verdict::Ignore("stale head"),
             Some(known) if known.seq == head.seq && !same_history(known, &head) => {
                 Verdict::Conflict(Box::new(Evidence::conflict(known, &head)))
+            }
+            // The same head again: only a later announcement of it is news (it reaches
+            // peers that missed the earlier one); the same bytes or an older signing are
+            // a replay.
+            Some(known) if known.seq == head.seq && head.time_ns <= known.time_ns => {
+                Verdict::Ignore("head already announced")
             }
             _ => {
                 self.newest.insert(head.signer, head.clone());

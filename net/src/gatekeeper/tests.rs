@@ -1,4 +1,5 @@
 use super::*;
+use crate::wire::reannounced;
 use weft_kernel::event::ChainId;
 use weft_kernel::hash::Hash;
 use weft_kernel::keys::NodeKey;
@@ -41,10 +42,24 @@ fn trusted_heads_pass_and_move_forward_only() {
         gate.check(Topic::Heads, &h5.encode()),
         Verdict::Ignore("stale head")
     ));
-    // A re-announcement of the newest head passes (peers that joined late need it).
-    assert_eq!(accepted_head(gate.check(Topic::Heads, &h7.encode())), h7);
-    assert_eq!(gate.newest(&peer.public_key()), Some(&h7));
+    // The same head again is a replay; re-signed later it is a re-announcement, which
+    // passes (peers that joined late need it) and becomes the one to beat.
+    assert!(matches!(
+        gate.check(Topic::Heads, &h7.encode()),
+        Verdict::Ignore("head already announced")
+    ));
+    let again = reannounced(&h7, &peer, h7.time_ns + 1);
+    assert_eq!(
+        accepted_head(gate.check(Topic::Heads, &again.encode())),
+        again
+    );
+    assert_eq!(gate.newest(&peer.public_key()), Some(&again));
+    assert!(matches!(
+        gate.check(Topic::Heads, &h7.encode()),
+        Verdict::Ignore("head already announced")
+    ));
     assert_eq!(gate.dropped().get("stale head"), Some(&1));
+    assert_eq!(gate.dropped().get("head already announced"), Some(&2));
 }
 
 #[test]

@@ -5,6 +5,12 @@
 //! Every decoder here bounds sizes and counts before it allocates for them, and every
 //! signed thing is verified against the key it names; whether that key is *trusted* is
 //! the caller's question (the node's trust set).
+//!
+//! The two signed gossip payloads, heads and adverts, travel in canonical CBOR and are
+//! refused in any other encoding: one statement has one byte string, so gossipsub's
+//! content-addressed message ids cannot be multiplied by re-encoding it, and a stranger
+//! can check a signature over exactly the bytes received. The unsigned containers
+//! (evidence, the sync and query messages) are serde's encoding, keys in field order.
 
 use serde::{Deserialize, Serialize};
 use weft_kernel::hash::Hash;
@@ -13,9 +19,15 @@ use weft_kernel::keys::{fingerprint, verify_signature, NodeKey};
 use weft_kernel::merkle::{verify_inclusion, MerkleHasher, Shake256Merkle};
 use weft_kernel::replica::Range;
 
-/// Largest gossip message accepted (gossipsub's transmit limit is set to this). A signed
-/// head is ~250 bytes, an advert under 2 KiB, evidence with a 64-step audit path ~3 KiB.
+/// Largest gossip payload accepted or published. A signed head is ~250 bytes, an advert
+/// under 2 KiB, evidence with a 64-step audit path ~3 KiB.
 pub const MAX_GOSSIP_BYTES: usize = 16 * 1024;
+/// What a gossipsub frame may carry beyond its payload (source peer id, sequence number,
+/// topic, signature, protobuf framing: about 220 bytes for the longest topic): gossipsub's
+/// transmit limit is the payload limit plus this, so every payload weft accepts fits a
+/// frame, and one too large reaches the gatekeeper (which counts it) instead of being
+/// dropped unseen by libp2p's framing.
+pub const GOSSIP_FRAME_ALLOWANCE: usize = 1024;
 
 /// The sync protocol's name.
 pub const SYNC_PROTOCOL: &str = "/weft/sync/1";
@@ -86,6 +98,9 @@ pub enum WireError {
     /// A field is out of bounds.
     #[error("{0}")]
     Field(String),
+    /// Decodes, but is not the canonical encoding of what it holds.
+    #[error("{0} is not in canonical CBOR")]
+    NotCanonical(&'static str),
     /// A signature does not verify.
     #[error("{0}: signature does not verify")]
     Signature(&'static str),
@@ -105,21 +120,36 @@ fn check_size(what: &'static str, bytes: &[u8], limit: usize) -> Result<(), Wire
     Ok(())
 }
 
+/// Deepest CBOR nesting a gossip decoder follows.
+pub const MAX_NESTING: usize = 32;
+
 fn to_cbor<T: Serialize>(value: &T) -> Vec<u8> {
     let mut out = Vec::new();
     ciborium::into_writer(value, &mut out).expect("CBOR encoding into a Vec cannot fail");
     out
 }
 
+/// The canonical encoding (RFC 8949 §4.2.1, docs/formats.md) of a serde value.
+fn to_canonical_cbor<T: Serialize>(value: &T) -> Vec<u8> {
+    let value = ciborium::value::Value::serialized(value)
+        .expect("weft's wire types serialize to CBOR values");
+    weft_kernel::cbor::encode_canonical(value).expect("weft's wire types have no floats or tags")
+}
+
+/// Decodes exactly one CBOR item (nothing may follow it).
 fn from_cbor<T: for<'de> Deserialize<'de>>(
     what: &'static str,
     bytes: &[u8],
 ) -> Result<T, WireError> {
+    let failed = |reason: String| WireError::Decode { what, reason };
+    let mut rest = bytes;
     // The recursion limit keeps hostile nesting from exhausting the stack.
-    ciborium::de::from_reader_with_recursion_limit(bytes, 32).map_err(|e| WireError::Decode {
-        what,
-        reason: e.to_string(),
-    })
+    let value = ciborium::de::from_reader_with_recursion_limit(&mut rest, MAX_NESTING)
+        .map_err(|e| failed(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(failed(format!("{} bytes follow the item", rest.len())));
+    }
+    Ok(value)
 }
 
 /// Hashes as CBOR byte strings of 32.
@@ -137,16 +167,36 @@ fn from_wire_hashes(hashes: &[serde_bytes::ByteArray<32>]) -> Vec<Hash> {
     hashes.iter().map(|h| Hash(**h)).collect()
 }
 
-/// A signed head as gossiped: the kernel's canonical encoding, checked in full.
+/// A signed head as gossiped (and carried in sync responses and evidence): the kernel's
+/// canonical encoding and nothing else, checked in full.
 pub fn decode_head(bytes: &[u8]) -> Result<SignedHead, WireError> {
     check_size("head", bytes, MAX_GOSSIP_BYTES)?;
-    let head = SignedHead::decode(bytes).map_err(|e| WireError::Decode {
+    let value: ciborium::value::Value = from_cbor("head", bytes)?;
+    let head = SignedHead::from_value(&value).map_err(|e| WireError::Decode {
         what: "head",
         reason: e.to_string(),
     })?;
+    if head.encode() != bytes {
+        return Err(WireError::NotCanonical("head"));
+    }
     head.verify_signature()
         .map_err(|_| WireError::Signature("head"))?;
     Ok(head)
+}
+
+/// `head` re-signed by `key` at `time_ns`, for announcing it again: the same chain,
+/// sequence, head hash and Merkle root (to every check the same head), but other bytes,
+/// so gossipsub, whose message ids are a hash of the bytes, carries it as a new message
+/// to peers that missed the first announcement.
+pub fn reannounced(head: &SignedHead, key: &NodeKey, time_ns: u64) -> SignedHead {
+    SignedHead::sign(
+        key,
+        head.chain_id,
+        head.seq,
+        head.head_hash,
+        head.merkle_root,
+        time_ns,
+    )
 }
 
 /// What a node offers and how it is doing (SOP 3's NodeEccCapability).
@@ -156,7 +206,7 @@ pub struct Advert {
     pub version: String,
     /// Project name from its weave.toml.
     pub project: String,
-    /// Its chain id (hex).
+    /// Its chain id: 32 lowercase hex digits.
     pub chain_id: String,
     /// Sequence of its latest head.
     pub head_seq: u64,
@@ -172,7 +222,8 @@ pub struct Advert {
     pub dims: u32,
     /// Whether an HNSW index is present.
     pub hnsw: bool,
-    /// Services it answers: `sync`, `search`, `impact`.
+    /// Protocols it serves: weft nodes send `sync` and `query` (receivers keep values
+    /// they do not know).
     pub services: Vec<String>,
     /// Recent p95 of request handling, microseconds (headroom).
     pub p95_us: u64,
@@ -188,15 +239,17 @@ pub struct Advert {
 pub struct SignedAdvert {
     /// The advert.
     pub advert: Advert,
-    /// Ed25519 over `weft/net/advert/v1 ‖ 0x00 ‖ CBOR(advert)`.
+    /// Ed25519 over `weft/net/advert/v1 ‖ 0x00 ‖ canonical CBOR(advert)`.
     #[serde(with = "serde_bytes")]
     pub signature: [u8; 64],
 }
 
 impl Advert {
-    fn message(&self) -> Vec<u8> {
+    /// The exact bytes signed: the domain, then the advert's canonical CBOR (which is
+    /// also how it appears inside a gossiped [`SignedAdvert`]).
+    pub fn message(&self) -> Vec<u8> {
         let mut message = ADVERT_DOMAIN.to_vec();
-        message.extend(to_cbor(self));
+        message.extend(to_canonical_cbor(self));
         message
     }
 
@@ -214,6 +267,16 @@ impl Advert {
         let texts = [&self.version, &self.project, &self.chain_id, &self.model];
         let lists = [&self.languages, &self.services];
         let text_ok = |t: &String| t.len() <= ADVERT_MAX_TEXT;
+        let hex_id = self.chain_id.len() == 32
+            && self
+                .chain_id
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !hex_id {
+            return Err(WireError::Field(
+                "advert chain_id must be 32 lowercase hex digits".into(),
+            ));
+        }
         if !texts.into_iter().all(text_ok)
             || !lists
                 .into_iter()
@@ -228,16 +291,19 @@ impl Advert {
 }
 
 impl SignedAdvert {
-    /// Encodes for gossip.
+    /// Encodes for gossip: canonical CBOR.
     pub fn encode(&self) -> Vec<u8> {
-        to_cbor(self)
+        to_canonical_cbor(self)
     }
 
-    /// Decodes and verifies a gossiped advert.
+    /// Decodes and verifies a gossiped advert, which must be in canonical CBOR.
     pub fn decode(bytes: &[u8]) -> Result<SignedAdvert, WireError> {
         check_size("advert", bytes, MAX_GOSSIP_BYTES)?;
         let signed: SignedAdvert = from_cbor("advert", bytes)?;
         signed.advert.check_bounds()?;
+        if signed.encode() != bytes {
+            return Err(WireError::NotCanonical("advert"));
+        }
         if !verify_signature(
             &signed.advert.signer,
             &signed.advert.message(),

@@ -29,7 +29,7 @@ fn advert() -> Advert {
         model: "all-MiniLM-L6-v2-int8".into(),
         dims: 384,
         hnsw: true,
-        services: vec!["sync".into(), "search".into()],
+        services: vec!["sync".into(), "query".into()],
         p95_us: 850,
         time_ns: 1_700_000_000_000_000_000,
         signer: [0; 32],
@@ -63,6 +63,68 @@ fn heads_decode_only_when_whole_and_signed() {
     ));
 }
 
+/// `value` written with its map keys in the order given (serde's field order), not the
+/// canonical order.
+fn in_field_order<T: Serialize>(value: &T) -> Vec<u8> {
+    to_cbor(value)
+}
+
+#[test]
+fn signed_payloads_are_refused_in_any_encoding_but_the_canonical_one() {
+    let h = head(&key(1), 5, 0xaa, Hash([0xbb; 32]));
+    let canonical = h.encode();
+    // The head's fields, keys in another order: the same values, signature valid.
+    let reordered = weft_kernel::cbor::encode(&match h.to_value() {
+        ciborium::value::Value::Map(mut entries) => {
+            entries.reverse();
+            ciborium::value::Value::Map(entries)
+        }
+        other => other,
+    });
+    assert_ne!(reordered, canonical);
+    assert_eq!(
+        decode_head(&reordered),
+        Err(WireError::NotCanonical("head"))
+    );
+    let mut trailing = canonical.clone();
+    trailing.push(0x00);
+    assert!(matches!(
+        decode_head(&trailing),
+        Err(WireError::Decode { .. })
+    ));
+
+    let signed = advert().sign(&key(2));
+    let bytes = signed.encode();
+    assert_ne!(in_field_order(&signed), bytes);
+    assert_eq!(
+        SignedAdvert::decode(&in_field_order(&signed)),
+        Err(WireError::NotCanonical("advert"))
+    );
+    // The signature covers the advert exactly as it appears on the wire.
+    let message = signed.advert.message();
+    let inner = &message[ADVERT_DOMAIN.len()..];
+    assert!(bytes.windows(inner.len()).any(|w| w == inner));
+}
+
+#[test]
+fn a_reannounced_head_is_the_same_head_in_other_bytes() {
+    let k = key(1);
+    let h = head(&k, 5, 0xaa, Hash([0xbb; 32]));
+    let again = reannounced(&h, &k, h.time_ns + 7);
+    assert_ne!(again.encode(), h.encode());
+    assert_eq!(decode_head(&again.encode()), Ok(again.clone()));
+    assert_eq!(
+        (
+            again.chain_id,
+            again.seq,
+            again.head_hash,
+            again.merkle_root
+        ),
+        (h.chain_id, h.seq, h.head_hash, h.merkle_root)
+    );
+    assert!(Evidence::conflict(&h, &again).verify().is_err());
+}
+
 #[test]
 fn adverts_round_trip_and_tampering_is_caught() {
     let signed = advert().sign(&key(2));
@@ -81,6 +143,14 @@ fn adverts_round_trip_and_tampering_is_caught() {
     stolen.advert.signer = key(3).public_key();
     assert!(SignedAdvert::decode(&stolen.encode()).is_err());
 
+    for chain_id in ["03".repeat(15), "AB".repeat(16), "0x".repeat(16)] {
+        let mut odd = advert();
+        odd.chain_id = chain_id;
+        assert!(matches!(
+            SignedAdvert::decode(&odd.sign(&key(2)).encode()),
+            Err(WireError::Field(_))
+        ));
+    }
     let mut long = advert();
     long.languages = vec!["x".into(); 17];
     assert!(matches!(

@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Independent encoder of weft's mesh messages, used to produce the known-answer vectors
 in vectors.json (re-run it to check them): a signed head in its canonical kernel form,
-conflict evidence, a signed capability advert, a sync request, and a query request with
-its two kinds of response. CBOR is written here
-by hand (maps in field order, as serde writes structs; the head's map in canonical order),
+conflict evidence, a signed capability advert, a sync request and its two kinds of
+response, and a query request with its two kinds of response. CBOR is written here by
+hand (the signed payloads, head and advert, in canonical order: keys sorted by their
+encoded bytes; the unsigned containers in field order, as serde writes structs),
 signatures with Python `cryptography`. It shares no code with the Rust implementation;
 the Rust test `net/tests/vectors.rs` checks both agree. Run: python3 crosscheck.py > vectors.json
 """
@@ -68,10 +69,16 @@ advert = {
     "model": "all-MiniLM-L6-v2/int8/mean/l2", "dims": 384, "hnsw": True,
     "services": ["sync"], "p95_us": 850, "time_ns": 1700000000000000000, "signer": pk,
 }
-advert_signature = sk.sign(b"weft/net/advert/v1\x00" + enc(advert))
-signed_advert = enc({"advert": advert, "signature": advert_signature})
+advert_signature = sk.sign(b"weft/net/advert/v1\x00" + enc(advert, canonical=True))
+signed_advert = enc({"advert": advert, "signature": advert_signature}, canonical=True)
 
 sync_request = enc({"chain_id": chain_id, "from": 7, "max_count": 1024, "max_bytes": 8 << 20})
+# A range's container: the event encodings and hashes here are placeholders, what is
+# pinned is how the response wraps them (its own checks are the replica's).
+sync_range = enc({"Range": {"events": [bytes([0x81, 0x01]), bytes([0x81, 0x02])],
+                            "head": first, "consistency": [bytes([0x11] * 32)],
+                            "first_path": [bytes([0x22] * 32), bytes([0x33] * 32)]}})
+sync_refused = enc({"Refused": {"reason": "unknown chain"}})
 
 query_request = enc({"kind": "usage", "body": enc({"packages": [], "symbols": []})})
 query_answer = enc({"Answer": {"body": bytes([0xa0])}})
@@ -85,6 +92,8 @@ print(json.dumps({
     "evidence_conflict": evidence.hex(),
     "signed_advert": signed_advert.hex(),
     "sync_request": sync_request.hex(),
+    "sync_range": sync_range.hex(),
+    "sync_refused": sync_refused.hex(),
     "query_request": query_request.hex(),
     "query_answer": query_answer.hex(),
     "query_refused": query_refused.hex(),
