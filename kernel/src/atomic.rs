@@ -41,6 +41,23 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     sync_parent(path)
 }
 
+/// Creates `dir` (and missing parents) durably: each directory created is synced into
+/// its parent, so files synced into it later cannot lose their directory to a power cut.
+pub fn create_dir_durably(dir: &Path) -> std::io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_dir_durably(parent)?;
+    }
+    match std::fs::create_dir(dir) {
+        Ok(()) => sync_parent(dir),
+        // Another writer made it meanwhile: theirs to sync, and it is there.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Syncs the directory holding `path`, making a rename or creation in it durable.
 pub fn sync_parent(path: &Path) -> std::io::Result<()> {
     let parent = match path.parent() {
@@ -53,6 +70,20 @@ pub fn sync_parent(path: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn directories_are_created_durably_and_idempotently() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let deep = dir.path().join("a/b/c");
+        create_dir_durably(&deep).expect("create");
+        assert!(deep.is_dir());
+        create_dir_durably(&deep).expect("again");
+        std::fs::write(dir.path().join("a/file"), b"x").expect("write");
+        assert!(
+            create_dir_durably(&dir.path().join("a/file")).is_err(),
+            "a file is not a directory"
+        );
+    }
 
     #[test]
     fn concurrent_writers_of_one_file_each_succeed_and_one_wins_whole() {

@@ -354,6 +354,18 @@ impl Chain {
         self.synced_batches.load(Ordering::Relaxed)
     }
 
+    /// Holds the commit lock until the guard drops: appends queue up behind it and the
+    /// next leader commits them all as one synced batch. For tests and benchmarks that
+    /// measure group commit deterministically.
+    pub fn pause_commits(&self) -> impl Drop + '_ {
+        self.state.lock().expect("chain state lock")
+    }
+
+    /// Appends waiting in the queue for a leader to commit them.
+    pub fn queued_appends(&self) -> usize {
+        self.queue.lock().expect("queue lock").len()
+    }
+
     /// Appends one event; returns once it is durable.
     pub fn append(&self, draft: EventDraft) -> Result<StoredEvent, ChainError> {
         self.append_with(draft, None)

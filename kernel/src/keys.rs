@@ -96,7 +96,7 @@ impl NodeKey {
         if path.exists() {
             return Err(KeyError::Exists(path));
         }
-        fs::create_dir_all(dir).map_err(io(dir))?;
+        crate::atomic::create_dir_durably(dir).map_err(io(dir))?;
         set_mode(dir, 0o700)?;
         let mut options = fs::OpenOptions::new();
         options.write(true).create_new(true);
@@ -107,7 +107,9 @@ impl NodeKey {
         }
         let mut file = options.open(&path).map_err(io(&path))?;
         file.write_all(self.signing.as_bytes()).map_err(io(&path))?;
-        file.sync_all().map_err(io(&path))
+        file.sync_all().map_err(io(&path))?;
+        // A key whose name a power cut can take leaves a chain no one can extend.
+        crate::atomic::sync_parent(&path).map_err(io(&path))
     }
 
     /// Loads `dir/node.ed25519`, refusing a file others can read.

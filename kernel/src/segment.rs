@@ -659,10 +659,10 @@ pub fn import(
     }
     let store = chain.store().clone();
     let marker = IMPORT_MARKER;
-    store
-        .db()
-        .put_cf(store.cf(cf::INDEX), marker, b"1")
-        .map_err(|e| ChainError::Store(store.rocks(e)))?;
+    // Synced before any event lands, so a power cut mid-import is seen as one.
+    let mut batch = rocksdb::WriteBatch::default();
+    batch.put_cf(store.cf(cf::INDEX), marker, b"1");
+    store.write_synced(batch).map_err(ChainError::Store)?;
     let mut pending: Vec<Event> = Vec::new();
     let result = read_verified(second_pass, &mut |events| {
         pending.extend_from_slice(events);
@@ -683,10 +683,9 @@ pub fn import(
             &pending,
             HeadMode::Given(std::slice::from_ref(&summary.head)),
         )?;
-        store
-            .db()
-            .delete_cf(store.cf(cf::INDEX), marker)
-            .map_err(|e| ChainError::Store(store.rocks(e)))?;
+        let mut batch = rocksdb::WriteBatch::default();
+        batch.delete_cf(store.cf(cf::INDEX), marker);
+        store.write_synced(batch).map_err(ChainError::Store)?;
         Ok(again)
     });
     if finish.is_err() {

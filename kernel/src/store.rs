@@ -84,6 +84,8 @@ pub struct Store {
     /// A secondary instance's own directory (its info log and manifest copy), removed
     /// when the view is dropped.
     secondary: Option<PathBuf>,
+    /// The options of an instrumented store, whose statistics count WAL syncs.
+    statistics: Option<Options>,
 }
 
 impl Drop for Store {
@@ -160,6 +162,35 @@ impl Store {
         Store::open_inner(dir, families)
     }
 
+    /// [`Store::create`] with RocksDB statistics on, so [`Store::wal_syncs`] can tell how
+    /// often the write-ahead log reached the disk (durability tests and benchmarks).
+    pub fn create_instrumented(dir: &Path) -> Result<Store, StoreError> {
+        if dir.join("CURRENT").exists() {
+            return Err(StoreError::Exists(dir.to_path_buf()));
+        }
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let lock = acquire_lock(dir)?;
+        let (mut opts, families) = options(&cf::ALL);
+        opts.enable_statistics();
+        let mut store = Store::opened(
+            dir,
+            DB::open_cf_descriptors(&opts, dir, families),
+            Some(lock),
+        )?;
+        store.statistics = Some(opts);
+        Ok(store)
+    }
+
+    /// How many times RocksDB synced the write-ahead log, on an instrumented store.
+    pub fn wal_syncs(&self) -> Option<u64> {
+        self.statistics
+            .as_ref()
+            .map(|opts| opts.get_ticker_count(rocksdb::statistics::Ticker::WalFileSynced))
+    }
+
     /// Creates a new, empty store; the directory may exist but must hold no database.
     pub fn create(dir: &Path) -> Result<Store, StoreError> {
         if dir.join("CURRENT").exists() {
@@ -219,6 +250,7 @@ impl Store {
             path: dir.to_path_buf(),
             _lock: lock,
             secondary: None,
+            statistics: None,
         })
     }
 }

@@ -16,6 +16,17 @@ pub fn new_chain(dir: &Path) -> Chain {
     Chain::create(store, key(), "test").expect("create chain")
 }
 
+/// A chain on a store whose RocksDB statistics count WAL syncs.
+pub fn new_instrumented_chain(dir: &Path) -> Chain {
+    let store = Arc::new(Store::create_instrumented(&dir.join("chain")).expect("create store"));
+    Chain::create(store, key(), "test").expect("create chain")
+}
+
+/// WAL syncs so far on an instrumented chain's store.
+pub fn wal_syncs(chain: &Chain) -> u64 {
+    chain.store().wal_syncs().expect("an instrumented store")
+}
+
 pub fn reopen(dir: &Path) -> Chain {
     let store = Arc::new(Store::open(&dir.join("chain")).expect("open store"));
     Chain::open(store, Some(key())).expect("open chain")

@@ -309,7 +309,7 @@ pub fn record_impact(
         &report.api.head_commit[..12.min(report.api.head_commit.len())],
         &hash.to_hex()[..12]
     ));
-    std::fs::create_dir_all(&dir).map_err(|e| NodeError::io(&dir, e))?;
+    weft_kernel::atomic::create_dir_durably(&dir).map_err(|e| NodeError::io(&dir, e))?;
     weft_kernel::atomic::write_atomically(&path, &bytes).map_err(|e| NodeError::io(&path, e))?;
     let rel = path
         .strip_prefix(&node.layout().root)

@@ -667,7 +667,7 @@ fn keep_evidence_file(
         .lock()
         .map(|b| b.evidence_dir())
         .map_err(|_| NodeError::Daemon("peer book unavailable".into()))?;
-    std::fs::create_dir_all(&dir).map_err(|e| NodeError::io(&dir, e))?;
+    weft_kernel::atomic::create_dir_durably(&dir).map_err(|e| NodeError::io(&dir, e))?;
     let file = dir.join(format!("{}-{}.cbor", found.fingerprint, found.seq));
     if file.exists() {
         return Ok(false);

@@ -206,7 +206,7 @@ pub fn write_report(artifacts: &Path, report: &Report) -> Result<WrittenReport, 
         path: path.to_path_buf(),
         message: e.to_string(),
     };
-    std::fs::create_dir_all(&dir).map_err(|e| err(&dir, e))?;
+    weft_kernel::atomic::create_dir_durably(&dir).map_err(|e| err(&dir, e))?;
     let mut bytes = serde_json::to_vec_pretty(report).map_err(|e| AssessError::Report {
         path: dir.clone(),
         message: e.to_string(),
