@@ -2,7 +2,8 @@
 //! ranges verify into a replica, strangers are ignored, garbage gets its sender blocked,
 //! an oversized sync answer is refused by the codec, and `/weft/query/1` answers, caps
 //! the queries in flight per peer and refuses oversized answers. A peer that joins after
-//! a head was announced still gets it by gossip.
+//! a head was announced still gets it by gossip, and a replayed or future-dated advert
+//! never reaches the node.
 
 use ciborium::value::Value;
 use std::collections::HashSet;
@@ -17,7 +18,7 @@ use weft_kernel::{Chain, Store};
 use weft_net::gatekeeper::{Accepted, Gatekeeper, Trust};
 use weft_net::mesh::{self, MeshConfig, MeshEvent, MeshHandle, Services, SyncSource};
 use weft_net::query::{QueryRequest, QueryResponse, QueryService, QUERY_RESPONSE_LIMIT};
-use weft_net::wire::{SyncRequest, SyncResponse, Topic, SYNC_MAX_BYTES};
+use weft_net::wire::{Advert, SyncRequest, SyncResponse, Topic, SYNC_MAX_BYTES};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -556,4 +557,99 @@ async fn a_peer_that_joins_after_the_head_was_announced_still_gets_it_by_gossip(
         received.time_ns > head.time_ns,
         "a re-announcement, re-signed later"
     );
+}
+
+fn advert_at(signer: &NodeKey, time_ns: u64) -> Vec<u8> {
+    Advert {
+        project: "upstream".into(),
+        chain_id: "01".repeat(16),
+        services: vec!["sync".into(), "query".into()],
+        time_ns,
+        ..Advert::default()
+    }
+    .sign(signer)
+    .encode()
+}
+
+/// The times of the adverts `node` hands on, up to and including the one at `marker`.
+async fn adverts_until(node: &mut Node, marker: u64) -> Vec<u64> {
+    let mut times = Vec::new();
+    until(node, |e| match e {
+        MeshEvent::Gossip {
+            accepted: Accepted::Advert(a),
+            ..
+        } => {
+            times.push(a.advert.time_ns);
+            (a.advert.time_ns == marker).then_some(())
+        }
+        MeshEvent::Blocked { peer, reason } => {
+            panic!("{peer} was blocked for relaying signed adverts: {reason}")
+        }
+        _ => None,
+    })
+    .await;
+    times
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replayed_or_future_dated_advert_never_reaches_the_node() {
+    // The signer (key 1) is offline; a third party (3) that holds its adverts relays
+    // them to a node (2) that trusts the signer.
+    let signer = key(1);
+    let mut b = start(2, &[1], vec![], Arc::new(Oversized)).await;
+    let c = start(3, &[2], vec![b.addr.clone()], Arc::new(Oversized)).await;
+    connected(&mut b, 1).await;
+    let now = weft_kernel::chain::now_ns();
+    let second = 1_000_000_000;
+    let (old, fresh) = (now - 60 * second, now);
+
+    let first = publish_until(
+        &c.handle,
+        &mut b,
+        Topic::Capabilities,
+        advert_at(&signer, fresh),
+        |e| match e {
+            MeshEvent::Gossip {
+                accepted: Accepted::Advert(a),
+                ..
+            } => Some(a.advert.time_ns),
+            _ => None,
+        },
+    )
+    .await;
+    assert_eq!(first, fresh, "a fresh advert passes");
+
+    // Bytes gossipsub has not seen (so its duplicate cache does not hide them), signed
+    // by the signer, but older than what the node holds: then a fresh marker.
+    for data in [advert_at(&signer, old), advert_at(&signer, fresh + second)] {
+        c.handle
+            .publish(Topic::Capabilities, data)
+            .await
+            .expect("publish");
+    }
+    assert_eq!(
+        adverts_until(&mut b, fresh + second).await,
+        vec![fresh + second],
+        "the replayed old advert reached the node"
+    );
+
+    // Dated an hour ahead of the node's clock: refused, and it does not outrank the
+    // signer's next honest advert.
+    for data in [
+        advert_at(&signer, now + 3600 * second),
+        advert_at(&signer, fresh + 2 * second),
+    ] {
+        c.handle
+            .publish(Topic::Capabilities, data)
+            .await
+            .expect("publish");
+    }
+    assert_eq!(
+        adverts_until(&mut b, fresh + 2 * second).await,
+        vec![fresh + 2 * second],
+        "the future-dated advert reached the node"
+    );
+    let dropped = b.handle.dropped().await.expect("dropped");
+    assert_eq!(dropped.get("stale advert"), Some(&1));
+    assert_eq!(dropped.get("advert dated in the future"), Some(&1));
 }

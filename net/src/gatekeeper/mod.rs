@@ -1,18 +1,33 @@
 //! Which gossip is forwarded: every message is checked here before gossipsub passes it
 //! on (`validate_messages`). A message must decode within the size limits, carry a valid
-//! signature from a trusted key, and must not move that key's head backwards (at the
-//! same sequence it must be a later announcement, so a replay goes no further). A second,
-//! different head at a sequence already seen is not forwarded but returned as
-//! equivocation evidence.
+//! signature from a trusted key, and be newer than what that key said before: a head
+//! must not move its signer's sequence backwards (and at the same sequence must be a
+//! later announcement), an advert must be later than the signer's newest by
+//! [`ADVERT_MIN_GAP`] and not dated more than [`ADVERT_MAX_SKEW`] ahead of this node's
+//! clock. So a replayed old message, from whoever relays it, is neither forwarded nor
+//! handed to the node, and one signer's adverts reach the node's bookkeeping at a bounded
+//! rate. A second, different head at a sequence already seen is not forwarded but
+//! returned as equivocation evidence.
 //!
-//! The gatekeeper keeps the newest head it has accepted per signer, so it needs no store;
-//! the node seeds it with its replicas' verified heads at start and tells it each newly
-//! verified one. It is owned by the mesh's event loop, which alone calls it; the node
-//! reaches it through the mesh handle's commands.
+//! The gatekeeper keeps the newest head and advert time it has accepted per signer, so it
+//! needs no store; the node seeds it with its replicas' verified heads at start and tells
+//! it each newly verified one. It is owned by the mesh's event loop, which alone calls
+//! it; the node reaches it through the mesh handle's commands.
 
 use crate::wire::{decode_head, Equivocation, Evidence, SignedAdvert, Topic};
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::Duration;
 use weft_kernel::head::SignedHead;
+
+/// How far ahead of this node's clock an advert's `time_ns` may be. Clocks of hosts that
+/// keep time agree to well within this; an advert dated further ahead would otherwise
+/// outrank every honest advert its signer makes until that time comes.
+pub const ADVERT_MAX_SKEW: Duration = Duration::from_secs(60);
+/// Shortest gap, by their own `time_ns`, between two adverts of one signer that are both
+/// accepted. Nodes advertise every `announce_interval` (at least 1 s) and when a peer
+/// joins; this bounds how often any signer's adverts are forwarded and reach the node's
+/// bookkeeping, together with the skew bound: at most (T + skew) / gap in time T.
+pub const ADVERT_MIN_GAP: Duration = Duration::from_millis(500);
 
 /// Whose messages are accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +54,7 @@ pub enum Accepted {
     /// A signed head newer than the signer's newest: a later sequence, or the same head
     /// announced later.
     Head(Box<SignedHead>),
-    /// A capability advert.
+    /// A capability advert later than the signer's newest (by at least the minimum gap).
     Advert(Box<SignedAdvert>),
     /// Verified equivocation evidence against a trusted key: what it shows, and itself.
     Evidence(Box<Equivocation>, Box<Evidence>),
@@ -66,6 +81,8 @@ pub struct Gatekeeper {
     trust: Trust,
     own: [u8; 32],
     newest: HashMap<[u8; 32], SignedHead>,
+    /// `time_ns` of the newest advert accepted per signer.
+    adverts: HashMap<[u8; 32], u64>,
     dropped: BTreeMap<&'static str, u64>,
 }
 
@@ -76,6 +93,7 @@ impl Gatekeeper {
             trust,
             own,
             newest: HashMap::new(),
+            adverts: HashMap::new(),
             dropped: BTreeMap::new(),
         }
     }
@@ -117,11 +135,17 @@ impl Gatekeeper {
         &self.dropped
     }
 
-    /// Judges one gossip message received on `topic`.
+    /// Judges one gossip message received on `topic`, now.
     pub fn check(&mut self, topic: Topic, data: &[u8]) -> Verdict {
+        self.check_at(topic, data, weft_kernel::chain::now_ns())
+    }
+
+    /// Judges one gossip message received on `topic` when this node's clock reads
+    /// `now_ns` (only adverts' dates are compared with it).
+    pub fn check_at(&mut self, topic: Topic, data: &[u8], now_ns: u64) -> Verdict {
         let verdict = match topic {
             Topic::Heads => self.check_head(data),
-            Topic::Capabilities => self.check_advert(data),
+            Topic::Capabilities => self.check_advert(data, now_ns),
             Topic::Evidence => self.check_evidence(data),
         };
         match &verdict {
@@ -161,13 +185,29 @@ impl Gatekeeper {
         }
     }
 
-    fn check_advert(&mut self, data: &[u8]) -> Verdict {
-        match SignedAdvert::decode(data) {
-            Err(_) => Verdict::Reject("malformed or forged advert"),
-            Ok(advert) if !self.trusts(&advert.advert.signer) => {
-                Verdict::Ignore("advert from an untrusted key")
+    fn check_advert(&mut self, data: &[u8], now_ns: u64) -> Verdict {
+        let signed = match SignedAdvert::decode(data) {
+            Err(_) => return Verdict::Reject("malformed or forged advert"),
+            Ok(signed) => signed,
+        };
+        let (signer, time) = (signed.advert.signer, signed.advert.time_ns);
+        if !self.trusts(&signer) {
+            return Verdict::Ignore("advert from an untrusted key");
+        }
+        // Dates are the signer's; whoever relays an old or early one may have received
+        // it honestly, so these are ignored, not held against the relay.
+        if time > now_ns.saturating_add(nanos(ADVERT_MAX_SKEW)) {
+            return Verdict::Ignore("advert dated in the future");
+        }
+        match self.adverts.get(&signer) {
+            Some(newest) if time <= *newest => Verdict::Ignore("stale advert"),
+            Some(newest) if time < newest.saturating_add(nanos(ADVERT_MIN_GAP)) => {
+                Verdict::Ignore("advert too soon after the last")
             }
-            Ok(advert) => Verdict::Accept(Accepted::Advert(Box::new(advert))),
+            _ => {
+                self.adverts.insert(signer, time);
+                Verdict::Accept(Accepted::Advert(Box::new(signed)))
+            }
         }
     }
 
@@ -191,6 +231,10 @@ impl Gatekeeper {
             Ok(found) => Verdict::Accept(Accepted::Evidence(Box::new(found), Box::new(evidence))),
         }
     }
+}
+
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 fn same_history(a: &SignedHead, b: &SignedHead) -> bool {

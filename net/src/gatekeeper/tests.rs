@@ -1,5 +1,5 @@
 use super::*;
-use crate::wire::reannounced;
+use crate::wire::{reannounced, Advert};
 use weft_kernel::event::ChainId;
 use weft_kernel::hash::Hash;
 use weft_kernel::keys::NodeKey;
@@ -60,6 +60,85 @@ fn trusted_heads_pass_and_move_forward_only() {
     ));
     assert_eq!(gate.dropped().get("stale head"), Some(&1));
     assert_eq!(gate.dropped().get("head already announced"), Some(&2));
+}
+
+/// When the adverts of the tests are judged: 2023-11-14, ns.
+const NOW: u64 = 1_700_000_000_000_000_000;
+const SECOND: u64 = 1_000_000_000;
+
+fn advert(key: &NodeKey, time_ns: u64) -> Vec<u8> {
+    Advert {
+        chain_id: "03".repeat(16),
+        time_ns,
+        ..Advert::default()
+    }
+    .sign(key)
+    .encode()
+}
+
+fn judged(gate: &mut Gatekeeper, data: &[u8]) -> Result<u64, &'static str> {
+    match gate.check_at(Topic::Capabilities, data, NOW) {
+        Verdict::Accept(Accepted::Advert(a)) => Ok(a.advert.time_ns),
+        Verdict::Ignore(why) => Err(why),
+        other => panic!("an advert is accepted or ignored, not {other:?}"),
+    }
+}
+
+#[test]
+fn the_newest_advert_per_signer_wins_and_replays_go_no_further() {
+    let peer = key(2);
+    let mut gate = Gatekeeper::new(key(1).public_key(), listed(&[&peer]));
+    let old = advert(&peer, NOW - 60 * SECOND);
+    let fresh = advert(&peer, NOW - 30 * SECOND);
+    assert_eq!(judged(&mut gate, &old), Ok(NOW - 60 * SECOND));
+    assert_eq!(judged(&mut gate, &fresh), Ok(NOW - 30 * SECOND));
+    // Whoever replays the old one, or the fresh one again, is not believed.
+    assert_eq!(judged(&mut gate, &old), Err("stale advert"));
+    assert_eq!(judged(&mut gate, &fresh), Err("stale advert"));
+    // Newer, but closer to the last than the minimum gap: not passed on either.
+    let gap = nanos(ADVERT_MIN_GAP);
+    let hasty = advert(&peer, NOW - 30 * SECOND + gap - 1);
+    assert_eq!(
+        judged(&mut gate, &hasty),
+        Err("advert too soon after the last")
+    );
+    let next = advert(&peer, NOW - 30 * SECOND + gap);
+    assert_eq!(judged(&mut gate, &next), Ok(NOW - 30 * SECOND + gap));
+    // Each signer has its own newest.
+    let other = key(3);
+    gate.set_trust(listed(&[&peer, &other]));
+    assert_eq!(
+        judged(&mut gate, &advert(&other, NOW - 60 * SECOND)),
+        Ok(NOW - 60 * SECOND)
+    );
+    assert_eq!(gate.dropped().get("stale advert"), Some(&2));
+}
+
+#[test]
+fn an_advert_dated_beyond_the_clock_skew_is_refused_and_does_not_block_fresh_ones() {
+    let peer = key(2);
+    let mut gate = Gatekeeper::new(key(1).public_key(), listed(&[&peer]));
+    let skew = nanos(ADVERT_MAX_SKEW);
+    let early = advert(&peer, NOW + skew + 1);
+    assert_eq!(judged(&mut gate, &early), Err("advert dated in the future"));
+    // The refused one was not remembered: a fresh advert passes, and later, when the
+    // early one's time has come, so does it.
+    assert_eq!(judged(&mut gate, &advert(&peer, NOW)), Ok(NOW));
+    assert!(matches!(
+        gate.check_at(Topic::Capabilities, &early, NOW + 2 * SECOND),
+        Verdict::Accept(_)
+    ));
+    // Within the skew is a clock that runs a little fast: accepted.
+    let mut fresh_gate = Gatekeeper::new(key(1).public_key(), listed(&[&peer]));
+    assert_eq!(
+        judged(&mut fresh_gate, &advert(&peer, NOW + skew)),
+        Ok(NOW + skew)
+    );
+    // Strangers' adverts are ignored before their dates count.
+    assert_eq!(
+        judged(&mut gate, &advert(&key(4), NOW)),
+        Err("advert from an untrusted key")
+    );
 }
 
 #[test]

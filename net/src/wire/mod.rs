@@ -199,8 +199,9 @@ pub fn reannounced(head: &SignedHead, key: &NodeKey, time_ns: u64) -> SignedHead
     )
 }
 
-/// What a node offers and how it is doing (SOP 3's NodeEccCapability).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// What a node offers and how it is doing (SOP 3's NodeEccCapability). The default is
+/// an advert of nothing at time 0, for building one field by field.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Advert {
     /// weft version of the node.
     pub version: String,
