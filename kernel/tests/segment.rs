@@ -144,24 +144,38 @@ fn a_re_signed_file_is_rejected() {
     let chain = reopen(dir.path());
     let intruder = NodeKey::from_seed(&[99; 32]);
     assert!(export(&chain, &intruder, &mut Vec::new(), &mut |_| {}).is_err());
-    // Replace the footer's signer and signature, fixing up the content hash.
+    // Re-sign the footer for real with another key, fixing up the content hash: the
+    // signature verifies, so only the check against the genesis key can refuse it.
     let segs = segments(&file);
     let (off, _) = *segs.last().expect("footer");
     let body_len = u32::from_be_bytes(file[off + 12..off + 16].try_into().expect("4")) as usize;
     let body = &file[off + HEADER_LEN..off + HEADER_LEN + body_len];
     let mut footer = weft_kernel::cbor::decode(body).expect("footer");
-    if let ciborium::value::Value::Map(entries) = &mut footer {
-        for (k, v) in entries.iter_mut() {
-            match k.as_text() {
-                Some("signer") => {
-                    *v = ciborium::value::Value::Bytes(intruder.public_key().to_vec())
-                }
-                Some("signature") => {
-                    *v = ciborium::value::Value::Bytes(intruder.sign(b"anything").to_vec())
-                }
-                _ => {}
-            }
+    use ciborium::value::Value;
+    let ciborium::value::Value::Map(entries) = &mut footer else {
+        panic!("the footer is a map");
+    };
+    entries.retain(|(k, _)| k.as_text() != Some("signature"));
+    for (k, v) in entries.iter_mut() {
+        if k.as_text() == Some("signer") {
+            *v = Value::Bytes(intruder.public_key().to_vec());
         }
+    }
+    let unsigned = weft_kernel::cbor::encode_canonical(footer.clone()).expect("encode");
+    let mut message = domains::SEGMENT_FOOTER.as_bytes().to_vec();
+    message.push(0);
+    message.extend_from_slice(&unsigned);
+    let signature = intruder.sign(&message);
+    assert!(weft_kernel::keys::verify_signature(
+        &intruder.public_key(),
+        &message,
+        &signature
+    ));
+    if let Value::Map(entries) = &mut footer {
+        entries.push((
+            Value::Text("signature".into()),
+            Value::Bytes(signature.to_vec()),
+        ));
     }
     let new_body = weft_kernel::cbor::encode_canonical(footer).expect("encode");
     let mut resigned = file[..off].to_vec();
