@@ -239,7 +239,7 @@ impl Event {
             "chain_id": self.chain_id.to_hex(),
             "seq": self.seq,
             "prev_hash": self.prev_hash.to_hex(),
-            "timestamp_ns": self.timestamp_ns,
+            "timestamp_ns": crate::json::time_value(self.timestamp_ns),
             "source": self.source,
             "kind": self.kind,
             "payload": self.payload_json(),

@@ -163,7 +163,7 @@ impl SignedHead {
             "seq": self.seq,
             "head_hash": self.head_hash.to_hex(),
             "merkle_root": self.merkle_root.to_hex(),
-            "time_ns": self.time_ns,
+            "time_ns": crate::json::time_value(self.time_ns),
             "signer": hex::encode(self.signer),
             "signature": hex::encode(self.signature),
         })
@@ -204,7 +204,10 @@ impl SignedHead {
                     .try_into()
                     .expect("length checked"),
             ),
-            time_ns: num("time_ns")?,
+            time_ns: json
+                .get("time_ns")
+                .and_then(crate::json::read_time)
+                .ok_or_else(|| missing("time_ns"))?,
             signer: hexfield("signer", 32)?.try_into().expect("length checked"),
             signature: hexfield("signature", 64)?
                 .try_into()

@@ -22,6 +22,7 @@ pub mod event;
 pub mod gate;
 pub mod hash;
 pub mod head;
+pub mod json;
 pub mod keys;
 pub mod merkle;
 pub mod proof;

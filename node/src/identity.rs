@@ -33,6 +33,7 @@ pub struct Runtime {
     /// Addresses it listens on, each ending in `/p2p/<peer id>`.
     pub listen: Vec<String>,
     /// When it started, ns since the epoch.
+    #[serde(with = "weft_kernel::json::time")]
     pub started_ns: u64,
 }
 

@@ -12,7 +12,7 @@ use super::Daemon;
 use crate::config::WeaveConfig;
 use crate::identity::{write_json_atomically, Runtime};
 use crate::NodeError;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -35,6 +35,9 @@ const ADVERT_CHECK_GAP: Duration = Duration::from_secs(10);
 const ANNOUNCE_GAP: Duration = Duration::from_millis(100);
 /// How often peers are re-resolved, redialled and checked for lag.
 const MAINTAIN_EVERY: Duration = Duration::from_secs(2);
+/// Least time between two records of one peer's changed advert in the tree: each is
+/// a synced append, and a peer's adverts are its own to change.
+const ADVERT_RECORD_GAP: Duration = Duration::from_secs(60);
 /// Tree path under which peers are recorded.
 const PEERS_PATH: &str = "/network/peers";
 /// Note on witness events the daemon appends (how peers recognise bookkeeping).
@@ -67,6 +70,9 @@ struct Driver {
     config_stamp: Option<std::time::SystemTime>,
     /// Live connections by peer, whether or not the peer book names the peer yet.
     links: HashMap<PeerId, Multiaddr>,
+    /// When each peer's advert was last recorded, and peers whose newer advert waits.
+    advert_recorded: HashMap<String, Instant>,
+    advert_pending: HashSet<String>,
 }
 
 /// Runs until the daemon is told to stop or a signal arrives.
@@ -111,6 +117,8 @@ pub(super) async fn drive(
         config: config.clone(),
         config_stamp: config_stamp(&daemon),
         links: HashMap::new(),
+        advert_recorded: HashMap::new(),
+        advert_pending: HashSet::new(),
     };
     let mut tick = tokio::time::interval(ANNOUNCE_GAP);
     let mut periodic = tokio::time::interval(Duration::from_secs(config.network.announce_interval));
@@ -201,7 +209,9 @@ impl Driver {
         if !(force || changed && !recent) {
             return;
         }
-        if !self.mesh.publish_nowait(Topic::Heads, head.encode()) {
+        // Re-signed at a later time when repeated, so gossip does not drop it as a
+        // duplicate before a peer that missed it sees it.
+        if !self.mesh.announce(head.clone()) {
             tracing::warn!("announcing the head: the mesh's queue is full");
         }
         if changed {
@@ -332,7 +342,7 @@ impl Driver {
                     (before.as_ref() != Some(&after)).then(|| peer.name.clone())
                 });
                 if let Some(name) = changed {
-                    self.record_peer(name, false).await;
+                    self.record_advert(name).await;
                 }
             }
             Accepted::Evidence(found, evidence) => {
@@ -341,9 +351,43 @@ impl Driver {
         }
     }
 
+    /// Records a peer's changed advert, at most once per [`ADVERT_RECORD_GAP`]; a change
+    /// within the gap waits for the next maintenance round after it.
+    async fn record_advert(&mut self, name: String) {
+        if self
+            .advert_recorded
+            .get(&name)
+            .is_some_and(|at| at.elapsed() < ADVERT_RECORD_GAP)
+        {
+            self.advert_pending.insert(name);
+            return;
+        }
+        self.advert_pending.remove(&name);
+        self.advert_recorded.insert(name.clone(), Instant::now());
+        self.record_peer(name, false).await;
+    }
+
+    /// Records the adverts whose gap has passed (the peer's newest advert is written).
+    async fn record_due_adverts(&mut self) {
+        let due: Vec<String> = self
+            .advert_pending
+            .iter()
+            .filter(|n| {
+                self.advert_recorded
+                    .get(*n)
+                    .is_none_or(|at| at.elapsed() >= ADVERT_RECORD_GAP)
+            })
+            .cloned()
+            .collect();
+        for name in due {
+            self.record_advert(name).await;
+        }
+    }
+
     /// Re-reads the configuration when it changed, re-resolves path peers, redials, and
     /// restarts syncs of peers that are behind.
     async fn maintain(&mut self) {
+        self.record_due_adverts().await;
         let stamp = config_stamp(&self.daemon);
         let reload = stamp != self.config_stamp;
         self.config_stamp = stamp;

@@ -100,6 +100,7 @@ pub struct DaemonStatus {
     /// Gossip dropped by the gatekeeper, by reason.
     pub dropped: BTreeMap<String, u64>,
     /// Start time, ns since the epoch.
+    #[serde(with = "weft_kernel::json::time")]
     pub started_ns: u64,
     /// Recent p95 of sync request handling, microseconds.
     pub p95_us: u64,
