@@ -14,3 +14,4 @@ cargo clippy --locked --workspace --all-targets -- -D warnings
 cargo test --locked --workspace --all-targets
 # The compose testnet (the local-process testnet runs inside the cargo tests).
 bash testnet/ci.sh
+bash scripts/fuzz.sh

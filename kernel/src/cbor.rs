@@ -149,7 +149,7 @@ fn json_to_value(json: &serde_json::Value) -> Value {
 }
 
 /// Renders CBOR as JSON for people and scripts: byte strings become lower-case hex,
-/// non-text map keys their textual form.
+/// non-text map keys their textual form (composite keys the hex of their encoding).
 pub fn to_json(value: &Value) -> serde_json::Value {
     match value {
         Value::Null => serde_json::Value::Null,
@@ -173,17 +173,23 @@ pub fn to_json(value: &Value) -> serde_json::Value {
         Value::Map(entries) => serde_json::Value::Object(
             entries
                 .iter()
-                .map(|(k, v)| {
-                    let key = match k {
-                        Value::Text(t) => t.clone(),
-                        other => to_json(other).to_string(),
-                    };
-                    (key, to_json(v))
-                })
+                .map(|(k, v)| (json_key(k), to_json(v)))
                 .collect(),
         ),
         Value::Tag(_, inner) => to_json(inner),
         _ => serde_json::Value::Null,
+    }
+}
+
+/// A map key as a JSON object key: text as it is, another scalar as its JSON text, an
+/// array, map or tag as the hex of its CBOR encoding. (Rendered as JSON text, a composite
+/// key was escaped again at every level of keys nested in keys: the text doubled per
+/// level, and a 237-byte payload took seconds and could take any amount of memory.)
+fn json_key(key: &Value) -> String {
+    match key {
+        Value::Text(t) => t.clone(),
+        Value::Array(_) | Value::Map(_) | Value::Tag(..) => hex::encode(encode(key)),
+        other => to_json(other).to_string(),
     }
 }
 
