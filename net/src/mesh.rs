@@ -29,8 +29,8 @@ use libp2p::request_response::cbor::codec::Codec as CborCodec;
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{
-    allow_block_list, gossipsub, identify, kad, mdns, noise, ping, request_response, tcp, yamux,
-    Multiaddr, PeerId, StreamProtocol, Swarm,
+    allow_block_list, connection_limits, gossipsub, identify, kad, mdns, noise, ping,
+    request_response, tcp, yamux, Multiaddr, PeerId, StreamProtocol, Swarm,
 };
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -43,8 +43,24 @@ use weft_kernel::keys::NodeKey;
 pub const SYNC_TIMEOUT: Duration = Duration::from_secs(30);
 /// Inbound sync requests served at once for one peer; more are refused as busy.
 pub const MAX_INBOUND_PER_PEER: usize = 4;
+/// Inbound sync requests served at once for all peers together: each holds a blocking
+/// thread reading the store, so many peers cannot together take every thread.
+pub const MAX_INBOUND_TOTAL: usize = 16;
+/// Questions answered at once for all peers together.
+pub const MAX_QUERIES_TOTAL: usize = 8;
+/// Established connections at most, in and out (a node follows tens of peers).
+pub const MAX_CONNECTIONS: u32 = 256;
+/// Established incoming connections at most, and connections still handshaking.
+pub const MAX_INCOMING: u32 = 128;
+/// Connections handshaking at once (noise costs a Diffie-Hellman each).
+pub const MAX_PENDING_INCOMING: u32 = 32;
+/// Connections to one peer at most.
+pub const MAX_CONNECTIONS_PER_PEER: u32 = 2;
 /// Failed checks after which a peer is disconnected and blocked.
 pub const STRIKES_TO_BLOCK: u32 = 16;
+/// One strike is forgiven per this much time without a new one: a peer that once sent
+/// something bad is not blocked for a second slip weeks later.
+pub const STRIKE_DECAY: Duration = Duration::from_secs(60);
 /// Gossip a peer may send per second that passes its signature check but is of no use
 /// (untrusted keys, stale heads) before each further second of it counts as a strike:
 /// even well-formed spam is dropped after a while, and its message ids stop filling the
@@ -341,6 +357,7 @@ impl MeshHandle {
 #[derive(NetworkBehaviour)]
 struct Behaviour {
     blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
+    limits: connection_limits::Behaviour,
     identify: identify::Behaviour,
     ping: ping::Behaviour,
     gossipsub: gossipsub::Behaviour,
@@ -416,10 +433,10 @@ pub fn start(
         answered_tx,
         answered,
         asked: HashMap::new(),
-        questions: HashMap::new(),
+        questions: InFlight::default(),
         dial: config.dial.into_iter().map(|a| (a, None)).collect(),
         pending: HashMap::new(),
-        inbound: HashMap::new(),
+        inbound: InFlight::default(),
         strikes: HashMap::new(),
         ignored: HashMap::new(),
         blocked_until: HashMap::new(),
@@ -544,6 +561,13 @@ fn build_swarm(key: &NodeKey, config: &MeshConfig) -> Result<Swarm<Behaviour>, M
             };
             Ok(Behaviour {
                 blocked: Default::default(),
+                limits: connection_limits::Behaviour::new(
+                    connection_limits::ConnectionLimits::default()
+                        .with_max_established(Some(MAX_CONNECTIONS))
+                        .with_max_established_incoming(Some(MAX_INCOMING))
+                        .with_max_pending_incoming(Some(MAX_PENDING_INCOMING))
+                        .with_max_established_per_peer(Some(MAX_CONNECTIONS_PER_PEER)),
+                ),
                 identify: identify::Behaviour::new(
                     identify::Config::new(IDENTIFY_PROTOCOL_VERSION.into(), keypair.public())
                         .with_agent_version(format!("weft/{}", env!("CARGO_PKG_VERSION"))),
@@ -618,20 +642,65 @@ fn settle<Req, R>(
     None
 }
 
-/// Admits one more inbound request from `peer` unless `limit` are in flight.
-fn admit(in_flight: &mut HashMap<PeerId, usize>, peer: PeerId, limit: usize) -> bool {
-    let n = in_flight.entry(peer).or_default();
-    if *n >= limit {
-        return false;
-    }
-    *n += 1;
-    true
+/// Inbound requests whose blocking work is running, per peer and in all. A count lives
+/// until its work ends, whatever happens to the connection meanwhile: a peer that
+/// reconnects does not get a fresh allowance while its earlier requests still run.
+#[derive(Default)]
+struct InFlight {
+    per_peer: HashMap<PeerId, usize>,
+    total: usize,
 }
 
-/// One inbound request of `peer` finished.
-fn release(in_flight: &mut HashMap<PeerId, usize>, peer: &PeerId) {
-    if let Some(n) = in_flight.get_mut(peer) {
-        *n = n.saturating_sub(1);
+impl InFlight {
+    /// Admits one more request of `peer` unless it has `per_peer` running, or all
+    /// peers together `total`.
+    fn admit(&mut self, peer: PeerId, per_peer: usize, total: usize) -> bool {
+        let n = self.per_peer.entry(peer).or_default();
+        if *n >= per_peer || self.total >= total {
+            return false;
+        }
+        *n += 1;
+        self.total += 1;
+        true
+    }
+
+    /// One request of `peer` finished its work.
+    fn release(&mut self, peer: &PeerId) {
+        if let Some(n) = self.per_peer.get_mut(peer) {
+            *n = n.saturating_sub(1);
+            self.total = self.total.saturating_sub(1);
+            if *n == 0 {
+                self.per_peer.remove(peer);
+            }
+        }
+    }
+}
+
+/// A peer's strikes, forgiven one per [`STRIKE_DECAY`] without a new one.
+#[derive(Debug, Clone, Copy)]
+struct Strikes {
+    count: u32,
+    last: Instant,
+}
+
+impl Strikes {
+    /// Adds a strike at `now` after forgiving the time since the last; returns the count.
+    fn add(entry: Option<&mut Strikes>, now: Instant) -> Strikes {
+        let mut strikes = entry.map_or(
+            Strikes {
+                count: 0,
+                last: now,
+            },
+            |s| *s,
+        );
+        let forgiven =
+            now.saturating_duration_since(strikes.last).as_secs() / STRIKE_DECAY.as_secs().max(1);
+        strikes.count = strikes
+            .count
+            .saturating_sub(u32::try_from(forgiven).unwrap_or(u32::MAX))
+            .saturating_add(1);
+        strikes.last = now;
+        strikes
     }
 }
 
@@ -657,11 +726,11 @@ struct EventLoop {
     dial: Vec<(Multiaddr, Option<PeerId>)>,
     pending: Pending<SyncResponse>,
     asked: Pending<QueryResponse>,
-    /// Sync requests in flight per peer.
-    inbound: HashMap<PeerId, usize>,
-    /// Queries in flight per peer.
-    questions: HashMap<PeerId, usize>,
-    strikes: HashMap<PeerId, u32>,
+    /// Sync requests being served.
+    inbound: InFlight,
+    /// Questions being answered.
+    questions: InFlight,
+    strikes: HashMap<PeerId, Strikes>,
     /// Ignored gossip per peer in the current second: (second started, count).
     ignored: HashMap<PeerId, (Instant, u32)>,
     blocked_until: HashMap<PeerId, Instant>,
@@ -690,11 +759,11 @@ impl EventLoop {
                     None => return,
                 },
                 Some((peer, channel, response)) = self.served.recv() => {
-                    release(&mut self.inbound, &peer);
+                    self.inbound.release(&peer);
                     let _ = self.swarm.behaviour_mut().sync.send_response(channel, response);
                 }
                 Some((peer, channel, response)) = self.answered.recv() => {
-                    release(&mut self.questions, &peer);
+                    self.questions.release(&peer);
                     let _ = self.swarm.behaviour_mut().query.send_response(channel, response);
                 }
                 _ = redial.tick() => self.redial(),
@@ -844,9 +913,9 @@ impl EventLoop {
     }
 
     fn strike(&mut self, peer: PeerId, reason: String) {
-        let strikes = self.strikes.entry(peer).or_default();
-        *strikes += 1;
-        if *strikes < STRIKES_TO_BLOCK || self.blocked_until.contains_key(&peer) {
+        let strikes = Strikes::add(self.strikes.get_mut(&peer), Instant::now());
+        self.strikes.insert(peer, strikes);
+        if strikes.count < STRIKES_TO_BLOCK || self.blocked_until.contains_key(&peer) {
             return;
         }
         tracing::warn!(%peer, %reason, "blocking a peer that keeps failing checks");
@@ -895,9 +964,8 @@ impl EventLoop {
                 num_established: 0,
                 ..
             } => {
+                // In-flight counts stay until their work ends (see InFlight).
                 self.connected.remove(&peer_id);
-                self.inbound.remove(&peer_id);
-                self.questions.remove(&peer_id);
                 self.ignored.remove(&peer_id);
                 self.emit(MeshEvent::Disconnected { peer: peer_id }).await;
             }
@@ -1004,9 +1072,14 @@ impl EventLoop {
         }) else {
             return;
         };
-        if !admit(&mut self.inbound, peer, MAX_INBOUND_PER_PEER) {
+        if !self
+            .inbound
+            .admit(peer, MAX_INBOUND_PER_PEER, MAX_INBOUND_TOTAL)
+        {
             let busy = SyncResponse::Refused {
-                reason: format!("busy: {MAX_INBOUND_PER_PEER} requests in flight"),
+                reason: format!(
+                    "busy: {MAX_INBOUND_PER_PEER} requests of yours or {MAX_INBOUND_TOTAL} in all in flight"
+                ),
             };
             let _ = self.swarm.behaviour_mut().sync.send_response(channel, busy);
             return;
@@ -1028,9 +1101,15 @@ impl EventLoop {
         let refuse = |reason: String| QueryResponse::Refused { reason };
         let refused = match request.check() {
             Err(reason) => Some(refuse(reason)),
-            Ok(()) if !admit(&mut self.questions, peer, MAX_QUERIES_PER_PEER) => Some(refuse(
-                format!("busy: {MAX_QUERIES_PER_PEER} queries in flight"),
-            )),
+            Ok(())
+                if !self
+                    .questions
+                    .admit(peer, MAX_QUERIES_PER_PEER, MAX_QUERIES_TOTAL) =>
+            {
+                Some(refuse(format!(
+                    "busy: {MAX_QUERIES_PER_PEER} questions of yours or {MAX_QUERIES_TOTAL} in all in flight"
+                )))
+            }
             Ok(()) => None,
         };
         if let Some(response) = refused {
@@ -1047,5 +1126,48 @@ impl EventLoop {
             let response = service.answer(&peer, &request);
             let _ = answered.blocking_send((peer, channel, response));
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn in_flight_work_is_capped_per_peer_and_in_all_until_it_ends() {
+        let mut work = InFlight::default();
+        let (a, b) = (PeerId::random(), PeerId::random());
+        assert!(work.admit(a, 2, 3));
+        assert!(work.admit(a, 2, 3));
+        assert!(!work.admit(a, 2, 3), "per-peer cap");
+        assert!(work.admit(b, 2, 3));
+        assert!(!work.admit(b, 2, 3), "global cap, though b has room");
+        // Only finished work frees a slot: nothing resets a peer's count.
+        work.release(&a);
+        assert!(work.admit(b, 2, 3));
+        assert_eq!(work.total, 3);
+        work.release(&PeerId::random());
+        assert_eq!(
+            work.total, 3,
+            "releasing a peer with nothing running changes nothing"
+        );
+    }
+
+    #[test]
+    fn strikes_decay_one_per_quiet_period() {
+        let t0 = Instant::now();
+        let mut strikes = Strikes::add(None, t0);
+        for _ in 1..STRIKES_TO_BLOCK - 1 {
+            strikes = Strikes::add(Some(&mut strikes), t0);
+        }
+        assert_eq!(strikes.count, STRIKES_TO_BLOCK - 1);
+        let later = t0 + STRIKE_DECAY * 10;
+        let strikes = Strikes::add(Some(&mut strikes.clone()), later);
+        assert_eq!(strikes.count, STRIKES_TO_BLOCK - 1 - 10 + 1);
+        let much_later = later + STRIKE_DECAY * 1000;
+        assert_eq!(
+            Strikes::add(Some(&mut strikes.clone()), much_later).count,
+            1
+        );
     }
 }

@@ -228,6 +228,50 @@ fn heads_from_keys_outside_the_trust_set_are_dropped_and_counted() {
 }
 
 #[test]
+fn open_trust_follows_a_stranger_under_its_whole_key_once_its_history_is_proven() {
+    // n0 is open and lists nobody; n1 lists n0 and announces to it.
+    let mesh = mesh(2, &[&[], &[0]]);
+    let config = mesh.repos[0].file("weave.toml");
+    let text = std::fs::read_to_string(&config).expect("weave.toml");
+    std::fs::write(&config, format!("{text}\n[network]\ntrust = \"open\"\n")).expect("write");
+    start(mesh.repos[0].path());
+    start(mesh.repos[1].path());
+    mesh.repos[1].append_events(3);
+    let want = mesh.repos[1].len();
+    let name = eventually_value("n0 replicates the stranger n1 whole", || {
+        let peers = json_in(mesh.repos[0].path(), &["peers"]);
+        let stranger = peers["peers"]
+            .as_array()
+            .and_then(|all| all.first())
+            .cloned()
+            .unwrap_or_default();
+        match stranger["replica_length"].as_u64() {
+            Some(got) if got == want => Ok(stranger["name"].as_str().unwrap_or("").to_string()),
+            _ => Err(peers.to_string()),
+        }
+    });
+    // The whole key, in a name the tree and the file system take.
+    assert!(name.starts_with("key-") && name.len() == 56, "{name}");
+    assert!(mesh.repos[0]
+        .file(&format!(".weftos/peers/{name}"))
+        .is_dir());
+    assert_eq!(
+        mesh.repos[0].json(&["chain", "verify", "--peer", &name])["ok"],
+        true
+    );
+}
+
+/// Polls `check` until it gives a value, as [`eventually`] does.
+fn eventually_value<T>(what: &str, mut check: impl FnMut() -> Result<T, String>) -> T {
+    let mut value = None;
+    eventually(what, || {
+        value = Some(check()?);
+        Ok(())
+    });
+    value.expect("eventually returned")
+}
+
+#[test]
 fn an_equivocating_node_is_flagged_by_every_honest_node() {
     // n0, n1 honest; n2 will sign two histories.
     let links: &[&[usize]] = &[&[1, 2], &[0, 2], &[0, 1]];

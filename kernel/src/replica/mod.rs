@@ -40,6 +40,16 @@ pub enum ReplicaError {
         /// Why.
         reason: String,
     },
+    /// The range is valid as far as it goes but no news here: its head is older than the
+    /// one already verified (a relay that is behind), or the replica grew meanwhile. Not
+    /// the sender's fault, so never a reason to distrust it.
+    #[error("range from {from} is not news: {reason}")]
+    Outdated {
+        /// First sequence of the range.
+        from: u64,
+        /// Why.
+        reason: String,
+    },
     /// The range's first event does not link onto the replica: the peer now presents a
     /// different history than the one already verified (check for equivocation).
     #[error("range from {from} does not extend the replica (its event {from} links to {got}, the replica ends in {want})")]
@@ -211,9 +221,10 @@ impl Replica {
                 fingerprint(&self.signer)
             )));
         }
+        let outdated = |reason: String| ReplicaError::Outdated { from, reason };
         let len = self.chain.len();
         if from != len {
-            return Err(refuse(format!(
+            return Err(outdated(format!(
                 "the replica holds {len} events; ranges must start there"
             )));
         }
@@ -225,13 +236,17 @@ impl Replica {
         let size = head.size();
         let to = from.saturating_add(range.events.len() as u64);
         if to > size {
-            return Err(refuse(format!(
-                "range ends at {to}, past its head's {size} events"
-            )));
+            let reason = format!("range ends at {to}, past its head's {size} events");
+            // Nothing but a head behind the replica: a relay that is behind, not a lie.
+            return Err(if range.events.is_empty() {
+                outdated(reason)
+            } else {
+                refuse(reason)
+            });
         }
         if let Some(known) = self.verified_head()? {
             if size < known.size() {
-                return Err(refuse(format!(
+                return Err(outdated(format!(
                     "head at {} is older than the verified head at {}",
                     head.seq, known.seq
                 )));

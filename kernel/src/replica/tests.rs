@@ -88,7 +88,11 @@ fn tamper_case(dir: &Path, key: &NodeKey) -> (Chain, Replica, Range) {
 fn assert_refused(copy: &Replica, range: &Range, what: &str) {
     let before = (copy.len(), copy.chain().merkle_root());
     match copy.extend(range) {
-        Err(ReplicaError::Refused { .. } | ReplicaError::Diverged { .. }) => {}
+        Err(
+            ReplicaError::Refused { .. }
+            | ReplicaError::Diverged { .. }
+            | ReplicaError::Outdated { .. },
+        ) => {}
         other => panic!("{what}: expected a refusal, got {other:?}"),
     }
     assert_eq!(
@@ -153,6 +157,30 @@ fn damaged_ranges_are_refused_and_nothing_is_stored() {
     // The untouched range still goes in.
     copy.extend(&good).expect("the good range");
     assert_eq!(copy.len(), 8);
+}
+
+/// A relay that is merely behind serves a valid range under an older head: not news,
+/// and not a refusal that would count against it (only `Refused` earns a strike).
+#[test]
+fn an_older_head_from_a_relay_behind_is_outdated_not_refused() {
+    let key = NodeKey::from_seed(&[4; 32]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let source = source_chain(dir.path(), &key, 1, 3);
+    let stale = serve(&source, 0, 100, u64::MAX).expect("serve");
+    for i in 0..3 {
+        source.append(note(100 + i)).expect("append");
+    }
+    let copy = replica(dir.path(), &key);
+    sync_all(&source, &copy, 100);
+    let behind = Range {
+        from: copy.len(),
+        events: Vec::new(),
+        ..stale
+    };
+    match copy.extend(&behind) {
+        Err(ReplicaError::Outdated { .. }) => {}
+        other => panic!("expected Outdated, got {other:?}"),
+    }
 }
 
 #[test]

@@ -163,6 +163,34 @@ pub fn to_wire_hashes(hashes: &[Hash]) -> WireHashes {
         .collect()
 }
 
+/// Deserializes a sequence of at most `N` items: the item past the bound is refused as
+/// it arrives, before it is decoded or stored, whatever length the sequence claims.
+fn bounded_seq<'de, D, T, const N: usize>(deserializer: D) -> Result<Vec<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    struct Bounded<T, const N: usize>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>, const N: usize> serde::de::Visitor<'de> for Bounded<T, N> {
+        type Value = Vec<T>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            write!(f, "a sequence of at most {N} items")
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<T>, A::Error> {
+            // A claimed length is not trusted for the allocation either.
+            let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(N));
+            while let Some(item) = seq.next_element()? {
+                if items.len() == N {
+                    return Err(serde::de::Error::custom(format!("more than {N} items")));
+                }
+                items.push(item);
+            }
+            Ok(items)
+        }
+    }
+    deserializer.deserialize_seq(Bounded::<T, N>(std::marker::PhantomData))
+}
+
 fn from_wire_hashes(hashes: &[serde_bytes::ByteArray<32>]) -> Vec<Hash> {
     hashes.iter().map(|h| Hash(**h)).collect()
 }
@@ -478,13 +506,16 @@ pub enum SyncResponse {
     /// of it before storing anything).
     Range {
         /// Encoded events.
+        #[serde(deserialize_with = "bounded_seq::<_, _, { SYNC_MAX_EVENTS as usize }>")]
         events: Vec<serde_bytes::ByteBuf>,
         /// The head (kernel encoding).
         #[serde(with = "serde_bytes")]
         head: Vec<u8>,
         /// Consistency proof, RFC order.
+        #[serde(deserialize_with = "bounded_seq::<_, _, MAX_AUDIT_PATH>")]
         consistency: WireHashes,
         /// Audit path of event `from`, bottom-up.
+        #[serde(deserialize_with = "bounded_seq::<_, _, MAX_AUDIT_PATH>")]
         first_path: WireHashes,
     },
     /// Not served, and why (unknown chain, a start past the end...).

@@ -302,3 +302,25 @@ fn a_served_range_survives_the_wire_and_oversized_ones_do_not() {
     };
     assert!(refused.into_range(0).is_err());
 }
+
+#[test]
+fn a_sync_response_with_too_many_items_is_refused_while_it_decodes() {
+    let range = |events: usize, path: usize| SyncResponse::Range {
+        events: vec![serde_bytes::ByteBuf::from(vec![0u8]); events],
+        head: Vec::new(),
+        consistency: vec![serde_bytes::ByteArray::new([0; 32]); path],
+        first_path: Vec::new(),
+    };
+    let decode = |response: &SyncResponse| {
+        let mut bytes = Vec::new();
+        ciborium::into_writer(response, &mut bytes).expect("encode");
+        ciborium::from_reader::<SyncResponse, _>(bytes.as_slice())
+    };
+    assert!(decode(&range(SYNC_MAX_EVENTS as usize, MAX_AUDIT_PATH)).is_ok());
+    let err = decode(&range(SYNC_MAX_EVENTS as usize + 1, 0)).expect_err("too many events");
+    assert!(err.to_string().contains("more than 1024"), "{err}");
+    assert!(
+        decode(&range(0, MAX_AUDIT_PATH + 1)).is_err(),
+        "too long a proof"
+    );
+}

@@ -54,6 +54,8 @@ struct SyncDone {
     meaningful: bool,
     error: Option<String>,
     evidence: Option<Evidence>,
+    /// A stranger's first range proved its history: its replica may now be created.
+    proven: bool,
 }
 
 struct Driver {
@@ -448,6 +450,22 @@ impl Driver {
             return;
         };
         let Some(replica) = peer.replica.clone() else {
+            // A stranger gets a store only once its own first range proves a history.
+            if let (true, true, false, Some(source), Some(key)) = (
+                peer.stranger,
+                peer.connected.is_some(),
+                peer.syncing,
+                peer.peer_id(),
+                peer.public_key,
+            ) {
+                peer.syncing = true;
+                let (name, mesh, done) =
+                    (name.to_string(), self.mesh.clone(), self.done_tx.clone());
+                tokio::spawn(async move {
+                    let proven = prove_stranger(&mesh, source, key).await;
+                    let _ = done.send(SyncDone::proof(name, proven)).await;
+                });
+            }
             return;
         };
         let known_chain = replica
@@ -477,6 +495,11 @@ impl Driver {
     }
 
     async fn on_sync_done(&mut self, done: SyncDone) {
+        if done.proven {
+            if let Ok(mut book) = self.daemon.book.lock() {
+                book.create_replica(&done.name);
+            }
+        }
         if let Ok(mut book) = self.daemon.book.lock() {
             if let Some(peer) = book.get_mut(&done.name) {
                 peer.syncing = false;
@@ -587,6 +610,56 @@ fn stable_fields(advert: &Advert) -> String {
     )
 }
 
+impl SyncDone {
+    /// The end of a stranger's proof run.
+    fn proof(name: String, proven: Result<(), String>) -> SyncDone {
+        SyncDone {
+            name,
+            from: 0,
+            stored: 0,
+            meaningful: false,
+            proven: proven.is_ok(),
+            error: proven.err(),
+            evidence: None,
+        }
+    }
+}
+
+/// Asks a stranger for its first event and checks that it is a genesis of `key`'s,
+/// included in a head `key` signed: only then is a store spent on it.
+async fn prove_stranger(mesh: &MeshHandle, peer: PeerId, key: [u8; 32]) -> Result<(), String> {
+    let request = SyncRequest {
+        chain_id: [0; 16],
+        from: 0,
+        max_count: 1,
+        max_bytes: SYNC_MAX_BYTES,
+    };
+    let range = mesh
+        .sync(peer, request)
+        .await
+        .map_err(|e| e.to_string())?
+        .into_range(0)
+        .map_err(|e| e.to_string())?;
+    range
+        .head
+        .verify_signature()
+        .map_err(|e| format!("its head does not verify: {e}"))?;
+    if range.head.signer != key {
+        return Err("its head is signed by another key".into());
+    }
+    proven_first_event(&range).ok_or("its first event is not in the history its head signs")?;
+    let genesis = range
+        .events
+        .first()
+        .and_then(|bytes| Event::decode(bytes).ok())
+        .and_then(|event| weft_kernel::chain::Genesis::from_event(&event).ok())
+        .ok_or("its first event is not a genesis")?;
+    if genesis.public_key != key {
+        return Err("its genesis names another key".into());
+    }
+    Ok(())
+}
+
 async fn sync_peer(
     mesh: &MeshHandle,
     peer: PeerId,
@@ -602,6 +675,7 @@ async fn sync_peer(
         meaningful: false,
         error: None,
         evidence: None,
+        proven: false,
     };
     for _ in 0..MAX_ROUNDS {
         let from = replica.len();
@@ -648,8 +722,14 @@ async fn sync_peer(
                 ));
                 break;
             }
-            Err(e) => {
+            // Only forged or invalid data counts against the sender: a relay that is
+            // behind, or this node's own store failing, is no reason to block anyone.
+            Err(e @ ReplicaError::Refused { .. }) => {
                 mesh.strike(peer, e.to_string()).await;
+                done.error = Some(e.to_string());
+                break;
+            }
+            Err(e) => {
                 done.error = Some(e.to_string());
                 break;
             }

@@ -25,6 +25,18 @@ use weft_net::gatekeeper::Trust;
 use weft_net::wire::{Advert, Evidence};
 use weft_net::{Multiaddr, PeerId};
 
+/// Strangers followed at most under open trust: each may get a replica store.
+pub const MAX_STRANGERS: usize = 64;
+
+/// The name of a stranger followed under open trust: its whole key, in lowercase
+/// base32 (56 characters, a valid peer name and directory name).
+pub fn stranger_name(key: &[u8; 32]) -> String {
+    format!(
+        "key-{}",
+        data_encoding::BASE32_NOPAD.encode(key).to_ascii_lowercase()
+    )
+}
+
 /// What `weft peers` flags about a peer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -60,7 +72,7 @@ impl PeerFlag {
 /// One followed peer.
 #[derive(Debug)]
 pub struct Peer {
-    /// Name (from the configuration, or `key-<fingerprint>` for an open org's stranger).
+    /// Name (from the configuration, or [`stranger_name`] for an open org's stranger).
     pub name: String,
     /// Local path of its repository, when configured.
     pub path: Option<PathBuf>,
@@ -68,6 +80,8 @@ pub struct Peer {
     pub addr: Option<Multiaddr>,
     /// Its Ed25519 key as followed: known and accepted by the pins.
     pub public_key: Option<[u8; 32]>,
+    /// Followed under open trust, not named by the configuration.
+    pub stranger: bool,
     /// The key the configuration gives it now (may wait for confirmation).
     pub proposed_key: Option<[u8; 32]>,
     /// Address of the live connection.
@@ -133,6 +147,7 @@ impl Peer {
             path: None,
             addr: None,
             public_key: None,
+            stranger: false,
             proposed_key: None,
             connected: None,
             head: None,
@@ -207,6 +222,8 @@ pub struct PeerBook {
     own: [u8; 32],
     peers: BTreeMap<String, Peer>,
     pins: Pins,
+    /// The stranger cap was reached (warned once).
+    strangers_full: bool,
     /// What `weft peers` reports of the book as a whole (an unconfirmed widening).
     notices: Vec<String>,
 }
@@ -222,6 +239,7 @@ impl PeerBook {
             own: node.key()?.public_key(),
             peers: BTreeMap::new(),
             pins: Pins::load(&node.layout().peers())?,
+            strangers_full: false,
             notices: Vec::new(),
         };
         book.configure(node.config(), &node.layout().root);
@@ -356,19 +374,42 @@ impl PeerBook {
             .find(|p| p.public_key.as_ref() == Some(key))
     }
 
-    /// The peer holding `key`; in an open organisation a stranger is added.
+    /// The peer holding `key`; in an open organisation a stranger is added, at most
+    /// [`MAX_STRANGERS`] of them. A stranger's replica is opened if one exists, but a
+    /// new one is created only once a sync response proved its history
+    /// ([`PeerBook::create_replica`]): a key alone costs no store.
     pub fn follow(&mut self, key: &[u8; 32]) -> Option<&mut Peer> {
         if *key == self.own {
             return None;
         }
         if self.by_key_mut(key).is_none() && self.open {
-            let name = format!("key-{}", &fingerprint(key)[..12]);
+            let strangers = self.peers.values().filter(|p| p.stranger).count();
+            if strangers >= MAX_STRANGERS {
+                if !self.strangers_full {
+                    tracing::warn!(
+                        limit = MAX_STRANGERS,
+                        "open trust: not following more strangers"
+                    );
+                    self.strangers_full = true;
+                }
+                return None;
+            }
+            let name = stranger_name(key);
             let mut peer = Peer::new(name.clone());
             peer.public_key = Some(*key);
-            open_replica(&self.layout, &mut peer, self.create);
+            peer.stranger = true;
+            open_replica(&self.layout, &mut peer, false);
             self.peers.insert(name, peer);
         }
         self.by_key_mut(key)
+    }
+
+    /// Creates the replica of peer `name` (a stranger whose history a sync proved).
+    pub fn create_replica(&mut self, name: &str) {
+        let layout = self.layout.clone();
+        if let Some(peer) = self.peers.get_mut(name) {
+            open_replica(&layout, peer, self.create);
+        }
     }
 
     /// Where evidence files go.
