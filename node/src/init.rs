@@ -159,7 +159,9 @@ pub fn init(start: &Path) -> Result<InitReport, NodeError> {
     for sub in SUBDIRS {
         let dir = layout.weftos().join(sub);
         if !dir.exists() {
-            std::fs::create_dir_all(&dir).map_err(|e| NodeError::io(&dir, e))?;
+            // Durably: a power cut must not take `.weftos/` (and the key and chain in it)
+            // from the repository after init has said it made them.
+            weft_kernel::atomic::create_dir_durably(&dir).map_err(|e| NodeError::io(&dir, e))?;
             created.push(format!(".weftos/{sub}/"));
         }
     }
