@@ -4,6 +4,8 @@
 
 #![deny(missing_docs)]
 
+pub mod powercut;
+
 use assert_cmd::Command;
 use std::path::{Path, PathBuf};
 

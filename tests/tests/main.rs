@@ -5,5 +5,6 @@
 mod coordinate;
 mod crash;
 mod mesh;
+mod powercut;
 mod testnet;
 mod vectors;
