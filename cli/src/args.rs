@@ -266,6 +266,9 @@ pub enum TestnetCommand {
     /// Through the running daemon: announce a second, different head for the current
     /// sequence (an equivocation every honest peer must flag).
     Equivocate,
+    /// Through the running daemon: make its mesh task panic (the daemon must stop and
+    /// log why).
+    CrashMesh,
     /// Through the running daemon: publish undecodable gossip.
     Flood {
         /// Most messages.

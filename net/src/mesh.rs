@@ -226,6 +226,7 @@ enum Command {
     Observe(Box<SignedHead>),
     Dropped(oneshot::Sender<BTreeMap<&'static str, u64>>),
     Newest([u8; 32], oneshot::Sender<Option<SignedHead>>),
+    Panic,
 }
 
 /// The node's side of the mesh.
@@ -304,6 +305,13 @@ impl MeshHandle {
     ) -> Result<QueryResponse, MeshError> {
         self.ask(|tx| Command::Query(peer, addr, request, tx))
             .await?
+    }
+
+    /// Makes the mesh's task panic: fault injection for the testnet's scenario of a
+    /// node whose mesh dies (the daemon must stop and say why, not go on as if joined).
+    /// False when the queue is full.
+    pub fn inject_panic(&self) -> bool {
+        self.commands.try_send(Command::Panic).is_ok()
     }
 
     /// Counts a failed check against `peer` (an invalid range, say); enough of them
@@ -819,6 +827,7 @@ impl EventLoop {
                 self.asked.insert(id, (peer, reply));
             }
             Command::Strike(peer, reason) => self.strike(peer, reason),
+            Command::Panic => panic!("fault injection: the mesh's task was told to panic"),
             Command::Peers(reply) => {
                 let mut peers: Vec<PeerLink> = self
                     .connected

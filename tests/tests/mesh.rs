@@ -685,7 +685,57 @@ fn a_peer_added_while_the_daemon_runs_is_followed_and_stays() {
     assert!(peer(&peers, "n1").is_some(), "{peers}");
 }
 
-/// `weft testnet equivocate|flood` sign forged heads and send garbage with the node's own
+/// A daemon whose mesh task dies stops, says why in its log (a foreground testnet node
+/// logs to standard error; `weft node start` sends the same lines to node.log), and
+/// nothing reports it running any more (before, it went on answering `node status` as
+/// if joined).
+#[test]
+fn a_daemon_whose_mesh_dies_stops_and_says_why() {
+    let data = tempfile::tempdir().expect("data");
+    let log_file = data.path().join("solo.log");
+    let mut node = std::process::Command::new(weft_tests::weft_binary())
+        .args(["testnet", "node", "--name", "solo", "--data"])
+        .arg(data.path())
+        .args(["--listen", "/ip4/127.0.0.1/tcp/0"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log_file).expect("log file"))
+        .spawn()
+        .expect("spawn the testnet node");
+    let dir = data.path().join("solo");
+    let _stop = Mesh {
+        repos: Vec::new(),
+        extra: vec![dir.clone()],
+    };
+    eventually("the testnet node runs", || {
+        let out = weft_in(&dir, &["node", "status", "--json"]);
+        let status: Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        (status["running"] == true && status["listen"].as_array().is_some_and(|l| !l.is_empty()))
+            .then_some(())
+            .ok_or_else(|| String::from_utf8_lossy(&out.stderr).into_owned())
+    });
+    let out = weft_in(&dir, &["testnet", "crash-mesh"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut exit = None;
+    eventually("the daemon stops", || {
+        exit = node.try_wait().expect("wait");
+        exit.map(|_| ()).ok_or_else(|| "still running".into())
+    });
+    assert!(
+        !exit.expect("exited").success(),
+        "a daemon without its mesh fails"
+    );
+    let log = std::fs::read_to_string(&log_file).expect("the node's log");
+    assert!(log.contains("told to panic"), "the panic is logged: {log}");
+    assert!(log.contains("the mesh stopped unexpectedly"), "{log}");
+    let status = json_in(&dir, &["node", "status"]);
+    assert_eq!(status["running"], false, "{status}");
+}
+
+/// `weft testnet equivocate|flood|crash-mesh` sign forged heads and send garbage with the node's own
 /// key: only a node `weft testnet node` made may do that, never an ordinary one.
 #[test]
 fn an_ordinary_node_refuses_fault_injection() {
@@ -696,6 +746,7 @@ fn an_ordinary_node_refuses_fault_injection() {
     for fault in [
         &["testnet", "equivocate"][..],
         &["testnet", "flood", "--count", "5", "--seconds", "1"][..],
+        &["testnet", "crash-mesh"][..],
     ] {
         let out = weft_in(dir, fault);
         assert_eq!(out.status.code(), Some(2), "{fault:?}");

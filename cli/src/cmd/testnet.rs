@@ -55,6 +55,11 @@ pub fn run(ctx: &Ctx, command: TestnetCommand) -> Result<u8> {
             }
             Ok(exit::OK)
         }
+        TestnetCommand::CrashMesh => {
+            running(ctx)?.crash_mesh()?;
+            say!(ctx; "told the mesh's task to panic: the daemon stops and logs why");
+            Ok(exit::OK)
+        }
         TestnetCommand::Flood { count, seconds } => {
             let daemon = running(ctx)?;
             let sent = daemon.flood(count, Duration::from_secs(seconds))?;

@@ -1,6 +1,7 @@
-//! Fault injection for the testnet's scenarios (`weft testnet equivocate|flood`): a
-//! node that signs a second history, a node that floods the mesh with garbage. They act
-//! through the running daemon's own mesh, as a misbehaving node would.
+//! Fault injection for the testnet's scenarios (`weft testnet equivocate|flood|
+//! crash-mesh`): a node that signs a second history, a node that floods the mesh with
+//! garbage, a node whose mesh task dies. They act through the running daemon's own
+//! mesh, as a misbehaving or failing node would.
 
 use super::Daemon;
 use crate::NodeError;
@@ -85,5 +86,18 @@ impl Daemon {
             std::thread::sleep(Duration::from_millis(2));
         }
         Ok(sent)
+    }
+
+    /// Makes the mesh's task panic; the daemon must then stop and log why.
+    pub fn crash_mesh(&self) -> Result<(), NodeError> {
+        self.require_testnet()?;
+        let (mesh, _) = self
+            .mesh
+            .get()
+            .ok_or_else(|| NodeError::Daemon("the daemon has not joined the mesh yet".into()))?;
+        if !mesh.inject_panic() {
+            return Err(NodeError::Daemon("the mesh's queue is full".into()));
+        }
+        Ok(())
     }
 }
