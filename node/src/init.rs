@@ -181,12 +181,18 @@ pub fn init(start: &Path) -> Result<InitReport, NodeError> {
             text.push_str(entry);
             text.push('\n');
         }
-        std::fs::write(&gitignore, text).map_err(|e| NodeError::io(&gitignore, e))?;
+        // Synced before the key exists: a lost `.weftos/keys/` line could let a later
+        // `git add -A` commit the private key.
+        weft_kernel::atomic::write_atomically(&gitignore, text.as_bytes())
+            .map_err(|e| NodeError::io(&gitignore, e))?;
         created.push(format!(".gitignore (+{})", missing.join(" ")));
     }
     if !config_exists {
-        std::fs::write(layout.config(), render_initial(&project))
-            .map_err(|e| NodeError::io(&layout.config(), e))?;
+        weft_kernel::atomic::write_atomically(
+            &layout.config(),
+            render_initial(&project).as_bytes(),
+        )
+        .map_err(|e| NodeError::io(&layout.config(), e))?;
         created.push("weave.toml".into());
     }
     let key = if key_path.exists() {

@@ -368,8 +368,15 @@ fn key_and_genesis_survive_a_power_cut_right_after_init() {
     // The key is the one the genesis names: the chain can still be extended.
     node.append("{}", after);
     node.ok(&["chain", "verify"], after);
+    // weave.toml and the .gitignore lines that keep the key out of commits survived too:
+    // init again has nothing to create.
     let again = node.json(&["init"], after);
-    eprintln!("weft init again {after} recreated {}", again["created"]);
+    assert_eq!(
+        again["created"],
+        serde_json::json!([]),
+        "weft init again {after} recreated: {}",
+        node.survivors()
+    );
 }
 
 #[test]
