@@ -165,23 +165,7 @@ impl Store {
     /// [`Store::create`] with RocksDB statistics on, so [`Store::wal_syncs`] can tell how
     /// often the write-ahead log reached the disk (durability tests and benchmarks).
     pub fn create_instrumented(dir: &Path) -> Result<Store, StoreError> {
-        if dir.join("CURRENT").exists() {
-            return Err(StoreError::Exists(dir.to_path_buf()));
-        }
-        std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
-        let lock = acquire_lock(dir)?;
-        let (mut opts, families) = options(&cf::ALL);
-        opts.enable_statistics();
-        let mut store = Store::opened(
-            dir,
-            DB::open_cf_descriptors(&opts, dir, families),
-            Some(lock),
-        )?;
-        store.statistics = Some(opts);
-        Ok(store)
+        Store::create_with(dir, true)
     }
 
     /// How many times RocksDB synced the write-ahead log, on an instrumented store.
@@ -193,6 +177,10 @@ impl Store {
 
     /// Creates a new, empty store; the directory may exist but must hold no database.
     pub fn create(dir: &Path) -> Result<Store, StoreError> {
+        Store::create_with(dir, false)
+    }
+
+    fn create_with(dir: &Path, instrumented: bool) -> Result<Store, StoreError> {
         if dir.join("CURRENT").exists() {
             return Err(StoreError::Exists(dir.to_path_buf()));
         }
@@ -200,7 +188,16 @@ impl Store {
             path: dir.to_path_buf(),
             source,
         })?;
-        Store::open_inner(dir, &cf::ALL)
+        if !instrumented {
+            return Store::open_inner(dir, &cf::ALL);
+        }
+        let lock = acquire_lock(dir)?;
+        let (mut opts, families) = options(&cf::ALL);
+        opts.enable_statistics();
+        let db = DB::open_cf_descriptors(&opts, dir, families);
+        let mut store = Store::opened(dir, db, Some(lock))?;
+        store.statistics = Some(opts);
+        Ok(store)
     }
 
     /// Opens a view of an existing store without taking its lock: a RocksDB secondary

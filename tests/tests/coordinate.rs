@@ -134,12 +134,18 @@ fn bad_arguments_are_refused_and_change_nothing() {
     drop(app);
 }
 
-#[test]
-fn a_deferred_release_is_published_once_the_peer_acknowledges() {
+/// [`pair`], with `up` deferring a risky release until its peers acknowledge it.
+fn pair_deferring_breaking_releases() -> (Repo, Repo) {
     let (up, app) = pair();
     let rule = "\n[[governance.rules]]\nid = \"breaking-unacknowledged\"\naction = \"release.*\"\nwhen = [\"risk >= 0.5\"]\nseverity = \"blocking\"\n";
     let config = std::fs::read_to_string(up.file("weave.toml")).expect("read");
     std::fs::write(up.file("weave.toml"), format!("{config}{rule}")).expect("write");
+    (up, app)
+}
+
+#[test]
+fn a_deferred_release_is_published_once_the_peer_acknowledges() {
+    let (up, app) = pair_deferring_breaking_releases();
     up.weft(&[
         "coordinate",
         "link",
@@ -184,10 +190,7 @@ fn a_deferred_release_is_published_once_the_peer_acknowledges() {
 
 #[test]
 fn an_acknowledgement_counts_only_from_the_peers_trusted_key() {
-    let (up, app) = pair();
-    let rule = "\n[[governance.rules]]\nid = \"breaking-unacknowledged\"\naction = \"release.*\"\nwhen = [\"risk >= 0.5\"]\nseverity = \"blocking\"\n";
-    let config = std::fs::read_to_string(up.file("weave.toml")).expect("read");
-    std::fs::write(up.file("weave.toml"), format!("{config}{rule}")).expect("write");
+    let (up, app) = pair_deferring_breaking_releases();
     let path_of = |repo: &Repo| {
         repo.path()
             .canonicalize()

@@ -132,17 +132,21 @@ fn usearch_err<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> IndexError + 
     }
 }
 
-fn new_index(path: &Path, capacity: usize) -> Result<Index, IndexError> {
-    let options = IndexOptions {
-        dimensions: DIMENSIONS,
+/// The index's shape: cosine distance over `dimensions` f32 numbers.
+fn index_options(dimensions: usize) -> IndexOptions {
+    IndexOptions {
+        dimensions,
         metric: MetricKind::Cos,
         quantization: ScalarKind::F32,
         connectivity: 0,
         expansion_add: 0,
         expansion_search: 0,
         multi: false,
-    };
-    let index = Index::new(&options).map_err(usearch_err(path))?;
+    }
+}
+
+fn new_index(path: &Path, capacity: usize) -> Result<Index, IndexError> {
+    let index = Index::new(&index_options(DIMENSIONS)).map_err(usearch_err(path))?;
     index.reserve(capacity.max(1)).map_err(usearch_err(path))?;
     Ok(index)
 }
@@ -377,16 +381,7 @@ mod tests {
     fn foreign_index(dir: &Path, model: &str, dimensions: usize) -> (GraphStore, SymbolIndex) {
         let store = GraphStore::open(&dir.join("store")).expect("store");
         let index = SymbolIndex::new(dir);
-        let options = IndexOptions {
-            dimensions,
-            metric: MetricKind::Cos,
-            quantization: ScalarKind::F32,
-            connectivity: 0,
-            expansion_add: 0,
-            expansion_search: 0,
-            multi: false,
-        };
-        let built = Index::new(&options).expect("index");
+        let built = Index::new(&index_options(dimensions)).expect("index");
         built.reserve(1).expect("reserve");
         built.add(0, &vec![0.5f32; dimensions]).expect("add");
         built.save(&index.path.to_string_lossy()).expect("save");
