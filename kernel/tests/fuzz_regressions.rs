@@ -41,7 +41,7 @@ fn map_keys_nested_in_map_keys_render_as_json_in_linear_size() {
 #[test]
 fn an_event_whose_payload_nests_keys_in_keys_has_a_small_json_view() {
     let mut payload = cbor::map([("a", Value::Integer(0.into()))]);
-    for _ in 0..40 {
+    for _ in 0..16 {
         payload = Value::Map(vec![(payload, Value::Integer(0.into()))]);
     }
     let event = Event {
