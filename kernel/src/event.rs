@@ -225,6 +225,13 @@ impl Event {
             payload,
         };
         validate_kind(&event.source, &event.kind)?;
+        // The payload is a part of `bytes`: over the limit only when they are.
+        if bytes.len() > MAX_PAYLOAD_BYTES {
+            let size = cbor::encode(&event.payload).len();
+            if size > MAX_PAYLOAD_BYTES {
+                return Err(EventError::PayloadTooLarge(size));
+            }
+        }
         Ok(event)
     }
 

@@ -59,3 +59,23 @@ fn an_event_whose_payload_nests_keys_in_keys_has_a_small_json_view() {
     let len = decoded.to_json(&decoded.hash()).to_string().len();
     assert!(len <= 8 * encoded.len() + 512, "{len} bytes of JSON");
 }
+
+/// Found reading the decoders beside the fuzz targets: a stored or replicated event could
+/// carry a payload over the limit no draft may have, since only `EventDraft::new` checked.
+#[test]
+fn an_event_over_the_payload_limit_is_refused_when_decoded() {
+    let event = |bytes: usize| Event {
+        chain_id: ChainId([1; 16]),
+        seq: 1,
+        prev_hash: Hash([2; 32]),
+        timestamp_ns: 3,
+        source: "test".into(),
+        kind: "test.big".into(),
+        payload: Value::Bytes(vec![7; bytes]),
+    };
+    let limit = weft_kernel::event::MAX_PAYLOAD_BYTES;
+    // Five bytes of CBOR header before a byte string of this length.
+    assert!(Event::decode(&event(limit - 5).encode()).is_ok());
+    let err = Event::decode(&event(limit).encode()).expect_err("over the limit");
+    assert!(err.to_string().contains("limit"), "{err}");
+}
