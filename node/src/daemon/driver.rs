@@ -317,14 +317,14 @@ impl Driver {
         f: impl FnOnce(&mut super::peers::Peer) -> T,
     ) -> Option<T> {
         let key = weft_net::identity::public_key(peer)?;
-        let mut book = self.daemon.book.lock().ok()?;
+        let mut book = self.daemon.book().ok()?;
         book.follow(&key).map(f)
     }
 
     async fn on_gossip(&mut self, accepted: Accepted) {
         match accepted {
             Accepted::Head(head) => {
-                let name = self.daemon.book.lock().ok().and_then(|mut book| {
+                let name = self.daemon.book().ok().and_then(|mut book| {
                     let peer = book.follow(&head.signer)?;
                     // The gatekeeper passes a head only when it is the signer's newest:
                     // it alone decides that, the book records what it passed.
@@ -336,7 +336,7 @@ impl Driver {
                 }
             }
             Accepted::Advert(signed) => {
-                let changed = self.daemon.book.lock().ok().and_then(|mut book| {
+                let changed = self.daemon.book().ok().and_then(|mut book| {
                     let peer = book.follow(&signed.advert.signer)?;
                     let before = peer.advert.as_ref().map(stable_fields);
                     let after = stable_fields(&signed.advert);
@@ -404,7 +404,7 @@ impl Driver {
         }
         let mut dial = Vec::new();
         let mut behind = Vec::new();
-        if let Ok(mut book) = self.daemon.book.lock() {
+        if let Ok(mut book) = self.daemon.book() {
             // Path peers' keys and addresses appear when their nodes start.
             book.configure(&self.config, root);
             book.set_connections(&self.links);
@@ -435,7 +435,7 @@ impl Driver {
     /// else through another connected peer that may hold a replica of it (its ranges
     /// carry the peer's own signed heads, so they verify the same).
     fn start_sync(&self, name: &str) {
-        let Ok(mut book) = self.daemon.book.lock() else {
+        let Ok(mut book) = self.daemon.book() else {
             return;
         };
         let relay = book
@@ -496,11 +496,11 @@ impl Driver {
 
     async fn on_sync_done(&mut self, done: SyncDone) {
         if done.proven {
-            if let Ok(mut book) = self.daemon.book.lock() {
+            if let Ok(mut book) = self.daemon.book() {
                 book.create_replica(&done.name);
             }
         }
-        if let Ok(mut book) = self.daemon.book.lock() {
+        if let Ok(mut book) = self.daemon.book() {
             if let Some(peer) = book.get_mut(&done.name) {
                 peer.syncing = false;
                 peer.last_error = done.error.clone();
@@ -560,7 +560,7 @@ impl Driver {
             self.blocking(move |d| keep_evidence_file(d, &found, &bytes))
                 .await
         };
-        let name = self.daemon.book.lock().ok().and_then(|mut book| {
+        let name = self.daemon.book().ok().and_then(|mut book| {
             let peer = book.by_key_mut(&found.signer)?;
             peer.flags.insert(PeerFlag::Equivocation);
             Some(peer.name.clone())
@@ -787,8 +787,7 @@ fn keep_evidence_file(
     bytes: &[u8],
 ) -> Result<bool, NodeError> {
     let dir = daemon
-        .book
-        .lock()
+        .book()
         .map(|b| b.evidence_dir())
         .map_err(|_| NodeError::Daemon("peer book unavailable".into()))?;
     weft_kernel::atomic::create_dir_durably(&dir).map_err(|e| NodeError::io(&dir, e))?;
@@ -816,8 +815,7 @@ fn keep_evidence_file(
 /// Witnesses the releases and acknowledgements among a peer's newly replicated events.
 fn witness_coordination(daemon: &Daemon, name: &str, from: u64) -> Result<Vec<String>, NodeError> {
     let replica = daemon
-        .book
-        .lock()
+        .book()
         .ok()
         .and_then(|mut book| book.get_mut(name)?.replica.clone());
     match replica {
@@ -848,8 +846,7 @@ fn record_peer(
     });
     let (meta, head, witness_due) = {
         let mut book = daemon
-            .book
-            .lock()
+            .book()
             .map_err(|_| NodeError::Daemon("peer book unavailable".into()))?;
         let Some(peer) = book.get_mut(name) else {
             return Ok(());

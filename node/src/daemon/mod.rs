@@ -107,6 +107,19 @@ pub struct DaemonStatus {
 }
 
 impl Daemon {
+    /// The peer book. A lock poisoned by a panic is a loud failure, never an empty
+    /// book or an untrusted peer: it is logged and the daemon stops.
+    fn book(&self) -> Result<std::sync::MutexGuard<'_, peers::PeerBook>, NodeError> {
+        self.book.lock().map_err(|_| {
+            tracing::error!("the peer book's lock was poisoned by a panic: the daemon stops");
+            self.stop();
+            NodeError::Daemon(
+                "the peer book was poisoned by a panic (see .weftos/logs/node.log); the daemon stops"
+                    .into(),
+            )
+        })
+    }
+
     /// The node it holds open.
     pub fn node(&self) -> &Arc<Node> {
         &self.node
@@ -126,7 +139,7 @@ impl Daemon {
     /// Whether `peer`'s key is in the trust set (it is then served ranges and answers).
     pub fn trusts(&self, peer: &PeerId) -> bool {
         weft_net::identity::public_key(peer).is_some_and(|key| {
-            key == self.own_key || self.book.lock().is_ok_and(|book| book.trusts(&key))
+            key == self.own_key || self.book().is_ok_and(|book| book.trusts(&key))
         })
     }
 
@@ -143,7 +156,7 @@ impl Daemon {
         // two names is one node.
         let mut indexed = std::collections::HashMap::new();
         let mut known = std::collections::BTreeMap::new();
-        if let Ok(book) = self.book.lock() {
+        if let Ok(book) = self.book() {
             for p in book.peers() {
                 let Some(peer) = p.peer_id() else { continue };
                 if let Some(advert) = &p.advert {
@@ -179,21 +192,19 @@ impl Daemon {
 
     /// The peers and their state.
     pub fn peers(&self) -> Vec<peers::PeerStatus> {
-        self.book.lock().map(|b| b.statuses()).unwrap_or_default()
+        self.book().map(|b| b.statuses()).unwrap_or_default()
     }
 
     /// What concerns the peer book as a whole (an unconfirmed widening of trust).
     pub fn peer_notices(&self) -> Vec<String> {
-        self.book
-            .lock()
+        self.book()
             .map(|b| b.notices().to_vec())
             .unwrap_or_default()
     }
 
     /// Records the user's own addition of peer `name` with `key` in the trust pins.
     pub fn accept_peer(&self, name: &str, key: Option<[u8; 32]>) -> Result<(), NodeError> {
-        self.book
-            .lock()
+        self.book()
             .map_err(|_| NodeError::Daemon("peer book unavailable".into()))?
             .accept(name, key)
     }
@@ -202,8 +213,7 @@ impl Daemon {
     /// (`weft peers trust`), and hands the mesh the new trust set at once.
     pub fn confirm_trust(&self, name: Option<&str>) -> Result<Option<[u8; 32]>, NodeError> {
         let mut book = self
-            .book
-            .lock()
+            .book()
             .map_err(|_| NodeError::Daemon("peer book unavailable".into()))?;
         let key = book.confirm(name)?;
         if let Some((mesh, _)) = self.mesh.get() {
@@ -216,8 +226,7 @@ impl Daemon {
     /// The daemon's state.
     pub fn status(&self) -> DaemonStatus {
         let (connected, peers) = self
-            .book
-            .lock()
+            .book()
             .map(|b| {
                 let n = b.peers().filter(|p| p.connected.is_some()).count();
                 (n, b.peers().count())

@@ -70,7 +70,7 @@ impl SyncSource for ChainSource {
         let response = if request.chain_id == [0; 16] || Some(request.chain_id) == own_id {
             self.answer(request, own)
         } else {
-            let replica = self.0.book.lock().ok().and_then(|book| {
+            let replica = self.0.book().ok().and_then(|book| {
                 book.peers()
                     .filter_map(|p| p.replica.clone())
                     .find(|r| r.chain().genesis().map(|g| g.chain_id.0) == Some(request.chain_id))
