@@ -910,3 +910,57 @@ fn export_writes_its_own_partial_file_and_leaves_others_alone() {
         b"in progress"
     );
 }
+
+/// `chain verify` checks what lineage records say of other chains' events against the
+/// chains it can read (here a local-path peer's): a wrong hash is a failure, a chain it
+/// cannot read is counted as unchecked, never passed off as checked.
+#[test]
+fn references_to_other_chains_are_checked_against_the_chains_this_node_reads() {
+    let (node, other) = (Repo::initialised(), Repo::initialised());
+    node.weft(&["peers", "add", "other", "--path"])
+        .arg(other.path())
+        .assert()
+        .success();
+    let genesis = other.json(&["chain", "log", "--limit", "1"]);
+    let chain = genesis["chain_id"].as_str().expect("chain id").to_string();
+    let hash = genesis["hash"].as_str().expect("hash").to_string();
+    let lineage = |parent: &str, hash: &str| {
+        node.weft(&[
+            "lineage",
+            "add",
+            "--child",
+            "x",
+            "--parent",
+            parent,
+            "--parent-hash",
+            hash,
+        ])
+        .assert()
+        .success();
+    };
+    lineage(&format!("{chain}:0"), &hash);
+    lineage(&format!("{}:0", "ab".repeat(16)), &"cd".repeat(32));
+    let report = node.json(&["chain", "verify"]);
+    assert_eq!(report["ok"], true, "{report}");
+    assert_eq!(
+        report["references"],
+        serde_json::json!({"matched": 1, "mismatched": 0, "unchecked": 1})
+    );
+
+    lineage(&format!("{chain}:0"), &"ee".repeat(32));
+    let out = node
+        .weft(&["chain", "verify", "--json"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["references"]["mismatched"], 1, "{report}");
+    let failure = &report["failures"][0];
+    assert_eq!(failure["kind"], "reference");
+    assert!(
+        failure["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains(&hash)),
+        "names what the chain holds: {report}"
+    );
+}

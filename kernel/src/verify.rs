@@ -96,6 +96,10 @@ pub struct VerifyReport {
     pub last_good_head: Option<u64>,
     /// References to other chains that could not be checked here.
     pub external_refs: u64,
+    /// Those references (referring sequence, event referred to), for the node to check
+    /// against the replicas it holds.
+    #[serde(skip)]
+    pub foreign_refs: Vec<(u64, witness::EventRef)>,
     /// Witnessed artifacts, for the node to re-hash where the files are present.
     #[serde(skip)]
     pub artifacts: Vec<witness::ArtifactRef>,
@@ -213,6 +217,7 @@ struct JobResult {
     head_count: u64,
     events: u64,
     external_refs: u64,
+    foreign_refs: Vec<(u64, witness::EventRef)>,
     artifacts: Vec<witness::ArtifactRef>,
     /// Sequence and previous-hash of the first record, and the last record's stored hash:
     /// the joiner checks the link across batches.
@@ -340,6 +345,7 @@ impl Job {
             );
         }
         out.external_refs = external.foreign_refs.len() as u64;
+        out.foreign_refs = external.foreign_refs;
         out.artifacts = external.artifacts;
         out.end_peaks = local.peaks().to_vec();
         out.leaves = leaves;
@@ -360,6 +366,7 @@ struct Joiner {
     events: u64,
     heads: u64,
     external_refs: u64,
+    foreign_refs: Vec<(u64, witness::EventRef)>,
     artifacts: Vec<witness::ArtifactRef>,
 }
 
@@ -374,6 +381,7 @@ impl Joiner {
         self.events += result.events;
         self.heads += result.head_count;
         self.external_refs += result.external_refs;
+        self.foreign_refs.extend(result.foreign_refs);
         self.artifacts.extend(result.artifacts);
         if let Some((seq, header_prev)) = result.first {
             if header_prev != self.prev {
@@ -476,6 +484,7 @@ pub fn verify_range(
         events: 0,
         heads: 0,
         external_refs: 0,
+        foreign_refs: Vec::new(),
         artifacts: Vec::new(),
     };
     let outcome: Result<(), ChainError> = std::thread::scope(|scope| {
@@ -562,6 +571,7 @@ pub fn verify_range(
         first_damage: found.first_damage,
         failures: found.listed,
         external_refs: joiner.external_refs,
+        foreign_refs: joiner.foreign_refs,
         artifacts: joiner.artifacts,
         root: joiner.root,
         last_good_head: None,

@@ -183,8 +183,9 @@ pub fn lineage(
 /// in the repository.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct External {
-    /// References to events on other chains.
-    pub foreign_refs: Vec<EventRef>,
+    /// References to events on other chains: the referring event's sequence, and the
+    /// event referred to.
+    pub foreign_refs: Vec<(u64, EventRef)>,
     /// Witnessed artifacts, in sequence order.
     pub artifacts: Vec<ArtifactRef>,
 }
@@ -211,7 +212,7 @@ pub fn check_event(
 ) -> Result<(), String> {
     let mut check_local = |r: &EventRef, external: &mut External| -> Result<(), String> {
         if r.chain_id != event.chain_id {
-            external.foreign_refs.push(r.clone());
+            external.foreign_refs.push((event.seq, r.clone()));
             return Ok(());
         }
         if r.seq >= event.seq {

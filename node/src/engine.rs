@@ -140,7 +140,9 @@ impl Node {
     }
 
     /// Full verification, plus re-hashing of witnessed artifacts still present in the
-    /// repository (a mismatch is a failure; an absent file is only counted).
+    /// repository, and references to other chains checked against the replicas and
+    /// local-path peers this node can read (a mismatch is a failure; what cannot be
+    /// checked is only counted).
     pub fn verify(&self, progress: &mut dyn FnMut(u64)) -> Result<NodeVerify, NodeError> {
         let mut report = weft_kernel::verify::verify(&self.chain, progress)?;
         let mut artifacts = ArtifactCheck::default();
@@ -167,9 +169,25 @@ impl Node {
                 Err(_) => artifacts.unchecked += 1,
             }
         }
+        let foreign = std::mem::take(&mut report.foreign_refs);
+        let chains = crate::replicas::readable_chains(&self.layout, &self.config);
+        let (references, mismatches) = crate::replicas::check_references(&foreign, &chains);
+        for m in mismatches {
+            report.failure_count += 1;
+            report.failures.push(weft_kernel::verify::Failure {
+                seq: m.seq,
+                kind: weft_kernel::verify::FailureKind::Reference,
+                detail: format!(
+                    "names hash {} for event {} of chain {}, which holds {} there",
+                    m.target.hash, m.target.seq, m.target.chain_id, m.held
+                ),
+            });
+        }
+        report.failures.sort_by_key(|f| (f.seq, f.kind));
         Ok(NodeVerify {
             chain: report,
             artifacts,
+            references,
         })
     }
 
@@ -295,6 +313,8 @@ pub struct NodeVerify {
     pub chain: VerifyReport,
     /// Artifacts.
     pub artifacts: ArtifactCheck,
+    /// References to other chains, checked against the chains this node can read.
+    pub references: crate::replicas::ReferenceCheck,
 }
 
 #[cfg(test)]

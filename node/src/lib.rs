@@ -4,7 +4,7 @@
 //! everything it does goes through [`Node`]. What the code says is weft-graph's
 //! ([`graph`]).
 //!
-//! Floors, lowest first, each importing only below itself: [`config`]; [`layout`], [`pins`] and
+//! Floors, lowest first, each importing only below itself: [`config`]; [`layout`], [`pins`], [`replicas`] and
 //! [`identity`]; [`engine`]; [`query`]; [`assess`]; [`coordinate`]; [`daemon`];
 //! [`init`] and [`testnet`].
 
@@ -20,6 +20,7 @@ pub mod init;
 pub mod layout;
 pub mod pins;
 pub mod query;
+pub mod replicas;
 pub mod testnet;
 
 pub use config::{ConfigError, WeaveConfig};

@@ -189,7 +189,11 @@ fn verify(ctx: &Ctx) -> Result<u8> {
     let bar = out::progress(ctx, node.chain().len(), "verifying", ctx.json);
     let report = node.verify(&mut |seq| bar.set_position(seq + 1))?;
     bar.finish_and_clear();
-    Ok(print_verify(ctx, &report.chain, Some(&report.artifacts)))
+    Ok(print_verify(
+        ctx,
+        &report.chain,
+        Some((&report.artifacts, &report.references)),
+    ))
 }
 
 /// `weft chain verify --peer NAME`: the replica, checked like a chain of our own
@@ -203,11 +207,17 @@ fn verify_peer(ctx: &Ctx, name: &str) -> Result<u8> {
     Ok(print_verify(ctx, &report, None))
 }
 
+/// Prints a verification; `checks` are the node's own (artifacts re-hashed, references
+/// to other chains checked against the chains it can read).
 fn print_verify(
     ctx: &Ctx,
     c: &weft_kernel::verify::VerifyReport,
-    artifacts: Option<&weft_node::engine::ArtifactCheck>,
+    checks: Option<(
+        &weft_node::engine::ArtifactCheck,
+        &weft_node::replicas::ReferenceCheck,
+    )>,
 ) -> u8 {
+    let (artifacts, references) = checks.unzip();
     if ctx.json {
         ctx.print_json(&serde_json::json!({
             "ok": c.ok(),
@@ -217,6 +227,7 @@ fn print_verify(
             "failure_count": c.failure_count,
             "last_good_head": c.last_good_head,
             "external_refs": c.external_refs,
+            "references": references,
             "merkle_root": c.root.map(|r| r.to_hex()),
             "artifacts": artifacts,
         }));
@@ -244,6 +255,14 @@ fn print_verify(
                 a.matched,
                 a.mismatched,
                 a.unchecked
+            );
+        }
+        if let Some(r) = references.filter(|r| r.matched + r.mismatched + r.unchecked > 0) {
+            say!(ctx;
+                "references to other chains: {} match their replicas, {} differ, {} not checkable here",
+                r.matched,
+                r.mismatched,
+                r.unchecked
             );
         }
     }
