@@ -1089,6 +1089,26 @@ fn rust_use_trees_and_block_docs() {
     assert_eq!(symbols(&f), [(Function, "k", 7, 7, false)]);
 }
 
+/// ripgrep's `use { grep_matcher::Matcher, serde_json as json };`: a brace group at the
+/// root of a `use` imports whole crates, never a name from a nameless module (which made
+/// `deps` report serde_json as declared and never imported).
+#[test]
+fn rust_use_group_at_the_root_imports_whole_crates() {
+    let source = "use {\n    grep_matcher::Matcher,\n    serde_json as json,\n    regex,\n};\n";
+    let f = facts(Language::Rust, source);
+    let mut found = imports(&f);
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("grep_matcher", vec!["Matcher"], 1),
+            ("regex", vec![], 1),
+            ("serde_json", vec![], 1),
+        ]
+    );
+    assert_eq!(renamed(&f), [("serde_json", vec![("serde_json", "json")])]);
+}
+
 /// (module, [(name, local)]) of every import that binds a name under another one.
 fn renamed(facts: &FileFacts) -> Vec<(&str, Vec<(&str, &str)>)> {
     facts

@@ -141,14 +141,17 @@ pub struct DependencyIssue {
     pub file: Option<(String, u32)>,
 }
 
-const RUST_BUILTIN: [&str; 7] = [
+/// Paths no manifest declares: the sysroot crates (`test` is the one `extern crate
+/// test;` brings in for benchmarks) and the path keywords.
+const RUST_BUILTIN: [&str; 8] = [
     "std",
     "core",
     "alloc",
+    "proc_macro",
+    "test",
     "crate",
     "self",
     "super",
-    "proc_macro",
 ];
 const NODE_BUILTIN: [&str; 33] = [
     "assert",
@@ -442,6 +445,8 @@ mod tests {
             Some("serde_json".into())
         );
         assert_eq!(imported_package(Cargo, "std::fs", None), None);
+        // ripgrep's benches: `extern crate test;` is the sysroot's, never a dependency.
+        assert_eq!(imported_package(Cargo, "test", None), None);
         assert_eq!(
             imported_package(Cargo, "my_crate::a", Some("my-crate")),
             None

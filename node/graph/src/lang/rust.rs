@@ -364,6 +364,19 @@ impl<'s, 't> Visitor<'s, 't> {
                         continue;
                     };
                     let name = self.cx.text(name);
+                    // At the root of a `use` (`use {serde_json as json, …};`) a lone name
+                    // is a crate imported whole, not a name imported from a nameless module.
+                    if prefix.is_empty() {
+                        let mut whole = UseGroup::new(name.to_string(), Vec::new());
+                        if let Some(local) = self.alias(child) {
+                            whole.renamed.push(Renamed {
+                                name: name.to_string(),
+                                local,
+                            });
+                        }
+                        out.push(whole);
+                        continue;
+                    }
                     group.names.push(name.to_string());
                     if let Some(local) = self.alias(child) {
                         group.renamed.push(Renamed {
