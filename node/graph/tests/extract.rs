@@ -1109,6 +1109,30 @@ fn rust_use_group_at_the_root_imports_whole_crates() {
     assert_eq!(renamed(&f), [("serde_json", vec![("serde_json", "json")])]);
 }
 
+/// `#[doc(hidden)]` items are not public API, nor is anything inside a hidden item
+/// (the Cargo book: changes to them are not breaking).
+#[test]
+fn rust_doc_hidden_items_are_not_public_api() {
+    let source = "pub fn shown() {}\n#[doc(hidden)]\npub fn hidden() {}\n#[doc( hidden )]\n/// Internal.\npub mod private {\n    pub fn inner() {}\n}\npub struct S;\nimpl S {\n    #[doc(hidden)]\n    pub fn secret(&self) {}\n    pub fn open(&self) {}\n}\n";
+    let f = facts(Language::Rust, source);
+    let public: Vec<(&str, bool)> = f
+        .symbols
+        .iter()
+        .map(|s| (s.qualified.as_str(), s.public))
+        .collect();
+    for (name, want) in [
+        ("shown", true),
+        ("hidden", false),
+        ("private", false),
+        ("private::inner", false),
+        ("S", true),
+        ("S::secret", false),
+        ("S::open", true),
+    ] {
+        assert!(public.contains(&(name, want)), "{name}: {public:?}");
+    }
+}
+
 /// (module, [(name, local)]) of every import that binds a name under another one.
 fn renamed(facts: &FileFacts) -> Vec<(&str, Vec<(&str, &str)>)> {
     facts

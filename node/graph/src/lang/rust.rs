@@ -262,6 +262,9 @@ impl<'s, 't> Visitor<'s, 't> {
     ) -> &mut Symbol {
         let doc = self.doc_comment();
         let qualified = self.path(name);
+        // `#[doc(hidden)]` on the item or anything enclosing it takes it out of the API
+        // dependents may rely on (the Cargo book's SemVer chapter).
+        let public = public && !doc_hidden(&self.cx, node);
         let symbol = self.cx.symbol(node, kind, name, qualified);
         symbol.public = public;
         symbol.signature = signature;
@@ -431,6 +434,29 @@ impl<'s, 't> Visitor<'s, 't> {
         let alias = self.cx.field_text(node, "alias")?;
         (alias != "_").then(|| alias.to_string())
     }
+}
+
+/// Whether `node` or an item enclosing it carries `#[doc(hidden)]`.
+fn doc_hidden(cx: &Ctx<'_>, node: Node<'_>) -> bool {
+    let mut at = Some(node);
+    while let Some(item) = at {
+        let mut prev = item.prev_named_sibling();
+        while let Some(sibling) = prev {
+            match sibling.kind() {
+                "attribute_item" => {
+                    let text: String = cx.text(sibling).split_whitespace().collect();
+                    if text.contains("doc(hidden)") {
+                        return true;
+                    }
+                }
+                "line_comment" | "block_comment" => {}
+                _ => break,
+            }
+            prev = sibling.prev_named_sibling();
+        }
+        at = item.parent();
+    }
+    false
 }
 
 /// McCabe decision points of Rust: `if`, loops, match arms other than a bare `_`,
