@@ -50,6 +50,8 @@ pub enum SymbolKind {
     Type,
     /// Constant (incl. Rust `static`).
     Const,
+    /// Package-level variable (Go `var`).
+    Variable,
     /// Module / namespace.
     Module,
 }
@@ -67,6 +69,7 @@ impl SymbolKind {
             SymbolKind::Interface => "interface",
             SymbolKind::Type => "type",
             SymbolKind::Const => "const",
+            SymbolKind::Variable => "variable",
             SymbolKind::Module => "module",
         }
     }

@@ -1291,3 +1291,25 @@ fn go_aliases_and_qualified_names() {
         [(Some("up"), "Client", 10)]
     );
 }
+
+/// Go's package-level `var`s are API (a changed or removed exported var breaks
+/// dependents); a function's own variables are not symbols at all.
+#[test]
+fn go_package_variables_are_symbols_and_locals_are_not() {
+    let source = "package p\n\n// Default is the default.\nvar Default = New()\n\nvar (\n\tmu  sync.Mutex\n\tMax int = 3\n)\n\nfunc New() *T {\n\tvar Local = 1\n\t_ = func() { var Inner = 2; _ = Inner }\n\treturn nil\n}\n";
+    let f = facts(Language::Go, source);
+    let vars: Vec<(&str, bool, &str)> = f
+        .symbols
+        .iter()
+        .filter(|s| s.kind == SymbolKind::Variable)
+        .map(|s| (s.name.as_str(), s.public, s.doc.as_str()))
+        .collect();
+    assert_eq!(
+        vars,
+        [
+            ("Default", true, "Default is the default."),
+            ("mu", false, ""),
+            ("Max", true, "")
+        ]
+    );
+}

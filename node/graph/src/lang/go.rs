@@ -1,6 +1,6 @@
-//! Go: functions, receiver methods (`Type.Method`), named types and constants, exported
-//! when capitalised; imports by path; `unsafe` and `exec.Command("sh", "-c", ...)` as
-//! risky markers.
+//! Go: functions, receiver methods (`Type.Method`), named types, constants and
+//! package-level variables, exported when capitalised; imports by path; `unsafe` and
+//! `exec.Command("sh", "-c", ...)` as risky markers.
 
 use super::shared::{has_operator, starts_upper, tidy_doc, Ctx, Event, KindNames, Step};
 use crate::facts::{FileFacts, ReferenceKind, Renamed, SymbolKind};
@@ -78,6 +78,8 @@ impl<'s> Visitor<'s> {
                 self.spec(node, kind, "type");
             }
             "const_spec" => self.spec(node, SymbolKind::Const, "const"),
+            // Only package-level variables are API; a function's are its own.
+            "var_spec" if !in_function(node) => self.spec(node, SymbolKind::Variable, "var"),
             "import_spec" => {
                 self.import(node);
                 return Step::Over;
@@ -276,4 +278,19 @@ fn doc_comment(cx: &Ctx<'_>, node: Node<'_>) -> String {
     }
     lines.reverse();
     tidy_doc(&lines.join("\n"))
+}
+
+/// Whether `node` lies inside a function or method (or a function literal).
+fn in_function(node: Node<'_>) -> bool {
+    let mut at = node.parent();
+    while let Some(n) = at {
+        if matches!(
+            n.kind(),
+            "function_declaration" | "method_declaration" | "func_literal"
+        ) {
+            return true;
+        }
+        at = n.parent();
+    }
+    false
 }
