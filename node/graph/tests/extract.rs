@@ -1313,3 +1313,18 @@ fn go_package_variables_are_symbols_and_locals_are_not() {
         ]
     );
 }
+
+/// A trailing comment is not part of a declaration: editing it changes no signature.
+#[test]
+fn comments_are_not_part_of_signatures() {
+    let go = facts(
+        Language::Go,
+        "package p\n\nconst Limit = 10 // was 5\n\nvar URL = \"http://example.org\" // not a comment inside\n\nfunc F(a int /* count */, b string) error {\n\treturn nil\n}\n",
+    );
+    let sig = |f: &FileFacts, name: &str| symbol(f, name).signature.clone();
+    assert_eq!(sig(&go, "Limit"), "const Limit = 10");
+    assert_eq!(sig(&go, "URL"), "var URL = \"http://example.org\"");
+    assert_eq!(sig(&go, "F"), "func F(a int, b string) error");
+    let rust = facts(Language::Rust, "pub fn f(x: u8 /* bits */) -> u8 { x }\n");
+    assert_eq!(sig(&rust, "f"), "pub fn f(x: u8) -> u8");
+}

@@ -314,7 +314,22 @@ impl<'s> Ctx<'s> {
                 start + text.find('\n').unwrap_or(text.len())
             }
         };
-        collapse(self.src.get(start..end).unwrap_or(""))
+        // Comments are not the declaration: `const X = 1 // why` is `const X = 1`.
+        let mut comments = Vec::new();
+        comments_within(node, start, end, &mut comments);
+        let mut text = String::new();
+        let mut at = start;
+        for (from, to) in comments {
+            text.push_str(self.src.get(at..from.max(at)).unwrap_or(""));
+            at = at.max(to);
+        }
+        text.push_str(self.src.get(at.min(end)..end).unwrap_or(""));
+        let collapsed = collapse(&text);
+        if at == start {
+            return collapsed;
+        }
+        // Where a comment stood before `,` or `)` it leaves a space behind.
+        collapsed.replace(" ,", ",").replace(" )", ")")
     }
 
     /// Adds a symbol spanning `node` and returns it so the caller can fill visibility,
@@ -463,4 +478,27 @@ fn todo_word(line: &str) -> Option<&'static str> {
 
 fn line_no(row: usize) -> u32 {
     u32::try_from(row + 1).unwrap_or(u32::MAX)
+}
+
+/// Byte ranges of the comment nodes under `node` that overlap `start..end`, in order;
+/// only the children overlapping the range are searched, with a stack of its own (a
+/// hostile file can nest deeper than the thread's stack).
+fn comments_within(node: Node<'_>, start: usize, end: usize, out: &mut Vec<(usize, usize)>) {
+    let mut pending = vec![node];
+    while let Some(at) = pending.pop() {
+        let mut cursor = at.walk();
+        let children: Vec<Node<'_>> = at
+            .children(&mut cursor)
+            .filter(|c| c.end_byte() > start && c.start_byte() < end)
+            .collect();
+        // Reversed onto the stack, so they come off in source order.
+        for child in children.into_iter().rev() {
+            if child.kind().contains("comment") {
+                out.push((child.start_byte(), child.end_byte().min(end)));
+            } else {
+                pending.push(child);
+            }
+        }
+    }
+    out.sort_unstable();
 }
