@@ -262,6 +262,63 @@ fn change(
     }
 }
 
+/// How a public declaration's change reaches users. Rust's rules (the Cargo book's
+/// SemVer chapter) make a few textual changes compatible: a path spelt through `core`
+/// or `alloc` names the same item as through `std`; making a function `const`, or no
+/// longer `unsafe`, breaks no caller. Every other change is breaking.
+fn signature_change(path: &str, before: &str, after: &str) -> (ChangeKind, Class) {
+    if !path.ends_with(".rs") {
+        return (ChangeKind::Signature, Class::Breaking);
+    }
+    let (before, after) = (std_paths(before), std_paths(after));
+    if before == after {
+        return (ChangeKind::Body, Class::Internal);
+    }
+    let loosened = |from: &str, to: &str, qualifier: &str| {
+        from.replacen(&format!("{qualifier} fn "), "fn ", 1)
+            == to.replacen(&format!("{qualifier} fn "), "fn ", 1)
+    };
+    let became_const = !before.contains("const fn ")
+        && after.contains("const fn ")
+        && loosened(&before, &after, "const");
+    let lost_unsafe = before.contains("unsafe fn ")
+        && !after.contains("unsafe fn ")
+        && loosened(&before, &after, "unsafe");
+    if became_const || lost_unsafe {
+        return (ChangeKind::Signature, Class::Additive);
+    }
+    (ChangeKind::Signature, Class::Breaking)
+}
+
+/// `core::…` and `alloc::…` paths spelt as the `std::…` that re-exports them.
+fn std_paths(signature: &str) -> String {
+    let mut out = String::with_capacity(signature.len());
+    let mut rest = signature;
+    while let Some(i) = rest.find(['c', 'a']) {
+        let (head, tail) = rest.split_at(i);
+        out.push_str(head);
+        let boundary = !out
+            .chars()
+            .last()
+            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':');
+        let crate_name = ["core::", "alloc::"]
+            .into_iter()
+            .find(|p| tail.starts_with(p));
+        match crate_name {
+            Some(name) if boundary => {
+                out.push_str("std::");
+                rest = &tail[name.len()..];
+            }
+            _ => {
+                out.push_str(&tail[..1]);
+                rest = &tail[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The declaration with its own name taken out, to recognise a rename.
 fn shape(s: &Symbol) -> String {
     s.signature.replacen(&s.name, "\u{0}", 1)
@@ -286,7 +343,7 @@ fn diff_file(path: &str, old: &Side, new: &Side, out: &mut Vec<ApiChange>) {
                     (true, false) => Some((ChangeKind::Visibility, Class::Breaking)),
                     (false, true) => Some((ChangeKind::Added, Class::Additive)),
                     (true, true) if o.signature != n.signature => {
-                        Some((ChangeKind::Signature, Class::Breaking))
+                        Some(signature_change(path, &o.signature, &n.signature))
                     }
                     _ if oh != nh => Some((ChangeKind::Body, Class::Internal)),
                     _ => None,
@@ -588,4 +645,61 @@ pub fn diff(
         manifest_changes: manifest_out,
         files_changed,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rust_signature_changes_follow_the_semver_rules() {
+        let class = |before: &str, after: &str| signature_change("src/lib.rs", before, after).1;
+        // Same item, other spelling.
+        assert_eq!(
+            class(
+                "pub fn f(x: &dyn core::fmt::Debug)",
+                "pub fn f(x: &dyn std::fmt::Debug)"
+            ),
+            Class::Internal
+        );
+        assert_eq!(
+            class(
+                "pub fn v() -> alloc::vec::Vec<u8>",
+                "pub fn v() -> std::vec::Vec<u8>"
+            ),
+            Class::Internal
+        );
+        // A crate or module merely ending in "core" is not core.
+        assert_eq!(
+            class("pub fn g(x: mycore::T)", "pub fn g(x: mystd::T)"),
+            Class::Breaking
+        );
+        // Minor changes.
+        assert_eq!(
+            class("pub fn n() -> u8", "pub const fn n() -> u8"),
+            Class::Additive
+        );
+        assert_eq!(
+            class("pub unsafe fn r(p: *const u8)", "pub fn r(p: *const u8)"),
+            Class::Additive
+        );
+        // Major ones.
+        assert_eq!(
+            class("pub const fn n() -> u8", "pub fn n() -> u8"),
+            Class::Breaking
+        );
+        assert_eq!(
+            class("pub fn r(p: *const u8)", "pub unsafe fn r(p: *const u8)"),
+            Class::Breaking
+        );
+        assert_eq!(
+            class("pub fn n() -> u8", "pub const fn n() -> u16"),
+            Class::Breaking
+        );
+        // Other languages keep the plain rule.
+        assert_eq!(
+            signature_change("m.go", "func F(x core.T)", "func F(x std.T)").1,
+            Class::Breaking
+        );
+    }
 }
