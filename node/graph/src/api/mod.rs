@@ -3,6 +3,8 @@
 //! signature, and manifest fields (package name, version, features, toolchain floors) —
 //! each classified breaking, additive or internal.
 
+mod python;
+
 use crate::deps::{self, Ecosystem, Manifest};
 use crate::facts::{Symbol, SymbolKind};
 use crate::lang::Language;
@@ -262,14 +264,30 @@ fn change(
     }
 }
 
-/// How a public declaration's change reaches users. Rust's rules (the Cargo book's
+/// How a public declaration's change reaches users (see [`rust_signature_change`] and
+/// [`python::calls_still_accepted`]); every other language's change is breaking.
+fn signature_change(path: &str, before: &str, after: &str) -> (ChangeKind, Class) {
+    if path.ends_with(".rs") {
+        return rust_signature_change(before, after);
+    }
+    if path.ends_with(".py") || path.ends_with(".pyi") {
+        if let Some(accepted) = python::calls_still_accepted(before, after) {
+            let class = if accepted {
+                Class::Additive
+            } else {
+                Class::Breaking
+            };
+            return (ChangeKind::Signature, class);
+        }
+    }
+    (ChangeKind::Signature, Class::Breaking)
+}
+
+/// How a Rust declaration's change reaches users. Rust's rules (the Cargo book's
 /// SemVer chapter) make a few textual changes compatible: a path spelt through `core`
 /// or `alloc` names the same item as through `std`; making a function `const`, or no
 /// longer `unsafe`, breaks no caller. Every other change is breaking.
-fn signature_change(path: &str, before: &str, after: &str) -> (ChangeKind, Class) {
-    if !path.ends_with(".rs") {
-        return (ChangeKind::Signature, Class::Breaking);
-    }
+fn rust_signature_change(before: &str, after: &str) -> (ChangeKind, Class) {
     let (before, after) = (std_paths(before), std_paths(after));
     if before == after {
         return (ChangeKind::Body, Class::Internal);

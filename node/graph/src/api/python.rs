@@ -1,0 +1,238 @@
+//! Python's call compatibility, read from two `def` headers: whether every call the old
+//! signature accepts is still accepted by the new one (the parameter rules griffe's
+//! breaking-change detection uses: a parameter removed, moved, made required or
+//! keyword-only, a default removed; `*args`/`**kwargs` absorbing what was named).
+//! Annotations are not checked: Python does not enforce them at a call.
+
+/// How a parameter may be passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    /// Before `/`: by position only.
+    PositionalOnly,
+    /// By position or by name.
+    Either,
+    /// `*args`.
+    VarPositional,
+    /// After `*` or `*args`: by name only.
+    KeywordOnly,
+    /// `**kwargs`.
+    VarKeyword,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Param {
+    name: String,
+    kind: Kind,
+    default: bool,
+}
+
+/// The prefix before the parameters (`async def name`, with the name taken out) and the
+/// parameters, or None when the header is not a plain `def`.
+fn parse(header: &str) -> Option<(String, Vec<Param>)> {
+    if !(header.starts_with("def ") || header.starts_with("async def ")) {
+        return None;
+    }
+    let open = header.find('(')?;
+    let close = matching_close(header, open)?;
+    let prefix = header[..open].trim();
+    let prefix = prefix
+        .rsplit_once(' ')
+        .map_or(prefix, |(head, _)| head)
+        .to_string();
+    let mut params: Vec<Param> = Vec::new();
+    let mut kind = Kind::Either;
+    for part in split_top_level(&header[open + 1..close]) {
+        let part = part.trim();
+        match part {
+            "" => continue,
+            "/" => {
+                for p in params.iter_mut() {
+                    if p.kind == Kind::Either {
+                        p.kind = Kind::PositionalOnly;
+                    }
+                }
+                continue;
+            }
+            "*" => {
+                kind = Kind::KeywordOnly;
+                continue;
+            }
+            _ => {}
+        }
+        let (this, rest) = if let Some(rest) = part.strip_prefix("**") {
+            (Kind::VarKeyword, rest)
+        } else if let Some(rest) = part.strip_prefix('*') {
+            kind = Kind::KeywordOnly;
+            (Kind::VarPositional, rest)
+        } else {
+            (kind, part)
+        };
+        let default = rest.contains('=');
+        let name = rest
+            .split([':', '='])
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_string();
+        params.push(Param {
+            name,
+            kind: this,
+            default,
+        });
+    }
+    Some((prefix, params))
+}
+
+/// The index of the `)` closing the `(` at `open`.
+fn matching_close(text: &str, open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, c) in text.char_indices().skip_while(|(i, _)| *i < open) {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0 {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Splits on the commas outside brackets and string literals.
+fn split_top_level(text: &str) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let (mut depth, mut quote, mut start) = (0usize, None::<char>, 0);
+    for (i, c) in text.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']' | '}') => depth = depth.saturating_sub(1),
+            (None, ',') if depth == 0 => {
+                parts.push(&text[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
+/// Whether every call `before` accepts, `after` accepts too; None when either header
+/// cannot be read as a `def`.
+pub fn calls_still_accepted(before: &str, after: &str) -> Option<bool> {
+    let (old_prefix, old) = parse(before)?;
+    let (new_prefix, new) = parse(after)?;
+    if old_prefix != new_prefix {
+        // `def` ↔ `async def`, or `class` ↔ `def`: callers see another thing.
+        return Some(false);
+    }
+    let positional = |params: &[Param]| -> Vec<Param> {
+        params
+            .iter()
+            .filter(|p| matches!(p.kind, Kind::PositionalOnly | Kind::Either))
+            .cloned()
+            .collect()
+    };
+    let (old_pos, new_pos) = (positional(&old), positional(&new));
+    let new_star = new.iter().any(|p| p.kind == Kind::VarPositional);
+    let new_kwargs = new.iter().any(|p| p.kind == Kind::VarKeyword);
+    // Arguments passed by position keep their place.
+    for (i, p) in old_pos.iter().enumerate() {
+        match new_pos.get(i) {
+            Some(n) if p.kind == Kind::PositionalOnly || n.name == p.name => {}
+            None if new_star => {}
+            _ => return Some(false),
+        }
+    }
+    if old.iter().any(|p| p.kind == Kind::VarPositional) && !new_star {
+        return Some(false);
+    }
+    // Arguments passed by name still find a parameter of that name (or `**kwargs`).
+    for p in old
+        .iter()
+        .filter(|p| matches!(p.kind, Kind::Either | Kind::KeywordOnly))
+    {
+        let named = new
+            .iter()
+            .any(|n| n.name == p.name && matches!(n.kind, Kind::Either | Kind::KeywordOnly));
+        if !named && !new_kwargs {
+            return Some(false);
+        }
+    }
+    if old.iter().any(|p| p.kind == Kind::VarKeyword) && !new_kwargs {
+        return Some(false);
+    }
+    // Nothing newly required: a required parameter must have been required before,
+    // under its name and (for positional ones) at its place.
+    for (i, n) in new.iter().enumerate() {
+        let required = !n.default
+            && matches!(
+                n.kind,
+                Kind::PositionalOnly | Kind::Either | Kind::KeywordOnly
+            );
+        if !required {
+            continue;
+        }
+        let was_required = match n.kind {
+            Kind::KeywordOnly => old
+                .iter()
+                .any(|o| o.name == n.name && !o.default && o.kind != Kind::VarKeyword),
+            _ => {
+                let at = new_pos.iter().position(|p| p.name == n.name).unwrap_or(i);
+                old_pos.get(at).is_some_and(|o| !o.default)
+            }
+        };
+        if !was_required {
+            return Some(false);
+        }
+    }
+    Some(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::calls_still_accepted as ok;
+
+    #[test]
+    fn calls_the_old_signature_accepts_still_work_or_not() {
+        let compatible = [
+            ("def f(x)", "def f(x, y=1)"),
+            ("def f(x)", "def f(*x, **y)"),
+            ("def f(x, y=1)", "def f(x, y=2)"),
+            ("def f(x: int) -> int", "def f(x: str) -> str"),
+            ("def f(x, *, y)", "def f(x, *, y=1)"),
+            ("def f(x, /)", "def f(renamed, /)"),
+            ("def f(x)", "def f(x, **kw)"),
+            (
+                "async def f(a, b: dict[str, int] = {'a': 1, 'b': 2})",
+                "async def f(a, b=None, c=3)",
+            ),
+        ];
+        for (before, after) in compatible {
+            assert_eq!(ok(before, after), Some(true), "{before} -> {after}");
+        }
+        let breaking = [
+            ("def f(x)", "def f(x, *, y)"),
+            ("def f(x, y=1)", "def f(x, y)"),
+            ("def f(x, y)", "def f(y, x)"),
+            ("def f(x)", "def f(y)"),
+            ("def f(x, y)", "def f(x)"),
+            ("def f(x, y)", "def f(x, *, y)"),
+            ("def f(*args)", "def f(a)"),
+            ("def f(**kw)", "def f(a=1)"),
+            ("def f(x)", "async def f(x)"),
+            ("def f(x)", "def f(x, /)"),
+        ];
+        for (before, after) in breaking {
+            assert_eq!(ok(before, after), Some(false), "{before} -> {after}");
+        }
+        assert_eq!(ok("class C", "class C(Base)"), None, "not a def");
+        assert_eq!(ok("class C(A, B)", "class C(A)"), None, "bases are not parameters");
+    }
+}
