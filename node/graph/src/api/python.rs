@@ -233,6 +233,10 @@ mod tests {
             assert_eq!(ok(before, after), Some(false), "{before} -> {after}");
         }
         assert_eq!(ok("class C", "class C(Base)"), None, "not a def");
-        assert_eq!(ok("class C(A, B)", "class C(A)"), None, "bases are not parameters");
+        assert_eq!(
+            ok("class C(A, B)", "class C(A)"),
+            None,
+            "bases are not parameters"
+        );
     }
 }
