@@ -593,7 +593,10 @@ fn go() {
     assert_eq!(max.doc, "MaxSize is the largest entry.\nIt is exported.");
     assert_eq!(max.signature, "const MaxSize = 1024");
     assert_eq!(symbol(&f, "minSize").signature, "const minSize = 1");
-    assert_eq!(symbol(&f, "Entry").signature, "type Entry struct");
+    assert_eq!(
+        symbol(&f, "Entry").signature,
+        "type Entry struct { Key string; Value []byte }"
+    );
     let get = symbol(&f, "Store.Get");
     assert_eq!(get.name, "Get");
     assert_eq!(
@@ -1327,4 +1330,21 @@ fn comments_are_not_part_of_signatures() {
     assert_eq!(sig(&go, "F"), "func F(a int, b string) error");
     let rust = facts(Language::Rust, "pub fn f(x: u8 /* bits */) -> u8 { x }\n");
     assert_eq!(sig(&rust, "f"), "pub fn f(x: u8) -> u8");
+}
+
+/// A Go struct's fields and an interface's methods are part of its signature.
+#[test]
+fn go_type_signatures_carry_fields_and_methods() {
+    let f = facts(
+        Language::Go,
+        "package p\n\ntype S struct {\n\tA int // count\n\tB, C string\n}\n\ntype I interface {\n\tM() error\n\tfmt.Stringer\n}\n",
+    );
+    assert_eq!(
+        symbol(&f, "S").signature,
+        "type S struct { A int; B, C string }"
+    );
+    assert_eq!(
+        symbol(&f, "I").signature,
+        "type I interface { M() error; fmt.Stringer }"
+    );
 }

@@ -270,6 +270,9 @@ fn signature_change(path: &str, before: &str, after: &str) -> (ChangeKind, Class
     if path.ends_with(".rs") {
         return rust_signature_change(before, after);
     }
+    if path.ends_with(".go") && go_fields_only_added(before, after) {
+        return (ChangeKind::Signature, Class::Additive);
+    }
     if path.ends_with(".py") || path.ends_with(".pyi") {
         if let Some(accepted) = python::calls_still_accepted(before, after) {
             let class = if accepted {
@@ -306,6 +309,27 @@ fn rust_signature_change(before: &str, after: &str) -> (ChangeKind, Class) {
         return (ChangeKind::Signature, Class::Additive);
     }
     (ChangeKind::Signature, Class::Breaking)
+}
+
+/// Whether a Go struct only gained fields (apidiff: compatible; an interface that gains
+/// a method is not, since its implementations no longer satisfy it).
+fn go_fields_only_added(before: &str, after: &str) -> bool {
+    let fields = |signature: &str| -> Option<(String, Vec<String>)> {
+        let (head, rest) = signature.split_once(" struct { ")?;
+        let body = rest.strip_suffix(" }")?;
+        let fields = body
+            .split("; ")
+            .filter(|f| !f.is_empty())
+            .map(str::to_string)
+            .collect();
+        Some((head.to_string(), fields))
+    };
+    match (fields(before), fields(after)) {
+        (Some((old_head, old)), Some((new_head, new))) => {
+            old_head == new_head && old.iter().all(|f| new.contains(f))
+        }
+        _ => false,
+    }
 }
 
 /// `core::…` and `alloc::…` paths spelt as the `std::…` that re-exports them.
@@ -718,6 +742,30 @@ mod tests {
         assert_eq!(
             signature_change("m.go", "func F(x core.T)", "func F(x std.T)").1,
             Class::Breaking
+        );
+    }
+
+    #[test]
+    fn go_struct_fields_added_are_additive_and_interface_methods_are_not() {
+        let class = |before: &str, after: &str| signature_change("p.go", before, after).1;
+        let s = "type S struct { A int; B string }";
+        assert_eq!(
+            class(s, "type S struct { A int; B string; C bool }"),
+            Class::Additive
+        );
+        assert_eq!(
+            class(s, "type S struct { A int }"),
+            Class::Breaking,
+            "a field removed"
+        );
+        assert_eq!(
+            class(s, "type S struct { A int64; B string }"),
+            Class::Breaking
+        );
+        assert_eq!(
+            class("type I interface { M() }", "type I interface { M(); N() }"),
+            Class::Breaking,
+            "implementations of I no longer satisfy it"
         );
     }
 }

@@ -142,10 +142,14 @@ impl<'s> Visitor<'s> {
         let span = declaration.unwrap_or(spec);
         let first_line = self.cx.header(span, None);
         let first_line = first_line.trim_end_matches('{').trim_end();
-        let signature = match declaration {
+        let mut signature = match declaration {
             Some(_) => first_line.to_string(),
             None => format!("{keyword} {first_line}"),
         };
+        // A struct's fields and an interface's methods are its API, not just its name.
+        if let Some(members) = self.members(spec) {
+            signature = format!("{signature} {{ {} }}", members.join("; "));
+        }
         let doc = doc_comment(&self.cx, span);
         let mut cursor = spec.walk();
         let names: Vec<Node<'_>> = spec.children_by_field_name("name", &mut cursor).collect();
@@ -156,6 +160,30 @@ impl<'s> Visitor<'s> {
             symbol.signature = signature.clone();
             symbol.doc = doc.clone();
         }
+    }
+
+    /// The fields of a struct type, or the methods and embedded types of an interface,
+    /// each without comments, in source order; None for other types.
+    fn members(&self, spec: Node<'_>) -> Option<Vec<String>> {
+        let ty = spec.child_by_field_name("type")?;
+        let list = match ty.kind() {
+            "struct_type" => {
+                let mut cursor = ty.walk();
+                let fields = ty
+                    .named_children(&mut cursor)
+                    .find(|c| c.kind() == "field_declaration_list")?;
+                fields
+            }
+            "interface_type" => ty,
+            _ => return None,
+        };
+        let mut cursor = list.walk();
+        let members = list
+            .named_children(&mut cursor)
+            .filter(|c| !c.kind().contains("comment"))
+            .map(|c| self.cx.code(c))
+            .collect();
+        Some(members)
     }
 
     fn import(&mut self, spec: Node<'_>) {

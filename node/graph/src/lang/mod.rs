@@ -58,7 +58,7 @@ use tree_sitter::Parser;
 
 /// Bumped whenever extraction output changes: cached facts of an older version are
 /// parsed again.
-pub const EXTRACTOR_VERSION: u32 = 6;
+pub const EXTRACTOR_VERSION: u32 = 7;
 
 /// A supported source language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -314,7 +314,17 @@ impl<'s> Ctx<'s> {
                 start + text.find('\n').unwrap_or(text.len())
             }
         };
-        // Comments are not the declaration: `const X = 1 // why` is `const X = 1`.
+        self.code_between(node, start, end)
+    }
+
+    /// The whole text of `node` without its comments, whitespace collapsed.
+    pub(super) fn code(&self, node: Node<'_>) -> String {
+        self.code_between(node, node.start_byte(), node.end_byte())
+    }
+
+    /// The text of `start..end` under `node`, comments left out (they are not the
+    /// declaration: `const X = 1 // why` is `const X = 1`), whitespace collapsed.
+    fn code_between(&self, node: Node<'_>, start: usize, end: usize) -> String {
         let mut comments = Vec::new();
         comments_within(node, start, end, &mut comments);
         let mut text = String::new();
