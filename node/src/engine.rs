@@ -156,15 +156,14 @@ impl Node {
                 Ok(actual) if actual == artifact.hash => artifacts.matched += 1,
                 Ok(actual) => {
                     artifacts.mismatched += 1;
-                    report.failure_count += 1;
-                    report.failures.push(weft_kernel::verify::Failure {
-                        seq: artifact.seq,
-                        kind: weft_kernel::verify::FailureKind::Reference,
-                        detail: format!(
+                    reference_failure(
+                        &mut report,
+                        artifact.seq,
+                        format!(
                             "artifact `{}` at {rel} now hashes to {actual}, the witness names {}",
                             artifact.name, artifact.hash
                         ),
-                    });
+                    );
                 }
                 Err(_) => artifacts.unchecked += 1,
             }
@@ -173,15 +172,14 @@ impl Node {
         let chains = crate::replicas::readable_chains(&self.layout, &self.config);
         let (references, mismatches) = crate::replicas::check_references(&foreign, &chains);
         for m in mismatches {
-            report.failure_count += 1;
-            report.failures.push(weft_kernel::verify::Failure {
-                seq: m.seq,
-                kind: weft_kernel::verify::FailureKind::Reference,
-                detail: format!(
+            reference_failure(
+                &mut report,
+                m.seq,
+                format!(
                     "names hash {} for event {} of chain {}, which holds {} there",
                     m.target.hash, m.target.seq, m.target.chain_id, m.held
                 ),
-            });
+            );
         }
         report.failures.sort_by_key(|f| (f.seq, f.kind));
         Ok(NodeVerify {
@@ -293,6 +291,16 @@ pub fn open_graph(layout: &Layout, config: &WeaveConfig) -> Result<KnowledgeGrap
 pub fn view_graph(layout: &Layout, config: &WeaveConfig) -> KnowledgeGraph {
     let graph_config = config.graph_config();
     KnowledgeGraph::view(&layout.root, &layout.graph(), &graph_config)
+}
+
+/// Adds a reference finding the node made (what the chain names no longer holds).
+fn reference_failure(report: &mut VerifyReport, seq: u64, detail: String) {
+    report.failure_count += 1;
+    report.failures.push(weft_kernel::verify::Failure {
+        seq,
+        kind: weft_kernel::verify::FailureKind::Reference,
+        detail,
+    });
 }
 
 /// Artifact re-hash results.
