@@ -495,12 +495,10 @@ impl Driver {
     }
 
     async fn on_sync_done(&mut self, done: SyncDone) {
-        if done.proven {
-            if let Ok(mut book) = self.daemon.book() {
+        if let Ok(mut book) = self.daemon.book() {
+            if done.proven {
                 book.create_replica(&done.name);
             }
-        }
-        if let Ok(mut book) = self.daemon.book() {
             if let Some(peer) = book.get_mut(&done.name) {
                 peer.syncing = false;
                 peer.last_error = done.error.clone();
@@ -786,10 +784,7 @@ fn keep_evidence_file(
     found: &Equivocation,
     bytes: &[u8],
 ) -> Result<bool, NodeError> {
-    let dir = daemon
-        .book()
-        .map(|b| b.evidence_dir())
-        .map_err(|_| NodeError::Daemon("peer book unavailable".into()))?;
+    let dir = daemon.book().map(|b| b.evidence_dir())?;
     weft_kernel::atomic::create_dir_durably(&dir).map_err(|e| NodeError::io(&dir, e))?;
     let file = dir.join(format!("{}-{}.cbor", found.fingerprint, found.seq));
     if file.exists() {
@@ -845,9 +840,7 @@ fn record_peer(
         Some((seq, hash))
     });
     let (meta, head, witness_due) = {
-        let mut book = daemon
-            .book()
-            .map_err(|_| NodeError::Daemon("peer book unavailable".into()))?;
+        let mut book = daemon.book()?;
         let Some(peer) = book.get_mut(name) else {
             return Ok(());
         };

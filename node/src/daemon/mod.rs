@@ -204,17 +204,13 @@ impl Daemon {
 
     /// Records the user's own addition of peer `name` with `key` in the trust pins.
     pub fn accept_peer(&self, name: &str, key: Option<[u8; 32]>) -> Result<(), NodeError> {
-        self.book()
-            .map_err(|_| NodeError::Daemon("peer book unavailable".into()))?
-            .accept(name, key)
+        self.book()?.accept(name, key)
     }
 
     /// Accepts the key weave.toml now gives peer `name`, or open trust with no name
     /// (`weft peers trust`), and hands the mesh the new trust set at once.
     pub fn confirm_trust(&self, name: Option<&str>) -> Result<Option<[u8; 32]>, NodeError> {
-        let mut book = self
-            .book()
-            .map_err(|_| NodeError::Daemon("peer book unavailable".into()))?;
+        let mut book = self.book()?;
         let key = book.confirm(name)?;
         if let Some((mesh, _)) = self.mesh.get() {
             // Not sent when the mesh's queue is full: the next bookkeeping round sends it.

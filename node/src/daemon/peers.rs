@@ -537,9 +537,7 @@ pub fn peer_chain(
         ))
     };
     if let Some(daemon) = daemon {
-        let book = daemon
-            .book()
-            .map_err(|_| NodeError::Daemon("peer book unavailable".into()))?;
+        let book = daemon.book()?;
         let peer = book.peers().find(|p| p.name == name).ok_or_else(missing)?;
         return peer
             .replica
