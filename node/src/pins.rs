@@ -7,6 +7,8 @@
 //! Afterwards a different key for a pinned name, a name the file adds, and a switch to
 //! `trust = "open"` all wait for `weft peers trust` (a narrowing never waits).
 
+use crate::config::ConfiguredPeerId;
+use crate::identity::read_identity;
 use crate::NodeError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -174,9 +176,7 @@ impl Pins {
         self.dirty = false;
         Ok(())
     }
-}
 
-impl Pins {
     /// Records the user's own addition of peer `name` with `key` (`weft peers add`,
     /// `weft coordinate link`). Before first use there is nothing to record: the first
     /// load pins everything weave.toml names.
@@ -187,6 +187,36 @@ impl Pins {
         self.pin(name, key);
         self.save()
     }
+}
+
+/// The key the configuration proposes for a peer, for the pins to judge.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Proposal {
+    /// Its configured peer id's key, else the key its local path's identity holds.
+    pub key: Option<[u8; 32]>,
+    /// The path's identity holds another key than the configured peer id (which wins).
+    pub mismatch: Option<[u8; 32]>,
+    /// Why the path's identity could not be read.
+    pub unreadable: Option<String>,
+}
+
+/// What the configuration proposes for a peer with id `configured` and local `path`.
+pub fn propose(configured: Option<ConfiguredPeerId>, path: Option<&Path>) -> Proposal {
+    let mut proposal = Proposal {
+        key: configured.and_then(|id| id.public_key()),
+        ..Proposal::default()
+    };
+    let Some(path) = path else {
+        return proposal;
+    };
+    match read_identity(path) {
+        Ok(identity) if proposal.key.is_some_and(|k| k != identity.public_key) => {
+            proposal.mismatch = Some(identity.public_key);
+        }
+        Ok(identity) => proposal.key = Some(identity.public_key),
+        Err(e) => proposal.unreadable = Some(e),
+    }
+    proposal
 }
 
 fn decode_key(text: &str) -> Option<[u8; 32]> {

@@ -6,6 +6,7 @@
 use crate::config::{PeerConfig, WeaveConfig};
 use crate::graph::usage::{UsageAnswer, UsageQuery};
 use crate::layout::Layout;
+use crate::pins::Pins;
 use crate::query::{PeerAsker, QueryError};
 use crate::{Node, NodeError};
 use std::path::{Path, PathBuf};
@@ -163,17 +164,11 @@ pub fn peer_chain(node: &Node, spec: &PeerConfig) -> Result<Chain, PeerError> {
 }
 
 /// The key this node trusts for a linked peer: the pinned one, or on first use the one
-/// the configuration gives (its peer id, else its path's identity) — see [`crate::pins`].
-pub fn trusted_key(node: &Node, spec: &PeerConfig) -> Result<Option<[u8; 32]>, NodeError> {
-    let proposed = spec.peer_id.and_then(|id| id.public_key()).or_else(|| {
-        local_root(node, spec)
-            .and_then(|root| crate::identity::read_identity(&root).ok())
-            .map(|identity| identity.public_key)
-    });
-    // Judged, not saved: only the peer book and `weft peers trust` write the pins.
-    Ok(crate::pins::Pins::load(&node.layout().peers())?
-        .judge(&spec.name, proposed)
-        .key())
+/// the configuration gives — see [`crate::pins`]. Judged, not saved: only the peer book
+/// and `weft peers trust` write the pins.
+pub fn trusted_key(node: &Node, spec: &PeerConfig, pins: &mut Pins) -> Option<[u8; 32]> {
+    let proposed = crate::pins::propose(spec.peer_id, local_root(node, spec).as_deref()).key;
+    pins.judge(&spec.name, proposed).key()
 }
 
 /// A peer's chain and how far it verified under the key this node trusts for it:
@@ -185,16 +180,15 @@ pub struct TrustedChain {
     pub verified_to: Option<u64>,
 }
 
-/// [`peer_chain`], verified in full, whose genesis must carry the trusted key: what
-/// may unblock a release is read only from here.
-pub fn trusted_peer_chain(node: &Node, spec: &PeerConfig) -> Result<TrustedChain, PeerError> {
-    let store_err = |path: &Path, e: &dyn std::fmt::Display| PeerError::Store {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
-    let key = trusted_key(node, spec)
-        .map_err(|e| store_err(&node.layout().peers(), &e))?
-        .ok_or_else(|| PeerError::Untrusted(spec.name.clone()))?;
+/// [`peer_chain`], verified in full, whose genesis must carry the key `pins` trust for
+/// it: what may unblock a release is read only from here.
+pub fn trusted_peer_chain(
+    node: &Node,
+    spec: &PeerConfig,
+    pins: &mut Pins,
+) -> Result<TrustedChain, PeerError> {
+    let key =
+        trusted_key(node, spec, pins).ok_or_else(|| PeerError::Untrusted(spec.name.clone()))?;
     let chain = peer_chain(node, spec)?;
     if let Some(genesis) = chain.genesis() {
         if genesis.public_key != key {
@@ -208,8 +202,11 @@ pub fn trusted_peer_chain(node: &Node, spec: &PeerConfig) -> Result<TrustedChain
             });
         }
     }
-    let report = weft_kernel::verify::verify(&chain, &mut |_| {})
-        .map_err(|e| store_err(chain.store().path(), &e))?;
+    let report =
+        weft_kernel::verify::verify(&chain, &mut |_| {}).map_err(|e| PeerError::Store {
+            path: chain.store().path().to_path_buf(),
+            message: e.to_string(),
+        })?;
     Ok(TrustedChain {
         chain,
         verified_to: report.last_good_head,

@@ -217,12 +217,13 @@ pub fn acknowledgements(node: &Node, versions: &BTreeSet<&str>) -> Result<Acks, 
     let own = node.chain().genesis().map(|g| g.chain_id);
     let mut witnessed = witnessed_notes(node.chain())?;
     let mut out = Acks::new();
+    let mut pins = crate::pins::Pins::load(&node.layout().peers())?;
     for spec in &node.current_config()?.coordination.peers {
         // A peer whose chain does not verify under its trusted key acknowledges nothing.
         let Ok(peers::TrustedChain {
             chain,
             verified_to: Some(verified_to),
-        }) = peers::trusted_peer_chain(node, spec)
+        }) = peers::trusted_peer_chain(node, spec, &mut pins)
         else {
             continue;
         };

@@ -8,7 +8,7 @@
 
 use crate::config::WeaveConfig;
 use crate::engine::Node;
-use crate::identity::{read_identity, read_runtime};
+use crate::identity::read_runtime;
 use crate::layout::Layout;
 use crate::pins::{Pins, Verdict};
 use crate::NodeError;
@@ -423,34 +423,32 @@ impl PeerBook {
     }
 }
 
-/// The key the configuration gives a peer: its configured peer id, checked against (or
-/// else read from) its path's identity file.
+/// The key the configuration gives a peer ([`crate::pins::propose`]), with a mismatch
+/// between its peer id and its path's identity flagged; fills in the address a running
+/// path peer publishes.
 fn proposed_key(
     configured: Option<crate::config::ConfiguredPeerId>,
     peer: &mut Peer,
 ) -> Option<[u8; 32]> {
-    let mut key = configured.and_then(|id| id.public_key());
-    if let Some(path) = &peer.path {
-        match read_identity(path) {
-            Ok(identity) => {
-                if key.is_some_and(|k| k != identity.public_key) {
-                    peer.flags.insert(PeerFlag::KeyMismatch);
-                    peer.last_error = Some(format!(
-                        "{} holds key {}, the configured peer_id names another",
-                        path.display(),
-                        fingerprint(&identity.public_key)
-                    ));
-                } else {
-                    key = Some(identity.public_key);
-                }
-            }
-            Err(e) => peer.last_error = Some(e),
-        }
-        if peer.addr.is_none() {
-            peer.addr = read_runtime(path).and_then(|r| r.dial_addr());
-        }
+    let proposal = crate::pins::propose(configured, peer.path.as_deref());
+    let Some(path) = &peer.path else {
+        return proposal.key;
+    };
+    if let Some(held) = proposal.mismatch {
+        peer.flags.insert(PeerFlag::KeyMismatch);
+        peer.last_error = Some(format!(
+            "{} holds key {}, the configured peer_id names another",
+            path.display(),
+            fingerprint(&held)
+        ));
     }
-    key
+    if let Some(e) = proposal.unreadable {
+        peer.last_error = Some(e);
+    }
+    if peer.addr.is_none() {
+        peer.addr = read_runtime(path).and_then(|r| r.dial_addr());
+    }
+    proposal.key
 }
 
 /// Flags a peer whose proposed key the pins refuse, and clears the flags once accepted.
