@@ -130,19 +130,21 @@ pub fn repair(
             return Err(RepairError::NoValidPrefix(why));
         }
     };
-    let mut heads_ahead = Vec::new();
+    // The signed heads a truncation would drop: how many, the first and the last.
+    let mut heads_ahead = 0u64;
+    let mut span = None;
     for item in chain.signed_heads(kept) {
-        heads_ahead.push(item?.0);
+        let seq = item?.0;
+        heads_ahead += 1;
+        span = Some((span.map_or(seq, |(first, _)| first), seq));
     }
-    if let (Some(&first), Some(&last)) = (heads_ahead.first(), heads_ahead.last()) {
-        if !force {
-            return Err(RepairError::SignedHeadsAhead {
-                kept,
-                heads: heads_ahead.len() as u64,
-                first,
-                last,
-            });
-        }
+    if let (Some((first, last)), false) = (span, force) {
+        return Err(RepairError::SignedHeadsAhead {
+            kept,
+            heads: heads_ahead,
+            first,
+            last,
+        });
     }
     let root_before = chain.merkle_root();
     let mut quarantine = None;
@@ -158,7 +160,7 @@ pub fn repair(
         quarantine: quarantine.as_ref().map(|(p, _)| p.clone()),
         repair_event: None,
         merkle_rebuilt,
-        signed_heads_dropped: heads_ahead.len() as u64,
+        signed_heads_dropped: heads_ahead,
         findings: report
             .failures
             .iter()

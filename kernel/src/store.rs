@@ -148,7 +148,7 @@ impl Store {
         if !dir.join("CURRENT").exists() {
             return Err(StoreError::Missing(dir.to_path_buf()));
         }
-        Store::open_inner(dir, &cf::ALL)
+        Store::open_locked(dir, &cf::ALL, false)
     }
 
     /// Opens the store at `dir` with the given column families, creating it when absent:
@@ -159,7 +159,7 @@ impl Store {
             path: dir.to_path_buf(),
             source,
         })?;
-        Store::open_inner(dir, families)
+        Store::open_locked(dir, families, false)
     }
 
     /// [`Store::create`] with RocksDB statistics on, so [`Store::wal_syncs`] can tell how
@@ -188,16 +188,7 @@ impl Store {
             path: dir.to_path_buf(),
             source,
         })?;
-        if !instrumented {
-            return Store::open_inner(dir, &cf::ALL);
-        }
-        let lock = acquire_lock(dir)?;
-        let (mut opts, families) = options(&cf::ALL);
-        opts.enable_statistics();
-        let db = DB::open_cf_descriptors(&opts, dir, families);
-        let mut store = Store::opened(dir, db, Some(lock))?;
-        store.statistics = Some(opts);
-        Ok(store)
+        Store::open_locked(dir, &cf::ALL, instrumented)
     }
 
     /// Opens a view of an existing store without taking its lock: a RocksDB secondary
@@ -224,14 +215,17 @@ impl Store {
         Ok(store)
     }
 
-    fn open_inner(dir: &Path, families: &[&str]) -> Result<Store, StoreError> {
+    /// Opens under the store's lock; `instrumented` turns RocksDB's statistics on.
+    fn open_locked(dir: &Path, families: &[&str], instrumented: bool) -> Result<Store, StoreError> {
         let lock = acquire_lock(dir)?;
-        let (opts, families) = options(families);
-        Store::opened(
-            dir,
-            DB::open_cf_descriptors(&opts, dir, families),
-            Some(lock),
-        )
+        let (mut opts, families) = options(families);
+        if instrumented {
+            opts.enable_statistics();
+        }
+        let db = DB::open_cf_descriptors(&opts, dir, families);
+        let mut store = Store::opened(dir, db, Some(lock))?;
+        store.statistics = instrumented.then_some(opts);
+        Ok(store)
     }
 
     fn opened(
@@ -252,7 +246,6 @@ impl Store {
     }
 }
 
-/// Database options and family descriptors, the same for every way of opening.
 /// A fresh directory for one secondary instance, in the temporary directory.
 fn secondary_dir() -> PathBuf {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -263,6 +256,7 @@ fn secondary_dir() -> PathBuf {
     std::env::temp_dir().join(format!("weft-view-{}-{nanos}-{n}", std::process::id()))
 }
 
+/// Database options and family descriptors, the same for every way of opening.
 fn options(families: &[&str]) -> (Options, Vec<ColumnFamilyDescriptor>) {
     let mut opts = Options::default();
     opts.create_if_missing(true);

@@ -216,7 +216,6 @@ struct JobResult {
     heads: Vec<HeadAt>,
     head_count: u64,
     events: u64,
-    external_refs: u64,
     foreign_refs: Vec<(u64, witness::EventRef)>,
     artifacts: Vec<witness::ArtifactRef>,
     /// Sequence and previous-hash of the first record, and the last record's stored hash:
@@ -344,7 +343,6 @@ impl Job {
                 format!("events {expected}..{} are missing", self.hi),
             );
         }
-        out.external_refs = external.foreign_refs.len() as u64;
         out.foreign_refs = external.foreign_refs;
         out.artifacts = external.artifacts;
         out.end_peaks = local.peaks().to_vec();
@@ -365,7 +363,6 @@ struct Joiner {
     root: Option<Hash>,
     events: u64,
     heads: u64,
-    external_refs: u64,
     foreign_refs: Vec<(u64, witness::EventRef)>,
     artifacts: Vec<witness::ArtifactRef>,
 }
@@ -380,7 +377,6 @@ impl Joiner {
         self.found.listed.extend(result.found.listed);
         self.events += result.events;
         self.heads += result.head_count;
-        self.external_refs += result.external_refs;
         self.foreign_refs.extend(result.foreign_refs);
         self.artifacts.extend(result.artifacts);
         if let Some((seq, header_prev)) = result.first {
@@ -483,7 +479,6 @@ pub fn verify_range(
         prev,
         events: 0,
         heads: 0,
-        external_refs: 0,
         foreign_refs: Vec::new(),
         artifacts: Vec::new(),
     };
@@ -570,7 +565,7 @@ pub fn verify_range(
         failure_count: found.count,
         first_damage: found.first_damage,
         failures: found.listed,
-        external_refs: joiner.external_refs,
+        external_refs: joiner.foreign_refs.len() as u64,
         foreign_refs: joiner.foreign_refs,
         artifacts: joiner.artifacts,
         root: joiner.root,
