@@ -168,8 +168,11 @@ fn environment(
     if !runtime.is_file() {
         return Err(fail("no such file".into()));
     }
-    // The library is native code: only the pinned build is ever loaded.
-    check_pinned(runtime, sha256)?;
+    // The library is native code: only the pinned build is ever loaded. Once one is
+    // loaded, this process never loads another, so there is nothing left to check.
+    if ENVIRONMENT.get().is_none() {
+        check_pinned(runtime, sha256)?;
+    }
     let loaded = ENVIRONMENT.get_or_init(|| {
         let env = ort::init_from(runtime)
             .map_err(|e| e.to_string())?
