@@ -468,11 +468,8 @@ pub fn start(
 /// relays and replayers cannot multiply one statement (a re-announcement is re-signed to
 /// differ, [`MeshHandle::announce`]).
 pub fn message_id(topic: &str, data: &[u8]) -> [u8; 32] {
-    let mut bytes = Vec::with_capacity(topic.len() + 1 + data.len());
-    bytes.extend_from_slice(topic.as_bytes());
-    bytes.push(0);
-    bytes.extend_from_slice(data);
-    weft_kernel::hash::shake256(&bytes).0
+    // The topic is the domain of weft's domain-separated hash: `topic ‖ 0x00 ‖ data`.
+    weft_kernel::hash::domain_hash(topic, &[data]).0
 }
 
 /// The codec of `/weft/sync/1`: libp2p's CBOR codec (one CBOR item per stream
