@@ -7,7 +7,9 @@
 
 use crate::config::WeaveConfig;
 use crate::layout::{root_of, Layout};
+use crate::NodeError;
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 use weft_kernel::event::ChainId;
 use weft_kernel::store::cf;
@@ -36,6 +38,12 @@ pub struct Mismatch {
     pub held: weft_kernel::Hash,
 }
 
+/// The chain whose store is `dir`, as a view beside whatever process owns it.
+pub fn view_chain(dir: &Path) -> Result<Chain, NodeError> {
+    let store = Store::open_view(dir, &cf::ALL)?;
+    Ok(Chain::open_unchecked(Arc::new(store), None)?)
+}
+
 /// The readable chains other than the node's own, by chain id.
 pub fn readable_chains(layout: &Layout, config: &WeaveConfig) -> HashMap<ChainId, Chain> {
     let mut dirs = Vec::new();
@@ -50,10 +58,7 @@ pub fn readable_chains(layout: &Layout, config: &WeaveConfig) -> HashMap<ChainId
     let mut chains = HashMap::new();
     for dir in dirs {
         // A store that does not open is not readable: its references stay unchecked.
-        let Ok(store) = Store::open_view(&dir, &cf::ALL) else {
-            continue;
-        };
-        let Ok(chain) = Chain::open_unchecked(Arc::new(store), None) else {
+        let Ok(chain) = view_chain(&dir) else {
             continue;
         };
         if let Some(genesis) = chain.genesis() {

@@ -10,10 +10,8 @@ use crate::pins::Pins;
 use crate::query::{PeerAsker, QueryError};
 use crate::{Node, NodeError};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use weft_kernel::head::SignedHead;
-use weft_kernel::store::cf;
-use weft_kernel::{Chain, Store};
+use weft_kernel::Chain;
 
 /// Why a linked peer's chain or head could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -109,16 +107,10 @@ pub fn ask(
 /// Opens the chain of the node at `root` read-only (its daemon may be running).
 pub fn open_chain(root: &Path) -> Result<Chain, PeerError> {
     let dir = Layout::new(root).chain();
-    open_chain_store(&dir).map_err(|e| PeerError::Store {
+    crate::replicas::view_chain(&dir).map_err(|e| PeerError::Store {
         path: dir,
         message: e.to_string(),
     })
-}
-
-/// Opens the chain store in `dir` read-only.
-fn open_chain_store(dir: &Path) -> Result<Chain, NodeError> {
-    let store = Store::open_view(dir, &cf::ALL)?;
-    Ok(Chain::open_unchecked(Arc::new(store), None)?)
 }
 
 /// The chain's latest signed head, if its signature verifies.
@@ -160,7 +152,7 @@ pub fn peer_chain(node: &Node, spec: &PeerConfig) -> Result<Chain, PeerError> {
         return open_chain(&root);
     }
     let dir = node.layout().peer(&spec.name);
-    open_chain_store(&dir).map_err(|_| PeerError::NoReplica(spec.name.clone()))
+    crate::replicas::view_chain(&dir).map_err(|_| PeerError::NoReplica(spec.name.clone()))
 }
 
 /// The key this node trusts for a linked peer: the pinned one, or on first use the one
