@@ -54,6 +54,14 @@ pub enum SymbolKind {
     Variable,
     /// Module / namespace.
     Module,
+    /// A field of a struct, or an attribute of a class (API models).
+    Field,
+    /// A variant of an enum (API models).
+    Variant,
+    /// A macro (API models: Rust `#[macro_export]`).
+    Macro,
+    /// A trait implemented for a type (API models: Rust `impl Trait for Type`).
+    Impl,
 }
 
 impl SymbolKind {
@@ -71,6 +79,10 @@ impl SymbolKind {
             SymbolKind::Const => "const",
             SymbolKind::Variable => "variable",
             SymbolKind::Module => "module",
+            SymbolKind::Field => "field",
+            SymbolKind::Variant => "variant",
+            SymbolKind::Macro => "macro",
+            SymbolKind::Impl => "impl",
         }
     }
 

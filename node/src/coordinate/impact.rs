@@ -227,9 +227,11 @@ fn change_for<'a>(api: &'a ApiDiff, u: &Use) -> Option<&'a ApiChange> {
         .min_by_key(|c| c.class)
 }
 
+/// An undetermined change counts as breaking until a build check says otherwise: a gate
+/// fails closed.
 fn severity_of(class: Class) -> Severity {
     match class {
-        Class::Breaking => Severity::Breaking,
+        Class::Breaking | Class::Undetermined => Severity::Breaking,
         Class::Additive => Severity::Additive,
         Class::Internal => Severity::Informational,
     }

@@ -1,9 +1,19 @@
 //! API DIFF: what changed in a repository's public surface between two commits — symbols
 //! removed, renamed, re-signed, hidden or added, bodies changed behind an unchanged
 //! signature, and manifest fields (package name, version, features, toolchain floors) —
-//! each classified breaking, additive or internal.
+//! each classified breaking, additive, internal or undetermined by a named rule
+//! ([`rules`]).
+//!
+//! Rust crates are modelled whole ([`rust`]): the surface a dependent reaches from the
+//! crate root. Other languages are compared file by file, symbol by symbol, with their
+//! languages' rules for a changed declaration ([`go`], [`python`]).
 
+mod go;
 mod python;
+pub mod rules;
+mod rust;
+
+use rules::Rule;
 
 use crate::deps::{self, Ecosystem, Manifest};
 use crate::facts::{Symbol, SymbolKind};
@@ -20,6 +30,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub enum Class {
     /// Code using the old API may stop compiling or behave differently.
     Breaking,
+    /// The text alone cannot tell whether users break (the finding's note says why); a
+    /// build check decides.
+    Undetermined,
     /// New API; existing users are unaffected.
     Additive,
     /// Not part of the public API.
@@ -78,6 +91,12 @@ pub struct ApiChange {
     /// Line at the head (None for a removal).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
+    /// Id of the rule that classified it (docs/coordination.md).
+    #[serde(default)]
+    pub rule: String,
+    /// Why, where the rule needs saying (what breaks, or why it is undetermined).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// One changed manifest field.
@@ -94,6 +113,9 @@ pub struct ManifestChange {
     pub after: Option<String>,
     /// How it reaches users.
     pub class: Class,
+    /// Id of the rule that classified it.
+    #[serde(default)]
+    pub rule: String,
 }
 
 /// A package this repository publishes.
@@ -239,7 +261,7 @@ fn owner_of(qualified: &str) -> Option<String> {
 
 fn change(
     change: ChangeKind,
-    class: Class,
+    rule: &'static Rule,
     path: &str,
     old: Option<&Symbol>,
     new: Option<&Symbol>,
@@ -248,7 +270,7 @@ fn change(
     let named = old.unwrap_or(s);
     ApiChange {
         change,
-        class,
+        class: rule.class,
         path: path.to_string(),
         kind: named.kind,
         qualified: named.qualified.clone(),
@@ -261,104 +283,32 @@ fn change(
         after: new.map(|n| n.signature.clone()),
         renamed_to: None,
         line: new.map(|n| n.start_line),
+        rule: rule.id.to_string(),
+        note: None,
     }
 }
 
-/// How a public declaration's change reaches users (see [`rust_signature_change`] and
-/// [`python::calls_still_accepted`]); every other language's change is breaking.
-fn signature_change(path: &str, before: &str, after: &str) -> (ChangeKind, Class) {
-    if path.ends_with(".rs") {
-        return rust_signature_change(before, after);
-    }
-    if path.ends_with(".go") && go_fields_only_added(before, after) {
-        return (ChangeKind::Signature, Class::Additive);
-    }
-    if path.ends_with(".py") || path.ends_with(".pyi") {
-        if let Some(accepted) = python::calls_still_accepted(before, after) {
-            let class = if accepted {
-                Class::Additive
-            } else {
-                Class::Breaking
-            };
-            return (ChangeKind::Signature, class);
-        }
-    }
-    (ChangeKind::Signature, Class::Breaking)
-}
-
-/// How a Rust declaration's change reaches users. Rust's rules (the Cargo book's
-/// SemVer chapter) make a few textual changes compatible: a path spelt through `core`
-/// or `alloc` names the same item as through `std`; making a function `const`, or no
-/// longer `unsafe`, breaks no caller. Every other change is breaking.
-fn rust_signature_change(before: &str, after: &str) -> (ChangeKind, Class) {
-    let (before, after) = (std_paths(before), std_paths(after));
-    if before == after {
-        return (ChangeKind::Body, Class::Internal);
-    }
-    let loosened = |from: &str, to: &str, qualifier: &str| {
-        from.replacen(&format!("{qualifier} fn "), "fn ", 1)
-            == to.replacen(&format!("{qualifier} fn "), "fn ", 1)
+/// How a public declaration's change reaches users, by its language's rules for a
+/// declaration compared as text ([`go::signature_rule`], [`python::signature_rule`],
+/// [`rust::signature_rule`] for Rust files outside any library crate); every other change
+/// is breaking.
+fn signature_change(path: &str, before: &str, after: &str) -> (ChangeKind, &'static Rule) {
+    let rule = if path.ends_with(".rs") {
+        rust::signature_rule(before, after)
+    } else if path.ends_with(".go") {
+        go::signature_rule(before, after)
+    } else if path.ends_with(".py") || path.ends_with(".pyi") {
+        python::signature_rule(before, after)
+    } else {
+        None
     };
-    let became_const = !before.contains("const fn ")
-        && after.contains("const fn ")
-        && loosened(&before, &after, "const");
-    let lost_unsafe = before.contains("unsafe fn ")
-        && !after.contains("unsafe fn ")
-        && loosened(&before, &after, "unsafe");
-    if became_const || lost_unsafe {
-        return (ChangeKind::Signature, Class::Additive);
-    }
-    (ChangeKind::Signature, Class::Breaking)
-}
-
-/// Whether a Go struct only gained fields (apidiff: compatible; an interface that gains
-/// a method is not, since its implementations no longer satisfy it).
-fn go_fields_only_added(before: &str, after: &str) -> bool {
-    let fields = |signature: &str| -> Option<(String, Vec<String>)> {
-        let (head, rest) = signature.split_once(" struct { ")?;
-        let body = rest.strip_suffix(" }")?;
-        let fields = body
-            .split("; ")
-            .filter(|f| !f.is_empty())
-            .map(str::to_string)
-            .collect();
-        Some((head.to_string(), fields))
+    let rule = rule.unwrap_or(rules::SIGNATURE);
+    let kind = if rule.class == Class::Internal {
+        ChangeKind::Body
+    } else {
+        ChangeKind::Signature
     };
-    match (fields(before), fields(after)) {
-        (Some((old_head, old)), Some((new_head, new))) => {
-            old_head == new_head && old.iter().all(|f| new.contains(f))
-        }
-        _ => false,
-    }
-}
-
-/// `core::…` and `alloc::…` paths spelt as the `std::…` that re-exports them.
-fn std_paths(signature: &str) -> String {
-    let mut out = String::with_capacity(signature.len());
-    let mut rest = signature;
-    while let Some(i) = rest.find(['c', 'a']) {
-        let (head, tail) = rest.split_at(i);
-        out.push_str(head);
-        let boundary = !out
-            .chars()
-            .last()
-            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':');
-        let crate_name = ["core::", "alloc::"]
-            .into_iter()
-            .find(|p| tail.starts_with(p));
-        match crate_name {
-            Some(name) if boundary => {
-                out.push_str("std::");
-                rest = &tail[name.len()..];
-            }
-            _ => {
-                out.push_str(&tail[..1]);
-                rest = &tail[1..];
-            }
-        }
-    }
-    out.push_str(rest);
-    out
+    (kind, rule)
 }
 
 /// The declaration with its own name taken out, to recognise a rename.
@@ -382,16 +332,16 @@ fn diff_file(path: &str, old: &Side, new: &Side, out: &mut Vec<ApiChange>) {
             None => removed.push(o),
             Some((n, nh)) => {
                 let kind = match (o.public, n.public) {
-                    (true, false) => Some((ChangeKind::Visibility, Class::Breaking)),
-                    (false, true) => Some((ChangeKind::Added, Class::Additive)),
+                    (true, false) => Some((ChangeKind::Visibility, rules::VISIBILITY)),
+                    (false, true) => Some((ChangeKind::Added, rules::ADDED)),
                     (true, true) if o.signature != n.signature => {
                         Some(signature_change(path, &o.signature, &n.signature))
                     }
-                    _ if oh != nh => Some((ChangeKind::Body, Class::Internal)),
+                    _ if oh != nh => Some((ChangeKind::Body, rules::BODY)),
                     _ => None,
                 };
-                if let Some((kind, class)) = kind {
-                    out.push(change(kind, class, path, Some(o), Some(n)));
+                if let Some((kind, rule)) = kind {
+                    out.push(change(kind, rule, path, Some(o), Some(n)));
                 }
             }
         }
@@ -403,13 +353,7 @@ fn diff_file(path: &str, old: &Side, new: &Side, out: &mut Vec<ApiChange>) {
     }
     for o in removed {
         if !o.public {
-            out.push(change(
-                ChangeKind::Body,
-                Class::Internal,
-                path,
-                Some(o),
-                None,
-            ));
+            out.push(change(ChangeKind::Body, rules::BODY, path, Some(o), None));
             continue;
         }
         let twin = added
@@ -418,13 +362,13 @@ fn diff_file(path: &str, old: &Side, new: &Side, out: &mut Vec<ApiChange>) {
         match twin {
             Some(i) => {
                 let n = added.remove(i);
-                let mut c = change(ChangeKind::Renamed, Class::Breaking, path, Some(o), Some(n));
+                let mut c = change(ChangeKind::Renamed, rules::RENAMED, path, Some(o), Some(n));
                 c.renamed_to = Some(n.qualified.clone());
                 out.push(c);
             }
             None => out.push(change(
                 ChangeKind::Removed,
-                Class::Breaking,
+                rules::REMOVED,
                 path,
                 Some(o),
                 None,
@@ -432,12 +376,12 @@ fn diff_file(path: &str, old: &Side, new: &Side, out: &mut Vec<ApiChange>) {
         }
     }
     for n in added {
-        let (kind, class) = if n.public {
-            (ChangeKind::Added, Class::Additive)
+        let (kind, rule) = if n.public {
+            (ChangeKind::Added, rules::ADDED)
         } else {
-            (ChangeKind::Body, Class::Internal)
+            (ChangeKind::Body, rules::BODY)
         };
-        out.push(change(kind, class, path, None, Some(n)));
+        out.push(change(kind, rule, path, None, Some(n)));
     }
 }
 
@@ -459,7 +403,8 @@ fn pair_moves(changes: &mut Vec<ApiChange>) {
                 let i = if j < i { i - 1 } else { i };
                 let moved = &mut changes[i];
                 moved.change = ChangeKind::Moved;
-                moved.class = Class::Internal;
+                moved.class = rules::MOVED.class;
+                moved.rule = rules::MOVED.id.to_string();
                 moved.after = added.after;
                 moved.line = added.line;
                 moved.renamed_to = Some(format!("{}:{}", added.path, added.qualified));
@@ -493,11 +438,7 @@ fn surface(path: &str, text: &str) -> BTreeMap<String, String> {
                         out.insert(field.to_string(), v);
                     }
                 }
-                if let Some(features) = doc.get("features").and_then(|f| f.as_table()) {
-                    for f in features.keys() {
-                        out.insert(format!("feature:{f}"), "declared".into());
-                    }
-                }
+                out.extend(rust::features(&doc));
             }
         }
         "package.json" => {
@@ -513,8 +454,8 @@ fn surface(path: &str, text: &str) -> BTreeMap<String, String> {
                     }
                 }
                 if let Some(exports) = doc.get("exports").and_then(|e| e.as_object()) {
-                    for k in exports.keys() {
-                        out.insert(format!("export:{k}"), "declared".into());
+                    for (k, target) in exports {
+                        out.insert(format!("export:{k}"), target.to_string());
                     }
                 }
             }
@@ -556,7 +497,7 @@ fn surface(path: &str, text: &str) -> BTreeMap<String, String> {
 }
 
 /// A toolchain floor going up breaks users on older toolchains; going down adds some.
-fn floor_class(before: &str, after: &str) -> Class {
+fn floor_rule(before: &str, after: &str) -> &'static Rule {
     let digits = |s: &str| -> Vec<u64> {
         s.trim_start_matches(|c: char| !c.is_ascii_digit())
             .split('.')
@@ -564,9 +505,9 @@ fn floor_class(before: &str, after: &str) -> Class {
             .collect()
     };
     if digits(after) > digits(before) {
-        Class::Breaking
+        rules::MANIFEST_FLOOR_RAISED
     } else {
-        Class::Additive
+        rules::MANIFEST_FLOOR_LOWERED
     }
 }
 
@@ -576,33 +517,38 @@ fn manifest_changes(
     after: &BTreeMap<String, String>,
     out: &mut Vec<ManifestChange>,
 ) {
+    let cargo = path.rsplit('/').next() == Some("Cargo.toml");
     let fields: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
     for field in fields {
         let (b, a) = (before.get(field), after.get(field));
         if b == a {
             continue;
         }
-        let class = match (field.as_str(), b, a) {
-            ("version", _, _) => Class::Internal,
-            ("name", _, _) => Class::Breaking,
+        let rule = match (field.as_str(), b, a) {
+            ("version", _, _) => rules::MANIFEST_VERSION,
+            ("name", _, _) => rules::MANIFEST_NAME,
             (f, Some(b), Some(a))
                 if f == "rust-version"
                     || f == "go"
                     || f == "requires-python"
                     || f.starts_with("engines.") =>
             {
-                floor_class(b, a)
+                floor_rule(b, a)
             }
-            (_, Some(_), None) => Class::Breaking,
-            (_, None, Some(_)) => Class::Additive,
-            _ => Class::Breaking,
+            (f, b, a) if cargo && f.starts_with("feature:") => {
+                rust::feature_rule(b.map(String::as_str), a.map(String::as_str))
+            }
+            (_, Some(_), None) => rules::MANIFEST_FIELD_REMOVED,
+            (_, None, Some(_)) => rules::MANIFEST_FIELD_ADDED,
+            _ => rules::MANIFEST_FIELD_CHANGED,
         };
         out.push(ManifestChange {
             path: path.to_string(),
             field: field.clone(),
             before: b.cloned(),
             after: a.cloned(),
-            class,
+            class: rule.class,
+            rule: rule.id.to_string(),
         });
     }
 }
@@ -625,6 +571,105 @@ fn packages(manifests: &[Manifest]) -> Vec<Package> {
     out
 }
 
+fn commit_tree(repo: &Repository, commit: Oid) -> Result<git2::Tree<'_>, ApiError> {
+    repo.find_commit(commit).and_then(|c| c.tree()).map_err(git)
+}
+
+/// The text of the file at `path` in `tree` (any file of the tree: a module's file may
+/// lie where the source filter does not look).
+fn text_at(repo: &Repository, tree: &git2::Tree<'_>, path: &str) -> Option<String> {
+    let entry = tree.get_path(std::path::Path::new(path)).ok()?;
+    blob_text(repo, entry.id())
+}
+
+/// The library crates of both revisions, modelled whole by [`rust`].
+struct RustCrates {
+    old: Vec<rust::Crate>,
+    new: Vec<rust::Crate>,
+}
+
+impl RustCrates {
+    fn of(
+        repo: &Repository,
+        old: &TreeFiles,
+        old_tree: Option<&git2::Tree<'_>>,
+        new: &TreeFiles,
+        new_tree: &git2::Tree<'_>,
+    ) -> RustCrates {
+        let side = |files: &TreeFiles, tree: Option<&git2::Tree<'_>>| -> Vec<rust::Crate> {
+            let Some(tree) = tree else { return Vec::new() };
+            let manifests: Vec<(String, String)> = files
+                .manifests
+                .keys()
+                .filter(|p| p.ends_with("Cargo.toml"))
+                .filter_map(|p| Some((p.clone(), text_at(repo, tree, p)?)))
+                .collect();
+            let sources: BTreeSet<String> = files.sources.keys().cloned().collect();
+            rust::crates(&manifests, &sources)
+        };
+        RustCrates {
+            old: side(old, old_tree),
+            new: side(new, Some(new_tree)),
+        }
+    }
+
+    /// Whether a file's changes are the business of a crate's model.
+    fn covers(&self, path: &str) -> bool {
+        path.ends_with(".rs")
+            && (rust::crate_of(&self.old, path).is_some()
+                || rust::crate_of(&self.new, path).is_some())
+    }
+
+    /// Diffs every crate one of whose files or manifest changed.
+    fn diff(
+        &self,
+        repo: &Repository,
+        old_tree: Option<&git2::Tree<'_>>,
+        new_tree: &git2::Tree<'_>,
+        old: &TreeFiles,
+        new: &TreeFiles,
+        out: &mut Vec<ApiChange>,
+    ) {
+        let dirs: BTreeSet<&String> = self.old.iter().chain(&self.new).map(|c| &c.dir).collect();
+        for dir in dirs {
+            let find = |list: &[rust::Crate]| {
+                list.iter()
+                    .find(|c| &c.dir == dir)
+                    .and_then(|c| c.root.clone())
+            };
+            let (old_root, new_root) = (find(&self.old), find(&self.new));
+            let touched = |files: &TreeFiles, other: &TreeFiles| {
+                files.sources.iter().any(|(p, (id, _))| {
+                    p.ends_with(".rs")
+                        && other.sources.get(p).map(|x| x.0) != Some(*id)
+                        && [&self.old, &self.new]
+                            .iter()
+                            .any(|list| rust::crate_of(list, p).is_some_and(|c| &c.dir == dir))
+                })
+            };
+            let manifest = if dir.is_empty() {
+                "Cargo.toml".to_string()
+            } else {
+                format!("{dir}/Cargo.toml")
+            };
+            let manifest_changed = old.manifests.get(&manifest) != new.manifests.get(&manifest);
+            if !(touched(old, new) || touched(new, old) || manifest_changed || old_root != new_root)
+            {
+                continue;
+            }
+            let read_old = |p: &str| old_tree.and_then(|t| text_at(repo, t, p));
+            let read_new = |p: &str| text_at(repo, new_tree, p);
+            rust::diff_crate(
+                old_root.as_deref(),
+                new_root.as_deref(),
+                &read_old,
+                &read_new,
+                out,
+            );
+        }
+    }
+}
+
 /// Diffs the public API of `graph`'s repository between `base` and `head`.
 pub fn diff(
     graph: &KnowledgeGraph,
@@ -638,8 +683,12 @@ pub fn diff(
         None => TreeFiles::default(),
     };
     let new = tree_files(repo, head, &filter)?;
-    let paths: BTreeSet<&String> = old.sources.keys().chain(new.sources.keys()).collect();
     let mut changes = Vec::new();
+    let old_tree = base.map(|b| commit_tree(repo, b)).transpose()?;
+    let new_tree = commit_tree(repo, head)?;
+    let crates = RustCrates::of(repo, &old, old_tree.as_ref(), &new, &new_tree);
+    crates.diff(repo, old_tree.as_ref(), &new_tree, &old, &new, &mut changes);
+    let paths: BTreeSet<&String> = old.sources.keys().chain(new.sources.keys()).collect();
     let mut files_changed = 0;
     let empty = Side::default();
     for path in paths {
@@ -648,6 +697,9 @@ pub fn diff(
             continue;
         }
         files_changed += 1;
+        if crates.covers(path) {
+            continue;
+        }
         let o = o.map(|(id, l)| side(graph, repo, *id, *l)).transpose()?;
         let n = n.map(|(id, l)| side(graph, repo, *id, *l)).transpose()?;
         diff_file(
@@ -695,7 +747,8 @@ mod tests {
 
     #[test]
     fn rust_signature_changes_follow_the_semver_rules() {
-        let class = |before: &str, after: &str| signature_change("src/lib.rs", before, after).1;
+        let class =
+            |before: &str, after: &str| signature_change("src/lib.rs", before, after).1.class;
         // Same item, other spelling.
         assert_eq!(
             class(
@@ -740,14 +793,16 @@ mod tests {
         );
         // Other languages keep the plain rule.
         assert_eq!(
-            signature_change("m.go", "func F(x core.T)", "func F(x std.T)").1,
+            signature_change("m.go", "func F(x core.T)", "func F(x std.T)")
+                .1
+                .class,
             Class::Breaking
         );
     }
 
     #[test]
     fn go_struct_fields_added_are_additive_and_interface_methods_are_not() {
-        let class = |before: &str, after: &str| signature_change("p.go", before, after).1;
+        let class = |before: &str, after: &str| signature_change("p.go", before, after).1.class;
         let s = "type S struct { A int; B string }";
         assert_eq!(
             class(s, "type S struct { A int; B string; C bool }"),

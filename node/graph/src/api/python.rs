@@ -4,6 +4,8 @@
 //! keyword-only, a default removed; `*args`/`**kwargs` absorbing what was named).
 //! Annotations are not checked: Python does not enforce them at a call.
 
+use super::rules::{rules, Rule};
+
 /// How a parameter may be passed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -123,14 +125,34 @@ fn split_top_level(text: &str) -> Vec<&str> {
     parts
 }
 
-/// Whether every call `before` accepts, `after` accepts too; None when either header
-/// cannot be read as a `def`.
-pub fn calls_still_accepted(before: &str, after: &str) -> Option<bool> {
+rules! {
+    RULES:
+    CALLS_ACCEPTED = "python/calls-still-accepted", Additive, "Every call the old parameters accept, the new ones accept (parameters added with defaults, `*args`/`**kwargs` absorbing what was named).";
+    OBJECT_CHANGED_KIND = "python/object-changed-kind", Breaking, "A def became async (or the reverse): callers get another kind of object.";
+    PARAMETER_MOVED = "python/parameter-moved", Breaking, "A parameter passed by position is at another place.";
+    PARAMETER_REMOVED = "python/parameter-removed", Breaking, "A parameter callers pass is gone, and no `*args`/`**kwargs` takes it.";
+    PARAMETER_CHANGED_KIND = "python/parameter-changed-kind", Breaking, "A parameter became keyword-only or positional-only: calls passing it the old way fail.";
+    PARAMETER_ADDED_REQUIRED = "python/parameter-added-required", Breaking, "A new parameter has no default: existing calls lack it.";
+    PARAMETER_CHANGED_REQUIRED = "python/parameter-changed-required", Breaking, "A parameter lost its default: calls that left it out fail.";
+}
+
+/// The rule for a public `def` header changed from `before` to `after`; None when either
+/// header cannot be read as a `def`.
+pub(super) fn signature_rule(before: &str, after: &str) -> Option<&'static Rule> {
+    Some(match calls_still_accepted(before, after)? {
+        Ok(()) => CALLS_ACCEPTED,
+        Err(rule) => rule,
+    })
+}
+
+/// Whether every call `before` accepts, `after` accepts too (else the rule it breaks);
+/// None when either header cannot be read as a `def`.
+fn calls_still_accepted(before: &str, after: &str) -> Option<Result<(), &'static Rule>> {
     let (old_prefix, old) = parse(before)?;
     let (new_prefix, new) = parse(after)?;
     if old_prefix != new_prefix {
-        // `def` ↔ `async def`, or `class` ↔ `def`: callers see another thing.
-        return Some(false);
+        // `def` ↔ `async def`: callers see another thing.
+        return Some(Err(OBJECT_CHANGED_KIND));
     }
     let positional = |params: &[Param]| -> Vec<Param> {
         params
@@ -142,16 +164,24 @@ pub fn calls_still_accepted(before: &str, after: &str) -> Option<bool> {
     let (old_pos, new_pos) = (positional(&old), positional(&new));
     let new_star = new.iter().any(|p| p.kind == Kind::VarPositional);
     let new_kwargs = new.iter().any(|p| p.kind == Kind::VarKeyword);
+    // Why a parameter of the old header is not where callers pass it.
+    let lost = |p: &Param| -> &'static Rule {
+        match new.iter().find(|n| n.name == p.name) {
+            Some(n) if n.kind != p.kind => PARAMETER_CHANGED_KIND,
+            Some(_) => PARAMETER_MOVED,
+            None => PARAMETER_REMOVED,
+        }
+    };
     // Arguments passed by position keep their place.
     for (i, p) in old_pos.iter().enumerate() {
         match new_pos.get(i) {
             Some(n) if p.kind == Kind::PositionalOnly || n.name == p.name => {}
             None if new_star => {}
-            _ => return Some(false),
+            _ => return Some(Err(lost(p))),
         }
     }
     if old.iter().any(|p| p.kind == Kind::VarPositional) && !new_star {
-        return Some(false);
+        return Some(Err(PARAMETER_REMOVED));
     }
     // Arguments passed by name still find a parameter of that name (or `**kwargs`).
     for p in old
@@ -162,11 +192,11 @@ pub fn calls_still_accepted(before: &str, after: &str) -> Option<bool> {
             .iter()
             .any(|n| n.name == p.name && matches!(n.kind, Kind::Either | Kind::KeywordOnly));
         if !named && !new_kwargs {
-            return Some(false);
+            return Some(Err(lost(p)));
         }
     }
     if old.iter().any(|p| p.kind == Kind::VarKeyword) && !new_kwargs {
-        return Some(false);
+        return Some(Err(PARAMETER_REMOVED));
     }
     // Nothing newly required: a required parameter must have been required before,
     // under its name and (for positional ones) at its place.
@@ -189,18 +219,24 @@ pub fn calls_still_accepted(before: &str, after: &str) -> Option<bool> {
             }
         };
         if !was_required {
-            return Some(false);
+            let existed = old.iter().any(|o| o.name == n.name);
+            return Some(Err(if existed {
+                PARAMETER_CHANGED_REQUIRED
+            } else {
+                PARAMETER_ADDED_REQUIRED
+            }));
         }
     }
-    Some(true)
+    Some(Ok(()))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::calls_still_accepted as ok;
+    use super::*;
 
     #[test]
     fn calls_the_old_signature_accepts_still_work_or_not() {
+        let rule = |before: &str, after: &str| signature_rule(before, after).map(|r| r.id);
         let compatible = [
             ("def f(x)", "def f(x, y=1)"),
             ("def f(x)", "def f(*x, **y)"),
@@ -215,26 +251,34 @@ mod tests {
             ),
         ];
         for (before, after) in compatible {
-            assert_eq!(ok(before, after), Some(true), "{before} -> {after}");
+            assert_eq!(
+                rule(before, after),
+                Some(CALLS_ACCEPTED.id),
+                "{before} -> {after}"
+            );
         }
         let breaking = [
-            ("def f(x)", "def f(x, *, y)"),
-            ("def f(x, y=1)", "def f(x, y)"),
-            ("def f(x, y)", "def f(y, x)"),
-            ("def f(x)", "def f(y)"),
-            ("def f(x, y)", "def f(x)"),
-            ("def f(x, y)", "def f(x, *, y)"),
-            ("def f(*args)", "def f(a)"),
-            ("def f(**kw)", "def f(a=1)"),
-            ("def f(x)", "async def f(x)"),
-            ("def f(x)", "def f(x, /)"),
+            ("def f(x)", "def f(x, *, y)", PARAMETER_ADDED_REQUIRED),
+            ("def f(x, y=1)", "def f(x, y)", PARAMETER_CHANGED_REQUIRED),
+            ("def f(x, y)", "def f(y, x)", PARAMETER_MOVED),
+            ("def f(x)", "def f(y)", PARAMETER_REMOVED),
+            ("def f(x, y)", "def f(x)", PARAMETER_REMOVED),
+            ("def f(x, y)", "def f(x, *, y)", PARAMETER_CHANGED_KIND),
+            ("def f(*args)", "def f(a)", PARAMETER_REMOVED),
+            ("def f(**kw)", "def f(a=1)", PARAMETER_REMOVED),
+            ("def f(x)", "async def f(x)", OBJECT_CHANGED_KIND),
+            ("def f(x)", "def f(x, /)", PARAMETER_CHANGED_KIND),
         ];
-        for (before, after) in breaking {
-            assert_eq!(ok(before, after), Some(false), "{before} -> {after}");
+        for (before, after, expected) in breaking {
+            assert_eq!(
+                rule(before, after),
+                Some(expected.id),
+                "{before} -> {after}"
+            );
         }
-        assert_eq!(ok("class C", "class C(Base)"), None, "not a def");
+        assert_eq!(rule("class C", "class C(Base)"), None, "not a def");
         assert_eq!(
-            ok("class C(A, B)", "class C(A)"),
+            rule("class C(A, B)", "class C(A)"),
             None,
             "bases are not parameters"
         );

@@ -48,7 +48,7 @@ mod go;
 mod javascript;
 mod python;
 mod rust;
-mod shared;
+pub(crate) mod shared;
 
 use super::facts::FileFacts;
 use serde::{Deserialize, Serialize};
@@ -142,14 +142,13 @@ impl Language {
     }
 }
 
-/// Extracts the facts of one file. Syntax errors do not fail extraction: tree-sitter
-/// recovers, and whatever parsed is reported.
-pub fn extract(language: Language, source: &str) -> Result<FileFacts, ExtractError> {
+/// Parses one file (for the API models, which read the tree their own way).
+pub(crate) fn parse(language: Language, source: &str) -> Result<tree_sitter::Tree, ExtractError> {
     // One parser per thread, kept between files: its stacks stay allocated.
     thread_local! {
         static PARSER: std::cell::RefCell<Parser> = std::cell::RefCell::new(Parser::new());
     }
-    let tree = PARSER.with(|parser| {
+    PARSER.with(|parser| {
         let mut parser = parser.borrow_mut();
         parser
             .set_language(&language.grammar())
@@ -157,7 +156,13 @@ pub fn extract(language: Language, source: &str) -> Result<FileFacts, ExtractErr
         parser
             .parse(source, None)
             .ok_or(ExtractError::Parse(language))
-    })?;
+    })
+}
+
+/// Extracts the facts of one file. Syntax errors do not fail extraction: tree-sitter
+/// recovers, and whatever parsed is reported.
+pub fn extract(language: Language, source: &str) -> Result<FileFacts, ExtractError> {
+    let tree = parse(language, source)?;
     let root = tree.root_node();
     let kinds = kind_names(language);
     Ok(match language {

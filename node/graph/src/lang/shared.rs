@@ -81,7 +81,7 @@ pub(super) fn has_operator(node: Node<'_>, operators: &[&str]) -> bool {
 }
 
 /// Collapses runs of whitespace into single spaces and trims.
-pub(super) fn collapse(text: &str) -> String {
+pub(crate) fn collapse(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -322,24 +322,8 @@ impl<'s> Ctx<'s> {
         self.code_between(node, node.start_byte(), node.end_byte())
     }
 
-    /// The text of `start..end` under `node`, comments left out (they are not the
-    /// declaration: `const X = 1 // why` is `const X = 1`), whitespace collapsed.
     fn code_between(&self, node: Node<'_>, start: usize, end: usize) -> String {
-        let mut comments = Vec::new();
-        comments_within(node, start, end, &mut comments);
-        let mut text = String::new();
-        let mut at = start;
-        for (from, to) in comments {
-            text.push_str(self.src.get(at..from.max(at)).unwrap_or(""));
-            at = at.max(to);
-        }
-        text.push_str(self.src.get(at.min(end)..end).unwrap_or(""));
-        let collapsed = collapse(&text);
-        if at == start {
-            return collapsed;
-        }
-        // Where a comment stood before `,` or `)` it leaves a space behind.
-        collapsed.replace(" ,", ",").replace(" )", ")")
+        code_between(self.src, node, start, end)
     }
 
     /// Adds a symbol spanning `node` and returns it so the caller can fill visibility,
@@ -511,4 +495,24 @@ fn comments_within(node: Node<'_>, start: usize, end: usize, out: &mut Vec<(usiz
         }
     }
     out.sort_unstable();
+}
+
+/// The text of `start..end` of `src` under `node`, comments left out (they are not the
+/// declaration: `const X = 1 // why` is `const X = 1`), whitespace collapsed.
+pub(crate) fn code_between(src: &str, node: Node<'_>, start: usize, end: usize) -> String {
+    let mut comments = Vec::new();
+    comments_within(node, start, end, &mut comments);
+    let mut text = String::new();
+    let mut at = start;
+    for (from, to) in comments {
+        text.push_str(src.get(at..from.max(at)).unwrap_or(""));
+        at = at.max(to);
+    }
+    text.push_str(src.get(at.min(end)..end).unwrap_or(""));
+    let collapsed = collapse(&text);
+    if at == start {
+        return collapsed;
+    }
+    // Where a comment stood before `,` or `)` it leaves a space behind.
+    collapsed.replace(" ,", ",").replace(" )", ")")
 }
