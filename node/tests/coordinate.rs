@@ -398,7 +398,6 @@ fn the_api_diff_classifies_every_change() {
         ("src/lib.rs", "Client::send", Signature, Breaking),
         ("src/lib.rs", "old_name", Renamed, Breaking),
         ("src/lib.rs", "parse", Signature, Breaking),
-        ("src/lib.rs", "private_thing", Body, Internal),
         ("src/lib.rs", "removed_fn", Removed, Breaking),
         ("src/lib.rs", "stable", Body, Internal),
         ("src/util.rs", "helper", Signature, Breaking),

@@ -134,12 +134,61 @@ rules! {
     PARAMETER_CHANGED_KIND = "python/parameter-changed-kind", Breaking, "A parameter became keyword-only or positional-only: calls passing it the old way fail.";
     PARAMETER_ADDED_REQUIRED = "python/parameter-added-required", Breaking, "A new parameter has no default: existing calls lack it.";
     PARAMETER_CHANGED_REQUIRED = "python/parameter-changed-required", Breaking, "A parameter lost its default: calls that left it out fail.";
+    ATTRIBUTE_CHANGED_TYPE = "python/attribute-changed-type", Undetermined, "An attribute's annotation changed: Python does not enforce it, type checkers of dependents may fail.";
+    CLASS_REMOVED_BASE = "python/class-removed-base", Breaking, "A class lost a base class: `isinstance` checks and inherited members break.";
+    CLASS_ADDED_BASE = "python/class-added-base", Additive, "A class gained a base class and kept every other.";
+    CLASS_BASES_REORDERED = "python/class-bases-reordered", Undetermined, "A class's bases are in another order: the method resolution order changed.";
+}
+
+/// `class C(A, B)` as its bases, or None when the header is not a class's.
+fn bases(header: &str) -> Option<Vec<String>> {
+    let rest = header.strip_prefix("class ")?;
+    let Some(open) = rest.find('(') else {
+        return Some(Vec::new());
+    };
+    let close = matching_close(rest, open)?;
+    Some(
+        split_top_level(&rest[open + 1..close])
+            .into_iter()
+            .map(|b| b.split_whitespace().collect::<String>())
+            .filter(|b| !b.is_empty())
+            .collect(),
+    )
+}
+
+/// The rule for a class header or attribute declaration changed.
+fn declaration_rule(before: &str, after: &str) -> Option<&'static Rule> {
+    if let (Some(old), Some(new)) = (bases(before), bases(after)) {
+        let name = |h: &str| {
+            h.split(['(', ':'])
+                .next()
+                .map(str::trim)
+                .map(str::to_string)
+        };
+        if name(before) != name(after) {
+            return None;
+        }
+        return Some(if old.iter().any(|b| !new.contains(b)) {
+            CLASS_REMOVED_BASE
+        } else if new.len() > old.len() {
+            CLASS_ADDED_BASE
+        } else {
+            CLASS_BASES_REORDERED
+        });
+    }
+    let attribute = |h: &str| {
+        !h.contains(['(', ' ']) || h.split_once(": ").is_some_and(|(n, _)| !n.contains(' '))
+    };
+    (attribute(before) && attribute(after)).then_some(ATTRIBUTE_CHANGED_TYPE)
 }
 
 /// The rule for a public `def` header changed from `before` to `after`; None when either
 /// header cannot be read as a `def`.
 pub(super) fn signature_rule(before: &str, after: &str) -> Option<&'static Rule> {
-    Some(match calls_still_accepted(before, after)? {
+    let Some(accepted) = calls_still_accepted(before, after) else {
+        return declaration_rule(before, after);
+    };
+    Some(match accepted {
         Ok(()) => CALLS_ACCEPTED,
         Err(rule) => rule,
     })
@@ -276,11 +325,19 @@ mod tests {
                 "{before} -> {after}"
             );
         }
-        assert_eq!(rule("class C", "class C(Base)"), None, "not a def");
+        assert_eq!(rule("class C", "class C(Base)"), Some(CLASS_ADDED_BASE.id));
         assert_eq!(
             rule("class C(A, B)", "class C(A)"),
-            None,
-            "bases are not parameters"
+            Some(CLASS_REMOVED_BASE.id)
         );
+        assert_eq!(
+            rule("class C(A, B)", "class C(B, A)"),
+            Some(CLASS_BASES_REORDERED.id)
+        );
+        assert_eq!(
+            rule("timeout: float", "timeout: int"),
+            Some(ATTRIBUTE_CHANGED_TYPE.id)
+        );
+        assert_eq!(rule("def f(x)", "timeout: int"), None);
     }
 }

@@ -24,7 +24,8 @@
 //!   `up::client::f()`, `up` of `up::Client`); method calls on a value have none.
 //! - **Python**: `import a.b as c` is module `a.b` with no names, renamed `b` → `c`;
 //!   `from a import b as c` names `[b]`, renamed `b` → `c`. An attribute call `x.y.f()`
-//!   has qualifier `x.y`. Module constants are not symbols. Type references are the names in
+//!   has qualifier `x.y`. A plain name assigned at module level is a variable, at class
+//!   level a field (its signature `name` or `name: annotation`). Type references are the names in
 //!   annotations and the base classes of a class.
 //! - **JavaScript/TypeScript**: constants are the `const` declarations at module or
 //!   namespace level (exported or not); one whose value is an arrow function or function
@@ -58,7 +59,7 @@ use tree_sitter::Parser;
 
 /// Bumped whenever extraction output changes: cached facts of an older version are
 /// parsed again.
-pub const EXTRACTOR_VERSION: u32 = 7;
+pub const EXTRACTOR_VERSION: u32 = 8;
 
 /// A supported source language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

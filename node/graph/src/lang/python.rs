@@ -1,4 +1,5 @@
-//! Python: functions, classes and methods (`Class.method`) with docstrings, `__all__`
+//! Python: functions, classes and methods (`Class.method`) with docstrings, module and
+//! class attributes (plain names assigned at those levels), `__all__`
 //! or underscore visibility, imports as written (relative dots kept), and eval-like
 //! calls (`eval`, `exec`, `pickle.loads`, `os.system`, `subprocess.*(shell=True)`).
 
@@ -52,6 +53,7 @@ impl<'s> Visitor<'s> {
                 self.superclasses(node);
             }
             "type_alias_statement" => self.type_alias(node),
+            "assignment" => self.attribute(node),
             "import_statement" | "import_from_statement" | "future_import_statement" => {
                 self.import(node);
                 return Step::Over;
@@ -152,6 +154,38 @@ impl<'s> Visitor<'s> {
         let signature = self.cx.header(node, None);
         let qualified = self.path(name);
         let symbol = self.cx.symbol(node, SymbolKind::Type, name, qualified);
+        symbol.public = public;
+        symbol.signature = signature;
+    }
+
+    /// A module or class attribute: a plain name assigned at module or class level
+    /// (`LIMIT = 3`, `timeout: float = 1.0`), its annotation part of its declaration, its
+    /// value not.
+    fn attribute(&mut self, node: Node<'_>) {
+        let enclosing = self.scopes.last().map(|s| s.kind);
+        if enclosing == Some(ScopeKind::Function) {
+            return;
+        }
+        let Some(left) = node.child_by_field_name("left") else {
+            return;
+        };
+        if left.kind() != "identifier" {
+            return;
+        }
+        let name = self.cx.text(left);
+        if matches!(name, "__all__" | "__slots__") {
+            return;
+        }
+        let (kind, public) = match enclosing {
+            None => (SymbolKind::Variable, self.module_public(name)),
+            _ => (SymbolKind::Field, !name.starts_with('_')),
+        };
+        let signature = match node.child_by_field_name("type") {
+            Some(ty) => format!("{name}: {}", self.cx.code(ty)),
+            None => name.to_string(),
+        };
+        let qualified = self.path(name);
+        let symbol = self.cx.symbol(node, kind, name, qualified);
         symbol.public = public;
         symbol.signature = signature;
     }

@@ -265,5 +265,24 @@ pub(super) fn diff_crate(
     let new = new_root
         .map(|r| surface::build(r, read_new))
         .unwrap_or_default();
-    classify::diff(&old, &new, out);
+    let mut found = Vec::new();
+    classify::diff(&old, &new, &mut found);
+    // An item nameable by several paths (`util::helper` and its re-export `helper`)
+    // changed once: reported once, under its shortest path.
+    found.sort_by(|a, b| (a.qualified.len(), &a.qualified).cmp(&(b.qualified.len(), &b.qualified)));
+    let mut seen = BTreeSet::new();
+    for change in found {
+        let same = (
+            change.path.clone(),
+            change.line,
+            change.kind,
+            change.name.clone(),
+            change.rule.clone(),
+            change.before.clone(),
+            change.after.clone(),
+        );
+        if seen.insert(same) {
+            out.push(change);
+        }
+    }
 }
