@@ -419,9 +419,18 @@ impl Workspace {
         (Some(printed.to_string()), Origin::Other)
     }
 
-    /// Time left before the deadline.
-    pub fn left(&self) -> Duration {
-        self.deadline.saturating_duration_since(Instant::now())
+    /// `text` with the temporary copies' paths replaced by `<upstream>` and `<peer>`
+    /// (messages then read the same, and hash the same, on every run).
+    pub fn scrub(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for (dir, name) in [
+            (&self.upstream, "<upstream>"),
+            (&self.peer, "<peer>"),
+            (&self.scratch, "<scratch>"),
+        ] {
+            out = out.replace(&*dir.to_string_lossy(), name);
+        }
+        out
     }
 }
 
@@ -613,6 +622,7 @@ pub fn check(
         None => by_language(&ws)?,
     };
     let mut result = finish(run, &upstream_name, &ws, started);
+    result.reason = result.reason.map(|r| ws.scrub(&r));
     result.commit = Some(peer_oid.to_string());
     drop(ws);
     tmp.close().map_err(|e| CheckError::io(&base, e))?;
@@ -647,6 +657,9 @@ fn by_language(ws: &Workspace) -> Result<ToolRun, CheckError> {
 /// Bounds, hashes and times a tool's run.
 fn finish(run: ToolRun, upstream: &str, ws: &Workspace, started: Instant) -> CheckResult {
     let mut diagnostics = run.diagnostics;
+    for d in &mut diagnostics {
+        d.message = ws.scrub(&d.message);
+    }
     let mut seen = std::collections::BTreeSet::new();
     diagnostics.retain(|d| seen.insert((d.file.clone(), d.line, d.message.clone())));
     let total = diagnostics.len() as u32;
