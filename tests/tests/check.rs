@@ -481,3 +481,60 @@ fn an_interrupt_kills_the_check_and_removes_its_copies() {
     assert_eq!(processes(&["sleep", "619"]), Vec::<u32>::new());
     assert_eq!(env.leftovers(), Vec::<String>::new());
 }
+
+/// Stops the daemons of these repositories when dropped, pass or fail.
+struct Daemons<'a>(Vec<&'a Repo>);
+
+impl Drop for Daemons<'_> {
+    fn drop(&mut self) {
+        for repo in &self.0 {
+            let _ = repo.weft(&["node", "stop"]).output();
+        }
+    }
+}
+
+#[test]
+fn a_peer_whose_daemon_holds_its_store_records_through_it_and_a_remote_peer_is_not_checked() {
+    let (up, app) = rust_pair();
+    commit(
+        &up,
+        &[(
+            "src/lib.rs",
+            "pub struct Config {\n    pub a: u32,\n    pub b: u32,\n}\n",
+        )],
+        "Config gains b",
+    );
+    let env = Env::new();
+    let _daemons = Daemons(vec![&app]);
+    // The daemon runs the peer's check: it has the test's directories.
+    app.weft(&["node", "start"])
+        .env("WEFT_CACHE_DIR", env.cache.path())
+        .env("TMPDIR", env.tmp.path())
+        .assert()
+        .success();
+    let status = app.json(&["node", "status"]);
+    let peer_id = status["peer_id"].as_str().expect("peer id").to_string();
+    up.json(&[
+        "coordinate",
+        "link",
+        "far",
+        "--addr",
+        "/ip4/127.0.0.1/tcp/9",
+        "--peer-id",
+        &peer_id,
+    ]);
+    let report = impact(&up, &env, &["all"], None);
+    let check = &peer(&report, "app")["check"];
+    assert_eq!(check["outcome"], "fail", "{check}");
+    assert!(check["witness_seq"].is_u64(), "{check}");
+    let recorded = events(&app, "coordinate.check");
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0]["seq"], check["event"]["seq"]);
+    let far = &peer(&report, "far")["check"];
+    assert_eq!(far["outcome"], "not-checked", "{far}");
+    assert_eq!(
+        far["reason"],
+        "remote peer (runs its own check: weft coordinate check)"
+    );
+    assert_eq!(env.leftovers(), Vec::<String>::new());
+}

@@ -213,11 +213,8 @@ fn run_checks(
         },
         timeout: timeout.map(Duration::from_secs),
     };
-    let bar = crate::out::stage_bar(ctx, "checking", ctx.json);
-    let mut progress = |name: &str| {
-        bar.set_message(format!("checking {name}"));
-        bar.tick();
-    };
+    let bar = crate::out::spinner(ctx, ctx.json);
+    let mut progress = |name: &str| bar.set_message(format!("checking {name} against HEAD"));
     check::delegate::check_peers(node, report, &options, &mut progress)?;
     bar.finish_and_clear();
     Ok(())
@@ -265,7 +262,7 @@ fn print_check(ctx: &Ctx, r: &CheckResult, indent: &str) {
             .map(|t| format!(", {t}"))
             .unwrap_or_default(),
         r.upstream,
-        crate::out::short(&r.upstream_commit).get(..12).unwrap_or(&r.upstream_commit),
+        r.upstream_commit.get(..12).unwrap_or(&r.upstream_commit),
         r.duration_ms as f64 / 1000.0
     );
     if let Some(s) = r.static_severity {
