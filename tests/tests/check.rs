@@ -266,6 +266,44 @@ fn a_field_only_the_build_catches_fails_the_peer_at_its_line_and_is_recorded_on_
 }
 
 #[test]
+fn a_registry_dependency_on_the_upstream_is_patched_to_its_head() {
+    // A name no registry has: the patch alone can satisfy the requirement, offline.
+    let manifest = "[package]\nname = \"wefttest-up\"\nversion = \"1.0.0\"\nedition = \"2021\"\n";
+    let up = repo(&[("Cargo.toml", manifest), ("src/lib.rs", CONFIG_A)]);
+    git(up.path(), &["tag", "v1.0.0"]);
+    let app = repo(&[
+        (
+            "Cargo.toml",
+            "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nwefttest-up = \"1\"\n",
+        ),
+        ("src/main.rs", &APP_MAIN.replace("up::", "wefttest_up::")),
+    ]);
+    link(&up, "app", &app);
+    commit(
+        &up,
+        &[(
+            "src/lib.rs",
+            "pub struct Config {\n    pub a: u32,\n    pub b: u32,\n}\n",
+        )],
+        "Config gains b",
+    );
+    let before = tree_state(&app);
+    let env = Env::new();
+    let report = impact(&up, &env, &[], None);
+    let check = &peer(&report, "app")["check"];
+    assert_eq!(check["outcome"], "fail", "{check}");
+    assert!(
+        check["command"]
+            .as_str()
+            .is_some_and(|c| c.contains("patch.crates-io.\"wefttest-up\".path=\"<upstream>\"")),
+        "{check}"
+    );
+    assert_eq!(check["diagnostics"][0]["line"], LITERAL_LINE, "{check}");
+    assert_eq!(tree_state(&app), before);
+    assert_eq!(env.leftovers(), Vec::<String>::new());
+}
+
+#[test]
 fn a_go_signature_change_fails_the_peer_at_the_call() {
     if weft_node_which("go").is_none() {
         assert!(

@@ -623,6 +623,7 @@ pub fn check(
     };
     let mut result = finish(run, &upstream_name, &ws, started);
     result.reason = result.reason.map(|r| ws.scrub(&r));
+    result.command = result.command.map(|c| ws.scrub(&c));
     result.commit = Some(peer_oid.to_string());
     drop(ws);
     tmp.close().map_err(|e| CheckError::io(&base, e))?;
