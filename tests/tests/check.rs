@@ -299,6 +299,20 @@ fn a_registry_dependency_on_the_upstream_is_patched_to_its_head() {
         "{check}"
     );
     assert_eq!(check["diagnostics"][0]["line"], LITERAL_LINE, "{check}");
+    // SARIF carries the build's errors in the peer's files.
+    let sarif = impact(&up, &env, &["--format", "sarif"], None);
+    let located = sarif["runs"][0]["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .any(|r| {
+            let place = &r["locations"][0]["physicalLocation"];
+            r["ruleId"] == "coordinate/build-error"
+                && place["artifactLocation"]["uri"] == "src/main.rs"
+                && place["artifactLocation"]["uriBaseId"] == "app"
+                && place["region"]["startLine"] == LITERAL_LINE
+        });
+    assert!(located, "{sarif}");
     assert_eq!(tree_state(&app), before);
     assert_eq!(env.leftovers(), Vec::<String>::new());
 }
