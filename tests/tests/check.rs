@@ -477,7 +477,12 @@ fn an_absent_toolchain_is_not_checked_and_a_hanging_check_times_out_and_is_kille
     let check = &peer(&report, "app")["check"];
     assert_eq!(check["outcome"], "timeout", "{check}");
     assert_eq!(check["tool"], "command");
-    assert!(check["duration_ms"].as_u64().is_some_and(|d| d >= 2000));
+    assert!(
+        check["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("killed")),
+        "{check}"
+    );
     assert_eq!(
         processes(&sleeper),
         Vec::<u32>::new(),

@@ -114,12 +114,17 @@ fn delegate(
         cmd.arg("--check-timeout")
             .arg(t.as_secs().max(1).to_string());
     }
-    let done = run::run(
+    let done = match run::run(
         cmd,
         Instant::now() + limit + OVERHEAD,
         run::Stop::Terminate,
         run::all,
-    )?;
+    ) {
+        Ok(done) => done,
+        Err(CheckError::Interrupted) => return Err(CheckError::Interrupted),
+        // This peer could not be checked; the others still are.
+        Err(e) => return Ok(CheckResult::not_checked(upstream, head, e.to_string())),
+    };
     let name = root.display().to_string();
     if done.timed_out {
         let mut r = CheckResult::not_checked(upstream, head, "");
