@@ -1,8 +1,10 @@
 //! `weft coordinate impact --check` end to end with real toolchains on generated
 //! repositories: the build's diagnostics at the peer's own file and line, the severity
 //! the build decides, the peer's tree untouched and no temporary copy left, the outcome
-//! recorded on the peer's chain and witnessed on the upstream's; Go and Python peers; an
-//! absent toolchain, a check that hangs (killed at its time limit) and an interrupt.
+//! recorded on the peer's chain and witnessed on the upstream's; Go, Python and
+//! TypeScript peers (Go required when `WEFT_REQUIRE_GO=1`, TypeScript when `tsc` is on
+//! PATH or `WEFT_REQUIRE_TSC=1`); an absent toolchain, a check that hangs (killed at its
+//! time limit) and an interrupt.
 
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -426,6 +428,63 @@ fn a_removed_python_function_the_peer_imports_fails_the_import() {
         "temporary paths are scrubbed: {d}"
     );
     assert_eq!(p["severity"], "breaking");
+    assert_eq!(tree_state(&app), before);
+    assert_eq!(env.leftovers(), Vec::<String>::new());
+}
+
+#[test]
+fn a_typescript_signature_change_fails_tsc_at_the_call() {
+    if weft_node_which("tsc").is_none() {
+        assert!(
+            std::env::var_os("WEFT_REQUIRE_TSC").is_none_or(|v| v != "1"),
+            "WEFT_REQUIRE_TSC=1 but `tsc` is not on PATH (npm install -g typescript)"
+        );
+        eprintln!("skipped: tsc is not on PATH");
+        return;
+    }
+    let up = repo(&[
+        (
+            "package.json",
+            "{\n  \"name\": \"up-ts\",\n  \"version\": \"1.0.0\",\n  \"types\": \"index.ts\"\n}\n",
+        ),
+        (
+            "index.ts",
+            "export function greet(name: string): string {\n  return \"hello \" + name;\n}\n",
+        ),
+    ]);
+    git(up.path(), &["tag", "v1.0.0"]);
+    let app = repo(&[
+        (
+            "package.json",
+            "{\n  \"name\": \"app\",\n  \"version\": \"0.1.0\",\n  \"dependencies\": { \"up-ts\": \"^1.0.0\" }\n}\n",
+        ),
+        (
+            "tsconfig.json",
+            "{\n  \"compilerOptions\": { \"strict\": true, \"module\": \"commonjs\", \"moduleResolution\": \"node\", \"target\": \"es2020\", \"types\": [] },\n  \"include\": [\"src\"]\n}\n",
+        ),
+        (
+            "src/main.ts",
+            "import { greet } from \"up-ts\";\n\nconsole.log(greet(\"x\"));\n",
+        ),
+    ]);
+    link(&up, "app", &app);
+    commit(
+        &up,
+        &[(
+            "index.ts",
+            "export function greet(name: string, loud: boolean): string {\n  return \"hello \" + name;\n}\n",
+        )],
+        "greet takes loud",
+    );
+    let before = tree_state(&app);
+    let env = Env::new();
+    let report = impact(&up, &env, &[], None);
+    let check = &peer(&report, "app")["check"];
+    assert_eq!(check["outcome"], "fail", "{check}");
+    let d = &check["diagnostics"][0];
+    assert_eq!(d["file"], "src/main.ts", "{check}");
+    assert_eq!(d["line"], 3);
+    assert_eq!(d["code"], "TS2554");
     assert_eq!(tree_state(&app), before);
     assert_eq!(env.leftovers(), Vec::<String>::new());
 }
