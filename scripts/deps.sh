@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages weft's build needs (clang/libclang for RocksDB's bindgen,
-# a C++ compiler, git; unzip for the model wheels) when they are missing. Safe to run
+# a C++ compiler, git; unzip for the model wheels; Go for the Go build check's test) when
+# they are missing. Safe to run
 # repeatedly. Python 3 with pip and npm (for the model packages and the SARIF schema)
 # come with the machine.
 set -euo pipefail
@@ -12,6 +13,7 @@ command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v git >/dev/null 2>&1 || need+=(git)
 command -v make >/dev/null 2>&1 || need+=(make)
 command -v unzip >/dev/null 2>&1 || need+=(unzip)
+command -v go >/dev/null 2>&1 || need+=(golang-go)
 if [ "${#need[@]}" -gt 0 ]; then
     echo "installing: ${need[*]}" >&2
     SUDO=""

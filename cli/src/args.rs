@@ -164,6 +164,34 @@ pub enum CoordinateCommand {
     /// Releases of this project with affected peers and acknowledgements, and the linked
     /// peers' releases.
     Status,
+    /// Build or type-check this repository against an upstream's commit, in a temporary
+    /// copy, and record the outcome as `coordinate.check` (what `impact --check` runs in
+    /// each local peer). Exit 0 pass, 1 fail or timeout, 4 not checked.
+    Check(CheckArgs),
+}
+
+/// `weft coordinate check`.
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The upstream repository (a directory inside it).
+    #[arg(long, value_name = "PATH", value_hint = PATH)]
+    pub upstream: PathBuf,
+    /// Its commit to check against (default: its HEAD).
+    #[arg(long, value_name = "SHA")]
+    pub commit: Option<String>,
+    /// Seconds the check may take (default: `[coordination] check_timeout`, else 600);
+    /// then its process group is killed and the outcome is `timeout`.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub check_timeout: Option<u64>,
+}
+
+/// Which peers `impact --check` builds.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CheckScope {
+    /// The peers found affected.
+    Affected,
+    /// Every linked (selected) peer.
+    All,
 }
 
 /// Output of `coordinate impact`.
@@ -213,6 +241,22 @@ pub struct ImpactArgs {
     /// Exit 1 when an affected peer is at least this severely affected.
     #[arg(long, value_enum, default_value = "none")]
     pub fail_on: ImpactFailOn,
+    /// Also build or type-check peers against this head (`cargo check`, `go build && go
+    /// vet`, Python imports, `tsc`, or the peer's `[coordination] check`), one at a
+    /// time, each in a temporary copy: the affected ones (default) or all.
+    #[arg(
+        long,
+        value_enum,
+        value_name = "WHICH",
+        num_args = 0..=1,
+        default_missing_value = "affected",
+        require_equals = false
+    )]
+    pub check: Option<CheckScope>,
+    /// Seconds one peer's check may take (default: the peer's `[coordination]
+    /// check_timeout`, else 600); then it is killed and reported `timeout`.
+    #[arg(long, value_name = "SECS", requires = "check", value_parser = clap::value_parser!(u64).range(1..))]
+    pub check_timeout: Option<u64>,
 }
 
 /// `weft coordinate release`.

@@ -226,6 +226,17 @@ pub fn stage_bar(to: &(impl Output + ?Sized), what: &str, quiet: bool) -> Progre
     bar
 }
 
+/// A spinner with a message for a step of unknown length (a build check); drawn only on
+/// a terminal, never for a client of the daemon or JSON.
+pub fn spinner(to: &(impl Output + ?Sized), quiet: bool) -> ProgressBar {
+    if quiet || to.io().is_client() || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
 /// Stage progress for the assessment pipeline: one bar, re-labelled per stage.
 pub struct StageBars(pub ProgressBar);
 

@@ -453,6 +453,14 @@ impl std::fmt::Display for ConfiguredPeerId {
 pub struct CoordinationConfig {
     /// Linked peers.
     pub peers: Vec<PeerConfig>,
+    /// The command that checks this repository against an upstream's head when the
+    /// upstream runs `weft coordinate impact --check` (run with `sh -c` in a temporary
+    /// copy; see docs/coordination.md). Default: the language's own check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
+    /// Seconds a build check of this repository may take (default 600).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check_timeout: Option<u64>,
 }
 
 /// One `[[coordination.peers]]`.
@@ -552,6 +560,17 @@ impl WeaveConfig {
         }
         if net.announce_interval == 0 {
             return Err("[network] announce_interval must be at least 1 second".into());
+        }
+        if self.coordination.check_timeout == Some(0) {
+            return Err("[coordination] check_timeout must be at least 1 second".into());
+        }
+        if self
+            .coordination
+            .check
+            .as_deref()
+            .is_some_and(|c| c.trim().is_empty())
+        {
+            return Err("[coordination] check must be a command (or be left out)".into());
         }
         let mut names = std::collections::BTreeSet::new();
         for peer in &self.coordination.peers {

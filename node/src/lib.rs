@@ -165,6 +165,7 @@ fn coordinate_class(e: &coordinate::CoordinateError) -> ErrorClass {
         C::Input(_) | C::BadRevision { .. } => ErrorClass::Input,
         C::Git(_) | C::Peer { .. } => ErrorClass::Operational,
         C::PeerChain { source, .. } => source.class(),
+        C::Check(c) => c.class(),
     }
 }
 

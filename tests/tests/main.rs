@@ -2,6 +2,7 @@
 //! `weft` binary (built by `cargo test --workspace`, or `cargo build --bin weft` first)
 //! as real processes on 127.0.0.1.
 
+mod check;
 mod coordinate;
 mod crash;
 mod mesh;

@@ -1,13 +1,16 @@
-//! `weft coordinate link|impact|release|ack|status`.
+//! `weft coordinate link|impact|release|ack|status|check`.
 
-use crate::args::{CoordinateCommand, ImpactArgs, ImpactFailOn, ImpactFormat, ReleaseArgs};
+use crate::args::{
+    CheckArgs, CheckScope, CoordinateCommand, ImpactArgs, ImpactFailOn, ImpactFormat, ReleaseArgs,
+};
 use crate::ctx::Ctx;
 use crate::exit;
 use anyhow::Result;
 use std::path::Path;
 use std::time::Duration;
 use weft_node::config::PeerConfig;
-use weft_node::coordinate::impact::{ImpactReport, PeerState, Severity};
+use weft_node::coordinate::check::{self, CheckResult, Outcome as CheckOutcome};
+use weft_node::coordinate::impact::{ImpactReport, PeerImpact, PeerState, Severity};
 use weft_node::coordinate::peers;
 use weft_node::coordinate::release::{self, Outcome, ReleaseRequest};
 use weft_node::coordinate::{self as coord, ImpactRequest};
@@ -30,6 +33,7 @@ pub fn run(ctx: &Ctx, command: CoordinateCommand) -> Result<u8> {
             note,
         } => ack(ctx, &project, &release_version, note.as_deref()),
         CoordinateCommand::Status => status(ctx),
+        CoordinateCommand::Check(args) => check_cmd(ctx, args),
     }
 }
 
@@ -160,7 +164,10 @@ fn impact(ctx: &Ctx, args: ImpactArgs) -> Result<u8> {
         version: args.for_version,
         window_days: args.window_days,
     };
-    let report = coord::impact(&node, &request, &*asker(ctx, &node, USAGE_TIMEOUT)?)?;
+    let mut report = coord::impact(&node, &request, &*asker(ctx, &node, USAGE_TIMEOUT)?)?;
+    if let Some(scope) = args.check {
+        run_checks(ctx, &node, &mut report, scope, args.check_timeout)?;
+    }
     let (written, stored) = coord::record_impact(&node, &report)?;
     // --json means JSON unless another machine format was asked for.
     let format = match args.format {
@@ -186,6 +193,130 @@ fn impact(ctx: &Ctx, args: ImpactArgs) -> Result<u8> {
     } else {
         exit::OK
     })
+}
+
+/// `impact --check`: each selected peer built against this head, one at a time.
+fn run_checks(
+    ctx: &Ctx,
+    node: &Node,
+    report: &mut ImpactReport,
+    scope: CheckScope,
+    timeout: Option<u64>,
+) -> Result<()> {
+    if ctx.daemon.is_none() {
+        check::watch_signals();
+    }
+    let options = check::delegate::CheckOptions {
+        scope: match scope {
+            CheckScope::Affected => check::delegate::Scope::Affected,
+            CheckScope::All => check::delegate::Scope::All,
+        },
+        timeout: timeout.map(Duration::from_secs),
+    };
+    let bar = crate::out::spinner(ctx, ctx.json);
+    let mut progress = |name: &str| bar.set_message(format!("checking {name} against HEAD"));
+    check::delegate::check_peers(node, report, &options, &mut progress)?;
+    bar.finish_and_clear();
+    Ok(())
+}
+
+/// `weft coordinate check`: this repository against an upstream's commit.
+fn check_cmd(ctx: &Ctx, args: CheckArgs) -> Result<u8> {
+    let node = ctx.node()?;
+    let config = node.current_config()?;
+    if ctx.daemon.is_none() {
+        check::watch_signals();
+    }
+    let request = check::CheckRequest {
+        upstream: args.upstream,
+        commit: args.commit,
+        timeout: args.check_timeout.map(Duration::from_secs),
+    };
+    let mut result = check::check(&node.layout().root, &config, &request)
+        .map_err(coord::CoordinateError::from)
+        .map_err(weft_node::NodeError::from)?;
+    check::record(&node, &mut result)?;
+    if ctx.json {
+        ctx.print_json(&serde_json::to_value(&result)?);
+    } else {
+        print_check(ctx, &result, "");
+        if let Some(e) = &result.event {
+            say!(ctx; "recorded as coordinate.check at sequence {}", e.seq);
+        }
+    }
+    Ok(match result.outcome {
+        CheckOutcome::Pass => exit::OK,
+        CheckOutcome::Fail | CheckOutcome::Timeout => exit::FAILED,
+        CheckOutcome::NotChecked => exit::OPERATIONAL,
+    })
+}
+
+/// A check's outcome and diagnostics, each line indented by `indent`.
+fn print_check(ctx: &Ctx, r: &CheckResult, indent: &str) {
+    say!(ctx;
+        "{indent}check: {} ({}{}, against {} {}, {:.1} s)",
+        r.summary(),
+        r.tool,
+        r.toolchain
+            .as_deref()
+            .map(|t| format!(", {t}"))
+            .unwrap_or_default(),
+        r.upstream,
+        r.upstream_commit.get(..12).unwrap_or(&r.upstream_commit),
+        r.duration_ms as f64 / 1000.0
+    );
+    if let Some(s) = r.static_severity {
+        say!(ctx;
+            "{indent}  severity {} by static analysis; breaking by the build",
+            format!("{s:?}").to_lowercase()
+        );
+    }
+    for d in &r.diagnostics {
+        let place = match (&d.file, d.line) {
+            (Some(f), Some(l)) => match d.column {
+                Some(c) => format!("{f}:{l}:{c}"),
+                None => format!("{f}:{l}"),
+            },
+            (Some(f), None) => f.clone(),
+            _ => "-".into(),
+        };
+        let origin = match d.origin {
+            check::Origin::Peer => "",
+            check::Origin::Upstream => " (upstream)",
+            check::Origin::Other => "",
+        };
+        let unpredicted = if r.unpredicted.contains(d) {
+            "  [unpredicted]"
+        } else {
+            ""
+        };
+        say!(ctx;
+            "{indent}  {place}{origin}  error{}: {}{unpredicted}",
+            d.code.as_deref().map(|c| format!("[{c}]")).unwrap_or_default(),
+            d.message
+        );
+    }
+    if r.diagnostics_total as usize > r.diagnostics.len() {
+        say!(ctx;
+            "{indent}  … {} more",
+            r.diagnostics_total as usize - r.diagnostics.len()
+        );
+    }
+    if let Some(seq) = r.witness_seq {
+        say!(ctx;
+            "{indent}  its coordinate.check (sequence {} there) witnessed at sequence {seq} here",
+            r.event.as_ref().map_or(0, |e| e.seq)
+        );
+    }
+    if let Some(e) = &r.witness_error {
+        say!(ctx; "{indent}  not witnessed: {e}");
+    }
+}
+
+fn print_peer_check(ctx: &Ctx, p: &PeerImpact) {
+    if let Some(r) = &p.check {
+        print_check(ctx, r, "    ");
+    }
 }
 
 fn print_table(ctx: &Ctx, report: &ImpactReport) {
@@ -254,6 +385,7 @@ fn print_table(ctx: &Ctx, report: &ImpactReport) {
         if let Some(e) = &p.error {
             say!(ctx; "    unreachable: {e}");
         }
+        print_peer_check(ctx, p);
         for d in &p.declarations {
             say!(ctx;
                 "    {} declares {} {} ({}takes this version: {})",
@@ -279,14 +411,18 @@ fn print_table(ctx: &Ctx, report: &ImpactReport) {
         for f in &p.files {
             for u in &f.uses {
                 say!(ctx;
-                    "    {}:{}  {} {} ({:?}, {:?})  {}",
+                    "    {}:{}  {} {} ({:?}, {:?})  {}{}",
                     f.path,
                     u.line,
                     format!("{:?}", u.class).to_lowercase(),
                     u.symbol,
                     u.via,
                     u.change,
-                    u.text
+                    u.text,
+                    match u.confirmed {
+                        Some(true) => "  [confirmed by the build]",
+                        _ => "",
+                    }
                 );
             }
         }

@@ -78,6 +78,9 @@ pub struct AffectedUse {
     pub text: String,
     /// `static`: an import or reference by name.
     pub evidence: String,
+    /// With `--check`: whether the build reported an error at this file and line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed: Option<bool>,
 }
 
 /// One affected file of a peer.
@@ -131,6 +134,9 @@ pub struct PeerImpact {
     pub neighbours_note: Option<String>,
     /// Ranking score (higher first).
     pub score: f64,
+    /// With `--check`: the build check of the peer against this head.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check: Option<super::check::CheckResult>,
 }
 
 /// The base the changes are measured from.
@@ -323,6 +329,7 @@ pub fn assess_peer(
             enclosing: u.enclosing.clone(),
             text: u.text.clone(),
             evidence: "static".into(),
+            confirmed: None,
         });
     }
     let mut files: Vec<AffectedFile> = files.into_values().collect();
@@ -384,6 +391,7 @@ pub fn assess_peer(
         score,
         neighbours: answer.neighbours.clone(),
         neighbours_note: answer.neighbours_note.clone(),
+        check: None,
     }
 }
 
@@ -405,6 +413,7 @@ pub fn unreachable(name: &str, via: &str, error: String) -> PeerImpact {
         score: 0.0,
         neighbours: Vec::new(),
         neighbours_note: None,
+        check: None,
     }
 }
 

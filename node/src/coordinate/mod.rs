@@ -8,10 +8,13 @@
 //! its own code, `graph::version` reads each ecosystem's version requirements. Here:
 //!
 //! - [`impact`] turns the answers into the report and the gate's effect;
+//! - [`check`] builds a peer against this head (`--check`, `weft coordinate check`): the
+//!   compiler's proof beside the static evidence;
 //! - [`peers`] reaches linked peers (local paths read-only; remote ones over the mesh);
 //! - [`release`] records releases and acknowledgements;
 //! - [`sarif`] renders an impact report for code-scanning tools.
 
+pub mod check;
 pub mod impact;
 pub mod peers;
 pub mod release;
@@ -63,6 +66,9 @@ pub enum CoordinateError {
         /// What went wrong.
         message: String,
     },
+    /// A build check could not be run.
+    #[error(transparent)]
+    Check(#[from] check::CheckError),
     /// A linked peer's chain or head could not be read or did not check out.
     #[error("{name}: {source}")]
     PeerChain {
@@ -349,6 +355,14 @@ pub fn record_impact(
             ),
         ),
     ];
+    let checks: Vec<(Value, Value)> = report
+        .peers
+        .iter()
+        .filter_map(|p| Some((text(&p.name), text(p.check.as_ref()?.outcome.name()))))
+        .collect();
+    if !checks.is_empty() {
+        fields.push((text("checks"), Value::Map(checks)));
+    }
     if let Some(c) = &report.base.commit {
         fields.push((text("base"), text(c)));
     }
