@@ -770,8 +770,10 @@ impl<'s> Reader<'s> {
 
     fn impl_block(&self, node: Node<'_>) -> Option<Impl> {
         let ty = node.child_by_field_name("type")?;
-        let self_name = bare_type_name(&self.code(ty));
-        let of_trait = self.field(node, "trait");
+        let self_type = self.code(ty);
+        let self_name = bare_type_name(&self_type);
+        // `Self` and the type's own name are the same type: spelt `Self` on both sides.
+        let of_trait = self.field(node, "trait").map(|t| selfify(&t, &self_type));
         let body = node.child_by_field_name("body");
         let signature = self.head(node, body);
         let mut items = Vec::new();
@@ -789,6 +791,16 @@ impl<'s> Reader<'s> {
                     "const_item" => self.value(child, taken),
                     _ => None,
                 };
+                let decl = decl.map(|mut d| {
+                    d.signature = selfify(&d.signature, &self_type);
+                    if let Detail::Function(shape) = &mut d.detail {
+                        shape.bare = selfify(&shape.bare, &self_type);
+                        for bound in &mut shape.bounds {
+                            *bound = selfify(bound, &self_type);
+                        }
+                    }
+                    d
+                });
                 items.extend(decl.filter(|d| of_trait.is_some() || d.public));
             }
         }
@@ -800,6 +812,36 @@ impl<'s> Reader<'s> {
             line: line_of(node),
         })
     }
+}
+
+/// `text` with the whole-word occurrences of `self_type` (an impl's type, `Command` or
+/// `Cache<T>`) spelt `Self`.
+fn selfify(text: &str, self_type: &str) -> String {
+    if self_type.is_empty() {
+        return text.to_string();
+    }
+    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':');
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(self_type) {
+        let before = if at > 0 {
+            rest[..at].chars().last()
+        } else {
+            out.chars().last()
+        };
+        let after = rest[at + self_type.len()..].chars().next();
+        out.push_str(&rest[..at]);
+        let generic_follows = after == Some('<') && !self_type.contains('<');
+        if word(before) || after.is_some_and(|c| c.is_alphanumeric() || c == '_') || generic_follows
+        {
+            out.push_str(self_type);
+        } else {
+            out.push_str("Self");
+        }
+        rest = &rest[at + self_type.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// A declaration's text without the layout choices that do not change it: spaces inside

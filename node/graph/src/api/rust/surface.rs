@@ -284,8 +284,15 @@ impl Crate {
         };
         let mut changed = false;
         if binding.glob {
-            let Export::Local(Target::Module(source)) = target else {
-                return false;
+            let source = match target {
+                Export::Local(Target::Module(source)) => source,
+                // Another crate's names cannot be listed: the glob itself is the item.
+                Export::External(path) => {
+                    let name = format!("{path}::*");
+                    let export = Export::External(name.clone());
+                    return self.exports[m].insert(name, export.clone()) != Some(export);
+                }
+                Export::Local(Target::Decl(..)) => return false,
             };
             for (name, export) in self.exports[source].clone() {
                 if let std::collections::btree_map::Entry::Vacant(slot) =
