@@ -140,6 +140,17 @@ fn form(item: &Item) -> Option<Form> {
 
 /// A public item is gone.
 fn removal(key: &str, o: &Item, new: &Surface) -> Found {
+    let generated_name = match &o.entry {
+        Entry::Impl { trait_name } => trait_name.as_str(),
+        _ => o.name.as_str(),
+    };
+    if new.macro_words.contains(generated_name) {
+        return noted(
+            ChangeKind::Removed,
+            MAYBE_MACRO_GENERATED,
+            format!("gone from the source, but a macro invocation of the crate names `{generated_name}`: it may generate it"),
+        );
+    }
     if o.kind == SymbolKind::Method {
         if let Some(owner) = &o.owner {
             // Moved into a trait the type implements: callers must import the trait.
@@ -395,7 +406,11 @@ fn changed(key: &str, o: &Item, n: &Item) -> Vec<Found> {
                 sealed: ns,
             },
         ) => {
-            if std_paths(&oi.signature) != std_paths(&ni.signature) {
+            let same = match (&oi.shape, &ni.shape) {
+                (Some(a), Some(b)) => same_fn(a, b),
+                _ => std_paths(&oi.signature) == std_paths(&ni.signature),
+            };
+            if !same {
                 out.push(found(ChangeKind::Signature, TRAIT_ITEM_SIGNATURE));
             } else if oi.provided && !ni.provided && !ns {
                 out.push(noted(
@@ -472,6 +487,13 @@ fn attributes(o: &Attrs, n: &Attrs, detail: &Detail, out: &mut Vec<Found>) {
             ));
         }
     }
+}
+
+fn same_fn(a: &FnShape, b: &FnShape) -> bool {
+    std_paths(&a.bare) == std_paths(&b.bare)
+        && a.generics == b.generics
+        && a.bounds == b.bounds
+        && (a.is_const, a.is_unsafe, a.is_async) == (b.is_const, b.is_unsafe, b.is_async)
 }
 
 fn function(o: &FnShape, n: &FnShape) -> Vec<Found> {

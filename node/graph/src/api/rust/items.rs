@@ -42,6 +42,11 @@ impl Attrs {
             "cfg(test)" => self.cfg_test = true,
             _ if inner == "must_use" || inner.starts_with("must_use=") => self.must_use = true,
             _ if inner.starts_with("doc(") && inner.contains("hidden") => self.hidden = true,
+            // Hidden in the default configuration (rustix's experimental modules): not a
+            // promise to dependents either.
+            _ if inner.starts_with("cfg_attr(") && inner.contains(",doc(hidden)") => {
+                self.hidden = true
+            }
             _ if inner.starts_with("repr(") => {
                 let hints = inner
                     .trim_start_matches("repr(")
@@ -126,6 +131,8 @@ pub(crate) struct TraitItem {
     pub signature: String,
     /// Whether it keeps the trait dyn compatible.
     pub dispatchable: bool,
+    /// A method's types, as compared.
+    pub shape: Option<FnShape>,
     /// Its own attributes.
     pub attrs: Attrs,
     /// 1-based line.
@@ -147,7 +154,8 @@ pub(crate) struct FnShape {
     pub generics: Vec<String>,
     /// Every `Param: Bound` pair the generics and the `where` clause state.
     pub bounds: Vec<String>,
-    /// The signature with qualifiers, generics and `where` clause left out.
+    /// `fn name(types) -> type`: parameter names dropped, generics numbered by position
+    /// (`G0`, `'G1`), as in `generics` and `bounds`.
     pub bare: String,
 }
 
@@ -273,6 +281,8 @@ pub(crate) struct FileItems {
     pub impls: Vec<Impl>,
     /// `#![no_std]` at the top of the file.
     pub no_std: bool,
+    /// The names item-level macro invocations mention (what they may generate).
+    pub macro_words: std::collections::BTreeSet<String>,
 }
 
 /// Reads the items of a parsed file.
@@ -402,6 +412,21 @@ impl<'s> Reader<'s> {
                 }
             }
             "impl_item" => out.impls.extend(self.impl_block(node)),
+            "macro_invocation" | "expression_statement" => {
+                let call = match node.kind() {
+                    "expression_statement" => node
+                        .named_child(0)
+                        .filter(|c| c.kind() == "macro_invocation"),
+                    _ => Some(node),
+                };
+                let Some(call) = call else { return };
+                let words = self
+                    .text(call)
+                    .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                    .filter(|w| w.len() > 1)
+                    .map(str::to_string);
+                out.macro_words.extend(words);
+            }
             "foreign_mod_item" => {
                 if let Some(body) = node.child_by_field_name("body") {
                     self.container(body, depth + 1, out);
@@ -433,11 +458,11 @@ impl<'s> Reader<'s> {
     fn function(&self, node: Node<'_>, attrs: Attrs) -> Option<Decl> {
         let name = self.field(node, "name")?;
         let signature = self.head(node, node.child_by_field_name("body"));
-        let shape = self.fn_shape(node, &signature);
+        let shape = self.fn_shape(node);
         Some(self.decl(node, name, attrs, Detail::Function(shape), signature))
     }
 
-    fn fn_shape(&self, node: Node<'_>, signature: &str) -> FnShape {
+    fn fn_shape(&self, node: Node<'_>) -> FnShape {
         let mut shape = FnShape::default();
         let mut cursor = node.walk();
         for child in node.children(&mut cursor) {
@@ -472,24 +497,46 @@ impl<'s> Reader<'s> {
         }
         shape.bounds.sort();
         shape.bounds.dedup();
-        // What is left when qualifiers, generics and bounds are compared on their own.
-        let mut bare = signature.to_string();
-        for part in [generics, where_clause].into_iter().flatten() {
-            bare = bare.replacen(&self.code(part), "", 1);
+        // What callers depend on, parameter names and the names of generics aside: the
+        // parameters' and result's types, generics numbered by position.
+        let mut types = Vec::new();
+        if let Some(params) = node.child_by_field_name("parameters") {
+            let mut cursor = params.walk();
+            for p in params.named_children(&mut cursor) {
+                match p.kind() {
+                    "parameter" => types.push(self.field(p, "type").unwrap_or_default()),
+                    "self_parameter" => types.push(self.code(p).replace("mut self", "self")),
+                    "variadic_parameter" => types.push("...".into()),
+                    _ => {}
+                }
+            }
         }
-        let fn_at = bare
-            .find(" fn ")
-            .map(|i| i + 1)
-            .or_else(|| bare.starts_with("fn ").then_some(0));
-        if let Some(at) = fn_at {
-            let (head, tail) = bare.split_at(at);
-            let head: Vec<&str> = head
-                .split_whitespace()
-                .filter(|w| !matches!(*w, "const" | "unsafe" | "async"))
-                .collect();
-            bare = format!("{} {tail}", head.join(" "));
+        let ret = self
+            .field(node, "return_type")
+            .unwrap_or_else(|| "()".into());
+        let name = self.field(node, "name").unwrap_or_default();
+        let bare = format!("fn {name}({}) -> {ret}", types.join(", "));
+        let positions: Vec<(String, String)> = shape
+            .generics
+            .iter()
+            .enumerate()
+            .map(|(i, g)| {
+                let to = if g.starts_with('\'') {
+                    format!("'G{i}")
+                } else {
+                    format!("G{i}")
+                };
+                (g.clone(), to)
+            })
+            .collect();
+        shape.bare = tidy(&rename(&bare, &positions));
+        for bound in &mut shape.bounds {
+            *bound = rename(bound, &positions);
         }
-        shape.bare = collapse(&bare);
+        shape.bounds.sort();
+        for g in &mut shape.generics {
+            *g = rename(g, &positions);
+        }
         shape
     }
 
@@ -720,12 +767,14 @@ impl<'s> Reader<'s> {
             TraitItemKind::Type => node.child_by_field_name("type_parameters").is_none(),
             TraitItemKind::Method => method_dispatchable(&signature),
         };
+        let shape = (kind == TraitItemKind::Method).then(|| self.fn_shape(node));
         Some(TraitItem {
             name,
             kind,
             provided,
             signature,
             dispatchable,
+            shape,
             attrs,
             line: line_of(node),
         })
@@ -812,6 +861,33 @@ impl<'s> Reader<'s> {
             line: line_of(node),
         })
     }
+}
+
+/// `text` with each whole name of `names` (`T`, `'a`) spelt as its replacement.
+fn rename(text: &str, names: &[(String, String)]) -> String {
+    if names.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut word = String::new();
+    let flush = |word: &mut String, out: &mut String| {
+        match names.iter().find(|(from, _)| from == word) {
+            Some((_, to)) => out.push_str(to),
+            None => out.push_str(word),
+        }
+        word.clear();
+    };
+    for c in text.chars() {
+        let part = c.is_alphanumeric() || c == '_' || (c == '\'' && word.is_empty());
+        if part {
+            word.push(c);
+        } else {
+            flush(&mut word, &mut out);
+            out.push(c);
+        }
+    }
+    flush(&mut word, &mut out);
+    out
 }
 
 /// `text` with the whole-word occurrences of `self_type` (an impl's type, `Command` or

@@ -17,6 +17,7 @@ rules! {
     ITEM_REMOVE = "rust/item-remove", Breaking, "A public item (or field, variant, trait item) is gone, renamed or moved from a path dependents name it by.";
     ITEM_NEW = "rust/item-new", Additive, "A public item is new.";
     ITEM_SIGNATURE = "rust/item-signature", Breaking, "A public item's declaration changed in a way no finer rule makes compatible.";
+    MAYBE_MACRO_GENERATED = "rust/item-maybe-macro-generated", Undetermined, "An item is gone from the source, but an item-level macro invocation of the crate names it: it may generate it now.";
     ITEM_KIND_CHANGED = "rust/item-kind-changed", Breaking, "The path names another kind of item (a struct became an enum, a fn a macro).";
     IMPL_ITEM_NEW = "rust/impl-item-new", Additive, "An inherent method or const is new (possibly breaking: it can shadow a trait method of the same name).";
     STRUCT_ADD_PRIVATE_FIELD_WHEN_PUBLIC = "rust/struct-add-private-field-when-public", Breaking, "A private field added to a struct whose fields were all public: literals and exhaustive patterns break.";

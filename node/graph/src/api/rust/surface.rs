@@ -88,6 +88,8 @@ pub(crate) struct Surface {
     pub trait_impls: BTreeMap<String, BTreeSet<String>>,
     /// Provided method names of each trait of the crate, by the trait's bare name.
     pub provided: BTreeMap<String, BTreeSet<String>>,
+    /// The names item-level macro invocations of the crate mention.
+    pub macro_words: BTreeSet<String>,
 }
 
 struct Module {
@@ -114,6 +116,7 @@ enum Export {
 
 struct Crate {
     modules: Vec<Module>,
+    macro_words: BTreeSet<String>,
     exports: Vec<BTreeMap<String, Export>>,
     no_std: bool,
 }
@@ -123,6 +126,7 @@ struct Crate {
 pub(crate) fn build(root: &str, read: &dyn Fn(&str) -> Option<String>) -> Surface {
     let mut krate = Crate {
         modules: Vec::new(),
+        macro_words: BTreeSet::new(),
         exports: Vec::new(),
         no_std: false,
     };
@@ -184,6 +188,7 @@ impl Crate {
         seen: &mut BTreeSet<String>,
     ) -> usize {
         let index = self.modules.len();
+        self.macro_words.extend(items.macro_words);
         self.modules.push(Module {
             parent,
             file: file.to_string(),
@@ -367,7 +372,10 @@ impl Crate {
 
     /// The items dependents can name, walking exports from the root.
     fn surface(&self) -> Surface {
-        let mut surface = Surface::default();
+        let mut surface = Surface {
+            macro_words: self.macro_words.clone(),
+            ..Surface::default()
+        };
         if self.modules.is_empty() {
             return surface;
         }
