@@ -10,6 +10,7 @@
 
 mod go;
 mod python;
+mod python_modules;
 pub mod rules;
 mod rust;
 
@@ -225,6 +226,8 @@ fn blob_text(repo: &Repository, id: Oid) -> Option<String> {
 #[derive(Default)]
 struct Side {
     symbols: Vec<(Symbol, u64)>,
+    /// The names the file imports (by the local name it binds).
+    imported: BTreeSet<String>,
 }
 
 fn side(
@@ -251,7 +254,12 @@ fn side(
             (s, short)
         })
         .collect();
-    Ok(Side { symbols })
+    let mut imported = BTreeSet::new();
+    for import in &facts.imports {
+        imported.extend(import.names.iter().cloned());
+        imported.extend(import.renamed.iter().map(|r| r.local.clone()));
+    }
+    Ok(Side { symbols, imported })
 }
 
 fn owner_of(qualified: &str) -> Option<String> {
@@ -356,9 +364,14 @@ fn diff_file(path: &str, old: &Side, new: &Side, out: &mut Vec<ApiChange>) {
             out.push(change(ChangeKind::Body, rules::BODY, path, Some(o), None));
             continue;
         }
+        // A bare name (an attribute, a variable) has no shape to recognise it by.
+        let shaped = !matches!(
+            o.kind,
+            SymbolKind::Variable | SymbolKind::Const | SymbolKind::Field
+        );
         let twin = added
             .iter()
-            .position(|n| n.public && n.kind == o.kind && shape(n) == shape(o));
+            .position(|n| shaped && n.public && n.kind == o.kind && shape(n) == shape(o));
         match twin {
             Some(i) => {
                 let n = added.remove(i);
@@ -571,6 +584,40 @@ fn packages(manifests: &[Manifest]) -> Vec<Package> {
     out
 }
 
+/// What the `__init__` modules of a revision re-export (read only when a Python file
+/// changed).
+fn python_inits(
+    graph: &KnowledgeGraph,
+    repo: &Repository,
+    files: &TreeFiles,
+) -> python_modules::Reexports {
+    let inits: Vec<(&String, crate::facts::FileFacts)> = files
+        .sources
+        .iter()
+        .filter(|(p, _)| p.ends_with("__init__.py") || p.ends_with("__init__.pyi"))
+        .filter_map(|(p, (id, lang))| {
+            let text = blob_text(repo, *id)?;
+            Some((p, graph.facts_of(*lang, &text).ok()?))
+        })
+        .collect();
+    python_modules::Reexports::of(inits.iter().map(|(p, f)| (p.as_str(), f)))
+}
+
+/// A Python file's symbols as a dependent sees them: none in tests, docs or set-up
+/// scripts; in a private module only the names an `__init__` re-exports.
+fn python_visibility(path: &str, side: &mut Side, lends: &python_modules::Reexports) {
+    let not_api = python_modules::not_api(path);
+    let private = python_modules::private_module(path);
+    for (symbol, _) in &mut side.symbols {
+        if not_api {
+            symbol.public = false;
+        } else if private && symbol.public {
+            let top = symbol.qualified.split('.').next().unwrap_or("");
+            symbol.public = lends.lends(path, top);
+        }
+    }
+}
+
 fn commit_tree(repo: &Repository, commit: Oid) -> Result<git2::Tree<'_>, ApiError> {
     repo.find_commit(commit).and_then(|c| c.tree()).map_err(git)
 }
@@ -691,6 +738,7 @@ pub fn diff(
     let paths: BTreeSet<&String> = old.sources.keys().chain(new.sources.keys()).collect();
     let mut files_changed = 0;
     let empty = Side::default();
+    let mut python_reexports = None;
     for path in paths {
         let (o, n) = (old.sources.get(path), new.sources.get(path));
         if o.map(|x| x.0) == n.map(|x| x.0) {
@@ -700,14 +748,31 @@ pub fn diff(
         if crates.covers(path) {
             continue;
         }
-        let o = o.map(|(id, l)| side(graph, repo, *id, *l)).transpose()?;
-        let n = n.map(|(id, l)| side(graph, repo, *id, *l)).transpose()?;
+        let mut o = o.map(|(id, l)| side(graph, repo, *id, *l)).transpose()?;
+        let mut n = n.map(|(id, l)| side(graph, repo, *id, *l)).transpose()?;
+        if path.ends_with(".py") || path.ends_with(".pyi") {
+            let (old_lends, new_lends) = python_reexports.get_or_insert_with(|| {
+                (
+                    python_inits(graph, repo, &old),
+                    python_inits(graph, repo, &new),
+                )
+            });
+            for (side, lends) in [(&mut o, &*old_lends), (&mut n, &*new_lends)] {
+                if let Some(side) = side {
+                    python_visibility(path, side, lends);
+                }
+            }
+        }
+        let first = changes.len();
         diff_file(
             path,
             o.as_ref().unwrap_or(&empty),
             n.as_ref().unwrap_or(&empty),
             &mut changes,
         );
+        if let Some(n) = &n {
+            python::reexported_now(path, &n.imported, &mut changes[first..]);
+        }
     }
     pair_moves(&mut changes);
     changes.sort_by(|a, b| {

@@ -137,7 +137,28 @@ rules! {
     ATTRIBUTE_CHANGED_TYPE = "python/attribute-changed-type", Undetermined, "An attribute's annotation changed: Python does not enforce it, type checkers of dependents may fail.";
     CLASS_REMOVED_BASE = "python/class-removed-base", Breaking, "A class lost a base class: `isinstance` checks and inherited members break.";
     CLASS_ADDED_BASE = "python/class-added-base", Additive, "A class gained a base class and kept every other.";
+    NOW_REEXPORTED = "python/now-reexported", Internal, "A definition left the module, which now imports the name from elsewhere: `from module import name` still works.";
     CLASS_BASES_REORDERED = "python/class-bases-reordered", Undetermined, "A class's bases are in another order: the method resolution order changed.";
+}
+
+/// Removals from a Python module that now imports the same name: still importable there
+/// (attrs 24 moved `attr.define` to `attrs` and re-exports it).
+pub(super) fn reexported_now(
+    path: &str,
+    imported: &std::collections::BTreeSet<String>,
+    changes: &mut [super::ApiChange],
+) {
+    if !(path.ends_with(".py") || path.ends_with(".pyi")) {
+        return;
+    }
+    for c in changes.iter_mut() {
+        let top = c.qualified.split('.').next().unwrap_or("");
+        if c.change == super::ChangeKind::Removed && imported.contains(top) {
+            c.change = super::ChangeKind::Moved;
+            c.class = NOW_REEXPORTED.class;
+            c.rule = NOW_REEXPORTED.id.to_string();
+        }
+    }
 }
 
 /// `class C(A, B)` as its bases, or None when the header is not a class's.

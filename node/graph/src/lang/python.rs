@@ -27,7 +27,10 @@ pub(super) fn extract(src: &str, kinds: &'static KindNames, root: Node<'_>) -> F
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum ScopeKind {
-    Class,
+    /// A class, and whether it is public (a private class's members are private too).
+    Class {
+        public: bool,
+    },
     Function,
 }
 
@@ -49,7 +52,7 @@ impl<'s> Visitor<'s> {
         match self.cx.kind(node) {
             "function_definition" => self.definition(node, ScopeKind::Function),
             "class_definition" => {
-                self.definition(node, ScopeKind::Class);
+                self.definition(node, ScopeKind::Class { public: false });
                 self.superclasses(node);
             }
             "type_alias_statement" => self.type_alias(node),
@@ -95,14 +98,14 @@ impl<'s> Visitor<'s> {
         let enclosing = self.scopes.last().map(|s| s.kind);
         let public = match enclosing {
             None => self.module_public(name),
-            Some(ScopeKind::Class) => {
-                !name.starts_with('_') || (name.len() > 4 && name.ends_with("__"))
+            Some(ScopeKind::Class { public }) => {
+                public && (!name.starts_with('_') || (name.len() > 4 && name.ends_with("__")))
             }
             Some(ScopeKind::Function) => false,
         };
         let kind = match (scope_kind, enclosing) {
-            (ScopeKind::Class, _) => SymbolKind::Class,
-            (ScopeKind::Function, Some(ScopeKind::Class)) => SymbolKind::Method,
+            (ScopeKind::Class { .. }, _) => SymbolKind::Class,
+            (ScopeKind::Function, Some(ScopeKind::Class { .. })) => SymbolKind::Method,
             (ScopeKind::Function, _) => SymbolKind::Function,
         };
         let body = node.child_by_field_name("body");
@@ -119,10 +122,14 @@ impl<'s> Visitor<'s> {
         if matches!(kind, SymbolKind::Function | SymbolKind::Method) {
             self.cx.measure(body);
         }
+        let kind = match scope_kind {
+            ScopeKind::Class { .. } => ScopeKind::Class { public },
+            other => other,
+        };
         self.scopes.push(Scope {
             node: node.id(),
             path: qualified,
-            kind: scope_kind,
+            kind,
         });
     }
 
@@ -178,7 +185,10 @@ impl<'s> Visitor<'s> {
         }
         let (kind, public) = match enclosing {
             None => (SymbolKind::Variable, self.module_public(name)),
-            _ => (SymbolKind::Field, !name.starts_with('_')),
+            Some(ScopeKind::Class { public }) => {
+                (SymbolKind::Field, public && !name.starts_with('_'))
+            }
+            Some(ScopeKind::Function) => return,
         };
         let signature = match node.child_by_field_name("type") {
             Some(ty) => format!("{name}: {}", self.cx.code(ty)),
