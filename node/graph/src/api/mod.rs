@@ -5,7 +5,8 @@
 //! ([`rules`]).
 //!
 //! Rust crates are modelled whole ([`rust`]): the surface a dependent reaches from the
-//! crate root. Other languages are compared file by file, symbol by symbol, with their
+//! crate root; so are npm packages ([`typescript`]): the names a dependent imports from
+//! the package's entry points. Other languages are compared file by file, symbol by symbol, with their
 //! languages' rules for a changed declaration ([`go`], [`python`]).
 
 mod go;

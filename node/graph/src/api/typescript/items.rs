@@ -859,6 +859,28 @@ impl Reader<'_> {
             }
         }
         merge(&mut inner);
+        // In an ambient namespace (`declare namespace`, or one inside it) every
+        // declaration is exported unless an export statement says otherwise.
+        let mut ambient = false;
+        let mut at = node.parent();
+        for _ in 0..64 {
+            let Some(p) = at else { break };
+            if p.kind() == "ambient_declaration" {
+                ambient = true;
+                break;
+            }
+            at = p.parent();
+        }
+        if ambient && inner.exports.is_empty() {
+            inner.exports = inner
+                .decls
+                .iter()
+                .map(|d| Export::Local {
+                    name: d.name.clone(),
+                    local: d.name.clone(),
+                })
+                .collect();
+        }
         Some(Decl {
             name,
             detail: Detail::Namespace(Box::new(inner)),
