@@ -80,9 +80,11 @@ pub(crate) fn diff(
                 _ => {}
             }
         }
+        let star_gone = o.via_star.iter().any(|s| !new.stars.contains(s));
         let twin = added.iter().position(|k| {
             let n = &new.items[*k];
-            n.kind == o.kind
+            !star_gone
+                && n.kind == o.kind
                 && n.owner == o.owner
                 && o.owner.is_none()
                 && (n.origin == o.origin || shape(n) == shape(o))
@@ -104,7 +106,7 @@ pub(crate) fn diff(
             out.push(c);
             continue;
         }
-        out.push(to_change(key, removal(key, o, old, new), Some(o), None));
+        out.push(to_change(key, removal(key, o, new), Some(o), None));
     }
     for key in added {
         let n = &new.items[key];
@@ -140,8 +142,7 @@ fn shape(item: &Item) -> String {
 }
 
 /// A public item is gone.
-fn removal(key: &str, o: &Item, old: &Surface, new: &Surface) -> Found {
-    let _ = old;
+fn removal(key: &str, o: &Item, new: &Surface) -> Found {
     if let Some(star) = o.via_star.iter().find(|s| !new.stars.contains(*s)) {
         return found(
             ChangeKind::Removed,

@@ -834,6 +834,8 @@ impl Reader<'_> {
             let ty = d
                 .child_by_field_name("type")
                 .map(|t| types::read(self.src, t));
+            // An annotated variable's type is its annotation, whatever function it holds.
+            let sig = if ty.is_some() { None } else { sig };
             let signature = match (&ty, &sig) {
                 (Some(t), _) => format!("{keyword} {}: {}", self.raw(name), t.text),
                 (None, Some(s)) => format!("{keyword} {} = {}", self.raw(name), s.text),
