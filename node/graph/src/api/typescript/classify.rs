@@ -245,6 +245,20 @@ fn changed(key: &str, o: &Item, n: &Item) -> Vec<Found> {
         out.push(found(ChangeKind::Signature, rule, note));
         return out;
     }
+    let value = [
+        SymbolKind::Class,
+        SymbolKind::Enum,
+        SymbolKind::Function,
+        SymbolKind::Const,
+        SymbolKind::Variable,
+    ];
+    if !o.type_only && n.type_only && o.owner.is_none() && value.contains(&o.kind) {
+        out.push(found(
+            ChangeKind::Signature,
+            EXPORT_BECAME_TYPE_ONLY,
+            format!("`{key}` is exported with `export type` now: using it as a value (`new`, calls, reads) fails"),
+        ));
+    }
     let typed = o.typed && n.typed;
     let inferable = typed && !o.declaration_file && !n.declaration_file;
     match (&o.what, &n.what) {

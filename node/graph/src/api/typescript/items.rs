@@ -10,6 +10,7 @@
 
 use super::types::{self, Ty};
 use crate::lang::shared::code_between;
+use std::collections::BTreeSet;
 use tree_sitter::Node;
 
 /// Deepest namespace nesting read.
@@ -113,7 +114,7 @@ pub(crate) enum Detail {
         is_abstract: bool,
         /// `<T>`.
         type_params: String,
-        /// `extends … implements …`, normalised.
+        /// `extends …`, normalised (`implements` does not change what the class is).
         heritage: String,
         /// Public and protected members.
         members: Vec<Member>,
@@ -211,6 +212,8 @@ pub(crate) struct Import {
     pub spec: String,
     /// The imported name (`default`, `*` for a namespace import).
     pub name: String,
+    /// `import type`, `import { type X }`: a type only.
+    pub type_only: bool,
 }
 
 /// What one module (a file, or a namespace inside one) declares and exports.
@@ -222,6 +225,8 @@ pub(crate) struct Module {
     pub exports: Vec<Export>,
     /// Imports.
     pub imports: Vec<Import>,
+    /// Names exported as types only (`export type { X }`, `export { type X }`).
+    pub type_only: BTreeSet<String>,
 }
 
 impl Module {
@@ -445,6 +450,9 @@ impl Reader<'_> {
                         let alias = spec
                             .child_by_field_name("alias")
                             .map_or_else(|| name.clone(), |a| unquote(self.raw(a)));
+                        if has_token(node, "type") || has_token(spec, "type") {
+                            module.type_only.insert(alias.clone());
+                        }
                         match &source {
                             Some(spec) => module.exports.push(Export::From {
                                 spec: spec.clone(),
@@ -494,12 +502,14 @@ impl Reader<'_> {
         else {
             return;
         };
+        let all_types = has_token(node, "type");
         for part in children(clause) {
             match part.kind() {
                 "identifier" => module.imports.push(Import {
                     local: self.raw(part).to_string(),
                     spec: spec.clone(),
                     name: "default".into(),
+                    type_only: all_types,
                 }),
                 "namespace_import" => {
                     if let Some(local) = children(part).into_iter().rfind(|c| c.is_named()) {
@@ -507,6 +517,7 @@ impl Reader<'_> {
                             local: self.raw(local).to_string(),
                             spec: spec.clone(),
                             name: "*".into(),
+                            type_only: all_types,
                         });
                     }
                 }
@@ -526,6 +537,7 @@ impl Reader<'_> {
                             local,
                             spec: spec.clone(),
                             name,
+                            type_only: all_types || has_token(s, "type"),
                         });
                     }
                 }
@@ -700,7 +712,16 @@ impl Reader<'_> {
         let heritage = children(node)
             .into_iter()
             .find(|c| c.kind() == "class_heritage")
-            .map(|h| self.whole(h))
+            .map(|h| {
+                // `implements` only checks the class; what it is comes from `extends`
+                // (TypeScript's `extends_clause`, JavaScript's heritage itself).
+                let parts = children(h);
+                match parts.iter().find(|c| c.kind() == "extends_clause") {
+                    Some(e) => self.whole(*e),
+                    None if parts.iter().any(|c| c.kind() == "implements_clause") => String::new(),
+                    None => self.whole(h),
+                }
+            })
             .unwrap_or_default();
         let members = node
             .child_by_field_name("body")

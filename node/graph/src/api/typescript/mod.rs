@@ -29,6 +29,7 @@ rules! {
     EXPORT_ADDED = "typescript/export-added", Additive, "An entry point exports a new name.";
     EXPORT_RENAMED = "typescript/export-renamed", Breaking, "An export is gone and the same declaration (or one of the same shape) is exported under another name (`export { f as g }`).";
     EXPORT_STAR_REMOVED = "typescript/export-star-removed", Breaking, "An `export * from` statement is gone, and the names it re-exported with it.";
+    EXPORT_BECAME_TYPE_ONLY = "typescript/export-became-type-only", Breaking, "A class, enum, function or variable is now exported with `export type` (or through `import type`): only its type can be imported, value uses fail.";
     KIND_CHANGED = "typescript/kind-changed", Breaking, "An export or member is another kind of thing (a class became a function, a property a method).";
     DEFAULT_EXPORT_KIND_CHANGED = "typescript/default-export-kind-changed", Breaking, "The default export (or `export =`) is another kind of thing than before.";
     INTERFACE_ALIAS_SWAP = "typescript/interface-alias-swap", Undetermined, "An interface became a type alias or back: uses as a type compile, declaration merging and `implements` of a non-object type do not.";

@@ -68,6 +68,8 @@ pub(crate) struct Item {
     pub entry: String,
     /// The `export *` statements it is reached through.
     pub via_star: Vec<String>,
+    /// Exported as a type only (`export type { X }`): no value to import.
+    pub type_only: bool,
     /// What the rules read.
     pub what: What,
 }
@@ -102,7 +104,26 @@ enum Target {
     External(String),
 }
 
-type Exports = BTreeMap<String, (Target, Vec<String>)>;
+/// What an exported name is bound to, the `export *` statements it comes through, and
+/// whether it is exported as a type only (`export type { X }`, `import type`).
+#[derive(Debug, Clone)]
+struct Bound {
+    target: Target,
+    via: Vec<String>,
+    type_only: bool,
+}
+
+impl Bound {
+    fn new(target: Target) -> Bound {
+        Bound {
+            target,
+            via: Vec::new(),
+            type_only: false,
+        }
+    }
+}
+
+type Exports = BTreeMap<String, Bound>;
 
 struct Loader<'r> {
     read: &'r dyn Fn(&str) -> Option<String>,
@@ -232,37 +253,24 @@ impl Loader<'_> {
     }
 
     /// What `local`, a binding of `file`, is: a declaration or an imported binding.
-    fn binding(
-        &mut self,
-        file: &str,
-        module: &Module,
-        local: &str,
-        depth: usize,
-    ) -> Option<(Target, Vec<String>)> {
+    fn binding(&mut self, file: &str, module: &Module, local: &str, depth: usize) -> Option<Bound> {
         if module.named(local).next().is_some() {
-            return Some((
-                Target::Decl {
-                    file: file.to_string(),
-                    name: local.to_string(),
-                },
-                Vec::new(),
-            ));
+            return Some(Bound::new(Target::Decl {
+                file: file.to_string(),
+                name: local.to_string(),
+            }));
         }
         let import = module.imports.iter().find(|i| i.local == local)?.clone();
-        self.imported(file, &import.spec, &import.name, depth)
+        let mut bound = self.imported(file, &import.spec, &import.name, depth)?;
+        bound.type_only |= import.type_only;
+        Some(bound)
     }
 
     /// The export `name` of the module `spec` imports from `file`.
-    fn imported(
-        &mut self,
-        file: &str,
-        spec: &str,
-        name: &str,
-        depth: usize,
-    ) -> Option<(Target, Vec<String>)> {
+    fn imported(&mut self, file: &str, spec: &str, name: &str, depth: usize) -> Option<Bound> {
         match self.source(file, spec)? {
-            Source::External(pkg) => Some((Target::External(format!("{pkg}#{name}")), Vec::new())),
-            Source::File(f) if name == "*" => Some((Target::Module(f), Vec::new())),
+            Source::External(pkg) => Some(Bound::new(Target::External(format!("{pkg}#{name}")))),
+            Source::File(f) if name == "*" => Some(Bound::new(Target::Module(f))),
             Source::File(f) => self.exports_of(&f, depth + 1).get(name).cloned(),
         }
     }
@@ -292,7 +300,8 @@ impl Loader<'_> {
                     }
                     items::Export::Star { .. } => continue,
                 };
-                if let Some(bound) = bound {
+                if let Some(mut bound) = bound {
+                    bound.type_only |= module.type_only.contains(&name);
                     out.entry(name).or_insert(bound);
                 }
             }
@@ -304,18 +313,25 @@ impl Loader<'_> {
                 self.stars.insert(star.clone());
                 match self.source(file, spec) {
                     Some(Source::File(f)) => {
-                        for (name, (target, via)) in self.exports_of(&f, depth + 1).iter() {
+                        for (name, bound) in self.exports_of(&f, depth + 1).iter() {
                             if name == "default" || name == "export=" {
                                 continue;
                             }
                             let mut chain = vec![star.clone()];
-                            chain.extend(via.iter().cloned());
-                            out.entry(name.clone()).or_insert((target.clone(), chain));
+                            chain.extend(bound.via.iter().cloned());
+                            out.entry(name.clone()).or_insert(Bound {
+                                target: bound.target.clone(),
+                                via: chain,
+                                type_only: bound.type_only,
+                            });
                         }
                     }
                     Some(Source::External(pkg)) => {
-                        out.entry(format!("* from '{pkg}'"))
-                            .or_insert((Target::External(format!("{pkg}#*")), vec![star]));
+                        out.entry(format!("* from '{pkg}'")).or_insert(Bound {
+                            target: Target::External(format!("{pkg}#*")),
+                            via: vec![star],
+                            type_only: false,
+                        });
                     }
                     None => {}
                 }
@@ -357,8 +373,8 @@ pub(crate) fn build(
             surface: &mut surface,
             entry: subpath,
         };
-        for (name, (target, via)) in exports.iter() {
-            emitter.target(&format!("{prefix}{name}"), name, target, via, 0);
+        for (name, bound) in exports.iter() {
+            emitter.target(&format!("{prefix}{name}"), name, bound, 0);
         }
     }
     surface.stars = loader.stars;
@@ -414,11 +430,12 @@ impl Emitter<'_, '_> {
         }
     }
 
-    fn target(&mut self, key: &str, name: &str, target: &Target, via: &[String], depth: usize) {
+    fn target(&mut self, key: &str, name: &str, bound: &Bound, depth: usize) {
         if depth > MAX_NESTING {
             return;
         }
-        match target {
+        let (via, type_only) = (bound.via.as_slice(), bound.type_only);
+        match &bound.target {
             Target::Decl { file, name: local } => {
                 let Some(module) = self.loader.load(file) else {
                     return;
@@ -428,7 +445,7 @@ impl Emitter<'_, '_> {
                 let mut decls: Vec<&Decl> = module.named(local).collect();
                 decls.sort_by_key(|d| matches!(d.detail, Detail::Namespace(_)));
                 for decl in decls {
-                    self.decl(key, name, file, decl, via, None, depth);
+                    self.decl(key, name, file, decl, via, type_only, None, depth);
                 }
             }
             Target::Module(file) => {
@@ -447,14 +464,20 @@ impl Emitter<'_, '_> {
                         declaration_file: is_declaration_file(file),
                         entry: self.entry.to_string(),
                         via_star: via.to_vec(),
+                        type_only,
                         what: What::Namespace,
                     },
                 );
                 let exports = self.loader.exports_of(file, 0);
-                for (inner, (t, v)) in exports.iter() {
+                for (inner, b) in exports.iter() {
                     let mut chain = via.to_vec();
-                    chain.extend(v.iter().cloned());
-                    self.target(&format!("{key}.{inner}"), inner, t, &chain, depth + 1);
+                    chain.extend(b.via.iter().cloned());
+                    let inner_bound = Bound {
+                        target: b.target.clone(),
+                        via: chain,
+                        type_only: type_only || b.type_only,
+                    };
+                    self.target(&format!("{key}.{inner}"), inner, &inner_bound, depth + 1);
                 }
             }
             Target::External(to) => {
@@ -473,6 +496,7 @@ impl Emitter<'_, '_> {
                         declaration_file: false,
                         entry: self.entry.to_string(),
                         via_star: via.to_vec(),
+                        type_only,
                         what: What::External(to.clone()),
                     },
                 );
@@ -488,6 +512,7 @@ impl Emitter<'_, '_> {
         file: &str,
         decl: &Decl,
         via: &[String],
+        type_only: bool,
         owner: Option<&str>,
         depth: usize,
     ) {
@@ -506,6 +531,7 @@ impl Emitter<'_, '_> {
             declaration_file,
             entry: self.entry.to_string(),
             via_star: via.to_vec(),
+            type_only,
             what: What::Decl(decl.detail.clone()),
         };
         let member = |item: &Item,
@@ -577,7 +603,8 @@ impl Emitter<'_, '_> {
                         continue;
                     };
                     for d in inner.named(local) {
-                        self.decl(&format!("{key}.{n}"), n, file, d, via, Some(key), depth + 1);
+                        let inner_key = format!("{key}.{n}");
+                        self.decl(&inner_key, n, file, d, via, type_only, Some(key), depth + 1);
                     }
                 }
             }
