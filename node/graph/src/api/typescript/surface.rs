@@ -14,6 +14,8 @@ use std::rc::Rc;
 
 /// Most files read for one package (a hostile tree cannot make it grow without bound).
 const MAX_FILES: usize = 2_000;
+/// Most paths looked up for one package (each specifier tries a score of candidates).
+const MAX_LOOKUPS: usize = 50_000;
 /// Longest chain of re-exports followed.
 const MAX_DEPTH: usize = 32;
 /// Deepest `export * as ns` / namespace nesting expanded into the surface.
@@ -128,6 +130,8 @@ type Exports = BTreeMap<String, Bound>;
 struct Loader<'r> {
     read: &'r dyn Fn(&str) -> Option<String>,
     files: BTreeMap<String, Option<Rc<Module>>>,
+    /// Files of `files` that were read.
+    loaded: usize,
     exports: BTreeMap<String, Rc<Exports>>,
     in_progress: BTreeSet<String>,
     stars: BTreeSet<String>,
@@ -219,7 +223,7 @@ impl Loader<'_> {
         if let Some(m) = self.files.get(path) {
             return m.clone();
         }
-        if self.files.len() >= MAX_FILES {
+        if self.loaded >= MAX_FILES || self.files.len() >= MAX_LOOKUPS {
             return None;
         }
         let module = language_of(path).and_then(|lang| {
@@ -227,6 +231,7 @@ impl Loader<'_> {
             let tree = lang::parse(lang, &text).ok()?;
             Some(Rc::new(items::read(&text, tree.root_node())))
         });
+        self.loaded += usize::from(module.is_some());
         self.files.insert(path.to_string(), module.clone());
         module
     }
@@ -353,11 +358,13 @@ pub(crate) fn build(
     let mut loader = Loader {
         read,
         files: BTreeMap::new(),
+        loaded: 0,
         exports: BTreeMap::new(),
         in_progress: BTreeSet::new(),
         stars: BTreeSet::new(),
     };
     let mut surface = Surface::default();
+    let mut visits = 0usize;
     for (subpath, file) in entries {
         if loader.load(file).is_none() {
             continue;
@@ -372,6 +379,7 @@ pub(crate) fn build(
             loader: &mut loader,
             surface: &mut surface,
             entry: subpath,
+            visits: &mut visits,
         };
         for (name, bound) in exports.iter() {
             emitter.target(&format!("{prefix}{name}"), name, bound, 0);
@@ -385,6 +393,8 @@ struct Emitter<'a, 'r> {
     loader: &'a mut Loader<'r>,
     surface: &'a mut Surface,
     entry: &'a str,
+    /// Targets expanded so far (`export * as` of each other can branch exponentially).
+    visits: &'a mut usize,
 }
 
 fn kind_of(detail: &Detail) -> SymbolKind {
@@ -431,7 +441,8 @@ impl Emitter<'_, '_> {
     }
 
     fn target(&mut self, key: &str, name: &str, bound: &Bound, depth: usize) {
-        if depth > MAX_NESTING {
+        *self.visits += 1;
+        if depth > MAX_NESTING || *self.visits > MAX_ITEMS {
             return;
         }
         let (via, type_only) = (bound.via.as_slice(), bound.type_only);
@@ -641,6 +652,30 @@ mod tests {
         let keys: Vec<&str> = s.items.keys().map(String::as_str).collect();
         assert_eq!(keys, ["c", "fa", "ns", "ns.I", "ns.I.x"]);
         assert_eq!(s.items["fa"].via_star, ["index.ts: export * from './a'"]);
+    }
+
+    #[test]
+    fn namespaces_of_each_other_stay_bounded() {
+        let many: String = (0..20)
+            .map(|i| format!("export * as n{i} from './index';\n"))
+            .collect();
+        let chain: Vec<(String, String)> = (0..100)
+            .map(|i| {
+                (
+                    format!("a{i}.ts"),
+                    format!(
+                        "export * from './a{}';\nexport const v{i}: number = {i};",
+                        i + 1
+                    ),
+                )
+            })
+            .collect();
+        let mut files: Vec<(&str, &str)> = vec![("index.ts", many.as_str())];
+        files.extend(chain.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+        let s = surface(&files, "index.ts");
+        assert!(s.items.len() <= MAX_ITEMS);
+        let s = surface(&files, "a0.ts");
+        assert!(s.items.contains_key("v0") && !s.items.contains_key("v99"));
     }
 
     #[test]
