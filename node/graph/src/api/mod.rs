@@ -5,7 +5,8 @@
 //! ([`rules`]).
 //!
 //! Rust crates are modelled whole ([`rust`]): the surface a dependent reaches from the
-//! crate root. Other languages are compared file by file, symbol by symbol, with their
+//! crate root; so are npm packages ([`typescript`]): the names a dependent imports from
+//! the package's entry points. Other languages are compared file by file, symbol by symbol, with their
 //! languages' rules for a changed declaration ([`go`], [`python`]).
 
 mod go;
@@ -13,6 +14,7 @@ mod python;
 mod python_modules;
 pub mod rules;
 mod rust;
+mod typescript;
 
 use rules::Rule;
 
@@ -717,6 +719,77 @@ impl RustCrates {
     }
 }
 
+/// The npm packages of both revisions, modelled whole by [`typescript`].
+struct NpmPackages {
+    old: Vec<typescript::Package>,
+    new: Vec<typescript::Package>,
+}
+
+impl NpmPackages {
+    fn of(
+        repo: &Repository,
+        old: &TreeFiles,
+        old_tree: Option<&git2::Tree<'_>>,
+        new: &TreeFiles,
+        new_tree: &git2::Tree<'_>,
+    ) -> NpmPackages {
+        let side = |files: &TreeFiles, tree: Option<&git2::Tree<'_>>| {
+            let Some(tree) = tree else { return Vec::new() };
+            let manifests: Vec<(String, String)> = files
+                .manifests
+                .keys()
+                .filter(|p| p.ends_with("package.json"))
+                .filter_map(|p| Some((p.clone(), text_at(repo, tree, p)?)))
+                .collect();
+            let exists = |p: &str| tree.get_path(std::path::Path::new(p)).is_ok();
+            typescript::packages(&manifests, &exists)
+        };
+        NpmPackages {
+            old: side(old, old_tree),
+            new: side(new, Some(new_tree)),
+        }
+    }
+
+    /// Whether a file's changes are the business of a package's model (one with entry
+    /// points; a package.json without any leaves its files to the file-level diff).
+    fn covers(&self, path: &str) -> bool {
+        typescript::is_source(path)
+            && [&self.old, &self.new].iter().any(|list| {
+                typescript::package_of(list, path).is_some_and(|p| !p.entries.is_empty())
+            })
+    }
+
+    /// Diffs every package whose directory differs between the trees.
+    fn diff(
+        &self,
+        repo: &Repository,
+        old_tree: Option<&git2::Tree<'_>>,
+        new_tree: &git2::Tree<'_>,
+        out: &mut Vec<ApiChange>,
+    ) {
+        let dirs: BTreeSet<&String> = self.old.iter().chain(&self.new).map(|p| &p.dir).collect();
+        let subtree = |tree: &git2::Tree<'_>, dir: &str| -> Option<Oid> {
+            if dir.is_empty() {
+                Some(tree.id())
+            } else {
+                tree.get_path(std::path::Path::new(dir))
+                    .ok()
+                    .map(|e| e.id())
+            }
+        };
+        for dir in dirs {
+            let find = |list: &[typescript::Package]| list.iter().find(|p| &p.dir == dir).cloned();
+            let (old, new) = (find(&self.old), find(&self.new));
+            if old_tree.and_then(|t| subtree(t, dir)) == subtree(new_tree, dir) {
+                continue;
+            }
+            let read_old = |p: &str| old_tree.and_then(|t| text_at(repo, t, p));
+            let read_new = |p: &str| text_at(repo, new_tree, p);
+            typescript::diff_package(old.as_ref(), new.as_ref(), &read_old, &read_new, out);
+        }
+    }
+}
+
 /// Diffs the public API of `graph`'s repository between `base` and `head`.
 pub fn diff(
     graph: &KnowledgeGraph,
@@ -735,6 +808,8 @@ pub fn diff(
     let new_tree = commit_tree(repo, head)?;
     let crates = RustCrates::of(repo, &old, old_tree.as_ref(), &new, &new_tree);
     crates.diff(repo, old_tree.as_ref(), &new_tree, &old, &new, &mut changes);
+    let npm = NpmPackages::of(repo, &old, old_tree.as_ref(), &new, &new_tree);
+    npm.diff(repo, old_tree.as_ref(), &new_tree, &mut changes);
     let paths: BTreeSet<&String> = old.sources.keys().chain(new.sources.keys()).collect();
     let mut files_changed = 0;
     let empty = Side::default();
@@ -745,7 +820,7 @@ pub fn diff(
             continue;
         }
         files_changed += 1;
-        if crates.covers(path) {
+        if crates.covers(path) || npm.covers(path) {
             continue;
         }
         let mut o = o.map(|(id, l)| side(graph, repo, *id, *l)).transpose()?;

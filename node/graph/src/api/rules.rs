@@ -52,6 +52,7 @@ pub fn all() -> Vec<&'static Rule> {
     out.extend_from_slice(super::rust::RULES);
     out.extend_from_slice(super::go::RULES);
     out.extend_from_slice(super::python::RULES);
+    out.extend_from_slice(super::typescript::RULES);
     out
 }
 
