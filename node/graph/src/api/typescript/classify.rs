@@ -171,10 +171,13 @@ fn removal(key: &str, o: &Item, new: &Surface) -> Found {
 
 /// A public item is new.
 fn addition(n: &Item, old: &Surface) -> Option<Found> {
-    // Members of a new item are part of its addition.
+    // Members of a new item are part of its addition; those of an item that was another
+    // kind of thing (a type alias now an interface) are part of that change.
     if let Some(owner) = &n.owner {
-        if !old.items.contains_key(owner) {
-            return None;
+        match old.items.get(owner) {
+            None => return None,
+            Some(was) if was.kind == SymbolKind::Type => return None,
+            Some(_) => {}
         }
     }
     Some(match &n.what {
@@ -230,14 +233,26 @@ fn changed(key: &str, o: &Item, n: &Item) -> Vec<Found> {
     let (ow, nw) = (kind_word(o), kind_word(n));
     if ow != nw {
         let swap = [SymbolKind::Interface, SymbolKind::Type];
+        // A const holding a function and a function are both called the same way.
+        let callable = |i: &Item| {
+            i.kind == SymbolKind::Function
+                || (i.kind == SymbolKind::Const
+                    && i.signature
+                        .split_once(':')
+                        .is_some_and(|(_, ty)| ty.trim_start().starts_with(['(', '<'])))
+        };
         let rule = if o.name == "default" || o.name == "export=" {
             DEFAULT_EXPORT_KIND_CHANGED
+        } else if callable(o) && callable(n) {
+            DECLARATION_CHANGED
         } else if swap.contains(&o.kind) && swap.contains(&n.kind) {
             INTERFACE_ALIAS_SWAP
         } else {
             KIND_CHANGED
         };
-        let note = if rule == INTERFACE_ALIAS_SWAP {
+        let note = if rule == DECLARATION_CHANGED {
+            format!("`{key}` was a {ow} and is a {nw}: both are called alike; whether the signatures agree needs the compiler")
+        } else if rule == INTERFACE_ALIAS_SWAP {
             format!("`{key}` was a {ow} and is a {nw}: uses as a type compile, declaration merging and `implements` of a non-object type do not")
         } else {
             format!("`{key}` was a {ow} and is a {nw}")

@@ -54,7 +54,8 @@ pub(crate) enum Cmp {
 /// Most union members read (a hostile type cannot make this quadratic without bound).
 const MAX_ATOMS: usize = 256;
 
-/// `text` with whitespace only where two words meet, and no `;`/`,` before a `}`.
+/// `text` with whitespace only where two words meet, no `;`/`,` before a `}` and no
+/// trailing `,` before `)`, `>` or `]`.
 pub(crate) fn tight(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut pending_space = false;
@@ -69,6 +70,10 @@ pub(crate) fn tight(text: &str) -> String {
         }
         pending_space = false;
         if c == '}' && (out.ends_with(';') || out.ends_with(',')) {
+            out.pop();
+        }
+        // A trailing comma in a parameter or type-argument list is layout.
+        if matches!(c, ')' | '>' | ']') && out.ends_with(',') {
             out.pop();
         }
         out.push(c);
