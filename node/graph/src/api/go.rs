@@ -19,6 +19,7 @@ rules! {
     RECEIVER_POINTER_TO_VALUE = "go/receiver-pointer-to-value", Additive, "A method's receiver went from `*T` to `T`: both method sets still have it.";
     RECEIVER_VALUE_TO_POINTER = "go/receiver-value-to-pointer", Breaking, "A method's receiver went from `T` to `*T`: values of `T` lose it.";
     RESULT_CHAN_DIRECTION_DROPPED = "go/result-chan-direction-dropped", Additive, "A result went from `<-chan T` or `chan<- T` to `chan T`: still assignable where the old type was.";
+    FOREIGN_TYPE_RENAMED = "go/foreign-type-renamed", Undetermined, "A type now names another package's type by another name: the same type only if one is an alias of the other.";
     SAME_SIGNATURE = "go/same-signature", Internal, "The same types spelt another way (parameter names, grouping, `any` for `interface{}`).";
 }
 
@@ -31,7 +32,28 @@ pub(super) fn signature_rule(before: &str, after: &str) -> Option<&'static Rule>
     if let (Some(old), Some(new)) = (members(before, "interface"), members(after, "interface")) {
         return interface_rule(&old, &new);
     }
+    if let Some(rule) = foreign_rule(before, after) {
+        return Some(rule);
+    }
     func_rule(before, after)
+}
+
+/// `type T pkg.A` → `type T pkg.B` (cobra 1.10 followed pflag's rename of
+/// `ParseErrorsWhitelist` to `ParseErrorsAllowlist`, which kept the old name as an alias).
+fn foreign_rule(before: &str, after: &str) -> Option<&'static Rule> {
+    let named = |s: &str| -> Option<(String, String)> {
+        let rest = s.strip_prefix("type ")?;
+        let (name, ty) = rest.split_once(' ')?;
+        let ty = ty.trim_start_matches("= ").trim();
+        let qualified = ty.split_once('.').is_some_and(|(p, t)| {
+            !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_') && t.chars().all(|c| c.is_alphanumeric() || c == '_')
+        });
+        qualified.then(|| (name.to_string(), ty.to_string()))
+    };
+    match (named(before), named(after)) {
+        (Some((a, _)), Some((b, _))) if a == b => Some(FOREIGN_TYPE_RENAMED),
+        _ => None,
+    }
 }
 
 /// The head (`type S`) and the `; `-separated members of a struct or interface type.
