@@ -562,6 +562,8 @@ fn public_api_changes_since_the_last_release_tag() {
         "src/c.rs",
         "pub fn c2() -> u32 { 3 }\nfn private() {}\n",
     );
+    // Tests have no users outside the repository: a new public test helper is no API.
+    write(&repo, "tests/it.rs", "pub fn helper() {}\n");
     commit(&repo, "feat!: new api", 6);
     let out = repo
         .weft(&["assess", "--since", "v1.0.0", "--format", "json"])

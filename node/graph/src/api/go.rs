@@ -46,7 +46,9 @@ fn foreign_rule(before: &str, after: &str) -> Option<&'static Rule> {
         let (name, ty) = rest.split_once(' ')?;
         let ty = ty.trim_start_matches("= ").trim();
         let qualified = ty.split_once('.').is_some_and(|(p, t)| {
-            !p.is_empty() && p.chars().all(|c| c.is_alphanumeric() || c == '_') && t.chars().all(|c| c.is_alphanumeric() || c == '_')
+            !p.is_empty()
+                && p.chars().all(|c| c.is_alphanumeric() || c == '_')
+                && t.chars().all(|c| c.is_alphanumeric() || c == '_')
         });
         qualified.then(|| (name.to_string(), ty.to_string()))
     };

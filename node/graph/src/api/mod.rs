@@ -9,6 +9,7 @@
 //! the package's entry points. Other languages are compared file by file, symbol by symbol, with their
 //! languages' rules for a changed declaration ([`go`], [`python`]).
 
+mod exposed;
 mod go;
 mod python;
 mod python_modules;
@@ -16,6 +17,7 @@ pub mod rules;
 mod rust;
 mod typescript;
 
+pub use exposed::exposed;
 use rules::Rule;
 
 use crate::deps::{self, Ecosystem, Manifest};
@@ -605,15 +607,12 @@ fn python_inits(
     python_modules::Reexports::of(inits.iter().map(|(p, f)| (p.as_str(), f)))
 }
 
-/// A Python file's symbols as a dependent sees them: none in tests, docs or set-up
-/// scripts; in a private module only the names an `__init__` re-exports.
+/// A Python file's symbols as a dependent sees them: in a private module, only the
+/// names an `__init__` re-exports.
 fn python_visibility(path: &str, side: &mut Side, lends: &python_modules::Reexports) {
-    let not_api = python_modules::not_api(path);
     let private = python_modules::private_module(path);
     for (symbol, _) in &mut side.symbols {
-        if not_api {
-            symbol.public = false;
-        } else if private && symbol.public {
+        if private && symbol.public {
             let top = symbol.qualified.split('.').next().unwrap_or("");
             symbol.public = lends.lends(path, top);
         }
@@ -825,7 +824,13 @@ pub fn diff(
         }
         let mut o = o.map(|(id, l)| side(graph, repo, *id, *l)).transpose()?;
         let mut n = n.map(|(id, l)| side(graph, repo, *id, *l)).transpose()?;
-        if path.ends_with(".py") || path.ends_with(".pyi") {
+        if !exposed(path) {
+            for side in [&mut o, &mut n].into_iter().flatten() {
+                for (symbol, _) in &mut side.symbols {
+                    symbol.public = false;
+                }
+            }
+        } else if path.ends_with(".py") || path.ends_with(".pyi") {
             let (old_lends, new_lends) = python_reexports.get_or_insert_with(|| {
                 (
                     python_inits(graph, repo, &old),

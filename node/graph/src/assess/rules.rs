@@ -308,7 +308,11 @@ fn public_api(inputs: &Inputs<'_>, out: &mut Emitter<'_>, configured: bool) {
         return;
     };
     let sev = |s: Severity| (!configured).then_some(s);
-    for file in inputs.scoped_files() {
+    // Tests, examples and Go's internal packages have no users outside the repository.
+    for file in inputs
+        .scoped_files()
+        .filter(|f| crate::api::exposed(&f.path))
+    {
         let old: BTreeMap<&str, &Symbol> = base
             .files
             .get(&file.path)
