@@ -10,6 +10,7 @@
 //! languages' rules for a changed declaration ([`go`], [`python`]).
 
 mod exposed;
+mod finding;
 mod go;
 mod python;
 mod python_modules;
@@ -630,6 +631,33 @@ fn text_at(repo: &Repository, tree: &git2::Tree<'_>, path: &str) -> Option<Strin
     blob_text(repo, entry.id())
 }
 
+/// The manifests called `name` of a revision, with their text.
+fn manifest_texts(
+    repo: &Repository,
+    files: &TreeFiles,
+    tree: &git2::Tree<'_>,
+    name: &str,
+) -> Vec<(String, String)> {
+    files
+        .manifests
+        .keys()
+        .filter(|p| p.rsplit('/').next() == Some(name))
+        .filter_map(|p| Some((p.clone(), text_at(repo, tree, p)?)))
+        .collect()
+}
+
+/// The id of the directory `dir` of `tree` (the tree itself for ""): equal ids, nothing
+/// under it changed.
+fn subtree(tree: &git2::Tree<'_>, dir: &str) -> Option<Oid> {
+    if dir.is_empty() {
+        Some(tree.id())
+    } else {
+        tree.get_path(std::path::Path::new(dir))
+            .ok()
+            .map(|e| e.id())
+    }
+}
+
 /// The library crates of both revisions, modelled whole by [`rust`].
 struct RustCrates {
     old: Vec<rust::Crate>,
@@ -646,14 +674,8 @@ impl RustCrates {
     ) -> RustCrates {
         let side = |files: &TreeFiles, tree: Option<&git2::Tree<'_>>| -> Vec<rust::Crate> {
             let Some(tree) = tree else { return Vec::new() };
-            let manifests: Vec<(String, String)> = files
-                .manifests
-                .keys()
-                .filter(|p| p.ends_with("Cargo.toml"))
-                .filter_map(|p| Some((p.clone(), text_at(repo, tree, p)?)))
-                .collect();
             let sources: BTreeSet<String> = files.sources.keys().cloned().collect();
-            rust::crates(&manifests, &sources)
+            rust::crates(&manifest_texts(repo, files, tree, "Cargo.toml"), &sources)
         };
         RustCrates {
             old: side(old, old_tree),
@@ -668,14 +690,12 @@ impl RustCrates {
                 || rust::crate_of(&self.new, path).is_some())
     }
 
-    /// Diffs every crate one of whose files or manifest changed.
+    /// Diffs every crate whose directory differs between the trees.
     fn diff(
         &self,
         repo: &Repository,
         old_tree: Option<&git2::Tree<'_>>,
         new_tree: &git2::Tree<'_>,
-        old: &TreeFiles,
-        new: &TreeFiles,
         out: &mut Vec<ApiChange>,
     ) {
         let dirs: BTreeSet<&String> = self.old.iter().chain(&self.new).map(|c| &c.dir).collect();
@@ -686,23 +706,7 @@ impl RustCrates {
                     .and_then(|c| c.root.clone())
             };
             let (old_root, new_root) = (find(&self.old), find(&self.new));
-            let touched = |files: &TreeFiles, other: &TreeFiles| {
-                files.sources.iter().any(|(p, (id, _))| {
-                    p.ends_with(".rs")
-                        && other.sources.get(p).map(|x| x.0) != Some(*id)
-                        && [&self.old, &self.new]
-                            .iter()
-                            .any(|list| rust::crate_of(list, p).is_some_and(|c| &c.dir == dir))
-                })
-            };
-            let manifest = if dir.is_empty() {
-                "Cargo.toml".to_string()
-            } else {
-                format!("{dir}/Cargo.toml")
-            };
-            let manifest_changed = old.manifests.get(&manifest) != new.manifests.get(&manifest);
-            if !(touched(old, new) || touched(new, old) || manifest_changed || old_root != new_root)
-            {
+            if old_tree.and_then(|t| subtree(t, dir)) == subtree(new_tree, dir) {
                 continue;
             }
             let read_old = |p: &str| old_tree.and_then(|t| text_at(repo, t, p));
@@ -734,12 +738,7 @@ impl NpmPackages {
     ) -> NpmPackages {
         let side = |files: &TreeFiles, tree: Option<&git2::Tree<'_>>| {
             let Some(tree) = tree else { return Vec::new() };
-            let manifests: Vec<(String, String)> = files
-                .manifests
-                .keys()
-                .filter(|p| p.ends_with("package.json"))
-                .filter_map(|p| Some((p.clone(), text_at(repo, tree, p)?)))
-                .collect();
+            let manifests = manifest_texts(repo, files, tree, "package.json");
             let exists = |p: &str| tree.get_path(std::path::Path::new(p)).is_ok();
             typescript::packages(&manifests, &exists)
         };
@@ -767,15 +766,6 @@ impl NpmPackages {
         out: &mut Vec<ApiChange>,
     ) {
         let dirs: BTreeSet<&String> = self.old.iter().chain(&self.new).map(|p| &p.dir).collect();
-        let subtree = |tree: &git2::Tree<'_>, dir: &str| -> Option<Oid> {
-            if dir.is_empty() {
-                Some(tree.id())
-            } else {
-                tree.get_path(std::path::Path::new(dir))
-                    .ok()
-                    .map(|e| e.id())
-            }
-        };
         for dir in dirs {
             let find = |list: &[typescript::Package]| list.iter().find(|p| &p.dir == dir).cloned();
             let (old, new) = (find(&self.old), find(&self.new));
@@ -806,7 +796,7 @@ pub fn diff(
     let old_tree = base.map(|b| commit_tree(repo, b)).transpose()?;
     let new_tree = commit_tree(repo, head)?;
     let crates = RustCrates::of(repo, &old, old_tree.as_ref(), &new, &new_tree);
-    crates.diff(repo, old_tree.as_ref(), &new_tree, &old, &new, &mut changes);
+    crates.diff(repo, old_tree.as_ref(), &new_tree, &mut changes);
     let npm = NpmPackages::of(repo, &old, old_tree.as_ref(), &new, &new_tree);
     npm.diff(repo, old_tree.as_ref(), &new_tree, &mut changes);
     let paths: BTreeSet<&String> = old.sources.keys().chain(new.sources.keys()).collect();

@@ -4,31 +4,9 @@
 use super::items::{Attrs, Detail, Field, FnShape, Form, Variant};
 use super::surface::{Entry, Item, Surface};
 use super::*;
+use crate::api::finding::{self, found, noted, Found, Shown};
 use crate::api::{ApiChange, ChangeKind};
 use crate::facts::SymbolKind;
-
-/// One classified change, before it becomes an [`ApiChange`].
-struct Found {
-    change: ChangeKind,
-    rule: &'static Rule,
-    note: Option<String>,
-}
-
-fn found(change: ChangeKind, rule: &'static Rule) -> Found {
-    Found {
-        change,
-        rule,
-        note: None,
-    }
-}
-
-fn noted(change: ChangeKind, rule: &'static Rule, note: String) -> Found {
-    Found {
-        change,
-        rule,
-        note: Some(note),
-    }
-}
 
 /// Compares the crate's surface at the base and the head.
 pub(crate) fn diff(old: &Surface, new: &Surface, out: &mut Vec<ApiChange>) {
@@ -82,23 +60,17 @@ pub(crate) fn diff(old: &Surface, new: &Surface, out: &mut Vec<ApiChange>) {
 }
 
 fn to_change(key: &str, f: Found, old: Option<&Item>, new: Option<&Item>) -> ApiChange {
-    let s = new.or(old).expect("a change has an item on one side");
-    let named = old.unwrap_or(s);
-    ApiChange {
-        change: f.change,
-        class: f.rule.class,
-        path: s.file.clone(),
-        kind: named.kind,
-        qualified: key.to_string(),
-        name: named.name.clone(),
-        owner: named.owner.clone(),
-        public: true,
-        before: old.map(|o| o.signature.clone()),
-        after: new.map(|n| n.signature.clone()),
-        renamed_to: None,
-        line: new.map(|n| n.line),
-        rule: f.rule.id.to_string(),
-        note: f.note,
+    finding::to_change(key, f, old.map(shown), new.map(shown))
+}
+
+fn shown(item: &Item) -> Shown<'_> {
+    Shown {
+        kind: item.kind,
+        name: &item.name,
+        owner: item.owner.as_deref(),
+        file: &item.file,
+        line: item.line,
+        signature: &item.signature,
     }
 }
 
@@ -203,7 +175,7 @@ fn addition(key: &str, n: &Item, old: &Surface) -> Option<Found> {
             (true, false) => noted(
                 ChangeKind::Added,
                 TRAIT_NEW_DEFAULT_ITEM,
-                "possibly breaking: a call may now be ambiguous with another trait's item of that name".into(),
+                "possibly breaking: a call may now be ambiguous with another trait's item of that name",
             ),
         },
         // The enum's own change says what a new variant breaks.
@@ -335,7 +307,7 @@ fn changed(key: &str, o: &Item, n: &Item) -> Vec<Found> {
                         out.push(noted(
                             ChangeKind::Signature,
                             TRAIT_OBJECT_SAFETY,
-                            "`dyn` of it no longer compiles".into(),
+                            "`dyn` of it no longer compiles",
                         ));
                     }
                     if !os && *ns {
@@ -362,7 +334,7 @@ fn changed(key: &str, o: &Item, n: &Item) -> Vec<Found> {
                         out.push(noted(
                             ChangeKind::Signature,
                             STATIC_TO_CONST,
-                            "compiles for readers, but each use of a const is a fresh copy: interior mutability and address identity no longer hold".into(),
+                            "compiles for readers, but each use of a const is a fresh copy: interior mutability and address identity no longer hold",
                         ));
                     } else if o.body != n.body {
                         out.push(found(ChangeKind::Body, VALUE_CHANGED));
@@ -376,7 +348,7 @@ fn changed(key: &str, o: &Item, n: &Item) -> Vec<Found> {
                             out.push(noted(
                                 ChangeKind::Signature,
                                 MACRO_RULES_CHANGED,
-                                "a matcher changed or went: whether invocations still match is for the build check".into(),
+                                "a matcher changed or went: whether invocations still match is for the build check",
                             ));
                         }
                     }
@@ -458,7 +430,7 @@ fn attributes(o: &Attrs, n: &Attrs, detail: &Detail, out: &mut Vec<Found>) {
             out.push(noted(
                 ChangeKind::Signature,
                 ATTR_ADDING_NON_EXHAUSTIVE,
-                "dependents can no longer build it with a literal or match it exhaustively".into(),
+                "dependents can no longer build it with a literal or match it exhaustively",
             ));
         }
     }
@@ -508,7 +480,7 @@ fn function(o: &FnShape, n: &FnShape) -> Vec<Found> {
             out.push(noted(
                 ChangeKind::Signature,
                 FN_CONST_REMOVED,
-                "callers in const contexts break".into(),
+                "callers in const contexts break",
             ));
         }
         if !o.is_const && n.is_const {
@@ -540,8 +512,7 @@ fn function(o: &FnShape, n: &FnShape) -> Vec<Found> {
             out.push(noted(
                 ChangeKind::Signature,
                 FN_GENERIC_NEW,
-                "calls that name the type parameters (`f::<T>()`) break; inferred calls compile"
-                    .into(),
+                "calls that name the type parameters (`f::<T>()`) break; inferred calls compile",
             ));
         } else {
             out.push(found(ChangeKind::Signature, ITEM_SIGNATURE));
@@ -756,7 +727,7 @@ fn variant(o: &Variant, n: &Variant) -> Vec<Found> {
         out.push(noted(
             ChangeKind::Signature,
             ENUM_FIELDS_NEW,
-            "constructors and exhaustive patterns of the variant lack the new fields".into(),
+            "constructors and exhaustive patterns of the variant lack the new fields",
         ));
     } else if added {
         out.push(found(ChangeKind::Signature, ITEM_NEW));

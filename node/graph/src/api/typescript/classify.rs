@@ -8,23 +8,12 @@ use super::items::{Detail, Member, MemberKind, Param, Sig};
 use super::surface::{Item, Surface, What};
 use super::types::{self, Cmp, Ty};
 use super::*;
+use crate::api::finding::{self, noted, Found, Shown};
 use crate::api::{ApiChange, ChangeKind};
 use crate::facts::SymbolKind;
 
-/// One classified change, before it becomes an [`ApiChange`].
-struct Found {
-    change: ChangeKind,
-    rule: &'static Rule,
-    note: Option<String>,
-}
-
 fn found(change: ChangeKind, rule: &'static Rule, note: impl Into<String>) -> Found {
-    let note = note.into();
-    Found {
-        change,
-        rule,
-        note: (!note.is_empty()).then_some(note),
-    }
+    noted(change, rule, note)
 }
 
 /// Where a type is used, which decides what widening it does.
@@ -117,23 +106,17 @@ pub(crate) fn diff(
 }
 
 fn to_change(key: &str, f: Found, old: Option<&Item>, new: Option<&Item>) -> ApiChange {
-    let s = new.or(old).expect("a change has an item on one side");
-    let named = old.unwrap_or(s);
-    ApiChange {
-        change: f.change,
-        class: f.rule.class,
-        path: s.file.clone(),
-        kind: named.kind,
-        qualified: key.to_string(),
-        name: named.name.clone(),
-        owner: named.owner.clone(),
-        public: true,
-        before: old.map(|o| o.signature.clone()),
-        after: new.map(|n| n.signature.clone()),
-        renamed_to: None,
-        line: new.map(|n| n.line),
-        rule: f.rule.id.to_string(),
-        note: f.note,
+    finding::to_change(key, f, old.map(shown), new.map(shown))
+}
+
+fn shown(item: &Item) -> Shown<'_> {
+    Shown {
+        kind: item.kind,
+        name: &item.name,
+        owner: item.owner.as_deref(),
+        file: &item.file,
+        line: item.line,
+        signature: &item.signature,
     }
 }
 
