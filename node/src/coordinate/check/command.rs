@@ -121,20 +121,15 @@ pub fn check(ws: &Workspace, command: &str) -> Result<ToolRun, CheckError> {
         .env("WEFT_UPSTREAM_COMMIT", &ws.upstream_commit)
         .env("PYTHONPATH", python_path(ws, &[&ws.peer]));
     let done = run::run(cmd, ws.deadline, Stop::Group, run::all)?;
-    let mut out = ToolRun {
-        tool: TOOL.into(),
-        command: Some(command.to_string()),
-        toolchain: None,
-        outcome: Outcome::Pass,
-        reason: None,
-        diagnostics: Vec::new(),
-    };
+    let mut out = ToolRun::ended(
+        TOOL,
+        Some(command.to_string()),
+        None,
+        done.timed_out,
+        "the check command",
+        ws.limit_secs,
+    );
     if done.timed_out {
-        out.outcome = Outcome::Timeout;
-        out.reason = Some(format!(
-            "the check command did not finish in time: its process group was killed ({} s limit)",
-            ws.limit_secs
-        ));
         return Ok(out);
     }
     if done.success() {

@@ -480,6 +480,34 @@ impl ToolRun {
         }
     }
 
+    /// A run of `tool` that ended: a pass until its diagnostics say otherwise, or a
+    /// timeout (`what` says what did not finish within `limit_secs`).
+    pub fn ended(
+        tool: &str,
+        command: Option<String>,
+        toolchain: Option<String>,
+        timed_out: bool,
+        what: &str,
+        limit_secs: u64,
+    ) -> ToolRun {
+        let (outcome, reason) = if timed_out {
+            let reason = format!(
+                "{what} did not finish in time: its process group was killed ({limit_secs} s limit)"
+            );
+            (Outcome::Timeout, Some(reason))
+        } else {
+            (Outcome::Pass, None)
+        };
+        ToolRun {
+            tool: tool.into(),
+            command,
+            toolchain,
+            outcome,
+            reason,
+            diagnostics: Vec::new(),
+        }
+    }
+
     /// A toolchain absent from PATH.
     pub fn missing(tool: &str, program: &str) -> ToolRun {
         ToolRun::not_checked(tool, format!("{program} not found"))

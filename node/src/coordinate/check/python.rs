@@ -177,20 +177,15 @@ pub fn check(ws: &Workspace) -> Result<ToolRun, CheckError> {
     let done = run::run(cmd, ws.deadline, Stop::Group, |l| {
         l.starts_with("WEFT-CHECK ")
     })?;
-    let mut out = ToolRun {
-        tool: TOOL.into(),
-        command: Some(format!("{py} -c 'import …' ({} modules)", modules.len())),
+    let mut out = ToolRun::ended(
+        TOOL,
+        Some(format!("{py} -c 'import …' ({} modules)", modules.len())),
         toolchain,
-        outcome: Outcome::Pass,
-        reason: None,
-        diagnostics: Vec::new(),
-    };
+        done.timed_out,
+        "importing the modules",
+        ws.limit_secs,
+    );
     if done.timed_out {
-        out.outcome = Outcome::Timeout;
-        out.reason = Some(format!(
-            "importing the modules did not finish in time: the process group was killed ({} s limit)",
-            ws.limit_secs
-        ));
         return Ok(out);
     }
     let mut skipped = Vec::new();
@@ -315,20 +310,15 @@ fn typed(
     done: run::Finished,
     parse: fn(&Workspace, &[String]) -> Vec<Diagnostic>,
 ) -> ToolRun {
-    let mut out = ToolRun {
-        tool: tool.into(),
-        command: Some(shown.into()),
-        toolchain: None,
-        outcome: Outcome::Pass,
-        reason: None,
-        diagnostics: Vec::new(),
-    };
+    let mut out = ToolRun::ended(
+        tool,
+        Some(shown.into()),
+        None,
+        done.timed_out,
+        tool,
+        ws.limit_secs,
+    );
     if done.timed_out {
-        out.outcome = Outcome::Timeout;
-        out.reason = Some(format!(
-            "{tool} did not finish in time: its process group was killed ({} s limit)",
-            ws.limit_secs
-        ));
         return out;
     }
     out.diagnostics = parse(ws, &done.stdout);

@@ -282,20 +282,15 @@ pub fn check(ws: &Workspace) -> Result<ToolRun, CheckError> {
     );
     let toolchain = run::version("cargo", &["--version"], &ws.peer);
     let done = run::run(cmd, ws.deadline, Stop::Group, compiler_message)?;
-    let mut out = ToolRun {
-        tool: TOOL.into(),
-        command: Some(shown),
+    let mut out = ToolRun::ended(
+        TOOL,
+        Some(shown),
         toolchain,
-        outcome: Outcome::Pass,
-        reason: None,
-        diagnostics: Vec::new(),
-    };
+        done.timed_out,
+        "cargo check",
+        ws.limit_secs,
+    );
     if done.timed_out {
-        out.outcome = Outcome::Timeout;
-        out.reason = Some(format!(
-            "cargo check did not finish in time: its process group was killed ({} s limit)",
-            ws.limit_secs
-        ));
         return Ok(out);
     }
     out.diagnostics = done

@@ -50,20 +50,15 @@ pub fn check(ws: &Workspace) -> Result<ToolRun, CheckError> {
         .current_dir(&ws.peer);
     let toolchain = run::version("tsc", &["--version"], &ws.peer);
     let done = run::run(cmd, ws.deadline, Stop::Group, run::all)?;
-    let mut out = ToolRun {
-        tool: TOOL.into(),
-        command: Some("tsc --noEmit --pretty false -p .".into()),
+    let mut out = ToolRun::ended(
+        TOOL,
+        Some("tsc --noEmit --pretty false -p .".into()),
         toolchain,
-        outcome: Outcome::Pass,
-        reason: None,
-        diagnostics: Vec::new(),
-    };
+        done.timed_out,
+        "tsc",
+        ws.limit_secs,
+    );
     if done.timed_out {
-        out.outcome = Outcome::Timeout;
-        out.reason = Some(format!(
-            "tsc did not finish in time: its process group was killed ({} s limit)",
-            ws.limit_secs
-        ));
         return Ok(out);
     }
     if done.success() {
