@@ -9,10 +9,13 @@
 //! changesets.
 
 mod coupling;
+pub mod eval;
 mod mine;
+mod noise;
 mod patterns;
 
 pub use coupling::Coupling;
+pub use noise::is_noise;
 pub use patterns::{Burst, CommitPatterns, ConventionalSubject};
 
 use serde::{Deserialize, Serialize};
