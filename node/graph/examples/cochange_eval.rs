@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cochange_eval [--train SHARE] [--min-revs N] [--min-shared N] [--min-coupling PCT]
-//!               [--max-size N] [--json] REPO...
+//!               [--max-size N] [--min-confidence X] [--half-life N] [--json] REPO...
 //! ```
 //!
 //! Each REPO is a git directory (bare or not). Mines the first SHARE (0.8) of its commits
@@ -17,7 +17,7 @@ use std::time::Instant;
 use weft_graph::history::eval::{evaluate, ROSE_TOP3, TOP_K};
 use weft_graph::history::MiningConfig;
 
-const USAGE: &str = "usage: cochange_eval [--train SHARE] [--min-revs N] [--min-shared N] [--min-coupling PCT] [--max-size N] [--json] REPO...";
+const USAGE: &str = "usage: cochange_eval [--train SHARE] [--min-revs N] [--min-shared N] [--min-coupling PCT] [--max-size N] [--min-confidence X] [--half-life N] [--json] REPO...";
 
 fn main() {
     let mut cfg = MiningConfig::default();
@@ -33,6 +33,8 @@ fn main() {
             "--min-shared" => cfg.min_shared_revs = number(&value()),
             "--min-coupling" => cfg.min_coupling = number(&value()),
             "--max-size" => cfg.max_changeset_size = number(&value()),
+            "--min-confidence" => cfg.min_confidence = number(&value()),
+            "--half-life" => cfg.recency_half_life = number(&value()),
             "--json" => json = true,
             flag if flag.starts_with("--") => fail(USAGE),
             _ => repos.push(arg),

@@ -3,8 +3,8 @@
 //! into the stored [`History`].
 
 use super::{
-    author_key, AuthorTally, Changeset, FileChange, FileRecord, History, HistoryError, LastChange,
-    MineOutcome, MiningConfig, FORMAT,
+    author_key, is_noise, AuthorTally, Changeset, FileChange, FileRecord, History, HistoryError,
+    LastChange, MineOutcome, MiningConfig, FORMAT,
 };
 use git2::{
     Commit, Delta, DiffFindOptions, DiffOptions, ErrorCode, FileMode, ObjectType, Oid, Patch,
@@ -236,7 +236,15 @@ impl History {
         }
 
         let size = u32::try_from(changes.len()).unwrap_or(u32::MAX);
-        if changes.len() > self.max_changeset_size {
+        let coupled = changes
+            .iter()
+            .filter(|c| {
+                self.files
+                    .get(c.file as usize)
+                    .is_some_and(|r| !is_noise(&r.path))
+            })
+            .count();
+        if coupled > self.max_changeset_size {
             changes.clear();
         }
         let message = String::from_utf8_lossy(commit.message_bytes());
