@@ -41,8 +41,8 @@ pub struct MiningConfig {
     /// Half-life of a changeset's weight in the ranking, in changesets: the newest
     /// considered changeset weighs 1, one `recency_half_life` changesets older weighs ½.
     /// 0 (the default) weighs all alike: on the held-out evaluation in docs/performance.md
-    /// half-lives of 500–2,000 changesets moved the top-3 hit rate by under 1.5 points either
-    /// way once pairs are weighted by commit size.
+    /// no half-life from 100 to 2,000 changesets helped on every repository once pairs are
+    /// weighted by commit size (−4.6 to +3.6 points of top-3 hit rate).
     pub recency_half_life: u32,
     /// Largest gap between two commits of one burst, in seconds.
     pub burst_window_secs: i64,
