@@ -3,8 +3,8 @@
 //! into the stored [`History`].
 
 use super::{
-    author_key, AuthorTally, Changeset, FileChange, FileRecord, History, HistoryError, LastChange,
-    MineOutcome, MiningConfig, FORMAT,
+    author_key, is_noise, AuthorTally, Changeset, FileChange, FileRecord, History, HistoryError,
+    LastChange, MineOutcome, MiningConfig, FORMAT,
 };
 use git2::{
     Commit, Delta, DiffFindOptions, DiffOptions, ErrorCode, FileMode, ObjectType, Oid, Patch,
@@ -13,7 +13,7 @@ use git2::{
 use std::collections::{HashMap, HashSet};
 
 /// What one diff entry did to the file set.
-enum PathChange {
+pub(super) enum PathChange {
     Renamed {
         from: String,
         to: String,
@@ -24,8 +24,8 @@ enum PathChange {
 }
 
 /// One diff entry with its line counts.
-struct Entry {
-    change: PathChange,
+pub(super) struct Entry {
+    pub(super) change: PathChange,
     added: u32,
     removed: u32,
 }
@@ -44,6 +44,30 @@ impl History {
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<MineOutcome, HistoryError> {
         let head = head_commit(repo)?;
+        self.mine_to(repo, head, cfg, progress)
+    }
+
+    /// [`History::mine`] with `tip` in place of HEAD: mines the commits reachable from `tip`,
+    /// and "live" means present in `tip`'s tree. The held-out evaluation mines an older
+    /// commit this way; mining HEAD afterwards continues from there when `tip` is its
+    /// ancestor.
+    pub fn mine_at(
+        &mut self,
+        repo: &Repository,
+        tip: Oid,
+        cfg: &MiningConfig,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<MineOutcome, HistoryError> {
+        self.mine_to(repo, Some(tip), cfg, progress)
+    }
+
+    fn mine_to(
+        &mut self,
+        repo: &Repository,
+        head: Option<Oid>,
+        cfg: &MiningConfig,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<MineOutcome, HistoryError> {
         let rebuilt = self.is_stale(repo, head, cfg)?;
         let mut next = if rebuilt || self.last_commit.is_none() {
             History {
@@ -212,7 +236,15 @@ impl History {
         }
 
         let size = u32::try_from(changes.len()).unwrap_or(u32::MAX);
-        if changes.len() > self.max_changeset_size {
+        let coupled = changes
+            .iter()
+            .filter(|c| {
+                self.files
+                    .get(c.file as usize)
+                    .is_some_and(|r| !is_noise(&r.path))
+            })
+            .count();
+        if coupled > self.max_changeset_size {
             changes.clear();
         }
         let message = String::from_utf8_lossy(commit.message_bytes());
@@ -306,7 +338,7 @@ impl History {
 }
 
 /// The commit HEAD points to; `None` for an unborn HEAD.
-fn head_commit(repo: &Repository) -> Result<Option<Oid>, HistoryError> {
+pub(super) fn head_commit(repo: &Repository) -> Result<Option<Oid>, HistoryError> {
     match repo.head() {
         Ok(head) => head
             .peel_to_commit()
@@ -318,7 +350,7 @@ fn head_commit(repo: &Repository) -> Result<Option<Oid>, HistoryError> {
 }
 
 /// Diff entries of `new` against `old` (the empty tree for `None`), renames detected.
-fn diff_entries(
+pub(super) fn diff_entries(
     repo: &Repository,
     old: Option<&Tree<'_>>,
     new: &Tree<'_>,
