@@ -9,6 +9,8 @@ use tree_sitter::Node;
 
 /// Deepest item nesting (inline modules, blocks of `extern`) followed.
 const MAX_DEPTH: u32 = 32;
+/// Most item-level macro invocations of one file whose bodies are read as items.
+const MAX_MACRO_BODIES: u32 = 256;
 
 /// What the rules read from an item's attributes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -287,7 +289,10 @@ pub(crate) struct FileItems {
 
 /// Reads the items of a parsed file.
 pub(crate) fn read(src: &str, root: Node<'_>) -> FileItems {
-    let reader = Reader { src };
+    let reader = Reader {
+        src,
+        macro_budget: std::rc::Rc::new(std::cell::Cell::new(MAX_MACRO_BODIES)),
+    };
     let mut out = FileItems::default();
     reader.container(root, 0, &mut out);
     out
@@ -295,6 +300,8 @@ pub(crate) fn read(src: &str, root: Node<'_>) -> FileItems {
 
 struct Reader<'s> {
     src: &'s str,
+    /// Macro bodies still to be read as items in this file.
+    macro_budget: std::rc::Rc<std::cell::Cell<u32>>,
 }
 
 impl<'s> Reader<'s> {
@@ -426,6 +433,13 @@ impl<'s> Reader<'s> {
                     .filter(|w| w.len() > 1)
                     .map(str::to_string);
                 out.macro_words.extend(words);
+                if let Some(items) = self.macro_items(call, depth) {
+                    out.decls.extend(items.decls);
+                    out.uses.extend(items.uses);
+                    out.mods.extend(items.mods);
+                    out.impls.extend(items.impls);
+                    out.macro_words.extend(items.macro_words);
+                }
             }
             "foreign_mod_item" => {
                 if let Some(body) = node.child_by_field_name("body") {
@@ -434,6 +448,45 @@ impl<'s> Reader<'s> {
             }
             _ => {}
         }
+    }
+
+    /// The items an item-level macro invocation's body declares, when the body is itself
+    /// valid Rust items (`ast_struct! { pub struct Field { … } }` in syn,
+    /// `cfg_if!`-free pass-through macros): a dependent sees what such a macro expands to,
+    /// and pass-through macros expand to their input. Bodies that are not plain items
+    /// (`bitflags!`'s own syntax) parse with errors and are left alone.
+    fn macro_items(&self, call: Node<'_>, depth: u32) -> Option<FileItems> {
+        let mut cursor = call.walk();
+        let body = call
+            .named_children(&mut cursor)
+            .find(|c| c.kind() == "token_tree")?;
+        let budget = self.macro_budget.get();
+        if budget == 0 || depth >= MAX_DEPTH {
+            return None;
+        }
+        self.macro_budget.set(budget - 1);
+        let text = self.text(body);
+        let inner = text.get(1..text.len().saturating_sub(1))?;
+        if !(inner.contains("pub ") || inner.contains("pub(")) {
+            return None;
+        }
+        // Lines before the body kept as empty lines: the items keep their lines.
+        let start = body.start_position();
+        let mut snippet = "\n".repeat(start.row);
+        snippet.push_str(&" ".repeat(start.column + 1));
+        snippet.push_str(inner);
+        let tree = crate::lang::parse(crate::lang::Language::Rust, &snippet).ok()?;
+        let root = tree.root_node();
+        if root.has_error() {
+            return None;
+        }
+        let reader = Reader {
+            src: &snippet,
+            macro_budget: self.macro_budget.clone(),
+        };
+        let mut items = FileItems::default();
+        reader.container(root, depth + 1, &mut items);
+        Some(items)
     }
 
     fn decl(
