@@ -333,10 +333,14 @@ fn print_table(ctx: &Ctx, report: &ImpactReport) {
     );
     let s = &report.summary;
     say!(ctx;
-        "API: {} breaking, {} additive, {} internal",
+        "API: {} breaking, {} additive, {} internal{}",
         s.breaking_changes,
         s.additive_changes,
-        s.internal_changes
+        s.internal_changes,
+        match s.undetermined_changes {
+            0 => String::new(),
+            n => format!(", {n} undetermined"),
+        }
     );
     for c in api.changes.iter().filter(|c| c.public) {
         let detail = match (&c.renamed_to, &c.before, &c.after) {
@@ -344,7 +348,7 @@ fn print_table(ctx: &Ctx, report: &ImpactReport) {
             (None, Some(b), Some(a)) if b != a => format!("{b}  →  {a}"),
             _ => String::new(),
         };
-        say!(ctx;
+        let line = format!(
             "  {:<9} {:<10} {} {}:{} {detail}",
             format!("{:?}", c.class).to_lowercase(),
             format!("{:?}", c.change).to_lowercase(),
@@ -352,15 +356,23 @@ fn print_table(ctx: &Ctx, report: &ImpactReport) {
             c.path,
             c.qualified
         );
+        say!(ctx; "{}", line.trim_end());
+        // Which rule decided, and why where it says: a class is never unexplained.
+        match &c.note {
+            Some(note) => say!(ctx; "            {}: {note}", c.rule),
+            None if !c.rule.is_empty() => say!(ctx; "            {}", c.rule),
+            None => {}
+        }
     }
     for m in &api.manifest_changes {
         say!(ctx;
-            "  {:<9} manifest   {} {}: {} → {}",
+            "  {:<9} manifest   {} {}: {} → {}  ({})",
             format!("{:?}", m.class).to_lowercase(),
             m.path,
             m.field,
             m.before.as_deref().unwrap_or("-"),
-            m.after.as_deref().unwrap_or("-")
+            m.after.as_deref().unwrap_or("-"),
+            m.rule
         );
     }
     say!(ctx);

@@ -171,6 +171,9 @@ pub struct Summary {
     pub additive_changes: u32,
     /// Internal changes.
     pub internal_changes: u32,
+    /// Changes the text alone cannot classify (a build check decides).
+    #[serde(default)]
+    pub undetermined_changes: u32,
 }
 
 /// The whole report.
@@ -468,6 +471,7 @@ pub fn summarise(api: &ApiDiff, peers: &mut [PeerImpact]) -> Summary {
         breaking_changes: api.count(Class::Breaking) as u32,
         additive_changes: api.count(Class::Additive) as u32,
         internal_changes: api.count(Class::Internal) as u32,
+        undetermined_changes: api.count(Class::Undetermined) as u32,
     }
 }
 
