@@ -6,7 +6,9 @@
 //! and the outcome joined to the report. Peers reached over the mesh run their own
 //! check: they are reported not checked.
 
-use super::{join, run, CheckError, CheckResult, Outcome, CHECK_EVENT, DEFAULT_TIMEOUT_SECS};
+use super::{
+    interrupted, join, run, CheckError, CheckResult, Outcome, CHECK_EVENT, DEFAULT_TIMEOUT_SECS,
+};
 use crate::config::{PeerConfig, WeaveConfig};
 use crate::coordinate::impact::{ImpactReport, PeerState};
 use crate::coordinate::peers;
@@ -125,6 +127,11 @@ fn delegate(
         // This peer could not be checked; the others still are.
         Err(e) => return Ok(CheckResult::not_checked(upstream, head, e.to_string())),
     };
+    // A Ctrl-C reaches the peer's `weft` as well as this one, which may see that child
+    // exit before its own handler has marked the interrupt: the child's word counts.
+    if interrupted() || done.stderr.contains("interrupted:") {
+        return Err(CheckError::Interrupted);
+    }
     let name = root.display().to_string();
     if done.timed_out {
         let mut r = CheckResult::not_checked(upstream, head, "");
