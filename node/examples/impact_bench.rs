@@ -101,7 +101,7 @@ fn main() {
     write(
         &up,
         "Cargo.toml",
-        "[package]\nname = \"up\"\nversion = \"1.0.0\"\n",
+        "[package]\nname = \"up\"\nversion = \"1.0.0\"\nedition = \"2021\"\n",
     );
     write(&up, "src/lib.rs", &upstream_source(false));
     commit_all(&up, "v1");
@@ -118,16 +118,20 @@ fn main() {
     let mut lines = 0usize;
     for p in 0..peers {
         let root = base.join(format!("peer{p}"));
+        // A crate `cargo check` builds, for `impact --check` to be measured on it too.
         write(
             &root,
             "Cargo.toml",
-            "[package]\nname = \"peer\"\n\n[dependencies]\nup = { path = \"../up\" }\n",
+            &format!("[package]\nname = \"peer{p}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nup = {{ path = \"../up\" }}\n"),
         );
+        let mut modules = String::new();
         for f in 0..files {
             let text = peer_file(p, f);
             lines += text.lines().count();
             write(&root, &format!("src/m{f}.rs"), &text);
+            writeln!(modules, "pub mod m{f};").expect("a String takes writes");
         }
+        write(&root, "src/lib.rs", &modules);
         commit_all(&root, "peer");
         weft_node::init::init(&root).expect("init peer");
         let layout = Layout::new(&root);
