@@ -16,6 +16,10 @@ const MAX_MODULES: usize = 10_000;
 const MAX_MODULE_DEPTH: usize = 32;
 /// Rounds of re-export resolution (chains of `pub use` longer than this are not followed).
 const MAX_ROUNDS: usize = 8;
+/// Most names all modules together export, and most items a surface holds: globs of globs
+/// in a hostile tree multiply, the surface stays bounded (real crates stay far below: the
+/// 573 crates of a registry cache average 300 items).
+const MAX_EXPORTS: usize = 200_000;
 
 /// What an item of the surface is, with what its rules read.
 #[derive(Debug, Clone)]
@@ -284,6 +288,9 @@ impl Crate {
 
     /// Adds what one `pub use` binding of module `m` exports; whether anything was new.
     fn bind(&mut self, m: usize, binding: &UseBinding) -> bool {
+        if self.exports.iter().map(BTreeMap::len).sum::<usize>() >= MAX_EXPORTS {
+            return false;
+        }
         let Some(target) = self.lookup(m, &binding.path) else {
             return false;
         };
@@ -383,6 +390,7 @@ impl Crate {
         let mut externals = Vec::new();
         let mut queue = vec![(0usize, String::new(), 0usize)];
         let mut expanded: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut named = 0usize;
         while let Some((m, prefix, depth)) = queue.pop() {
             let times = expanded.entry(m).or_default();
             *times += 1;
@@ -390,6 +398,10 @@ impl Crate {
                 continue;
             }
             for (name, export) in &self.exports[m] {
+                if named >= MAX_EXPORTS {
+                    break;
+                }
+                named += 1;
                 let path = if prefix.is_empty() {
                     name.clone()
                 } else {
@@ -661,4 +673,36 @@ fn variant_signature(v: &Variant) -> String {
         items::Form::Named => format!("{} {{ {} }}", v.name, fields.join(", ")),
     };
     super::std_paths(&text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_of_globs_stay_bounded() {
+        // 40 modules of 200 functions, each re-exporting every other one by glob.
+        let mut lib = String::new();
+        for m in 0..40 {
+            lib.push_str(&format!("pub mod m{m} {{\n"));
+            for other in 0..40 {
+                if other != m {
+                    lib.push_str(&format!("    pub use crate::m{other}::*;\n"));
+                }
+            }
+            for f in 0..200 {
+                lib.push_str(&format!("    pub fn f{m}_{f}() {{}}\n"));
+            }
+            lib.push_str("}\n");
+        }
+        let read = |p: &str| (p == "src/lib.rs").then(|| lib.clone());
+        let surface = build("src/lib.rs", &read);
+        // Uncapped, the 40 modules would name 320,000 paths.
+        assert!(
+            surface.items.len() <= MAX_EXPORTS,
+            "{}",
+            surface.items.len()
+        );
+        assert!(surface.items.contains_key("m0::f0_0"));
+    }
 }
