@@ -236,8 +236,8 @@ fn change_for<'a>(api: &'a ApiDiff, u: &Use) -> Option<&'a ApiChange> {
         .min_by_key(|c| c.class)
 }
 
-/// An undetermined change counts as breaking until a build check says otherwise: a gate
-/// fails closed.
+/// An undetermined change counts as breaking: a gate fails closed (a passing build check
+/// is reported beside it, never subtracted: see `check::join`).
 fn severity_of(class: Class) -> Severity {
     match class {
         Class::Breaking | Class::Undetermined => Severity::Breaking,
