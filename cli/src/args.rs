@@ -179,6 +179,10 @@ pub struct CheckArgs {
     /// Its commit to check against (default: its HEAD).
     #[arg(long, value_name = "SHA")]
     pub commit: Option<String>,
+    /// The upstream's earlier commit: when the check fails, build against it too and
+    /// blame the change only for errors that are new.
+    #[arg(long = "base", value_name = "SHA")]
+    pub baseline: Option<String>,
     /// Seconds the check may take (default: `[coordination] check_timeout`, else 600);
     /// then its process group is killed and the outcome is `timeout`.
     #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]

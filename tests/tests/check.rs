@@ -268,6 +268,67 @@ fn a_field_only_the_build_catches_fails_the_peer_at_its_line_and_is_recorded_on_
 }
 
 #[test]
+fn a_peer_broken_before_the_change_is_not_blamed_for_it_and_a_new_break_still_is() {
+    let (up, app) = rust_pair();
+    // The peer does not build against v1.0.0 either: a type error of its own.
+    commit(
+        &app,
+        &[(
+            "src/main.rs",
+            "use up::Config;\n\nfn main() {\n    let c = Config { a: 1 };\n    let s: String = 5;\n    println!(\"{} {s}\", c.a);\n}\n",
+        )],
+        "broken on its own",
+    );
+    // A compatible change upstream.
+    commit(
+        &up,
+        &[("src/lib.rs", &format!("{CONFIG_A}\npub fn extra() {{}}\n"))],
+        "add extra",
+    );
+    let env = Env::new();
+    let report = impact(&up, &env, &["all"], None);
+    let p = peer(&report, "app");
+    let check = &p["check"];
+    assert_eq!(check["outcome"], "fail", "{check}");
+    assert_eq!(check["baseline"]["outcome"], "fail", "{check}");
+    assert!(
+        check["baseline"]["preexisting"].as_u64() >= Some(1),
+        "{check}"
+    );
+    assert_eq!(check["diagnostics_total"], 0, "{check}");
+    assert_ne!(p["severity"], "breaking", "blamed for its own error: {p}");
+    // Now a break of the upstream's own on top of it: that one is the change's.
+    commit(
+        &up,
+        &[(
+            "src/lib.rs",
+            "pub struct Config {\n    pub a: u32,\n    pub b: u32,\n}\n\npub fn extra() {}\n",
+        )],
+        "Config gains b",
+    );
+    let report = impact(&up, &env, &["all"], None);
+    let p = peer(&report, "app");
+    let check = &p["check"];
+    let codes: Vec<&Value> = check["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .map(|d| &d["code"])
+        .collect();
+    assert!(codes.contains(&&Value::from("E0063")), "{check}");
+    assert!(
+        !codes.contains(&&Value::from("E0308")),
+        "its own error is not the change's: {check}"
+    );
+    assert!(
+        check["baseline"]["preexisting"].as_u64() >= Some(1),
+        "{check}"
+    );
+    assert_eq!(p["severity"], "breaking", "{p}");
+    assert_eq!(env.leftovers(), Vec::<String>::new());
+}
+
+#[test]
 fn a_registry_dependency_on_the_upstream_is_patched_to_its_head() {
     // A name no registry has: the patch alone can satisfy the requirement, offline.
     let manifest = "[package]\nname = \"wefttest-up\"\nversion = \"1.0.0\"\nedition = \"2021\"\n";

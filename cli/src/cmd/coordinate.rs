@@ -230,6 +230,7 @@ fn check_cmd(ctx: &Ctx, args: CheckArgs) -> Result<u8> {
     let request = check::CheckRequest {
         upstream: args.upstream,
         commit: args.commit,
+        baseline: args.baseline,
         timeout: args.check_timeout.map(Duration::from_secs),
     };
     let mut result = check::check(&node.layout().root, &config, &request)
@@ -269,6 +270,19 @@ fn print_check(ctx: &Ctx, r: &CheckResult, indent: &str) {
         say!(ctx;
             "{indent}  severity {} by static analysis; breaking by the build",
             format!("{s:?}").to_lowercase()
+        );
+    }
+    if let Some(b) = &r.baseline {
+        let blame = if r.failed_by_change() {
+            format!("{} new", r.diagnostics_total)
+        } else {
+            "none new: not caused by this change".to_string()
+        };
+        say!(ctx;
+            "{indent}  against the base {}: {} ({} of these errors there too; {blame})",
+            b.commit.get(..12).unwrap_or(&b.commit),
+            b.outcome.name(),
+            b.preexisting
         );
     }
     for d in &r.diagnostics {

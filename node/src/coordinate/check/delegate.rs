@@ -50,6 +50,7 @@ pub fn check_peers(
 ) -> Result<(), NodeError> {
     let config = node.current_config()?;
     let head = report.api.head_commit.clone();
+    let baseline = report.api.base_commit.clone();
     let upstream = report.project.clone();
     for peer in report.peers.iter_mut() {
         let selected = match options.scope {
@@ -70,8 +71,14 @@ pub fn check_peers(
         progress(&peer.name);
         let result = match peers::local_root(node, spec) {
             Some(root) => {
-                let mut result = delegate(node, &root, &head, options.timeout, &upstream)
-                    .map_err(crate::coordinate::CoordinateError::Check)?;
+                let mut result = delegate(
+                    node,
+                    &root,
+                    (&head, baseline.as_deref()),
+                    options.timeout,
+                    &upstream,
+                )
+                .map_err(crate::coordinate::CoordinateError::Check)?;
                 witness(node, spec, &mut result);
                 result
             }
@@ -91,7 +98,7 @@ pub fn check_peers(
 fn delegate(
     node: &Node,
     root: &Path,
-    head: &str,
+    (head, baseline): (&str, Option<&str>),
     timeout: Option<Duration>,
     upstream: &str,
 ) -> Result<CheckResult, CheckError> {
@@ -112,6 +119,9 @@ fn delegate(
         .args(["--json", "coordinate", "check", "--upstream"])
         .arg(&node.layout().root)
         .args(["--commit", head]);
+    if let Some(base) = baseline {
+        cmd.args(["--base", base]);
+    }
     if let Some(t) = timeout {
         cmd.arg("--check-timeout")
             .arg(t.as_secs().max(1).to_string());

@@ -2,7 +2,8 @@
 //! `confirmed` when the build reported an error at its file and line, the errors at
 //! lines the static model did not list are `unpredicted`, and the verified outcome
 //! decides the severity in one direction: a peer that depends on the project and fails
-//! to build is breaking whatever static analysis said (with at least one breaking use,
+//! to build (with errors it did not have against the upstream's base, when that was
+//! built too) is breaking whatever static analysis said (with at least one breaking use,
 //! so the release gate weighs it). A pass never lowers what static analysis found: the
 //! compiler proves a break, not the absence of one for features, targets and platforms
 //! it did not build.
@@ -12,7 +13,8 @@ use crate::coordinate::impact::{PeerImpact, PeerState, Severity};
 
 /// Merges `result` into `peer`.
 pub fn apply(peer: &mut PeerImpact, mut result: CheckResult) {
-    let failed = result.outcome == Outcome::Fail;
+    // A peer that failed against the base already is blamed only for what is new.
+    let failed = result.failed_by_change();
     let at = |file: &str, line: u32| {
         result.diagnostics.iter().any(|d| {
             d.origin == Origin::Peer && d.file.as_deref() == Some(file) && d.line == Some(line)

@@ -259,6 +259,34 @@ pub struct CheckResult {
     /// The peer's severity by static analysis alone, when the check changed it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub static_severity: Option<super::impact::Severity>,
+    /// The build against the upstream's base, run when this one failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Baseline>,
+}
+
+/// The peer built against the upstream's base commit, after it failed against the head:
+/// what the change itself broke is what fails now and did not then.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Baseline {
+    /// The upstream's base commit.
+    pub commit: String,
+    /// How that build ended.
+    pub outcome: Outcome,
+    /// Errors of the head's build the base's build reported too (same file, line and
+    /// message), left out of `diagnostics`.
+    pub preexisting: u32,
+}
+
+impl CheckResult {
+    /// Whether the failure is the change's: the build fails against the head, and either
+    /// built against the base or fails now with errors it did not have then.
+    pub fn failed_by_change(&self) -> bool {
+        self.outcome == Outcome::Fail
+            && match &self.baseline {
+                Some(b) if b.outcome == Outcome::Fail => self.diagnostics_total > 0,
+                _ => true,
+            }
+    }
 }
 
 impl CheckResult {
@@ -282,6 +310,7 @@ impl CheckResult {
             witness_error: None,
             unpredicted: Vec::new(),
             static_severity: None,
+            baseline: None,
         }
     }
 
@@ -363,6 +392,10 @@ pub struct CheckRequest {
     pub upstream: PathBuf,
     /// Its commit to check against (default: its HEAD).
     pub commit: Option<String>,
+    /// The upstream's earlier commit (the base of the release): when the check fails, the
+    /// peer is built against it too, so that errors it had before are not blamed on the
+    /// change.
+    pub baseline: Option<String>,
     /// Time limit (default: `[coordination] check_timeout`, else 600 s).
     pub timeout: Option<Duration>,
 }
@@ -645,17 +678,68 @@ pub fn check(
     export::export_commit(&up_repo, up_oid, &ws.upstream)?;
     export::export_commit(&peer_repo, peer_oid, &ws.peer)?;
     std::fs::create_dir_all(&ws.scratch).map_err(|e| CheckError::io(&ws.scratch, e))?;
-    let run = match &config.coordination.check {
-        Some(cmd) => command::check(&ws, cmd)?,
-        None => by_language(&ws)?,
-    };
+    let mut run = run_check(&ws, config)?;
+    let mut baseline = None;
+    if let (Outcome::Fail, Some(rev)) = (run.outcome, request.baseline.as_deref()) {
+        baseline = Some(against_baseline(
+            &ws, config, &up_repo, rev, &peer_repo, peer_oid, &mut run,
+        )?);
+    }
     let mut result = finish(run, &upstream_name, &ws, started);
+    result.baseline = baseline;
     result.reason = result.reason.map(|r| ws.scrub(&r));
     result.command = result.command.map(|c| ws.scrub(&c));
     result.commit = Some(peer_oid.to_string());
     drop(ws);
     tmp.close().map_err(|e| CheckError::io(&base, e))?;
     Ok(result)
+}
+
+/// The peer's own `[coordination] check` command, else its language's check.
+fn run_check(ws: &Workspace, config: &WeaveConfig) -> Result<ToolRun, CheckError> {
+    match &config.coordination.check {
+        Some(cmd) => command::check(ws, cmd),
+        None => by_language(ws),
+    }
+}
+
+/// Builds the peer again against the upstream's `rev` (fresh copies of both), and takes
+/// out of the head's failed `run` the errors that build reported too.
+fn against_baseline(
+    ws: &Workspace,
+    config: &WeaveConfig,
+    up_repo: &git2::Repository,
+    rev: &str,
+    peer_repo: &git2::Repository,
+    peer_oid: git2::Oid,
+    run: &mut ToolRun,
+) -> Result<Baseline, CheckError> {
+    let base_oid = up_repo
+        .revparse_single(rev)
+        .and_then(|o| o.peel_to_commit())
+        .map(|c| c.id())
+        .map_err(|e| CheckError::BadRevision {
+            path: ws.upstream_root.clone(),
+            rev: rev.to_string(),
+            message: e.message().to_string(),
+        })?;
+    for dir in [&ws.upstream, &ws.peer] {
+        std::fs::remove_dir_all(dir).map_err(|e| CheckError::io(dir, e))?;
+    }
+    export::export_commit(up_repo, base_oid, &ws.upstream)?;
+    export::export_commit(peer_repo, peer_oid, &ws.peer)?;
+    let before = run_check(ws, config)?;
+    let key = |d: &Diagnostic| (d.file.clone(), d.line, ws.scrub(&d.message));
+    let had: std::collections::BTreeSet<_> = before.diagnostics.iter().map(key).collect();
+    let all = run.diagnostics.len();
+    if before.outcome == Outcome::Fail {
+        run.diagnostics.retain(|d| !had.contains(&key(d)));
+    }
+    Ok(Baseline {
+        commit: base_oid.to_string(),
+        outcome: before.outcome,
+        preexisting: (all - run.diagnostics.len()) as u32,
+    })
 }
 
 /// The language check for a peer: the first ecosystem (Rust, Go, TypeScript, Python)
@@ -711,6 +795,7 @@ fn finish(run: ToolRun, upstream: &str, ws: &Workspace, started: Instant) -> Che
         witness_error: None,
         unpredicted: Vec::new(),
         static_severity: None,
+        baseline: None,
     }
 }
 
@@ -747,6 +832,16 @@ pub fn event_payload(result: &CheckResult) -> Value {
     }
     if let Some(c) = &result.commit {
         fields.push((text("commit"), text(c)));
+    }
+    if let Some(b) = &result.baseline {
+        fields.push((
+            text("baseline"),
+            Value::Map(vec![
+                (text("commit"), text(&b.commit)),
+                (text("outcome"), text(b.outcome.name())),
+                (text("preexisting"), Value::Integer(b.preexisting.into())),
+            ]),
+        ));
     }
     Value::Map(fields)
 }
