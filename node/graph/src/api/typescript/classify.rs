@@ -28,7 +28,8 @@ enum Position {
 }
 
 /// Compares the package's surface at the base and the head. Items of an entry point
-/// listed in `exports` on one side only are left to the manifest rules.
+/// removed from `exports` are left to the manifest rules (one `export:` change, not one per
+/// name); those of an entry point added there are each new.
 pub(crate) fn diff(
     old: &Surface,
     new: &Surface,
@@ -53,10 +54,12 @@ pub(crate) fn diff(
             }
         }
     }
+    // A new entry point's names are each new API (additive), reported as such; a
+    // removed one's are left to the manifest's `export:` rule, reported once.
     let mut added: Vec<&String> = new
         .items
         .iter()
-        .filter(|(k, n)| !old.items.contains_key(*k) && !skipped(n))
+        .filter(|(k, _)| !old.items.contains_key(*k))
         .map(|(k, _)| k)
         .collect();
     for key in removed {
