@@ -267,8 +267,13 @@ fn print_check(ctx: &Ctx, r: &CheckResult, indent: &str) {
         r.duration_ms as f64 / 1000.0
     );
     if let Some(s) = r.static_severity {
+        let by_build = if r.failed_by_change() {
+            "breaking by the build"
+        } else {
+            "the build decided its undetermined changes: they compile"
+        };
         say!(ctx;
-            "{indent}  severity {} by static analysis; breaking by the build",
+            "{indent}  severity {} by static analysis; {by_build}",
             format!("{s:?}").to_lowercase()
         );
     }

@@ -236,9 +236,9 @@ fn change_for<'a>(api: &'a ApiDiff, u: &Use) -> Option<&'a ApiChange> {
         .min_by_key(|c| c.class)
 }
 
-/// An undetermined change counts as breaking: a gate fails closed (a passing build check
-/// is reported beside it, never subtracted: see `check::join`).
-fn severity_of(class: Class) -> Severity {
+/// An undetermined change counts as breaking: a gate fails closed until a build check of
+/// the peer decides it (`check::join`).
+pub fn severity_of(class: Class) -> Severity {
     match class {
         Class::Breaking | Class::Undetermined => Severity::Breaking,
         Class::Additive => Severity::Additive,

@@ -37,7 +37,7 @@ pub enum Class {
     /// Code using the old API may stop compiling or behave differently.
     Breaking,
     /// The text alone cannot tell whether users break (the finding's note says why); a
-    /// build check of the peer shows whether it still compiles.
+    /// build check of the peer decides.
     Undetermined,
     /// New API; existing users are unaffected.
     Additive,

@@ -4,12 +4,14 @@
 //! decides the severity in one direction: a peer that depends on the project and fails
 //! to build (with errors it did not have against the upstream's base, when that was
 //! built too) is breaking whatever static analysis said (with at least one breaking use,
-//! so the release gate weighs it). A pass never lowers what static analysis found: the
-//! compiler proves a break, not the absence of one for features, targets and platforms
-//! it did not build.
+//! so the release gate weighs it). A pass never lowers what static analysis found
+//! breaking: the compiler proves a break, not the absence of one for features, targets
+//! and platforms it did not build. What the text could not decide (`undetermined`) the
+//! build decides: a peer that builds has no break from those changes.
 
 use super::{CheckResult, Origin, Outcome};
-use crate::coordinate::impact::{PeerImpact, PeerState, Severity};
+use crate::coordinate::impact::{severity_of, PeerImpact, PeerState, Severity};
+use crate::graph::api::Class;
 
 /// Merges `result` into `peer`.
 pub fn apply(peer: &mut PeerImpact, mut result: CheckResult) {
@@ -46,6 +48,13 @@ pub fn apply(peer: &mut PeerImpact, mut result: CheckResult) {
         .cloned()
         .collect();
     let depends = matches!(peer.state, PeerState::Affected);
+    let built = matches!(result.outcome, Outcome::Pass | Outcome::Fail) && !failed;
+    if built && depends {
+        let before = peer.severity;
+        if decide_undetermined(peer) {
+            result.static_severity = Some(before);
+        }
+    }
     if failed && depends && peer.severity < Severity::Breaking {
         result.static_severity = Some(peer.severity);
         peer.severity = Severity::Breaking;
@@ -57,6 +66,43 @@ pub fn apply(peer: &mut PeerImpact, mut result: CheckResult) {
             f64::from(Severity::Breaking as u8) * 1000.0 + f64::from(peer.breaking_uses.min(999));
     }
     peer.check = Some(result);
+}
+
+/// The peer built: the uses of undetermined changes count as what they are, API that
+/// changed and still compiles (additive). Whether that lowered the peer's severity.
+fn decide_undetermined(peer: &mut PeerImpact) -> bool {
+    let mut lowered = false;
+    for f in &mut peer.files {
+        if !f.uses.iter().any(|u| u.class == Class::Undetermined) {
+            continue;
+        }
+        let now = f
+            .uses
+            .iter()
+            .map(|u| match u.class {
+                Class::Undetermined => Severity::Additive,
+                class => severity_of(class),
+            })
+            .max()
+            .unwrap_or(f.severity);
+        if now < f.severity {
+            f.severity = now;
+            lowered = true;
+        }
+    }
+    if !lowered {
+        return false;
+    }
+    let now = peer
+        .files
+        .iter()
+        .map(|f| f.severity)
+        .max()
+        .unwrap_or(Severity::Additive)
+        .max(Severity::Additive);
+    let changed = now < peer.severity;
+    peer.severity = peer.severity.min(now);
+    changed
 }
 
 #[cfg(test)]
@@ -121,6 +167,32 @@ mod tests {
         assert_eq!(check.unpredicted.len(), 1);
         assert_eq!(check.unpredicted[0].line, Some(9));
         assert_eq!(p.breaking_uses, 2);
+    }
+
+    #[test]
+    fn a_build_decides_what_the_text_could_not() {
+        let undetermined = |p: &mut PeerImpact| {
+            p.files[0].uses[0].class = Class::Undetermined;
+        };
+        // It builds: the undetermined change broke nothing.
+        let mut p = peer(Severity::Breaking);
+        undetermined(&mut p);
+        apply(&mut p, result(Outcome::Pass, &[]));
+        assert_eq!(p.severity, Severity::Additive);
+        assert_eq!(p.files[0].severity, Severity::Additive);
+        let check = p.check.as_ref().expect("check");
+        assert_eq!(check.static_severity, Some(Severity::Breaking));
+        // It does not build at that use: confirmed breaking.
+        let mut p = peer(Severity::Breaking);
+        undetermined(&mut p);
+        apply(&mut p, result(Outcome::Fail, &[4]));
+        assert_eq!(p.severity, Severity::Breaking);
+        assert_eq!(p.files[0].uses[0].confirmed, Some(true));
+        // Not built: nothing decided.
+        let mut p = peer(Severity::Breaking);
+        undetermined(&mut p);
+        apply(&mut p, result(Outcome::Timeout, &[]));
+        assert_eq!(p.severity, Severity::Breaking);
     }
 
     #[test]
