@@ -329,6 +329,44 @@ fn a_peer_broken_before_the_change_is_not_blamed_for_it_and_a_new_break_still_is
 }
 
 #[test]
+fn a_peer_that_builds_settles_what_the_text_could_not_decide() {
+    let up = repo(&[
+        ("Cargo.toml", UP_MANIFEST),
+        ("src/lib.rs", "pub static LIMIT: u32 = 8;\n"),
+    ]);
+    git(up.path(), &["tag", "v1.0.0"]);
+    let manifest = format!(
+        "[package]\nname = \"app\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nup = {{ path = {:?} }}\n",
+        up.path()
+    );
+    let main = "use up::LIMIT;\n\nfn main() {\n    println!(\"{}\", LIMIT);\n}\n";
+    let app = repo(&[("Cargo.toml", &manifest), ("src/main.rs", main)]);
+    link(&up, "app", &app);
+    // static → const: readers compile, but the text cannot know what else relied on it.
+    commit(
+        &up,
+        &[("src/lib.rs", "pub const LIMIT: u32 = 8;\n")],
+        "LIMIT is a const",
+    );
+    let env = Env::new();
+    let report = impact(&up, &env, &[], None);
+    let change = report["api"]["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .find(|c| c["qualified"] == "LIMIT")
+        .unwrap_or_else(|| panic!("no LIMIT change in {report}"));
+    assert_eq!(change["class"], "undetermined", "{change}");
+    let p = peer(&report, "app");
+    assert_eq!(p["check"]["outcome"], "pass", "{p}");
+    assert_eq!(
+        p["check"]["static_severity"], "breaking",
+        "the text alone: {p}"
+    );
+    assert_eq!(p["severity"], "additive", "the build decided: {p}");
+}
+
+#[test]
 fn a_registry_dependency_on_the_upstream_is_patched_to_its_head() {
     // A name no registry has: the patch alone can satisfy the requirement, offline.
     let manifest = "[package]\nname = \"wefttest-up\"\nversion = \"1.0.0\"\nedition = \"2021\"\n";

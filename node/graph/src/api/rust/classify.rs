@@ -512,7 +512,7 @@ fn function(o: &FnShape, n: &FnShape) -> Vec<Found> {
             out.push(noted(
                 ChangeKind::Signature,
                 FN_GENERIC_NEW,
-                "calls that name the type parameters (`f::<T>()`) break; inferred calls compile",
+                "calls that name the type parameters (`f::<T>()`) break, and so do calls that cannot infer the new one; others compile",
             ));
         } else {
             out.push(found(ChangeKind::Signature, ITEM_SIGNATURE));

@@ -56,7 +56,7 @@ rules! {
     FN_CONST_REMOVED = "rust/fn-const-removed", Breaking, "A function is no longer `const fn`.";
     FN_UNSAFE_SAFE = "rust/fn-unsafe-safe", Additive, "An unsafe function became safe.";
     FN_SAFE_UNSAFE = "rust/fn-safe-unsafe", Breaking, "A safe function became unsafe.";
-    FN_GENERIC_NEW = "rust/fn-generic-new", Undetermined, "A function gained a type parameter: breaks calls that name its parameters (`f::<T>()`) only.";
+    FN_GENERIC_NEW = "rust/fn-generic-new", Undetermined, "A function gained a type parameter: breaks calls that name its parameters (`f::<T>()`) or cannot infer it.";
     GENERIC_BOUNDS_TIGHTEN = "rust/generic-bounds-tighten", Breaking, "A generic parameter gained a bound.";
     GENERIC_BOUNDS_LOOSEN = "rust/generic-bounds-loosen", Additive, "A generic parameter lost a bound.";
     GENERIC_NEW_DEFAULT = "rust/generic-new-default", Additive, "A type gained a generic parameter with a default.";
