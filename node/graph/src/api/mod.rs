@@ -591,6 +591,63 @@ fn packages(manifests: &[Manifest]) -> Vec<Package> {
 
 /// What the `__init__` modules of a revision re-export (read only when a Python file
 /// changed).
+/// A Python method that left a class for one of the class's bases (at the head) is still
+/// there for callers: `python/method-moved-to-base`, not removed or renamed. The head's
+/// classes are read only when a method left a class.
+fn python_methods_moved_to_bases(
+    graph: &KnowledgeGraph,
+    repo: &Repository,
+    new: &TreeFiles,
+    changes: &mut [ApiChange],
+) {
+    let python = |p: &str| p.ends_with(".py") || p.ends_with(".pyi");
+    let left = |c: &ApiChange| {
+        python(&c.path)
+            && c.kind == SymbolKind::Method
+            && matches!(c.change, ChangeKind::Removed | ChangeKind::Renamed)
+    };
+    if !changes.iter().any(left) {
+        return;
+    }
+    // Every class of the head: its bases, and its methods.
+    let mut bases: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut methods: BTreeSet<String> = BTreeSet::new();
+    for (_, (id, lang)) in new.sources.iter().filter(|(p, _)| python(p)) {
+        let Some(facts) = blob_text(repo, *id).and_then(|t| graph.facts_of(*lang, &t).ok()) else {
+            continue;
+        };
+        for s in facts.symbols {
+            match s.kind {
+                SymbolKind::Class => {
+                    bases
+                        .entry(s.qualified.clone())
+                        .or_default()
+                        .extend(python::class_bases(&s.signature));
+                }
+                SymbolKind::Method => {
+                    methods.insert(s.qualified);
+                }
+                _ => {}
+            }
+        }
+    }
+    for c in changes.iter_mut().filter(|c| left(c)) {
+        let Some((class, method)) = c.qualified.rsplit_once('.') else {
+            continue;
+        };
+        let inherited = bases.get(class).into_iter().flatten().find(|base| {
+            let base = base.rsplit('.').next().unwrap_or(base);
+            methods.contains(&format!("{base}.{method}"))
+        });
+        if let Some(base) = inherited {
+            c.change = ChangeKind::Moved;
+            c.class = python::METHOD_MOVED_TO_BASE.class;
+            c.rule = python::METHOD_MOVED_TO_BASE.id.to_string();
+            c.note = Some(format!("`{class}` inherits `{method}` from `{base}`"));
+        }
+    }
+}
+
 fn python_inits(
     graph: &KnowledgeGraph,
     repo: &Repository,
@@ -845,6 +902,7 @@ pub fn diff(
         }
     }
     pair_moves(&mut changes);
+    python_methods_moved_to_bases(graph, repo, &new, &mut changes);
     changes.sort_by(|a, b| {
         (a.class, &a.path, a.line, &a.qualified).cmp(&(b.class, &b.path, b.line, &b.qualified))
     });

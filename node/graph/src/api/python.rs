@@ -137,6 +137,7 @@ rules! {
     ATTRIBUTE_CHANGED_TYPE = "python/attribute-changed-type", Undetermined, "An attribute's annotation changed: Python does not enforce it, type checkers of dependents may fail.";
     CLASS_REMOVED_BASE = "python/class-removed-base", Breaking, "A class lost a base class: `isinstance` checks and inherited members break.";
     CLASS_ADDED_BASE = "python/class-added-base", Additive, "A class gained a base class and kept every other.";
+    METHOD_MOVED_TO_BASE = "python/method-moved-to-base", Internal, "A method left a class for one of its base classes: instances still have it.";
     NOW_REEXPORTED = "python/now-reexported", Internal, "A definition left the module, which now imports the name from elsewhere: `from module import name` still works.";
     CLASS_BASES_REORDERED = "python/class-bases-reordered", Undetermined, "A class's bases are in another order: the method resolution order changed.";
 }
@@ -159,6 +160,15 @@ pub(super) fn reexported_now(
             c.rule = NOW_REEXPORTED.id.to_string();
         }
     }
+}
+
+/// The bases a class header names (`class C(A, m.B, metaclass=M)` → `A`, `m.B`).
+pub(super) fn class_bases(header: &str) -> Vec<String> {
+    bases(header)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|b| !b.contains('='))
+        .collect()
 }
 
 /// `class C(A, B)` as its bases, or None when the header is not a class's.
