@@ -4,7 +4,7 @@
 
 use super::{interrupted, CheckError};
 use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Exports `commit` of `repo` into `dest` (created).
 pub fn export_commit(repo: &Repository, commit: Oid, dest: &Path) -> Result<(), CheckError> {
@@ -66,4 +66,31 @@ fn write_blob(repo: &Repository, id: Oid, mode: i32, path: &Path) -> Result<(), 
             .map_err(|e| CheckError::io(path, e))?;
     }
     Ok(())
+}
+
+/// The files of an exported tree, depth first, never descending into hidden directories
+/// or those named in `skip` (build output, vendored code); symbolic links are not
+/// followed.
+pub fn files_under(root: &Path, skip: &[&str]) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            if kind.is_dir() {
+                if !name.starts_with('.') && !skip.contains(&name.as_str()) {
+                    stack.push(entry.path());
+                }
+            } else {
+                out.push(entry.path());
+            }
+        }
+    }
+    out
 }

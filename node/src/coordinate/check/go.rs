@@ -5,6 +5,7 @@
 //! more is reported not checked. `file:line:col: message` lines become the diagnostics.
 
 use super::command::parse_colon;
+use super::export;
 use super::run::{self, Stop};
 use super::{which, CheckError, Diagnostic, Outcome, ToolRun, Workspace};
 use std::path::{Path, PathBuf};
@@ -12,26 +13,11 @@ use std::process::Command;
 
 /// The upstream's Go modules: (module path, directory), from each `go.mod`.
 pub fn upstream_modules(root: &Path) -> Vec<(String, PathBuf)> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let path = entry.path();
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                if !name.starts_with('.') && name != "vendor" && name != "testdata" {
-                    stack.push(path);
-                }
-            } else if name == "go.mod" {
-                if let Some(module) = module_of(&path) {
-                    out.push((module, dir.clone()));
-                }
-            }
-        }
-    }
+    let mut out: Vec<(String, PathBuf)> = export::files_under(root, &["vendor", "testdata"])
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n == "go.mod"))
+        .filter_map(|p| Some((module_of(&p)?, p.parent()?.to_path_buf())))
+        .collect();
     out.sort();
     out
 }

@@ -6,6 +6,7 @@
 //! Importing runs each module's top level: in the copy, never in the peer's tree.
 
 use super::command::{parse_colon, python_path};
+use super::export;
 use super::run::{self, Stop};
 use super::{which, CheckError, Diagnostic, Origin, Outcome, ToolRun, Workspace};
 use std::path::{Path, PathBuf};
@@ -80,49 +81,39 @@ fn roots(root: &Path) -> Vec<PathBuf> {
 pub fn modules(root: &Path) -> Vec<String> {
     let roots = roots(root);
     let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
+    for path in export::files_under(root, &SKIP) {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if !name.ends_with(".py") || name == "setup.py" || name == "conftest.py" {
+            continue;
+        }
+        // Named from the deepest root containing it (`src/` before the tree).
+        let Some(rel) = roots
+            .iter()
+            .rev()
+            .find_map(|r| path.strip_prefix(r).ok())
+            .map(Path::to_path_buf)
+        else {
             continue;
         };
-        for entry in entries.flatten() {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let path = entry.path();
-            if entry.file_type().is_ok_and(|t| t.is_dir()) {
-                if !name.starts_with('.') && !SKIP.contains(&name.as_str()) {
-                    stack.push(path);
-                }
-                continue;
-            }
-            if !name.ends_with(".py") || name == "setup.py" || name == "conftest.py" {
-                continue;
-            }
-            // Named from the deepest root containing it (`src/` before the tree).
-            let Some(rel) = roots
-                .iter()
-                .rev()
-                .find_map(|r| path.strip_prefix(r).ok())
-                .map(Path::to_path_buf)
-            else {
-                continue;
-            };
-            let mut parts: Vec<String> = rel
-                .with_extension("")
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            if parts.last().is_some_and(|p| p == "__init__") {
-                parts.pop();
-            }
-            let valid = |p: &String| {
-                p.chars()
-                    .next()
-                    .is_some_and(|c| c.is_alphabetic() || c == '_')
-                    && p.chars().all(|c| c.is_alphanumeric() || c == '_')
-            };
-            if !parts.is_empty() && parts.iter().all(valid) {
-                out.push(parts.join("."));
-            }
+        let mut parts: Vec<String> = rel
+            .with_extension("")
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        if parts.last().is_some_and(|p| p == "__init__") {
+            parts.pop();
+        }
+        let valid = |p: &String| {
+            p.chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+                && p.chars().all(|c| c.is_alphanumeric() || c == '_')
+        };
+        if !parts.is_empty() && parts.iter().all(valid) {
+            out.push(parts.join("."));
         }
     }
     out.sort();

@@ -6,6 +6,7 @@
 //! The target directory is `~/.cache/weft/check-target/<peer>`, so a repeated check is
 //! incremental. rustc's JSON errors (primary span) become the diagnostics.
 
+use super::export;
 use super::run::{self, Stop};
 use super::{normalise, which, CheckError, Diagnostic, Outcome, ToolRun, Workspace};
 use std::collections::BTreeMap;
@@ -36,27 +37,10 @@ pub fn upstream_crates(root: &Path) -> BTreeMap<String, PathBuf> {
 
 /// Every `Cargo.toml` under `root`, outside `target/` and hidden directories.
 fn manifests(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            if kind.is_dir() {
-                if !name.starts_with('.') && name != "target" && name != "node_modules" {
-                    stack.push(path);
-                }
-            } else if name == "Cargo.toml" {
-                out.push(path);
-            }
-        }
-    }
+    let mut out: Vec<PathBuf> = export::files_under(root, &["target", "node_modules"])
+        .into_iter()
+        .filter(|p| p.file_name().is_some_and(|n| n == "Cargo.toml"))
+        .collect();
     out.sort();
     out
 }
