@@ -715,103 +715,94 @@ fn subtree(tree: &git2::Tree<'_>, dir: &str) -> Option<Oid> {
     }
 }
 
-/// The library crates of both revisions, modelled whole by [`rust`].
-struct RustCrates {
-    old: Vec<rust::Crate>,
-    new: Vec<rust::Crate>,
+/// A package a whole-package model answers for: a Rust crate ([`rust`]), an npm package
+/// ([`typescript`]).
+trait Modelled: Clone {
+    /// Its directory, "" at the root.
+    fn dir(&self) -> &str;
+    /// Whether the model of one of `packages` answers for the file at `path` (the
+    /// file-by-file diff then leaves it alone).
+    fn covers(packages: &[Self], path: &str) -> bool;
+    /// Compares the package at two revisions (either side may lack it).
+    fn diff(
+        old: Option<&Self>,
+        new: Option<&Self>,
+        read_old: &dyn Fn(&str) -> Option<String>,
+        read_new: &dyn Fn(&str) -> Option<String>,
+        out: &mut Vec<ApiChange>,
+    );
 }
 
-impl RustCrates {
-    fn of(
-        repo: &Repository,
-        old: &TreeFiles,
-        old_tree: Option<&git2::Tree<'_>>,
-        new: &TreeFiles,
-        new_tree: &git2::Tree<'_>,
-    ) -> RustCrates {
-        let side = |files: &TreeFiles, tree: Option<&git2::Tree<'_>>| -> Vec<rust::Crate> {
-            let Some(tree) = tree else { return Vec::new() };
-            let sources: BTreeSet<String> = files.sources.keys().cloned().collect();
-            rust::crates(&manifest_texts(repo, files, tree, "Cargo.toml"), &sources)
-        };
-        RustCrates {
-            old: side(old, old_tree),
-            new: side(new, Some(new_tree)),
-        }
+impl Modelled for rust::Crate {
+    fn dir(&self) -> &str {
+        &self.dir
     }
 
-    /// Whether a file's changes are the business of a crate's model.
-    fn covers(&self, path: &str) -> bool {
-        path.ends_with(".rs")
-            && (rust::crate_of(&self.old, path).is_some()
-                || rust::crate_of(&self.new, path).is_some())
+    fn covers(crates: &[Self], path: &str) -> bool {
+        path.ends_with(".rs") && rust::crate_of(crates, path).is_some()
     }
 
-    /// Diffs every crate whose directory differs between the trees.
     fn diff(
-        &self,
-        repo: &Repository,
-        old_tree: Option<&git2::Tree<'_>>,
-        new_tree: &git2::Tree<'_>,
+        old: Option<&Self>,
+        new: Option<&Self>,
+        read_old: &dyn Fn(&str) -> Option<String>,
+        read_new: &dyn Fn(&str) -> Option<String>,
         out: &mut Vec<ApiChange>,
     ) {
-        let dirs: BTreeSet<&String> = self.old.iter().chain(&self.new).map(|c| &c.dir).collect();
-        for dir in dirs {
-            let find = |list: &[rust::Crate]| {
-                list.iter()
-                    .find(|c| &c.dir == dir)
-                    .and_then(|c| c.root.clone())
-            };
-            let (old_root, new_root) = (find(&self.old), find(&self.new));
-            if old_tree.and_then(|t| subtree(t, dir)) == subtree(new_tree, dir) {
-                continue;
-            }
-            let read_old = |p: &str| old_tree.and_then(|t| text_at(repo, t, p));
-            let read_new = |p: &str| text_at(repo, new_tree, p);
-            rust::diff_crate(
-                old_root.as_deref(),
-                new_root.as_deref(),
-                &read_old,
-                &read_new,
-                out,
-            );
-        }
+        let (old_root, new_root) = (
+            old.and_then(|c| c.root.as_deref()),
+            new.and_then(|c| c.root.as_deref()),
+        );
+        rust::diff_crate(old_root, new_root, read_old, read_new, out);
     }
 }
 
-/// The npm packages of both revisions, modelled whole by [`typescript`].
-struct NpmPackages {
-    old: Vec<typescript::Package>,
-    new: Vec<typescript::Package>,
+impl Modelled for typescript::Package {
+    fn dir(&self) -> &str {
+        &self.dir
+    }
+
+    /// A package.json without entry points leaves its files to the file-level diff.
+    fn covers(packages: &[Self], path: &str) -> bool {
+        typescript::is_source(path)
+            && typescript::package_of(packages, path).is_some_and(|p| !p.entries.is_empty())
+    }
+
+    fn diff(
+        old: Option<&Self>,
+        new: Option<&Self>,
+        read_old: &dyn Fn(&str) -> Option<String>,
+        read_new: &dyn Fn(&str) -> Option<String>,
+        out: &mut Vec<ApiChange>,
+    ) {
+        typescript::diff_package(old, new, read_old, read_new, out);
+    }
 }
 
-impl NpmPackages {
+/// One kind of modelled package at both revisions.
+struct Packages<P> {
+    old: Vec<P>,
+    new: Vec<P>,
+}
+
+impl<P: Modelled> Packages<P> {
+    /// The packages `find` reads from each revision's files and tree.
     fn of(
-        repo: &Repository,
         old: &TreeFiles,
         old_tree: Option<&git2::Tree<'_>>,
         new: &TreeFiles,
         new_tree: &git2::Tree<'_>,
-    ) -> NpmPackages {
-        let side = |files: &TreeFiles, tree: Option<&git2::Tree<'_>>| {
-            let Some(tree) = tree else { return Vec::new() };
-            let manifests = manifest_texts(repo, files, tree, "package.json");
-            let exists = |p: &str| tree.get_path(std::path::Path::new(p)).is_ok();
-            typescript::packages(&manifests, &exists)
-        };
-        NpmPackages {
-            old: side(old, old_tree),
-            new: side(new, Some(new_tree)),
+        find: impl Fn(&TreeFiles, &git2::Tree<'_>) -> Vec<P>,
+    ) -> Packages<P> {
+        Packages {
+            old: old_tree.map(|t| find(old, t)).unwrap_or_default(),
+            new: find(new, new_tree),
         }
     }
 
-    /// Whether a file's changes are the business of a package's model (one with entry
-    /// points; a package.json without any leaves its files to the file-level diff).
+    /// Whether a file's changes are the business of a package's model.
     fn covers(&self, path: &str) -> bool {
-        typescript::is_source(path)
-            && [&self.old, &self.new].iter().any(|list| {
-                typescript::package_of(list, path).is_some_and(|p| !p.entries.is_empty())
-            })
+        P::covers(&self.old, path) || P::covers(&self.new, path)
     }
 
     /// Diffs every package whose directory differs between the trees.
@@ -822,16 +813,16 @@ impl NpmPackages {
         new_tree: &git2::Tree<'_>,
         out: &mut Vec<ApiChange>,
     ) {
-        let dirs: BTreeSet<&String> = self.old.iter().chain(&self.new).map(|p| &p.dir).collect();
+        let dirs: BTreeSet<&str> = self.old.iter().chain(&self.new).map(P::dir).collect();
         for dir in dirs {
-            let find = |list: &[typescript::Package]| list.iter().find(|p| &p.dir == dir).cloned();
-            let (old, new) = (find(&self.old), find(&self.new));
             if old_tree.and_then(|t| subtree(t, dir)) == subtree(new_tree, dir) {
                 continue;
             }
+            let find = |list: &[P]| list.iter().find(|p| p.dir() == dir).cloned();
+            let (old, new) = (find(&self.old), find(&self.new));
             let read_old = |p: &str| old_tree.and_then(|t| text_at(repo, t, p));
             let read_new = |p: &str| text_at(repo, new_tree, p);
-            typescript::diff_package(old.as_ref(), new.as_ref(), &read_old, &read_new, out);
+            P::diff(old.as_ref(), new.as_ref(), &read_old, &read_new, out);
         }
     }
 }
@@ -852,9 +843,15 @@ pub fn diff(
     let mut changes = Vec::new();
     let old_tree = base.map(|b| commit_tree(repo, b)).transpose()?;
     let new_tree = commit_tree(repo, head)?;
-    let crates = RustCrates::of(repo, &old, old_tree.as_ref(), &new, &new_tree);
+    let crates = Packages::of(&old, old_tree.as_ref(), &new, &new_tree, |files, tree| {
+        let sources: BTreeSet<String> = files.sources.keys().cloned().collect();
+        rust::crates(&manifest_texts(repo, files, tree, "Cargo.toml"), &sources)
+    });
     crates.diff(repo, old_tree.as_ref(), &new_tree, &mut changes);
-    let npm = NpmPackages::of(repo, &old, old_tree.as_ref(), &new, &new_tree);
+    let npm = Packages::of(&old, old_tree.as_ref(), &new, &new_tree, |files, tree| {
+        let exists = |p: &str| tree.get_path(std::path::Path::new(p)).is_ok();
+        typescript::packages(&manifest_texts(repo, files, tree, "package.json"), &exists)
+    });
     npm.diff(repo, old_tree.as_ref(), &new_tree, &mut changes);
     let paths: BTreeSet<&String> = old.sources.keys().chain(new.sources.keys()).collect();
     let mut files_changed = 0;
