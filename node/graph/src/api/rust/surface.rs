@@ -122,6 +122,9 @@ struct Crate {
     modules: Vec<Module>,
     macro_words: BTreeSet<String>,
     exports: Vec<BTreeMap<String, Export>>,
+    /// The names `exports` holds in all, kept as they are added (the bound is checked on
+    /// every binding).
+    exported: usize,
     no_std: bool,
 }
 
@@ -132,6 +135,7 @@ pub(crate) fn build(root: &str, read: &dyn Fn(&str) -> Option<String>) -> Surfac
         modules: Vec::new(),
         macro_words: BTreeSet::new(),
         exports: Vec::new(),
+        exported: 0,
         no_std: false,
     };
     let mut seen = BTreeSet::new();
@@ -273,6 +277,7 @@ impl Crate {
                 out
             })
             .collect();
+        self.exported = self.exports.iter().map(BTreeMap::len).sum();
         for _ in 0..MAX_ROUNDS {
             let mut changed = false;
             for m in 0..self.modules.len() {
@@ -288,13 +293,12 @@ impl Crate {
 
     /// Adds what one `pub use` binding of module `m` exports; whether anything was new.
     fn bind(&mut self, m: usize, binding: &UseBinding) -> bool {
-        if self.exports.iter().map(BTreeMap::len).sum::<usize>() >= MAX_EXPORTS {
+        if self.exported >= MAX_EXPORTS {
             return false;
         }
         let Some(target) = self.lookup(m, &binding.path) else {
             return false;
         };
-        let mut changed = false;
         if binding.glob {
             let source = match target {
                 Export::Local(Target::Module(source)) => source,
@@ -302,16 +306,17 @@ impl Crate {
                 Export::External(path) => {
                     let name = format!("{path}::*");
                     let export = Export::External(name.clone());
-                    return self.exports[m].insert(name, export.clone()) != Some(export);
+                    return self.export(m, name, export);
                 }
                 Export::Local(Target::Decl(..)) => return false,
             };
+            let mut changed = false;
             for (name, export) in self.exports[source].clone() {
-                if let std::collections::btree_map::Entry::Vacant(slot) =
-                    self.exports[m].entry(name)
-                {
-                    slot.insert(export);
-                    changed = true;
+                if self.exported >= MAX_EXPORTS {
+                    break;
+                }
+                if !self.exports[m].contains_key(&name) {
+                    changed |= self.export(m, name, export);
                 }
             }
             return changed;
@@ -321,11 +326,18 @@ impl Crate {
             .clone()
             .or_else(|| binding.path.last().cloned());
         let Some(name) = name else { return false };
-        if self.exports[m].get(&name) != Some(&target) {
-            self.exports[m].insert(name, target);
-            changed = true;
+        self.export(m, name, target)
+    }
+
+    /// Module `m` exports `export` as `name`; whether that is new.
+    fn export(&mut self, m: usize, name: String, export: Export) -> bool {
+        match self.exports[m].insert(name, export.clone()) {
+            None => {
+                self.exported += 1;
+                true
+            }
+            Some(was) => was != export,
         }
-        changed
     }
 
     /// What `path`, written in module `m`, names.
