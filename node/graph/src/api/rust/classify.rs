@@ -49,7 +49,7 @@ pub(crate) fn diff(old: &Surface, new: &Surface, out: &mut Vec<ApiChange>) {
             out.push(c);
             continue;
         }
-        out.push(to_change(key, removal(key, o, new), Some(o), None));
+        out.push(to_change(key, removal(o, new), Some(o), None));
     }
     for key in added {
         let n = &new.items[key];
@@ -111,7 +111,7 @@ fn form(item: &Item) -> Option<Form> {
 }
 
 /// A public item is gone.
-fn removal(key: &str, o: &Item, new: &Surface) -> Found {
+fn removal(o: &Item, new: &Surface) -> Found {
     let generated_name = match &o.entry {
         Entry::Impl { trait_name } => trait_name.as_str(),
         _ => o.name.as_str(),
@@ -153,7 +153,6 @@ fn removal(key: &str, o: &Item, new: &Surface) -> Found {
             format!("`{}` no longer implements `{trait_name}`", o.name),
         ),
         Entry::NoStd => found(ChangeKind::Removed, NO_STD_TO_STD),
-        _ if key.contains('.') => found(ChangeKind::Removed, ITEM_REMOVE),
         _ => found(ChangeKind::Removed, ITEM_REMOVE),
     }
 }

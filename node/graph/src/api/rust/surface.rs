@@ -90,8 +90,6 @@ pub(crate) struct Surface {
     pub items: BTreeMap<String, Item>,
     /// Names of the traits each type of the crate implements, by the type's bare name.
     pub trait_impls: BTreeMap<String, BTreeSet<String>>,
-    /// Provided method names of each trait of the crate, by the trait's bare name.
-    pub provided: BTreeMap<String, BTreeSet<String>>,
     /// The names item-level macro invocations of the crate mention.
     pub macro_words: BTreeSet<String>,
 }
@@ -440,16 +438,6 @@ impl Crate {
                         .entry(imp.self_name.clone())
                         .or_default()
                         .insert(items::bare_type_name(t));
-                }
-            }
-            for decl in &module.decls {
-                if let Detail::Trait { items, .. } = &decl.detail {
-                    let provided = items.iter().filter(|i| i.provided).map(|i| i.name.clone());
-                    surface
-                        .provided
-                        .entry(decl.name.clone())
-                        .or_default()
-                        .extend(provided);
                 }
             }
         }
