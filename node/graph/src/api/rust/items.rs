@@ -11,6 +11,29 @@ use tree_sitter::Node;
 const MAX_DEPTH: u32 = 32;
 /// Most item-level macro invocations of one file whose bodies are read as items.
 const MAX_MACRO_BODIES: u32 = 256;
+/// Most bytes of one file's macro bodies parsed again, line-padded prefixes included
+/// (each body is parsed as a text of its own: a hostile file cannot multiply its size).
+const MAX_MACRO_BYTES: usize = 8 << 20;
+
+/// What is left of one file's allowance for reading macro bodies as items.
+#[derive(Debug)]
+struct MacroBudget {
+    bodies: std::cell::Cell<u32>,
+    bytes: std::cell::Cell<usize>,
+}
+
+impl MacroBudget {
+    /// Takes one body of `bytes` from the allowance; false when it is spent.
+    fn take(&self, bytes: usize) -> bool {
+        let (bodies, left) = (self.bodies.get(), self.bytes.get());
+        if bodies == 0 || bytes > left {
+            return false;
+        }
+        self.bodies.set(bodies - 1);
+        self.bytes.set(left - bytes);
+        true
+    }
+}
 
 /// What the rules read from an item's attributes.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -291,7 +314,10 @@ pub(crate) struct FileItems {
 pub(crate) fn read(src: &str, root: Node<'_>) -> FileItems {
     let reader = Reader {
         src,
-        macro_budget: std::rc::Rc::new(std::cell::Cell::new(MAX_MACRO_BODIES)),
+        macro_budget: std::rc::Rc::new(MacroBudget {
+            bodies: std::cell::Cell::new(MAX_MACRO_BODIES),
+            bytes: std::cell::Cell::new(MAX_MACRO_BYTES),
+        }),
     };
     let mut out = FileItems::default();
     reader.container(root, 0, &mut out);
@@ -301,7 +327,7 @@ pub(crate) fn read(src: &str, root: Node<'_>) -> FileItems {
 struct Reader<'s> {
     src: &'s str,
     /// Macro bodies still to be read as items in this file.
-    macro_budget: std::rc::Rc<std::cell::Cell<u32>>,
+    macro_budget: std::rc::Rc<MacroBudget>,
 }
 
 impl<'s> Reader<'s> {
@@ -460,11 +486,9 @@ impl<'s> Reader<'s> {
         let body = call
             .named_children(&mut cursor)
             .find(|c| c.kind() == "token_tree")?;
-        let budget = self.macro_budget.get();
-        if budget == 0 || depth >= MAX_DEPTH {
+        if depth >= MAX_DEPTH {
             return None;
         }
-        self.macro_budget.set(budget - 1);
         let text = self.text(body);
         let inner = text.get(1..text.len().saturating_sub(1))?;
         if !(inner.contains("pub ") || inner.contains("pub(")) {
@@ -472,6 +496,12 @@ impl<'s> Reader<'s> {
         }
         // Lines before the body kept as empty lines: the items keep their lines.
         let start = body.start_position();
+        if !self
+            .macro_budget
+            .take(start.row + start.column + 1 + inner.len())
+        {
+            return None;
+        }
         let mut snippet = "\n".repeat(start.row);
         snippet.push_str(&" ".repeat(start.column + 1));
         snippet.push_str(inner);
@@ -1179,4 +1209,33 @@ fn split_top(text: &str) -> Vec<&str> {
         .map(str::trim)
         .filter(|p| !p.is_empty())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_text(src: &str) -> FileItems {
+        let tree = crate::lang::parse(crate::lang::Language::Rust, src).expect("parses");
+        read(src, tree.root_node())
+    }
+
+    #[test]
+    fn pass_through_macro_bodies_are_read_within_a_budget() {
+        let body = |n: usize| format!("m! {{ pub fn f{n}() {{}} }}\n");
+        let few: String = (0..10).map(body).collect();
+        assert_eq!(read_text(&few).decls.len(), 10);
+        // Far down a long file every body costs its padded length: the bytes run out
+        // long before the count of bodies does.
+        let long = format!(
+            "{}{}",
+            "\n".repeat(200_000),
+            (0..250).map(body).collect::<String>()
+        );
+        let read = read_text(&long).decls.len();
+        assert!(
+            read > 0 && read <= MAX_MACRO_BYTES / 200_000,
+            "{read} bodies read"
+        );
+    }
 }
