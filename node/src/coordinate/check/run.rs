@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 
 /// Most bytes of output kept per stream.
 const MAX_OUTPUT: usize = 16 << 20;
+/// Longest piece of one output line buffered at once.
+const MAX_LINE: u64 = 1 << 20;
 /// How often the child is polled.
 const POLL: Duration = Duration::from_millis(25);
 /// How long a child told to stop (SIGTERM) gets before SIGKILL.
@@ -56,7 +58,9 @@ fn collect(stream: impl Read + Send + 'static, keep: fn(&str) -> bool) -> (Lines
         let mut buf = Vec::new();
         loop {
             buf.clear();
-            match reader.read_until(b'\n', &mut buf) {
+            // A line is read at most MAX_LINE at a time: a tool printing without end
+            // never grows this buffer beyond that.
+            match (&mut reader).take(MAX_LINE).read_until(b'\n', &mut buf) {
                 Ok(0) | Err(_) => break,
                 Ok(_) => {}
             }
@@ -196,4 +200,28 @@ pub fn version(program: &str, args: &[&str], dir: &std::path::Path) -> Option<St
         .map(str::trim)
         .find(|l| !l.is_empty())
         .map(str::to_string)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_without_end_is_held_a_piece_at_a_time() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "head -c 3000000 /dev/zero | tr '\\0' x"]);
+        let done = run(
+            cmd,
+            Instant::now() + Duration::from_secs(60),
+            Stop::Group,
+            all,
+        )
+        .expect("sh runs");
+        let total: usize = done.stdout.iter().map(String::len).sum();
+        assert_eq!(total, 3_000_000, "all of it kept, below the output bound");
+        assert!(
+            done.stdout.iter().all(|l| l.len() as u64 <= MAX_LINE),
+            "a piece longer than {MAX_LINE} bytes was buffered"
+        );
+    }
 }
