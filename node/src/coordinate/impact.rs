@@ -13,19 +13,7 @@ use std::collections::BTreeMap;
 /// Schema name written in every report.
 pub const SCHEMA: &str = "weft.impact/1";
 
-/// How much a peer is affected.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Not affected.
-    None,
-    /// It depends on the project; nothing it uses changed its API.
-    Informational,
-    /// It depends on the project, which only added API.
-    Additive,
-    /// It uses something removed, renamed, re-signed or hidden.
-    Breaking,
-}
+pub use super::outcome::Severity;
 
 /// Where a peer stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,7 +124,7 @@ pub struct PeerImpact {
     pub score: f64,
     /// With `--check`: the build check of the peer against this head.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub check: Option<super::check::CheckResult>,
+    pub check: Option<super::outcome::CheckResult>,
 }
 
 /// The base the changes are measured from.

@@ -7,6 +7,8 @@
 //! public API between two commits, `graph::usage` is the question a peer answers about
 //! its own code, `graph::version` reads each ecosystem's version requirements. Here:
 //!
+//! - [`outcome`] holds what the report and the build checks share (a peer's severity, a
+//!   check's result), below both;
 //! - [`impact`] turns the answers into the report and the gate's effect;
 //! - [`check`] builds a peer against this head (`--check`, `weft coordinate check`): the
 //!   compiler's proof beside the static evidence;
@@ -16,6 +18,7 @@
 
 pub mod check;
 pub mod impact;
+pub mod outcome;
 pub mod peers;
 pub mod release;
 pub mod sarif;
