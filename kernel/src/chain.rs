@@ -7,6 +7,7 @@
 //! is on disk.
 
 use crate::cbor::{self, read};
+use crate::cluster::Signers;
 use crate::event::{hash_encoded, ChainId, Event, EventDraft, EventError};
 use crate::hash::Hash;
 use crate::head::SignedHead;
@@ -51,6 +52,12 @@ pub enum ChainError {
         have: String,
         /// Fingerprint named by the genesis.
         want: String,
+    },
+    /// The node key may not sign this cluster's heads.
+    #[error("this node's key may not sign this chain's heads: {reason}; appends are refused")]
+    NotAuthorised {
+        /// Which key, which members.
+        reason: String,
     },
     /// Appending needs the node key, and none was loaded.
     #[error("appending needs the node key, which was not loaded")]
@@ -129,14 +136,16 @@ pub struct StoredEvent {
     pub hash: Hash,
 }
 
+/// What the chain's store holds, as of the last commit (and, staged, of the next).
 #[derive(Clone)]
-struct ChainState {
-    genesis: Option<Genesis>,
-    next_seq: u64,
-    head_hash: Hash,
-    last_time_ns: u64,
-    frontier: Frontier<Shake256Merkle>,
-    latest_head: Option<SignedHead>,
+pub(crate) struct ChainState {
+    pub(crate) genesis: Option<Genesis>,
+    pub(crate) next_seq: u64,
+    pub(crate) head_hash: Hash,
+    pub(crate) last_time_ns: u64,
+    pub(crate) frontier: Frontier<Shake256Merkle>,
+    pub(crate) latest_head: Option<SignedHead>,
+    pub(crate) signers: Signers,
 }
 
 /// How [`Chain::write_verbatim`] provides the signed head of what it writes.
@@ -268,13 +277,27 @@ impl Chain {
         })
     }
 
+    /// The state, locked: no commit runs while it is held.
+    pub(crate) fn lock_state(&self) -> std::sync::MutexGuard<'_, ChainState> {
+        self.state.lock().expect("chain state lock")
+    }
+
+    /// Counts one synced batch written outside [`Chain::commit`].
+    pub(crate) fn count_synced_batch(&self) {
+        self.synced_batches.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn check_latest_head(&self) -> Result<(), (u64, String)> {
         let state = self.state.lock().expect("chain state lock");
         let last = state.next_seq.saturating_sub(1);
         let Some(head) = &state.latest_head else {
             return Err((last, "no signed head is stored".into()));
         };
-        if head.seq != last {
+        // A cluster member applies what the cluster commits even before its key is in
+        // the signer set (or after it left it): those batches have no head of its own,
+        // and the latest head covers a prefix, checked against the stored prefix.
+        let unsigned_tail = state.signers.is_clustered() && head.seq < last;
+        if head.seq != last && !unsigned_tail {
             return Err((
                 head.seq.min(last),
                 format!(
@@ -283,19 +306,36 @@ impl Chain {
                 ),
             ));
         }
-        if head.head_hash != state.head_hash {
+        let (head_hash, root) = if unsigned_tail {
+            let hash = self.stored_hash(head.seq).ok().flatten().ok_or((
+                head.seq,
+                "the event the latest head names is missing".to_string(),
+            ))?;
+            let root =
+                Frontier::<Shake256Merkle>::from_source(&StoredSubtrees(&self.store), head.seq + 1)
+                    .map_err(|e| (head.seq, e.to_string()))?
+                    .root();
+            (hash, root)
+        } else {
+            (state.head_hash, state.frontier.root())
+        };
+        if head.head_hash != head_hash {
             return Err((
-                last,
+                head.seq,
                 "latest signed head names a different head hash".into(),
             ));
         }
-        if head.merkle_root != state.frontier.root() {
+        if head.merkle_root != root {
             return Err((
-                last,
+                head.seq,
                 "stored Merkle subtrees do not reproduce the signed root".into(),
             ));
         }
-        head.verify_signature().map_err(|e| (last, e.to_string()))
+        if !state.signers.is_authorised(head.seq, &head.signer) {
+            return Err((head.seq, state.signers.refusal(head.seq, &head.signer)));
+        }
+        head.verify_signature()
+            .map_err(|e| (head.seq, e.to_string()))
     }
 
     /// Serialises read-modify-append operations on derived state (the resource tree):
@@ -452,6 +492,11 @@ impl Chain {
                 kind: p.draft.kind,
                 payload: p.draft.payload,
             };
+            if let Err(reason) = stage_signers(&self.store, &mut batch, &mut next, &event) {
+                // Only this draft is refused; the others keep their places.
+                *p.slot.lock().expect("slot lock") = Some(Err(reason));
+                continue;
+            }
             let hash = stage_event(&self.store, &mut batch, &mut next, &event);
             next.last_time_ns = time_ns;
             if let Some(attach) = p.attach {
@@ -459,6 +504,16 @@ impl Chain {
             }
             results.push(StoredEvent { event, hash });
             slots.push(p.slot);
+        }
+        if results.is_empty() {
+            return Ok(());
+        }
+        if let Err(e) = check_signer(&next, key) {
+            let message = e.to_string();
+            for slot in slots {
+                *slot.lock().expect("slot lock") = Some(Err(message.clone()));
+            }
+            return Err(e);
         }
         let head = stage_head(&self.store, &mut batch, &mut next, key);
         next.latest_head = Some(head);
@@ -481,11 +536,27 @@ impl Chain {
         }
     }
 
+    /// The key and genesis an append needs; whether the key may sign is checked once the
+    /// batch is staged (a membership event in it may change who may).
     fn signing_identity(&self, state: &ChainState) -> Result<(&NodeKey, Genesis), ChainError> {
         let key = self.key.as_ref().ok_or(ChainError::NoKey)?;
         let genesis = state.genesis.clone().ok_or(ChainError::Empty)?;
-        check_owner(key, &genesis.public_key)?;
         Ok((key, genesis))
+    }
+
+    /// Who may sign this chain's heads, at every sequence.
+    pub fn signers(&self) -> Signers {
+        self.state.lock().expect("chain state lock").signers.clone()
+    }
+
+    /// Refuses a key that may not sign the chain's next head: on a single node's chain,
+    /// any key but the genesis key; on a cluster's, a key outside the current members.
+    pub fn check_key(&self, key: &NodeKey) -> Result<(), ChainError> {
+        let state = self.state.lock().expect("chain state lock");
+        if state.genesis.is_none() {
+            return Ok(());
+        }
+        check_signer(&state, key)
     }
 
     /// Writes fully formed events (genesis, import) after checking that they extend the
@@ -521,8 +592,15 @@ impl Chain {
             if event.seq == 0 {
                 let genesis = Genesis::from_event(event)
                     .map_err(|reason| ChainError::Damaged { seq: 0, reason })?;
+                next.signers = Signers::new(genesis.public_key);
                 next.genesis = Some(genesis);
             }
+            stage_signers(&self.store, &mut batch, &mut next, event).map_err(|reason| {
+                ChainError::Damaged {
+                    seq: event.seq,
+                    reason,
+                }
+            })?;
             stage_event(&self.store, &mut batch, &mut next, event);
             next.last_time_ns = next.last_time_ns.max(event.timestamp_ns);
         }
@@ -634,7 +712,7 @@ pub fn decode_record(seq: u64, record: &[u8]) -> Result<StoredEvent, ChainError>
     Ok(StoredEvent { event, hash })
 }
 
-fn stage_event(
+pub(crate) fn stage_event(
     store: &Store,
     batch: &mut WriteBatch,
     next: &mut ChainState,
@@ -656,7 +734,38 @@ fn stage_event(
     hash
 }
 
-fn stage_head(
+/// Takes a signer event into the staged state and indexes the set it installs.
+pub(crate) fn stage_signers(
+    store: &Store,
+    batch: &mut WriteBatch,
+    next: &mut ChainState,
+    event: &Event,
+) -> Result<(), String> {
+    if let Some(keys) = next.signers.observe(event)? {
+        batch.put_cf(
+            store.cf(cf::INDEX),
+            crate::cluster::index_key(event.seq),
+            crate::cluster::encode_keys(&keys),
+        );
+    }
+    Ok(())
+}
+
+/// Refuses `key` unless it may sign a head at the staged state's last sequence.
+fn check_signer(next: &ChainState, key: &NodeKey) -> Result<(), ChainError> {
+    let last = next.next_seq.saturating_sub(1);
+    if next.signers.is_authorised(last, &key.public_key()) {
+        return Ok(());
+    }
+    match &next.genesis {
+        Some(genesis) if !next.signers.is_clustered() => check_owner(key, &genesis.public_key),
+        _ => Err(ChainError::NotAuthorised {
+            reason: next.signers.refusal(last, &key.public_key()),
+        }),
+    }
+}
+
+pub(crate) fn stage_head(
     store: &Store,
     batch: &mut WriteBatch,
     next: &mut ChainState,
@@ -690,6 +799,7 @@ fn load_state(store: &Store) -> Result<ChainState, ChainError> {
             last_time_ns: 0,
             frontier: Frontier::default(),
             latest_head: None,
+            signers: Signers::default(),
         });
     };
     let (k, v) = last.map_err(|e| store.rocks(e))?;
@@ -716,6 +826,21 @@ fn load_state(store: &Store) -> Result<ChainState, ChainError> {
         .next()
         .and_then(|r| r.ok())
         .and_then(|(_, v)| SignedHead::decode(&v).ok());
+    let signers = match &genesis {
+        Some(g) => {
+            let prefix = crate::cluster::index_prefix();
+            let entries = store
+                .db()
+                .iterator_cf(
+                    store.cf(cf::INDEX),
+                    IteratorMode::From(prefix, Direction::Forward),
+                )
+                .map_while(|item| item.ok())
+                .take_while(|(k, _)| k.starts_with(prefix));
+            Signers::from_index(g.public_key, entries)
+        }
+        None => Signers::default(),
+    };
     Ok(ChainState {
         genesis,
         next_seq: last_seq.saturating_add(1),
@@ -723,5 +848,6 @@ fn load_state(store: &Store) -> Result<ChainState, ChainError> {
         last_time_ns,
         frontier,
         latest_head,
+        signers,
     })
 }

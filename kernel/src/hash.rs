@@ -156,6 +156,8 @@ pub mod domains {
     pub const RULE_SET: &str = "weft/gate/rules/v1";
     /// A key fingerprint.
     pub const KEY_FINGERPRINT: &str = "weft/key/v1";
+    /// The endorsement of a cluster's new signer set by a key of the set it replaces.
+    pub const CLUSTER_SIGNERS: &str = "weft/cluster/signers/v1";
 }
 
 #[cfg(test)]

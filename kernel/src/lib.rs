@@ -18,6 +18,7 @@
 pub mod atomic;
 pub mod cbor;
 pub mod chain;
+pub mod cluster;
 pub mod event;
 pub mod gate;
 pub mod hash;
@@ -31,6 +32,7 @@ pub mod replica;
 pub mod segment;
 pub mod store;
 pub mod tree;
+pub mod txn;
 pub mod verify;
 pub mod witness;
 

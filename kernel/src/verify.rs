@@ -10,6 +10,7 @@
 //! with the chain. Each failure carries the sequence where it happens.
 
 use crate::chain::{split_record, Chain, ChainError, Genesis};
+use crate::cluster::Signers;
 use crate::event::{hash_encoded, peek_header, Event};
 use crate::hash::Hash;
 use crate::head::SignedHead;
@@ -53,6 +54,9 @@ pub enum FailureKind {
     Head,
     /// A witness or lineage event fails its own check.
     Reference,
+    /// A cluster event is malformed or out of order, or the indexed signer sets differ
+    /// from what the cluster events say.
+    Signers,
 }
 
 impl FailureKind {
@@ -182,8 +186,12 @@ impl Chain {
             };
             return Err(ChainError::Damaged { seq, reason });
         }
+        // A cluster member not yet in the signer set still opens its copy: its state
+        // machine applies without signing until a membership change lists it.
         if let (Some(key), Some(genesis)) = (chain.key(), chain.genesis()) {
-            crate::chain::check_owner(key, &genesis.public_key)?;
+            if !chain.signers().is_clustered() {
+                crate::chain::check_owner(key, &genesis.public_key)?;
+            }
         }
         Ok(chain)
     }
@@ -199,6 +207,9 @@ struct Job {
     lo: u64,
     hi: u64,
     genesis: Option<Genesis>,
+    /// The signer sets as indexed: heads are checked against them, and the joined
+    /// cluster events are checked against the index afterwards.
+    signers: Arc<Signers>,
 }
 
 /// A signed head that passed every check but its Merkle root, which only the joiner can
@@ -218,6 +229,8 @@ struct JobResult {
     events: u64,
     foreign_refs: Vec<(u64, witness::EventRef)>,
     artifacts: Vec<witness::ArtifactRef>,
+    /// Cluster events that change the signer set.
+    signer_events: Vec<Event>,
     /// Sequence and previous-hash of the first record, and the last record's stored hash:
     /// the joiner checks the link across batches.
     first: Option<(u64, Hash)>,
@@ -287,9 +300,12 @@ impl Job {
                 seq,
                 encoded,
                 prev.as_ref(),
-                &mut genesis,
-                &mut lookup,
-                &mut external,
+                &mut Seen {
+                    genesis: &mut genesis,
+                    lookup: &mut lookup,
+                    external: &mut external,
+                    signer_events: &mut out.signer_events,
+                },
             );
             if out.first.is_none() {
                 out.first = Some((seq, header_prev.unwrap_or(Hash::ZERO)));
@@ -313,7 +329,7 @@ impl Job {
                     );
                     continue;
                 }
-                match check_head(&bytes, seq, &computed, genesis.as_ref()) {
+                match check_head(&bytes, seq, &computed, genesis.as_ref(), &self.signers) {
                     Ok(claimed_root) => out.heads.push(HeadAt {
                         seq,
                         offset,
@@ -365,6 +381,7 @@ struct Joiner {
     heads: u64,
     foreign_refs: Vec<(u64, witness::EventRef)>,
     artifacts: Vec<witness::ArtifactRef>,
+    signer_events: Vec<Event>,
 }
 
 impl Joiner {
@@ -379,6 +396,7 @@ impl Joiner {
         self.heads += result.head_count;
         self.foreign_refs.extend(result.foreign_refs);
         self.artifacts.extend(result.artifacts);
+        self.signer_events.extend(result.signer_events);
         if let Some((seq, header_prev)) = result.first {
             if header_prev != self.prev {
                 self.found.fail(
@@ -468,6 +486,10 @@ pub fn verify_range(
     } else {
         chain.genesis()
     };
+    let signers = Arc::new(match &genesis {
+        Some(g) if chain.genesis().as_ref() != Some(g) => Signers::new(g.public_key),
+        _ => chain.signers(),
+    });
     let end = last_event_key(chain)?
         .map(|s| s.saturating_add(1))
         .unwrap_or(from)
@@ -481,6 +503,7 @@ pub fn verify_range(
         heads: 0,
         foreign_refs: Vec::new(),
         artifacts: Vec::new(),
+        signer_events: Vec::new(),
     };
     let outcome: Result<(), ChainError> = std::thread::scope(|scope| {
         let mut workers = Vec::new();
@@ -521,6 +544,7 @@ pub fn verify_range(
                 lo,
                 hi,
                 genesis: genesis.clone(),
+                signers: signers.clone(),
             });
             in_flight.push_back(w);
             if in_flight.len() > IN_FLIGHT {
@@ -555,6 +579,7 @@ pub fn verify_range(
             .found
             .fail(end - 1, FailureKind::Head, "no signed head is stored");
     }
+    check_signer_sets(&mut joiner.found, &signers, from, &joiner.signer_events);
     let mut found = joiner.found;
     found.listed.sort_by_key(|f| (f.seq, f.kind));
     found.listed.truncate(MAX_LISTED_FAILURES);
@@ -589,6 +614,39 @@ pub fn verify_range(
     Ok(report)
 }
 
+/// Replays the cluster events of `from..` on the indexed sets before `from` and fails
+/// wherever the result differs from the indexed sets: a set the index names that no
+/// event installs, or the reverse, would let a key sign that the chain never authorised.
+fn check_signer_sets(found: &mut Findings, indexed: &Signers, from: u64, events: &[Event]) {
+    let mut replay = indexed.before(from);
+    for event in events {
+        if let Err(detail) = replay.observe(event) {
+            found.fail(event.seq, FailureKind::Signers, detail);
+        }
+    }
+    let ours = replay.changes().iter().filter(|(seq, _)| *seq >= from);
+    let theirs = indexed.changes().iter().filter(|(seq, _)| *seq >= from);
+    let mut all: Vec<_> = ours
+        .clone()
+        .chain(theirs.clone())
+        .map(|(s, _)| *s)
+        .collect();
+    all.sort_unstable();
+    all.dedup();
+    for seq in all {
+        let from_events = ours.clone().find(|(s, _)| *s == seq).map(|(_, k)| k);
+        let from_index = theirs.clone().find(|(s, _)| *s == seq).map(|(_, k)| k);
+        if from_events != from_index {
+            let detail = match (from_events, from_index) {
+                (Some(_), None) => "the cluster event here is missing from the signer index",
+                (None, Some(_)) => "the signer index names a set that no cluster event installs",
+                _ => "the signer index names other keys than the cluster event here",
+            };
+            found.fail(seq, FailureKind::Signers, detail);
+        }
+    }
+}
+
 fn last_event_key(chain: &Chain) -> Result<Option<u64>, ChainError> {
     let store = chain.store();
     let mut it = store.db().raw_iterator_cf(store.cf(cf::EVENTS));
@@ -617,6 +675,16 @@ fn last_head_below(chain: &Chain, limit: u64) -> Result<Option<u64>, ChainError>
     }
 }
 
+/// What a worker gathers from the events it checks, for the checks that need more than
+/// one event: the genesis, earlier events' hashes, references out of the chain, and the
+/// events that change who may sign.
+struct Seen<'a> {
+    genesis: &'a mut Option<Genesis>,
+    lookup: &'a mut dyn FnMut(u64) -> Option<Hash>,
+    external: &'a mut External,
+    signer_events: &'a mut Vec<Event>,
+}
+
 /// Checks what one event says about its place (sequence, link, chain) and, for the
 /// kinds that need it, its payload. Returns the previous-hash the event names, for the
 /// joiner's check across batches (`prev` is None for the first event of a batch).
@@ -625,10 +693,14 @@ fn check_event(
     seq: u64,
     encoded: &[u8],
     prev: Option<&Hash>,
-    genesis: &mut Option<Genesis>,
-    lookup: &mut dyn FnMut(u64) -> Option<Hash>,
-    external: &mut External,
+    seen: &mut Seen<'_>,
 ) -> Option<Hash> {
+    let Seen {
+        genesis,
+        lookup,
+        external,
+        signer_events,
+    } = seen;
     let Some(header) = peek_header(encoded) else {
         let why = Event::decode(encoded)
             .err()
@@ -671,6 +743,7 @@ fn check_event(
     let needs_payload = seq == 0
         || header.source == "witness"
         || header.source == "lineage"
+        || header.source == crate::cluster::SOURCE
         || header.kind == witness::ASSESS_COMPLETE;
     if !needs_payload {
         if crate::event::validate_kind(header.source, header.kind).is_err() {
@@ -691,9 +764,13 @@ fn check_event(
     };
     if seq == 0 {
         match Genesis::from_event(&event) {
-            Ok(g) => *genesis = Some(g),
+            Ok(g) => **genesis = Some(g),
             Err(e) => found.fail(0, FailureKind::Genesis, e),
         }
+    }
+    if crate::cluster::is_signer_event(&event) {
+        signer_events.push(event);
+        return Some(header.prev_hash);
     }
     if let Err(detail) = witness::check_event(&event, lookup, external) {
         found.fail(
@@ -710,6 +787,7 @@ fn check_head(
     seq: u64,
     hash: &Hash,
     genesis: Option<&Genesis>,
+    signers: &Signers,
 ) -> Result<Hash, String> {
     let head = SignedHead::decode(bytes).map_err(|e| e.to_string())?;
     if head.seq != seq {
@@ -719,12 +797,15 @@ fn check_head(
     if head.chain_id != genesis.chain_id {
         return Err(format!("head names chain {}", head.chain_id));
     }
-    if head.signer != genesis.public_key {
+    if !signers.is_clustered() && head.signer != genesis.public_key {
         return Err(format!(
             "head is signed by {}, the chain's key is {}",
             crate::keys::fingerprint(&head.signer),
             crate::keys::fingerprint(&genesis.public_key)
         ));
+    }
+    if !signers.is_authorised(seq, &head.signer) {
+        return Err(signers.refusal(seq, &head.signer));
     }
     head.verify_signature().map_err(|e| e.to_string())?;
     if head.head_hash != *hash {

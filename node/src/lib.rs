@@ -265,6 +265,7 @@ fn chain_class(e: &ChainError) -> ErrorClass {
         | ChainError::NoSuchEvent { .. }
         | ChainError::Empty
         | ChainError::WrongKey { .. }
+        | ChainError::NotAuthorised { .. }
         | ChainError::NoKey => ErrorClass::Input,
         ChainError::Store(s) => store_class(s),
         ChainError::Commit(_) => ErrorClass::Operational,

@@ -4,6 +4,7 @@
 
 #![deny(missing_docs)]
 
+pub mod linearizability;
 pub mod powercut;
 
 use assert_cmd::Command;

@@ -1,0 +1,1 @@
+//! weft's cluster: one project's chain replicated by Raft (openraft).
