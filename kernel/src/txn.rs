@@ -161,11 +161,7 @@ impl Txn<'_> {
     }
 
     /// Keys and values of a state family under `prefix`, as staged, in key order.
-    pub fn scan(
-        &self,
-        family: &'static str,
-        prefix: &[u8],
-    ) -> Result<Entries, ChainError> {
+    pub fn scan(&self, family: &'static str, prefix: &[u8]) -> Result<Entries, ChainError> {
         let store = self.store();
         let mut merged: BTreeMap<Vec<u8>, Vec<u8>> = BTreeMap::new();
         let iter = store.db().iterator_cf(
