@@ -492,12 +492,26 @@ impl Chain {
                 kind: p.draft.kind,
                 payload: p.draft.payload,
             };
-            if let Err(reason) = stage_signers(&self.store, &mut batch, &mut next, &event) {
+            if let Err(reason) = stage_signers(
+                &mut IntoBatch {
+                    store: &self.store,
+                    batch: &mut batch,
+                },
+                &mut next,
+                &event,
+            ) {
                 // Only this draft is refused; the others keep their places.
                 *p.slot.lock().expect("slot lock") = Some(Err(reason));
                 continue;
             }
-            let hash = stage_event(&self.store, &mut batch, &mut next, &event);
+            let hash = stage_event(
+                &mut IntoBatch {
+                    store: &self.store,
+                    batch: &mut batch,
+                },
+                &mut next,
+                &event,
+            );
             next.last_time_ns = time_ns;
             if let Some(attach) = p.attach {
                 attach(event.seq, &mut batch, &self.store);
@@ -515,7 +529,14 @@ impl Chain {
             }
             return Err(e);
         }
-        let head = stage_head(&self.store, &mut batch, &mut next, key);
+        let head = stage_head(
+            &mut IntoBatch {
+                store: &self.store,
+                batch: &mut batch,
+            },
+            &mut next,
+            key,
+        );
         next.latest_head = Some(head);
         match self.store.write_synced(batch) {
             Ok(()) => {
@@ -595,13 +616,26 @@ impl Chain {
                 next.signers = Signers::new(genesis.public_key);
                 next.genesis = Some(genesis);
             }
-            stage_signers(&self.store, &mut batch, &mut next, event).map_err(|reason| {
-                ChainError::Damaged {
-                    seq: event.seq,
-                    reason,
-                }
+            stage_signers(
+                &mut IntoBatch {
+                    store: &self.store,
+                    batch: &mut batch,
+                },
+                &mut next,
+                event,
+            )
+            .map_err(|reason| ChainError::Damaged {
+                seq: event.seq,
+                reason,
             })?;
-            stage_event(&self.store, &mut batch, &mut next, event);
+            stage_event(
+                &mut IntoBatch {
+                    store: &self.store,
+                    batch: &mut batch,
+                },
+                &mut next,
+                event,
+            );
             next.last_time_ns = next.last_time_ns.max(event.timestamp_ns);
         }
         check(&Staged {
@@ -624,7 +658,14 @@ impl Chain {
             }
             HeadMode::Sign => {
                 let key = self.key.as_ref().ok_or(ChainError::NoKey)?;
-                next.latest_head = Some(stage_head(&self.store, &mut batch, &mut next, key));
+                next.latest_head = Some(stage_head(
+                    &mut IntoBatch {
+                        store: &self.store,
+                        batch: &mut batch,
+                    },
+                    &mut next,
+                    key,
+                ));
             }
             HeadMode::Unsigned => {}
         }
@@ -712,22 +753,35 @@ pub fn decode_record(seq: u64, record: &[u8]) -> Result<StoredEvent, ChainError>
     Ok(StoredEvent { event, hash })
 }
 
-pub(crate) fn stage_event(
-    store: &Store,
-    batch: &mut WriteBatch,
-    next: &mut ChainState,
-    event: &Event,
-) -> Hash {
+/// Where staged writes go: a RocksDB batch, or a transaction's list of writes (which
+/// can be cut back to a savepoint; a batch cannot).
+pub(crate) trait Staging {
+    /// Puts `value` at `key` of `family`.
+    fn put(&mut self, family: &'static str, key: &[u8], value: &[u8]);
+}
+
+/// Staging straight into a batch of `store`.
+pub(crate) struct IntoBatch<'a> {
+    pub(crate) store: &'a Store,
+    pub(crate) batch: &'a mut WriteBatch,
+}
+
+impl Staging for IntoBatch<'_> {
+    fn put(&mut self, family: &'static str, key: &[u8], value: &[u8]) {
+        self.batch.put_cf(self.store.cf(family), key, value);
+    }
+}
+
+pub(crate) fn stage_event(out: &mut dyn Staging, next: &mut ChainState, event: &Event) -> Hash {
     let encoded = event.encode();
     let hash = hash_encoded(&encoded);
-    batch.put_cf(
-        store.cf(cf::EVENTS),
-        seq_key(event.seq),
-        join_record(&encoded, &hash),
+    out.put(
+        cf::EVENTS,
+        &seq_key(event.seq),
+        &join_record(&encoded, &hash),
     );
-    let merkle = store.cf(cf::MERKLE);
     next.frontier.push(Shake256Merkle::leaf(&hash.0), |c| {
-        batch.put_cf(merkle, merkle_key(c.level, c.index), c.digest.0);
+        out.put(cf::MERKLE, &merkle_key(c.level, c.index), &c.digest.0);
     });
     next.next_seq = event.seq.saturating_add(1);
     next.head_hash = hash;
@@ -736,16 +790,15 @@ pub(crate) fn stage_event(
 
 /// Takes a signer event into the staged state and indexes the set it installs.
 pub(crate) fn stage_signers(
-    store: &Store,
-    batch: &mut WriteBatch,
+    out: &mut dyn Staging,
     next: &mut ChainState,
     event: &Event,
 ) -> Result<(), String> {
     if let Some(keys) = next.signers.observe(event)? {
-        batch.put_cf(
-            store.cf(cf::INDEX),
-            crate::cluster::index_key(event.seq),
-            crate::cluster::encode_keys(&keys),
+        out.put(
+            cf::INDEX,
+            &crate::cluster::index_key(event.seq),
+            &crate::cluster::encode_keys(&keys),
         );
     }
     Ok(())
@@ -766,8 +819,7 @@ fn check_signer(next: &ChainState, key: &NodeKey) -> Result<(), ChainError> {
 }
 
 pub(crate) fn stage_head(
-    store: &Store,
-    batch: &mut WriteBatch,
+    out: &mut dyn Staging,
     next: &mut ChainState,
     key: &NodeKey,
 ) -> SignedHead {
@@ -783,7 +835,7 @@ pub(crate) fn stage_head(
         next.frontier.root(),
         now_ns(),
     );
-    batch.put_cf(store.cf(cf::HEADS), seq_key(head.seq), head.encode());
+    out.put(cf::HEADS, &seq_key(head.seq), &head.encode());
     head
 }
 

@@ -7,7 +7,14 @@
 //! - `merkle`: level (1 byte) ‖ index (8 bytes) → 32-byte subtree hash
 //! - `tree`: node path → tree node record
 //! - `gate`: pending deferred decisions, by decision sequence
-//! - `index`: small lookup tables (`rules/<hash>` → seq of the `gate.rules` event)
+//! - `index`: small lookup tables (`rules/<hash>` → seq of the `gate.rules` event,
+//!   `signers/<seq>` → the keys a cluster event authorises)
+//! - `raft_log`: a cluster member's Raft log, by index (the consensus crate's)
+//! - `raft`: its vote, purge marker, last applied entry, membership, snapshot manifest and
+//!   request dedupe table
+//!
+//! The Raft families live in the chain's database so that one write-ahead log orders the
+//! vote, the log and the chain writes.
 
 use rocksdb::{
     BlockBasedOptions, Cache, ColumnFamily, ColumnFamilyDescriptor, Options, WriteBatch,
@@ -36,8 +43,15 @@ pub mod cf {
     pub const GATE: &str = "gate";
     /// Lookup tables.
     pub const INDEX: &str = "index";
+    /// A cluster member's Raft log entries.
+    pub const RAFT_LOG: &str = "raft_log";
+    /// A cluster member's Raft state beside its log.
+    pub const RAFT: &str = "raft";
+    /// The families of the chain and its state: what a view of another node's store
+    /// opens (a store that never ran as a cluster member may lack the Raft families).
+    pub const CHAIN: [&str; 6] = [EVENTS, HEADS, MERKLE, TREE, GATE, INDEX];
     /// Every family, in creation order.
-    pub const ALL: [&str; 6] = [EVENTS, HEADS, MERKLE, TREE, GATE, INDEX];
+    pub const ALL: [&str; 8] = [EVENTS, HEADS, MERKLE, TREE, GATE, INDEX, RAFT_LOG, RAFT];
 }
 
 /// Why the store could not be opened or written.

@@ -449,6 +449,14 @@ fn set_payload(path: &str, kind: &str, meta: &BTreeMap<String, String>, root: &H
     ])
 }
 
+fn remove_payload(path: &str, recursive: bool, root: &Hash) -> Value {
+    cbor::map([
+        ("path", Value::Text(path.to_string())),
+        ("recursive", Value::Bool(recursive)),
+        ("root", Value::Bytes(root.0.to_vec())),
+    ])
+}
+
 impl<'a> Tree<'a> {
     /// The tree of a chain.
     pub fn new(chain: &'a Chain) -> Tree<'a> {
@@ -574,11 +582,7 @@ impl<'a> Tree<'a> {
         let path = validate_path(path)?;
         let _guard = self.chain.mutation_guard();
         let plan = plan_remove(&self.source(), &path, recursive)?;
-        let payload = cbor::map([
-            ("path", Value::Text(path.clone())),
-            ("recursive", Value::Bool(recursive)),
-            ("root", Value::Bytes(plan.root.0.to_vec())),
-        ]);
+        let payload = remove_payload(&path, recursive, &plan.root);
         let draft = EventDraft::new("tree", "tree.remove", payload)?;
         self.commit(plan, None, draft)
     }
@@ -596,6 +600,70 @@ impl<'a> Tree<'a> {
         store.write_synced(batch)?;
         Ok(replay.tree.root())
     }
+}
+
+/// The tree as a transaction has staged it.
+struct StagedNodes<'t, 'c>(&'t crate::txn::Txn<'c>);
+
+impl NodeSource for StagedNodes<'_, '_> {
+    fn node(&self, path: &str) -> Result<Option<Node>, TreeError> {
+        match self.0.get(cf::TREE, path.as_bytes())? {
+            Some(bytes) => Node::decode(path, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn descendants(&self, path: &str) -> Result<Vec<String>, TreeError> {
+        let prefix = child_prefix(path);
+        Ok(self
+            .0
+            .scan(cf::TREE, prefix.as_bytes())?
+            .into_iter()
+            .filter(|(k, _)| *k != path.as_bytes())
+            .map(|(k, _)| String::from_utf8_lossy(&k).into_owned())
+            .collect())
+    }
+}
+
+fn stage_plan(txn: &mut crate::txn::Txn<'_>, plan: Plan) {
+    for (path, node) in plan.writes {
+        match node {
+            Some(node) => txn.put(cf::TREE, path.as_bytes(), node.encode()),
+            None => txn.delete(cf::TREE, path.as_bytes()),
+        }
+    }
+}
+
+/// [`Tree::set`] inside a transaction: planned against what it has staged, so that the
+/// cluster's state machine re-plans every change from applied state.
+pub fn set_in(
+    txn: &mut crate::txn::Txn<'_>,
+    path: &str,
+    kind: &str,
+    meta: BTreeMap<String, String>,
+) -> Result<StoredEvent, TreeError> {
+    let path = validate_path(path)?;
+    validate_kind(kind)?;
+    validate_meta(&meta)?;
+    let plan = plan_set(&StagedNodes(txn), &path, kind, meta.clone(), txn.len())?;
+    let payload = set_payload(&path, kind, &meta, &plan.root);
+    let stored = txn.append(EventDraft::new("tree", "tree.set", payload)?)?;
+    stage_plan(txn, plan);
+    Ok(stored)
+}
+
+/// [`Tree::remove`] inside a transaction.
+pub fn remove_in(
+    txn: &mut crate::txn::Txn<'_>,
+    path: &str,
+    recursive: bool,
+) -> Result<StoredEvent, TreeError> {
+    let path = validate_path(path)?;
+    let plan = plan_remove(&StagedNodes(txn), &path, recursive)?;
+    let payload = remove_payload(&path, recursive, &plan.root);
+    let stored = txn.append(EventDraft::new("tree", "tree.remove", payload)?)?;
+    stage_plan(txn, plan);
+    Ok(stored)
 }
 
 /// An in-memory tree for replay.

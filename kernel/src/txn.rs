@@ -8,7 +8,9 @@
 //! members applying the same entries write byte-identical events. Each signs its own head,
 //! and only when the chain's signer set lets it ([`Signing`]).
 
-use crate::chain::{decode_record, stage_event, stage_head, stage_signers, Chain, ChainState};
+use crate::chain::{
+    decode_record, stage_event, stage_head, stage_signers, Chain, ChainState, Staging,
+};
 use crate::chain::{ChainError, StoredEvent};
 use crate::cluster::Signers;
 use crate::event::{Event, EventDraft};
@@ -40,8 +42,26 @@ pub struct Committed {
 /// Keys and values, in key order.
 pub type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 
-/// One staged write of a state family.
+/// The latest staged value of each key written (None: deleted), for reads.
 type Overlay = BTreeMap<(&'static str, Vec<u8>), Option<Vec<u8>>>;
+
+/// Writes in staging order, made a batch only at commit (so a savepoint can cut them).
+#[derive(Default)]
+struct Writes(Vec<(&'static str, Vec<u8>, Option<Vec<u8>>)>);
+
+impl Staging for Writes {
+    fn put(&mut self, family: &'static str, key: &[u8], value: &[u8]) {
+        self.0.push((family, key.to_vec(), Some(value.to_vec())));
+    }
+}
+
+/// A point a transaction can go back to, undoing what was staged after it.
+pub struct SavePoint {
+    next: ChainState,
+    overlay: Overlay,
+    events: usize,
+    writes: usize,
+}
 
 /// A transaction on a chain (see the module docs). Holding one holds the chain's commit
 /// lock: appends from elsewhere wait until it commits or drops. Drop it to abandon it.
@@ -50,7 +70,7 @@ pub struct Txn<'c> {
     // Held for the transaction's life; `next` is what commit installs.
     committed: MutexGuard<'c, ChainState>,
     next: ChainState,
-    batch: WriteBatch,
+    writes: Writes,
     overlay: Overlay,
     events: Vec<StoredEvent>,
     time_ns: u64,
@@ -66,7 +86,7 @@ impl Chain {
             chain: self,
             committed,
             next,
-            batch: WriteBatch::default(),
+            writes: Writes::default(),
             overlay: Overlay::new(),
             events: Vec::new(),
             time_ns,
@@ -120,11 +140,10 @@ impl Txn<'_> {
             kind: draft.kind,
             payload: draft.payload,
         };
-        let store = self.chain.store();
-        stage_signers(store, &mut self.batch, &mut self.next, &event).map_err(|reason| {
+        stage_signers(&mut self.writes, &mut self.next, &event).map_err(|reason| {
             ChainError::Commit(format!("event {} refused: {reason}", event.seq))
         })?;
-        let hash = stage_event(store, &mut self.batch, &mut self.next, &event);
+        let hash = stage_event(&mut self.writes, &mut self.next, &event);
         self.next.last_time_ns = time_ns;
         let stored = StoredEvent { event, hash };
         self.events.push(stored.clone());
@@ -190,15 +209,33 @@ impl Txn<'_> {
 
     /// Stages a put into a state family.
     pub fn put(&mut self, family: &'static str, key: &[u8], value: Vec<u8>) {
-        self.batch
-            .put_cf(self.chain.store().cf(family), key, &value);
+        self.writes.put(family, key, &value);
         self.overlay.insert((family, key.to_vec()), Some(value));
     }
 
     /// Stages a delete from a state family.
     pub fn delete(&mut self, family: &'static str, key: &[u8]) {
-        self.batch.delete_cf(self.chain.store().cf(family), key);
+        self.writes.0.push((family, key.to_vec(), None));
         self.overlay.insert((family, key.to_vec()), None);
+    }
+
+    /// Marks the staged state, so that a request whose later part fails can be undone
+    /// whole ([`Txn::rollback`]).
+    pub fn savepoint(&self) -> SavePoint {
+        SavePoint {
+            next: self.next.clone(),
+            overlay: self.overlay.clone(),
+            events: self.events.len(),
+            writes: self.writes.0.len(),
+        }
+    }
+
+    /// Undoes everything staged since `point`.
+    pub fn rollback(&mut self, point: SavePoint) {
+        self.next = point.next;
+        self.overlay = point.overlay;
+        self.events.truncate(point.events);
+        self.writes.0.truncate(point.writes);
     }
 
     /// Writes everything staged as one synced batch, with this member's head over the
@@ -211,8 +248,7 @@ impl Txn<'_> {
             let may_sign = key.filter(|k| self.next.signers.is_authorised(last, &k.public_key()));
             match (may_sign, signing) {
                 (Some(key), _) => {
-                    let signed =
-                        stage_head(self.chain.store(), &mut self.batch, &mut self.next, key);
+                    let signed = stage_head(&mut self.writes, &mut self.next, key);
                     self.next.latest_head = Some(signed.clone());
                     head = Some(signed);
                 }
@@ -225,9 +261,15 @@ impl Txn<'_> {
                 }
             }
         }
-        self.chain
-            .store()
-            .write_synced(std::mem::take(&mut self.batch))?;
+        let store = self.chain.store();
+        let mut batch = WriteBatch::default();
+        for (family, key, value) in std::mem::take(&mut self.writes.0) {
+            match value {
+                Some(value) => batch.put_cf(store.cf(family), key, value),
+                None => batch.delete_cf(store.cf(family), key),
+            }
+        }
+        store.write_synced(batch)?;
         self.chain.count_synced_batch();
         *self.committed = self.next.clone();
         Ok(Committed {
@@ -281,6 +323,33 @@ mod tests {
         assert_eq!(chain.latest_signed_head(), Some(head));
         assert_eq!(chain.len(), 3);
         assert!(chain.store().get(cf::INDEX, b"a/2").expect("get").is_some());
+    }
+
+    #[test]
+    fn a_rollback_undoes_events_and_writes_after_the_savepoint() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let chain = chain(dir.path(), 1);
+        let mut txn = chain.transaction(5);
+        txn.append(draft(1)).expect("append");
+        let point = txn.savepoint();
+        txn.append(draft(2)).expect("append");
+        txn.put(cf::INDEX, b"k", b"v".to_vec());
+        txn.rollback(point);
+        assert_eq!(txn.len(), 2);
+        assert_eq!(txn.get(cf::INDEX, b"k").expect("get"), None);
+        let point = txn.savepoint();
+        txn.append(draft(3)).expect("append");
+        drop(point);
+        let done = txn.commit(Signing::Required).expect("commit");
+        assert_eq!(done.events.len(), 2);
+        assert_eq!(chain.len(), 3);
+        assert!(chain.store().get(cf::INDEX, b"k").expect("get").is_none());
+        crate::verify::verify(&chain, &mut |_| {})
+            .expect("verify")
+            .failures
+            .is_empty()
+            .then_some(())
+            .expect("the rolled-back event left no trace");
     }
 
     #[test]

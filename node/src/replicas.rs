@@ -40,7 +40,7 @@ pub struct Mismatch {
 
 /// The chain whose store is `dir`, as a view beside whatever process owns it.
 pub fn view_chain(dir: &Path) -> Result<Chain, NodeError> {
-    let store = Store::open_view(dir, &cf::ALL)?;
+    let store = Store::open_view(dir, &cf::CHAIN)?;
     Ok(Chain::open_unchecked(Arc::new(store), None)?)
 }
 
