@@ -702,7 +702,7 @@ fn open_raw(repo: &Repo) -> rocksdb::DB {
     rocksdb::DB::open_cf(
         &opts,
         repo.file(".weftos/chain"),
-        ["events", "heads", "merkle", "tree", "gate", "index"],
+        weft_kernel::store::cf::ALL,
     )
     .expect("open raw")
 }

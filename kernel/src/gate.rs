@@ -1026,3 +1026,48 @@ pub fn recheck(chain: &Chain, seq: u64) -> Result<Recheck, GateError> {
         rules_hash: rules_hash.to_hex(),
     })
 }
+
+/// Rebuilds the gate's derived state (pending decisions and the rule-set index) from the
+/// chain's events: after a cluster member installed a snapshot, whose events arrived
+/// through range sync without their derived writes. Returns how many decisions are
+/// pending.
+pub fn rebuild(chain: &Chain) -> Result<u64, GateError> {
+    let store = chain.store();
+    let mut pending = std::collections::BTreeSet::new();
+    let mut rules = Vec::new();
+    for item in chain.events(0) {
+        let stored = item?;
+        let e = &stored.event;
+        if e.source != "gate" {
+            continue;
+        }
+        match e.kind.as_str() {
+            "gate.rules" => {
+                if let Some(hash) = read::bytes(&e.payload, "hash").and_then(Hash::from_slice) {
+                    rules.push((format!("{RULES_INDEX}{hash}"), e.seq));
+                }
+            }
+            "gate.decision" if read::text(&e.payload, "decision") == Some("defer") => {
+                pending.insert(e.seq);
+            }
+            "gate.approve" | "gate.reject" => {
+                if let Some(seq) = read::uint(&e.payload, "decision_seq") {
+                    pending.remove(&seq);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut batch = WriteBatch::default();
+    let family = store.cf(cf::GATE);
+    batch.delete_range_cf(family, seq_key(0), seq_key(u64::MAX));
+    batch.delete_cf(family, seq_key(u64::MAX));
+    for seq in &pending {
+        batch.put_cf(family, seq_key(*seq), b"pending");
+    }
+    for (key, seq) in rules {
+        batch.put_cf(store.cf(cf::INDEX), key.as_bytes(), seq_key(seq));
+    }
+    store.write_synced(batch).map_err(ChainError::from)?;
+    Ok(pending.len() as u64)
+}

@@ -11,6 +11,7 @@
 //! into offline-checkable evidence.
 
 use crate::chain::{Chain, ChainError, Genesis, HeadMode, StoredSubtrees};
+use crate::cluster::Signers;
 use crate::event::Event;
 use crate::hash::Hash;
 use crate::head::SignedHead;
@@ -194,158 +195,186 @@ impl Replica {
     /// The newest verified head: the one that vouched for the last stored range, which may
     /// lie ahead of the replica's end.
     pub fn verified_head(&self) -> Result<Option<SignedHead>, ReplicaError> {
-        let stored = self.chain.latest_signed_head();
-        let vouching = self
-            .chain
-            .store()
-            .get(cf::INDEX, VOUCHING_HEAD_KEY)
-            .map_err(ChainError::from)?
-            .and_then(|bytes| SignedHead::decode(&bytes).ok());
-        Ok(match (stored, vouching) {
-            (Some(s), Some(v)) => Some(if v.seq > s.seq { v } else { s }),
-            (s, v) => s.or(v),
-        })
+        verified_head(&self.chain)
     }
 
     /// Verifies `range` and stores its events (see the module docs). An empty range that
     /// proves the replica consistent with a newer head records that head.
     pub fn extend(&self, range: &Range) -> Result<Extended, ReplicaError> {
-        let from = range.from;
-        let refuse = |reason: String| ReplicaError::Refused { from, reason };
-        let head = &range.head;
-        head.verify_signature().map_err(|e| refuse(e.to_string()))?;
-        if head.signer != self.signer {
-            return Err(refuse(format!(
-                "head signed by {}, this replica follows {}",
-                fingerprint(&head.signer),
-                fingerprint(&self.signer)
-            )));
-        }
-        let outdated = |reason: String| ReplicaError::Outdated { from, reason };
-        let len = self.chain.len();
-        if from != len {
-            return Err(outdated(format!(
-                "the replica holds {len} events; ranges must start there"
-            )));
-        }
-        if let Some(genesis) = self.chain.genesis() {
-            if head.chain_id != genesis.chain_id {
-                return Err(refuse("the head is of another chain".into()));
-            }
-        }
-        let size = head.size();
-        let to = from.saturating_add(range.events.len() as u64);
-        if to > size {
-            let reason = format!("range ends at {to}, past its head's {size} events");
-            // Nothing but a head behind the replica: a relay that is behind, not a lie.
-            return Err(if range.events.is_empty() {
-                outdated(reason)
-            } else {
-                refuse(reason)
-            });
-        }
-        if let Some(known) = self.verified_head()? {
-            if size < known.size() {
-                return Err(outdated(format!(
-                    "head at {} is older than the verified head at {}",
-                    head.seq, known.seq
-                )));
-            }
-        }
-        let events = self.decode_range(range)?;
-        let consistency = &range.consistency;
-        let check = |staged: &crate::chain::Staged| -> Result<(), ChainError> {
-            let fail = |reason: String| ChainError::Damaged {
-                seq: staged.len.saturating_sub(1),
-                reason,
-            };
-            if staged.len == 0 {
-                return Err(fail("a replica cannot be empty after a range".into()));
-            }
-            if staged.len == size {
-                if staged.head_hash != head.head_hash || staged.merkle_root != head.merkle_root {
-                    return Err(fail("the range does not end in its signed head".into()));
-                }
-                return Ok(());
-            }
-            verify_consistency::<Shake256Merkle>(
-                staged.len,
-                size,
-                &staged.merkle_root,
-                &head.merkle_root,
-                consistency,
-            )
-            .map_err(|e| fail(format!("not consistent with the signed head: {e}")))
-        };
-        let at_head = to == size;
-        let heads = if at_head {
-            HeadMode::Given(std::slice::from_ref(head))
-        } else {
-            HeadMode::Unsigned
-        };
-        let encoded_head = head.encode();
-        let vouching: &[(&[u8], Option<&[u8]>)] = if at_head {
-            &[(VOUCHING_HEAD_KEY, None)]
-        } else {
-            &[(VOUCHING_HEAD_KEY, Some(&encoded_head))]
-        };
-        self.chain
-            .write_verbatim_checked(&events, heads, &check, vouching)
-            .map_err(|e| match e {
-                ChainError::Damaged { reason, .. } => refuse(reason),
-                other => ReplicaError::Chain(other),
-            })?;
-        Ok(Extended {
-            stored: events.len() as u64,
-            len: to,
-            at_head,
-        })
+        extend(&self.chain, &self.signer, range)
     }
+}
 
-    /// Decodes the range's events and checks each one's sequence, chain and link, and
-    /// the genesis when the range starts the replica.
-    fn decode_range(&self, range: &Range) -> Result<Vec<Event>, ReplicaError> {
-        let from = range.from;
-        let refuse = |reason: String| ReplicaError::Refused { from, reason };
-        let mut prev = match self.chain.head() {
-            Some((_, hash)) => hash,
-            None => Hash::ZERO,
-        };
-        let mut events = Vec::with_capacity(range.events.len());
-        for (i, encoded) in range.events.iter().enumerate() {
-            let seq = from.saturating_add(i as u64);
-            let event = Event::decode(encoded).map_err(|e| refuse(format!("event {seq}: {e}")))?;
-            if event.seq != seq {
-                return Err(refuse(format!("event {seq} says it is {}", event.seq)));
-            }
-            if event.chain_id != range.head.chain_id {
-                return Err(refuse(format!("event {seq} is of another chain")));
-            }
-            if event.prev_hash != prev {
-                if i == 0 && seq > 0 {
-                    return Err(ReplicaError::Diverged {
-                        from,
-                        got: event.prev_hash.to_hex(),
-                        want: prev.to_hex(),
-                    });
-                }
-                return Err(refuse(format!(
-                    "event {seq} does not link to event {}",
-                    seq.wrapping_sub(1)
-                )));
-            }
-            if seq == 0 {
-                let genesis =
-                    Genesis::from_event(&event).map_err(|e| refuse(format!("genesis: {e}")))?;
-                if genesis.public_key != self.signer || genesis.chain_id != range.head.chain_id {
-                    return Err(refuse("the genesis names another key or chain".into()));
-                }
-            }
-            prev = event.hash();
-            events.push(event);
-        }
-        Ok(events)
+/// The newest verified head of `chain`, a replica or a cluster member's copy being filled
+/// by range sync: the one that vouched for the last stored range, which may lie ahead of
+/// the chain's end.
+pub fn verified_head(chain: &Chain) -> Result<Option<SignedHead>, ReplicaError> {
+    let stored = chain.latest_signed_head();
+    let vouching = chain
+        .store()
+        .get(cf::INDEX, VOUCHING_HEAD_KEY)
+        .map_err(ChainError::from)?
+        .and_then(|bytes| SignedHead::decode(&bytes).ok());
+    Ok(match (stored, vouching) {
+        (Some(s), Some(v)) => Some(if v.seq > s.seq { v } else { s }),
+        (s, v) => s.or(v),
+    })
+}
+
+/// Verifies `range` and stores its events onto `chain` (see the module docs): a peer's
+/// replica, or a cluster member's own copy catching up. `genesis_key` is the key the
+/// genesis must name when the range starts the chain. The head must be signed by a key
+/// the chain authorises at its sequence, as the chain stands after the range (when the
+/// range stops short of the head, as far as the range goes).
+pub fn extend(
+    chain: &Chain,
+    genesis_key: &[u8; 32],
+    range: &Range,
+) -> Result<Extended, ReplicaError> {
+    let from = range.from;
+    let refuse = |reason: String| ReplicaError::Refused { from, reason };
+    let head = &range.head;
+    head.verify_signature().map_err(|e| refuse(e.to_string()))?;
+    let outdated = |reason: String| ReplicaError::Outdated { from, reason };
+    let len = chain.len();
+    if from != len {
+        return Err(outdated(format!(
+            "the replica holds {len} events; ranges must start there"
+        )));
     }
+    if let Some(genesis) = chain.genesis() {
+        if head.chain_id != genesis.chain_id {
+            return Err(refuse("the head is of another chain".into()));
+        }
+    }
+    let size = head.size();
+    let to = from.saturating_add(range.events.len() as u64);
+    if to > size {
+        let reason = format!("range ends at {to}, past its head's {size} events");
+        // Nothing but a head behind the replica: a relay that is behind, not a lie.
+        return Err(if range.events.is_empty() {
+            outdated(reason)
+        } else {
+            refuse(reason)
+        });
+    }
+    if let Some(known) = verified_head(chain)? {
+        if size < known.size() {
+            return Err(outdated(format!(
+                "head at {} is older than the verified head at {}",
+                head.seq, known.seq
+            )));
+        }
+    }
+    let events = decode_range(chain, genesis_key, range)?;
+    let mut signers = match chain.genesis() {
+        Some(_) => chain.signers(),
+        None => Signers::new(*genesis_key),
+    };
+    for event in &events {
+        signers
+            .observe(event)
+            .map_err(|e| refuse(format!("event {}: {e}", event.seq)))?;
+    }
+    if !signers.is_authorised(head.seq, &head.signer) {
+        return Err(refuse(signers.refusal(head.seq, &head.signer)));
+    }
+    let consistency = &range.consistency;
+    let check = |staged: &crate::chain::Staged| -> Result<(), ChainError> {
+        let fail = |reason: String| ChainError::Damaged {
+            seq: staged.len.saturating_sub(1),
+            reason,
+        };
+        if staged.len == 0 {
+            return Err(fail("a replica cannot be empty after a range".into()));
+        }
+        if staged.len == size {
+            if staged.head_hash != head.head_hash || staged.merkle_root != head.merkle_root {
+                return Err(fail("the range does not end in its signed head".into()));
+            }
+            return Ok(());
+        }
+        verify_consistency::<Shake256Merkle>(
+            staged.len,
+            size,
+            &staged.merkle_root,
+            &head.merkle_root,
+            consistency,
+        )
+        .map_err(|e| fail(format!("not consistent with the signed head: {e}")))
+    };
+    let at_head = to == size;
+    let heads = if at_head {
+        HeadMode::Given(std::slice::from_ref(head))
+    } else {
+        HeadMode::Unsigned
+    };
+    let encoded_head = head.encode();
+    let vouching: &[(&[u8], Option<&[u8]>)] = if at_head {
+        &[(VOUCHING_HEAD_KEY, None)]
+    } else {
+        &[(VOUCHING_HEAD_KEY, Some(&encoded_head))]
+    };
+    chain
+        .write_verbatim_checked(&events, heads, &check, vouching)
+        .map_err(|e| match e {
+            ChainError::Damaged { reason, .. } => refuse(reason),
+            other => ReplicaError::Chain(other),
+        })?;
+    Ok(Extended {
+        stored: events.len() as u64,
+        len: to,
+        at_head,
+    })
+}
+
+/// Decodes the range's events and checks each one's sequence, chain and link, and the
+/// genesis (against `genesis_key`) when the range starts the chain.
+fn decode_range(
+    chain: &Chain,
+    genesis_key: &[u8; 32],
+    range: &Range,
+) -> Result<Vec<Event>, ReplicaError> {
+    let from = range.from;
+    let refuse = |reason: String| ReplicaError::Refused { from, reason };
+    let mut prev = match chain.head() {
+        Some((_, hash)) => hash,
+        None => Hash::ZERO,
+    };
+    let mut events = Vec::with_capacity(range.events.len());
+    for (i, encoded) in range.events.iter().enumerate() {
+        let seq = from.saturating_add(i as u64);
+        let event = Event::decode(encoded).map_err(|e| refuse(format!("event {seq}: {e}")))?;
+        if event.seq != seq {
+            return Err(refuse(format!("event {seq} says it is {}", event.seq)));
+        }
+        if event.chain_id != range.head.chain_id {
+            return Err(refuse(format!("event {seq} is of another chain")));
+        }
+        if event.prev_hash != prev {
+            if i == 0 && seq > 0 {
+                return Err(ReplicaError::Diverged {
+                    from,
+                    got: event.prev_hash.to_hex(),
+                    want: prev.to_hex(),
+                });
+            }
+            return Err(refuse(format!(
+                "event {seq} does not link to event {}",
+                seq.wrapping_sub(1)
+            )));
+        }
+        if seq == 0 {
+            let genesis =
+                Genesis::from_event(&event).map_err(|e| refuse(format!("genesis: {e}")))?;
+            if genesis.public_key != *genesis_key || genesis.chain_id != range.head.chain_id {
+                return Err(refuse("the genesis names another key or chain".into()));
+            }
+        }
+        prev = event.hash();
+        events.push(event);
+    }
+    Ok(events)
 }
 
 /// The event at `range.from` in the history `range.head` signs, if the range's audit path
