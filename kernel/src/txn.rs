@@ -47,11 +47,22 @@ type Overlay = BTreeMap<(&'static str, Vec<u8>), Option<Vec<u8>>>;
 
 /// Writes in staging order, made a batch only at commit (so a savepoint can cut them).
 #[derive(Default)]
-struct Writes(Vec<(&'static str, Vec<u8>, Option<Vec<u8>>)>);
+struct Writes(Vec<Write>);
+
+/// A put (`Some`) or a delete of one key.
+struct Write {
+    family: &'static str,
+    key: Vec<u8>,
+    value: Option<Vec<u8>>,
+}
 
 impl Staging for Writes {
     fn put(&mut self, family: &'static str, key: &[u8], value: &[u8]) {
-        self.0.push((family, key.to_vec(), Some(value.to_vec())));
+        self.0.push(Write {
+            family,
+            key: key.to_vec(),
+            value: Some(value.to_vec()),
+        });
     }
 }
 
@@ -215,7 +226,11 @@ impl Txn<'_> {
 
     /// Stages a delete from a state family.
     pub fn delete(&mut self, family: &'static str, key: &[u8]) {
-        self.writes.0.push((family, key.to_vec(), None));
+        self.writes.0.push(Write {
+            family,
+            key: key.to_vec(),
+            value: None,
+        });
         self.overlay.insert((family, key.to_vec()), None);
     }
 
@@ -263,10 +278,11 @@ impl Txn<'_> {
         }
         let store = self.chain.store();
         let mut batch = WriteBatch::default();
-        for (family, key, value) in std::mem::take(&mut self.writes.0) {
-            match value {
-                Some(value) => batch.put_cf(store.cf(family), key, value),
-                None => batch.delete_cf(store.cf(family), key),
+        for write in std::mem::take(&mut self.writes.0) {
+            let family = store.cf(write.family);
+            match write.value {
+                Some(value) => batch.put_cf(family, write.key, value),
+                None => batch.delete_cf(family, write.key),
             }
         }
         store.write_synced(batch)?;
