@@ -1,1 +1,23 @@
-//! weft's cluster: one project's chain replicated by Raft (openraft).
+//! weft's cluster: one project's chain replicated by Raft (openraft), so that an
+//! acknowledged append survives losing a minority of the members.
+//!
+//! Floors, lowest first:
+//! - [`types`]: the Raft type configuration, members, and the commands and replies a log
+//!   entry carries;
+//! - [`codec`]: how Raft state is stored;
+//! - [`log_store`]: the Raft log and vote, in the chain's own RocksDB;
+//! - [`apply`]: applying committed entries to the chain, deterministically;
+//! - [`state_machine`]: the state machine openraft drives, and its snapshots (a manifest;
+//!   the events come by verified range sync).
+
+#![deny(missing_docs)]
+
+pub mod apply;
+pub mod codec;
+pub mod log_store;
+pub mod state_machine;
+pub mod types;
+
+pub use log_store::LogStore;
+pub use state_machine::{ChainFetcher, Manifest, StateMachine};
+pub use types::{Command, Draft, Member, NodeId, Proposal, Replies, Reply, Request, TypeConfig};

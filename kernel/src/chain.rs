@@ -187,6 +187,12 @@ pub struct Chain {
     mutations: Mutex<()>,
 }
 
+impl AsRef<Chain> for Chain {
+    fn as_ref(&self) -> &Chain {
+        self
+    }
+}
+
 impl std::fmt::Debug for Chain {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Chain({:?})", self.store)

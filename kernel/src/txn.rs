@@ -127,6 +127,22 @@ impl Txn<'_> {
         self.next.genesis.as_ref()
     }
 
+    /// Hash of the last event, as staged (zero on an empty chain).
+    pub fn head_hash(&self) -> crate::hash::Hash {
+        self.next.head_hash
+    }
+
+    /// Merkle root over every event, as staged.
+    pub fn merkle_root(&self) -> crate::hash::Hash {
+        self.next.frontier.root()
+    }
+
+    /// Stamps the events staged from now on with `time_ns` (or the last event's time, if
+    /// later): one transaction may apply entries proposed at different times.
+    pub fn set_time(&mut self, time_ns: u64) {
+        self.time_ns = time_ns;
+    }
+
     /// The signer sets as staged.
     pub fn signers(&self) -> &Signers {
         &self.next.signers
