@@ -155,7 +155,11 @@ fn expire(txn: &mut Txn<'_>, now_ns: u64) -> io::Result<()> {
             if time >= cutoff || expired.len() >= EXPIRE_PER_PROPOSAL {
                 break;
             }
-            if txn.get(cf::RAFT, &key).map_err(crate::codec::io_error)?.is_some() {
+            if txn
+                .get(cf::RAFT, &key)
+                .map_err(crate::codec::io_error)?
+                .is_some()
+            {
                 expired.push((key.to_vec(), parts));
             }
         }
@@ -176,10 +180,8 @@ pub fn membership(
     log_id: &LogIdOf<crate::types::TypeConfig>,
     membership: &Membership<NodeId, Member>,
 ) -> io::Result<()> {
-    let stored = StoredMembershipOf::<crate::types::TypeConfig>::new(
-        Some(log_id.clone()),
-        membership.clone(),
-    );
+    let stored =
+        StoredMembershipOf::<crate::types::TypeConfig>::new(Some(*log_id), membership.clone());
     txn.put(cf::RAFT, MEMBERSHIP, encode(&stored)?);
     if txn.is_empty() {
         return Ok(());

@@ -39,7 +39,11 @@ impl LogStore {
         LogStore { store }
     }
 
-    fn meta<T: serde::de::DeserializeOwned>(&self, key: &[u8], what: &str) -> io::Result<Option<T>> {
+    fn meta<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &[u8],
+        what: &str,
+    ) -> io::Result<Option<T>> {
         match self.store.get(cf::RAFT, key).map_err(io_error)? {
             Some(bytes) => decode(&bytes, what).map(Some),
             None => Ok(None),
@@ -117,7 +121,7 @@ impl RaftLogStorage<TypeConfig> for LogStore {
         let last_purged_log_id: Option<LogIdOf<TypeConfig>> = self.meta(PURGED, "purge marker")?;
         let last_log_id = match self.last_entry()? {
             Some(entry) => Some(entry.log_id()),
-            None => last_purged_log_id.clone(),
+            None => last_purged_log_id,
         };
         Ok(LogState {
             last_purged_log_id,
@@ -157,7 +161,11 @@ impl RaftLogStorage<TypeConfig> for LogStore {
     async fn truncate_after(&mut self, last_log_id: Option<LogIdOf<TypeConfig>>) -> io::Result<()> {
         let from = last_log_id.map_or(0, |id| id.index().saturating_add(1));
         let mut batch = WriteBatch::default();
-        batch.delete_range_cf(self.store.cf(cf::RAFT_LOG), seq_key(from), seq_key(u64::MAX));
+        batch.delete_range_cf(
+            self.store.cf(cf::RAFT_LOG),
+            seq_key(from),
+            seq_key(u64::MAX),
+        );
         // The last key itself is outside the half-open range.
         batch.delete_cf(self.store.cf(cf::RAFT_LOG), seq_key(u64::MAX));
         self.store.write(batch).map_err(io_error)

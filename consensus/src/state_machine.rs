@@ -56,7 +56,11 @@ pub struct Manifest {
 /// range sync, in the daemon).
 pub trait ChainFetcher: Send + Sync + 'static {
     /// Events `from..` of the chain `manifest` describes, with a signed head.
-    fn fetch<'a>(&'a self, from: u64, manifest: &'a Manifest) -> BoxFuture<'a, Result<Range, String>>;
+    fn fetch<'a>(
+        &'a self,
+        from: u64,
+        manifest: &'a Manifest,
+    ) -> BoxFuture<'a, Result<Range, String>>;
 }
 
 /// The state machine over the chain `host` holds.
@@ -81,7 +85,11 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> StateMachine<H> {
         StateMachine { host, fetcher }
     }
 
-    fn meta<T: serde::de::DeserializeOwned>(&self, key: &[u8], what: &str) -> io::Result<Option<T>> {
+    fn meta<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &[u8],
+        what: &str,
+    ) -> io::Result<Option<T>> {
         let chain: &Chain = (*self.host).as_ref();
         match chain.store().get(cf::RAFT, key).map_err(io_error)? {
             Some(bytes) => decode(&bytes, what).map(Some),
@@ -106,7 +114,12 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> StateMachine<H> {
 fn apply_chunk(
     chain: &Chain,
     chunk: Vec<EntryResponder<TypeConfig>>,
-) -> io::Result<Vec<(openraft::storage::ApplyResponder<TypeConfig>, crate::types::Replies)>> {
+) -> io::Result<
+    Vec<(
+        openraft::storage::ApplyResponder<TypeConfig>,
+        crate::types::Replies,
+    )>,
+> {
     let mut txn = chain.transaction(0);
     let mut answers = Vec::new();
     for (entry, responder) in chunk {
@@ -154,7 +167,9 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> RaftStateMachine<TypeConfig> for S
         let mut chunks = entries.ready_chunks(ENTRIES_PER_TXN);
         while let Some(chunk) = chunks.next().await {
             let chunk = chunk.into_iter().collect::<io::Result<Vec<_>>>()?;
-            let answers = self.blocking(move |chain| apply_chunk(chain, chunk)).await?;
+            let answers = self
+                .blocking(move |chain| apply_chunk(chain, chunk))
+                .await?;
             for (responder, replies) in answers {
                 responder.send(replies);
             }
@@ -186,11 +201,10 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> RaftStateMachine<TypeConfig> for S
             if len == manifest.chain_len {
                 break;
             }
-            let range = self
-                .fetcher
-                .fetch(len, &manifest)
-                .await
-                .map_err(|e| io_error(format!("fetching events {len}.. for the snapshot: {e}")))?;
+            let range =
+                self.fetcher.fetch(len, &manifest).await.map_err(|e| {
+                    io_error(format!("fetching events {len}.. for the snapshot: {e}"))
+                })?;
             let extended = self
                 .blocking(move |chain| {
                     weft_kernel::replica::extend(chain, &genesis_key, &range).map_err(io_error)
@@ -204,14 +218,17 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> RaftStateMachine<TypeConfig> for S
         }
         let manifest = manifest.clone();
         let meta = meta.clone();
-        self.blocking(move |chain| install(chain, &meta, &manifest)).await
+        self.blocking(move |chain| install(chain, &meta, &manifest))
+            .await
     }
 
-    async fn get_current_snapshot(&mut self) -> io::Result<Option<SnapshotOf<TypeConfig, Manifest>>> {
+    async fn get_current_snapshot(
+        &mut self,
+    ) -> io::Result<Option<SnapshotOf<TypeConfig, Manifest>>> {
         let manifest: Option<Manifest> = self.meta(SNAPSHOT, "snapshot manifest")?;
         Ok(manifest.map(|m| SnapshotOf::<TypeConfig, Manifest> {
             meta: SnapshotMetaOf::<TypeConfig> {
-                last_log_id: m.last_log_id.clone(),
+                last_log_id: m.last_log_id,
                 last_membership: m.membership.clone(),
             },
             snapshot: m,
@@ -221,8 +238,15 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> RaftStateMachine<TypeConfig> for S
 
 /// With the events in place: checks they end where the manifest says, re-derives the tree
 /// and the gate, and records the manifest's state in one synced batch.
-fn install(chain: &Chain, meta: &SnapshotMetaOf<TypeConfig>, manifest: &Manifest) -> io::Result<()> {
-    let head = chain.head().map(|(_, hash)| hash.to_hex()).unwrap_or_default();
+fn install(
+    chain: &Chain,
+    meta: &SnapshotMetaOf<TypeConfig>,
+    manifest: &Manifest,
+) -> io::Result<()> {
+    let head = chain
+        .head()
+        .map(|(_, hash)| hash.to_hex())
+        .unwrap_or_default();
     if chain.len() != manifest.chain_len || head != manifest.head_hash {
         return Err(io_error(format!(
             "the fetched chain ends at {} in {head}, the snapshot names {} in {}",
@@ -231,7 +255,9 @@ fn install(chain: &Chain, meta: &SnapshotMetaOf<TypeConfig>, manifest: &Manifest
             manifest.head_hash
         )));
     }
-    weft_kernel::tree::Tree::new(chain).rebuild().map_err(io_error)?;
+    weft_kernel::tree::Tree::new(chain)
+        .rebuild()
+        .map_err(io_error)?;
     weft_kernel::gate::rebuild(chain).map_err(io_error)?;
     let store = chain.store();
     let family = store.cf(cf::RAFT);
@@ -263,7 +289,7 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> RaftSnapshotBuilder<TypeConfig> fo
         let manifest = self.blocking(build).await?;
         Ok(SnapshotOf::<TypeConfig, Manifest> {
             meta: SnapshotMetaOf::<TypeConfig> {
-                last_log_id: manifest.last_log_id.clone(),
+                last_log_id: manifest.last_log_id,
                 last_membership: manifest.membership.clone(),
             },
             snapshot: manifest,

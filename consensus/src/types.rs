@@ -84,7 +84,12 @@ pub struct Proposal {
 
 impl fmt::Display for Proposal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "proposal({} requests at {})", self.requests.len(), self.time_ns)
+        write!(
+            f,
+            "proposal({} requests at {})",
+            self.requests.len(),
+            self.time_ns
+        )
     }
 }
 

@@ -2,28 +2,36 @@
 //! machine on real RocksDB stores; snapshots move their events through range sync between
 //! the suite's stores.
 
+mod common;
+
 use futures::future::BoxFuture;
 use openraft::testing::log::{StoreBuilder, Suite};
 use openraft::StorageError;
 use std::sync::{Arc, Mutex};
 use weft_consensus::{ChainFetcher, LogStore, Manifest, StateMachine, TypeConfig};
-use weft_kernel::keys::NodeKey;
 use weft_kernel::replica;
-use weft_kernel::{Chain, Store};
+use weft_kernel::Chain;
 
 /// Every chain the builder made, for the fetcher to serve snapshot events from.
 #[derive(Default)]
 struct Chains(Mutex<Vec<Arc<Chain>>>);
 
 impl ChainFetcher for Chains {
-    fn fetch<'a>(&'a self, from: u64, manifest: &'a Manifest) -> BoxFuture<'a, Result<replica::Range, String>> {
+    fn fetch<'a>(
+        &'a self,
+        from: u64,
+        manifest: &'a Manifest,
+    ) -> BoxFuture<'a, Result<replica::Range, String>> {
         Box::pin(async move {
             let chains = self.0.lock().map_err(|e| e.to_string())?;
             let source = chains
                 .iter()
                 .find(|c| {
                     c.len() >= manifest.chain_len
-                        && c.stored_hash(manifest.chain_len - 1).ok().flatten().map(|h| h.to_hex())
+                        && c.stored_hash(manifest.chain_len - 1)
+                            .ok()
+                            .flatten()
+                            .map(|h| h.to_hex())
                             == Some(manifest.head_hash.clone())
                 })
                 .ok_or("no store holds the snapshot's chain")?;
@@ -35,7 +43,6 @@ impl ChainFetcher for Chains {
 struct Builder {
     /// The chain every store starts from (its genesis), and the founder's key.
     template: Arc<Chain>,
-    key: NodeKey,
     _dir: tempfile::TempDir,
     chains: Arc<Chains>,
 }
@@ -43,12 +50,9 @@ struct Builder {
 impl Builder {
     fn new() -> Builder {
         let dir = tempfile::tempdir().expect("tmp");
-        let key = NodeKey::from_seed(&[7; 32]);
-        let store = Arc::new(Store::create(&dir.path().join("template")).expect("store"));
-        let template = Arc::new(Chain::create(store, key.clone(), "suite").expect("chain"));
+        let template = common::founder(&dir.path().join("template"), 7);
         Builder {
             template,
-            key,
             _dir: dir,
             chains: Arc::default(),
         }
@@ -60,13 +64,10 @@ impl StoreBuilder<TypeConfig, LogStore, StateMachine<Chain>, tempfile::TempDir> 
         &self,
     ) -> Result<(tempfile::TempDir, LogStore, StateMachine<Chain>), StorageError<TypeConfig>> {
         let dir = tempfile::tempdir().expect("tmp");
-        let store = Arc::new(Store::create(dir.path()).expect("store"));
         // Every store of the suite is a member's copy of one chain; each holds the founder
         // key so that the snapshot source can sign the heads range sync needs.
-        let chain = Chain::open_unchecked(store.clone(), Some(self.key.clone())).expect("open");
-        let genesis = replica::serve(&self.template, 0, 1, 1 << 20).expect("serve");
-        replica::extend(&chain, &self.key.public_key(), &genesis).expect("genesis");
-        let chain = Arc::new(chain);
+        let chain = common::member(&self.template, dir.path(), 7);
+        let store = chain.store().clone();
         self.chains.0.lock().expect("lock").push(chain.clone());
         let sm = StateMachine::new(chain, self.chains.clone());
         Ok((dir, LogStore::new(store), sm))
@@ -75,5 +76,7 @@ impl StoreBuilder<TypeConfig, LogStore, StateMachine<Chain>, tempfile::TempDir> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_store_passes_openraft_storage_suite() {
-    Suite::test_all(Builder::new()).await.expect("openraft storage suite");
+    Suite::test_all(Builder::new())
+        .await
+        .expect("openraft storage suite");
 }
