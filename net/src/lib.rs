@@ -7,10 +7,13 @@
 //!   request and response.
 //! - [`query`]: the `/weft/query/1` envelope (questions a node answers about its
 //!   repository) and the service that answers them.
+//! - [`cluster`]: the `/weft/raft/1` envelope (a Raft cluster's members calling each
+//!   other) and the service that handles it.
 //!
 //! The network knows the kernel's types (heads, ranges) and nothing of the knowledge
 //! graph; whether a key is trusted is the node's decision.
 
+pub mod cluster;
 pub mod gatekeeper;
 pub mod identity;
 pub mod mesh;

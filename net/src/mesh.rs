@@ -1,5 +1,5 @@
 //! The swarm and its one event loop. Behaviours are composed (identify, ping, gossipsub,
-//! the `/weft/sync/1` and `/weft/query/1` request-responses, mDNS and Kademlia when
+//! the `/weft/sync/1`, `/weft/query/1` and `/weft/raft/1` request-responses, mDNS and Kademlia when
 //! configured, a block list) and driven by a single task; the node talks to it through a
 //! [`MeshHandle`] (commands) and a stream of [`MeshEvent`]s, serves chain ranges through
 //! the [`SyncSource`] trait and questions through the [`QueryService`] trait, so the mesh
@@ -15,6 +15,10 @@
 //! and protocol, and a
 //! peer that keeps sending what fails the checks is disconnected and blocked for a while.
 
+use crate::cluster::{
+    ClusterRequest, ClusterResponse, ClusterService, CLUSTER_PROTOCOL, CLUSTER_REQUEST_LIMIT,
+    CLUSTER_RESPONSE_LIMIT, CLUSTER_TIMEOUT, MAX_CLUSTER_PER_PEER, MAX_CLUSTER_TOTAL,
+};
 use crate::gatekeeper::{Accepted, Gatekeeper, Trust, Verdict};
 use crate::query::{
     QueryRequest, QueryResponse, QueryService, MAX_QUERIES_PER_PEER, QUERY_PROTOCOL,
@@ -24,7 +28,7 @@ use crate::wire::{
     reannounced, Evidence, SyncRequest, SyncResponse, Topic, GOSSIP_FRAME_ALLOWANCE,
     MAX_GOSSIP_BYTES, SYNC_PROTOCOL, SYNC_REQUEST_LIMIT, SYNC_RESPONSE_LIMIT,
 };
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use libp2p::request_response::cbor::codec::Codec as CborCodec;
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
@@ -150,6 +154,14 @@ pub enum MeshError {
         /// Why.
         reason: String,
     },
+    /// A cluster call failed (unreachable, timeout, an undecodable answer).
+    #[error("cluster call to {peer} failed: {reason}")]
+    Cluster {
+        /// The member called.
+        peer: PeerId,
+        /// Why.
+        reason: String,
+    },
     /// The event loop has stopped.
     #[error("the mesh has stopped")]
     Stopped,
@@ -217,6 +229,12 @@ enum Command {
         Option<Multiaddr>,
         QueryRequest,
         oneshot::Sender<Result<QueryResponse, MeshError>>,
+    ),
+    Cluster(
+        PeerId,
+        Option<Multiaddr>,
+        ClusterRequest,
+        oneshot::Sender<Result<ClusterResponse, MeshError>>,
     ),
     Strike(PeerId, String),
     Peers(oneshot::Sender<Vec<PeerLink>>),
@@ -307,6 +325,26 @@ impl MeshHandle {
             .await?
     }
 
+    /// Calls cluster member `peer`; `addr`, when given, is where to dial it if it is not
+    /// connected. Fails after `deadline` (at most [`CLUSTER_TIMEOUT`]) with
+    /// [`MeshError::Cluster`], which is also what an unreachable member gives.
+    pub async fn cluster(
+        &self,
+        peer: PeerId,
+        addr: Option<Multiaddr>,
+        request: ClusterRequest,
+        deadline: Duration,
+    ) -> Result<ClusterResponse, MeshError> {
+        let call = self.ask(|tx| Command::Cluster(peer, addr, request, tx));
+        match tokio::time::timeout(deadline.min(CLUSTER_TIMEOUT), call).await {
+            Ok(result) => result?,
+            Err(_) => Err(MeshError::Cluster {
+                peer,
+                reason: format!("no answer within {deadline:?}"),
+            }),
+        }
+    }
+
     /// Makes the mesh's task panic: fault injection for the testnet's scenario of a
     /// node whose mesh dies (the daemon must stop and say why, not go on as if joined).
     /// False when the queue is full.
@@ -371,6 +409,7 @@ struct Behaviour {
     gossipsub: gossipsub::Behaviour,
     sync: request_response::cbor::Behaviour<SyncRequest, SyncResponse>,
     query: request_response::cbor::Behaviour<QueryRequest, QueryResponse>,
+    cluster: request_response::cbor::Behaviour<ClusterRequest, ClusterResponse>,
     mdns: Toggle<mdns::tokio::Behaviour>,
     kademlia: Toggle<kad::Behaviour<kad::store::MemoryStore>>,
 }
@@ -382,6 +421,8 @@ pub struct Services {
     pub sync: Arc<dyn SyncSource>,
     /// Answers to questions (`/weft/query/1`).
     pub queries: Arc<dyn QueryService>,
+    /// Calls of cluster members (`/weft/raft/1`).
+    pub cluster: Arc<dyn ClusterService>,
 }
 
 impl Services {
@@ -391,6 +432,7 @@ impl Services {
         Services {
             sync,
             queries: Arc::new(crate::query::NoQueries),
+            cluster: Arc::new(crate::cluster::NoCluster),
         }
     }
 }
@@ -427,6 +469,7 @@ pub fn start(
     let (event_tx, events) = mpsc::channel(1024);
     let (served_tx, served) = mpsc::channel(64);
     let (answered_tx, answered) = mpsc::channel(64);
+    let (handled_tx, handled) = mpsc::channel(256);
     let event_loop = EventLoop {
         swarm,
         key: key.clone(),
@@ -440,6 +483,10 @@ pub fn start(
         served,
         answered_tx,
         answered,
+        handled_tx,
+        handled,
+        called: HashMap::new(),
+        calls: InFlight::default(),
         asked: HashMap::new(),
         questions: InFlight::default(),
         dial: config.dial.into_iter().map(|a| (a, None)).collect(),
@@ -479,6 +526,13 @@ pub fn sync_codec() -> CborCodec<SyncRequest, SyncResponse> {
     CborCodec::default()
         .set_request_size_maximum(SYNC_REQUEST_LIMIT)
         .set_response_size_maximum(SYNC_RESPONSE_LIMIT)
+}
+
+/// The codec of `/weft/raft/1` (as [`sync_codec`], with the cluster limits).
+pub fn cluster_codec() -> CborCodec<ClusterRequest, ClusterResponse> {
+    CborCodec::default()
+        .set_request_size_maximum(CLUSTER_REQUEST_LIMIT)
+        .set_response_size_maximum(CLUSTER_RESPONSE_LIMIT)
 }
 
 /// The codec of `/weft/query/1` (as [`sync_codec`], with the query limits).
@@ -543,6 +597,7 @@ fn build_swarm(key: &NodeKey, config: &MeshConfig) -> Result<Swarm<Behaviour>, M
             )?;
             let sync = exchange(sync_codec(), SYNC_PROTOCOL, SYNC_TIMEOUT);
             let query = exchange(query_codec(), QUERY_PROTOCOL, QUERY_TIMEOUT);
+            let cluster = exchange(cluster_codec(), CLUSTER_PROTOCOL, CLUSTER_TIMEOUT);
             let mdns = if config.mdns {
                 Some(mdns::tokio::Behaviour::new(mdns::Config::default(), peer)?)
             } else {
@@ -585,6 +640,7 @@ fn build_swarm(key: &NodeKey, config: &MeshConfig) -> Result<Swarm<Behaviour>, M
                 gossipsub,
                 sync,
                 query,
+                cluster,
                 mdns: mdns.into(),
                 kademlia: kademlia.into(),
             })
@@ -727,6 +783,12 @@ struct EventLoop {
     served: mpsc::Receiver<Served<SyncResponse>>,
     answered_tx: mpsc::Sender<Served<QueryResponse>>,
     answered: mpsc::Receiver<Served<QueryResponse>>,
+    handled_tx: mpsc::Sender<Served<ClusterResponse>>,
+    handled: mpsc::Receiver<Served<ClusterResponse>>,
+    /// Cluster calls sent, waiting for their answers.
+    called: Pending<ClusterResponse>,
+    /// Cluster calls being handled.
+    calls: InFlight,
     /// Configured addresses, with the peer last reached there.
     dial: Vec<(Multiaddr, Option<PeerId>)>,
     pending: Pending<SyncResponse>,
@@ -770,6 +832,10 @@ impl EventLoop {
                 Some((peer, channel, response)) = self.answered.recv() => {
                     self.questions.release(&peer);
                     let _ = self.swarm.behaviour_mut().query.send_response(channel, response);
+                }
+                Some((peer, channel, response)) = self.handled.recv() => {
+                    self.calls.release(&peer);
+                    let _ = self.swarm.behaviour_mut().cluster.send_response(channel, response);
                 }
                 _ = redial.tick() => self.redial(),
             }
@@ -822,6 +888,17 @@ impl EventLoop {
                     .query
                     .send_request(&peer, request);
                 self.asked.insert(id, (peer, reply));
+            }
+            Command::Cluster(peer, addr, request, reply) => {
+                if let Some(addr) = addr {
+                    self.swarm.add_peer_address(peer, addr);
+                }
+                let id = self
+                    .swarm
+                    .behaviour_mut()
+                    .cluster
+                    .send_request(&peer, request);
+                self.called.insert(id, (peer, reply));
             }
             Command::Strike(peer, reason) => self.strike(peer, reason),
             Command::Panic => panic!("fault injection: the mesh's task was told to panic"),
@@ -1000,6 +1077,7 @@ impl EventLoop {
             }
             BehaviourEvent::Sync(event) => self.on_sync(event),
             BehaviourEvent::Query(event) => self.on_query(event),
+            BehaviourEvent::Cluster(event) => self.on_cluster(event),
             BehaviourEvent::Ping(ping::Event {
                 peer,
                 connection,
@@ -1095,6 +1173,42 @@ impl EventLoop {
         tokio::task::spawn_blocking(move || {
             let response = source.serve(&peer, &request.capped());
             let _ = served.blocking_send((peer, channel, response));
+        });
+    }
+
+    fn on_cluster(&mut self, event: request_response::Event<ClusterRequest, ClusterResponse>) {
+        let Some((peer, request, channel)) = settle(&mut self.called, event, |peer, reason| {
+            MeshError::Cluster { peer, reason }
+        }) else {
+            return;
+        };
+        if !self
+            .calls
+            .admit(peer, MAX_CLUSTER_PER_PEER, MAX_CLUSTER_TOTAL)
+        {
+            let busy = ClusterResponse::Refused {
+                reason: format!(
+                    "busy: {MAX_CLUSTER_PER_PEER} calls of yours or {MAX_CLUSTER_TOTAL} in all in flight"
+                ),
+            };
+            let _ = self
+                .swarm
+                .behaviour_mut()
+                .cluster
+                .send_response(channel, busy);
+            return;
+        }
+        let service = self.services.cluster.clone();
+        let handled = self.handled_tx.clone();
+        tokio::spawn(async move {
+            // A handler that panics still answers and frees its slot.
+            let response = std::panic::AssertUnwindSafe(service.handle(peer, request))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| ClusterResponse::Refused {
+                    reason: "the call's handler failed".into(),
+                });
+            let _ = handled.send((peer, channel, response)).await;
         });
     }
 

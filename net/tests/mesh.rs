@@ -416,6 +416,7 @@ async fn queries_are_answered_capped_per_peer_and_size_limited() {
     let services = Services {
         sync: Arc::new(Oversized),
         queries: echo.clone(),
+        cluster: Arc::new(weft_net::cluster::NoCluster),
     };
     let a = start_with(1, &[2], vec![], services, false).await;
     // B is not dialled in advance: the address given with the query is enough.
@@ -652,4 +653,94 @@ async fn a_replayed_or_future_dated_advert_never_reaches_the_node() {
     let dropped = b.handle.dropped().await.expect("dropped");
     assert_eq!(dropped.get("stale advert"), Some(&1));
     assert_eq!(dropped.get("advert dated in the future"), Some(&1));
+}
+
+/// Answers a cluster call with its chain id and body reversed; a panicking body panics.
+struct Reverse;
+
+impl weft_net::cluster::ClusterService for Reverse {
+    fn handle(
+        &self,
+        _peer: libp2p::PeerId,
+        request: weft_net::cluster::ClusterRequest,
+    ) -> futures::future::BoxFuture<'static, weft_net::cluster::ClusterResponse> {
+        Box::pin(async move {
+            assert_ne!(request.body, b"panic", "the handler was told to panic");
+            let mut body = request.body;
+            body.reverse();
+            body.extend_from_slice(&request.chain_id);
+            weft_net::cluster::ClusterResponse::Answer { body }
+        })
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cluster_calls_are_answered_and_an_unreachable_member_fails_in_time() {
+    use weft_net::cluster::{ClusterRequest, ClusterResponse};
+    let services = Services {
+        sync: Arc::new(Oversized),
+        queries: Arc::new(weft_net::query::NoQueries),
+        cluster: Arc::new(Reverse),
+    };
+    let a = start_with(1, &[2], vec![], services, false).await;
+    let b = start(2, &[1], vec![], Arc::new(Oversized)).await;
+    let call = |body: &[u8]| ClusterRequest {
+        chain_id: vec![7; 16],
+        body: body.to_vec(),
+    };
+    let peer = a.handle.local_peer_id();
+    let answer = b
+        .handle
+        .cluster(peer, Some(a.addr.clone()), call(b"abc"), WAIT)
+        .await
+        .expect("answered");
+    let mut want = b"cba".to_vec();
+    want.extend_from_slice(&[7; 16]);
+    assert_eq!(answer, ClusterResponse::Answer { body: want });
+    // A handler that panics is an answer too, and the member goes on answering.
+    let failed = b
+        .handle
+        .cluster(peer, None, call(b"panic"), WAIT)
+        .await
+        .expect("a response");
+    assert!(
+        matches!(failed, ClusterResponse::Refused { ref reason } if reason.contains("failed")),
+        "{failed:?}"
+    );
+    assert!(b.handle.cluster(peer, None, call(b"x"), WAIT).await.is_ok());
+    // The reverse direction: B serves no cluster.
+    let refused = a
+        .handle
+        .cluster(
+            b.handle.local_peer_id(),
+            Some(b.addr.clone()),
+            call(b"x"),
+            WAIT,
+        )
+        .await
+        .expect("a response");
+    assert!(
+        matches!(refused, ClusterResponse::Refused { .. }),
+        "{refused:?}"
+    );
+    // A member nobody can reach: an error within the deadline, not a hang.
+    let nowhere: libp2p::Multiaddr = "/ip4/127.0.0.1/tcp/1".parse().expect("addr");
+    let err = b
+        .handle
+        .cluster(
+            libp2p::PeerId::random(),
+            Some(nowhere),
+            call(b"x"),
+            Duration::from_secs(2),
+        )
+        .await
+        .expect_err("unreachable");
+    assert!(
+        matches!(err, weft_net::mesh::MeshError::Cluster { .. }),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "bounded by the deadline"
+    );
 }

@@ -101,6 +101,7 @@ pub(super) async fn drive(
     let services = mesh::Services {
         sync: Arc::new(ChainSource(daemon.clone())),
         queries: Arc::new(super::answers::Answers(daemon.clone())),
+        cluster: Arc::new(weft_net::cluster::NoCluster),
     };
     let (mesh, mut events) = mesh::start(&key, mesh_config, gatekeeper, services)
         .map_err(|e| NodeError::Daemon(format!("network: {e}")))?;
