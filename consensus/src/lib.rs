@@ -8,16 +8,23 @@
 //! - [`log_store`]: the Raft log and vote, in the chain's own RocksDB;
 //! - [`apply`]: applying committed entries to the chain, deterministically;
 //! - [`state_machine`]: the state machine openraft drives, and its snapshots (a manifest;
-//!   the events come by verified range sync).
+//!   the events come by verified range sync);
+//! - [`rpc`]: the calls members make of each other;
+//! - [`network`]: Raft's network over the mesh's `/weft/raft/1`;
+//! - [`cluster`]: one member's Raft node: forming, joining, proposing, reading, serving.
 
 #![deny(missing_docs)]
 
 pub mod apply;
+pub mod cluster;
 pub mod codec;
 pub mod log_store;
+pub mod network;
+pub mod rpc;
 pub mod state_machine;
 pub mod types;
 
+pub use cluster::{ClusterError, ClusterNode};
 pub use log_store::LogStore;
 pub use state_machine::{ChainFetcher, Manifest, StateMachine};
 pub use types::{Command, Draft, Member, NodeId, Proposal, Replies, Reply, Request, TypeConfig};

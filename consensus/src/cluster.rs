@@ -1,0 +1,576 @@
+//! One member's Raft node: starting it over the chain's store and the mesh, forming a
+//! cluster of one, joining and leaving, proposing (forwarded to the leader when this
+//! member is not it), linearizable reads, and answering other members' calls.
+//!
+//! Membership changes keep the chain's signer set in step ([`weft_kernel::cluster`]): a
+//! joining member's key is endorsed onto the chain before it is added, and a removed
+//! member's key leaves the set after it is removed.
+
+use crate::network::{CallError, Network};
+use crate::rpc::{self, Answer, Call};
+use crate::state_machine::{ChainFetcher, StateMachine};
+use crate::types::{Command, Member, NodeId, Proposal, Reply, Request, TypeConfig};
+use crate::LogStore;
+use futures::future::BoxFuture;
+use openraft::async_runtime::watch::WatchReceiver;
+use openraft::error::RaftError;
+use openraft::{Config, Raft, ReadPolicy, ServerState, SnapshotPolicy};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use weft_kernel::cluster::{signer_draft, Member as SignerMember, MEMBERSHIP};
+use weft_kernel::Chain;
+use weft_net::cluster::{ClusterRequest, ClusterResponse, ClusterService};
+use weft_net::mesh::MeshHandle;
+use weft_net::PeerId;
+
+/// How long a proposal keeps being retried (leader changes, unreachable leader) before it
+/// fails: far beyond an election, short of a user's patience.
+pub const PROPOSE_DEADLINE: Duration = Duration::from_secs(20);
+/// Deadline of one forwarded call.
+const CALL_DEADLINE: Duration = Duration::from_secs(5);
+/// Pause between attempts while there is no leader.
+const RETRY_PAUSE: Duration = Duration::from_millis(50);
+
+/// Election and replication settings (milliseconds): a heartbeat every 100 ms, an
+/// election after 400 to 800 ms without one, so a dead leader is replaced within a second.
+pub fn raft_config(cluster_name: &str) -> Result<Arc<Config>, ClusterError> {
+    let config = Config {
+        cluster_name: cluster_name.to_string(),
+        heartbeat_interval: 100,
+        election_timeout_min: 400,
+        election_timeout_max: 800,
+        install_snapshot_timeout: 120_000,
+        max_payload_entries: 256,
+        snapshot_policy: SnapshotPolicy::LogsSinceLast(10_000),
+        max_in_snapshot_log_to_keep: 1_000,
+        ..Default::default()
+    };
+    Ok(Arc::new(
+        config
+            .validate()
+            .map_err(|e| ClusterError::Config(e.to_string()))?,
+    ))
+}
+
+/// Why a cluster operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// The Raft settings were refused.
+    #[error("Raft settings: {0}")]
+    Config(String),
+    /// Raft itself failed (storage, shut down).
+    #[error("Raft: {0}")]
+    Raft(String),
+    /// No leader answered in time.
+    #[error(
+        "no leader took the request within {0:?}: is a majority of the members up and reachable?"
+    )]
+    NoLeader(Duration),
+    /// A membership change was refused.
+    #[error("membership change refused: {0}")]
+    Membership(String),
+    /// Calling another member failed.
+    #[error("calling member: {0}")]
+    Call(String),
+}
+
+/// A member's Raft node.
+pub struct ClusterNode<H: AsRef<Chain> + Send + Sync + 'static> {
+    id: NodeId,
+    raft: Raft<TypeConfig, StateMachine<H>>,
+    network: Network,
+    host: Arc<H>,
+    chain_id: Vec<u8>,
+    /// This process's client id and next serial, for the requests it proposes.
+    client: [u8; 16],
+    serial: AtomicU64,
+    /// The hash of the join token members may present; None: nobody may join here.
+    join_token: Option<[u8; 32]>,
+    /// Peers accepted as callers before this member has a membership of its own (the
+    /// member it joined through).
+    introducers: Mutex<BTreeSet<PeerId>>,
+}
+
+fn token_hash(token: &str) -> [u8; 32] {
+    weft_kernel::hash::domain_hash("weft/cluster/join-token/v1", &[token.as_bytes()]).0
+}
+
+fn raft_error<E: std::fmt::Display>(e: E) -> ClusterError {
+    ClusterError::Raft(e.to_string())
+}
+
+impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
+    /// Starts member `id`'s Raft node over the chain in `host` (its store holds the log),
+    /// calling other members through `mesh`.
+    pub async fn start(
+        id: NodeId,
+        host: Arc<H>,
+        mesh: MeshHandle,
+        fetcher: Arc<dyn ChainFetcher>,
+        join_token: Option<&str>,
+    ) -> Result<Arc<ClusterNode<H>>, ClusterError> {
+        let chain: &Chain = (*host).as_ref();
+        let genesis = chain
+            .genesis()
+            .ok_or_else(|| ClusterError::Raft("the chain has no genesis".into()))?;
+        let chain_id = genesis.chain_id.0.to_vec();
+        let network = Network::new(mesh, chain_id.clone());
+        let log = LogStore::new(chain.store().clone());
+        let sm = StateMachine::new(host.clone(), fetcher);
+        let config = raft_config(&hex::encode(&chain_id))?;
+        let raft = Raft::new(id, config, network.clone(), log, sm)
+            .await
+            .map_err(raft_error)?;
+        let mut client = [0u8; 16];
+        getrandom::fill(&mut client).map_err(raft_error)?;
+        Ok(Arc::new(ClusterNode {
+            id,
+            raft,
+            network,
+            host,
+            chain_id,
+            client,
+            serial: AtomicU64::new(0),
+            join_token: join_token.map(token_hash),
+            introducers: Mutex::new(BTreeSet::new()),
+        }))
+    }
+
+    fn chain(&self) -> &Chain {
+        (*self.host).as_ref()
+    }
+
+    /// This member's id.
+    pub fn id(&self) -> NodeId {
+        self.id
+    }
+
+    /// The Raft handle (metrics, tests).
+    pub fn raft(&self) -> &Raft<TypeConfig, StateMachine<H>> {
+        &self.raft
+    }
+
+    /// Forms a cluster of this member alone (`weft cluster init`): the chain must already
+    /// record `cluster.formed` listing this member.
+    pub async fn initialize(&self, me: Member) -> Result<(), ClusterError> {
+        let members = BTreeMap::from([(self.id, me)]);
+        match self.raft.initialize(members).await {
+            Ok(()) => Ok(()),
+            Err(RaftError::APIError(e)) => Err(ClusterError::Membership(e.to_string())),
+            Err(e) => Err(raft_error(e)),
+        }
+    }
+
+    /// The current membership: id → member, and which are voters.
+    pub fn members(&self) -> (BTreeMap<NodeId, Member>, BTreeSet<NodeId>) {
+        let metrics = self.raft.metrics().borrow_watched().clone();
+        let membership = metrics.membership_config.membership();
+        let nodes = membership.nodes().map(|(id, m)| (*id, m.clone())).collect();
+        (nodes, membership.voter_ids().collect())
+    }
+
+    /// The leader as this member knows it.
+    pub fn leader(&self) -> Option<(NodeId, Member)> {
+        let metrics = self.raft.metrics().borrow_watched().clone();
+        let leader = metrics.current_leader?;
+        let member = metrics
+            .membership_config
+            .membership()
+            .get_node(&leader)?
+            .clone();
+        Some((leader, member))
+    }
+
+    fn next_request(&self, command: Command) -> Request {
+        Request {
+            client: self.client,
+            serial: self.serial.fetch_add(1, Ordering::Relaxed),
+            command,
+        }
+    }
+
+    /// Proposes `command`, answered once a majority holds it durably and the leader has
+    /// applied it. A follower forwards it to the leader; leader changes and unreachable
+    /// leaders are retried (the request's key makes a retry apply once) until
+    /// [`PROPOSE_DEADLINE`].
+    pub async fn propose(&self, command: Command) -> Result<Reply, ClusterError> {
+        let request = self.next_request(command);
+        let mut replies = self.propose_all(vec![request]).await?;
+        replies
+            .pop()
+            .ok_or_else(|| ClusterError::Raft("the leader answered no request".into()))
+    }
+
+    /// Proposes several requests as one entry; one reply each.
+    pub async fn propose_all(&self, requests: Vec<Request>) -> Result<Vec<Reply>, ClusterError> {
+        let started = Instant::now();
+        let mut last_error = None;
+        while started.elapsed() < PROPOSE_DEADLINE {
+            match self.leader() {
+                Some((leader, _)) if leader == self.id => {
+                    match self.write(requests.clone()).await {
+                        Ok(replies) => return Ok(replies),
+                        Err(e) => last_error = Some(e),
+                    }
+                }
+                Some((_, member)) => {
+                    match self
+                        .network
+                        .call(&member, &Call::Propose(requests.clone()), CALL_DEADLINE)
+                        .await
+                    {
+                        Ok(Answer::Proposed(replies)) => return Ok(replies.0),
+                        Ok(Answer::Failed(why)) => last_error = Some(ClusterError::Raft(why)),
+                        Ok(_) => {}
+                        Err(e) => last_error = Some(ClusterError::Call(e.to_string())),
+                    }
+                }
+                None => {}
+            }
+            tokio::time::sleep(RETRY_PAUSE).await;
+        }
+        Err(last_error.unwrap_or(ClusterError::NoLeader(PROPOSE_DEADLINE)))
+    }
+
+    /// On the leader: writes the requests as one entry stamped with this clock.
+    async fn write(&self, requests: Vec<Request>) -> Result<Vec<Reply>, ClusterError> {
+        let proposal = Proposal {
+            time_ns: weft_kernel::chain::now_ns(),
+            requests,
+        };
+        match self.raft.client_write(proposal).await {
+            Ok(response) => Ok(response.data.0),
+            Err(e) => Err(raft_error(e)),
+        }
+    }
+
+    /// Waits until this member has applied everything committed before the call, as the
+    /// leader's read index says (`--linearizable` reads): a read after it sees every
+    /// append acknowledged before it began.
+    pub async fn read_barrier(&self) -> Result<(), ClusterError> {
+        let started = Instant::now();
+        while started.elapsed() < PROPOSE_DEADLINE {
+            let index = match self.leader() {
+                Some((leader, _)) if leader == self.id => self.read_index().await.ok(),
+                Some((_, member)) => match self
+                    .network
+                    .call(&member, &Call::ReadIndex, CALL_DEADLINE)
+                    .await
+                {
+                    Ok(Answer::ReadIndex(index)) => Some(index),
+                    _ => None,
+                },
+                None => None,
+            };
+            if let Some(index) = index {
+                self.raft
+                    .wait(Some(PROPOSE_DEADLINE))
+                    .applied_index_at_least(index, "read barrier")
+                    .await
+                    .map_err(raft_error)?;
+                return Ok(());
+            }
+            tokio::time::sleep(RETRY_PAUSE).await;
+        }
+        Err(ClusterError::NoLeader(PROPOSE_DEADLINE))
+    }
+
+    async fn read_index(&self) -> Result<Option<u64>, ClusterError> {
+        let read = self
+            .raft
+            .ensure_linearizable(ReadPolicy::ReadIndex)
+            .await
+            .map_err(raft_error)?;
+        Ok(Some(read.index()))
+    }
+
+    /// The signer-set event listing `members` (endorsed by this member's key).
+    fn signer_command(&self, members: &BTreeMap<NodeId, Member>) -> Result<Command, ClusterError> {
+        let chain = self.chain();
+        let key = chain
+            .key()
+            .ok_or_else(|| ClusterError::Membership("this member has no node key".into()))?;
+        let genesis = chain
+            .genesis()
+            .ok_or_else(|| ClusterError::Membership("the chain has no genesis".into()))?;
+        let listed = members
+            .iter()
+            .map(|(id, m)| {
+                let public_key = hex::decode(&m.public_key)
+                    .ok()
+                    .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                    .ok_or_else(|| {
+                        ClusterError::Membership(format!("member `{}` has no valid key", m.name))
+                    })?;
+                Ok(SignerMember {
+                    id: *id,
+                    name: m.name.clone(),
+                    public_key,
+                })
+            })
+            .collect::<Result<Vec<_>, ClusterError>>()?;
+        let draft = signer_draft(
+            &genesis.chain_id,
+            &chain.signers(),
+            MEMBERSHIP,
+            &listed,
+            key,
+        )
+        .map_err(|e| ClusterError::Membership(e.to_string()))?;
+        Ok(Command::Append(vec![crate::types::Draft {
+            source: draft.source,
+            kind: draft.kind,
+            payload: weft_kernel::cbor::encode(&draft.payload),
+        }]))
+    }
+
+    async fn propose_signers(
+        &self,
+        members: &BTreeMap<NodeId, Member>,
+    ) -> Result<(), ClusterError> {
+        match self.propose(self.signer_command(members)?).await? {
+            Reply::Applied(_) => Ok(()),
+            Reply::Refused(why) => Err(ClusterError::Membership(why)),
+        }
+    }
+
+    /// On the leader: adds `member` as `id`. Its key joins the signer set first; the leader
+    /// then snapshots and purges its log (so the newcomer starts from a snapshot and
+    /// range-syncs the chain), adds it as a learner, waits for it to catch up, and makes it
+    /// a voter.
+    pub async fn add_member(&self, id: NodeId, member: Member) -> Result<(), ClusterError> {
+        let (mut nodes, _) = self.members();
+        nodes.insert(id, member.clone());
+        self.propose_signers(&nodes).await?;
+        self.raft.trigger().snapshot().await.map_err(raft_error)?;
+        let applied = self
+            .raft
+            .metrics()
+            .borrow_watched()
+            .last_applied
+            .map(|l| l.index);
+        let snapshot = self
+            .raft
+            .wait(Some(PROPOSE_DEADLINE))
+            .metrics(
+                |m| m.snapshot.map(|s| s.index) >= applied,
+                "snapshot before adding a member",
+            )
+            .await
+            .map_err(raft_error)?
+            .snapshot;
+        if let Some(upto) = snapshot {
+            self.raft
+                .trigger()
+                .purge_log(upto.index)
+                .await
+                .map_err(raft_error)?;
+        }
+        self.raft
+            .add_learner(id, member, true)
+            .await
+            .map_err(|e| ClusterError::Membership(e.to_string()))?;
+        let (_, voters) = self.members();
+        let mut voters: BTreeSet<NodeId> = voters;
+        voters.insert(id);
+        self.raft
+            .change_membership(voters, false)
+            .await
+            .map_err(|e| ClusterError::Membership(e.to_string()))?;
+        Ok(())
+    }
+
+    /// On the leader: removes member `id` (a voter or a learner), then drops its key from
+    /// the signer set.
+    pub async fn remove_member(&self, id: NodeId) -> Result<(), ClusterError> {
+        let (mut nodes, voters) = self.members();
+        if !nodes.contains_key(&id) {
+            return Err(ClusterError::Membership(format!("no member {id}")));
+        }
+        let voters: BTreeSet<NodeId> = voters.into_iter().filter(|v| *v != id).collect();
+        if voters.is_empty() {
+            return Err(ClusterError::Membership(
+                "the last voter cannot be removed".into(),
+            ));
+        }
+        self.raft
+            .change_membership(voters, false)
+            .await
+            .map_err(|e| ClusterError::Membership(e.to_string()))?;
+        self.raft
+            .change_membership(
+                openraft::ChangeMembers::RemoveNodes(BTreeSet::from([id])),
+                false,
+            )
+            .await
+            .map_err(|e| ClusterError::Membership(e.to_string()))?;
+        nodes.remove(&id);
+        self.propose_signers(&nodes).await
+    }
+
+    /// On a new member: asks `via` (any member, usually the founder) to add this one.
+    pub async fn join(&self, via: Member, me: Member, token: &str) -> Result<(), ClusterError> {
+        let peer: PeerId = via
+            .peer_id
+            .parse()
+            .map_err(|e| ClusterError::Call(format!("peer id `{}`: {e}", via.peer_id)))?;
+        self.introducers.lock().map_err(raft_error)?.insert(peer);
+        let call = Call::Join {
+            id: self.id,
+            member: me,
+            token: token.to_string(),
+        };
+        // Joining waits for the catch-up: as long as the whole chain takes to sync.
+        match self
+            .network
+            .call(&via, &call, Duration::from_secs(600))
+            .await
+        {
+            Ok(Answer::Done) => Ok(()),
+            Ok(Answer::Failed(why)) => Err(ClusterError::Membership(why)),
+            Ok(Answer::NotLeader { leader }) => Err(ClusterError::Membership(format!(
+                "{} is not the leader; the leader is {}",
+                via.name,
+                leader.map_or("unknown".to_string(), |(_, m)| format!(
+                    "{} at {}",
+                    m.name, m.addr
+                ))
+            ))),
+            Ok(other) => Err(ClusterError::Call(format!("unexpected answer {other:?}"))),
+            Err(e) => Err(ClusterError::Call(e.to_string())),
+        }
+    }
+
+    /// Stops the Raft node.
+    pub async fn shutdown(&self) -> Result<(), ClusterError> {
+        self.raft.shutdown().await.map_err(raft_error)
+    }
+
+    /// Whether `peer` may call this member: a current member, or the one it joined via.
+    fn admits(&self, peer: &PeerId) -> bool {
+        let (nodes, _) = self.members();
+        let peer = peer.to_base58();
+        nodes.values().any(|m| m.peer_id == peer)
+            || self
+                .introducers
+                .lock()
+                .map(|set| set.iter().any(|p| p.to_base58() == peer))
+                .unwrap_or(false)
+    }
+
+    fn not_leader(&self) -> Answer {
+        Answer::NotLeader {
+            leader: self.leader(),
+        }
+    }
+
+    fn is_leader(&self) -> bool {
+        self.raft.metrics().borrow_watched().state == ServerState::Leader
+    }
+
+    /// Handles one call from `peer`.
+    pub async fn handle(&self, peer: PeerId, call: Call) -> Answer {
+        let failed = |e: &dyn std::fmt::Display| Answer::Failed(e.to_string());
+        if let Call::Join { id, member, token } = call {
+            let allowed = self
+                .join_token
+                .is_some_and(|want| constant_time_eq(&want, &token_hash(&token)));
+            if !allowed {
+                return Answer::Failed("the join token is not this cluster's".into());
+            }
+            if member.peer_id != peer.to_base58() {
+                return Answer::Failed("a node may only ask to join as itself".into());
+            }
+            if !self.is_leader() {
+                return self.not_leader();
+            }
+            return match self.add_member(id, member).await {
+                Ok(()) => Answer::Done,
+                Err(e) => failed(&e),
+            };
+        }
+        if !self.admits(&peer) {
+            return Answer::Failed(format!("{peer} is not a member of this cluster"));
+        }
+        match call {
+            Call::AppendEntries(rpc) => match self.raft.append_entries(rpc).await {
+                Ok(r) => Answer::AppendEntries(r),
+                Err(e) => failed(&e),
+            },
+            Call::Vote(rpc) => match self.raft.vote(rpc).await {
+                Ok(r) => Answer::Vote(r),
+                Err(e) => failed(&e),
+            },
+            Call::PreVote(rpc) => match self.raft.pre_vote(rpc).await {
+                Ok(r) => Answer::Vote(r),
+                Err(e) => failed(&e),
+            },
+            Call::Snapshot(call) => {
+                let crate::rpc::SnapshotCall {
+                    vote,
+                    meta,
+                    manifest,
+                } = *call;
+                let snapshot = openraft::alias::SnapshotOf::<TypeConfig, crate::Manifest> {
+                    meta,
+                    snapshot: manifest,
+                };
+                match self.raft.install_full_snapshot(vote, snapshot).await {
+                    Ok(r) => Answer::Snapshot(r),
+                    Err(e) => failed(&e),
+                }
+            }
+            Call::Propose(requests) if self.is_leader() => match self.write(requests).await {
+                Ok(replies) => Answer::Proposed(crate::types::Replies(replies)),
+                Err(e) => failed(&e),
+            },
+            Call::ReadIndex if self.is_leader() => match self.read_index().await {
+                Ok(index) => Answer::ReadIndex(index),
+                Err(e) => failed(&e),
+            },
+            Call::Remove { id } if self.is_leader() => match self.remove_member(id).await {
+                Ok(()) => Answer::Done,
+                Err(e) => failed(&e),
+            },
+            Call::Propose(_) | Call::ReadIndex | Call::Remove { .. } => self.not_leader(),
+            Call::Join { .. } => Answer::Failed("handled above".into()),
+        }
+    }
+}
+
+fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The mesh's side of a member: decodes calls for this cluster's chain and hands them to
+/// the node.
+pub struct Service<H: AsRef<Chain> + Send + Sync + 'static>(pub Arc<ClusterNode<H>>);
+
+impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterService for Service<H> {
+    fn handle(&self, peer: PeerId, request: ClusterRequest) -> BoxFuture<'static, ClusterResponse> {
+        let node = self.0.clone();
+        Box::pin(async move {
+            if request.chain_id != node.chain_id {
+                return ClusterResponse::Refused {
+                    reason: "this member is in another chain's cluster".into(),
+                };
+            }
+            let call: Call = match rpc::decode(&request.body, "cluster call") {
+                Ok(call) => call,
+                Err(reason) => return ClusterResponse::Refused { reason },
+            };
+            match rpc::encode(&node.handle(peer, call).await) {
+                Ok(body) => ClusterResponse::Answer { body },
+                Err(reason) => ClusterResponse::Refused { reason },
+            }
+        })
+    }
+}
+
+impl From<CallError> for ClusterError {
+    fn from(e: CallError) -> ClusterError {
+        ClusterError::Call(e.to_string())
+    }
+}
