@@ -91,6 +91,8 @@ pub struct ClusterNode<H: AsRef<Chain> + Send + Sync + 'static> {
     /// Peers accepted as callers before this member has a membership of its own (the
     /// member it joined through).
     introducers: Mutex<BTreeSet<PeerId>>,
+    /// Told who sends a snapshot, to fetch its events from there first.
+    fetcher: Arc<dyn ChainFetcher>,
 }
 
 fn token_hash(token: &str) -> [u8; 32] {
@@ -104,21 +106,29 @@ fn raft_error<E: std::fmt::Display>(e: E) -> ClusterError {
 impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
     /// Starts member `id`'s Raft node over the chain in `host` (its store holds the log),
     /// calling other members through `mesh`.
+    /// A member joining with an empty chain gets `chain_id` from its join token.
     pub async fn start(
         id: NodeId,
         host: Arc<H>,
+        chain_id: [u8; 16],
         mesh: MeshHandle,
         fetcher: Arc<dyn ChainFetcher>,
         join_token: Option<&str>,
     ) -> Result<Arc<ClusterNode<H>>, ClusterError> {
         let chain: &Chain = (*host).as_ref();
-        let genesis = chain
-            .genesis()
-            .ok_or_else(|| ClusterError::Raft("the chain has no genesis".into()))?;
-        let chain_id = genesis.chain_id.0.to_vec();
+        if let Some(genesis) = chain.genesis() {
+            if genesis.chain_id.0 != chain_id {
+                return Err(ClusterError::Raft(format!(
+                    "this node's chain is {}, not the cluster's {}",
+                    genesis.chain_id,
+                    hex::encode(chain_id)
+                )));
+            }
+        }
+        let chain_id = chain_id.to_vec();
         let network = Network::new(mesh, chain_id.clone());
         let log = LogStore::new(chain.store().clone());
-        let sm = StateMachine::new(host.clone(), fetcher);
+        let sm = StateMachine::new(host.clone(), fetcher.clone());
         let config = raft_config(&hex::encode(&chain_id))?;
         let raft = Raft::new(id, config, network.clone(), log, sm)
             .await
@@ -135,6 +145,7 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
             serial: AtomicU64::new(0),
             join_token: join_token.map(token_hash),
             introducers: Mutex::new(BTreeSet::new()),
+            fetcher,
         }))
     }
 
@@ -508,6 +519,7 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
                 Err(e) => failed(&e),
             },
             Call::Snapshot(call) => {
+                self.fetcher.prefer(peer);
                 let crate::rpc::SnapshotCall {
                     vote,
                     meta,

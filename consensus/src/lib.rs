@@ -11,6 +11,7 @@
 //!   the events come by verified range sync);
 //! - [`rpc`]: the calls members make of each other;
 //! - [`network`]: Raft's network over the mesh's `/weft/raft/1`;
+//! - [`fetch`]: a snapshot's events over the mesh's `/weft/sync/1`;
 //! - [`cluster`]: one member's Raft node: forming, joining, proposing, reading, serving.
 
 #![deny(missing_docs)]
@@ -18,6 +19,7 @@
 pub mod apply;
 pub mod cluster;
 pub mod codec;
+pub mod fetch;
 pub mod log_store;
 pub mod network;
 pub mod rpc;

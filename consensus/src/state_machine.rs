@@ -25,6 +25,11 @@ use weft_kernel::store::cf;
 use weft_kernel::txn::Signing;
 use weft_kernel::Chain;
 
+/// How often a snapshot's events are asked for before the install fails, and the pause
+/// between attempts (a minute in all).
+const FETCH_ATTEMPTS: u32 = 120;
+const FETCH_PAUSE: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Key of the current snapshot's manifest.
 const SNAPSHOT: &[u8] = b"snapshot";
 /// Most committed entries one transaction applies: one fsync covers them all, and a
@@ -61,8 +66,10 @@ pub trait ChainFetcher: Send + Sync + 'static {
         from: u64,
         manifest: &'a Manifest,
     ) -> BoxFuture<'a, Result<Range, String>>;
-}
 
+    /// Says which member sent the snapshot being installed: the one to fetch from first.
+    fn prefer(&self, _peer: weft_net::PeerId) {}
+}
 /// The state machine over the chain `host` holds.
 pub struct StateMachine<H> {
     host: Arc<H>,
@@ -95,6 +102,33 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> StateMachine<H> {
             Some(bytes) => decode(&bytes, what).map(Some),
             None => Ok(None),
         }
+    }
+
+    /// Events `from..` for a snapshot, retried for a while (a member just elected, a
+    /// source restarting): failing the install stops this member's Raft node.
+    async fn fetch(&self, from: u64, manifest: &Manifest) -> io::Result<Range> {
+        let mut last = String::new();
+        for attempt in 0..FETCH_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(FETCH_PAUSE).await;
+            }
+            match self.fetcher.fetch(from, manifest).await {
+                Ok(range)
+                    if range.from.saturating_add(range.events.len() as u64)
+                        > manifest.chain_len =>
+                {
+                    last = format!(
+                        "a range from {from} goes past the snapshot's {} events",
+                        manifest.chain_len
+                    );
+                }
+                Ok(range) => return Ok(range),
+                Err(e) => last = e,
+            }
+        }
+        Err(io_error(format!(
+            "fetching events {from}.. for the snapshot: {last}"
+        )))
     }
 
     /// Runs `work` on the chain on a blocking thread (RocksDB's synced writes block).
@@ -201,10 +235,7 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> RaftStateMachine<TypeConfig> for S
             if len == manifest.chain_len {
                 break;
             }
-            let range =
-                self.fetcher.fetch(len, &manifest).await.map_err(|e| {
-                    io_error(format!("fetching events {len}.. for the snapshot: {e}"))
-                })?;
+            let range = self.fetch(len, &manifest).await?;
             let extended = self
                 .blocking(move |chain| {
                     weft_kernel::replica::extend(chain, &genesis_key, &range).map_err(io_error)

@@ -20,6 +20,11 @@ use rocksdb::{Direction, IteratorMode, WriteBatch};
 use std::collections::BTreeMap;
 use std::sync::MutexGuard;
 
+/// A transaction that stages many events signs a head every this many (when its key may
+/// sign), besides the one at its end: range sync serves a range up to a stored head, and
+/// a range is at most 1,024 events.
+pub const HEAD_EVERY: u64 = 512;
+
 /// Whether a commit must sign a head.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Signing {
@@ -174,7 +179,22 @@ impl Txn<'_> {
         self.next.last_time_ns = time_ns;
         let stored = StoredEvent { event, hash };
         self.events.push(stored.clone());
+        if self.next.next_seq.is_multiple_of(HEAD_EVERY) {
+            self.sign_if_authorised();
+        }
         Ok(stored)
+    }
+
+    /// Stages a head over everything staged so far, if this member's key may sign there.
+    fn sign_if_authorised(&mut self) -> Option<SignedHead> {
+        let key = self.chain.key()?;
+        let last = self.next.next_seq.checked_sub(1)?;
+        if !self.next.signers.is_authorised(last, &key.public_key()) {
+            return None;
+        }
+        let head = stage_head(&mut self.writes, &mut self.next, key);
+        self.next.latest_head = Some(head.clone());
+        Some(head)
     }
 
     /// Reads an event, staged or committed.
@@ -274,22 +294,22 @@ impl Txn<'_> {
     pub fn commit(mut self, signing: Signing) -> Result<Committed, ChainError> {
         let mut head = None;
         if !self.events.is_empty() {
-            let key = self.chain.key();
             let last = self.next.next_seq - 1;
-            let may_sign = key.filter(|k| self.next.signers.is_authorised(last, &k.public_key()));
-            match (may_sign, signing) {
-                (Some(key), _) => {
-                    let signed = stage_head(&mut self.writes, &mut self.next, key);
-                    self.next.latest_head = Some(signed.clone());
-                    head = Some(signed);
-                }
-                (None, Signing::IfAuthorised) => {}
-                (None, Signing::Required) => {
-                    let key = key.ok_or(ChainError::NoKey)?;
-                    return Err(ChainError::NotAuthorised {
-                        reason: self.next.signers.refusal(last, &key.public_key()),
-                    });
-                }
+            let signed_here = self
+                .next
+                .latest_head
+                .as_ref()
+                .is_some_and(|h| h.seq == last);
+            head = if signed_here {
+                self.next.latest_head.clone()
+            } else {
+                self.sign_if_authorised()
+            };
+            if head.is_none() && signing == Signing::Required {
+                let key = self.chain.key().ok_or(ChainError::NoKey)?;
+                return Err(ChainError::NotAuthorised {
+                    reason: self.next.signers.refusal(last, &key.public_key()),
+                });
             }
         }
         let store = self.chain.store();

@@ -99,7 +99,7 @@ pub fn serve(
     max_count: u32,
     max_bytes: u64,
 ) -> Result<Range, ChainError> {
-    let head = chain.latest_signed_head().ok_or(ChainError::Empty)?;
+    let head = serving_head(chain, from, max_count)?;
     let size = head.size();
     let mut events = Vec::new();
     let mut bytes = 0u64;
@@ -140,6 +140,30 @@ pub fn serve(
         consistency,
         first_path,
     })
+}
+
+/// The head a range from `from` is served under: the latest one, except on a cluster's
+/// chain, where signers change along the chain. There it is the last stored head the
+/// range can reach within `max_count` events, so that the receiver checks its signer
+/// against the signer set at exactly its sequence (a head further on may be signed by a
+/// member added after the range's end, which the receiver cannot know of yet).
+fn serving_head(chain: &Chain, from: u64, max_count: u32) -> Result<SignedHead, ChainError> {
+    let latest = chain.latest_signed_head().ok_or(ChainError::Empty)?;
+    if !chain.signers().is_clustered() || latest.seq < from.saturating_add(u64::from(max_count)) {
+        return Ok(latest);
+    }
+    let end = from.saturating_add(u64::from(max_count));
+    let mut reachable = None;
+    for item in chain.signed_heads(from) {
+        let (seq, bytes) = item?;
+        if seq >= end {
+            break;
+        }
+        reachable = Some(bytes);
+    }
+    Ok(reachable
+        .and_then(|bytes| SignedHead::decode(&bytes).ok())
+        .unwrap_or(latest))
 }
 
 /// A peer's chain, held read-only and extended only by verified ranges.

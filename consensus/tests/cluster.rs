@@ -1,0 +1,245 @@
+//! Three members in one process, each with its own RocksDB store, mesh and key, talking
+//! over real libp2p on loopback: a founder forms the cluster, two more join through
+//! snapshots and range sync, proposals from every member are acknowledged, the chains are
+//! byte-identical and verify, and when the leader stops another is elected and takes
+//! appends.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+use weft_consensus::cluster::{ClusterNode, Service};
+use weft_consensus::fetch::{Deferred, MeshFetcher};
+use weft_consensus::{Command, Draft, Member, Reply};
+use weft_kernel::cluster::{signer_draft, Member as Signer, FORMED};
+use weft_kernel::keys::NodeKey;
+use weft_kernel::store::cf;
+use weft_kernel::{Chain, Store};
+use weft_net::gatekeeper::{Gatekeeper, Trust};
+use weft_net::mesh::{self, MeshConfig, MeshEvent, MeshHandle, Services, SyncSource};
+use weft_net::wire::{SyncRequest, SyncResponse};
+
+const WAIT: Duration = Duration::from_secs(30);
+const TOKEN: &str = "test-join-token";
+
+/// Serves the member's chain to whoever asks (the test's members trust each other).
+struct Serve(Arc<Chain>);
+
+impl SyncSource for Serve {
+    fn serve(&self, _: &weft_net::PeerId, request: &SyncRequest) -> SyncResponse {
+        match weft_kernel::replica::serve(
+            &self.0,
+            request.from,
+            request.max_count,
+            request.max_bytes,
+        ) {
+            Ok(range) => SyncResponse::from_range(&range),
+            Err(e) => SyncResponse::Refused {
+                reason: e.to_string(),
+            },
+        }
+    }
+}
+
+struct Peer {
+    _dir: tempfile::TempDir,
+    chain: Arc<Chain>,
+    mesh: MeshHandle,
+    node: Arc<ClusterNode<Chain>>,
+    info: Member,
+}
+
+fn key(seed: u8) -> NodeKey {
+    NodeKey::from_seed(&[seed; 32])
+}
+
+async fn spawn(seed: u8, dir: tempfile::TempDir, chain: Arc<Chain>, chain_id: [u8; 16]) -> Peer {
+    let deferred = Arc::new(Deferred::default());
+    let services = Services {
+        sync: Arc::new(Serve(chain.clone())),
+        queries: Arc::new(weft_net::query::NoQueries),
+        cluster: deferred.clone(),
+    };
+    let gate = Gatekeeper::new(key(seed).public_key(), Trust::Open);
+    let (mesh, mut events) = mesh::start(
+        &key(seed),
+        MeshConfig::loopback("test", vec![]),
+        gate,
+        services,
+    )
+    .expect("mesh");
+    let addr = loop {
+        match tokio::time::timeout(WAIT, events.recv()).await {
+            Ok(Some(MeshEvent::Listening(addr))) => break addr,
+            Ok(Some(_)) => continue,
+            other => panic!("no listen address: {other:?}"),
+        }
+    };
+    tokio::spawn(async move { while events.recv().await.is_some() {} });
+    let fetcher = Arc::new(MeshFetcher::new(mesh.clone(), chain_id, vec![]));
+    let node = ClusterNode::start(
+        u64::from(seed),
+        chain.clone(),
+        chain_id,
+        mesh.clone(),
+        fetcher,
+        Some(TOKEN),
+    )
+    .await
+    .expect("raft node");
+    deferred.bind(Arc::new(Service(node.clone())));
+    let info = Member {
+        name: format!("m{seed}"),
+        peer_id: mesh.local_peer_id().to_base58(),
+        addr: addr.to_string(),
+        public_key: hex::encode(key(seed).public_key()),
+    };
+    Peer {
+        _dir: dir,
+        chain,
+        mesh,
+        node,
+        info,
+    }
+}
+
+/// The founder: `weft init`'s chain, `cluster.formed` appended while alone, a cluster of one.
+async fn founder() -> Peer {
+    let dir = tempfile::tempdir().expect("tmp");
+    let chain = common::founder(dir.path(), 1);
+    let genesis = chain.genesis().expect("genesis");
+    let me = Signer {
+        id: 1,
+        name: "m1".into(),
+        public_key: key(1).public_key(),
+    };
+    let formed =
+        signer_draft(&genesis.chain_id, &chain.signers(), FORMED, &[me], &key(1)).expect("draft");
+    chain.append(formed).expect("cluster.formed");
+    let peer = spawn(1, dir, chain, genesis.chain_id.0).await;
+    peer.node
+        .initialize(peer.info.clone())
+        .await
+        .expect("initialize");
+    peer
+}
+
+/// A new member with an empty store, joined through `via`.
+async fn joiner(seed: u8, chain_id: [u8; 16], via: &Peer) -> Peer {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(Store::create(&dir.path().join("chain")).expect("store"));
+    let chain = Arc::new(Chain::open_unchecked(store, Some(key(seed))).expect("chain"));
+    let peer = spawn(seed, dir, chain, chain_id).await;
+    peer.node
+        .join(via.info.clone(), peer.info.clone(), TOKEN)
+        .await
+        .expect("join");
+    peer
+}
+
+fn append(n: u64) -> Command {
+    let payload = weft_kernel::cbor::map([("n", ciborium::value::Value::Integer(n.into()))]);
+    Command::Append(vec![Draft {
+        source: "ci".into(),
+        kind: "ci.run".into(),
+        payload: weft_kernel::cbor::encode_canonical(payload).expect("cbor"),
+    }])
+}
+
+async fn applied_everywhere(peers: &[&Peer], len: u64) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while peers.iter().any(|p| p.chain.len() < len) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not applied everywhere: {:?} of {len}",
+            peers.iter().map(|p| p.chain.len()).collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn verify_clean(chain: &Chain) {
+    let report = weft_kernel::verify::verify(chain, &mut |_| {}).expect("verify");
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_members_form_replicate_and_survive_losing_the_leader() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    let a = founder().await;
+    let chain_id = a.chain.genesis().expect("genesis").chain_id.0;
+    let b = joiner(2, chain_id, &a).await;
+    let c = joiner(3, chain_id, &a).await;
+    let (_, voters) = a.node.members();
+    assert_eq!(voters.len(), 3, "both joiners are voters");
+    let signers = a.chain.signers();
+    let last = signers.changes().last().expect("a signer set").1.clone();
+    assert_eq!(last.len(), 3, "the chain authorises the three keys");
+
+    let mut acknowledged = Vec::new();
+    for (i, peer) in [&a, &b, &c].iter().enumerate() {
+        for n in 0..5u64 {
+            match peer
+                .node
+                .propose(append(i as u64 * 100 + n))
+                .await
+                .expect("propose")
+            {
+                Reply::Applied(events) => acknowledged.push(events[0].clone()),
+                Reply::Refused(why) => panic!("refused: {why}"),
+            }
+        }
+    }
+    let len = a.chain.len();
+    applied_everywhere(&[&a, &b, &c], len).await;
+    for family in [cf::EVENTS, cf::MERKLE, cf::TREE, cf::INDEX] {
+        let first = common::family(&a.chain, family);
+        assert_eq!(
+            first,
+            common::family(&b.chain, family),
+            "{family}: a and b differ"
+        );
+        assert_eq!(
+            first,
+            common::family(&c.chain, family),
+            "{family}: a and c differ"
+        );
+    }
+    for peer in [&a, &b, &c] {
+        verify_clean(&peer.chain);
+        for ack in &acknowledged {
+            assert_eq!(
+                peer.chain.event(ack.seq).expect("event").hash.to_hex(),
+                ack.hash
+            );
+        }
+    }
+    // Heads on the joiners are signed by their own keys.
+    let b_head = b.chain.latest_signed_head().expect("head");
+    assert_eq!(b_head.signer, key(2).public_key());
+
+    // The leader stops; the other two elect one and go on.
+    let (leader, _) = a.node.leader().expect("a leader");
+    let peers = [a, b, c];
+    let (stopped, rest): (Vec<&Peer>, Vec<&Peer>) =
+        peers.iter().partition(|p| p.node.id() == leader);
+    stopped[0].node.shutdown().await.expect("shutdown");
+    let reply = rest[0]
+        .node
+        .propose(append(999))
+        .await
+        .expect("propose after failover");
+    let Reply::Applied(events) = reply else {
+        panic!("{reply:?}");
+    };
+    applied_everywhere(&rest, events[0].seq + 1).await;
+    let new_leader = rest[0].node.leader().expect("a new leader").0;
+    assert_ne!(new_leader, leader);
+    for peer in &rest {
+        verify_clean(&peer.chain);
+        assert!(!peer.mesh.local_peer_id().to_base58().is_empty());
+    }
+}
