@@ -110,6 +110,9 @@ pub enum Command {
     /// The node daemon: joins the mesh, follows peers, serves commands.
     #[command(subcommand)]
     Node(NodeCommand),
+    /// The project's Raft cluster: several machines holding one chain (docs/cluster.md).
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
     /// Peers: list them with their heads and replicas, or add one.
     Peers(PeersArgs),
     /// Equivocation evidence: check a file offline.
@@ -344,6 +347,42 @@ pub enum NodeCommand {
     Stop,
     /// Whether a daemon runs, its peer id, addresses and peers.
     Status,
+}
+
+/// `weft cluster ...`.
+#[derive(Subcommand, Debug)]
+pub enum ClusterCommand {
+    /// Make this node a cluster of one (run with the daemon stopped); prints the token
+    /// others join with.
+    Init {
+        /// This member's name (default: host and directory).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Make this fresh clone a member of the cluster a member at ADDR runs; it joins as a
+    /// learner when its daemon starts, catches up, and becomes a voter.
+    Join {
+        /// A member's multiaddr (`weft cluster status` there shows it).
+        addr: String,
+        /// That member's peer id.
+        #[arg(long, value_name = "ID")]
+        peer_id: String,
+        /// The join token `weft cluster init` printed.
+        #[arg(long, env = "WEFT_CLUSTER_TOKEN", hide_env_values = true)]
+        token: String,
+        /// This member's name (default: host and directory).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Members, roles, leader, term, commit and applied index, lag.
+    Status,
+    /// Take this member out of the cluster (the leader runs the change).
+    Leave,
+    /// Take member NAME out of the cluster (a dead one, say).
+    Remove {
+        /// The member's name.
+        name: String,
+    },
 }
 
 /// `weft peers`.
@@ -585,9 +624,18 @@ pub enum ChainCommand {
         /// Read the replica of peer NAME instead of this node's chain.
         #[arg(long, value_name = "NAME")]
         peer: Option<String>,
+        /// On a cluster member: first wait until this member has applied everything
+        /// the cluster committed before the call (the leader's read index).
+        #[arg(long, conflicts_with = "peer")]
+        linearizable: bool,
     },
     /// The head and its latest signed head.
-    Head,
+    Head {
+        /// On a cluster member: first wait until this member has applied everything
+        /// the cluster committed before the call (the leader's read index).
+        #[arg(long)]
+        linearizable: bool,
+    },
     /// Verify every hash, link, sequence, signature, witness and lineage record.
     Verify {
         /// Verify the replica of peer NAME instead of this node's chain.

@@ -158,6 +158,11 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
         self.id
     }
 
+    /// Raft's metrics now: state, term, indexes, membership, replication progress.
+    pub fn metrics(&self) -> openraft::RaftMetrics<TypeConfig> {
+        self.raft.metrics().borrow_watched().clone()
+    }
+
     /// The Raft handle (metrics, tests).
     pub fn raft(&self) -> &Raft<TypeConfig, StateMachine<H>> {
         &self.raft
@@ -419,6 +424,30 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
             .map_err(|e| ClusterError::Membership(e.to_string()))?;
         nodes.remove(&id);
         self.propose_signers(&nodes).await
+    }
+
+    /// Removes member `id`, through the leader wherever this member is.
+    pub async fn request_removal(&self, id: NodeId) -> Result<(), ClusterError> {
+        let started = Instant::now();
+        while started.elapsed() < PROPOSE_DEADLINE {
+            match self.leader() {
+                Some((leader, _)) if leader == self.id => return self.remove_member(id).await,
+                Some((_, member)) => {
+                    match self
+                        .network
+                        .call(&member, &Call::Remove { id }, PROPOSE_DEADLINE)
+                        .await
+                    {
+                        Ok(Answer::Done) => return Ok(()),
+                        Ok(Answer::Failed(why)) => return Err(ClusterError::Membership(why)),
+                        _ => {}
+                    }
+                }
+                None => {}
+            }
+            tokio::time::sleep(RETRY_PAUSE).await;
+        }
+        Err(ClusterError::NoLeader(PROPOSE_DEADLINE))
     }
 
     /// On a new member: asks `via` (any member, usually the founder) to add this one.

@@ -59,6 +59,9 @@ pub enum ChainError {
         /// Which key, which members.
         reason: String,
     },
+    /// The chain is replicated by a Raft cluster: only its state machine writes it.
+    #[error("this chain is replicated by its cluster: appends go through the cluster's leader (run this member with `weft node start`, whose daemon forwards them)")]
+    Replicated,
     /// Appending needs the node key, and none was loaded.
     #[error("appending needs the node key, which was not loaded")]
     NoKey,
@@ -472,7 +475,12 @@ impl Chain {
         if pending.is_empty() {
             return Ok(());
         }
-        let (key, genesis) = match self.signing_identity(state) {
+        let identity = if state.signers.is_clustered() {
+            Err(ChainError::Replicated)
+        } else {
+            self.signing_identity(state)
+        };
+        let (key, genesis) = match identity {
             Ok(ok) => ok,
             Err(e) => {
                 // Other callers' drafts are in this batch too: each learns why.

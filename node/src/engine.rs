@@ -34,6 +34,28 @@ pub struct Node {
     /// that follow the file while a long-lived node (the daemon's) runs.
     current: Mutex<(Option<String>, Arc<WeaveConfig>)>,
     chain: Chain,
+    /// The cluster, when the daemon runs this node as a member: every append goes
+    /// through it.
+    replicator: std::sync::OnceLock<Arc<dyn Replicator>>,
+}
+
+/// Where a cluster member's appends go: the daemon's Raft node, which has them
+/// acknowledged by a majority and applied by the leader before answering.
+pub trait Replicator: Send + Sync {
+    /// Proposes `command` and waits for its reply.
+    fn submit(&self, command: weft_consensus::Command) -> Result<weft_consensus::Reply, NodeError>;
+    /// Waits until this member has applied everything committed before the call.
+    fn read_barrier(&self) -> Result<(), NodeError>;
+}
+
+/// How long an acknowledged append may take to be applied on this member too, before
+/// the command that made it reports it.
+const LOCAL_APPLY_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl AsRef<Chain> for Node {
+    fn as_ref(&self) -> &Chain {
+        &self.chain
+    }
 }
 
 impl std::fmt::Debug for Node {
@@ -61,6 +83,13 @@ impl Node {
             }
             _ => Store::open(&layout.chain())?,
         };
+        // A member that has not received the cluster's chain yet opens it empty.
+        let mode = match crate::membership::load(&layout)? {
+            Some(m) if matches!(m.pending, crate::membership::Pending::Join { .. }) => {
+                OpenMode::Unchecked
+            }
+            _ => mode,
+        };
         let store = Arc::new(store);
         let chain = match mode {
             OpenMode::Checked => {
@@ -79,6 +108,7 @@ impl Node {
             config,
             current,
             chain,
+            replicator: std::sync::OnceLock::new(),
         })
     }
 
@@ -251,9 +281,102 @@ impl Node {
     }
 
     /// Appends one event to the chain: the path every subsystem's record takes (the
-    /// tree and the gate append through the kernel's own types).
+    /// tree and the gate append through the kernel's own types). On a cluster member it
+    /// goes through the cluster.
     pub fn append(&self, draft: EventDraft) -> Result<StoredEvent, NodeError> {
+        if let Some(replicated) = self.replicated(|| append_command(vec![draft.clone()])) {
+            return replicated?.pop().ok_or_else(no_event);
+        }
         Ok(self.chain.append(draft)?)
+    }
+
+    /// Makes this node a cluster member whose appends go through `replicator` (the
+    /// daemon does, once its Raft node runs). Once only.
+    pub fn set_replicator(&self, replicator: Arc<dyn Replicator>) {
+        let _ = self.replicator.set(replicator);
+    }
+
+    /// The cluster this node's appends go through, if it is a member and its daemon runs.
+    pub fn replicator(&self) -> Option<&Arc<dyn Replicator>> {
+        self.replicator.get()
+    }
+
+    /// Runs `command` through the cluster when this node is a member (None when it is
+    /// not); the events it added, once applied here too.
+    fn replicated(
+        &self,
+        command: impl FnOnce() -> Result<weft_consensus::Command, NodeError>,
+    ) -> Option<Result<Vec<StoredEvent>, NodeError>> {
+        let Some(replicator) = self.replicator.get() else {
+            return self.chain.signers().is_clustered().then(|| {
+                Err(NodeError::Input(
+                    "this node is a cluster member: its appends go through the cluster, which its daemon runs; start it with `weft node start`".into(),
+                ))
+            });
+        };
+        Some((|| match replicator.submit(command()?)? {
+            weft_consensus::Reply::Applied(events) => self.applied_here(&events),
+            weft_consensus::Reply::Refused(why) => Err(NodeError::Input(why)),
+        })())
+    }
+
+    /// Waits until this member has applied `events` (the leader acknowledged them) and
+    /// reads them back.
+    fn applied_here(
+        &self,
+        events: &[weft_consensus::types::Appended],
+    ) -> Result<Vec<StoredEvent>, NodeError> {
+        let Some(last) = events.iter().map(|e| e.seq).max() else {
+            return Ok(Vec::new());
+        };
+        let deadline = std::time::Instant::now() + LOCAL_APPLY_WAIT;
+        while self.chain.len() <= last {
+            if std::time::Instant::now() > deadline {
+                return Err(NodeError::Daemon(format!(
+                    "the cluster acknowledged event {last}, but this member has not applied it within {}s",
+                    LOCAL_APPLY_WAIT.as_secs()
+                )));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        events
+            .iter()
+            .map(|e| Ok(self.chain.event(e.seq)?))
+            .collect()
+    }
+
+    /// Creates or updates a tree node (through the cluster on a member).
+    pub fn tree_set(
+        &self,
+        path: &str,
+        kind: &str,
+        meta: std::collections::BTreeMap<String, String>,
+    ) -> Result<StoredEvent, NodeError> {
+        let command = || {
+            Ok(weft_consensus::Command::TreeSet {
+                path: path.to_string(),
+                kind: kind.to_string(),
+                meta: meta.clone(),
+            })
+        };
+        if let Some(replicated) = self.replicated(command) {
+            return replicated?.pop().ok_or_else(no_event);
+        }
+        Ok(self.tree().set(path, kind, meta)?)
+    }
+
+    /// Removes a tree node (through the cluster on a member).
+    pub fn tree_remove(&self, path: &str, recursive: bool) -> Result<StoredEvent, NodeError> {
+        let command = || {
+            Ok(weft_consensus::Command::TreeRemove {
+                path: path.to_string(),
+                recursive,
+            })
+        };
+        if let Some(replicated) = self.replicated(command) {
+            return replicated?.pop().ok_or_else(no_event);
+        }
+        Ok(self.tree().remove(path, recursive)?)
     }
 
     /// Appends an event a user asked for (`weft chain append`): refused, before anything
@@ -265,6 +388,9 @@ impl Node {
 
     /// Appends events that belong together in one commit: all are stored or none.
     pub fn append_batch(&self, drafts: Vec<EventDraft>) -> Result<Vec<StoredEvent>, NodeError> {
+        if let Some(replicated) = self.replicated(|| append_command(drafts.clone())) {
+            return replicated;
+        }
         Ok(self.chain.append_batch(drafts)?)
     }
 
@@ -273,6 +399,24 @@ impl Node {
     pub fn graph(&self) -> Result<KnowledgeGraph, NodeError> {
         Ok(open_graph(&self.layout, &self.config)?)
     }
+}
+
+/// The cluster command appending `drafts` as they are.
+fn append_command(drafts: Vec<EventDraft>) -> Result<weft_consensus::Command, NodeError> {
+    Ok(weft_consensus::Command::Append(
+        drafts
+            .into_iter()
+            .map(|d| weft_consensus::Draft {
+                payload: weft_kernel::cbor::encode(&d.payload),
+                source: d.source,
+                kind: d.kind,
+            })
+            .collect(),
+    ))
+}
+
+fn no_event() -> NodeError {
+    NodeError::Daemon("the cluster applied the request but reported no event".into())
 }
 
 /// Refuses a source that belongs to one of weft's subsystems for a user's event.

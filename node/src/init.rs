@@ -127,6 +127,60 @@ fn default_branch(repo: &git2::Repository) -> String {
 
 /// Runs `weft init` in the repository containing `start`.
 pub fn init(start: &Path) -> Result<InitReport, NodeError> {
+    let Scaffold {
+        root,
+        layout,
+        project,
+        key,
+        mut created,
+        chain_exists,
+    } = scaffold(start)?;
+    let chain = if chain_exists {
+        Chain::open(Arc::new(Store::open(&layout.chain())?), Some(key.clone()))?
+    } else {
+        let chain = Chain::create(
+            Arc::new(Store::create(&layout.chain())?),
+            key.clone(),
+            &project.name,
+        )?;
+        Tree::new(&chain).bootstrap()?;
+        created.push("genesis event and bootstrap tree".into());
+        chain
+    };
+    let genesis = chain.genesis().ok_or(weft_kernel::ChainError::Empty)?;
+    let (_, written) = crate::identity::write_identity(&layout, &project.name, &genesis)?;
+    if written {
+        created.push(format!(".weftos/{}", crate::layout::IDENTITY_FILE));
+    }
+    Ok(InitReport {
+        root,
+        created,
+        project,
+        chain_id: genesis.chain_id.to_hex(),
+        key_fingerprint: key.fingerprint(),
+    })
+}
+
+/// What [`scaffold`] set up.
+pub struct Scaffold {
+    /// Repository root.
+    pub root: PathBuf,
+    /// Its layout.
+    pub layout: Layout,
+    /// The project facts.
+    pub project: ProjectConfig,
+    /// The node key (created if there was none).
+    pub key: NodeKey,
+    /// What was created.
+    pub created: Vec<String>,
+    /// Whether a chain store already exists.
+    pub chain_exists: bool,
+}
+
+/// Everything `init` sets up but the chain: `.weftos/` and its subdirectories, the
+/// `.gitignore` entries, `weave.toml` when there is none, and the node key. A cluster
+/// member joining starts from this and gets its chain from the cluster.
+pub fn scaffold(start: &Path) -> Result<Scaffold, NodeError> {
     let repo =
         git2::Repository::discover(start).map_err(|_| NodeError::NotGit(start.to_path_buf()))?;
     let root = repo
@@ -201,29 +255,13 @@ pub fn init(start: &Path) -> Result<InitReport, NodeError> {
         created.push(".weftos/keys/node.ed25519".into());
         NodeKey::create_in(&layout.keys())?
     };
-    let chain = if chain_exists {
-        Chain::open(Arc::new(Store::open(&layout.chain())?), Some(key.clone()))?
-    } else {
-        let chain = Chain::create(
-            Arc::new(Store::create(&layout.chain())?),
-            key.clone(),
-            &project.name,
-        )?;
-        Tree::new(&chain).bootstrap()?;
-        created.push("genesis event and bootstrap tree".into());
-        chain
-    };
-    let genesis = chain.genesis().ok_or(weft_kernel::ChainError::Empty)?;
-    let (_, written) = crate::identity::write_identity(&layout, &project.name, &genesis)?;
-    if written {
-        created.push(format!(".weftos/{}", crate::layout::IDENTITY_FILE));
-    }
-    Ok(InitReport {
+    Ok(Scaffold {
         root,
-        created,
+        layout,
         project,
-        chain_id: genesis.chain_id.to_hex(),
-        key_fingerprint: key.fingerprint(),
+        key,
+        created,
+        chain_exists,
     })
 }
 

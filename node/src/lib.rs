@@ -4,13 +4,14 @@
 //! everything it does goes through [`Node`]. What the code says is weft-graph's
 //! ([`graph`]).
 //!
-//! Floors, lowest first, each importing only below itself: [`config`]; [`layout`], [`pins`], [`replicas`] and
-//! [`identity`]; [`engine`]; [`query`]; [`assess`]; [`coordinate`]; [`daemon`];
-//! [`init`] and [`testnet`].
+//! Floors, lowest first, each importing only below itself: [`config`]; [`layout`], [`pins`], [`replicas`],
+//! [`identity`] and [`membership`]; [`engine`]; [`query`]; [`assess`]; [`coordinate`];
+//! [`daemon`]; [`init`], [`cluster`] and [`testnet`].
 
 #![deny(missing_docs)]
 
 pub mod assess;
+pub mod cluster;
 pub mod config;
 pub mod coordinate;
 pub mod daemon;
@@ -18,6 +19,7 @@ pub mod engine;
 pub mod identity;
 pub mod init;
 pub mod layout;
+pub mod membership;
 pub mod pins;
 pub mod query;
 pub mod replicas;
@@ -266,6 +268,7 @@ fn chain_class(e: &ChainError) -> ErrorClass {
         | ChainError::Empty
         | ChainError::WrongKey { .. }
         | ChainError::NotAuthorised { .. }
+        | ChainError::Replicated
         | ChainError::NoKey => ErrorClass::Input,
         ChainError::Store(s) => store_class(s),
         ChainError::Commit(_) => ErrorClass::Operational,

@@ -15,8 +15,19 @@ use weft_node::NodeError;
 pub fn run(ctx: &Ctx, command: ChainCommand) -> Result<u8> {
     match command {
         ChainCommand::Append(args) => append(ctx, args),
-        ChainCommand::Log { from, limit, peer } => log(ctx, from, limit, peer.as_deref()),
-        ChainCommand::Head => head(ctx),
+        ChainCommand::Log {
+            from,
+            limit,
+            peer,
+            linearizable,
+        } => {
+            barrier(ctx, linearizable)?;
+            log(ctx, from, limit, peer.as_deref())
+        }
+        ChainCommand::Head { linearizable } => {
+            barrier(ctx, linearizable)?;
+            head(ctx)
+        }
         ChainCommand::Verify { peer: Some(name) } => verify_peer(ctx, &name),
         ChainCommand::Verify { peer: None } => verify(ctx),
         ChainCommand::Proof { seq, output } => proof(ctx, seq, output.as_deref()),
@@ -103,6 +114,22 @@ fn peer_chain(ctx: &Ctx, name: &str) -> Result<weft_node::daemon::peers::PeerCha
         ctx.daemon.as_deref(),
         name,
     )?)
+}
+
+/// For `--linearizable`: waits until this member has applied everything the cluster
+/// committed before now. A node in no cluster is its own authority: nothing to wait for.
+fn barrier(ctx: &Ctx, linearizable: bool) -> Result<()> {
+    if !linearizable {
+        return Ok(());
+    }
+    let node = ctx.node()?;
+    match node.replicator() {
+        Some(replicator) => Ok(replicator.read_barrier()?),
+        None if node.chain().signers().is_clustered() => Err(crate::ctx::input(
+            "--linearizable on a cluster member needs its daemon (`weft node start`): it asks the leader",
+        )),
+        None => Ok(()),
+    }
 }
 
 fn log(ctx: &Ctx, from: u64, limit: Option<u64>, peer: Option<&str>) -> Result<u8> {

@@ -3,6 +3,7 @@
 
 mod assess;
 mod chain;
+mod cluster;
 mod coordinate;
 mod demo;
 mod gate;
@@ -28,10 +29,11 @@ use weft_node::NodeError;
 /// the daemon, build throw-away repositories, read only files, or run until
 /// interrupted run in the client.
 pub fn runs_in_daemon(command: &Command) -> bool {
-    use crate::args::{ChainCommand, EvidenceCommand, NodeCommand, TestnetCommand};
+    use crate::args::{ChainCommand, ClusterCommand, EvidenceCommand, NodeCommand, TestnetCommand};
     !matches!(
         command,
         Command::Init
+            | Command::Cluster(ClusterCommand::Init { .. } | ClusterCommand::Join { .. })
             | Command::Demo(_)
             | Command::Watch(_)
             | Command::Hooks(_)
@@ -155,6 +157,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<u8> {
         Command::Hooks(c) => assess::hooks(ctx, c),
         Command::Watch(args) => assess::watch(ctx, args),
         Command::Node(c) => node::daemon(ctx, c),
+        Command::Cluster(c) => cluster::run(ctx, c),
         Command::Peers(args) => peers::run(ctx, args),
         Command::Evidence(c) => peers::evidence(ctx, c),
         Command::Testnet(c) => testnet::run(ctx, c),

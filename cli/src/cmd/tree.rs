@@ -122,7 +122,7 @@ fn set(ctx: &Ctx, path: &str, kind: &str, meta: &[String]) -> Result<u8> {
     tree::validate_kind(kind).map_err(|e| input(e.to_string()))?;
     let meta = parse_meta(meta)?;
     let node = ctx.node()?;
-    let stored = node.tree().set(path, kind, meta)?;
+    let stored = node.tree_set(path, kind, meta)?;
     let root = node.tree().root()?.map(|n| n.hash.to_hex());
     print_mutation(ctx, "set", path, &stored, root);
     Ok(exit::OK)
@@ -131,7 +131,7 @@ fn set(ctx: &Ctx, path: &str, kind: &str, meta: &[String]) -> Result<u8> {
 fn rm(ctx: &Ctx, path: &str, recursive: bool) -> Result<u8> {
     tree::validate_path(path).map_err(|e| input(e.to_string()))?;
     let node = ctx.node()?;
-    let stored = node.tree().remove(path, recursive)?;
+    let stored = node.tree_remove(path, recursive)?;
     let root = node.tree().root()?.map(|n| n.hash.to_hex());
     print_mutation(ctx, "removed", path, &stored, root);
     Ok(exit::OK)

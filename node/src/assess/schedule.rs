@@ -30,7 +30,7 @@ pub fn register(node: &Node) -> Result<(), NodeError> {
     let current = tree.get(CRON_PATH)?;
     if schedule.is_empty() {
         if current.is_some() {
-            tree.remove(CRON_PATH, false)?;
+            node.tree_remove(CRON_PATH, false)?;
         }
         return Ok(());
     }
@@ -40,7 +40,7 @@ pub fn register(node: &Node) -> Result<(), NodeError> {
         ("action".to_string(), "assess --scope full".to_string()),
     ]);
     if current.is_none_or(|n| n.meta != meta) {
-        tree.set(CRON_PATH, "cron", meta)?;
+        node.tree_set(CRON_PATH, "cron", meta)?;
     }
     Ok(())
 }

@@ -455,7 +455,7 @@ pub fn release(
 /// Creates an empty namespace node unless it exists.
 fn ensure_namespace(node: &Node, path: &str) -> Result<(), NodeError> {
     if node.tree().get(path)?.is_none() {
-        node.tree().set(path, "namespace", BTreeMap::new())?;
+        node.tree_set(path, "namespace", BTreeMap::new())?;
     }
     Ok(())
 }

@@ -83,6 +83,7 @@ pub(super) async fn drive(
     key: NodeKey,
     listen: Vec<Multiaddr>,
     gatekeeper: Gatekeeper,
+    membership: Option<crate::membership::Membership>,
 ) -> Result<(), NodeError> {
     let config = daemon.node.config().clone();
     let dial = config
@@ -98,16 +99,28 @@ pub(super) async fn drive(
         mdns: config.network.mdns,
         kademlia: config.network.kademlia,
     };
+    let deferred = Arc::new(weft_consensus::fetch::Deferred::default());
     let services = mesh::Services {
         sync: Arc::new(ChainSource(daemon.clone())),
         queries: Arc::new(super::answers::Answers(daemon.clone())),
-        cluster: Arc::new(weft_net::cluster::NoCluster),
+        cluster: deferred.clone(),
     };
     let (mesh, mut events) = mesh::start(&key, mesh_config, gatekeeper, services)
         .map_err(|e| NodeError::Daemon(format!("network: {e}")))?;
     let _ = daemon
         .mesh
         .set((mesh.clone(), tokio::runtime::Handle::current()));
+    if let Some(membership) = membership {
+        let cluster = super::member::start(&daemon, &mesh, &deferred, membership).await?;
+        let _ = daemon.cluster.set(cluster);
+        let node = daemon.node.clone();
+        // Through the cluster: it waits for a leader, so not on this loop.
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = crate::assess::schedule::register(&node) {
+                tracing::warn!(error = %e, "registering the scheduled assessment");
+            }
+        });
+    }
     tokio::spawn(crate::assess::schedule::run(daemon.node.clone()));
     let (done_tx, mut done_rx) = mpsc::channel(64);
     let mut driver = Driver {
@@ -133,36 +146,43 @@ pub(super) async fn drive(
     let mut terminate = signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut interrupt = signal(tokio::signal::unix::SignalKind::interrupt())?;
     tracing::info!(peer_id = %daemon.peer_id, "daemon started");
-    loop {
-        tokio::select! {
-            _ = daemon.stop.notified() => break,
-            _ = terminate.recv() => break,
-            _ = interrupt.recv() => break,
-            event = events.recv() => match event {
-                Some(event) => driver.on_mesh(event).await,
-                // The mesh's task is gone (its panic, if any, is in node.log): a daemon
-                // without its mesh must not go on saying it runs.
-                None => {
-                    tracing::error!("the mesh stopped unexpectedly: the daemon stops");
-                    return Err(NodeError::Daemon(
-                        "the mesh stopped unexpectedly (see .weftos/logs/node.log)".into(),
-                    ));
+    let result: Result<(), NodeError> = async {
+        loop {
+            tokio::select! {
+                _ = daemon.stop.notified() => break,
+                _ = terminate.recv() => break,
+                _ = interrupt.recv() => break,
+                event = events.recv() => match event {
+                    Some(event) => driver.on_mesh(event).await,
+                    // The mesh's task is gone (its panic, if any, is in node.log): a daemon
+                    // without its mesh must not go on saying it runs.
+                    None => {
+                        tracing::error!("the mesh stopped unexpectedly: the daemon stops");
+                        return Err(NodeError::Daemon(
+                            "the mesh stopped unexpectedly (see .weftos/logs/node.log)".into(),
+                        ));
+                    }
+                },
+                Some(done) = done_rx.recv() => driver.on_sync_done(done).await,
+                _ = daemon.appended.notified() => {
+                    driver.announce(false);
+                    driver.advertise_if_changed().await;
                 }
-            },
-            Some(done) = done_rx.recv() => driver.on_sync_done(done).await,
-            _ = daemon.appended.notified() => {
-                driver.announce(false);
-                driver.advertise_if_changed().await;
+                _ = tick.tick() => driver.announce(false),
+                _ = periodic.tick() => {
+                    driver.announce(true);
+                    driver.advertise().await;
+                }
+                _ = maintain.tick() => driver.maintain().await,
             }
-            _ = tick.tick() => driver.announce(false),
-            _ = periodic.tick() => {
-                driver.announce(true);
-                driver.advertise().await;
-            }
-            _ = maintain.tick() => driver.maintain().await,
         }
+        Ok(())
     }
-    Ok(())
+    .await;
+    if let Some(cluster) = daemon.cluster.get() {
+        let _ = cluster.shutdown().await;
+    }
+    result
 }
 
 fn config_stamp(daemon: &Daemon) -> Option<std::time::SystemTime> {
@@ -901,7 +921,7 @@ fn record_peer(
     };
     let unchanged = existing.is_some_and(|node| node.meta == meta);
     if !unchanged {
-        tree.set(&path, "peer", meta)?;
+        daemon.node.tree_set(&path, "peer", meta)?;
     }
     if let (true, Some(head)) = (witness_due, head) {
         let draft = witness_head(&head, None, Some(MESH_NOTE))

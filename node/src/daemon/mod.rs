@@ -16,6 +16,7 @@ pub mod client;
 pub mod control;
 mod driver;
 pub mod faults;
+pub mod member;
 pub mod peers;
 mod server;
 mod source;
@@ -74,6 +75,8 @@ pub struct Daemon {
     active: Arc<std::sync::atomic::AtomicUsize>,
     /// The mesh and the runtime it runs on, once joined (for commands that publish).
     mesh: std::sync::OnceLock<(weft_net::mesh::MeshHandle, tokio::runtime::Handle)>,
+    /// The Raft node, when this node is a cluster member.
+    cluster: std::sync::OnceLock<Arc<member::Cluster>>,
 }
 
 impl std::fmt::Debug for Daemon {
@@ -140,7 +143,7 @@ impl Daemon {
     pub fn trusts(&self, peer: &PeerId) -> bool {
         weft_net::identity::public_key(peer).is_some_and(|key| {
             key == self.own_key || self.book().is_ok_and(|book| book.trusts(&key))
-        })
+        }) || self.is_member(peer)
     }
 
     /// An asker of `peers` (the coordination peers as currently configured) over the
@@ -302,11 +305,15 @@ pub fn run(
     let node = Arc::new(Node::open(start, OpenMode::Checked)?);
     let key = node.key()?.clone();
     log_panics();
-    let genesis = node
-        .chain()
-        .genesis()
-        .ok_or(weft_kernel::ChainError::Empty)?;
-    crate::identity::write_identity(node.layout(), &node.config().project.name, &genesis)?;
+    let membership = crate::membership::load(node.layout())?;
+    // A member still joining has no chain yet: its identity is written once it has one.
+    match node.chain().genesis() {
+        Some(genesis) => {
+            crate::identity::write_identity(node.layout(), &node.config().project.name, &genesis)?;
+        }
+        None if membership.is_some() => {}
+        None => return Err(weft_kernel::ChainError::Empty.into()),
+    }
     let listen = if options.listen.is_empty() {
         node.config()
             .network
@@ -317,7 +324,10 @@ pub fn run(
     } else {
         options.listen
     };
-    crate::assess::schedule::register(&node)?;
+    // A member's scheduled job is registered through the cluster, once it runs.
+    if membership.is_none() {
+        crate::assess::schedule::register(&node)?;
+    }
     let book = peers::PeerBook::load(&node, true)?;
     let mut gatekeeper = Gatekeeper::new(key.public_key(), book.trust());
     for peer in book.peers() {
@@ -337,6 +347,7 @@ pub fn run(
         started_ns: weft_kernel::chain::now_ns(),
         latency: source::Latency::default(),
         mesh: std::sync::OnceLock::new(),
+        cluster: std::sync::OnceLock::new(),
         active: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
     });
     let socket = socket_path(node.layout());
@@ -353,7 +364,13 @@ pub fn run(
         .map_err(|e| NodeError::io(&socket, e))?;
     // The gatekeeper goes to the mesh, whose loop alone judges gossip; the daemon reaches
     // it through the mesh handle.
-    let result = runtime.block_on(driver::drive(daemon.clone(), key, listen, gatekeeper));
+    let result = runtime.block_on(driver::drive(
+        daemon.clone(),
+        key,
+        listen,
+        gatekeeper,
+        membership,
+    ));
     let _ = std::fs::remove_file(&socket);
     // Commands in flight (`weft node stop` itself among them) answer before the exit.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
