@@ -3,6 +3,7 @@
 //! as real processes on 127.0.0.1.
 
 mod check;
+mod cluster;
 mod coordinate;
 mod crash;
 mod mesh;

@@ -1,0 +1,329 @@
+//! A Raft cluster of three clones on 127.0.0.1, driven through the CLI as a user would:
+//! `weft cluster init` on one, `weft cluster join` on two fresh clones, appends from
+//! clients on every member while the leader's daemon is SIGKILLed, again and again. Every
+//! acknowledged append must be on every member afterwards, the chains identical and
+//! verifying, and a new leader elected each time; a dead member is replaced by a fresh
+//! clone that catches up through a snapshot.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
+use std::time::{Duration, Instant};
+use weft_tests::{weft_binary, Repo};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+/// A free loopback port (bound and released: a member keeps its address across restarts,
+/// as a real deployment's fixed port does).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+struct Member {
+    repo: Repo,
+    name: String,
+    listen: String,
+}
+
+impl Member {
+    fn start(&self) {
+        self.repo
+            .weft(&["node", "start", "--listen", &self.listen])
+            .assert()
+            .success();
+    }
+
+    fn pid(&self) -> Option<u32> {
+        let text = std::fs::read_to_string(self.repo.file(".weftos/node.json")).ok()?;
+        let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+        v["pid"].as_u64().and_then(|p| u32::try_from(p).ok())
+    }
+
+    fn kill(&self) {
+        if let Some(pid) = self.pid() {
+            let _ = std::process::Command::new("kill")
+                .args(["-9", &pid.to_string()])
+                .status();
+        }
+        // The runtime file and socket a SIGKILLed daemon leaves behind are stale.
+        let deadline = Instant::now() + WAIT;
+        while weft_node_answers(&self.repo) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn status(&self) -> serde_json::Value {
+        self.repo.json(&["cluster", "status"])
+    }
+
+    fn peer_id(&self) -> String {
+        self.repo.json(&["node", "status"])["peer_id"]
+            .as_str()
+            .expect("peer id")
+            .to_string()
+    }
+}
+
+fn weft_node_answers(repo: &Repo) -> bool {
+    repo.weft(&["node", "status", "--json"])
+        .output()
+        .map(|o| {
+            serde_json::from_slice::<serde_json::Value>(&o.stdout)
+                .map(|v| {
+                    v["daemon"].as_bool() == Some(true) || v["running"].as_bool() == Some(true)
+                })
+                .unwrap_or(false)
+        })
+        .unwrap_or(false)
+}
+
+fn founder() -> (Member, String) {
+    let repo = Repo::initialised();
+    let formed = repo.json(&["cluster", "init", "--name", "a"]);
+    let token = formed["token"].as_str().expect("token").to_string();
+    let member = Member {
+        repo,
+        name: "a".into(),
+        listen: format!("/ip4/127.0.0.1/tcp/{}", free_port()),
+    };
+    member.start();
+    wait_for(|| member.status()["state"] == "Leader", "the founder leads");
+    (member, token)
+}
+
+fn joiner(name: &str, via: &Member, token: &str) -> Member {
+    let member = Member {
+        repo: Repo::new(),
+        name: name.into(),
+        listen: format!("/ip4/127.0.0.1/tcp/{}", free_port()),
+    };
+    let peer_id = via.peer_id();
+    member
+        .repo
+        .weft(&[
+            "cluster",
+            "join",
+            &via.listen,
+            "--peer-id",
+            &peer_id,
+            "--token",
+            token,
+            "--name",
+            name,
+        ])
+        .assert()
+        .success();
+    member.start();
+    member
+}
+
+fn wait_for(mut ready: impl FnMut() -> bool, what: &str) {
+    let deadline = Instant::now() + WAIT;
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting: {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn voters(member: &Member) -> usize {
+    member.status()["members"]
+        .as_array()
+        .map(|m| m.iter().filter(|m| m["role"] != "learner").count())
+        .unwrap_or(0)
+}
+
+fn leader_of(members: &[&Member]) -> Option<u64> {
+    members.iter().find_map(|m| {
+        let s = m
+            .repo
+            .weft(&["cluster", "status", "--json"])
+            .output()
+            .ok()?;
+        let v: serde_json::Value = serde_json::from_slice(&s.stdout).ok()?;
+        (v["state"] == "Leader").then(|| v["id"].as_u64()).flatten()
+    })
+}
+
+/// A client appending lines through `member`'s daemon; returns what it acknowledged.
+fn client(member: &Member, tag: &str, lines: u64) -> std::thread::JoinHandle<Vec<(u64, String)>> {
+    let mut child = std::process::Command::new(weft_binary())
+        .arg("-C")
+        .arg(member.repo.path())
+        .args([
+            "chain",
+            "append",
+            "--source",
+            "t",
+            "--kind",
+            "t.e",
+            "--stdin-lines",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let stdout = child.stdout.take().expect("stdout");
+    let tag = tag.to_string();
+    std::thread::spawn(move || {
+        let writer = std::thread::spawn(move || {
+            for i in 0..lines {
+                if writeln!(stdin, "{{\"c\":\"{tag}\",\"i\":{i}}}").is_err() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        });
+        let mut acked = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+                break;
+            };
+            if let (Some(seq), Some(hash)) = (v["seq"].as_u64(), v["hash"].as_str()) {
+                acked.push((seq, hash.to_string()));
+            }
+        }
+        let _ = writer.join();
+        let _ = child.wait();
+        acked
+    })
+}
+
+fn log_of(member: &Member) -> Vec<serde_json::Value> {
+    let out = member
+        .repo
+        .weft(&["chain", "log", "--json"])
+        .output()
+        .expect("log");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+#[test]
+fn a_three_member_cluster_keeps_every_acknowledged_append_through_leader_kills() {
+    let (a, token) = founder();
+    let b = joiner("b", &a, &token);
+    wait_for(|| voters(&a) == 2, "b is a voter");
+    let c = joiner("c", &a, &token);
+    wait_for(|| voters(&a) == 3, "c is a voter");
+    let members = [&a, &b, &c];
+    let mut acknowledged: BTreeMap<u64, String> = BTreeMap::new();
+    let mut leaders = Vec::new();
+    // Bounded: four kills, each with three clients of at most 200 appends.
+    for round in 0..4u64 {
+        let leader = leader_of(&members).expect("a leader");
+        leaders.push(leader);
+        let clients: Vec<_> = members
+            .iter()
+            .map(|m| client(m, &format!("{}{round}", m.name), 200))
+            .collect();
+        std::thread::sleep(Duration::from_millis(300 + round * 70));
+        let victim = members
+            .iter()
+            .find(|m| m.status_id() == Some(leader))
+            .expect("the leader's member");
+        victim.kill();
+        for handle in clients {
+            for (seq, hash) in handle.join().expect("client") {
+                assert!(
+                    acknowledged
+                        .insert(seq, hash.clone())
+                        .is_none_or(|h| h == hash),
+                    "seq {seq} acknowledged twice with different hashes"
+                );
+            }
+        }
+        wait_for(
+            || leader_of(&members).is_some_and(|l| l != leader),
+            "a new leader after the kill",
+        );
+        victim.start();
+    }
+    assert!(
+        acknowledged.len() > 50,
+        "too few appends acknowledged: {}",
+        acknowledged.len()
+    );
+    // Everyone catches up to the same chain.
+    let target = a.repo.json(&["chain", "head", "--linearizable"])["seq"]
+        .as_u64()
+        .expect("seq");
+    for m in members {
+        wait_for(
+            || m.repo.json(&["status"])["length"].as_u64() > Some(target),
+            "every member applied everything",
+        );
+    }
+    let logs: Vec<_> = members.iter().map(|m| log_of(m)).collect();
+    assert_eq!(logs[0], logs[1], "a and b differ");
+    assert_eq!(logs[0], logs[2], "a and c differ");
+    for m in members {
+        m.repo.weft(&["chain", "verify"]).assert().success();
+        let log = log_of(m);
+        for (seq, hash) in &acknowledged {
+            assert_eq!(
+                log[*seq as usize]["hash"].as_str(),
+                Some(hash.as_str()),
+                "acknowledged {seq} lost on {}",
+                m.name
+            );
+        }
+    }
+    for m in members {
+        let _ = m.repo.weft(&["node", "stop"]).output();
+    }
+}
+
+impl Member {
+    fn status_id(&self) -> Option<u64> {
+        let out = self
+            .repo
+            .weft(&["cluster", "status", "--json"])
+            .output()
+            .ok()?;
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+        v["id"].as_u64()
+    }
+}
+
+#[test]
+fn a_dead_member_is_replaced_by_a_fresh_clone_that_catches_up() {
+    let (a, token) = founder();
+    let b = joiner("b", &a, &token);
+    wait_for(|| voters(&a) == 2, "b is a voter");
+    let c = joiner("c", &a, &token);
+    wait_for(|| voters(&a) == 3, "c is a voter");
+    a.repo.append_events(20);
+    // c's machine dies for good.
+    c.kill();
+    a.repo.weft(&["cluster", "remove", "c"]).assert().success();
+    wait_for(|| voters(&a) == 2, "c removed");
+    let d = joiner("d", &a, &token);
+    wait_for(|| voters(&a) == 3, "d is a voter");
+    b.repo.append_events(5);
+    let target = a.repo.json(&["chain", "head", "--linearizable"])["seq"]
+        .as_u64()
+        .expect("seq");
+    wait_for(
+        || d.repo.json(&["status"])["length"].as_u64() > Some(target),
+        "d caught up",
+    );
+    assert_eq!(log_of(&a), log_of(&d));
+    d.repo.weft(&["chain", "verify"]).assert().success();
+    // The chain records the change: c's key left the signer set, d's joined it.
+    let kinds: Vec<String> = log_of(&a)
+        .iter()
+        .filter_map(|e| e["kind"].as_str().map(str::to_string))
+        .filter(|k| k == "cluster.membership")
+        .collect();
+    assert!(kinds.len() >= 4, "{kinds:?}");
+    for m in [&a, &b, &d] {
+        let _ = m.repo.weft(&["node", "stop"]).output();
+    }
+}
