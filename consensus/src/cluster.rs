@@ -68,6 +68,9 @@ pub enum ClusterError {
         "no leader took the request within {0:?}: is a majority of the members up and reachable?"
     )]
     NoLeader(Duration),
+    /// The leader took the request but no majority acknowledged it in time.
+    #[error("no majority acknowledged the request within {0:?} (is a majority of the members up and reachable?); it is not acknowledged, but it may still be applied if the leader keeps it")]
+    Uncommitted(Duration),
     /// A membership change was refused.
     #[error("membership change refused: {0}")]
     Membership(String),
@@ -224,10 +227,12 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
         let started = Instant::now();
         let mut last_error = None;
         while started.elapsed() < PROPOSE_DEADLINE {
+            let left = PROPOSE_DEADLINE.saturating_sub(started.elapsed());
             match self.leader() {
                 Some((leader, _)) if leader == self.id => {
-                    match self.write(requests.clone()).await {
+                    match self.write_within(requests.clone(), left).await {
                         Ok(replies) => return Ok(replies),
+                        Err(e @ ClusterError::Uncommitted(_)) => return Err(e),
                         Err(e) => last_error = Some(e),
                     }
                 }
@@ -248,6 +253,20 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
             tokio::time::sleep(RETRY_PAUSE).await;
         }
         Err(last_error.unwrap_or(ClusterError::NoLeader(PROPOSE_DEADLINE)))
+    }
+
+    /// [`ClusterNode::write`], given up after `limit`: a leader cut off from the
+    /// majority never commits, and neither its client nor a forwarding member may wait
+    /// for ever.
+    async fn write_within(
+        &self,
+        requests: Vec<Request>,
+        limit: Duration,
+    ) -> Result<Vec<Reply>, ClusterError> {
+        match tokio::time::timeout(limit, self.write(requests)).await {
+            Ok(result) => result,
+            Err(_) => Err(ClusterError::Uncommitted(limit)),
+        }
     }
 
     /// On the leader: writes the requests as one entry stamped with this clock.
@@ -563,10 +582,12 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
                     Err(e) => failed(&e),
                 }
             }
-            Call::Propose(requests) if self.is_leader() => match self.write(requests).await {
-                Ok(replies) => Answer::Proposed(crate::types::Replies(replies)),
-                Err(e) => failed(&e),
-            },
+            Call::Propose(requests) if self.is_leader() => {
+                match self.write_within(requests, CALL_DEADLINE).await {
+                    Ok(replies) => Answer::Proposed(crate::types::Replies(replies)),
+                    Err(e) => failed(&e),
+                }
+            }
             Call::ReadIndex if self.is_leader() => match self.read_index().await {
                 Ok(index) => Answer::ReadIndex(index),
                 Err(e) => failed(&e),

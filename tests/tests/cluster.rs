@@ -27,6 +27,19 @@ struct Member {
     listen: String,
 }
 
+impl Drop for Member {
+    /// A failing test must not leave daemons behind (a frozen one least of all).
+    fn drop(&mut self) {
+        if let Some(pid) = self.pid() {
+            for sig in ["-CONT", "-KILL"] {
+                let _ = std::process::Command::new("kill")
+                    .args([sig, &pid.to_string()])
+                    .status();
+            }
+        }
+    }
+}
+
 impl Member {
     fn start(&self) {
         self.repo
@@ -324,6 +337,68 @@ fn a_dead_member_is_replaced_by_a_fresh_clone_that_catches_up() {
         .collect();
     assert!(kinds.len() >= 4, "{kinds:?}");
     for m in [&a, &b, &d] {
+        let _ = m.repo.weft(&["node", "stop"]).output();
+    }
+}
+
+fn signal(member: &Member, sig: &str) {
+    let pid = member.pid().expect("a running daemon");
+    let status = std::process::Command::new("kill")
+        .args([sig, &pid.to_string()])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+}
+
+#[test]
+fn a_leader_cut_off_from_the_majority_acknowledges_nothing_and_rejoins_without_divergence() {
+    let (a, token) = founder();
+    let b = joiner("b", &a, &token);
+    wait_for(|| voters(&a) == 2, "b is a voter");
+    let c = joiner("c", &a, &token);
+    wait_for(|| voters(&a) == 3, "c is a voter");
+    a.repo.append_events(3);
+    let before = a.repo.json(&["status"])["length"].as_u64().expect("length");
+    // The two followers freeze: the leader alone is a minority.
+    signal(&b, "-STOP");
+    signal(&c, "-STOP");
+    let refused = a
+        .repo
+        .append("{\"while\":\"cut off\"}")
+        .output()
+        .expect("append");
+    assert!(
+        !refused.status.success(),
+        "a minority acknowledged an append"
+    );
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("no majority acknowledged"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    assert_eq!(
+        a.repo.json(&["status"])["length"].as_u64(),
+        Some(before),
+        "nothing was applied while cut off"
+    );
+    signal(&b, "-CONT");
+    signal(&c, "-CONT");
+    // Healed: appends are acknowledged again, and everyone holds one history.
+    b.repo.append_events(2);
+    let target = b.repo.json(&["chain", "head", "--linearizable"])["seq"]
+        .as_u64()
+        .expect("seq");
+    for m in [&a, &b, &c] {
+        wait_for(
+            || m.repo.json(&["status"])["length"].as_u64() > Some(target),
+            "every member caught up",
+        );
+    }
+    let logs: Vec<_> = [&a, &b, &c].iter().map(|m| log_of(m)).collect();
+    assert_eq!(logs[0], logs[1]);
+    assert_eq!(logs[0], logs[2]);
+    for m in [&a, &b, &c] {
+        m.repo.weft(&["chain", "verify"]).assert().success();
         let _ = m.repo.weft(&["node", "stop"]).output();
     }
 }
