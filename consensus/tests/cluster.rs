@@ -242,4 +242,53 @@ async fn three_members_form_replicate_and_survive_losing_the_leader() {
         verify_clean(&peer.chain);
         assert!(!peer.mesh.local_peer_id().to_base58().is_empty());
     }
+    follow_from_each(&rest);
+}
+
+/// A peer outside the cluster follows its chain from one member, then another (heads
+/// signed by different keys, each checked against the set the chain authorises there);
+/// a head signed by a key outside the set is refused and changes nothing.
+fn follow_from_each(members: &[&Peer]) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let founder_key = key(1).public_key();
+    let store = Arc::new(Store::create(dir.path()).expect("store"));
+    let replica = weft_kernel::replica::Replica::open(store, founder_key).expect("replica");
+    let mut signers = std::collections::BTreeSet::new();
+    for (i, member) in members.iter().enumerate() {
+        // Half the chain from the first member, the rest from the second.
+        let len = member.chain.len();
+        let upto = if i == 0 { len / 2 } else { len };
+        while replica.len() < upto {
+            let want = u32::try_from(upto - replica.len()).expect("small");
+            let range = weft_kernel::replica::serve(&member.chain, replica.len(), want, 1 << 20)
+                .expect("serve");
+            signers.insert(range.head.signer);
+            replica.extend(&range).expect("a member's range verifies");
+        }
+    }
+    assert!(
+        signers.len() >= 2,
+        "heads of at least two members were followed"
+    );
+    assert_eq!(replica.len(), members[0].chain.len());
+    verify_clean(replica.chain());
+    // A key outside the cluster signs a head over more history: refused.
+    let source = &members[0].chain;
+    let mut range =
+        weft_kernel::replica::serve(source, replica.len() - 1, 1, 1 << 20).expect("serve");
+    range.from = replica.len();
+    range.events.clear();
+    let outsider = key(99);
+    range.head = weft_kernel::head::SignedHead::sign(
+        &outsider,
+        range.head.chain_id,
+        range.head.seq + 1,
+        range.head.head_hash,
+        range.head.merkle_root,
+        range.head.time_ns + 1,
+    );
+    let before = replica.len();
+    let refused = replica.extend(&range).expect_err("an outsider's head");
+    assert!(refused.to_string().contains("not among"), "{refused}");
+    assert_eq!(replica.len(), before);
 }
