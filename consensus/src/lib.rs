@@ -12,7 +12,8 @@
 //! - [`rpc`]: the calls members make of each other;
 //! - [`network`]: Raft's network over the mesh's `/weft/raft/1`;
 //! - [`fetch`]: a snapshot's events over the mesh's `/weft/sync/1`;
-//! - [`cluster`]: one member's Raft node: forming, joining, proposing, reading, serving.
+//! - [`cluster`]: one member's Raft node: forming, joining, proposing, reading, serving;
+//! - [`local`]: members in one process, for tests and benchmarks.
 
 #![deny(missing_docs)]
 
@@ -20,6 +21,7 @@ pub mod apply;
 pub mod cluster;
 pub mod codec;
 pub mod fetch;
+pub mod local;
 pub mod log_store;
 pub mod network;
 pub mod rpc;

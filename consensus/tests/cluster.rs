@@ -8,133 +8,19 @@ mod common;
 
 use std::sync::Arc;
 use std::time::Duration;
-use weft_consensus::cluster::{ClusterNode, Service};
-use weft_consensus::fetch::{Deferred, MeshFetcher};
-use weft_consensus::{Command, Draft, Member, Reply};
-use weft_kernel::cluster::{signer_draft, Member as Signer, FORMED};
-use weft_kernel::keys::NodeKey;
+use weft_consensus::local::{self, key, LocalMember as Peer};
+use weft_consensus::{Command, Draft, Reply};
 use weft_kernel::store::cf;
 use weft_kernel::{Chain, Store};
-use weft_net::gatekeeper::{Gatekeeper, Trust};
-use weft_net::mesh::{self, MeshConfig, MeshEvent, MeshHandle, Services, SyncSource};
-use weft_net::wire::{SyncRequest, SyncResponse};
 
 const WAIT: Duration = Duration::from_secs(30);
-const TOKEN: &str = "test-join-token";
 
-/// Serves the member's chain to whoever asks (the test's members trust each other).
-struct Serve(Arc<Chain>);
-
-impl SyncSource for Serve {
-    fn serve(&self, _: &weft_net::PeerId, request: &SyncRequest) -> SyncResponse {
-        match weft_kernel::replica::serve(
-            &self.0,
-            request.from,
-            request.max_count,
-            request.max_bytes,
-        ) {
-            Ok(range) => SyncResponse::from_range(&range),
-            Err(e) => SyncResponse::Refused {
-                reason: e.to_string(),
-            },
-        }
-    }
-}
-
-struct Peer {
-    _dir: tempfile::TempDir,
-    chain: Arc<Chain>,
-    mesh: MeshHandle,
-    node: Arc<ClusterNode<Chain>>,
-    info: Member,
-}
-
-fn key(seed: u8) -> NodeKey {
-    NodeKey::from_seed(&[seed; 32])
-}
-
-async fn spawn(seed: u8, dir: tempfile::TempDir, chain: Arc<Chain>, chain_id: [u8; 16]) -> Peer {
-    let deferred = Arc::new(Deferred::default());
-    let services = Services {
-        sync: Arc::new(Serve(chain.clone())),
-        queries: Arc::new(weft_net::query::NoQueries),
-        cluster: deferred.clone(),
-    };
-    let gate = Gatekeeper::new(key(seed).public_key(), Trust::Open);
-    let (mesh, mut events) = mesh::start(
-        &key(seed),
-        MeshConfig::loopback("test", vec![]),
-        gate,
-        services,
-    )
-    .expect("mesh");
-    let addr = loop {
-        match tokio::time::timeout(WAIT, events.recv()).await {
-            Ok(Some(MeshEvent::Listening(addr))) => break addr,
-            Ok(Some(_)) => continue,
-            other => panic!("no listen address: {other:?}"),
-        }
-    };
-    tokio::spawn(async move { while events.recv().await.is_some() {} });
-    let fetcher = Arc::new(MeshFetcher::new(mesh.clone(), chain_id, vec![]));
-    let node = ClusterNode::start(
-        u64::from(seed),
-        chain.clone(),
-        chain_id,
-        mesh.clone(),
-        fetcher,
-        Some(TOKEN),
-    )
-    .await
-    .expect("raft node");
-    deferred.bind(Arc::new(Service(node.clone())));
-    let info = Member {
-        name: format!("m{seed}"),
-        peer_id: mesh.local_peer_id().to_base58(),
-        addr: addr.to_string(),
-        public_key: hex::encode(key(seed).public_key()),
-    };
-    Peer {
-        _dir: dir,
-        chain,
-        mesh,
-        node,
-        info,
-    }
-}
-
-/// The founder: `weft init`'s chain, `cluster.formed` appended while alone, a cluster of one.
 async fn founder() -> Peer {
-    let dir = tempfile::tempdir().expect("tmp");
-    let chain = common::founder(dir.path(), 1);
-    let genesis = chain.genesis().expect("genesis");
-    let me = Signer {
-        id: 1,
-        name: "m1".into(),
-        public_key: key(1).public_key(),
-    };
-    let formed =
-        signer_draft(&genesis.chain_id, &chain.signers(), FORMED, &[me], &key(1)).expect("draft");
-    chain.append(formed).expect("cluster.formed");
-    let peer = spawn(1, dir, chain, genesis.chain_id.0).await;
-    peer.node
-        .initialize(peer.info.clone())
-        .await
-        .expect("initialize");
-    peer
+    local::founder().await.expect("founder")
 }
 
-/// A new member with an empty store, joined through `via`.
 async fn joiner(seed: u8, chain_id: [u8; 16], via: &Peer) -> Peer {
-    let dir = tempfile::tempdir().expect("tmp");
-    let store = Arc::new(Store::create(&dir.path().join("chain")).expect("store"));
-    let chain = Arc::new(Chain::open_unchecked(store, Some(key(seed))).expect("chain"));
-    let peer = spawn(seed, dir, chain, chain_id).await;
-    peer.node
-        .join(via.info.clone(), peer.info.clone(), TOKEN)
-        .await
-        .expect("join");
-    peer
+    local::joiner(seed, chain_id, via).await.expect("join")
 }
 
 fn append(n: u64) -> Command {

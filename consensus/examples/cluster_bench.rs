@@ -1,0 +1,109 @@
+//! Raft-acknowledged appends on three members in one process (real RocksDB stores, real
+//! libp2p on loopback), next to a single node's synced append on the same machine:
+//! p50/p99 latency at one client, throughput at 64 concurrent clients.
+//!
+//! `cargo run --release -p weft-consensus --example cluster_bench [ops]`; the etcd
+//! baseline of the same shape is `scripts/bench-etcd.sh` (docs/performance.md).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use weft_consensus::{local, Command, Draft};
+
+/// A payload of about the size the etcd baseline puts (a 100-byte value).
+fn command(n: u64) -> Command {
+    let payload = weft_kernel::cbor::map([
+        ("n", ciborium::value::Value::Integer(n.into())),
+        ("v", ciborium::value::Value::Text("x".repeat(90))),
+    ]);
+    Command::Append(vec![Draft {
+        source: "bench".into(),
+        kind: "bench.put".into(),
+        payload: weft_kernel::cbor::encode_canonical(payload).expect("cbor"),
+    }])
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+fn report(what: &str, mut samples: Vec<Duration>) {
+    samples.sort();
+    println!(
+        "{what:<44} p50 {:>7.2} ms   p99 {:>7.2} ms   ({} ops)",
+        percentile(&samples, 0.50).as_secs_f64() * 1e3,
+        percentile(&samples, 0.99).as_secs_f64() * 1e3,
+        samples.len()
+    );
+}
+
+fn single_node(ops: u64) -> Vec<Duration> {
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(weft_kernel::Store::create(dir.path()).expect("store"));
+    let key = weft_kernel::keys::NodeKey::from_seed(&[3; 32]);
+    let chain = weft_kernel::Chain::create(store, key, "bench").expect("chain");
+    (0..ops)
+        .map(|n| {
+            let payload = weft_kernel::cbor::map([
+                ("n", ciborium::value::Value::Integer(n.into())),
+                ("v", ciborium::value::Value::Text("x".repeat(90))),
+            ]);
+            let draft = weft_kernel::EventDraft::new("bench", "bench.put", payload).expect("draft");
+            let started = Instant::now();
+            chain.append(draft).expect("append");
+            started.elapsed()
+        })
+        .collect()
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let ops: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(500);
+    report("single node, synced append, 1 client", single_node(ops));
+    let members = local::cluster(3).await.expect("cluster");
+    let leader = members[0].node.clone();
+    let follower = members[1].node.clone();
+    for n in 0..20 {
+        leader.propose(command(n)).await.expect("warm-up");
+    }
+    let mut samples = Vec::new();
+    for n in 0..ops {
+        let started = Instant::now();
+        leader.propose(command(n)).await.expect("propose");
+        samples.push(started.elapsed());
+    }
+    report("3 members, acknowledged append, 1 client", samples);
+    let mut samples = Vec::new();
+    for n in 0..ops / 2 {
+        let started = Instant::now();
+        follower.propose(command(n)).await.expect("propose");
+        samples.push(started.elapsed());
+    }
+    report("3 members, via a follower, 1 client", samples);
+    let clients = 64u64;
+    let per_client = (ops / 10).max(10);
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|c| {
+            let node = leader.clone();
+            tokio::spawn(async move {
+                for n in 0..per_client {
+                    node.propose(command(c * 1_000_000 + n)).await.expect("propose");
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("client");
+    }
+    let elapsed = started.elapsed();
+    println!(
+        "{:<44} {:>9.0} appends/s ({} clients x {per_client})",
+        "3 members, acknowledged append, 64 clients",
+        (clients * per_client) as f64 / elapsed.as_secs_f64(),
+        clients
+    );
+    for m in &members {
+        let _ = m.node.shutdown().await;
+    }
+}

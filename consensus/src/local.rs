@@ -1,0 +1,169 @@
+//! Members in one process, each with its own store, key and mesh on loopback: how the
+//! consensus tests and the cluster benchmark run a real cluster without processes.
+
+use crate::cluster::{ClusterNode, Service};
+use crate::fetch::{Deferred, MeshFetcher};
+use crate::types::Member;
+use std::sync::Arc;
+use std::time::Duration;
+use weft_kernel::cluster::{signer_draft, Member as Signer, FORMED};
+use weft_kernel::keys::NodeKey;
+use weft_kernel::{Chain, Store};
+use weft_net::gatekeeper::{Gatekeeper, Trust};
+use weft_net::mesh::{self, MeshConfig, MeshEvent, MeshHandle, Services, SyncSource};
+use weft_net::wire::{SyncRequest, SyncResponse};
+
+/// How long a local member waits for its mesh to listen.
+const LISTEN_WAIT: Duration = Duration::from_secs(30);
+/// The join token local members use.
+pub const TOKEN: &str = "local-join-token";
+
+/// Serves the member's chain to whoever asks (local members trust each other).
+struct Serve(Arc<Chain>);
+
+impl SyncSource for Serve {
+    fn serve(&self, _: &weft_net::PeerId, request: &SyncRequest) -> SyncResponse {
+        match weft_kernel::replica::serve(
+            &self.0,
+            request.from,
+            request.max_count,
+            request.max_bytes,
+        ) {
+            Ok(range) => SyncResponse::from_range(&range),
+            Err(e) => SyncResponse::Refused {
+                reason: e.to_string(),
+            },
+        }
+    }
+}
+
+/// One member.
+pub struct LocalMember {
+    /// Its store's directory, removed with it.
+    pub dir: tempfile::TempDir,
+    /// Its chain.
+    pub chain: Arc<Chain>,
+    /// Its mesh.
+    pub mesh: MeshHandle,
+    /// Its Raft node.
+    pub node: Arc<ClusterNode<Chain>>,
+    /// How others reach it.
+    pub info: Member,
+}
+
+/// The key of local member `seed`.
+pub fn key(seed: u8) -> NodeKey {
+    NodeKey::from_seed(&[seed; 32])
+}
+
+async fn spawn(
+    seed: u8,
+    dir: tempfile::TempDir,
+    chain: Arc<Chain>,
+    chain_id: [u8; 16],
+) -> Result<LocalMember, String> {
+    let deferred = Arc::new(Deferred::default());
+    let services = Services {
+        sync: Arc::new(Serve(chain.clone())),
+        queries: Arc::new(weft_net::query::NoQueries),
+        cluster: deferred.clone(),
+    };
+    let gate = Gatekeeper::new(key(seed).public_key(), Trust::Open);
+    let (mesh, mut events) = mesh::start(
+        &key(seed),
+        MeshConfig::loopback("local", vec![]),
+        gate,
+        services,
+    )
+    .map_err(|e| e.to_string())?;
+    let addr = loop {
+        match tokio::time::timeout(LISTEN_WAIT, events.recv()).await {
+            Ok(Some(MeshEvent::Listening(addr))) => break addr,
+            Ok(Some(_)) => continue,
+            other => return Err(format!("no listen address: {other:?}")),
+        }
+    };
+    tokio::spawn(async move { while events.recv().await.is_some() {} });
+    let fetcher = Arc::new(MeshFetcher::new(mesh.clone(), chain_id, vec![]));
+    let node = ClusterNode::start(
+        u64::from(seed),
+        chain.clone(),
+        chain_id,
+        mesh.clone(),
+        fetcher,
+        Some(TOKEN),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    deferred.bind(Arc::new(Service(node.clone())));
+    let info = Member {
+        name: format!("m{seed}"),
+        peer_id: mesh.local_peer_id().to_base58(),
+        addr: addr.to_string(),
+        public_key: hex::encode(key(seed).public_key()),
+    };
+    Ok(LocalMember {
+        dir,
+        chain,
+        mesh,
+        node,
+        info,
+    })
+}
+
+/// The founder, member 1: a chain as `weft init` leaves it, `cluster.formed` appended
+/// while alone, a cluster of one.
+pub async fn founder() -> Result<LocalMember, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let store = Arc::new(Store::create(dir.path()).map_err(|e| e.to_string())?);
+    let chain = Chain::create(store, key(1), "local").map_err(|e| e.to_string())?;
+    weft_kernel::tree::Tree::new(&chain)
+        .bootstrap()
+        .map_err(|e| e.to_string())?;
+    let genesis = chain.genesis().ok_or("no genesis")?;
+    let me = Signer {
+        id: 1,
+        name: "m1".into(),
+        public_key: key(1).public_key(),
+    };
+    let formed = signer_draft(&genesis.chain_id, &chain.signers(), FORMED, &[me], &key(1))
+        .map_err(|e| e.to_string())?;
+    chain.append(formed).map_err(|e| e.to_string())?;
+    let member = spawn(1, dir, Arc::new(chain), genesis.chain_id.0).await?;
+    member
+        .node
+        .initialize(member.info.clone())
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(member)
+}
+
+/// Member `seed`, with an empty store, joined through `via`.
+pub async fn joiner(
+    seed: u8,
+    chain_id: [u8; 16],
+    via: &LocalMember,
+) -> Result<LocalMember, String> {
+    let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let store = Arc::new(Store::create(&dir.path().join("chain")).map_err(|e| e.to_string())?);
+    let chain = Arc::new(Chain::open_unchecked(store, Some(key(seed))).map_err(|e| e.to_string())?);
+    let member = spawn(seed, dir, chain, chain_id).await?;
+    member
+        .node
+        .join(via.info.clone(), member.info.clone(), TOKEN)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(member)
+}
+
+/// A cluster of `n` local members (the founder and `n - 1` joiners).
+pub async fn cluster(n: u8) -> Result<Vec<LocalMember>, String> {
+    let founder = founder().await?;
+    let chain_id = founder.chain.genesis().ok_or("no genesis")?.chain_id.0;
+    let mut members = vec![founder];
+    for seed in 2..=n {
+        let member = joiner(seed, chain_id, &members[0]).await?;
+        members.push(member);
+    }
+    Ok(members)
+}
