@@ -58,7 +58,10 @@ fn single_node(ops: u64) -> Vec<Duration> {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let ops: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(500);
+    let ops: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(500);
     report("single node, synced append, 1 client", single_node(ops));
     let members = local::cluster(3).await.expect("cluster");
     let leader = members[0].node.clone();
@@ -88,7 +91,9 @@ async fn main() {
             let node = leader.clone();
             tokio::spawn(async move {
                 for n in 0..per_client {
-                    node.propose(command(c * 1_000_000 + n)).await.expect("propose");
+                    node.propose(command(c * 1_000_000 + n))
+                        .await
+                        .expect("propose");
                 }
             })
         })

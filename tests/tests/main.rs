@@ -6,6 +6,7 @@ mod check;
 mod cluster;
 mod coordinate;
 mod crash;
+mod linearizable;
 mod mesh;
 mod powercut;
 mod testnet;
