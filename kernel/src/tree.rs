@@ -411,12 +411,14 @@ pub struct Tree<'a> {
 
 struct StoredNodes<'a>(&'a Store);
 
+/// A stored node record read at `path`, decoded.
+fn decode_stored(path: &str, record: Option<Vec<u8>>) -> Result<Option<Node>, TreeError> {
+    record.map(|bytes| Node::decode(path, &bytes)).transpose()
+}
+
 impl NodeSource for StoredNodes<'_> {
     fn node(&self, path: &str) -> Result<Option<Node>, TreeError> {
-        match self.0.get(cf::TREE, path.as_bytes())? {
-            Some(bytes) => Node::decode(path, &bytes).map(Some),
-            None => Ok(None),
-        }
+        decode_stored(path, self.0.get(cf::TREE, path.as_bytes())?)
     }
 
     fn descendants(&self, path: &str) -> Result<Vec<String>, TreeError> {
@@ -607,10 +609,7 @@ struct StagedNodes<'t, 'c>(&'t crate::txn::Txn<'c>);
 
 impl NodeSource for StagedNodes<'_, '_> {
     fn node(&self, path: &str) -> Result<Option<Node>, TreeError> {
-        match self.0.get(cf::TREE, path.as_bytes())? {
-            Some(bytes) => Node::decode(path, &bytes).map(Some),
-            None => Ok(None),
-        }
+        decode_stored(path, self.0.get(cf::TREE, path.as_bytes())?)
     }
 
     fn descendants(&self, path: &str) -> Result<Vec<String>, TreeError> {

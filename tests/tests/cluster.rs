@@ -132,6 +132,16 @@ fn joiner(name: &str, via: &Member, token: &str) -> Member {
     member
 }
 
+/// A founder and two joiners, all voters; and the join token.
+fn three_members() -> (Member, Member, Member, String) {
+    let (a, token) = founder();
+    let b = joiner("b", &a, &token);
+    wait_for(|| voters(&a) == 2, "b is a voter");
+    let c = joiner("c", &a, &token);
+    wait_for(|| voters(&a) == 3, "c is a voter");
+    (a, b, c, token)
+}
+
 fn wait_for(mut ready: impl FnMut() -> bool, what: &str) {
     let deadline = Instant::now() + WAIT;
     while !ready() {
@@ -220,11 +230,7 @@ fn log_of(member: &Member) -> Vec<serde_json::Value> {
 
 #[test]
 fn a_three_member_cluster_keeps_every_acknowledged_append_through_leader_kills() {
-    let (a, token) = founder();
-    let b = joiner("b", &a, &token);
-    wait_for(|| voters(&a) == 2, "b is a voter");
-    let c = joiner("c", &a, &token);
-    wait_for(|| voters(&a) == 3, "c is a voter");
+    let (a, b, c, _) = three_members();
     let members = [&a, &b, &c];
     let mut acknowledged: BTreeMap<u64, String> = BTreeMap::new();
     let mut leaders = Vec::new();
@@ -307,11 +313,7 @@ impl Member {
 
 #[test]
 fn a_dead_member_is_replaced_by_a_fresh_clone_that_catches_up() {
-    let (a, token) = founder();
-    let b = joiner("b", &a, &token);
-    wait_for(|| voters(&a) == 2, "b is a voter");
-    let c = joiner("c", &a, &token);
-    wait_for(|| voters(&a) == 3, "c is a voter");
+    let (a, b, c, token) = three_members();
     a.repo.append_events(20);
     // c's machine dies for good.
     c.kill();
@@ -352,11 +354,7 @@ fn signal(member: &Member, sig: &str) {
 
 #[test]
 fn a_leader_cut_off_from_the_majority_acknowledges_nothing_and_rejoins_without_divergence() {
-    let (a, token) = founder();
-    let b = joiner("b", &a, &token);
-    wait_for(|| voters(&a) == 2, "b is a voter");
-    let c = joiner("c", &a, &token);
-    wait_for(|| voters(&a) == 3, "c is a voter");
+    let (a, b, c, _) = three_members();
     a.repo.append_events(3);
     let before = a.repo.json(&["status"])["length"].as_u64().expect("length");
     // The two followers freeze: the leader alone is a minority.
