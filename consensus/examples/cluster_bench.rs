@@ -108,6 +108,40 @@ async fn main() {
         (clients * per_client) as f64 / elapsed.as_secs_f64(),
         clients
     );
+    failover(members, 20).await;
+}
+
+/// The time from stopping the leader (as a crash: nothing said) to the first append
+/// acknowledged by the new one, proposed from a survivor in a loop, `kills` times; the
+/// stopped member is restarted and caught up before the next round.
+async fn failover(mut members: Vec<local::LocalMember>, kills: usize) {
+    let mut samples = Vec::new();
+    for round in 0..kills {
+        let leader = members[0].node.leader().expect("a leader").0;
+        let victim = members
+            .iter()
+            .position(|m| m.node.id() == leader)
+            .expect("leader");
+        let survivor = (victim + 1) % members.len();
+        let started = Instant::now();
+        members[victim].stop().await.expect("stop");
+        loop {
+            let node = members[survivor].node.clone();
+            match tokio::time::timeout(Duration::from_secs(5), node.propose(command(round as u64)))
+                .await
+            {
+                Ok(Ok(_)) => break,
+                _ => tokio::time::sleep(Duration::from_millis(1)).await,
+            }
+        }
+        samples.push(started.elapsed());
+        members[victim].restart().await.expect("restart");
+        let target = members[survivor].chain.len();
+        while members[victim].chain.len() < target {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    report("failover: leader stopped -> first append acked", samples);
     for m in &members {
         let _ = m.node.shutdown().await;
     }

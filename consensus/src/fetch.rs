@@ -76,14 +76,19 @@ impl ChainFetcher for MeshFetcher {
 }
 
 /// A cluster service bound after the mesh starts (the mesh needs the service, and the
-/// Raft node needs the mesh): refuses calls until [`Deferred::bind`].
+/// Raft node needs the mesh): refuses calls until [`Deferred::bind`]. Binding again
+/// replaces the service (a Raft node restarted on the same mesh).
 #[derive(Default)]
-pub struct Deferred(std::sync::OnceLock<std::sync::Arc<dyn weft_net::cluster::ClusterService>>);
+pub struct Deferred(
+    std::sync::RwLock<Option<std::sync::Arc<dyn weft_net::cluster::ClusterService>>>,
+);
 
 impl Deferred {
-    /// Hands calls to `service` from now on (once; a second bind is ignored).
+    /// Hands calls to `service` from now on.
     pub fn bind(&self, service: std::sync::Arc<dyn weft_net::cluster::ClusterService>) {
-        let _ = self.0.set(service);
+        if let Ok(mut bound) = self.0.write() {
+            *bound = Some(service);
+        }
     }
 }
 
@@ -93,7 +98,8 @@ impl weft_net::cluster::ClusterService for Deferred {
         peer: PeerId,
         request: weft_net::cluster::ClusterRequest,
     ) -> BoxFuture<'static, weft_net::cluster::ClusterResponse> {
-        match self.0.get() {
+        let service = self.0.read().ok().and_then(|bound| bound.clone());
+        match service {
             Some(service) => service.handle(peer, request),
             None => Box::pin(async {
                 weft_net::cluster::ClusterResponse::Refused {

@@ -49,6 +49,36 @@ pub struct LocalMember {
     pub node: Arc<ClusterNode<Chain>>,
     /// How others reach it.
     pub info: Member,
+    /// Where its mesh hands cluster calls (rebound by [`LocalMember::restart`]).
+    deferred: Arc<Deferred>,
+    chain_id: [u8; 16],
+    seed: u8,
+}
+
+impl LocalMember {
+    /// Stops its Raft node (as a crash would: nothing is said to the others).
+    pub async fn stop(&self) -> Result<(), String> {
+        self.node.shutdown().await.map_err(|e| e.to_string())
+    }
+
+    /// Starts a new Raft node over the same store and mesh (its log and vote are what
+    /// the stopped one left on disk).
+    pub async fn restart(&mut self) -> Result<(), String> {
+        let fetcher = Arc::new(MeshFetcher::new(self.mesh.clone(), self.chain_id, vec![]));
+        let node = ClusterNode::start(
+            u64::from(self.seed),
+            self.chain.clone(),
+            self.chain_id,
+            self.mesh.clone(),
+            fetcher,
+            Some(TOKEN),
+        )
+        .await
+        .map_err(|e| e.to_string())?;
+        self.deferred.bind(Arc::new(Service(node.clone())));
+        self.node = node;
+        Ok(())
+    }
 }
 
 /// The key of local member `seed`.
@@ -108,6 +138,9 @@ async fn spawn(
         mesh,
         node,
         info,
+        deferred,
+        chain_id,
+        seed,
     })
 }
 
