@@ -2,7 +2,8 @@
 //! libp2p on loopback), next to a single node's synced append on the same machine:
 //! p50/p99 latency at one client, throughput at 64 concurrent clients.
 //!
-//! `cargo run --release -p weft-consensus --example cluster_bench [ops]`; the etcd
+//! `cargo run --release -p weft-consensus --example cluster_bench [ops]`, or
+//! `… cluster_bench catchup [events]` for a new member's catch-up; the etcd
 //! baseline of the same shape is `scripts/bench-etcd.sh` (docs/performance.md).
 
 use std::sync::Arc;
@@ -56,8 +57,37 @@ fn single_node(ops: u64) -> Vec<Duration> {
         .collect()
 }
 
+/// A new member joining a chain of `events`: the time until it is a voter (snapshot,
+/// range sync of every event with full verification, tree rebuild, promotion).
+async fn catch_up(events: u64) {
+    let founder = local::founder_with(events).await.expect("founder");
+    let chain_id = founder.chain.genesis().expect("genesis").chain_id.0;
+    let len = founder.chain.len();
+    let started = Instant::now();
+    let joiner = local::joiner(2, chain_id, &founder).await.expect("join");
+    let elapsed = started.elapsed();
+    assert!(joiner.chain.len() >= len, "the joiner holds the chain");
+    println!(
+        "{:<44} {:>7.1} s ({} events, {:.0} events/s)",
+        "new member to voter",
+        elapsed.as_secs_f64(),
+        len,
+        len as f64 / elapsed.as_secs_f64()
+    );
+    let _ = joiner.node.shutdown().await;
+    let _ = founder.node.shutdown().await;
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    if std::env::args().nth(1).as_deref() == Some("catchup") {
+        let events = std::env::args()
+            .nth(2)
+            .and_then(|a| a.parse().ok())
+            .unwrap_or(1_000_000);
+        catch_up(events).await;
+        return;
+    }
     let ops: u64 = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())

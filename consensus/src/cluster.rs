@@ -30,6 +30,8 @@ use weft_net::PeerId;
 pub const PROPOSE_DEADLINE: Duration = Duration::from_secs(20);
 /// Deadline of one forwarded call.
 const CALL_DEADLINE: Duration = Duration::from_secs(5);
+/// How long a joining member waits to be made a voter.
+const JOIN_DEADLINE: Duration = Duration::from_secs(3600);
 /// Pause between attempts while there is no leader.
 const RETRY_PAUSE: Duration = Duration::from_millis(50);
 
@@ -98,6 +100,8 @@ pub struct ClusterNode<H: AsRef<Chain> + Send + Sync + 'static> {
     introducers: Mutex<BTreeSet<PeerId>>,
     /// Told who sends a snapshot, to fetch its events from there first.
     fetcher: Arc<dyn ChainFetcher>,
+    /// This node itself, for the work it hands to a task of its own (a join's catch-up).
+    self_ref: std::sync::OnceLock<std::sync::Weak<ClusterNode<H>>>,
 }
 
 fn token_hash(token: &str) -> [u8; 32] {
@@ -140,7 +144,7 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
             .map_err(raft_error)?;
         let mut client = [0u8; 16];
         getrandom::fill(&mut client).map_err(raft_error)?;
-        Ok(Arc::new(ClusterNode {
+        let node = Arc::new(ClusterNode {
             id,
             raft,
             network,
@@ -151,7 +155,10 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
             join_token: join_token.map(token_hash),
             introducers: Mutex::new(BTreeSet::new()),
             fetcher,
-        }))
+            self_ref: std::sync::OnceLock::new(),
+        });
+        let _ = node.self_ref.set(Arc::downgrade(&node));
+        Ok(node)
     }
 
     fn chain(&self) -> &Chain {
@@ -483,13 +490,8 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
             member: me,
             token: token.to_string(),
         };
-        // Joining waits for the catch-up: as long as the whole chain takes to sync.
-        match self
-            .network
-            .call(&via, &call, Duration::from_secs(600))
-            .await
-        {
-            Ok(Answer::Done) => Ok(()),
+        match self.network.call(&via, &call, CALL_DEADLINE).await {
+            Ok(Answer::Done) => self.wait_until_voter().await,
             Ok(Answer::Failed(why)) => Err(ClusterError::Membership(why)),
             Ok(Answer::NotLeader { leader }) => Err(ClusterError::Membership(format!(
                 "{} is not the leader; the leader is {}",
@@ -502,6 +504,22 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
             Ok(other) => Err(ClusterError::Call(format!("unexpected answer {other:?}"))),
             Err(e) => Err(ClusterError::Call(e.to_string())),
         }
+    }
+
+    /// After the leader accepted this member's join: waits until this member sees itself
+    /// a voter (snapshot installed, caught up, promoted), for as long as a large chain's
+    /// catch-up may take.
+    async fn wait_until_voter(&self) -> Result<(), ClusterError> {
+        let started = Instant::now();
+        while started.elapsed() < JOIN_DEADLINE {
+            if self.members().1.contains(&self.id) {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        Err(ClusterError::Membership(format!(
+            "not made a voter within {JOIN_DEADLINE:?}: see the leader's log"
+        )))
     }
 
     /// Stops the Raft node.
@@ -547,10 +565,18 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
             if !self.is_leader() {
                 return self.not_leader();
             }
-            return match self.add_member(id, member).await {
-                Ok(()) => Answer::Done,
-                Err(e) => failed(&e),
+            // Catching up may take longer than any call may: the change runs on, and the
+            // newcomer watches its own membership.
+            let this = self.self_ref.get().and_then(std::sync::Weak::upgrade);
+            let Some(this) = this else {
+                return Answer::Failed("this member's Raft node is stopping".into());
             };
+            tokio::spawn(async move {
+                if let Err(e) = this.add_member(id, member).await {
+                    tracing::warn!(error = %e, member = id, "adding a member failed");
+                }
+            });
+            return Answer::Done;
         }
         if !self.admits(&peer) {
             return Answer::Failed(format!("{peer} is not a member of this cluster"));

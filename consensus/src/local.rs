@@ -147,12 +147,31 @@ async fn spawn(
 /// The founder, member 1: a chain as `weft init` leaves it, `cluster.formed` appended
 /// while alone, a cluster of one.
 pub async fn founder() -> Result<LocalMember, String> {
+    founder_with(0).await
+}
+
+/// [`founder`], whose chain holds `prefill` more events from before it was a cluster.
+pub async fn founder_with(prefill: u64) -> Result<LocalMember, String> {
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let store = Arc::new(Store::create(dir.path()).map_err(|e| e.to_string())?);
     let chain = Chain::create(store, key(1), "local").map_err(|e| e.to_string())?;
     weft_kernel::tree::Tree::new(&chain)
         .bootstrap()
         .map_err(|e| e.to_string())?;
+    let mut left = prefill;
+    while left > 0 {
+        let n = left.min(10_000);
+        let drafts = (0..n)
+            .map(|i| {
+                let payload =
+                    weft_kernel::cbor::map([("i", ciborium::value::Value::Integer(i.into()))]);
+                weft_kernel::EventDraft::new("prefill", "prefill.e", payload)
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
+        chain.append_batch(drafts).map_err(|e| e.to_string())?;
+        left -= n;
+    }
     let genesis = chain.genesis().ok_or("no genesis")?;
     let me = Signer {
         id: 1,
