@@ -162,13 +162,15 @@ pub(crate) enum HeadMode<'a> {
 }
 
 /// A verbatim write's result before it is committed.
-pub(crate) struct Staged {
+pub(crate) struct Staged<'a> {
     /// Chain length after the write.
     pub len: u64,
     /// Hash of the last event.
     pub head_hash: Hash,
     /// Merkle root over all events.
     pub merkle_root: Hash,
+    /// Who may sign, as the write leaves it.
+    pub signers: &'a Signers,
 }
 
 /// Writes attached to an append, run with the sequence the event received.
@@ -506,26 +508,14 @@ impl Chain {
                 kind: p.draft.kind,
                 payload: p.draft.payload,
             };
-            if let Err(reason) = stage_signers(
-                &mut IntoBatch {
-                    store: &self.store,
-                    batch: &mut batch,
-                },
-                &mut next,
-                &event,
-            ) {
+            if let Err(reason) =
+                stage_signers(&mut into_batch(&self.store, &mut batch), &mut next, &event)
+            {
                 // Only this draft is refused; the others keep their places.
                 *p.slot.lock().expect("slot lock") = Some(Err(reason));
                 continue;
             }
-            let hash = stage_event(
-                &mut IntoBatch {
-                    store: &self.store,
-                    batch: &mut batch,
-                },
-                &mut next,
-                &event,
-            );
+            let hash = stage_event(&mut into_batch(&self.store, &mut batch), &mut next, &event);
             next.last_time_ns = time_ns;
             if let Some(attach) = p.attach {
                 attach(event.seq, &mut batch, &self.store);
@@ -543,14 +533,7 @@ impl Chain {
             }
             return Err(e);
         }
-        let head = stage_head(
-            &mut IntoBatch {
-                store: &self.store,
-                batch: &mut batch,
-            },
-            &mut next,
-            key,
-        );
+        let head = stage_head(&mut into_batch(&self.store, &mut batch), &mut next, key);
         next.latest_head = Some(head);
         match self.store.write_synced(batch) {
             Ok(()) => {
@@ -584,14 +567,13 @@ impl Chain {
         self.state.lock().expect("chain state lock").signers.clone()
     }
 
-    /// Refuses a key that may not sign the chain's next head: on a single node's chain,
-    /// any key but the genesis key; on a cluster's, a key outside the current members.
-    pub fn check_key(&self, key: &NodeKey) -> Result<(), ChainError> {
-        let state = self.state.lock().expect("chain state lock");
-        if state.genesis.is_none() {
-            return Ok(());
-        }
-        check_signer(&state, key)
+    /// Whether a Raft cluster replicates this chain (it records `cluster.formed`).
+    pub fn is_clustered(&self) -> bool {
+        self.state
+            .lock()
+            .expect("chain state lock")
+            .signers
+            .is_clustered()
     }
 
     /// Writes fully formed events (genesis, import) after checking that they extend the
@@ -605,7 +587,7 @@ impl Chain {
     }
 
     /// [`Chain::write_verbatim`], with `check` asked about the staged result (length,
-    /// last hash, Merkle root) before anything is written (its error aborts the write),
+    /// last hash, Merkle root, signer sets) before anything is written (its error aborts the write),
     /// and `index` entries put (or, with None, deleted) in the same atomic write.
     pub(crate) fn write_verbatim_checked(
         &self,
@@ -630,32 +612,20 @@ impl Chain {
                 next.signers = Signers::new(genesis.public_key);
                 next.genesis = Some(genesis);
             }
-            stage_signers(
-                &mut IntoBatch {
-                    store: &self.store,
-                    batch: &mut batch,
+            stage_signers(&mut into_batch(&self.store, &mut batch), &mut next, event).map_err(
+                |reason| ChainError::Damaged {
+                    seq: event.seq,
+                    reason,
                 },
-                &mut next,
-                event,
-            )
-            .map_err(|reason| ChainError::Damaged {
-                seq: event.seq,
-                reason,
-            })?;
-            stage_event(
-                &mut IntoBatch {
-                    store: &self.store,
-                    batch: &mut batch,
-                },
-                &mut next,
-                event,
-            );
+            )?;
+            stage_event(&mut into_batch(&self.store, &mut batch), &mut next, event);
             next.last_time_ns = next.last_time_ns.max(event.timestamp_ns);
         }
         check(&Staged {
             len: next.next_seq,
             head_hash: next.head_hash,
             merkle_root: next.frontier.root(),
+            signers: &next.signers,
         })?;
         for (key, value) in index {
             match value {
@@ -673,10 +643,7 @@ impl Chain {
             HeadMode::Sign => {
                 let key = self.key.as_ref().ok_or(ChainError::NoKey)?;
                 next.latest_head = Some(stage_head(
-                    &mut IntoBatch {
-                        store: &self.store,
-                        batch: &mut batch,
-                    },
+                    &mut into_batch(&self.store, &mut batch),
                     &mut next,
                     key,
                 ));
@@ -778,6 +745,11 @@ pub(crate) trait Staging {
 pub(crate) struct IntoBatch<'a> {
     pub(crate) store: &'a Store,
     pub(crate) batch: &'a mut WriteBatch,
+}
+
+/// Staging into `batch` of `store`.
+pub(crate) fn into_batch<'a>(store: &'a Store, batch: &'a mut WriteBatch) -> IntoBatch<'a> {
+    IntoBatch { store, batch }
 }
 
 impl Staging for IntoBatch<'_> {

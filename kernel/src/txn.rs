@@ -59,6 +59,9 @@ struct Write {
     family: &'static str,
     key: Vec<u8>,
     value: Option<Vec<u8>>,
+    /// Written through [`Txn::put`] or [`Txn::delete`], and so read back through
+    /// [`Txn::get`] and [`Txn::scan`] (the chain's own records are not).
+    state: bool,
 }
 
 impl Staging for Writes {
@@ -67,14 +70,25 @@ impl Staging for Writes {
             family,
             key: key.to_vec(),
             value: Some(value.to_vec()),
+            state: false,
         });
+    }
+}
+
+impl Writes {
+    /// The latest staged value of each state key.
+    fn overlay(&self) -> Overlay {
+        self.0
+            .iter()
+            .filter(|w| w.state)
+            .map(|w| ((w.family, w.key.clone()), w.value.clone()))
+            .collect()
     }
 }
 
 /// A point a transaction can go back to, undoing what was staged after it.
 pub struct SavePoint {
     next: ChainState,
-    overlay: Overlay,
     events: usize,
     writes: usize,
 }
@@ -151,11 +165,6 @@ impl Txn<'_> {
     /// The signer sets as staged.
     pub fn signers(&self) -> &Signers {
         &self.next.signers
-    }
-
-    /// The events staged so far.
-    pub fn staged(&self) -> &[StoredEvent] {
-        &self.events
     }
 
     /// Stages one event. A signer event that does not follow the rules of
@@ -256,18 +265,22 @@ impl Txn<'_> {
 
     /// Stages a put into a state family.
     pub fn put(&mut self, family: &'static str, key: &[u8], value: Vec<u8>) {
-        self.writes.put(family, key, &value);
-        self.overlay.insert((family, key.to_vec()), Some(value));
+        self.stage_state(family, key, Some(value));
     }
 
     /// Stages a delete from a state family.
     pub fn delete(&mut self, family: &'static str, key: &[u8]) {
+        self.stage_state(family, key, None);
+    }
+
+    fn stage_state(&mut self, family: &'static str, key: &[u8], value: Option<Vec<u8>>) {
+        self.overlay.insert((family, key.to_vec()), value.clone());
         self.writes.0.push(Write {
             family,
             key: key.to_vec(),
-            value: None,
+            value,
+            state: true,
         });
-        self.overlay.insert((family, key.to_vec()), None);
     }
 
     /// Marks the staged state, so that a request whose later part fails can be undone
@@ -275,18 +288,19 @@ impl Txn<'_> {
     pub fn savepoint(&self) -> SavePoint {
         SavePoint {
             next: self.next.clone(),
-            overlay: self.overlay.clone(),
             events: self.events.len(),
             writes: self.writes.0.len(),
         }
     }
 
-    /// Undoes everything staged since `point`.
+    /// Undoes everything staged since `point`. The read overlay is rebuilt from the
+    /// writes that remain: a savepoint is taken per request and a rollback is rare, so
+    /// the overlay is not copied at every savepoint.
     pub fn rollback(&mut self, point: SavePoint) {
         self.next = point.next;
-        self.overlay = point.overlay;
         self.events.truncate(point.events);
         self.writes.0.truncate(point.writes);
+        self.overlay = self.writes.overlay();
     }
 
     /// Writes everything staged as one synced batch, with this member's head over the

@@ -30,7 +30,7 @@ pub struct Formed {
 /// genesis key while it is still the only signer) and writes the membership file; the
 /// daemon forms the Raft cluster of one when it starts.
 pub fn form(node: &Node, name: Option<&str>) -> Result<Formed, NodeError> {
-    if load(node.layout())?.is_some() || node.chain().signers().is_clustered() {
+    if load(node.layout())?.is_some() || node.chain().is_clustered() {
         return Err(NodeError::Input(
             "this node is already a cluster member (`weft cluster status`)".into(),
         ));

@@ -308,7 +308,7 @@ impl Node {
         command: impl FnOnce() -> Result<weft_consensus::Command, NodeError>,
     ) -> Option<Result<Vec<StoredEvent>, NodeError>> {
         let Some(replicator) = self.replicator.get() else {
-            return self.chain.signers().is_clustered().then(|| {
+            return self.chain.is_clustered().then(|| {
                 Err(NodeError::Input(
                     "this node is a cluster member: its appends go through the cluster, which its daemon runs; start it with `weft node start`".into(),
                 ))

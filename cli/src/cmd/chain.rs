@@ -125,7 +125,7 @@ fn barrier(ctx: &Ctx, linearizable: bool) -> Result<()> {
     let node = ctx.node()?;
     match node.replicator() {
         Some(replicator) => Ok(replicator.read_barrier()?),
-        None if node.chain().signers().is_clustered() => Err(crate::ctx::input(
+        None if node.chain().is_clustered() => Err(crate::ctx::input(
             "--linearizable on a cluster member needs its daemon (`weft node start`): it asks the leader",
         )),
         None => Ok(()),

@@ -11,7 +11,6 @@
 //! into offline-checkable evidence.
 
 use crate::chain::{Chain, ChainError, Genesis, HeadMode, StoredSubtrees};
-use crate::cluster::Signers;
 use crate::event::Event;
 use crate::hash::Hash;
 use crate::head::SignedHead;
@@ -149,7 +148,7 @@ pub fn serve(
 /// member added after the range's end, which the receiver cannot know of yet).
 fn serving_head(chain: &Chain, from: u64, max_count: u32) -> Result<SignedHead, ChainError> {
     let latest = chain.latest_signed_head().ok_or(ChainError::Empty)?;
-    if !chain.signers().is_clustered() || latest.seq < from.saturating_add(u64::from(max_count)) {
+    if !chain.is_clustered() || latest.seq < from.saturating_add(u64::from(max_count)) {
         return Ok(latest);
     }
     let end = from.saturating_add(u64::from(max_count));
@@ -291,19 +290,9 @@ pub fn extend(
         }
     }
     let events = decode_range(chain, genesis_key, range)?;
-    let mut signers = match chain.genesis() {
-        Some(_) => chain.signers(),
-        None => Signers::new(*genesis_key),
-    };
-    for event in &events {
-        signers
-            .observe(event)
-            .map_err(|e| refuse(format!("event {}: {e}", event.seq)))?;
-    }
-    if !signers.is_authorised(head.seq, &head.signer) {
-        return Err(refuse(signers.refusal(head.seq, &head.signer)));
-    }
     let consistency = &range.consistency;
+    // Runs on the staged write, whose signer sets already take in the range's events
+    // (a signer event against the rules refuses the write before this).
     let check = |staged: &crate::chain::Staged| -> Result<(), ChainError> {
         let fail = |reason: String| ChainError::Damaged {
             seq: staged.len.saturating_sub(1),
@@ -311,6 +300,9 @@ pub fn extend(
         };
         if staged.len == 0 {
             return Err(fail("a replica cannot be empty after a range".into()));
+        }
+        if !staged.signers.is_authorised(head.seq, &head.signer) {
+            return Err(fail(staged.signers.refusal(head.seq, &head.signer)));
         }
         if staged.len == size {
             if staged.head_hash != head.head_hash || staged.merkle_root != head.merkle_root {
