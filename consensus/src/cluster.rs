@@ -83,6 +83,14 @@ pub enum ClusterError {
     Call(String),
 }
 
+/// What one attempt of an operation at the leader came to.
+enum Attempt<T> {
+    /// Finished, well or not: no retry.
+    Done(Result<T, ClusterError>),
+    /// Try again (with the error to report if time runs out).
+    Retry(Option<ClusterError>),
+}
+
 /// A member's Raft node.
 pub struct ClusterNode<H: AsRef<Chain> + Send + Sync + 'static> {
     id: NodeId,
@@ -193,21 +201,30 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
 
     /// The current membership: id → member, and which are voters.
     pub fn members(&self) -> (BTreeMap<NodeId, Member>, BTreeSet<NodeId>) {
-        let metrics = self.raft.metrics().borrow_watched().clone();
-        let membership = metrics.membership_config.membership();
+        let stored = self.membership();
+        let membership = stored.membership();
         let nodes = membership.nodes().map(|(id, m)| (*id, m.clone())).collect();
         (nodes, membership.voter_ids().collect())
     }
 
+    /// The membership as Raft last reported it (shared, not copied: it is read on every
+    /// call a member receives).
+    fn membership(&self) -> Arc<openraft::alias::StoredMembershipOf<TypeConfig>> {
+        self.raft
+            .metrics()
+            .borrow_watched()
+            .membership_config
+            .clone()
+    }
+
     /// The leader as this member knows it.
     pub fn leader(&self) -> Option<(NodeId, Member)> {
-        let metrics = self.raft.metrics().borrow_watched().clone();
-        let leader = metrics.current_leader?;
-        let member = metrics
-            .membership_config
-            .membership()
-            .get_node(&leader)?
-            .clone();
+        let (leader, stored) = {
+            let metrics = self.raft.metrics();
+            let metrics = metrics.borrow_watched();
+            (metrics.current_leader?, metrics.membership_config.clone())
+        };
+        let member = stored.membership().get_node(&leader)?.clone();
         Some((leader, member))
     }
 
@@ -233,31 +250,54 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
 
     /// Proposes several requests as one entry; one reply each.
     pub async fn propose_all(&self, requests: Vec<Request>) -> Result<Vec<Reply>, ClusterError> {
+        let call = Call::Propose(requests.clone());
+        let local = |left| {
+            let requests = requests.clone();
+            async move {
+                match self.write_within(requests, left).await {
+                    Ok(replies) => Attempt::Done(Ok(replies)),
+                    Err(e @ ClusterError::Uncommitted(_)) => Attempt::Done(Err(e)),
+                    Err(e) => Attempt::Retry(Some(e)),
+                }
+            }
+        };
+        let remote = |answer: Result<Answer, CallError>| match answer {
+            Ok(Answer::Proposed(replies)) => Attempt::Done(Ok(replies.0)),
+            Ok(Answer::Failed(why)) => Attempt::Retry(Some(ClusterError::Raft(why))),
+            Ok(_) => Attempt::Retry(None),
+            Err(e) => Attempt::Retry(Some(ClusterError::Call(e.to_string()))),
+        };
+        self.at_leader(&call, CALL_DEADLINE, local, remote).await
+    }
+
+    /// Runs an operation at the leader: `local` when this member leads (given the time
+    /// left), else `call` sent to the leader with its answer read by `remote`; retried
+    /// while there is no leader, it changes or cannot be reached, until
+    /// [`PROPOSE_DEADLINE`]. Fails with the last error an attempt gave, else
+    /// [`ClusterError::NoLeader`].
+    async fn at_leader<T, F>(
+        &self,
+        call: &Call,
+        call_deadline: Duration,
+        mut local: impl FnMut(Duration) -> F,
+        mut remote: impl FnMut(Result<Answer, CallError>) -> Attempt<T>,
+    ) -> Result<T, ClusterError>
+    where
+        F: std::future::Future<Output = Attempt<T>>,
+    {
         let started = Instant::now();
         let mut last_error = None;
         while started.elapsed() < PROPOSE_DEADLINE {
             let left = PROPOSE_DEADLINE.saturating_sub(started.elapsed());
-            match self.leader() {
-                Some((leader, _)) if leader == self.id => {
-                    match self.write_within(requests.clone(), left).await {
-                        Ok(replies) => return Ok(replies),
-                        Err(e @ ClusterError::Uncommitted(_)) => return Err(e),
-                        Err(e) => last_error = Some(e),
-                    }
-                }
-                Some((_, member)) => {
-                    match self
-                        .network
-                        .call(&member, &Call::Propose(requests.clone()), CALL_DEADLINE)
-                        .await
-                    {
-                        Ok(Answer::Proposed(replies)) => return Ok(replies.0),
-                        Ok(Answer::Failed(why)) => last_error = Some(ClusterError::Raft(why)),
-                        Ok(_) => {}
-                        Err(e) => last_error = Some(ClusterError::Call(e.to_string())),
-                    }
-                }
-                None => {}
+            let attempt = match self.leader() {
+                Some((leader, _)) if leader == self.id => local(left).await,
+                Some((_, member)) => remote(self.network.call(&member, call, call_deadline).await),
+                None => Attempt::Retry(None),
+            };
+            match attempt {
+                Attempt::Done(result) => return result,
+                Attempt::Retry(Some(e)) => last_error = Some(e),
+                Attempt::Retry(None) => {}
             }
             tokio::time::sleep(RETRY_PAUSE).await;
         }
@@ -294,31 +334,25 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
     /// leader's read index says (`--linearizable` reads): a read after it sees every
     /// append acknowledged before it began.
     pub async fn read_barrier(&self) -> Result<(), ClusterError> {
-        let started = Instant::now();
-        while started.elapsed() < PROPOSE_DEADLINE {
-            let index = match self.leader() {
-                Some((leader, _)) if leader == self.id => self.read_index().await.ok(),
-                Some((_, member)) => match self
-                    .network
-                    .call(&member, &Call::ReadIndex, CALL_DEADLINE)
-                    .await
-                {
-                    Ok(Answer::ReadIndex(index)) => Some(index),
-                    _ => None,
-                },
-                None => None,
-            };
-            if let Some(index) = index {
-                self.raft
-                    .wait(Some(PROPOSE_DEADLINE))
-                    .applied_index_at_least(index, "read barrier")
-                    .await
-                    .map_err(raft_error)?;
-                return Ok(());
+        let local = |_| async {
+            match self.read_index().await {
+                Ok(index) => Attempt::Done(Ok(index)),
+                Err(_) => Attempt::Retry(None),
             }
-            tokio::time::sleep(RETRY_PAUSE).await;
-        }
-        Err(ClusterError::NoLeader(PROPOSE_DEADLINE))
+        };
+        let remote = |answer| match answer {
+            Ok(Answer::ReadIndex(index)) => Attempt::Done(Ok(index)),
+            _ => Attempt::Retry(None),
+        };
+        let index = self
+            .at_leader(&Call::ReadIndex, CALL_DEADLINE, local, remote)
+            .await?;
+        self.raft
+            .wait(Some(PROPOSE_DEADLINE))
+            .applied_index_at_least(index, "read barrier")
+            .await
+            .map_err(raft_error)?;
+        Ok(())
     }
 
     async fn read_index(&self) -> Result<Option<u64>, ClusterError> {
@@ -456,26 +490,14 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
 
     /// Removes member `id`, through the leader wherever this member is.
     pub async fn request_removal(&self, id: NodeId) -> Result<(), ClusterError> {
-        let started = Instant::now();
-        while started.elapsed() < PROPOSE_DEADLINE {
-            match self.leader() {
-                Some((leader, _)) if leader == self.id => return self.remove_member(id).await,
-                Some((_, member)) => {
-                    match self
-                        .network
-                        .call(&member, &Call::Remove { id }, PROPOSE_DEADLINE)
-                        .await
-                    {
-                        Ok(Answer::Done) => return Ok(()),
-                        Ok(Answer::Failed(why)) => return Err(ClusterError::Membership(why)),
-                        _ => {}
-                    }
-                }
-                None => {}
-            }
-            tokio::time::sleep(RETRY_PAUSE).await;
-        }
-        Err(ClusterError::NoLeader(PROPOSE_DEADLINE))
+        let local = |_| async { Attempt::Done(self.remove_member(id).await) };
+        let remote = |answer| match answer {
+            Ok(Answer::Done) => Attempt::Done(Ok(())),
+            Ok(Answer::Failed(why)) => Attempt::Done(Err(ClusterError::Membership(why))),
+            _ => Attempt::Retry(None),
+        };
+        self.at_leader(&Call::Remove { id }, PROPOSE_DEADLINE, local, remote)
+            .await
     }
 
     /// On a new member: asks `via` (any member, usually the founder) to add this one.
@@ -529,14 +551,10 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
 
     /// Whether `peer` may call this member: a current member, or the one it joined via.
     fn admits(&self, peer: &PeerId) -> bool {
-        let (nodes, _) = self.members();
-        let peer = peer.to_base58();
-        nodes.values().any(|m| m.peer_id == peer)
-            || self
-                .introducers
-                .lock()
-                .map(|set| set.iter().any(|p| p.to_base58() == peer))
-                .unwrap_or(false)
+        let name = peer.to_base58();
+        let stored = self.membership();
+        stored.membership().nodes().any(|(_, m)| m.peer_id == name)
+            || self.introducers.lock().is_ok_and(|set| set.contains(peer))
     }
 
     fn not_leader(&self) -> Answer {

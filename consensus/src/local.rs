@@ -23,17 +23,7 @@ struct Serve(Arc<Chain>);
 
 impl SyncSource for Serve {
     fn serve(&self, _: &weft_net::PeerId, request: &SyncRequest) -> SyncResponse {
-        match weft_kernel::replica::serve(
-            &self.0,
-            request.from,
-            request.max_count,
-            request.max_bytes,
-        ) {
-            Ok(range) => SyncResponse::from_range(&range),
-            Err(e) => SyncResponse::Refused {
-                reason: e.to_string(),
-            },
-        }
+        SyncResponse::serve(&self.0, request)
     }
 }
 

@@ -33,12 +33,7 @@ struct ChainSource(Option<Chain>);
 impl SyncSource for ChainSource {
     fn serve(&self, _: &weft_net::PeerId, request: &SyncRequest) -> SyncResponse {
         match &self.0 {
-            Some(chain) => match serve(chain, request.from, request.max_count, request.max_bytes) {
-                Ok(range) => SyncResponse::from_range(&range),
-                Err(e) => SyncResponse::Refused {
-                    reason: e.to_string(),
-                },
-            },
+            Some(chain) => SyncResponse::serve(chain, request),
             None => SyncResponse::Refused {
                 reason: "no chain".into(),
             },

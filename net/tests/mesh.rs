@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use weft_kernel::event::EventDraft;
 use weft_kernel::keys::NodeKey;
-use weft_kernel::replica::{serve, Replica};
+use weft_kernel::replica::Replica;
 use weft_kernel::{Chain, Store};
 use weft_net::gatekeeper::{Accepted, Gatekeeper, Trust};
 use weft_net::mesh::{self, MeshConfig, MeshEvent, MeshHandle, Services, SyncSource};
@@ -26,12 +26,7 @@ struct ChainSource(Chain);
 
 impl SyncSource for ChainSource {
     fn serve(&self, _: &libp2p::PeerId, request: &SyncRequest) -> SyncResponse {
-        match serve(&self.0, request.from, request.max_count, request.max_bytes) {
-            Ok(range) => SyncResponse::from_range(&range),
-            Err(e) => SyncResponse::Refused {
-                reason: e.to_string(),
-            },
-        }
+        SyncResponse::serve(&self.0, request)
     }
 }
 

@@ -526,6 +526,18 @@ pub enum SyncResponse {
 }
 
 impl SyncResponse {
+    /// The answer to `request` from `chain`: the range it serves (see
+    /// `weft_kernel::replica::serve`), or why it cannot.
+    pub fn serve(chain: &weft_kernel::Chain, request: &SyncRequest) -> SyncResponse {
+        match weft_kernel::replica::serve(chain, request.from, request.max_count, request.max_bytes)
+        {
+            Ok(range) => SyncResponse::from_range(&range),
+            Err(e) => SyncResponse::Refused {
+                reason: e.to_string(),
+            },
+        }
+    }
+
     /// The wire form of a served range.
     pub fn from_range(range: &Range) -> SyncResponse {
         SyncResponse::Range {

@@ -8,7 +8,6 @@ use super::Daemon;
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use weft_kernel::replica::serve;
 use weft_kernel::Chain;
 use weft_net::mesh::SyncSource;
 use weft_net::wire::{SyncRequest, SyncResponse};
@@ -48,12 +47,7 @@ pub struct ChainSource(pub Arc<Daemon>);
 
 impl ChainSource {
     fn answer(&self, request: &SyncRequest, chain: &Chain) -> SyncResponse {
-        match serve(chain, request.from, request.max_count, request.max_bytes) {
-            Ok(range) => SyncResponse::from_range(&range),
-            Err(e) => SyncResponse::Refused {
-                reason: e.to_string(),
-            },
-        }
+        SyncResponse::serve(chain, request)
     }
 }
 
