@@ -30,4 +30,4 @@ if ! docker info >/dev/null 2>&1; then
     docker info >/dev/null 2>&1 || skip "dockerd did not start (see /var/log/weft-dockerd.log)"
 fi
 "$here/run" build
-"$here/run" --compose converge partition
+"$here/run" --compose converge partition cluster

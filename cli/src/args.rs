@@ -285,6 +285,15 @@ pub struct ReleaseArgs {
 }
 
 /// `weft testnet ...`.
+/// `weft testnet node --cluster`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestnetClusterRole {
+    /// Form the cluster.
+    Found,
+    /// Join it once told to.
+    Join,
+}
+
 #[derive(Subcommand, Debug)]
 pub enum TestnetCommand {
     /// Create this node's sample repository on first use (key derived from --seed and
@@ -313,6 +322,13 @@ pub enum TestnetCommand {
         /// A peer as NAME=MULTIADDR (repeatable); its id is derived like this node's.
         #[arg(long = "peer", value_name = "NAME=MULTIADDR")]
         peers: Vec<String>,
+        /// Its part in a Raft cluster: `found` forms one on its own chain (once), `join`
+        /// holds no chain and waits until `weft cluster join` has prepared it.
+        #[arg(long, value_enum)]
+        cluster: Option<TestnetClusterRole>,
+        /// With `--cluster found`: the address the other members dial it at.
+        #[arg(long, value_name = "MULTIADDR")]
+        advertise: Option<String>,
     },
     /// Through the running daemon: announce a second, different head for the current
     /// sequence (an equivocation every honest peer must flag).
@@ -358,6 +374,10 @@ pub enum ClusterCommand {
         /// This member's name (default: host and directory).
         #[arg(long)]
         name: Option<String>,
+        /// The address other members dial this one at (default: its first listen
+        /// address, `0.0.0.0` read as 127.0.0.1), e.g. /dns4/db1/tcp/4001.
+        #[arg(long, value_name = "MULTIADDR")]
+        advertise: Option<String>,
     },
     /// Make this fresh clone a member of the cluster a member at ADDR runs; it joins as a
     /// learner when its daemon starts, catches up, and becomes a voter.
@@ -373,6 +393,9 @@ pub enum ClusterCommand {
         /// This member's name (default: host and directory).
         #[arg(long)]
         name: Option<String>,
+        /// The address other members dial this one at (as for `init`).
+        #[arg(long, value_name = "MULTIADDR")]
+        advertise: Option<String>,
     },
     /// Members, roles, leader, term, commit and applied index, lag.
     Status,
@@ -411,6 +434,10 @@ pub enum PeersCommand {
         #[arg(long, value_name = "DIR")]
         #[arg(value_hint = PATH)]
         path: Option<PathBuf>,
+        /// Another address serving its chain: a member of the cluster that replicates
+        /// it (repeat for each; its members' keys are learnt from the chain).
+        #[arg(long = "member-addr", value_name = "MULTIADDR")]
+        member_addrs: Vec<String>,
     },
     /// Accept the key weave.toml now gives peer NAME (a changed key, or a peer the file
     /// added after this node pinned its trust), or with --open accept `trust = "open"`.

@@ -291,7 +291,20 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
             let left = PROPOSE_DEADLINE.saturating_sub(started.elapsed());
             let attempt = match self.leader() {
                 Some((leader, _)) if leader == self.id => local(left).await,
-                Some((_, member)) => remote(self.network.call(&member, call, call_deadline).await),
+                // A dead leader's call would only end at its deadline; once this member
+                // sees another leader, the request goes there instead (the dedupe key
+                // applies it once if the old leader did take it).
+                Some((leader, member)) => {
+                    let wait = self.raft.wait(Some(call_deadline));
+                    let succeeded = wait.metrics(
+                        |m| m.current_leader.is_some_and(|l| l != leader),
+                        "another leader",
+                    );
+                    tokio::select! {
+                        answer = self.network.call(&member, call, call_deadline) => remote(answer),
+                        Ok(_) = succeeded => Attempt::Retry(None),
+                    }
+                }
                 None => Attempt::Retry(None),
             };
             match attempt {

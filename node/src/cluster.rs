@@ -4,7 +4,9 @@
 
 use crate::engine::Node;
 use crate::layout::Layout;
-use crate::membership::{load, member_id, save, token_chain, Membership, Pending, MEMBERSHIP_FILE};
+use crate::membership::{
+    check_advertise, load, member_id, save, token_chain, Membership, Pending, MEMBERSHIP_FILE,
+};
 use crate::NodeError;
 use serde::Serialize;
 use std::path::Path;
@@ -29,7 +31,8 @@ pub struct Formed {
 /// `weft cluster init`: records `cluster.formed` listing this node alone (signed by the
 /// genesis key while it is still the only signer) and writes the membership file; the
 /// daemon forms the Raft cluster of one when it starts.
-pub fn form(node: &Node, name: Option<&str>) -> Result<Formed, NodeError> {
+pub fn form(node: &Node, name: Option<&str>, advertise: Option<&str>) -> Result<Formed, NodeError> {
+    advertise.map(check_advertise).transpose()?;
     if load(node.layout())?.is_some() || node.chain().is_clustered() {
         return Err(NodeError::Input(
             "this node is already a cluster member (`weft cluster status`)".into(),
@@ -75,6 +78,7 @@ pub fn form(node: &Node, name: Option<&str>) -> Result<Formed, NodeError> {
             name: name.clone(),
             chain_id: chain_id.clone(),
             token: Some(token.clone()),
+            advertise: advertise.map(str::to_string),
             pending: Pending::Initialize,
         },
     )?;
@@ -126,8 +130,10 @@ pub fn prepare_join(
     peer_id: &str,
     token: &str,
     name: Option<&str>,
+    advertise: Option<&str>,
 ) -> Result<Prepared, NodeError> {
     let chain_id = token_chain(token)?;
+    advertise.map(check_advertise).transpose()?;
     addr.parse::<weft_net::Multiaddr>()
         .map_err(|e| NodeError::Input(format!("`{addr}` is not a multiaddr: {e}")))?;
     peer_id
@@ -163,6 +169,7 @@ pub fn prepare_join(
             name: name.clone(),
             chain_id: hex::encode(chain_id),
             token: None,
+            advertise: advertise.map(str::to_string),
             pending: Pending::Join {
                 addr: addr.to_string(),
                 peer_id: peer_id.to_string(),

@@ -475,10 +475,18 @@ pub struct PeerConfig {
     /// Where to dial it.
     #[serde(default)]
     pub addr: Option<Address>,
+    /// Further addresses that serve its chain: the other members, when a cluster
+    /// replicates it (docs/cluster.md). Dialled while none is connected.
+    #[serde(default)]
+    pub addrs: Vec<Address>,
     /// Its expected peer id (its key).
     #[serde(default)]
     pub peer_id: Option<ConfiguredPeerId>,
 }
+
+/// Most further addresses one peer entry may list (its cluster's other members: far
+/// above any sensible Raft cluster, and a bound on what one entry makes the node dial).
+pub const MAX_PEER_ADDRS: usize = 16;
 
 /// Whether `name` can name a peer or an organisation: it becomes a directory name and a
 /// tree path segment.
@@ -497,6 +505,12 @@ impl PeerConfig {
         if !valid_name(name) {
             return Err(format!(
                 "[coordination] peer name `{name}`: use 1–64 letters, digits, `.`, `_` or `-`, not starting with `.`"
+            ));
+        }
+        if self.addrs.len() > MAX_PEER_ADDRS {
+            return Err(format!(
+                "[coordination] peer `{name}`: addrs lists {} addresses, at most {MAX_PEER_ADDRS} are dialled (a cluster's members)",
+                self.addrs.len()
             ));
         }
         if self.path.is_none() && self.addr.is_none() && self.peer_id.is_none() {

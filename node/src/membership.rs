@@ -27,8 +27,25 @@ pub struct Membership {
     /// The join token, on the member that formed the cluster.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token: Option<String>,
+    /// The address other members dial this one at, when its listen address is not
+    /// one they can reach (a container's `0.0.0.0`, a NAT): `--advertise`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advertise: Option<String>,
     /// What the daemon still has to do when it starts.
     pub pending: Pending,
+}
+
+/// Checks an `--advertise` address: a multiaddr, not an unspecified one.
+pub fn check_advertise(addr: &str) -> Result<(), NodeError> {
+    let parsed = addr
+        .parse::<weft_net::Multiaddr>()
+        .map_err(|e| NodeError::Input(format!("--advertise `{addr}` is not a multiaddr: {e}")))?;
+    if addr.contains("/0.0.0.0/") || addr.contains("/::/") || parsed.is_empty() {
+        return Err(NodeError::Input(format!(
+            "--advertise `{addr}`: give an address the other members can dial, not an unspecified one"
+        )));
+    }
+    Ok(())
 }
 
 /// A step the daemon takes when it starts.

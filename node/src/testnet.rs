@@ -31,6 +31,20 @@ pub struct TestnetNode {
     pub listen: Vec<String>,
     /// Peers: name and address.
     pub peers: Vec<(String, String)>,
+    /// Its part in the testnet's cluster, if any.
+    pub cluster: Option<ClusterRole>,
+}
+
+/// A testnet node's part in a Raft cluster (the `cluster` scenario).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClusterRole {
+    /// Form the cluster on its own chain (once), members dialling it at this address.
+    Found {
+        /// The address the other members dial it at.
+        advertise: Option<String>,
+    },
+    /// Hold no chain of its own: wait until `weft cluster join` has prepared it.
+    Join,
 }
 
 /// The key of testnet node `name` under `seed`.
@@ -96,7 +110,10 @@ impl TestnetNode {
             }
         }
         let root = self.repository();
-        if Layout::new(&root).chain().join("CURRENT").exists() {
+        let layout = Layout::new(&root);
+        let joining = self.cluster == Some(ClusterRole::Join);
+        // A joiner's chain comes from the cluster, so its preparation ends at the mark.
+        if layout.chain().join("CURRENT").exists() || joining && layout.testnet_mark().exists() {
             mark(&root)?;
             return Ok(root);
         }
@@ -111,7 +128,6 @@ impl TestnetNode {
             }
             std::fs::write(&file, text).map_err(|e| NodeError::io(&file, e))?;
         }
-        let layout = Layout::new(&root);
         if !layout
             .keys()
             .join(weft_kernel::keys::NODE_KEY_FILE)
@@ -119,10 +135,40 @@ impl TestnetNode {
         {
             testnet_key(&self.seed, &self.name).save_in(&layout.keys())?;
         }
-        init(&root)?;
+        if joining {
+            crate::init::scaffold(&root)?;
+        } else {
+            init(&root)?;
+        }
         self.append_config(&root.join(CONFIG_FILE))?;
+        if let Some(ClusterRole::Found { advertise }) = &self.cluster {
+            let node = crate::engine::Node::open(&root, crate::engine::OpenMode::Checked)?;
+            crate::cluster::form(&node, Some(&self.name), advertise.as_deref())?;
+        }
         mark(&root)?;
         Ok(root)
+    }
+
+    /// For a joiner: waits until `weft cluster join` has written the membership file
+    /// (a testnet container waits to be told whom to join), at most `limit`.
+    pub fn wait_for_join(&self, limit: std::time::Duration) -> Result<(), NodeError> {
+        let layout = Layout::new(self.repository());
+        let deadline = std::time::Instant::now() + limit;
+        tracing::info!(
+            "waiting for `weft cluster join` in {}",
+            layout.root.display()
+        );
+        while crate::membership::load(&layout)?.is_none() {
+            if std::time::Instant::now() > deadline {
+                return Err(NodeError::Input(format!(
+                    "no `weft cluster join` in {} within {} s",
+                    layout.root.display(),
+                    limit.as_secs()
+                )));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+        Ok(())
     }
 
     fn append_config(&self, file: &Path) -> Result<(), NodeError> {
@@ -187,6 +233,7 @@ mod tests {
             organisation: "testnet".into(),
             listen: vec!["/ip4/127.0.0.1/tcp/0".into()],
             peers: vec![("node2".into(), "/dns4/node2/tcp/4001".into())],
+            cluster: None,
         };
         let root = node.prepare().expect("prepare");
         let config = crate::WeaveConfig::load(&root).expect("config");

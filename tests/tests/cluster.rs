@@ -400,3 +400,119 @@ fn a_leader_cut_off_from_the_majority_acknowledges_nothing_and_rejoins_without_d
         let _ = m.repo.weft(&["node", "stop"]).output();
     }
 }
+
+/// The follower's view of peer `name`: its status line from `weft peers --json`.
+fn peer_status(follower: &Repo, name: &str) -> serde_json::Value {
+    let out = follower.weft(&["peers", "--json"]).output().expect("peers");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    v["peers"]
+        .as_array()
+        .and_then(|peers| peers.iter().find(|p| p["name"] == name).cloned())
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_peer_outside_the_cluster_follows_its_chain_through_leader_changes() {
+    let (a, b, c, _) = three_members();
+    let members = [&a, &b, &c];
+    // A project outside the cluster follows it as one peer: the founder's id, every
+    // member's address; the members trust it to ask for ranges.
+    let follower = Repo::initialised();
+    let follower_id = follower.json(&["status"])["peer_id"]
+        .as_str()
+        .expect("peer id")
+        .to_string();
+    let a_id = a.peer_id();
+    let mut add = vec![
+        "peers",
+        "add",
+        "proj",
+        "--peer-id",
+        &a_id,
+        "--addr",
+        &a.listen,
+    ];
+    for m in [&b, &c] {
+        add.extend(["--member-addr", m.listen.as_str()]);
+    }
+    follower.weft(&add).assert().success();
+    for m in members {
+        m.repo
+            .weft(&["peers", "add", "follower", "--peer-id", &follower_id])
+            .assert()
+            .success();
+    }
+    let listen = format!("/ip4/127.0.0.1/tcp/{}", free_port());
+    follower
+        .weft(&["node", "start", "--listen", &listen])
+        .assert()
+        .success();
+    let mut signers = std::collections::BTreeSet::new();
+    let mut replicated = |writer: &Member| {
+        writer.repo.append_events(5);
+        let length = writer.repo.json(&["chain", "head", "--linearizable"])["seq"]
+            .as_u64()
+            .expect("seq")
+            + 1;
+        wait_for(
+            || {
+                let status = peer_status(&follower, "proj");
+                if let Some(signer) = status["head"]["signer"].as_str() {
+                    signers.insert(signer.to_string());
+                }
+                status["replica_length"].as_u64() >= Some(length)
+            },
+            "the follower replicated the cluster's chain",
+        );
+    };
+    replicated(&a);
+    let mut writer = &a;
+    // Bounded: two leader kills; while the old leader is down the follower reaches the
+    // chain through the other members, whose heads it has never been told to trust.
+    for _ in 0..2 {
+        let leader = leader_of(&members).expect("a leader");
+        let victim = members
+            .iter()
+            .find(|m| m.status_id() == Some(leader))
+            .expect("the leader's member");
+        victim.kill();
+        wait_for(
+            || leader_of(&members).is_some_and(|l| l != leader),
+            "a new leader after the kill",
+        );
+        writer = members
+            .iter()
+            .find(|m| m.status_id() != Some(leader) && weft_node_answers(&m.repo))
+            .expect("a live member");
+        replicated(writer);
+        victim.start();
+    }
+    assert!(
+        signers.len() >= 2,
+        "the follower saw heads of one member only: {signers:?}"
+    );
+    // What it holds is the cluster's chain, verified offline under its signer sets.
+    follower
+        .weft(&["chain", "verify", "--peer", "proj"])
+        .assert()
+        .success();
+    let replica: Vec<serde_json::Value> = {
+        let out = follower
+            .weft(&["chain", "log", "--peer", "proj", "--json"])
+            .output()
+            .expect("log");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    };
+    let own = log_of(writer);
+    assert_eq!(
+        replica[..],
+        own[..replica.len()],
+        "the replica differs from the cluster's chain"
+    );
+    for repo in [&follower, &a.repo, &b.repo, &c.repo] {
+        let _ = repo.weft(&["node", "stop"]).output();
+    }
+}

@@ -1,5 +1,6 @@
 //! The testnet's scenarios as local processes (`testnet/run --local all`): converge,
-//! restart, partition (a frozen node), release, equivocator and flooder, each a PASS line.
+//! restart, partition (a frozen node), release, cluster (a Raft cluster of three more
+//! nodes, followed by the last), equivocator and flooder, each a PASS line.
 
 #[test]
 fn every_testnet_scenario_passes_on_local_processes() {
@@ -22,6 +23,7 @@ fn every_testnet_scenario_passes_on_local_processes() {
         "restart",
         "partition",
         "release",
+        "cluster",
         "equivocator",
         "flooder",
     ] {

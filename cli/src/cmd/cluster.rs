@@ -8,27 +8,37 @@ use anyhow::Result;
 /// Runs a `weft cluster` command.
 pub fn run(ctx: &Ctx, command: ClusterCommand) -> Result<u8> {
     match command {
-        ClusterCommand::Init { name } => init(ctx, name.as_deref()),
+        ClusterCommand::Init { name, advertise } => {
+            init(ctx, name.as_deref(), advertise.as_deref())
+        }
         ClusterCommand::Join {
             addr,
             peer_id,
             token,
             name,
-        } => join(ctx, &addr, &peer_id, &token, name.as_deref()),
+            advertise,
+        } => join(
+            ctx,
+            &addr,
+            &peer_id,
+            &token,
+            name.as_deref(),
+            advertise.as_deref(),
+        ),
         ClusterCommand::Status => status(ctx),
         ClusterCommand::Leave => leave(ctx, None),
         ClusterCommand::Remove { name } => leave(ctx, Some(&name)),
     }
 }
 
-fn init(ctx: &Ctx, name: Option<&str>) -> Result<u8> {
+fn init(ctx: &Ctx, name: Option<&str>, advertise: Option<&str>) -> Result<u8> {
     if weft_node::daemon::client::connect(&ctx.dir).is_some() {
         return Err(input(
             "`weft cluster init` needs the store to itself: run `weft node stop` first, then `weft node start` after it",
         ));
     }
     let node = ctx.node()?;
-    let formed = weft_node::cluster::form(&node, name)?;
+    let formed = weft_node::cluster::form(&node, name, advertise)?;
     if ctx.json {
         ctx.print_json(&serde_json::to_value(&formed)?);
     } else {
@@ -41,8 +51,16 @@ fn init(ctx: &Ctx, name: Option<&str>) -> Result<u8> {
     Ok(exit::OK)
 }
 
-fn join(ctx: &Ctx, addr: &str, peer_id: &str, token: &str, name: Option<&str>) -> Result<u8> {
-    let prepared = weft_node::cluster::prepare_join(&ctx.dir, addr, peer_id, token, name)?;
+fn join(
+    ctx: &Ctx,
+    addr: &str,
+    peer_id: &str,
+    token: &str,
+    name: Option<&str>,
+    advertise: Option<&str>,
+) -> Result<u8> {
+    let prepared =
+        weft_node::cluster::prepare_join(&ctx.dir, addr, peer_id, token, name, advertise)?;
     if ctx.json {
         ctx.print_json(&serde_json::to_value(&prepared)?);
     } else {

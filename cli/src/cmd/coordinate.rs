@@ -61,7 +61,7 @@ fn link(
     addr: Option<String>,
     peer_id: Option<String>,
 ) -> Result<u8> {
-    let (spec, file) = super::peers::add_peer(ctx, name, addr, peer_id, path)?;
+    let (spec, file) = super::peers::add_peer(ctx, name, addr, peer_id, path, &[])?;
     let node = ctx.node()?;
     let (witnessed, reverse) = witness_link(&node, &spec);
     if ctx.json {

@@ -18,7 +18,8 @@ pub fn run(ctx: &Ctx, args: PeersArgs) -> Result<u8> {
             addr,
             peer_id,
             path,
-        }) => add(ctx, name, addr, peer_id, path.as_deref()),
+            member_addrs,
+        }) => add(ctx, name, addr, peer_id, path.as_deref(), &member_addrs),
         Some(PeersCommand::Trust { name, open: _ }) => trust(ctx, name.as_deref()),
     }
 }
@@ -117,10 +118,11 @@ fn add(
     addr: Option<String>,
     peer_id: Option<String>,
     path: Option<&Path>,
+    member_addrs: &[String],
 ) -> Result<u8> {
-    let (spec, file) = add_peer(ctx, name, addr, peer_id, path)?;
+    let (spec, file) = add_peer(ctx, name, addr, peer_id, path, member_addrs)?;
     if ctx.json {
-        ctx.print_json(&serde_json::json!({"added": spec.name, "path": spec.path, "addr": spec.addr, "peer_id": spec.peer_id}),
+        ctx.print_json(&serde_json::json!({"added": spec.name, "path": spec.path, "addr": spec.addr, "member_addrs": spec.addrs.iter().map(|a| a.to_string()).collect::<Vec<_>>(), "peer_id": spec.peer_id}),
         );
     } else {
         say!(ctx; "added peer `{}` to {}", spec.name, file.display());
@@ -142,10 +144,15 @@ pub fn add_peer(
     addr: Option<String>,
     peer_id: Option<String>,
     path: Option<&Path>,
+    member_addrs: &[String],
 ) -> Result<(PeerConfig, std::path::PathBuf)> {
     let addr = addr
         .map(|a| Address::parse(&a).map_err(|e| input(format!("--addr {e}"))))
         .transpose()?;
+    let addrs = member_addrs
+        .iter()
+        .map(|a| Address::parse(a).map_err(|e| input(format!("--member-addr {e}"))))
+        .collect::<Result<Vec<_>>>()?;
     let peer_id = peer_id
         .map(|id| ConfiguredPeerId::parse(&id).map_err(input))
         .transpose()?;
@@ -180,6 +187,7 @@ pub fn add_peer(
         name: name.clone(),
         path,
         addr,
+        addrs,
         peer_id,
     };
     spec.check().map_err(input)?;
@@ -203,6 +211,14 @@ pub fn add_peer(
         if let Some(value) = value {
             block.push_str(&format!("{key} = {}\n", toml_string(&value)));
         }
+    }
+    if !spec.addrs.is_empty() {
+        let list: Vec<String> = spec
+            .addrs
+            .iter()
+            .map(|a| toml_string(&a.to_string()))
+            .collect();
+        block.push_str(&format!("addrs = [{}]\n", list.join(", ")));
     }
     let updated = format!("{text}{block}");
     // The whole new file must load (a duplicate name, an inline `peers = [...]` that a

@@ -1,13 +1,16 @@
 //! `weft testnet node|equivocate|flood`.
 
 use super::DaemonRunner;
-use crate::args::TestnetCommand;
+use crate::args::{TestnetClusterRole, TestnetCommand};
 use crate::ctx::{input, Ctx};
 use crate::{exit, out};
 use anyhow::Result;
 use std::sync::Arc;
 use std::time::Duration;
-use weft_node::testnet::TestnetNode;
+use weft_node::testnet::{ClusterRole, TestnetNode};
+
+/// How long a joining testnet node waits to be told whom to join.
+const JOIN_WAIT: Duration = Duration::from_secs(3600);
 
 pub fn run(ctx: &Ctx, command: TestnetCommand) -> Result<u8> {
     match command {
@@ -18,6 +21,8 @@ pub fn run(ctx: &Ctx, command: TestnetCommand) -> Result<u8> {
             organisation,
             listen,
             peers,
+            cluster,
+            advertise,
         } => {
             let mut parsed = Vec::new();
             for peer in &peers {
@@ -35,8 +40,15 @@ pub fn run(ctx: &Ctx, command: TestnetCommand) -> Result<u8> {
                 organisation,
                 listen,
                 peers: parsed,
+                cluster: cluster.map(|role| match role {
+                    TestnetClusterRole::Found => ClusterRole::Found { advertise },
+                    TestnetClusterRole::Join => ClusterRole::Join,
+                }),
             };
             let root = node.prepare()?;
+            if node.cluster == Some(ClusterRole::Join) {
+                node.wait_for_join(JOIN_WAIT)?;
+            }
             weft_node::daemon::run(&root, Default::default(), Arc::new(DaemonRunner))?;
             Ok(exit::OK)
         }

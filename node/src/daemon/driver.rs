@@ -219,6 +219,11 @@ impl Driver {
             .ok()
     }
 
+    /// Our own chain's id.
+    fn own_chain(&self) -> Option<[u8; 16]> {
+        self.daemon.node.chain().genesis().map(|g| g.chain_id.0)
+    }
+
     /// Publishes the head when it changed (and the last announcement is old enough),
     /// or always when `force`.
     fn announce(&mut self, force: bool) {
@@ -286,10 +291,7 @@ impl Driver {
             MeshEvent::Listening(addr) => self.on_listening(addr),
             MeshEvent::Connected { peer, addr } => {
                 self.links.insert(peer, addr.clone());
-                let name = self.with_peer_id(&peer, |p| {
-                    p.connected = Some(addr.clone());
-                    p.name.clone()
-                });
+                let name = self.with_peer_id(&peer, |p| p.name.clone());
                 if let Some(name) = name {
                     tracing::info!(%peer, %name, %addr, "peer connected");
                     self.start_sync(&name);
@@ -302,7 +304,9 @@ impl Driver {
             }
             MeshEvent::Disconnected { peer } => {
                 self.links.remove(&peer);
-                self.with_peer_id(&peer, |p| p.connected = None);
+                if let Ok(mut book) = self.daemon.book() {
+                    book.set_connections(&self.links);
+                }
             }
             MeshEvent::Gossip { accepted, .. } => self.on_gossip(accepted).await,
             MeshEvent::Conflict(evidence) => self.record_evidence(*evidence, true).await,
@@ -339,6 +343,10 @@ impl Driver {
     ) -> Option<T> {
         let key = weft_net::identity::public_key(peer)?;
         let mut book = self.daemon.book().ok()?;
+        // A connection may reach a peer through one of its cluster's members: the links
+        // decide which peers are connected.
+        book.follow(&key)?;
+        book.set_connections(&self.links);
         book.follow(&key).map(f)
     }
 
@@ -433,7 +441,7 @@ impl Driver {
             let _ = self.mesh.set_trust(book.trust());
             for peer in book.peers() {
                 if peer.connected.is_none() {
-                    dial.extend(peer.addr.clone());
+                    dial.extend(peer.addr.iter().chain(&peer.more_addrs).cloned());
                 }
                 if !peer.syncing
                     && peer
@@ -494,8 +502,12 @@ impl Driver {
             .genesis()
             .map(|g| g.chain_id.0)
             .or(peer.head.as_ref().map(|h| h.chain_id.0));
-        let (source, chain_id) = match (peer.connected.is_some(), peer.peer_id()) {
-            (true, Some(own)) => (own, known_chain.unwrap_or([0; 16])),
+        if known_chain.is_some() && known_chain == self.own_chain() {
+            // A member of our own cluster: Raft keeps that chain, not range sync.
+            return;
+        }
+        let (source, chain_id) = match peer.connected_id {
+            Some(own) => (own, known_chain.unwrap_or([0; 16])),
             // A relay must be told which chain: zero would mean its own.
             _ => match (relay, known_chain) {
                 (Some(relay), Some(chain)) => (relay, chain),
@@ -523,6 +535,7 @@ impl Driver {
             if let Some(peer) = book.get_mut(&done.name) {
                 peer.syncing = false;
                 peer.last_error = done.error.clone();
+                peer.refresh_members();
                 let verified = peer
                     .replica
                     .as_ref()
@@ -534,6 +547,9 @@ impl Driver {
                     let _ = self.mesh.observe(head);
                 }
             }
+            // Members the range installed are trusted from now on, not from the next
+            // maintenance round.
+            let _ = self.mesh.set_trust(book.trust());
         }
         if let Some(error) = &done.error {
             tracing::warn!(peer = %done.name, %error, "sync");

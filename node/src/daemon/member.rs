@@ -104,7 +104,10 @@ pub(super) async fn start(
     let me = Member {
         name: membership.name.clone(),
         peer_id: daemon.peer_id.to_base58(),
-        addr: listen_address(mesh).await?,
+        addr: match &membership.advertise {
+            Some(addr) => addr.clone(),
+            None => listen_address(mesh).await?,
+        },
         public_key: hex::encode(daemon.own_key),
     };
     match membership.pending.clone() {

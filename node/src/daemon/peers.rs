@@ -78,6 +78,9 @@ pub struct Peer {
     pub path: Option<PathBuf>,
     /// Address to dial (configured, or read from the path's running node).
     pub addr: Option<Multiaddr>,
+    /// Further addresses serving the same chain (a cluster's other members), dialled
+    /// too while none is connected.
+    pub more_addrs: Vec<Multiaddr>,
     /// Its Ed25519 key as followed: known and accepted by the pins.
     pub public_key: Option<[u8; 32]>,
     /// Followed under open trust, not named by the configuration.
@@ -86,6 +89,12 @@ pub struct Peer {
     pub proposed_key: Option<[u8; 32]>,
     /// Address of the live connection.
     pub connected: Option<Multiaddr>,
+    /// Whom that connection reaches: the peer itself or one of its cluster's members.
+    pub connected_id: Option<PeerId>,
+    /// When a cluster replicates its chain: the other keys the replica's newest signer
+    /// set authorises, whose heads and adverts are this peer's too (read from the
+    /// replicated chain itself, so only what the chain's own history installed).
+    pub members: BTreeSet<[u8; 32]>,
     /// The last head the mesh's gatekeeper passed for it (the gatekeeper alone decides
     /// which head is a signer's newest; this copy serves status and sync decisions
     /// without a round trip to the mesh).
@@ -138,6 +147,8 @@ pub struct HeadSummary {
     pub seq: u64,
     /// Event hash (hex).
     pub hash: String,
+    /// Fingerprint of the key that signed it (one of the members, for a cluster's chain).
+    pub signer: String,
 }
 
 impl Peer {
@@ -146,10 +157,13 @@ impl Peer {
             name,
             path: None,
             addr: None,
+            more_addrs: Vec::new(),
             public_key: None,
             stranger: false,
             proposed_key: None,
             connected: None,
+            connected_id: None,
+            members: BTreeSet::new(),
             head: None,
             advert: None,
             flags: BTreeSet::new(),
@@ -166,6 +180,30 @@ impl Peer {
         self.public_key
             .as_ref()
             .and_then(weft_net::identity::peer_id)
+    }
+
+    /// Whether `key` speaks for this peer: its own, or a member key of its cluster.
+    pub fn holds(&self, key: &[u8; 32]) -> bool {
+        self.public_key.as_ref() == Some(key) || self.members.contains(key)
+    }
+
+    /// Every peer id that serves this peer's chain (its own first).
+    pub fn peer_ids(&self) -> impl Iterator<Item = PeerId> + '_ {
+        self.public_key
+            .iter()
+            .chain(self.members.iter())
+            .filter_map(weft_net::identity::peer_id)
+    }
+
+    /// Re-reads the member keys from the replica's newest signer set.
+    pub fn refresh_members(&mut self) {
+        let signers = self.replica.as_ref().map(|r| r.chain().signers());
+        self.members = signers
+            .and_then(|s| s.changes().last().map(|(_, keys)| keys.clone()))
+            .unwrap_or_default();
+        if let Some(own) = self.public_key {
+            self.members.remove(&own);
+        }
     }
 
     /// Events in the replica.
@@ -203,6 +241,7 @@ impl Peer {
             head: head.map(|h| HeadSummary {
                 seq: h.seq,
                 hash: h.head_hash.to_hex(),
+                signer: fingerprint(&h.signer),
             }),
             replica_length: len,
             flags: self.flags.iter().copied().collect(),
@@ -275,6 +314,7 @@ impl PeerBook {
                 .or_insert_with(|| Peer::new(spec.name.clone()));
             peer.path = spec.path.as_ref().map(|p| root.join(p));
             peer.addr = spec.addr.as_ref().map(|a| a.multiaddr().clone());
+            peer.more_addrs = spec.addrs.iter().map(|a| a.multiaddr().clone()).collect();
             peer.proposed_key = proposed_key(spec.peer_id, peer);
             let verdict = self.pins.judge(&spec.name, peer.proposed_key);
             apply_verdict(peer, &verdict);
@@ -341,12 +381,17 @@ impl PeerBook {
         if self.open {
             return Trust::Open;
         }
-        Trust::Listed(self.peers.values().filter_map(|p| p.public_key).collect())
+        Trust::Listed(
+            self.peers
+                .values()
+                .flat_map(|p| p.public_key.iter().chain(p.members.iter()).copied())
+                .collect(),
+        )
     }
 
     /// Whether `key`'s messages and requests are accepted (the trust set holds it).
     pub fn trusts(&self, key: &[u8; 32]) -> bool {
-        self.open || self.peers.values().any(|p| p.public_key == Some(*key))
+        self.open || self.peers.values().any(|p| p.holds(key))
     }
 
     /// All peers, by name.
@@ -358,7 +403,11 @@ impl PeerBook {
     /// connect before the configuration names it).
     pub fn set_connections(&mut self, links: &HashMap<PeerId, Multiaddr>) {
         for peer in self.peers.values_mut() {
-            peer.connected = peer.peer_id().and_then(|id| links.get(&id).cloned());
+            let link = peer
+                .peer_ids()
+                .find_map(|id| links.get(&id).map(|addr| (id, addr.clone())));
+            peer.connected_id = link.as_ref().map(|(id, _)| *id);
+            peer.connected = link.map(|(_, addr)| addr);
         }
     }
 
@@ -367,11 +416,17 @@ impl PeerBook {
         self.peers.get_mut(name)
     }
 
-    /// The peer holding `key`.
+    /// The peer holding `key`, as its own or as a member key of its cluster (a key of
+    /// its own comes first: a configured peer is never shadowed by another's member).
     pub fn by_key_mut(&mut self, key: &[u8; 32]) -> Option<&mut Peer> {
-        self.peers
-            .values_mut()
+        let name = self
+            .peers
+            .values()
             .find(|p| p.public_key.as_ref() == Some(key))
+            .or_else(|| self.peers.values().find(|p| p.members.contains(key)))?
+            .name
+            .clone();
+        self.peers.get_mut(&name)
     }
 
     /// The peer holding `key`; in an open organisation a stranger is added, at most
@@ -409,6 +464,7 @@ impl PeerBook {
         let layout = self.layout.clone();
         if let Some(peer) = self.peers.get_mut(name) {
             open_replica(&layout, peer, self.create);
+            peer.refresh_members();
         }
     }
 
@@ -470,6 +526,7 @@ fn follow_key(layout: &Layout, peer: &mut Peer, key: Option<[u8; 32]>, create: b
         peer.replica = None;
     }
     open_replica(layout, peer, create);
+    peer.refresh_members();
 }
 
 fn open_replica(layout: &Layout, peer: &mut Peer, create: bool) {
