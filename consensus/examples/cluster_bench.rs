@@ -80,6 +80,11 @@ async fn catch_up(events: u64) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    // RUST_LOG=weft_consensus=debug shows what a slow catch-up waits on.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .try_init();
     if std::env::args().nth(1).as_deref() == Some("catchup") {
         let events = std::env::args()
             .nth(2)

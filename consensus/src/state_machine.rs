@@ -310,6 +310,10 @@ fn install(
     }
     batch.put_cf(family, MEMBERSHIP, encode(&meta.last_membership)?);
     batch.put_cf(family, SNAPSHOT, encode(manifest)?);
+    // The head that vouched for the last fetched range is range sync's bookkeeping; from
+    // here the member's own applied heads speak for its chain (and members' stores stay
+    // byte-identical).
+    batch.delete_cf(store.cf(cf::INDEX), weft_kernel::replica::VOUCHING_HEAD_KEY);
     store.write_synced(batch).map_err(io_error)
 }
 

@@ -28,8 +28,8 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(proven.hash, hash_encoded(&event.encode()));
     assert_eq!(event.chain_id, head.chain_id);
     assert!(head.verify_signature().is_ok());
-    assert_eq!(verify_proof(&doc, Some(&head.signer)).as_ref(), Ok(&proven));
-    let mut other = head.signer;
+    assert_eq!(verify_proof(&doc, Some(&proven.chain_key)).as_ref(), Ok(&proven));
+    let mut other = proven.chain_key;
     other[0] ^= 1;
     assert!(matches!(
         verify_proof(&doc, Some(&other)),

@@ -219,6 +219,11 @@ impl Signers {
         }
     }
 
+    /// The genesis key the sets start from.
+    pub fn genesis_key(&self) -> [u8; 32] {
+        self.genesis.unwrap_or_default()
+    }
+
     /// Whether the chain has been formed into a cluster.
     pub fn is_clustered(&self) -> bool {
         !self.changes.is_empty()

@@ -17,6 +17,7 @@
 
 use crate::cbor::{self, read};
 use crate::chain::{check_owner, Chain, ChainError, Genesis, HeadMode};
+use crate::cluster::Signers;
 use crate::event::{hash_encoded, ChainId, Event};
 use crate::hash::{domain_hash, domains, DomainHasher, Hash};
 use crate::head::SignedHead;
@@ -92,7 +93,7 @@ pub enum SegmentError {
     #[error("footer: {0}")]
     Footer(String),
     /// The footer is signed by someone else than the chain's key.
-    #[error("footer is signed by {signer}, but the chain's genesis key is {genesis}: the file was re-signed")]
+    #[error("footer is signed by {signer}, a key the chain does not authorise (its genesis key is {genesis}): the file was re-signed")]
     Resigned {
         /// Footer signer fingerprint.
         signer: String,
@@ -187,8 +188,18 @@ pub fn export(
     progress: &mut dyn FnMut(u64),
 ) -> Result<FileSummary, SegmentError> {
     let genesis = chain.genesis().ok_or(ChainError::Empty)?;
-    check_owner(key, &genesis.public_key)?;
     let head = chain.latest_signed_head().ok_or(ChainError::Empty)?;
+    let signers = chain.signers();
+    if signers.is_clustered() {
+        if !signers.is_authorised(head.seq, &key.public_key()) {
+            return Err(ChainError::NotAuthorised {
+                reason: signers.refusal(head.seq, &key.public_key()),
+            }
+            .into());
+        }
+    } else {
+        check_owner(key, &genesis.public_key)?;
+    }
     let mut digest = DomainHasher::new(domains::SEGMENT_FOOTER);
     let mut index = 0u32;
     let mut emit = |kind: u8,
@@ -436,6 +447,8 @@ pub fn read_verified(
     let mut frontier = Frontier::<Shake256Merkle>::default();
     let (mut count, mut prev) = (0u64, Hash::ZERO);
     let mut genesis: Option<Genesis> = None;
+    // Who may sign, as the file's own events say (a cluster's chain changes signers).
+    let mut signers: Option<Signers> = None;
     loop {
         let offset = reader.offset;
         let RawSegment { kind, body, hash } = reader.next()?.ok_or_else(|| {
@@ -453,19 +466,31 @@ pub fn read_verified(
                     &mut frontier,
                 )?;
                 count += events.len() as u64;
+                for event in &events {
+                    let sets = match (&mut signers, &genesis) {
+                        (Some(sets), _) => sets,
+                        (None, Some(g)) => signers.insert(Signers::new(g.public_key)),
+                        (None, None) => continue,
+                    };
+                    sets.observe(event).map_err(|e| SegmentError::BadEvent {
+                        seq: event.seq,
+                        detail: format!("signer event: {e}"),
+                    })?;
+                }
                 sink(&events)?;
             }
             TYPE_FOOTER => {
                 let genesis = genesis
                     .ok_or_else(|| SegmentError::Truncated("the file holds no events".into()))?;
+                let signers = signers.unwrap_or_else(|| Signers::new(genesis.public_key));
                 let head = check_footer(
                     &body,
                     &genesis,
+                    &signers,
                     count,
                     prev,
                     frontier.root(),
-                    reader.index - 1,
-                    digest.finish(),
+                    (reader.index - 1, digest.finish()),
                 )?;
                 let mut trailing = 0u64;
                 let mut buf = [0u8; 4096];
@@ -551,14 +576,16 @@ fn decode_events(
     Ok(events)
 }
 
+/// Checks the footer against what the events gave: their count, last hash, Merkle root
+/// and the segments (count, digest) before it.
 fn check_footer(
     body: &[u8],
     genesis: &Genesis,
+    signers: &Signers,
     count: u64,
     head_hash: Hash,
     root: Hash,
-    segment_count: u32,
-    segments_digest: Hash,
+    (segment_count, segments_digest): (u32, Hash),
 ) -> Result<SignedHead, SegmentError> {
     let bad = |m: String| SegmentError::Footer(m);
     let value = cbor::decode_canonical(body).map_err(|e| bad(e.to_string()))?;
@@ -593,7 +620,8 @@ fn check_footer(
         head,
         signer,
     };
-    if signer != genesis.public_key {
+    // The chain's key, or on a cluster's chain a member key authorised at the end.
+    if !signers.is_authorised(footer.head.seq, &signer) {
         return Err(SegmentError::Resigned {
             signer: fingerprint(&signer),
             genesis: fingerprint(&genesis.public_key),
@@ -624,7 +652,7 @@ fn check_footer(
     let h = &footer.head;
     h.verify_signature()
         .map_err(|e| bad(format!("signed head: {e}")))?;
-    if h.signer != genesis.public_key
+    if !signers.is_authorised(h.seq, &h.signer)
         || h.size() != count
         || h.head_hash != head_hash
         || h.merkle_root != root

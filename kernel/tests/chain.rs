@@ -410,6 +410,50 @@ fn proofs_verify_for_every_event_and_reject_tampering() {
 }
 
 #[test]
+fn a_proof_on_a_clusters_chain_traces_a_members_head_to_the_genesis_key() {
+    use weft_kernel::proof::{prove, verify_proof};
+    let dir = tempfile::tempdir().expect("tmp");
+    let (chain, second) = clustered(dir.path());
+    let head = chain.latest_signed_head().expect("head");
+    assert_eq!(
+        head.signer,
+        second.public_key(),
+        "the second member signed the head"
+    );
+    let doc = prove(&chain, 3).expect("prove");
+    // Trusting the chain's own key is enough: the head's signer is authorised by the
+    // endorsed `cluster.formed` the proof carries.
+    let proven = verify_proof(&doc, Some(&key().public_key())).expect("valid");
+    assert_eq!(proven.chain_key, key().public_key());
+    assert!(verify_proof(&doc, Some(&second.public_key())).is_err());
+    // Without the signer events, or with the endorsement left out, the head is a
+    // stranger's.
+    let mut stripped = doc.clone();
+    stripped
+        .as_object_mut()
+        .expect("object")
+        .remove("signer_events");
+    assert!(verify_proof(&stripped, Some(&key().public_key())).is_err());
+    let mut only_genesis = doc.clone();
+    only_genesis["signer_events"]
+        .as_array_mut()
+        .expect("list")
+        .truncate(1);
+    assert!(verify_proof(&only_genesis, Some(&key().public_key())).is_err());
+    // An altered signer event no longer hashes to its leaf.
+    let mut altered = doc.clone();
+    let cbor = altered["signer_events"][1]["event_cbor"]
+        .as_str()
+        .expect("hex")
+        .to_string();
+    let mut bytes = hex::decode(cbor).expect("hex");
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    altered["signer_events"][1]["event_cbor"] = hex::encode(bytes).into();
+    assert!(verify_proof(&altered, Some(&key().public_key())).is_err());
+}
+
+#[test]
 fn verify_across_many_worker_batches_checks_every_head_root() {
     let dir = tempfile::tempdir().expect("tmp");
     let chain = new_chain(dir.path());

@@ -204,3 +204,25 @@ fn import_refuses_a_non_empty_store_and_a_foreign_key() {
     assert!(import(&chain, file.as_slice(), file.as_slice(), &mut |_| {}).is_err());
     assert_eq!(chain.len(), 0, "a refused import leaves the store empty");
 }
+
+#[test]
+fn a_cluster_member_exports_a_file_that_verifies_under_the_chains_signer_sets() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (chain, second) = clustered(dir.path());
+    assert_eq!(
+        chain.latest_signed_head().map(|h| h.signer),
+        Some(second.public_key())
+    );
+    let mut file = Vec::new();
+    export(&chain, &second, &mut file, &mut |_| {}).expect("a member exports");
+    let summary = verify_file(file.as_slice()).expect("verifies offline");
+    assert_eq!(summary.events, chain.len());
+    assert_eq!(summary.head.signer, second.public_key());
+    // A key the chain never authorised may not export it, nor sign its footer.
+    let stranger = NodeKey::from_seed(&[9; 32]);
+    let refused = export(&chain, &stranger, &mut Vec::new(), &mut |_| {});
+    assert!(
+        refused.is_err_and(|e| e.to_string().contains("not among")),
+        "a stranger exported the chain"
+    );
+}

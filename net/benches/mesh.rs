@@ -183,6 +183,13 @@ async fn sync(events: u64) {
     let chain = source_chain(&dir.path().join("source"), &upstream, events);
     let total = chain.len();
 
+    // The baseline (issue 18: range sync ≥ 40 % of it): `weft chain verify` of the same
+    // chain, same run.
+    let started = Instant::now();
+    let report = weft_kernel::verify::verify(&chain, &mut |_| {}).expect("verify");
+    assert!(report.ok(), "the source chain verifies");
+    let local_verify = total as f64 / started.elapsed().as_secs_f64();
+
     // In one process: serve and verify, no network.
     let local = Replica::open(
         Arc::new(Store::create(&dir.path().join("local")).expect("store")),
@@ -242,6 +249,12 @@ async fn sync(events: u64) {
     println!("sync: {total} events (≈150 B each), ranges of {SYNC_MAX_EVENTS}, full verification");
     println!("  over the mesh (loopback TCP, Noise, Yamux)  {over_mesh:.0} events/s");
     println!("  in one process (serve + verify, no network) {in_process:.0} events/s");
+    println!("  local `chain verify` of the same chain       {local_verify:.0} events/s");
+    println!(
+        "  ratio: over the mesh {:.0} %, in one process {:.0} % of local verify",
+        100.0 * over_mesh / local_verify,
+        100.0 * in_process / local_verify
+    );
 }
 
 fn rss_kib(pid: u32) -> Option<u64> {
@@ -364,7 +377,12 @@ fn main() {
         runtime.block_on(propagation(10, 200));
     }
     if run("sync") {
-        runtime.block_on(sync(50_000));
+        // WEFT_BENCH_SYNC_EVENTS=1000000 for the figure beside a 1M-event verify.
+        let events = std::env::var("WEFT_BENCH_SYNC_EVENTS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(50_000);
+        runtime.block_on(sync(events));
     }
     if run("flood") {
         runtime.block_on(flood());

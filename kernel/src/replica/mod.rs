@@ -23,8 +23,8 @@ use crate::store::{cf, Store};
 
 use std::sync::Arc;
 
-/// Where the replica keeps the head that vouches for a range short of it.
-const VOUCHING_HEAD_KEY: &[u8] = b"replica-vouching-head";
+/// Key (in the `index` family) of the head that vouches for a range short of it.
+pub const VOUCHING_HEAD_KEY: &[u8] = b"replica-vouching-head";
 
 /// Why a range is refused. Nothing is stored when one is returned.
 #[derive(Debug, thiserror::Error)]
@@ -98,26 +98,11 @@ pub fn serve(
     max_count: u32,
     max_bytes: u64,
 ) -> Result<Range, ChainError> {
-    let head = serving_head(chain, from, max_count)?;
+    let latest = chain.latest_signed_head().ok_or(ChainError::Empty)?;
+    let mut events = read_events(chain, from, latest.size(), max_count, max_bytes)?;
+    let head = serving_head(chain, latest, from.saturating_add(events.len() as u64))?;
     let size = head.size();
-    let mut events = Vec::new();
-    let mut bytes = 0u64;
-    if from < size {
-        for record in chain.records(from) {
-            let (seq, record) = record?;
-            let (encoded, _) = crate::chain::split_record(&record).ok_or(ChainError::Damaged {
-                seq,
-                reason: "record shorter than a hash".into(),
-            })?;
-            let over_budget =
-                !events.is_empty() && bytes.saturating_add(encoded.len() as u64) > max_bytes;
-            if seq >= size || events.len() as u64 >= u64::from(max_count) || over_budget {
-                break;
-            }
-            bytes += encoded.len() as u64;
-            events.push(encoded.to_vec());
-        }
-    }
+    events.truncate(usize::try_from(size.saturating_sub(from)).unwrap_or(usize::MAX));
     // `from` is the asker's: nothing is served past the head, so this only saturates
     // for a start beyond it.
     let to = from.saturating_add(events.len() as u64);
@@ -141,26 +126,68 @@ pub fn serve(
     })
 }
 
-/// The head a range from `from` is served under: the latest one, except on a cluster's
-/// chain, where signers change along the chain. There it is the last stored head the
-/// range can reach within `max_count` events, so that the receiver checks its signer
-/// against the signer set at exactly its sequence (a head further on may be signed by a
-/// member added after the range's end, which the receiver cannot know of yet).
-fn serving_head(chain: &Chain, from: u64, max_count: u32) -> Result<SignedHead, ChainError> {
-    let latest = chain.latest_signed_head().ok_or(ChainError::Empty)?;
-    if !chain.is_clustered() || latest.seq < from.saturating_add(u64::from(max_count)) {
-        return Ok(latest);
+/// The encodings of `from..size`: at most `max_count` events and, past the first, at
+/// most `max_bytes`.
+fn read_events(
+    chain: &Chain,
+    from: u64,
+    size: u64,
+    max_count: u32,
+    max_bytes: u64,
+) -> Result<Vec<Vec<u8>>, ChainError> {
+    let mut events = Vec::new();
+    if from >= size {
+        return Ok(events);
     }
-    let end = from.saturating_add(u64::from(max_count));
-    let mut reachable = None;
-    for item in chain.signed_heads(from) {
-        let (seq, bytes) = item?;
-        if seq >= end {
+    let mut bytes = 0u64;
+    for record in chain.records(from) {
+        let (seq, record) = record?;
+        let (encoded, _) = crate::chain::split_record(&record).ok_or(ChainError::Damaged {
+            seq,
+            reason: "record shorter than a hash".into(),
+        })?;
+        let over_budget =
+            !events.is_empty() && bytes.saturating_add(encoded.len() as u64) > max_bytes;
+        if seq >= size || events.len() as u64 >= u64::from(max_count) || over_budget {
             break;
         }
-        reachable = Some(bytes);
+        bytes += encoded.len() as u64;
+        events.push(encoded.to_vec());
     }
-    Ok(reachable
+    Ok(events)
+}
+
+/// The head a range ending at `to` is served under: the latest one, except on a
+/// cluster's chain, where signers change along the chain. The receiver checks the head's
+/// signer against the sets the events it holds after the range install, so there the
+/// head is the latest stored one before the first signer event at or after `to` (and
+/// at or after the range's last event). Heads served to one receiver so never go
+/// backwards (an older head than one it verified would be no news to it), and a range
+/// that stops short of its head tells the receiver to ask on.
+fn serving_head(chain: &Chain, latest: SignedHead, to: u64) -> Result<SignedHead, ChainError> {
+    let signers = chain.signers();
+    let next_change = signers
+        .changes()
+        .iter()
+        .map(|(seq, _)| *seq)
+        .find(|seq| *seq >= to);
+    let Some(next_change) = next_change.filter(|c| *c <= latest.seq) else {
+        return Ok(latest);
+    };
+    let mut chosen = None;
+    for item in chain.signed_heads(to.saturating_sub(1)) {
+        let (seq, bytes) = item?;
+        // The first head past the change only when none lies before it (members sign
+        // every few hundred events, so only a chain's single-node stretch lacks one).
+        if seq >= next_change && chosen.is_some() {
+            break;
+        }
+        chosen = Some(bytes);
+        if seq >= next_change {
+            break;
+        }
+    }
+    Ok(chosen
         .and_then(|bytes| SignedHead::decode(&bytes).ok())
         .unwrap_or(latest))
 }

@@ -254,3 +254,43 @@ fn copy_dir(from: &Path, to: &Path) {
         std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
     }
 }
+
+#[test]
+fn a_clustered_chain_with_a_long_stretch_under_one_head_replicates_in_small_ranges() {
+    // 3,000 events signed once, from before the cluster, then `cluster.formed` and a few
+    // members' batches: ranges of 1,024 must each get a head no older than the last
+    // range's (a range served under the latest head, then one under an earlier head
+    // within reach, was refused as no news and a joiner never caught up).
+    let dir = tempfile::tempdir().expect("tmp");
+    let key = NodeKey::from_seed(&[7; 32]);
+    let source = source_chain(dir.path(), &key, 1, 3000);
+    let genesis = source.genesis().expect("genesis");
+    let members = [crate::cluster::Member {
+        id: 1,
+        name: "a".into(),
+        public_key: key.public_key(),
+    }];
+    let formed = crate::cluster::signer_draft(
+        &genesis.chain_id,
+        &source.signers(),
+        crate::cluster::FORMED,
+        &members,
+        &key,
+    )
+    .expect("formed");
+    source.append(formed).expect("append");
+    for batch in 0..3 {
+        let mut txn = source.transaction(batch + 1);
+        for i in 0..10 {
+            txn.append(note(10_000 + batch * 10 + i)).expect("stage");
+        }
+        txn.commit(crate::txn::Signing::Required).expect("commit");
+    }
+    let copy = replica(dir.path(), &key);
+    sync_all(&source, &copy, 1024);
+    assert_eq!(copy.len(), source.len());
+    assert_eq!(
+        copy.verified_head().expect("head").map(|h| h.head_hash),
+        source.latest_signed_head().map(|h| h.head_hash)
+    );
+}

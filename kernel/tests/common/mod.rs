@@ -43,3 +43,42 @@ pub fn draft(i: u64) -> EventDraft {
             .expect("payload");
     EventDraft::new("test", "test.event", payload).expect("draft")
 }
+
+/// A cluster's chain: `cluster.formed` lists the genesis key and a second member, which
+/// then signs a batch with its own key (the founder's store, reopened under it).
+pub fn clustered(dir: &std::path::Path) -> (Chain, NodeKey) {
+    use weft_kernel::cluster::{signer_draft, Member, FORMED};
+    let chain = new_chain(dir);
+    chain
+        .append_batch((0..10).map(draft).collect())
+        .expect("batch");
+    let second = NodeKey::from_seed(&[8; 32]);
+    let members: Vec<Member> = [(1, "a", key()), (2, "b", second.clone())]
+        .into_iter()
+        .map(|(id, name, k)| Member {
+            id,
+            name: name.into(),
+            public_key: k.public_key(),
+        })
+        .collect();
+    let genesis = chain.genesis().expect("genesis");
+    let formed = signer_draft(
+        &genesis.chain_id,
+        &chain.signers(),
+        FORMED,
+        &members,
+        &key(),
+    )
+    .expect("formed");
+    chain.append(formed).expect("formed");
+    let store = chain.store().clone();
+    drop(chain);
+    let chain = Chain::open(store, Some(second.clone())).expect("open as the second member");
+    let mut txn = chain.transaction(1);
+    for i in 100..105 {
+        txn.append(draft(i)).expect("stage");
+    }
+    txn.commit(weft_kernel::txn::Signing::Required)
+        .expect("commit");
+    (chain, second)
+}
