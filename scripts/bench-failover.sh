@@ -32,18 +32,22 @@ until_ok() { # until_ok SECONDS CMD...
 }
 state() { w "$1" cluster status --json 2>/dev/null | jget 'd.get("state", "")'; }
 voters() { w 1 cluster status --json | jget 'sum(1 for m in d.get("members", []) if m["role"] != "learner")'; }
+# Predicates for until_ok (re-evaluated on every try).
+leads() { [ "$(state "$1")" = Leader ]; }
+has_voters() { [ "$(voters)" = "$1" ]; }
+caught_up() { [ "$(w "$1" status --json | jget 'd["length"]')" -gt "$2" ]; }
 pid_of() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['pid'])" "$dir/m$1/.weftos/node.json"; }
 
 for i in 1 2 3; do mkdir -p "$dir/m$i" && git -C "$dir/m$i" init -q; done
 w 1 init >/dev/null
 token="$(w 1 cluster init --name m1 --json | jget 'd["token"]')"
 start 1
-until_ok 60 test "$(state 1)" = Leader || { echo "m1 did not form its cluster" >&2; exit 1; }
+until_ok 60 leads 1 || { echo "m1 did not form its cluster" >&2; exit 1; }
 founder="$(w 1 status --json | jget 'd["peer_id"]')"
 for i in 2 3; do
     w "$i" cluster join "$(addr 1)" --peer-id "$founder" --token "$token" --name "m$i" >/dev/null
     start "$i"
-    until_ok 120 test "$(voters)" = "$i" || { echo "m$i did not become a voter" >&2; exit 1; }
+    until_ok 120 has_voters "$i" || { echo "m$i did not become a voter" >&2; exit 1; }
 done
 
 samples=()
@@ -60,8 +64,7 @@ for k in $(seq 1 "$kills"); do
     samples+=($(( $(now_ms) - t0 )))
     start "$leader"
     target="$(w "$survivor" chain head --linearizable --json | jget 'd["seq"]')"
-    until_ok 60 test "$(w "$leader" status --json | jget 'd["length"]')" -gt "$target" \
-        || { echo "m$leader did not catch up after kill $k" >&2; exit 1; }
+    until_ok 60 caught_up "$leader" "$target" || { echo "m$leader did not catch up after kill $k" >&2; exit 1; }
 done
 printf '%s\n' "${samples[@]}" | python3 -c '
 import math, sys

@@ -14,6 +14,7 @@ use std::io;
 use weft_kernel::cbor;
 use weft_kernel::chain::{ChainError, StoredEvent};
 use weft_kernel::event::EventDraft;
+use weft_kernel::gate::{Effect, RuleSet};
 use weft_kernel::store::cf;
 use weft_kernel::txn::Txn;
 
@@ -112,13 +113,46 @@ fn command(txn: &mut Txn<'_>, command: &Command) -> Result<Vec<StoredEvent>, Str
                 .map(|e| vec![e])
                 .map_err(|e| e.to_string())
         }
+        Command::GateDecide {
+            rules,
+            action,
+            environment,
+            effect,
+        } => {
+            let rules = cbor::decode_canonical(rules)
+                .map_err(|e| format!("gate rules: {e}"))
+                .and_then(|v| RuleSet::from_value(&v).map_err(|e| format!("gate rules: {e}")))?;
+            let effect = Effect(effect.iter().cloned().collect());
+            let before = txn.len();
+            weft_kernel::gate::decide_in(txn, &rules, action, environment.as_deref(), &effect)
+                .map_err(|e| e.to_string())?;
+            staged_since(txn, before)
+        }
+        Command::GateResolve {
+            seq,
+            approve,
+            note,
+            by,
+        } => weft_kernel::gate::resolve_in(txn, *seq, *approve, note.as_deref(), by.as_deref())
+            .map(|e| vec![e])
+            .map_err(|e| e.to_string()),
     }
 }
 
+/// The events staged from `from` on (a command that appended more than one).
+fn staged_since(txn: &Txn<'_>, from: u64) -> Result<Vec<StoredEvent>, String> {
+    (from..txn.len())
+        .map(|seq| txn.event(seq).map_err(|e| e.to_string()))
+        .collect()
+}
+
 fn append(txn: &mut Txn<'_>, draft: &Draft) -> Result<StoredEvent, String> {
-    // Tree events carry state the tree commands plan; raw ones would desync it.
-    if draft.source == "tree" {
-        return Err("tree events are appended by tree commands, not raw".into());
+    // Tree and gate events carry state their commands plan; raw ones would desync it.
+    if draft.source == "tree" || draft.source == "gate" {
+        return Err(format!(
+            "{} events are appended by {} commands, not raw",
+            draft.source, draft.source
+        ));
     }
     let payload = cbor::decode_canonical(&draft.payload)
         .map_err(|e| format!("event `{}`: payload: {e}", draft.kind))?;

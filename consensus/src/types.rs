@@ -45,6 +45,29 @@ pub enum Command {
         /// Remove everything below it too.
         recursive: bool,
     },
+    /// A governance gate decision (`weft gate check`, a release), evaluated by the state
+    /// machine under the rule set the proposer read from its weave.toml.
+    GateDecide {
+        /// The rule set, canonical CBOR (`RuleSet::to_value`).
+        rules: Vec<u8>,
+        /// Action.
+        action: String,
+        /// Environment.
+        environment: Option<String>,
+        /// The effect vector: dimension and value.
+        effect: Vec<(String, f64)>,
+    },
+    /// Approving or rejecting a deferred decision (`weft gate approve|reject`).
+    GateResolve {
+        /// Sequence of the decision.
+        seq: u64,
+        /// Approve, else reject.
+        approve: bool,
+        /// Note.
+        note: Option<String>,
+        /// Who.
+        by: Option<String>,
+    },
 }
 
 /// An event draft as it travels: its payload as canonical CBOR bytes.

@@ -126,7 +126,60 @@ fn log() -> Vec<Entry> {
                 },
             )],
         ),
+        // A deferred gate decision (its rules recorded first, it queued as pending), and
+        // its approval from another client: the gate family must match too.
+        normal(
+            7,
+            4_000,
+            vec![request(
+                2,
+                2,
+                Command::GateDecide {
+                    rules: deferring_rules(),
+                    action: "deploy.prod".into(),
+                    environment: None,
+                    effect: vec![("risk".into(), 0.4)],
+                },
+            )],
+        ),
+        normal(
+            8,
+            5_000,
+            vec![request(
+                3,
+                3,
+                Command::GateResolve {
+                    seq: DECISION_SEQ,
+                    approve: true,
+                    note: Some("fine".into()),
+                    by: None,
+                },
+            )],
+        ),
     ]
+}
+
+/// Where entry 7's decision lands (after its `gate.rules` event).
+const DECISION_SEQ: u64 = 10;
+
+/// A rule set that defers every deployment.
+fn deferring_rules() -> Vec<u8> {
+    use weft_kernel::gate::{RuleSet, RuleSpec, Severity};
+    let rules = RuleSet::new(
+        vec!["risk".into()],
+        0.8,
+        BTreeMap::new(),
+        vec![RuleSpec {
+            id: "deploys-wait".into(),
+            action: "deploy.*".into(),
+            when: vec!["risk >= 0.1".into()],
+            environments: vec![],
+            severity: Severity::Blocking,
+            message: None,
+        }],
+    )
+    .expect("rules");
+    cbor::encode_canonical(rules.to_value()).expect("cbor")
 }
 
 async fn apply_all(chain: Arc<Chain>, entries: Vec<Entry>, chunked: bool) {
@@ -162,6 +215,20 @@ async fn members_applying_one_log_write_byte_identical_stores() {
     let member = common::member(&founder, b.path(), 2);
     apply_all(founder.clone(), log(), false).await;
     apply_all(member.clone(), log(), true).await;
+    // The decision was deferred, then approved: nothing is left pending.
+    let kinds: Vec<(u64, String)> = (0..founder.len())
+        .map(|seq| (seq, founder.event(seq).expect("event").event.kind))
+        .filter(|(_, kind)| kind.starts_with("gate."))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (DECISION_SEQ - 1, "gate.rules".to_string()),
+            (DECISION_SEQ, "gate.decision".to_string()),
+            (DECISION_SEQ + 1, "gate.approve".to_string()),
+        ]
+    );
+    assert!(common::family(&founder, cf::GATE).is_empty());
     for family in [
         cf::EVENTS,
         cf::MERKLE,
@@ -186,7 +253,8 @@ async fn members_applying_one_log_write_byte_identical_stores() {
     assert_eq!(failures(&founder), Vec::<String>::new());
     assert_eq!(failures(&member), Vec::<String>::new());
     // cluster.config, 2 appends, 2 tree sets, 1 append (the refused request left
-    // nothing, the retry nothing new), 1 tree remove.
+    // nothing, the retry nothing new), 1 tree remove, the gate's rules, decision and
+    // approval.
     let kinds: Vec<String> = founder
         .events(2)
         .map(|e| e.expect("event").event.kind)
@@ -200,7 +268,10 @@ async fn members_applying_one_log_write_byte_identical_stores() {
             "tree.set",
             "tree.set",
             "ci.run",
-            "tree.remove"
+            "tree.remove",
+            "gate.rules",
+            "gate.decision",
+            "gate.approve",
         ]
     );
     let replay = weft_kernel::tree::replay(&founder).expect("replay");

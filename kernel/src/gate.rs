@@ -733,27 +733,24 @@ impl<'a> Gate<'a> {
 
     /// Records the rule set on the chain unless this exact set already is; returns its seq.
     fn ensure_rules_recorded(&self) -> Result<u64, GateError> {
-        let hash = self.rules.hash();
-        let key = format!("{RULES_INDEX}{hash}");
-        if let Some(v) = self
+        let key = rules_key(&self.rules);
+        if let Some(seq) = self
             .chain
             .store()
             .get(cf::INDEX, key.as_bytes())
             .map_err(ChainError::from)?
+            .and_then(|v| crate::store::key_seq(&v))
         {
-            if let Some(seq) = crate::store::key_seq(&v) {
-                return Ok(seq);
-            }
+            return Ok(seq);
         }
-        let payload = cbor::map([
-            ("hash", Value::Bytes(hash.0.to_vec())),
-            ("rules", self.rules.to_value()),
-        ]);
-        let draft = EventDraft::new("gate", "gate.rules", payload)?;
         let attach = Box::new(move |seq: u64, batch: &mut WriteBatch, store: &Store| {
             batch.put_cf(store.cf(cf::INDEX), key.as_bytes(), seq_key(seq));
         });
-        Ok(self.chain.append_with(draft, Some(attach))?.event.seq)
+        Ok(self
+            .chain
+            .append_with(rules_draft(&self.rules)?, Some(attach))?
+            .event
+            .seq)
     }
 
     /// Evaluates and records a decision; a deferred one is queued.
@@ -765,54 +762,7 @@ impl<'a> Gate<'a> {
     ) -> Result<Recorded, GateError> {
         let evaluation = self.rules.evaluate(action, env, effect);
         let rules_seq = self.ensure_rules_recorded()?;
-        let rules_hash = self.rules.hash();
-        let mut fields = vec![
-            ("action", Value::Text(action.into())),
-            ("effect", effect_value_lossy(effect)),
-            ("threshold", Value::Float(evaluation.threshold)),
-            ("decision", Value::Text(evaluation.decision.name().into())),
-            (
-                "matched",
-                Value::Array(
-                    evaluation
-                        .matched
-                        .iter()
-                        .map(|m| {
-                            cbor::map([
-                                ("id", Value::Text(m.id.clone())),
-                                ("severity", Value::Text(m.severity.name().into())),
-                            ])
-                        })
-                        .collect(),
-                ),
-            ),
-            (
-                "reasons",
-                Value::Array(
-                    evaluation
-                        .reasons
-                        .iter()
-                        .map(|r| Value::Text(r.clone()))
-                        .collect(),
-                ),
-            ),
-            ("rules_hash", Value::Bytes(rules_hash.0.to_vec())),
-            ("rules_seq", Value::Integer(rules_seq.into())),
-            ("fail_closed", Value::Bool(evaluation.fail_closed)),
-        ];
-        if let Some(m) = evaluation.magnitude {
-            fields.push(("magnitude", Value::Float(m)));
-        }
-        if let Some(e) = env {
-            fields.push(("environment", Value::Text(e.into())));
-        }
-        let payload = Value::Map(
-            fields
-                .into_iter()
-                .map(|(k, v)| (Value::Text(k.into()), v))
-                .collect(),
-        );
-        let draft = EventDraft::new("gate", "gate.decision", payload)?;
+        let draft = decision_draft(&self.rules, action, env, effect, &evaluation, rules_seq)?;
         let deferred = evaluation.decision == Decision::Defer;
         let attach: Option<crate::chain::Attach> = deferred.then(|| {
             Box::new(|seq: u64, batch: &mut WriteBatch, store: &Store| {
@@ -820,13 +770,13 @@ impl<'a> Gate<'a> {
             }) as crate::chain::Attach
         });
         let stored = self.chain.append_with(draft, attach)?;
-        Ok(Recorded {
-            seq: stored.event.seq,
+        Ok(Recorded::new(
+            &self.rules,
+            stored.event.seq,
             evaluation,
-            action: action.into(),
-            environment: env.map(str::to_string),
-            rules_hash: rules_hash.to_hex(),
-        })
+            action,
+            env,
+        ))
     }
 
     /// Decisions waiting for a human, oldest first.
@@ -862,37 +812,182 @@ impl<'a> Gate<'a> {
             return Err(GateError::NotPending(seq));
         }
         let decision = self.chain.event(seq)?;
-        let mut fields = vec![
-            ("decision_seq", Value::Integer(seq.into())),
-            ("decision_hash", Value::Bytes(decision.hash.0.to_vec())),
-        ];
-        if let Some(action) = read::text(&decision.event.payload, "action") {
-            fields.push(("action", Value::Text(action.into())));
-        }
-        if let Some(n) = note {
-            fields.push(("note", Value::Text(n.into())));
-        }
-        if let Some(b) = by {
-            fields.push(("by", Value::Text(b.into())));
-        }
-        let payload = Value::Map(
-            fields
-                .into_iter()
-                .map(|(k, v)| (Value::Text(k.into()), v))
-                .collect(),
-        );
-        let kind = if approve {
-            "gate.approve"
-        } else {
-            "gate.reject"
-        };
+        let draft = resolution_draft(&decision, approve, note, by)?;
         let attach = Box::new(move |_: u64, batch: &mut WriteBatch, store: &Store| {
             batch.delete_cf(store.cf(cf::GATE), seq_key(seq));
         });
-        Ok(self
-            .chain
-            .append_with(EventDraft::new("gate", kind, payload)?, Some(attach))?)
+        Ok(self.chain.append_with(draft, Some(attach))?)
     }
+}
+
+/// [`Gate::decide`] inside a transaction, under `rules` as the proposer read them: the
+/// cluster's state machine evaluates and records it from applied state.
+pub fn decide_in(
+    txn: &mut crate::txn::Txn<'_>,
+    rules: &RuleSet,
+    action: &str,
+    env: Option<&str>,
+    effect: &Effect,
+) -> Result<Recorded, GateError> {
+    let evaluation = rules.evaluate(action, env, effect);
+    let key = rules_key(rules);
+    let known = txn
+        .get(cf::INDEX, key.as_bytes())?
+        .and_then(|v| crate::store::key_seq(&v));
+    let rules_seq = match known {
+        Some(seq) => seq,
+        None => {
+            let seq = txn.append(rules_draft(rules)?)?.event.seq;
+            txn.put(cf::INDEX, key.as_bytes(), seq_key(seq).to_vec());
+            seq
+        }
+    };
+    let draft = decision_draft(rules, action, env, effect, &evaluation, rules_seq)?;
+    let seq = txn.append(draft)?.event.seq;
+    if evaluation.decision == Decision::Defer {
+        txn.put(cf::GATE, &seq_key(seq), b"pending".to_vec());
+    }
+    Ok(Recorded::new(rules, seq, evaluation, action, env))
+}
+
+/// [`Gate::resolve`] inside a transaction.
+pub fn resolve_in(
+    txn: &mut crate::txn::Txn<'_>,
+    seq: u64,
+    approve: bool,
+    note: Option<&str>,
+    by: Option<&str>,
+) -> Result<StoredEvent, GateError> {
+    if txn.get(cf::GATE, &seq_key(seq))?.is_none() {
+        return Err(GateError::NotPending(seq));
+    }
+    let decision = txn.event(seq)?;
+    let stored = txn.append(resolution_draft(&decision, approve, note, by)?)?;
+    txn.delete(cf::GATE, &seq_key(seq));
+    Ok(stored)
+}
+
+fn rules_key(rules: &RuleSet) -> String {
+    format!("{RULES_INDEX}{}", rules.hash())
+}
+
+fn rules_draft(rules: &RuleSet) -> Result<EventDraft, GateError> {
+    let payload = cbor::map([
+        ("hash", Value::Bytes(rules.hash().0.to_vec())),
+        ("rules", rules.to_value()),
+    ]);
+    Ok(EventDraft::new("gate", "gate.rules", payload)?)
+}
+
+impl Recorded {
+    /// The record of decision `seq`: `evaluation` of `action` in `env` under `rules`.
+    pub fn new(
+        rules: &RuleSet,
+        seq: u64,
+        evaluation: Evaluation,
+        action: &str,
+        env: Option<&str>,
+    ) -> Recorded {
+        Recorded {
+            seq,
+            evaluation,
+            action: action.into(),
+            environment: env.map(str::to_string),
+            rules_hash: rules.hash().to_hex(),
+        }
+    }
+}
+
+/// The `gate.decision` event of `evaluation`.
+fn decision_draft(
+    rules: &RuleSet,
+    action: &str,
+    env: Option<&str>,
+    effect: &Effect,
+    evaluation: &Evaluation,
+    rules_seq: u64,
+) -> Result<EventDraft, GateError> {
+    let mut fields = vec![
+        ("action", Value::Text(action.into())),
+        ("effect", effect_value_lossy(effect)),
+        ("threshold", Value::Float(evaluation.threshold)),
+        ("decision", Value::Text(evaluation.decision.name().into())),
+        (
+            "matched",
+            Value::Array(
+                evaluation
+                    .matched
+                    .iter()
+                    .map(|m| {
+                        cbor::map([
+                            ("id", Value::Text(m.id.clone())),
+                            ("severity", Value::Text(m.severity.name().into())),
+                        ])
+                    })
+                    .collect(),
+            ),
+        ),
+        (
+            "reasons",
+            Value::Array(
+                evaluation
+                    .reasons
+                    .iter()
+                    .map(|r| Value::Text(r.clone()))
+                    .collect(),
+            ),
+        ),
+        ("rules_hash", Value::Bytes(rules.hash().0.to_vec())),
+        ("rules_seq", Value::Integer(rules_seq.into())),
+        ("fail_closed", Value::Bool(evaluation.fail_closed)),
+    ];
+    if let Some(m) = evaluation.magnitude {
+        fields.push(("magnitude", Value::Float(m)));
+    }
+    if let Some(e) = env {
+        fields.push(("environment", Value::Text(e.into())));
+    }
+    let payload = Value::Map(
+        fields
+            .into_iter()
+            .map(|(k, v)| (Value::Text(k.into()), v))
+            .collect(),
+    );
+    Ok(EventDraft::new("gate", "gate.decision", payload)?)
+}
+
+/// The `gate.approve` / `gate.reject` event resolving `decision`.
+fn resolution_draft(
+    decision: &StoredEvent,
+    approve: bool,
+    note: Option<&str>,
+    by: Option<&str>,
+) -> Result<EventDraft, GateError> {
+    let mut fields = vec![
+        ("decision_seq", Value::Integer(decision.event.seq.into())),
+        ("decision_hash", Value::Bytes(decision.hash.0.to_vec())),
+    ];
+    if let Some(action) = read::text(&decision.event.payload, "action") {
+        fields.push(("action", Value::Text(action.into())));
+    }
+    if let Some(n) = note {
+        fields.push(("note", Value::Text(n.into())));
+    }
+    if let Some(b) = by {
+        fields.push(("by", Value::Text(b.into())));
+    }
+    let payload = Value::Map(
+        fields
+            .into_iter()
+            .map(|(k, v)| (Value::Text(k.into()), v))
+            .collect(),
+    );
+    let kind = if approve {
+        "gate.approve"
+    } else {
+        "gate.reject"
+    };
+    Ok(EventDraft::new("gate", kind, payload)?)
 }
 
 fn effect_value_lossy(effect: &Effect) -> Value {

@@ -379,6 +379,57 @@ impl Node {
         Ok(self.tree().remove(path, recursive)?)
     }
 
+    /// Evaluates and records a governance gate decision (through the cluster on a
+    /// member, where the state machine evaluates it under the rules read here).
+    pub fn gate_decide(
+        &self,
+        action: &str,
+        env: Option<&str>,
+        effect: &weft_kernel::gate::Effect,
+    ) -> Result<weft_kernel::gate::Recorded, NodeError> {
+        let gate = self.gate()?;
+        let rules = gate.rules().clone();
+        let command = || {
+            Ok(weft_consensus::Command::GateDecide {
+                rules: weft_kernel::cbor::encode_canonical(rules.to_value())
+                    .map_err(|e| NodeError::Input(format!("gate rules: {e}")))?,
+                action: action.to_string(),
+                environment: env.map(str::to_string),
+                effect: effect.0.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            })
+        };
+        if let Some(replicated) = self.replicated(command) {
+            let seq = replicated?.last().ok_or_else(no_event)?.event.seq;
+            let evaluation = rules.evaluate(action, env, effect);
+            return Ok(weft_kernel::gate::Recorded::new(
+                &rules, seq, evaluation, action, env,
+            ));
+        }
+        Ok(gate.decide(action, env, effect)?)
+    }
+
+    /// Approves or rejects a deferred gate decision (through the cluster on a member).
+    pub fn gate_resolve(
+        &self,
+        seq: u64,
+        approve: bool,
+        note: Option<&str>,
+        by: Option<&str>,
+    ) -> Result<StoredEvent, NodeError> {
+        let command = || {
+            Ok(weft_consensus::Command::GateResolve {
+                seq,
+                approve,
+                note: note.map(str::to_string),
+                by: by.map(str::to_string),
+            })
+        };
+        if let Some(replicated) = self.replicated(command) {
+            return replicated?.pop().ok_or_else(no_event);
+        }
+        Ok(self.gate()?.resolve(seq, approve, note, by)?)
+    }
+
     /// Appends an event a user asked for (`weft chain append`): refused, before anything
     /// is written, when its source is one of weft's own subsystems'.
     pub fn append_user(&self, draft: EventDraft) -> Result<StoredEvent, NodeError> {

@@ -516,3 +516,91 @@ fn a_peer_outside_the_cluster_follows_its_chain_through_leader_changes() {
         let _ = repo.weft(&["node", "stop"]).output();
     }
 }
+
+#[test]
+fn gate_decisions_on_any_member_go_through_the_cluster() {
+    let (a, b, c, _) = three_members();
+    // b's rules defer deployments (its own weave.toml: the state machine evaluates the
+    // rule set the proposer read).
+    let config = b.repo.file("weave.toml");
+    let mut text = std::fs::read_to_string(&config).expect("weave.toml");
+    text.push_str(
+        "\n[[governance.rules]]\nid = \"deploys-need-a-human\"\naction = \"deploy.*\"\nwhen = [\"risk >= 0.1\"]\nseverity = \"blocking\"\nmessage = \"deploys wait for approval\"\n",
+    );
+    std::fs::write(&config, text).expect("write");
+    let out = b
+        .repo
+        .weft(&[
+            "gate",
+            "check",
+            "--action",
+            "deploy.prod",
+            "--effect",
+            "risk=0.3",
+            "--json",
+        ])
+        .output()
+        .expect("check");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "deferred: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let decision: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let id = decision["id"].as_u64().expect("id");
+    // Every member holds the pending decision; another member approves it.
+    let target = b.repo.json(&["chain", "head", "--linearizable"])["seq"]
+        .as_u64()
+        .expect("seq");
+    wait_for(
+        || c.repo.json(&["status"])["length"].as_u64() > Some(target),
+        "c applied the decision",
+    );
+    let pending = c.repo.json(&["gate", "pending"]);
+    assert!(
+        pending.to_string().contains("deploy.prod"),
+        "c does not list the pending decision: {pending}"
+    );
+    c.repo
+        .weft(&["gate", "approve", &id.to_string(), "--note", "looked at it"])
+        .assert()
+        .success();
+    let target = c.repo.json(&["chain", "head", "--linearizable"])["seq"]
+        .as_u64()
+        .expect("seq");
+    for m in [&a, &b, &c] {
+        wait_for(
+            || m.repo.json(&["status"])["length"].as_u64() > Some(target),
+            "every member applied the approval",
+        );
+        let pending = m.repo.json(&["gate", "pending"]);
+        assert!(
+            !pending.to_string().contains("deploy.prod"),
+            "{} still lists the approved decision: {pending}",
+            m.name
+        );
+        m.repo.weft(&["chain", "verify"]).assert().success();
+    }
+    assert_eq!(log_of(&a), log_of(&b));
+    assert_eq!(log_of(&a), log_of(&c));
+    // A raw gate event would bypass the pending index: refused.
+    let raw = b
+        .repo
+        .weft(&[
+            "chain",
+            "append",
+            "--source",
+            "gate",
+            "--kind",
+            "gate.approve",
+            "--payload-json",
+            "{}",
+        ])
+        .output()
+        .expect("append");
+    assert!(!raw.status.success());
+    for m in [&a, &b, &c] {
+        let _ = m.repo.weft(&["node", "stop"]).output();
+    }
+}

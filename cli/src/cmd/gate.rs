@@ -57,7 +57,8 @@ fn check(ctx: &Ctx, action: &str, effect: &str, env: Option<&str>) -> Result<u8>
     if action.is_empty() {
         return Err(input("--action must not be empty"));
     }
-    let recorded = gate.decide(action, env, &effect)?;
+    drop(gate);
+    let recorded = node.gate_decide(action, env, &effect)?;
     let ev = &recorded.evaluation;
     if ctx.json {
         let mut v = serde_json::to_value(&recorded)?;
@@ -116,9 +117,7 @@ fn pending(ctx: &Ctx) -> Result<u8> {
 fn resolve(ctx: &Ctx, args: ResolveArgs, approve: bool) -> Result<u8> {
     let node = ctx.node()?;
     let by = std::env::var("USER").ok();
-    let stored = node
-        .gate()?
-        .resolve(args.id, approve, args.note.as_deref(), by.as_deref())?;
+    let stored = node.gate_resolve(args.id, approve, args.note.as_deref(), by.as_deref())?;
     if ctx.json {
         ctx.print_json(&stored.event.to_json(&stored.hash));
     } else {

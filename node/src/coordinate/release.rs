@@ -404,14 +404,14 @@ pub fn release(
         } else {
             Effect(effect.clone())
         };
-        let recorded = gate.decide(RELEASE_ACTION, request.environment.as_deref(), &scored)?;
+        let recorded = node.gate_decide(RELEASE_ACTION, request.environment.as_deref(), &scored)?;
         result.decision = recorded.seq;
         result.decision_name = recorded.evaluation.decision.name().into();
         result.reasons = recorded.evaluation.reasons.clone();
         if let Some((old, _)) = earlier {
             if recorded.evaluation.decision != Decision::Defer {
                 // The deferred request is superseded by this decision.
-                gate.resolve(
+                node.gate_resolve(
                     old,
                     false,
                     Some(&format!("superseded by decision {}", recorded.seq)),
