@@ -80,3 +80,30 @@ async fn the_store_passes_openraft_storage_suite() {
         .await
         .expect("openraft storage suite");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn log_appends_and_votes_are_synced_before_they_are_reported() {
+    use openraft::storage::{RaftLogStorage, RaftLogStorageExt};
+    use openraft::testing::blank_ent;
+    let dir = tempfile::tempdir().expect("tmp");
+    let store = Arc::new(weft_kernel::Store::create_instrumented(dir.path()).expect("store"));
+    let mut log = LogStore::new(store.clone());
+    let syncs = || store.wal_syncs().expect("instrumented");
+    let before = syncs();
+    log.blocking_append([
+        blank_ent::<TypeConfig>(1, 1, 1),
+        blank_ent::<TypeConfig>(1, 1, 2),
+    ])
+    .await
+    .expect("append");
+    // A follower acknowledges an entry once this callback fires: by then it is on disk.
+    assert!(
+        syncs() > before,
+        "log entries reported flushed before a WAL sync"
+    );
+    let before = syncs();
+    log.save_vote(&openraft::alias::VoteOf::<TypeConfig>::new(2, 1))
+        .await
+        .expect("vote");
+    assert!(syncs() > before, "a vote saved without a WAL sync");
+}

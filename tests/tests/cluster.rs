@@ -604,3 +604,132 @@ fn gate_decisions_on_any_member_go_through_the_cluster() {
         let _ = m.repo.weft(&["node", "stop"]).output();
     }
 }
+
+/// A member whose chain store (events, Raft log and vote) lives on `fs`: `.weftos/chain`
+/// points there before anything is created.
+fn member_on(fs: &weft_tests::powercut::PowerCutFs, name: &str) -> Member {
+    let repo = Repo::new();
+    let target = fs.path().join(name);
+    std::fs::create_dir(&target).expect("store directory on the power-cut layer");
+    std::fs::create_dir_all(repo.file(".weftos")).expect(".weftos");
+    std::os::unix::fs::symlink(&target, repo.file(".weftos/chain")).expect("symlink");
+    Member {
+        repo,
+        name: name.into(),
+        listen: format!("/ip4/127.0.0.1/tcp/{}", free_port()),
+    }
+}
+
+#[test]
+fn acknowledged_appends_survive_a_power_cut_of_the_whole_cluster() {
+    let Some(mut fs) = weft_tests::powercut::PowerCutFs::mount_or_skip() else {
+        return;
+    };
+    let a = member_on(&fs, "a");
+    a.repo.weft(&["init"]).assert().success();
+    let token = a.repo.json(&["cluster", "init", "--name", "a"])["token"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    a.start();
+    wait_for(|| a.status()["state"] == "Leader", "the founder leads");
+    let peer_id = a.peer_id();
+    let mut members = vec![a];
+    for name in ["b", "c"] {
+        let m = member_on(&fs, name);
+        m.repo
+            .weft(&[
+                "cluster",
+                "join",
+                &members[0].listen,
+                "--peer-id",
+                &peer_id,
+                "--token",
+                &token,
+                "--name",
+                name,
+            ])
+            .assert()
+            .success();
+        m.start();
+        let n = members.len() + 1;
+        wait_for(|| voters(&members[0]) == n, "the joiner is a voter");
+        members.push(m);
+    }
+    // Setting up is not under test: from here on only what weft syncs survives.
+    fs.sync_all();
+    let clients: Vec<_> = members
+        .iter()
+        .map(|m| client(m, &format!("cut-{}", m.name), 300))
+        .collect();
+    std::thread::sleep(Duration::from_millis(800));
+    let refs: Vec<&Member> = members.iter().collect();
+    let leader = leader_of(&refs).expect("a leader");
+    let lost = members
+        .iter()
+        .position(|m| m.status_id() == Some(leader))
+        .expect("the leader's member");
+    // Every machine loses power at once: the processes die, the disks keep only what
+    // was synced.
+    for m in &members {
+        m.kill();
+    }
+    let mut acknowledged: BTreeMap<u64, String> = BTreeMap::new();
+    for handle in clients {
+        for (seq, hash) in handle.join().expect("client") {
+            acknowledged.insert(seq, hash);
+        }
+    }
+    assert!(
+        acknowledged.len() > 20,
+        "too few acknowledged: {}",
+        acknowledged.len()
+    );
+    // (The layer's own tests show that a cut loses what was not synced.)
+    let cut = fs.power_cut().expect("power cut");
+    eprintln!(
+        "the power cut reverted {:?}, dropped {:?}",
+        cut.reverted, cut.dropped
+    );
+    // And the leader's disk is gone for good: an acknowledged append must be durable on
+    // a majority, so the other two hold it (whatever they had not synced is lost).
+    let gone = members.remove(lost);
+    std::fs::remove_dir_all(fs.path().join(&gone.name)).expect("wipe the leader's store");
+    drop(gone);
+    for m in &members {
+        m.start();
+    }
+    let refs: Vec<&Member> = members.iter().collect();
+    wait_for(
+        || leader_of(&refs).is_some(),
+        "a leader after the power cut",
+    );
+    let newest = *acknowledged.keys().last().expect("one");
+    for m in &members {
+        wait_for(
+            || m.repo.json(&["status"])["length"].as_u64() > Some(newest),
+            "every member holds every acknowledged append",
+        );
+    }
+    let logs: Vec<_> = members.iter().map(log_of).collect();
+    for m in &members {
+        m.repo.weft(&["chain", "verify"]).assert().success();
+        let log = log_of(m);
+        for (seq, hash) in &acknowledged {
+            assert_eq!(
+                log.get(*seq as usize).and_then(|e| e["hash"].as_str()),
+                Some(hash.as_str()),
+                "acknowledged {seq} lost on {} by the power cut",
+                m.name
+            );
+        }
+    }
+    let shortest = logs.iter().map(Vec::len).min().unwrap_or(0);
+    assert!(
+        logs.iter().all(|l| l[..shortest] == logs[0][..shortest]),
+        "the members' chains diverged after the power cut"
+    );
+    for m in &members {
+        let _ = m.repo.weft(&["node", "stop"]).output();
+    }
+}
