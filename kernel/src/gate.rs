@@ -947,13 +947,18 @@ fn decision_draft(
     if let Some(e) = env {
         fields.push(("environment", Value::Text(e.into())));
     }
-    let payload = Value::Map(
+    let payload = text_map(fields);
+    Ok(EventDraft::new("gate", "gate.decision", payload)?)
+}
+
+/// A CBOR map of text keys, in the order given.
+fn text_map(fields: Vec<(&str, Value)>) -> Value {
+    Value::Map(
         fields
             .into_iter()
             .map(|(k, v)| (Value::Text(k.into()), v))
             .collect(),
-    );
-    Ok(EventDraft::new("gate", "gate.decision", payload)?)
+    )
 }
 
 /// The `gate.approve` / `gate.reject` event resolving `decision`.
@@ -976,12 +981,7 @@ fn resolution_draft(
     if let Some(b) = by {
         fields.push(("by", Value::Text(b.into())));
     }
-    let payload = Value::Map(
-        fields
-            .into_iter()
-            .map(|(k, v)| (Value::Text(k.into()), v))
-            .collect(),
-    );
+    let payload = text_map(fields);
     let kind = if approve {
         "gate.approve"
     } else {

@@ -150,6 +150,20 @@ fn wait_for(mut ready: impl FnMut() -> bool, what: &str) {
     }
 }
 
+/// Waits until every one of `members` has applied everything `via` acknowledged so far
+/// (its linearizable head).
+fn wait_all_applied(via: &Member, members: &[&Member], what: &str) {
+    let target = via.repo.json(&["chain", "head", "--linearizable"])["seq"]
+        .as_u64()
+        .expect("seq");
+    for m in members {
+        wait_for(
+            || m.repo.json(&["status"])["length"].as_u64() > Some(target),
+            what,
+        );
+    }
+}
+
 fn voters(member: &Member) -> usize {
     member.status()["members"]
         .as_array()
@@ -217,11 +231,12 @@ fn client(member: &Member, tag: &str, lines: u64) -> std::thread::JoinHandle<Vec
 }
 
 fn log_of(member: &Member) -> Vec<serde_json::Value> {
-    let out = member
-        .repo
-        .weft(&["chain", "log", "--json"])
-        .output()
-        .expect("log");
+    json_lines(member.repo.weft(&["chain", "log", "--json"]))
+}
+
+/// What `command` prints, one JSON value a line.
+fn json_lines(mut command: assert_cmd::Command) -> Vec<serde_json::Value> {
+    let out = command.output().expect("run weft");
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str(l).ok())
@@ -270,15 +285,7 @@ fn a_three_member_cluster_keeps_every_acknowledged_append_through_leader_kills()
         acknowledged.len()
     );
     // Everyone catches up to the same chain.
-    let target = a.repo.json(&["chain", "head", "--linearizable"])["seq"]
-        .as_u64()
-        .expect("seq");
-    for m in members {
-        wait_for(
-            || m.repo.json(&["status"])["length"].as_u64() > Some(target),
-            "every member applied everything",
-        );
-    }
+    wait_all_applied(&a, &members, "every member applied everything");
     let logs: Vec<_> = members.iter().map(|m| log_of(m)).collect();
     assert_eq!(logs[0], logs[1], "a and b differ");
     assert_eq!(logs[0], logs[2], "a and c differ");
@@ -383,15 +390,7 @@ fn a_leader_cut_off_from_the_majority_acknowledges_nothing_and_rejoins_without_d
     signal(&c, "-CONT");
     // Healed: appends are acknowledged again, and everyone holds one history.
     b.repo.append_events(2);
-    let target = b.repo.json(&["chain", "head", "--linearizable"])["seq"]
-        .as_u64()
-        .expect("seq");
-    for m in [&a, &b, &c] {
-        wait_for(
-            || m.repo.json(&["status"])["length"].as_u64() > Some(target),
-            "every member caught up",
-        );
-    }
+    wait_all_applied(&b, &[&a, &b, &c], "every member caught up");
     let logs: Vec<_> = [&a, &b, &c].iter().map(|m| log_of(m)).collect();
     assert_eq!(logs[0], logs[1]);
     assert_eq!(logs[0], logs[2]);
@@ -496,16 +495,7 @@ fn a_peer_outside_the_cluster_follows_its_chain_through_leader_changes() {
         .weft(&["chain", "verify", "--peer", "proj"])
         .assert()
         .success();
-    let replica: Vec<serde_json::Value> = {
-        let out = follower
-            .weft(&["chain", "log", "--peer", "proj", "--json"])
-            .output()
-            .expect("log");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter_map(|l| serde_json::from_str(l).ok())
-            .collect()
-    };
+    let replica = json_lines(follower.weft(&["chain", "log", "--peer", "proj", "--json"]));
     let own = log_of(writer);
     assert_eq!(
         replica[..],
@@ -566,14 +556,8 @@ fn gate_decisions_on_any_member_go_through_the_cluster() {
         .weft(&["gate", "approve", &id.to_string(), "--note", "looked at it"])
         .assert()
         .success();
-    let target = c.repo.json(&["chain", "head", "--linearizable"])["seq"]
-        .as_u64()
-        .expect("seq");
+    wait_all_applied(&c, &[&a, &b, &c], "every member applied the approval");
     for m in [&a, &b, &c] {
-        wait_for(
-            || m.repo.json(&["status"])["length"].as_u64() > Some(target),
-            "every member applied the approval",
-        );
         let pending = m.repo.json(&["gate", "pending"]);
         assert!(
             !pending.to_string().contains("deploy.prod"),
