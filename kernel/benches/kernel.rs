@@ -143,7 +143,12 @@ fn append_vs_put(c: &mut Criterion) {
     // The floor the cluster's apply stands on (issue 18: goal ≥ 50 % of this): the same
     // number of records of the same size as one synced RocksDB write batch, in batches
     // of 1,000 as the goal names and of the append batch's own size.
-    for raw_batch in [1_000u64.min(batch), batch] {
+    let raw_batches: Vec<u64> = if batch > 1_000 {
+        vec![1_000, batch]
+    } else {
+        vec![batch]
+    };
+    for raw_batch in raw_batches {
         group.bench_function(
             BenchmarkId::new("rocksdb-batch-synced-same-size", raw_batch),
             |b| {
