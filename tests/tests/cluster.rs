@@ -717,3 +717,39 @@ fn acknowledged_appends_survive_a_power_cut_of_the_whole_cluster() {
         let _ = m.repo.weft(&["node", "stop"]).output();
     }
 }
+
+#[test]
+fn a_member_that_leaves_is_out_of_the_cluster_and_its_signer_set() {
+    let (a, b, c, _) = three_members();
+    a.repo.append_events(3);
+    c.repo.weft(&["cluster", "leave"]).assert().success();
+    wait_for(|| voters(&a) == 2, "c left");
+    let members = a.status()["members"].clone();
+    assert!(
+        !members.to_string().contains("\"c\""),
+        "c is still listed: {members}"
+    );
+    // The chain records the change: the newest signer set lists a and b only.
+    let newest_set = log_of(&a)
+        .into_iter()
+        .rev()
+        .find(|e| e["kind"] == "cluster.membership")
+        .expect("a membership event");
+    let names: Vec<String> = newest_set["payload"]["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .filter_map(|m| m["name"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(names.len(), 2, "{newest_set}");
+    // The two that stay go on appending and agree.
+    b.repo.append_events(2);
+    wait_all_applied(&b, &[&a, &b], "a and b applied the appends after c left");
+    assert_eq!(log_of(&a), log_of(&b));
+    for m in [&a, &b] {
+        m.repo.weft(&["chain", "verify"]).assert().success();
+    }
+    for m in [&a, &b, &c] {
+        let _ = m.repo.weft(&["node", "stop"]).output();
+    }
+}
