@@ -661,6 +661,10 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
     }
 }
 
+/// Largest call body decoded for a caller that is not a member (a join needs a few
+/// hundred bytes).
+const STRANGER_BODY_LIMIT: usize = 16 * 1024;
+
 fn constant_time_eq(a: &[u8; 32], b: &[u8; 32]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
@@ -676,6 +680,13 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterService for Service<H> {
             if request.chain_id != node.chain_id {
                 return ClusterResponse::Refused {
                     reason: "this member is in another chain's cluster".into(),
+                };
+            }
+            // A stranger may only ask to join, and a join is small: a larger body from one
+            // is refused before anything decodes it.
+            if request.body.len() > STRANGER_BODY_LIMIT && !node.admits(&peer) {
+                return ClusterResponse::Refused {
+                    reason: format!("{peer} is not a member of this cluster"),
                 };
             }
             let call: Call = match rpc::decode(&request.body, "cluster call") {

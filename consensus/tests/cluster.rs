@@ -178,3 +178,67 @@ fn follow_from_each(members: &[&Peer]) {
     assert!(refused.to_string().contains("not among"), "{refused}");
     assert_eq!(replica.len(), before);
 }
+
+/// A sync source that has nothing (the stranger below serves no chain).
+struct NoChain;
+
+impl weft_net::mesh::SyncSource for NoChain {
+    fn serve(
+        &self,
+        _: &weft_net::PeerId,
+        _: &weft_net::wire::SyncRequest,
+    ) -> weft_net::wire::SyncResponse {
+        weft_net::wire::SyncResponse::Refused {
+            reason: "no chain".into(),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_strangers_large_call_is_refused_before_it_is_decoded() {
+    use weft_net::cluster::{ClusterRequest, ClusterResponse, NoCluster};
+    use weft_net::gatekeeper::{Gatekeeper, Trust};
+    use weft_net::mesh::{self, MeshConfig, Services};
+    let a = founder().await;
+    let stranger_key = key(9);
+    let services = Services {
+        sync: Arc::new(NoChain),
+        queries: Arc::new(weft_net::query::NoQueries),
+        cluster: Arc::new(NoCluster),
+    };
+    let (stranger, mut events) = mesh::start(
+        &stranger_key,
+        MeshConfig::loopback("local", vec![]),
+        Gatekeeper::new(stranger_key.public_key(), Trust::Open),
+        services,
+    )
+    .expect("stranger's mesh");
+    tokio::spawn(async move { while events.recv().await.is_some() {} });
+    let peer: weft_net::PeerId = a.info.peer_id.parse().expect("peer id");
+    let addr: weft_net::Multiaddr = a.info.addr.parse().expect("addr");
+    for (body, what) in [
+        (vec![0xffu8; 1 << 20], "a megabyte that is no call"),
+        (vec![0xa1u8; 64 * 1024], "64 KiB of a CBOR map's start"),
+    ] {
+        let answer = stranger
+            .cluster(
+                peer,
+                Some(addr.clone()),
+                ClusterRequest {
+                    chain_id: a.chain.genesis().expect("genesis").chain_id.0.to_vec(),
+                    body,
+                },
+                WAIT,
+            )
+            .await
+            .expect("an answer");
+        match answer {
+            ClusterResponse::Refused { reason } => assert!(
+                reason.contains("is not a member"),
+                "{what}: refused for another reason (was it decoded?): {reason}"
+            ),
+            other => panic!("{what}: answered {other:?}"),
+        }
+    }
+    let _ = a.node.shutdown().await;
+}
