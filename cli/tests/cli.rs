@@ -315,6 +315,21 @@ fn export_verify_import_restore() {
     ])
     .assert()
     .success();
+    // A decision waiting for a human: the restore must keep it pending.
+    let config = repo.file("weave.toml");
+    let mut text = std::fs::read_to_string(&config).expect("weave.toml");
+    text.push_str("\n[[governance.rules]]\nid = \"deploys-wait\"\naction = \"deploy.*\"\nwhen = [\"risk >= 0.1\"]\nseverity = \"blocking\"\n");
+    std::fs::write(&config, text).expect("write");
+    repo.weft(&[
+        "gate",
+        "check",
+        "--action",
+        "deploy.prod",
+        "--effect",
+        "risk=0.3",
+    ])
+    .assert()
+    .code(3);
     let before = repo.state();
     let file = repo.file("backup.weftseg");
     let f = file.to_str().expect("utf8");
@@ -323,7 +338,7 @@ fn export_verify_import_restore() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("never overwrites"));
-    assert_eq!(repo.json(&["chain", "verify-file", f])["events"], 23);
+    assert_eq!(repo.json(&["chain", "verify-file", f])["events"], 25);
     let bytes = std::fs::read(&file).expect("read");
     let cut = repo.file("cut.weftseg");
     std::fs::write(&cut, &bytes[..bytes.len() - 64]).expect("write");
@@ -347,6 +362,11 @@ fn export_verify_import_restore() {
     assert_eq!(
         repo.json(&["tree", "get", "/apps/api"])["meta"]["owner"],
         "me"
+    );
+    let pending = repo.json(&["gate", "pending"]);
+    assert!(
+        pending.to_string().contains("deploy.prod"),
+        "the restore lost the pending decision: {pending}"
     );
 }
 

@@ -1123,9 +1123,9 @@ pub fn recheck(chain: &Chain, seq: u64) -> Result<Recheck, GateError> {
 }
 
 /// Rebuilds the gate's derived state (pending decisions and the rule-set index) from the
-/// chain's events: after a cluster member installed a snapshot, whose events arrived
-/// through range sync without their derived writes. Returns how many decisions are
-/// pending.
+/// chain's events, whenever events arrived without their derived writes: a cluster
+/// member's snapshot install (range sync), a restore from an export file, a repair that
+/// quarantined a stretch. Returns how many decisions are pending.
 pub fn rebuild(chain: &Chain) -> Result<u64, GateError> {
     let store = chain.store();
     let mut pending = std::collections::BTreeSet::new();

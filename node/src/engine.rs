@@ -230,6 +230,9 @@ impl Node {
         self.key()?;
         let report = weft_kernel::repair::repair(&self.chain, &self.layout.quarantine(), force)?;
         self.tree().rebuild()?;
+        // Decisions a quarantined stretch held, or resolved, are pending as the kept
+        // events say.
+        weft_kernel::gate::rebuild(&self.chain)?;
         Ok(report)
     }
 
@@ -245,7 +248,10 @@ impl Node {
                 .map_err(|e| NodeError::io(file, e))
         };
         let summary = weft_kernel::segment::import(&self.chain, open()?, open()?, progress)?;
+        // The file carries events only: the tree and the gate's pending decisions and
+        // rule index are derived from them again.
         self.tree().rebuild()?;
+        weft_kernel::gate::rebuild(&self.chain)?;
         Ok(summary)
     }
 
