@@ -316,10 +316,7 @@ fn export_verify_import_restore() {
     .assert()
     .success();
     // A decision waiting for a human: the restore must keep it pending.
-    let config = repo.file("weave.toml");
-    let mut text = std::fs::read_to_string(&config).expect("weave.toml");
-    text.push_str("\n[[governance.rules]]\nid = \"deploys-wait\"\naction = \"deploy.*\"\nwhen = [\"risk >= 0.1\"]\nseverity = \"blocking\"\n");
-    std::fs::write(&config, text).expect("write");
+    repo.defer_deploys();
     repo.weft(&[
         "gate",
         "check",

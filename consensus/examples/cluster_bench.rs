@@ -16,11 +16,9 @@ fn command(n: u64) -> Command {
         ("n", ciborium::value::Value::Integer(n.into())),
         ("v", ciborium::value::Value::Text("x".repeat(90))),
     ]);
-    Command::Append(vec![Draft {
-        source: "bench".into(),
-        kind: "bench.put".into(),
-        payload: weft_kernel::cbor::encode_canonical(payload).expect("cbor"),
-    }])
+    Command::Append(vec![
+        Draft::new("bench", "bench.put", payload).expect("cbor")
+    ])
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {

@@ -54,21 +54,40 @@ impl LocalMember {
     /// Starts a new Raft node over the same store and mesh (its log and vote are what
     /// the stopped one left on disk).
     pub async fn restart(&mut self) -> Result<(), String> {
-        let fetcher = Arc::new(MeshFetcher::new(self.mesh.clone(), self.chain_id, vec![]));
-        let node = ClusterNode::start(
-            u64::from(self.seed),
-            self.chain.clone(),
+        self.node = start_raft(
+            self.seed,
+            &self.chain,
             self.chain_id,
-            self.mesh.clone(),
-            fetcher,
-            Some(TOKEN),
+            &self.mesh,
+            &self.deferred,
         )
-        .await
-        .map_err(|e| e.to_string())?;
-        self.deferred.bind(Arc::new(Service(node.clone())));
-        self.node = node;
+        .await?;
         Ok(())
     }
+}
+
+/// Starts member `seed`'s Raft node over `chain` and `mesh` and binds it to the mesh's
+/// cluster calls.
+async fn start_raft(
+    seed: u8,
+    chain: &Arc<Chain>,
+    chain_id: [u8; 16],
+    mesh: &MeshHandle,
+    deferred: &Deferred,
+) -> Result<Arc<ClusterNode<Chain>>, String> {
+    let fetcher = Arc::new(MeshFetcher::new(mesh.clone(), chain_id, vec![]));
+    let node = ClusterNode::start(
+        u64::from(seed),
+        chain.clone(),
+        chain_id,
+        mesh.clone(),
+        fetcher,
+        Some(TOKEN),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    deferred.bind(Arc::new(Service(node.clone())));
+    Ok(node)
 }
 
 /// The key of local member `seed`.
@@ -104,18 +123,7 @@ async fn spawn(
         }
     };
     tokio::spawn(async move { while events.recv().await.is_some() {} });
-    let fetcher = Arc::new(MeshFetcher::new(mesh.clone(), chain_id, vec![]));
-    let node = ClusterNode::start(
-        u64::from(seed),
-        chain.clone(),
-        chain_id,
-        mesh.clone(),
-        fetcher,
-        Some(TOKEN),
-    )
-    .await
-    .map_err(|e| e.to_string())?;
-    deferred.bind(Arc::new(Service(node.clone())));
+    let node = start_raft(seed, &chain, chain_id, &mesh, &deferred).await?;
     let info = Member {
         name: format!("m{seed}"),
         peer_id: mesh.local_peer_id().to_base58(),

@@ -82,6 +82,21 @@ pub struct Draft {
     pub payload: Vec<u8>,
 }
 
+impl Draft {
+    /// A draft of `payload`, encoded canonically.
+    pub fn new(
+        source: &str,
+        kind: &str,
+        payload: ciborium::value::Value,
+    ) -> Result<Draft, weft_kernel::cbor::CborError> {
+        Ok(Draft {
+            source: source.into(),
+            kind: kind.into(),
+            payload: weft_kernel::cbor::encode_canonical(payload)?,
+        })
+    }
+}
+
 /// A client's request: a command and the (client, serial) key that makes a retried
 /// proposal apply once.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

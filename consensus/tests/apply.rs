@@ -39,11 +39,7 @@ impl ChainFetcher for NoFetch {
 
 fn draft(source: &str, kind: &str, n: u64) -> Draft {
     let payload = cbor::map([("n", ciborium::value::Value::Integer(n.into()))]);
-    Draft {
-        source: source.into(),
-        kind: kind.into(),
-        payload: cbor::encode_canonical(payload).expect("cbor"),
-    }
+    Draft::new(source, kind, payload).expect("cbor")
 }
 
 fn request(client: u8, serial: u64, command: Command) -> Request {

@@ -25,11 +25,7 @@ async fn joiner(seed: u8, chain_id: [u8; 16], via: &Peer) -> Peer {
 
 fn append(n: u64) -> Command {
     let payload = weft_kernel::cbor::map([("n", ciborium::value::Value::Integer(n.into()))]);
-    Command::Append(vec![Draft {
-        source: "ci".into(),
-        kind: "ci.run".into(),
-        payload: weft_kernel::cbor::encode_canonical(payload).expect("cbor"),
-    }])
+    Command::Append(vec![Draft::new("ci", "ci.run", payload).expect("cbor")])
 }
 
 async fn applied_everywhere(peers: &[&Peer], len: u64) {

@@ -793,13 +793,25 @@ pub(crate) fn stage_signers(
 /// Refuses `key` unless it may sign a head at the staged state's last sequence.
 fn check_signer(next: &ChainState, key: &NodeKey) -> Result<(), ChainError> {
     let last = next.next_seq.saturating_sub(1);
-    if next.signers.is_authorised(last, &key.public_key()) {
+    check_may_sign(&next.signers, next.genesis.as_ref(), last, key)
+}
+
+/// Refuses `key` unless `signers` let it sign a head at `seq`: on a single node's chain
+/// the error says the key is not the chain's ([`check_owner`]), on a cluster's that it is
+/// not among the members in force there.
+pub(crate) fn check_may_sign(
+    signers: &Signers,
+    genesis: Option<&Genesis>,
+    seq: u64,
+    key: &NodeKey,
+) -> Result<(), ChainError> {
+    if signers.is_authorised(seq, &key.public_key()) {
         return Ok(());
     }
-    match &next.genesis {
-        Some(genesis) if !next.signers.is_clustered() => check_owner(key, &genesis.public_key),
+    match genesis {
+        Some(genesis) if !signers.is_clustered() => check_owner(key, &genesis.public_key),
         _ => Err(ChainError::NotAuthorised {
-            reason: next.signers.refusal(last, &key.public_key()),
+            reason: signers.refusal(seq, &key.public_key()),
         }),
     }
 }

@@ -150,14 +150,7 @@ pub fn verify_proof(
             event.seq
         )));
     }
-    let path: Vec<Hash> = doc
-        .get("audit_path")
-        .and_then(|v| v.as_array())
-        .ok_or_else(|| bad("no `audit_path` list"))?
-        .iter()
-        .map(|v| v.as_str().and_then(|s| Hash::from_hex(s).ok()))
-        .collect::<Option<_>>()
-        .ok_or_else(|| bad("`audit_path` holds something that is not a hash"))?;
+    let path = audit_path(doc).map_err(bad)?;
     let head = SignedHead::from_json(
         doc.get("signed_head")
             .ok_or_else(|| bad("no `signed_head`"))?,
@@ -189,20 +182,41 @@ pub fn verify_proof(
             head.size()
         )));
     }
-    verify_inclusion::<Shake256Merkle>(
-        index,
-        size,
-        &Shake256Merkle::leaf(&hash.0),
-        &path,
-        &head.merkle_root,
-    )
-    .map_err(|e| ProofCheckError::Path(e.to_string()))?;
+    check_inclusion(index, &hash, &path, &head).map_err(ProofCheckError::Path)?;
     Ok(ProvenEvent {
         event,
         hash,
         head,
         chain_key,
     })
+}
+
+/// The hashes of `item`'s `audit_path`; the error says what is wrong with it.
+fn audit_path(item: &serde_json::Value) -> Result<Vec<Hash>, &'static str> {
+    item.get("audit_path")
+        .and_then(|v| v.as_array())
+        .ok_or("no `audit_path` list")?
+        .iter()
+        .map(|v| v.as_str().and_then(|s| Hash::from_hex(s).ok()))
+        .collect::<Option<_>>()
+        .ok_or("`audit_path` holds something that is not a hash")
+}
+
+/// Checks that the event hashed `hash` is leaf `index` under `head` by `path`.
+fn check_inclusion(
+    index: u64,
+    hash: &Hash,
+    path: &[Hash],
+    head: &SignedHead,
+) -> Result<(), String> {
+    verify_inclusion::<Shake256Merkle>(
+        index,
+        head.size(),
+        &Shake256Merkle::leaf(&hash.0),
+        path,
+        &head.merkle_root,
+    )
+    .map_err(|e| e.to_string())
 }
 
 /// The parts of one included event: its bytes, decoded, and its hash (checked to be
@@ -224,14 +238,7 @@ fn included(
             event.seq, event.chain_id
         ));
     }
-    verify_inclusion::<Shake256Merkle>(
-        index,
-        head.size(),
-        &Shake256Merkle::leaf(&hash.0),
-        path,
-        &head.merkle_root,
-    )
-    .map_err(|e| e.to_string())?;
+    check_inclusion(index, &hash, path, head)?;
     Ok((event, hash))
 }
 
@@ -269,18 +276,8 @@ fn authorising_key(
             ));
         }
         last = Some(index);
-        let path: Vec<Hash> = item
-            .get("audit_path")
-            .and_then(|v| v.as_array())
-            .map(|a| {
-                a.iter()
-                    .map(|v| v.as_str().and_then(|s| Hash::from_hex(s).ok()))
-                    .collect()
-            })
-            .unwrap_or(None)
-            .ok_or_else(|| {
-                ProofCheckError::Malformed("a signer event has no `audit_path`".into())
-            })?;
+        let path = audit_path(item)
+            .map_err(|e| ProofCheckError::Malformed(format!("signer event {index}: {e}")))?;
         let (event, _) = included(
             item.get("event_cbor").and_then(|v| v.as_str()),
             index,

@@ -16,7 +16,7 @@
 //! chain's Ed25519 key. `docs/formats.md` is the reference.
 
 use crate::cbor::{self, read};
-use crate::chain::{check_owner, Chain, ChainError, Genesis, HeadMode};
+use crate::chain::{check_may_sign, check_owner, Chain, ChainError, Genesis, HeadMode};
 use crate::cluster::Signers;
 use crate::event::{hash_encoded, ChainId, Event};
 use crate::hash::{domain_hash, domains, DomainHasher, Hash};
@@ -189,17 +189,7 @@ pub fn export(
 ) -> Result<FileSummary, SegmentError> {
     let genesis = chain.genesis().ok_or(ChainError::Empty)?;
     let head = chain.latest_signed_head().ok_or(ChainError::Empty)?;
-    let signers = chain.signers();
-    if signers.is_clustered() {
-        if !signers.is_authorised(head.seq, &key.public_key()) {
-            return Err(ChainError::NotAuthorised {
-                reason: signers.refusal(head.seq, &key.public_key()),
-            }
-            .into());
-        }
-    } else {
-        check_owner(key, &genesis.public_key)?;
-    }
+    check_may_sign(&chain.signers(), Some(&genesis), head.seq, key)?;
     let mut digest = DomainHasher::new(domains::SEGMENT_FOOTER);
     let mut index = 0u32;
     let mut emit = |kind: u8,
@@ -466,16 +456,17 @@ pub fn read_verified(
                     &mut frontier,
                 )?;
                 count += events.len() as u64;
-                for event in &events {
-                    let sets = match (&mut signers, &genesis) {
-                        (Some(sets), _) => sets,
-                        (None, Some(g)) => signers.insert(Signers::new(g.public_key)),
-                        (None, None) => continue,
-                    };
-                    sets.observe(event).map_err(|e| SegmentError::BadEvent {
-                        seq: event.seq,
-                        detail: format!("signer event: {e}"),
-                    })?;
+                // The first segment's genesis names the key the sets start from.
+                if signers.is_none() {
+                    signers = genesis.as_ref().map(|g| Signers::new(g.public_key));
+                }
+                if let Some(sets) = &mut signers {
+                    for event in &events {
+                        sets.observe(event).map_err(|e| SegmentError::BadEvent {
+                            seq: event.seq,
+                            detail: format!("signer event: {e}"),
+                        })?;
+                    }
                 }
                 sink(&events)?;
             }

@@ -394,7 +394,7 @@ impl Node {
         effect: &weft_kernel::gate::Effect,
     ) -> Result<weft_kernel::gate::Recorded, NodeError> {
         let gate = self.gate()?;
-        let rules = gate.rules().clone();
+        let rules = gate.rules();
         let command = || {
             Ok(weft_consensus::Command::GateDecide {
                 rules: weft_kernel::cbor::encode_canonical(rules.to_value())
@@ -408,7 +408,7 @@ impl Node {
             let seq = replicated?.last().ok_or_else(no_event)?.event.seq;
             let evaluation = rules.evaluate(action, env, effect);
             return Ok(weft_kernel::gate::Recorded::new(
-                &rules, seq, evaluation, action, env,
+                rules, seq, evaluation, action, env,
             ));
         }
         Ok(gate.decide(action, env, effect)?)

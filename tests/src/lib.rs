@@ -108,6 +108,22 @@ impl Repo {
         cmd
     }
 
+    /// Appends `toml` to the repository's weave.toml.
+    pub fn append_config(&self, toml: &str) {
+        let file = self.file("weave.toml");
+        let mut text = std::fs::read_to_string(&file).expect("weave.toml");
+        text.push_str(toml);
+        std::fs::write(&file, text).expect("write weave.toml");
+    }
+
+    /// Adds a governance rule that defers every `deploy.*` action with `risk >= 0.1` to
+    /// a human (`weft gate check` exits 3).
+    pub fn defer_deploys(&self) {
+        self.append_config(
+            "\n[[governance.rules]]\nid = \"deploys-wait\"\naction = \"deploy.*\"\nwhen = [\"risk >= 0.1\"]\nseverity = \"blocking\"\nmessage = \"deploys wait for approval\"\n",
+        );
+    }
+
     /// Appends `n` small `t.e` events.
     pub fn append_events(&self, n: u64) {
         for i in 0..n {

@@ -512,12 +512,7 @@ fn gate_decisions_on_any_member_go_through_the_cluster() {
     let (a, b, c, _) = three_members();
     // b's rules defer deployments (its own weave.toml: the state machine evaluates the
     // rule set the proposer read).
-    let config = b.repo.file("weave.toml");
-    let mut text = std::fs::read_to_string(&config).expect("weave.toml");
-    text.push_str(
-        "\n[[governance.rules]]\nid = \"deploys-need-a-human\"\naction = \"deploy.*\"\nwhen = [\"risk >= 0.1\"]\nseverity = \"blocking\"\nmessage = \"deploys wait for approval\"\n",
-    );
-    std::fs::write(&config, text).expect("write");
+    b.repo.defer_deploys();
     let out = b
         .repo
         .weft(&[

@@ -12,11 +12,7 @@ use weft_tests::linearizability::{check, LogInput, LogOutput, LogRecorder};
 
 fn append(value: u64) -> Command {
     let payload = weft_kernel::cbor::map([("v", ciborium::value::Value::Integer(value.into()))]);
-    Command::Append(vec![Draft {
-        source: "lin".into(),
-        kind: "lin.put".into(),
-        payload: weft_kernel::cbor::encode_canonical(payload).expect("cbor"),
-    }])
+    Command::Append(vec![Draft::new("lin", "lin.put", payload).expect("cbor")])
 }
 
 /// The values of the `lin.put` events from `base` on, in chain order.

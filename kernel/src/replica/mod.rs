@@ -177,15 +177,13 @@ fn serving_head(chain: &Chain, latest: SignedHead, to: u64) -> Result<SignedHead
     let mut chosen = None;
     for item in chain.signed_heads(to.saturating_sub(1)) {
         let (seq, bytes) = item?;
-        // The first head past the change only when none lies before it (members sign
-        // every few hundred events, so only a chain's single-node stretch lacks one).
-        if seq >= next_change && chosen.is_some() {
+        if seq >= next_change {
+            // The first head past the change only when none lies before it (members
+            // sign every few hundred events, so only a single-node stretch lacks one).
+            chosen = chosen.or(Some(bytes));
             break;
         }
         chosen = Some(bytes);
-        if seq >= next_change {
-            break;
-        }
     }
     Ok(chosen
         .and_then(|bytes| SignedHead::decode(&bytes).ok())

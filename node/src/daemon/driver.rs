@@ -347,7 +347,7 @@ impl Driver {
         // decide which peers are connected.
         book.follow(&key)?;
         book.set_connections(&self.links);
-        book.follow(&key).map(f)
+        book.by_key_mut(&key).map(f)
     }
 
     async fn on_gossip(&mut self, accepted: Accepted) {

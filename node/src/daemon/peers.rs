@@ -464,7 +464,6 @@ impl PeerBook {
         let layout = self.layout.clone();
         if let Some(peer) = self.peers.get_mut(name) {
             open_replica(&layout, peer, self.create);
-            peer.refresh_members();
         }
     }
 
@@ -524,9 +523,9 @@ fn follow_key(layout: &Layout, peer: &mut Peer, key: Option<[u8; 32]>, create: b
     if peer.public_key != key {
         peer.public_key = key;
         peer.replica = None;
+        peer.members.clear();
     }
     open_replica(layout, peer, create);
-    peer.refresh_members();
 }
 
 fn open_replica(layout: &Layout, peer: &mut Peer, create: bool) {
@@ -553,7 +552,11 @@ fn open_replica(layout: &Layout, peer: &mut Peer, create: bool) {
         .map_err(|e| e.to_string())
         .and_then(|store| Replica::open(Arc::new(store), key).map_err(|e| e.to_string()))
     {
-        Ok(replica) => peer.replica = Some(Arc::new(replica)),
+        Ok(replica) => {
+            peer.replica = Some(Arc::new(replica));
+            // What the replica already verified says who else signs for this peer.
+            peer.refresh_members();
+        }
         Err(e) => {
             peer.flags.insert(PeerFlag::ReplicaError);
             peer.last_error = Some(format!("replica {}: {e}", dir.display()));
