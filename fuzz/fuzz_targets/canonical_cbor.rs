@@ -1,8 +1,8 @@
 //! Fuzzes the kernel's CBOR layer that every hashed or signed structure goes through:
-//! `cbor::decode`, `cbor::decode_canonical`, `cbor::canonicalize` and the JSON views
-//! (`to_json`, `from_json`).
+//! `cbor::decode`, `cbor::decode_canonical`, `cbor::check_canonical`, `cbor::canonicalize`
+//! and the JSON views (`to_json`, `from_json`).
 //!
-//! Asserts: what `decode_canonical` accepts re-encodes to exactly the input and is what
+//! Asserts: the fast check accepts exactly what `decode_canonical` accepts; what `decode_canonical` accepts re-encodes to exactly the input and is what
 //! `decode` reads; a decoded value without tags re-encodes stably (encode, decode, encode
 //! gives the same bytes; tagged values need not: ciborium reads a bignum tag over a
 //! definite byte string as an integer and over an indefinite one as a tag, and nothing
@@ -25,6 +25,11 @@ fn has_tag(value: &Value) -> bool {
 }
 
 fuzz_target!(|data: &[u8]| {
+    assert_eq!(
+        cbor::check_canonical(data).is_ok(),
+        cbor::decode_canonical(data).is_ok(),
+        "the fast canonical check and the decoder disagree"
+    );
     if let Ok(value) = cbor::decode_canonical(data) {
         assert_eq!(
             cbor::encode(&value),

@@ -1,7 +1,8 @@
-//! Fuzzes the ExoChain event decoder, `Event::decode` (canonical CBOR), and the
-//! verifier's fast path that reads an event's header without its payload, `peek_header`.
+//! Fuzzes the ExoChain event decoder, `Event::decode` (canonical CBOR), the verifier's
+//! fast path that reads an event's header without its payload, `peek_header`, and the
+//! replica's, `check_encoded`, which checks a whole event without building it.
 //!
-//! Asserts: a decoded event re-encodes to exactly the input (the format is canonical),
+//! Asserts: `check_encoded` accepts exactly what `Event::decode` accepts; a decoded event re-encodes to exactly the input (the format is canonical),
 //! hashes as the input does, has a sequence of at most `MAX_SEQ`, a `{source}.{verb}` kind
 //! and a payload that is canonical CBOR on its own; `peek_header` agrees with the full
 //! decoder on every field whenever both accept, and never yields a sequence past
@@ -10,9 +11,14 @@
 
 use libfuzzer_sys::fuzz_target;
 use weft_kernel::cbor;
-use weft_kernel::event::{hash_encoded, peek_header, validate_kind, Event, MAX_SEQ};
+use weft_kernel::event::{check_encoded, hash_encoded, peek_header, validate_kind, Event, MAX_SEQ};
 
 fuzz_target!(|data: &[u8]| {
+    assert_eq!(
+        check_encoded(data).is_ok(),
+        Event::decode(data).is_ok(),
+        "check_encoded and Event::decode disagree"
+    );
     let peeked = peek_header(data);
     if let Some(header) = &peeked {
         assert!(header.seq <= MAX_SEQ, "peeked a sequence past MAX_SEQ");

@@ -93,6 +93,33 @@ pub fn encode(value: &Value) -> Vec<u8> {
     out
 }
 
+/// Appends `value` as it stands to `out`.
+pub fn encode_into(value: &Value, out: &mut Vec<u8>) {
+    ciborium::into_writer(value, out).expect("writing CBOR into a Vec cannot fail");
+}
+
+/// Appends the head of a data item of major type `major` (0 unsigned, 2 bytes, 3 text,
+/// 4 array) with argument `n`, in the shortest form canonical CBOR requires.
+pub fn write_head(out: &mut Vec<u8>, major: u8, n: u64) {
+    let major = major << 5;
+    match n {
+        0..=23 => out.push(major | n as u8),
+        24..=0xff => out.extend_from_slice(&[major | 24, n as u8]),
+        0x100..=0xffff => {
+            out.push(major | 25);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        0x1_0000..=0xffff_ffff => {
+            out.push(major | 26);
+            out.extend_from_slice(&(n as u32).to_be_bytes());
+        }
+        _ => {
+            out.push(major | 27);
+            out.extend_from_slice(&n.to_be_bytes());
+        }
+    }
+}
+
 /// Canonicalizes and encodes.
 pub fn encode_canonical(value: Value) -> Result<Vec<u8>, CborError> {
     Ok(encode(&canonicalize(value)?))
@@ -117,6 +144,148 @@ pub fn decode_canonical(bytes: &[u8]) -> Result<Value, CborError> {
         return Err(CborError::NotCanonical);
     }
     Ok(value)
+}
+
+/// Containers ciborium decodes nested in one another before it gives up.
+pub const MAX_NESTING: usize = 256;
+
+/// Checks that `bytes` are exactly one canonical CBOR item, accepting the same inputs as
+/// [`decode_canonical`] (the fuzz target `canonical_cbor` holds the two to that) without
+/// building a value: the fast path for payloads a receiver stores but need not read.
+/// Errors name no path inside the item.
+pub fn check_canonical(bytes: &[u8]) -> Result<(), CborError> {
+    check_canonical_within(bytes, MAX_NESTING)
+}
+
+/// [`check_canonical`] for an item that may hold at most `nesting` containers in one
+/// another (less than [`MAX_NESTING`] when it sits inside a container itself).
+pub fn check_canonical_within(bytes: &[u8], nesting: usize) -> Result<(), CborError> {
+    let mut walk = Walk { bytes, at: 0 };
+    walk.item(nesting)?;
+    match bytes.len() - walk.at {
+        0 => Ok(()),
+        trailing => Err(CborError::Trailing(trailing)),
+    }
+}
+
+/// A cursor over CBOR bytes that checks each item's form as it steps over it.
+struct Walk<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Walk<'a> {
+    fn take(&mut self, len: u64) -> Result<&'a [u8], CborError> {
+        let end = usize::try_from(len)
+            .ok()
+            .and_then(|len| self.at.checked_add(len))
+            .filter(|end| *end <= self.bytes.len())
+            .ok_or_else(|| CborError::Decode(format!("item at byte {} is cut short", self.at)))?;
+        let taken = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(taken)
+    }
+
+    /// Major type, additional information and argument: an integer in shortest form,
+    /// or a float's (or simple value's) raw bits.
+    fn head(&mut self) -> Result<(u8, u8, u64), CborError> {
+        let first = self.take(1)?[0];
+        let (major, info) = (first >> 5, first & 0x1f);
+        let (len, min) = match info {
+            0..=23 => return Ok((major, info, u64::from(info))),
+            24 => (1, 24u64),
+            25 => (2, 1 << 8),
+            26 => (4, 1 << 16),
+            27 => (8, 1 << 32),
+            _ => return Err(CborError::NotCanonical),
+        };
+        let arg = self
+            .take(len)?
+            .iter()
+            .fold(0u64, |acc, b| acc << 8 | u64::from(*b));
+        if major != 7 && arg < min {
+            return Err(CborError::NotCanonical);
+        }
+        Ok((major, info, arg))
+    }
+
+    fn item(&mut self, nesting: usize) -> Result<(), CborError> {
+        let (major, info, arg) = self.head()?;
+        let inner = || {
+            nesting
+                .checked_sub(1)
+                .ok_or_else(|| CborError::Decode(format!("nested deeper than {MAX_NESTING}")))
+        };
+        match major {
+            0 | 1 => {}
+            2 => {
+                self.take(arg)?;
+            }
+            3 => {
+                let at = self.at;
+                std::str::from_utf8(self.take(arg)?)
+                    .map_err(|_| CborError::Decode(format!("text at byte {at} is not UTF-8")))?;
+            }
+            4 => {
+                let inner = inner()?;
+                for _ in 0..arg {
+                    self.item(inner)?;
+                }
+            }
+            5 => {
+                let inner = inner()?;
+                let mut previous: Option<&[u8]> = None;
+                for _ in 0..arg {
+                    let start = self.at;
+                    self.item(inner)?;
+                    let key = &self.bytes[start..self.at];
+                    match previous.map(|p| p.cmp(key)) {
+                        Some(std::cmp::Ordering::Equal) => {
+                            return Err(CborError::DuplicateKey("$".into()))
+                        }
+                        Some(std::cmp::Ordering::Greater) => return Err(CborError::NotCanonical),
+                        _ => {}
+                    }
+                    previous = Some(key);
+                    self.item(inner)?;
+                }
+            }
+            6 => {
+                return Err(CborError::Tag {
+                    tag: arg,
+                    path: "$".into(),
+                })
+            }
+            _ => check_simple_or_float(info, arg)?,
+        }
+        Ok(())
+    }
+}
+
+/// false, true and null are the simple values a `Value` holds; a float must be finite
+/// and in the shortest width that holds it exactly, as ciborium writes it.
+fn check_simple_or_float(info: u8, bits: u64) -> Result<(), CborError> {
+    let value = match info {
+        20..=22 => return Ok(()),
+        25 => f64::from(half::f16::from_bits(bits as u16)),
+        26 => f64::from(f32::from_bits(bits as u32)),
+        27 => f64::from_bits(bits),
+        _ => return Err(CborError::NotCanonical),
+    };
+    if !value.is_finite() {
+        return Err(CborError::NonFinite("$".into()));
+    }
+    let shortest = if f64::from(half::f16::from_f64(value)).to_bits() == value.to_bits() {
+        25
+    } else if f64::from(value as f32).to_bits() == value.to_bits() {
+        26
+    } else {
+        27
+    };
+    if shortest != info {
+        return Err(CborError::NotCanonical);
+    }
+    Ok(())
 }
 
 /// Converts JSON into CBOR: integers stay integers, other numbers become floats.
@@ -248,6 +417,37 @@ pub fn map<const N: usize>(entries: [(&str, Value); N]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn heads_are_written_as_ciborium_writes_them() {
+        let edges = [
+            0u64,
+            23,
+            24,
+            255,
+            256,
+            65_535,
+            65_536,
+            0xffff_ffff,
+            1 << 32,
+            u64::MAX,
+        ];
+        for n in edges {
+            let mut head = Vec::new();
+            write_head(&mut head, 0, n);
+            assert_eq!(head, encode(&Value::Integer(n.into())), "uint {n}");
+        }
+        for len in [0usize, 23, 24, 255, 256, 70_000] {
+            let mut head = Vec::new();
+            write_head(&mut head, 2, len as u64);
+            let full = encode(&Value::Bytes(vec![7; len]));
+            assert_eq!(head, full[..full.len() - len], "bytes of {len}");
+            let mut head = Vec::new();
+            write_head(&mut head, 3, len as u64);
+            let full = encode(&Value::Text("x".repeat(len)));
+            assert_eq!(head, full[..full.len() - len], "text of {len}");
+        }
+    }
 
     #[test]
     fn json_maps_are_sorted_by_encoded_key() {

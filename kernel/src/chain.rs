@@ -13,7 +13,8 @@ use crate::hash::Hash;
 use crate::head::SignedHead;
 use crate::keys::NodeKey;
 use crate::merkle::{Frontier, MerkleHasher, Shake256Merkle, SubtreeSource};
-use crate::store::{cf, key_seq, merkle_key, seq_key, Store, StoreError};
+use crate::store::{cf, key_seq, merkle_key, seq_key, Store, StoreError, MERKLE_STORED_FROM};
+use crate::verbatim::Verbatim;
 use ciborium::value::Value;
 use rocksdb::{Direction, IteratorMode, WriteBatch};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -212,12 +213,50 @@ pub fn now_ns() -> u64 {
         .unwrap_or(0)
 }
 
-/// Reads stored Merkle subtrees.
+/// Reads stored Merkle subtrees, and computes those below [`MERKLE_STORED_FROM`] from the
+/// stored event hashes.
 pub struct StoredSubtrees<'a>(pub &'a Store);
+
+impl StoredSubtrees<'_> {
+    /// The root over the stored hashes of events `index·2^level ..` (level below the
+    /// stored ones, so at most 8 events).
+    fn computed_from_events(&self, level: u32, index: u64) -> Result<Hash, ChainError> {
+        let store = self.0;
+        let first = index << level;
+        let width = 1usize << level;
+        let mut leaves = Vec::with_capacity(width);
+        let records = store.db().iterator_cf(
+            store.cf(cf::EVENTS),
+            IteratorMode::From(&seq_key(first), Direction::Forward),
+        );
+        for (item, seq) in records.zip(first..).take(width) {
+            let (key, record) = item.map_err(|e| ChainError::Store(store.rocks(e)))?;
+            let hash = (key_seq(&key) == Some(seq))
+                .then(|| split_record(&record).map(|(_, hash)| hash))
+                .flatten()
+                .ok_or_else(|| ChainError::Damaged {
+                    seq,
+                    reason: "an event a Merkle subtree is computed from is missing or malformed"
+                        .into(),
+                })?;
+            leaves.push(Shake256Merkle::leaf(&hash.0));
+        }
+        if leaves.len() < width {
+            return Err(ChainError::Damaged {
+                seq: first + leaves.len() as u64,
+                reason: format!("Merkle subtree (level {level}, index {index}) lacks events"),
+            });
+        }
+        Ok(crate::merkle::root_of::<Shake256Merkle>(&leaves))
+    }
+}
 
 impl SubtreeSource<Hash> for StoredSubtrees<'_> {
     type Error = ChainError;
     fn subtree(&self, level: u32, index: u64) -> Result<Hash, ChainError> {
+        if level < MERKLE_STORED_FROM {
+            return self.computed_from_events(level, index);
+        }
         let bytes = self.0.get(cf::MERKLE, &merkle_key(level, index))?;
         bytes
             .as_deref()
@@ -583,7 +622,8 @@ impl Chain {
         events: &[Event],
         heads: HeadMode<'_>,
     ) -> Result<(), ChainError> {
-        self.write_verbatim_checked(events, heads, &|_| Ok(()), &[])
+        let events: Vec<Verbatim<'_>> = events.iter().map(Verbatim::of).collect();
+        self.write_verbatim_checked(&events, heads, &|_| Ok(()), &[])
     }
 
     /// [`Chain::write_verbatim`], with `check` asked about the staged result (length,
@@ -591,7 +631,7 @@ impl Chain {
     /// and `index` entries put (or, with None, deleted) in the same atomic write.
     pub(crate) fn write_verbatim_checked(
         &self,
-        events: &[Event],
+        events: &[Verbatim<'_>],
         heads: HeadMode<'_>,
         check: &dyn Fn(&Staged) -> Result<(), ChainError>,
         index: &[(&[u8], Option<&[u8]>)],
@@ -599,27 +639,37 @@ impl Chain {
         let mut state = self.state.lock().expect("chain state lock");
         let mut next = state.clone();
         let mut batch = WriteBatch::default();
-        for event in events {
-            if event.seq != next.next_seq || event.prev_hash != next.head_hash {
-                return Err(ChainError::Damaged {
-                    seq: event.seq,
-                    reason: "event does not extend the chain".into(),
-                });
+        for verbatim in events {
+            let damaged = |reason: String| ChainError::Damaged {
+                seq: verbatim.seq,
+                reason,
+            };
+            if verbatim.seq != next.next_seq || verbatim.prev_hash != next.head_hash {
+                return Err(damaged("event does not extend the chain".into()));
             }
-            if event.seq == 0 {
-                let genesis = Genesis::from_event(event)
-                    .map_err(|reason| ChainError::Damaged { seq: 0, reason })?;
-                next.signers = Signers::new(genesis.public_key);
-                next.genesis = Some(genesis);
+            // Verbatim::checked decodes exactly these (the genesis, cluster events).
+            if let Some(event) = &verbatim.event {
+                if event.seq == 0 {
+                    let genesis = Genesis::from_event(event).map_err(damaged)?;
+                    next.signers = Signers::new(genesis.public_key);
+                    next.genesis = Some(genesis);
+                }
+                stage_signers(&mut into_batch(&self.store, &mut batch), &mut next, event)
+                    .map_err(damaged)?;
+            } else if verbatim.seq == 0 {
+                return Err(damaged("the genesis was not decoded".into()));
             }
-            stage_signers(&mut into_batch(&self.store, &mut batch), &mut next, event).map_err(
-                |reason| ChainError::Damaged {
-                    seq: event.seq,
-                    reason,
-                },
-            )?;
-            stage_event(&mut into_batch(&self.store, &mut batch), &mut next, event);
-            next.last_time_ns = next.last_time_ns.max(event.timestamp_ns);
+            let mut record = Vec::with_capacity(verbatim.encoded.len() + crate::hash::HASH_LEN);
+            record.extend_from_slice(&verbatim.encoded);
+            stage_record(
+                &mut into_batch(&self.store, &mut batch),
+                &mut next,
+                verbatim.seq,
+                record,
+                verbatim.hash,
+                verbatim.leaf,
+            );
+            next.last_time_ns = next.last_time_ns.max(verbatim.timestamp_ns);
         }
         check(&Staged {
             len: next.next_seq,
@@ -759,19 +809,39 @@ impl Staging for IntoBatch<'_> {
 }
 
 pub(crate) fn stage_event(out: &mut dyn Staging, next: &mut ChainState, event: &Event) -> Hash {
-    let encoded = event.encode();
-    let hash = hash_encoded(&encoded);
-    out.put(
-        cf::EVENTS,
-        &seq_key(event.seq),
-        &join_record(&encoded, &hash),
+    let mut record = Vec::new();
+    event.encode_into(&mut record, crate::hash::HASH_LEN);
+    let hash = hash_encoded(&record);
+    stage_record(
+        out,
+        next,
+        event.seq,
+        record,
+        hash,
+        Shake256Merkle::leaf(&hash.0),
     );
-    next.frontier.push(Shake256Merkle::leaf(&hash.0), |c| {
-        out.put(cf::MERKLE, &merkle_key(c.level, c.index), &c.digest.0);
-    });
-    next.next_seq = event.seq.saturating_add(1);
-    next.head_hash = hash;
     hash
+}
+
+/// Stages the event at `seq` whose `encoding` hashes to `hash` (and whose Merkle leaf is
+/// `leaf`): its record, the Merkle subtrees it completes, and the state's new end.
+fn stage_record(
+    out: &mut dyn Staging,
+    next: &mut ChainState,
+    seq: u64,
+    mut encoding: Vec<u8>,
+    hash: Hash,
+    leaf: Hash,
+) {
+    encoding.extend_from_slice(&hash.0);
+    out.put(cf::EVENTS, &seq_key(seq), &encoding);
+    next.frontier.push(leaf, |c| {
+        if c.level >= MERKLE_STORED_FROM {
+            out.put(cf::MERKLE, &merkle_key(c.level, c.index), &c.digest.0);
+        }
+    });
+    next.next_seq = seq.saturating_add(1);
+    next.head_hash = hash;
 }
 
 /// Takes a signer event into the staged state and indexes the set it installs.

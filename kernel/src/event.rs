@@ -7,7 +7,7 @@
 
 use crate::cbor::{self, CborError};
 use crate::hash::{domain_hash, domains, Hash};
-use ciborium::value::{Integer, Value};
+use ciborium::value::Value;
 use std::fmt;
 
 /// Format version carried as the first array element of every event.
@@ -164,16 +164,33 @@ pub fn validate_kind(source: &str, kind: &str) -> Result<(), EventError> {
 impl Event {
     /// The canonical encoding that is hashed and stored.
     pub fn encode(&self) -> Vec<u8> {
-        cbor::encode(&Value::Array(vec![
-            Value::Integer(Integer::from(EVENT_FORMAT)),
-            Value::Bytes(self.chain_id.0.to_vec()),
-            Value::Integer(Integer::from(self.seq)),
-            Value::Bytes(self.prev_hash.0.to_vec()),
-            Value::Integer(Integer::from(self.timestamp_ns)),
-            Value::Text(self.source.clone()),
-            Value::Text(self.kind.clone()),
-            self.payload.clone(),
-        ]))
+        let mut out = Vec::new();
+        self.encode_into(&mut out, 0);
+        out
+    }
+
+    /// Appends the canonical encoding to `out`, with room for `spare` bytes more (a
+    /// stored record's hash) so the record is built in one allocation.
+    ///
+    /// `[format, chain_id, seq, prev_hash, timestamp_ns, source, kind, payload]`, written
+    /// field by field: appends encode every event, and building a `Value` tree for each
+    /// cost more than hashing it.
+    pub fn encode_into(&self, out: &mut Vec<u8>, spare: usize) {
+        // Fixed fields take at most 100 bytes; the payload's size is not known up front.
+        out.reserve(100 + self.source.len() + self.kind.len() + 128 + spare);
+        cbor::write_head(out, 4, 8);
+        cbor::write_head(out, 0, EVENT_FORMAT);
+        cbor::write_head(out, 2, self.chain_id.0.len() as u64);
+        out.extend_from_slice(&self.chain_id.0);
+        cbor::write_head(out, 0, self.seq);
+        cbor::write_head(out, 2, self.prev_hash.0.len() as u64);
+        out.extend_from_slice(&self.prev_hash.0);
+        cbor::write_head(out, 0, self.timestamp_ns);
+        for text in [&self.source, &self.kind] {
+            cbor::write_head(out, 3, text.len() as u64);
+            out.extend_from_slice(text.as_bytes());
+        }
+        cbor::encode_into(&self.payload, out);
     }
 
     /// The event's hash.
@@ -293,6 +310,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_field_by_field_encoding_is_the_canonical_array() {
+        use ciborium::value::Integer;
+        // Text of 24..255 bytes takes a two-byte head; byte strings over 65,535 a five-byte one.
+        let long = format!("set-{}", "s".repeat(40));
+        for (seq, time, verb, payload) in [
+            (0u64, 0u64, "set", Value::Null),
+            (23, 24, "move", cbor::map([("a", Value::Integer(1.into()))])),
+            (
+                65_536,
+                u64::MAX,
+                long.as_str(),
+                Value::Bytes(vec![1; 70_000]),
+            ),
+        ] {
+            let event = Event {
+                chain_id: ChainId([3; 16]),
+                seq,
+                prev_hash: Hash([9; 32]),
+                timestamp_ns: time,
+                source: "tree".into(),
+                kind: format!("tree.{verb}"),
+                payload: payload.clone(),
+            };
+            let as_value = cbor::encode(&Value::Array(vec![
+                Value::Integer(Integer::from(EVENT_FORMAT)),
+                Value::Bytes(event.chain_id.0.to_vec()),
+                Value::Integer(Integer::from(seq)),
+                Value::Bytes(event.prev_hash.0.to_vec()),
+                Value::Integer(Integer::from(time)),
+                Value::Text(event.source.clone()),
+                Value::Text(event.kind.clone()),
+                payload,
+            ]));
+            assert_eq!(event.encode(), as_value, "seq {seq}");
+            assert_eq!(Event::decode(&as_value).expect("decode"), event);
+        }
+    }
+
+    #[test]
     fn kinds_must_name_their_source() {
         assert!(validate_kind("tree", "tree.set").is_ok());
         assert!(validate_kind("network", "network.peer.seen").is_ok());
@@ -352,6 +408,33 @@ pub struct EventHeader<'a> {
 /// covered by the hash and need not be decoded to check links). Returns None when the
 /// bytes do not start with the event layout; [`Event::decode`] then says why.
 pub fn peek_header(bytes: &[u8]) -> Option<EventHeader<'_>> {
+    read_header(bytes).map(|(header, _)| header)
+}
+
+/// Checks an encoded event as [`Event::decode`] does (layout, canonical form throughout,
+/// source and kind, payload size) without building it, and returns its header. A replica
+/// stores what it receives as it is and reads a payload only where the chain needs it,
+/// so its ranges are checked this way; the fuzz target `event` holds the two to
+/// accepting the same bytes.
+pub fn check_encoded(bytes: &[u8]) -> Result<EventHeader<'_>, EventError> {
+    let Some((header, payload_at)) = read_header(bytes) else {
+        // The full decoder says what is wrong with the layout.
+        return Err(Event::decode(bytes)
+            .err()
+            .unwrap_or_else(|| EventError::Layout("not an event".into())));
+    };
+    validate_kind(header.source, header.kind)?;
+    let payload = &bytes[payload_at..];
+    if payload.len() > MAX_PAYLOAD_BYTES {
+        return Err(EventError::PayloadTooLarge(payload.len()));
+    }
+    // The event's own array is one of the containers the decoder allows.
+    cbor::check_canonical_within(payload, cbor::MAX_NESTING - 1)?;
+    Ok(header)
+}
+
+/// The header, and where the payload starts.
+fn read_header(bytes: &[u8]) -> Option<(EventHeader<'_>, usize)> {
     let mut r = HeadReader { bytes, at: 0 };
     if r.byte()? != 0x88 || r.uint(0)? != EVENT_FORMAT {
         return None;
@@ -362,14 +445,17 @@ pub fn peek_header(bytes: &[u8]) -> Option<EventHeader<'_>> {
     let timestamp_ns = r.uint(0)?;
     let source = std::str::from_utf8(r.bytes(3)?).ok()?;
     let kind = std::str::from_utf8(r.bytes(3)?).ok()?;
-    (r.at < bytes.len()).then_some(EventHeader {
-        chain_id,
-        seq,
-        prev_hash,
-        timestamp_ns,
-        source,
-        kind,
-    })
+    (r.at < bytes.len()).then_some((
+        EventHeader {
+            chain_id,
+            seq,
+            prev_hash,
+            timestamp_ns,
+            source,
+            kind,
+        },
+        r.at,
+    ))
 }
 
 /// Reads CBOR heads (major type and argument) in shortest form only.

@@ -33,6 +33,7 @@ pub mod segment;
 pub mod store;
 pub mod tree;
 pub mod txn;
+mod verbatim;
 pub mod verify;
 pub mod witness;
 

@@ -9,8 +9,7 @@
 //! count, and proofs are built from a [`SubtreeSource`] that yields the hashes of aligned
 //! perfect subtrees (the chain store keeps those in RocksDB).
 
-use crate::hash::Hash;
-use sha3::digest::{ExtendableOutput, Update, XofReader};
+use crate::hash::{shake256_parts, Hash};
 use std::fmt::Debug;
 
 /// The hash function a tree is built with.
@@ -29,59 +28,16 @@ pub trait MerkleHasher {
 #[derive(Debug, Clone, Copy)]
 pub struct Shake256Merkle;
 
-fn shake(parts: &[&[u8]]) -> Hash {
-    let mut h = sha3::Shake256::default();
-    for p in parts {
-        h.update(p);
-    }
-    let mut out = [0u8; 32];
-    h.finalize_xof().read(&mut out);
-    Hash(out)
-}
-
-/// SHAKE-256's rate in bytes.
-const SHAKE256_RATE: usize = 136;
-
-/// SHAKE-256 (32-byte output) of `prefix ‖ parts` when it fits in one block: one
-/// Keccak-f[1600] permutation with no buffering around it. Leaf and node hashes are
-/// always this short, and verification computes two of them per event.
-fn shake_one_block(prefix: u8, parts: &[&[u8]]) -> Option<Hash> {
-    let len = 1 + parts.iter().map(|p| p.len()).sum::<usize>();
-    if len >= SHAKE256_RATE {
-        return None;
-    }
-    let mut block = [0u8; SHAKE256_RATE];
-    block[0] = prefix;
-    let mut at = 1;
-    for p in parts {
-        block[at..at + p.len()].copy_from_slice(p);
-        at += p.len();
-    }
-    // SHAKE domain bits and pad10*1 (FIPS 202).
-    block[len] ^= 0x1f;
-    block[SHAKE256_RATE - 1] ^= 0x80;
-    let mut state = [0u64; 25];
-    for (lane, chunk) in state.iter_mut().zip(block.chunks_exact(8)) {
-        *lane = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-    }
-    keccak::f1600(&mut state);
-    let mut out = [0u8; 32];
-    for (chunk, lane) in out.chunks_exact_mut(8).zip(state) {
-        chunk.copy_from_slice(&lane.to_le_bytes());
-    }
-    Some(Hash(out))
-}
-
 impl MerkleHasher for Shake256Merkle {
     type Digest = Hash;
     fn empty() -> Hash {
-        shake(&[])
+        shake256_parts(&[])
     }
     fn leaf(data: &[u8]) -> Hash {
-        shake_one_block(0x00, &[data]).unwrap_or_else(|| shake(&[&[0x00], data]))
+        shake256_parts(&[&[0x00], data])
     }
     fn node(left: &Hash, right: &Hash) -> Hash {
-        shake_one_block(0x01, &[&left.0, &right.0]).expect("65 bytes fit in one block")
+        shake256_parts(&[&[0x01], &left.0, &right.0])
     }
 }
 
@@ -881,20 +837,6 @@ mod tests {
         }
         assert_eq!(global.size(), 40);
         assert_eq!(global.root(), root_of::<Shake256Merkle>(&leaves[..40]));
-    }
-
-    #[test]
-    fn one_block_shake_agrees_with_the_sponge() {
-        for len in 0..SHAKE256_RATE + 40 {
-            let data: Vec<u8> = (0..len).map(|i| (i * 31 + 7) as u8).collect();
-            assert_eq!(
-                Shake256Merkle::leaf(&data),
-                shake(&[&[0x00], &data]),
-                "leaf of {len} bytes"
-            );
-        }
-        let (l, r) = (shake(&[b"l"]), shake(&[b"r"]));
-        assert_eq!(Shake256Merkle::node(&l, &r), shake(&[&[0x01], &l.0, &r.0]));
     }
 
     #[test]

@@ -4,7 +4,10 @@
 //! Column families and keys (all integers big-endian, so iteration order is numeric):
 //! - `events`: seq → canonical event bytes ‖ 32-byte event hash
 //! - `heads`: seq → signed head (canonical CBOR)
-//! - `merkle`: level (1 byte) ‖ index (8 bytes) → 32-byte subtree hash
+//! - `merkle`: level (1 byte) ‖ index (8 bytes) → 32-byte subtree hash, for levels
+//!   [`MERKLE_STORED_FROM`] and up only: the 15 nodes below a stored one are recomputed
+//!   from the event hashes in `events` when a proof needs them, so an append writes about
+//!   1.1 keys per event instead of 3
 //! - `tree`: node path → tree node record
 //! - `gate`: pending deferred decisions, by decision sequence
 //! - `index`: small lookup tables (`rules/<hash>` → seq of the `gate.rules` event,
@@ -351,6 +354,10 @@ pub fn seq_key(seq: u64) -> [u8; 8] {
 pub fn key_seq(key: &[u8]) -> Option<u64> {
     <[u8; 8]>::try_from(key).ok().map(u64::from_be_bytes)
 }
+
+/// The lowest level of Merkle subtree the `merkle` family holds (a subtree of 16 events).
+/// Chains written before this rule also hold the lower levels; they are never read.
+pub const MERKLE_STORED_FROM: u32 = 4;
 
 /// Key of a Merkle subtree.
 pub fn merkle_key(level: u32, index: u64) -> [u8; 9] {

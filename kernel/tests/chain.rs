@@ -349,13 +349,13 @@ fn repair_rebuilds_damaged_merkle_subtrees_without_dropping_events() {
     let dir = tempfile::tempdir().expect("tmp");
     let chain = new_chain(dir.path());
     chain
-        .append_batch((0..9).map(draft).collect())
+        .append_batch((0..17).map(draft).collect())
         .expect("batch");
     let s = chain.store();
     s.db()
         .put_cf(
             s.cf(cf::MERKLE),
-            weft_kernel::store::merkle_key(3, 0),
+            weft_kernel::store::merkle_key(weft_kernel::store::MERKLE_STORED_FROM, 0),
             [9u8; 32],
         )
         .expect("put");
@@ -369,10 +369,61 @@ fn repair_rebuilds_damaged_merkle_subtrees_without_dropping_events() {
     let report = weft_kernel::repair::repair(&chain, &dir.path().join("q"), false).expect("repair");
     assert_eq!(
         (report.kept, report.dropped, report.merkle_rebuilt),
-        (10, 0, true)
+        (18, 0, true)
     );
     drop(chain);
-    assert_eq!(reopen(dir.path()).len(), 11);
+    assert_eq!(reopen(dir.path()).len(), 19);
+}
+
+#[test]
+fn only_high_merkle_subtrees_are_stored_and_the_low_ones_are_recomputed_alike() {
+    use weft_kernel::merkle::{InMemory, MerkleHasher, SubtreeSource};
+    use weft_kernel::store::MERKLE_STORED_FROM;
+    let dir = tempfile::tempdir().expect("tmp");
+    let chain = new_chain(dir.path());
+    // Several batches, so subtrees complete both inside a batch and across two.
+    for n in [5, 30, 1, 33] {
+        chain
+            .append_batch((0..n).map(draft).collect())
+            .expect("batch");
+    }
+    let leaves: Vec<Hash> = chain
+        .records(0)
+        .map(|r| {
+            let hash = split_record(&r.expect("record").1).expect("record").1;
+            weft_kernel::merkle::Shake256Merkle::leaf(&hash.0)
+        })
+        .collect();
+    let stored = weft_kernel::chain::StoredSubtrees(chain.store());
+    let memory = InMemory::<weft_kernel::merkle::Shake256Merkle>(&leaves);
+    for level in 0..7u32 {
+        for index in 0..(leaves.len() as u64 >> level) {
+            assert_eq!(
+                stored.subtree(level, index).expect("subtree"),
+                memory.subtree(level, index).expect("subtree"),
+                "level {level} index {index}"
+            );
+        }
+    }
+    let s = chain.store();
+    let levels: std::collections::BTreeSet<u8> = s
+        .db()
+        .iterator_cf(s.cf(cf::MERKLE), rocksdb::IteratorMode::Start)
+        .map(|item| item.expect("merkle").0[0])
+        .collect();
+    assert_eq!(
+        levels,
+        (MERKLE_STORED_FROM as u8..=6).collect(),
+        "70 events store levels 4 to 6 only"
+    );
+    // A missing event under a computed subtree is damage, not a wrong hash.
+    s.db()
+        .delete_cf(s.cf(cf::EVENTS), seq_key(66))
+        .expect("delete");
+    assert!(matches!(
+        stored.subtree(1, 33),
+        Err(ChainError::Damaged { seq: 66, .. })
+    ));
 }
 
 #[test]
@@ -392,7 +443,7 @@ fn proofs_verify_for_every_event_and_reject_tampering() {
     let dir = tempfile::tempdir().expect("tmp");
     let chain = new_chain(dir.path());
     chain
-        .append_batch((0..12).map(draft).collect())
+        .append_batch((0..40).map(draft).collect())
         .expect("batch");
     for seq in 0..chain.len() {
         let doc = weft_kernel::proof::prove(&chain, seq).expect("prove");

@@ -20,6 +20,7 @@ use crate::merkle::{
     Shake256Merkle,
 };
 use crate::store::{cf, Store};
+use crate::verbatim::{check_all, Verbatim};
 
 use std::sync::Arc;
 
@@ -314,7 +315,7 @@ pub fn extend(
             )));
         }
     }
-    let events = decode_range(chain, genesis_key, range)?;
+    let events = check_range(chain, genesis_key, range)?;
     let consistency = &range.consistency;
     // Runs on the staged write, whose signer sets already take in the range's events
     // (a signer event against the rules refuses the write before this).
@@ -369,13 +370,13 @@ pub fn extend(
     })
 }
 
-/// Decodes the range's events and checks each one's sequence, chain and link, and the
-/// genesis (against `genesis_key`) when the range starts the chain.
-fn decode_range(
+/// Checks the range's events (each one's encoding, hash, sequence, chain and link, and
+/// the genesis against `genesis_key` when the range starts the chain), on two threads.
+fn check_range<'r>(
     chain: &Chain,
     genesis_key: &[u8; 32],
-    range: &Range,
-) -> Result<Vec<Event>, ReplicaError> {
+    range: &'r Range,
+) -> Result<Vec<Verbatim<'r>>, ReplicaError> {
     let from = range.from;
     let refuse = |reason: String| ReplicaError::Refused { from, reason };
     let mut prev = match chain.head() {
@@ -383,9 +384,9 @@ fn decode_range(
         None => Hash::ZERO,
     };
     let mut events = Vec::with_capacity(range.events.len());
-    for (i, encoded) in range.events.iter().enumerate() {
+    for (i, checked) in check_all(&range.events).into_iter().enumerate() {
         let seq = from.saturating_add(i as u64);
-        let event = Event::decode(encoded).map_err(|e| refuse(format!("event {seq}: {e}")))?;
+        let event = checked.map_err(|e| refuse(format!("event {seq}: {e}")))?;
         if event.seq != seq {
             return Err(refuse(format!("event {seq} says it is {}", event.seq)));
         }
@@ -405,14 +406,14 @@ fn decode_range(
                 seq.wrapping_sub(1)
             )));
         }
-        if seq == 0 {
+        if let (0, Some(decoded)) = (seq, &event.event) {
             let genesis =
-                Genesis::from_event(&event).map_err(|e| refuse(format!("genesis: {e}")))?;
+                Genesis::from_event(decoded).map_err(|e| refuse(format!("genesis: {e}")))?;
             if genesis.public_key != *genesis_key || genesis.chain_id != range.head.chain_id {
                 return Err(refuse("the genesis names another key or chain".into()));
             }
         }
-        prev = event.hash();
+        prev = event.hash;
         events.push(event);
     }
     Ok(events)

@@ -1,0 +1,159 @@
+//! Events written as they are, not appended: an encoding with its hash and Merkle leaf,
+//! its header, and the decoded event only where the chain reads the payload (the
+//! genesis, cluster signer events). A replica checks each event of a received range
+//! this way, many on two threads, and stores the bytes it received.
+
+use crate::event::{check_encoded, ChainId, Event, EventError};
+use crate::hash::Hash;
+use crate::merkle::{MerkleHasher, Shake256Merkle};
+use std::borrow::Cow;
+
+/// Fewest events worth a second thread (spawning one costs about as much as checking
+/// a hundred events).
+const PARALLEL_FROM: usize = 128;
+
+/// An event ready to be written as it is.
+#[derive(Debug, Clone)]
+pub(crate) struct Verbatim<'a> {
+    pub(crate) chain_id: ChainId,
+    pub(crate) seq: u64,
+    pub(crate) prev_hash: Hash,
+    pub(crate) timestamp_ns: u64,
+    /// The canonical encoding.
+    pub(crate) encoded: Cow<'a, [u8]>,
+    /// Its event hash.
+    pub(crate) hash: Hash,
+    /// The Merkle leaf over that hash.
+    pub(crate) leaf: Hash,
+    /// The event, when its payload matters to the chain (always for those built by
+    /// [`Verbatim::of`]).
+    pub(crate) event: Option<Cow<'a, Event>>,
+}
+
+impl<'a> Verbatim<'a> {
+    /// A fully formed event of this process's own (genesis, import, tests).
+    pub(crate) fn of(event: &'a Event) -> Verbatim<'a> {
+        let encoded = event.encode();
+        Verbatim::hashed(
+            event.chain_id,
+            event.seq,
+            event.prev_hash,
+            event.timestamp_ns,
+            Cow::Owned(encoded),
+            Some(Cow::Borrowed(event)),
+        )
+    }
+
+    /// Checks received bytes as [`Event::decode`] would and hashes them; decodes the
+    /// event only when it is the genesis or a cluster event (whose payloads say who may
+    /// sign).
+    pub(crate) fn checked(encoded: &'a [u8]) -> Result<Verbatim<'a>, EventError> {
+        let header = check_encoded(encoded)?;
+        let event = if header.seq == 0 || header.source == crate::cluster::SOURCE {
+            Some(Cow::Owned(Event::decode(encoded)?))
+        } else {
+            None
+        };
+        Ok(Verbatim::hashed(
+            header.chain_id,
+            header.seq,
+            header.prev_hash,
+            header.timestamp_ns,
+            Cow::Borrowed(encoded),
+            event,
+        ))
+    }
+
+    fn hashed(
+        chain_id: ChainId,
+        seq: u64,
+        prev_hash: Hash,
+        timestamp_ns: u64,
+        encoded: Cow<'a, [u8]>,
+        event: Option<Cow<'a, Event>>,
+    ) -> Verbatim<'a> {
+        let hash = crate::event::hash_encoded(&encoded);
+        Verbatim {
+            chain_id,
+            seq,
+            prev_hash,
+            timestamp_ns,
+            encoded,
+            hash,
+            leaf: Shake256Merkle::leaf(&hash.0),
+            event,
+        }
+    }
+}
+
+/// [`Verbatim::checked`] over every encoding, in order, on up to two threads.
+pub(crate) fn check_all(encodings: &[Vec<u8>]) -> Vec<Result<Verbatim<'_>, EventError>> {
+    fn check(part: &[Vec<u8>]) -> Vec<Result<Verbatim<'_>, EventError>> {
+        part.iter().map(|e| Verbatim::checked(e)).collect()
+    }
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
+    if threads < 2 || encodings.len() < PARALLEL_FROM {
+        return check(encodings);
+    }
+    let (first, second) = encodings.split_at(encodings.len() / 2);
+    std::thread::scope(|scope| {
+        let helper = scope.spawn(|| check(second));
+        let mut all = check(first);
+        match helper.join() {
+            Ok(rest) => all.extend(rest),
+            // A panic in the helper is a bug; check its half here rather than lose it.
+            Err(_) => all.extend(check(second)),
+        }
+        all
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(seq: u64, source: &str, kind: &str) -> Event {
+        Event {
+            chain_id: ChainId([2; 16]),
+            seq,
+            prev_hash: Hash([seq as u8; 32]),
+            timestamp_ns: 1000 + seq,
+            source: source.into(),
+            kind: kind.into(),
+            payload: ciborium::value::Value::Null,
+        }
+    }
+
+    #[test]
+    fn received_events_match_our_own_and_keep_order_on_two_threads() {
+        let events: Vec<Event> = (1..300).map(|s| event(s, "tree", "tree.set")).collect();
+        let encodings: Vec<Vec<u8>> = events.iter().map(Event::encode).collect();
+        let checked = check_all(&encodings);
+        assert_eq!(checked.len(), events.len());
+        for (got, want) in checked.iter().zip(&events) {
+            let got = got.as_ref().expect("valid");
+            let ours = Verbatim::of(want);
+            assert_eq!(
+                (got.seq, got.hash, got.leaf, &got.encoded),
+                (ours.seq, ours.hash, ours.leaf, &ours.encoded)
+            );
+            assert!(got.event.is_none(), "a tree event's payload is not decoded");
+        }
+    }
+
+    #[test]
+    fn genesis_and_cluster_events_come_decoded_and_bad_bytes_are_refused() {
+        let cluster = event(5, crate::cluster::SOURCE, "cluster.membership").encode();
+        let genesis = event(0, "chain", "chain.genesis").encode();
+        for bytes in [&cluster, &genesis] {
+            let checked = Verbatim::checked(bytes).expect("valid");
+            assert_eq!(
+                checked.event.as_deref(),
+                Some(&Event::decode(bytes).expect("event"))
+            );
+        }
+        let mut bad = cluster.clone();
+        bad.push(0);
+        assert!(Verbatim::checked(&bad).is_err());
+    }
+}
