@@ -13,6 +13,7 @@ use crate::hash::Hash;
 use crate::head::SignedHead;
 use crate::keys::NodeKey;
 use crate::merkle::{Frontier, MerkleHasher, Shake256Merkle, SubtreeSource};
+use crate::merkle_helper::{push_leaf, MerkleHelper, HELPER_FROM};
 use crate::store::{cf, key_seq, merkle_key, seq_key, Store, StoreError, MERKLE_STORED_FROM};
 use crate::verbatim::Verbatim;
 use ciborium::value::Value;
@@ -536,32 +537,54 @@ impl Chain {
         let mut batch = WriteBatch::default();
         let mut results = Vec::with_capacity(pending.len());
         let mut slots = Vec::with_capacity(pending.len());
-        for p in pending {
-            let time_ns = now_ns().max(next.last_time_ns);
-            let event = Event {
-                chain_id: genesis.chain_id,
-                seq: next.next_seq,
-                prev_hash: next.head_hash,
-                timestamp_ns: time_ns,
-                source: p.draft.source,
-                kind: p.draft.kind,
-                payload: p.draft.payload,
-            };
-            if let Err(reason) =
-                stage_signers(&mut into_batch(&self.store, &mut batch), &mut next, &event)
-            {
-                // Only this draft is refused; the others keep their places.
-                *p.slot.lock().expect("slot lock") = Some(Err(reason));
-                continue;
+        let helped = pending.len() >= HELPER_FROM;
+        std::thread::scope(|scope| {
+            let mut helper = helped.then(|| MerkleHelper::spawn(scope, next.frontier.clone()));
+            for p in pending {
+                let time_ns = now_ns().max(next.last_time_ns);
+                let event = Event {
+                    chain_id: genesis.chain_id,
+                    seq: next.next_seq,
+                    prev_hash: next.head_hash,
+                    timestamp_ns: time_ns,
+                    source: p.draft.source,
+                    kind: p.draft.kind,
+                    payload: p.draft.payload,
+                };
+                let out = &mut into_batch(&self.store, &mut batch);
+                if let Err(reason) = stage_signers(out, &mut next, &event) {
+                    // Only this draft is refused; the others keep their places.
+                    *p.slot.lock().expect("slot lock") = Some(Err(reason));
+                    continue;
+                }
+                let hash = match &mut helper {
+                    Some(helper) => {
+                        let (record, hash) = encode_hashed(&event);
+                        put_record(out, &mut next, event.seq, record, hash);
+                        helper.push(hash);
+                        hash
+                    }
+                    None => stage_event(out, &mut next, &event),
+                };
+                next.last_time_ns = time_ns;
+                if let Some(attach) = p.attach {
+                    attach(event.seq, &mut batch, &self.store);
+                }
+                results.push(StoredEvent { event, hash });
+                slots.push(p.slot);
             }
-            let hash = stage_event(&mut into_batch(&self.store, &mut batch), &mut next, &event);
-            next.last_time_ns = time_ns;
-            if let Some(attach) = p.attach {
-                attach(event.seq, &mut batch, &self.store);
+            if let Some(helper) = helper {
+                let (frontier, nodes) = helper.finish();
+                next.frontier = frontier;
+                for c in nodes {
+                    batch.put_cf(
+                        self.store.cf(cf::MERKLE),
+                        merkle_key(c.level, c.index),
+                        c.digest.0,
+                    );
+                }
             }
-            results.push(StoredEvent { event, hash });
-            slots.push(p.slot);
-        }
+        });
         if results.is_empty() {
             return Ok(());
         }
@@ -809,9 +832,7 @@ impl Staging for IntoBatch<'_> {
 }
 
 pub(crate) fn stage_event(out: &mut dyn Staging, next: &mut ChainState, event: &Event) -> Hash {
-    let mut record = Vec::new();
-    event.encode_into(&mut record, crate::hash::HASH_LEN);
-    let hash = hash_encoded(&record);
+    let (record, hash) = encode_hashed(event);
     stage_record(
         out,
         next,
@@ -823,23 +844,40 @@ pub(crate) fn stage_event(out: &mut dyn Staging, next: &mut ChainState, event: &
     hash
 }
 
+/// The event's encoding, with room for its hash, and the hash.
+fn encode_hashed(event: &Event) -> (Vec<u8>, Hash) {
+    let mut record = Vec::new();
+    event.encode_into(&mut record, crate::hash::HASH_LEN);
+    let hash = hash_encoded(&record);
+    (record, hash)
+}
+
 /// Stages the event at `seq` whose `encoding` hashes to `hash` (and whose Merkle leaf is
 /// `leaf`): its record, the Merkle subtrees it completes, and the state's new end.
 fn stage_record(
     out: &mut dyn Staging,
     next: &mut ChainState,
     seq: u64,
-    mut encoding: Vec<u8>,
+    encoding: Vec<u8>,
     hash: Hash,
     leaf: Hash,
 ) {
+    put_record(out, next, seq, encoding, hash);
+    push_leaf(&mut next.frontier, leaf, |c| {
+        out.put(cf::MERKLE, &merkle_key(c.level, c.index), &c.digest.0);
+    });
+}
+
+/// [`stage_record`] without the Merkle tree, which a [`MerkleHelper`] builds.
+fn put_record(
+    out: &mut dyn Staging,
+    next: &mut ChainState,
+    seq: u64,
+    mut encoding: Vec<u8>,
+    hash: Hash,
+) {
     encoding.extend_from_slice(&hash.0);
     out.put(cf::EVENTS, &seq_key(seq), &encoding);
-    next.frontier.push(leaf, |c| {
-        if c.level >= MERKLE_STORED_FROM {
-            out.put(cf::MERKLE, &merkle_key(c.level, c.index), &c.digest.0);
-        }
-    });
     next.next_seq = seq.saturating_add(1);
     next.head_hash = hash;
 }

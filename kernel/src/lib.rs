@@ -26,6 +26,7 @@ pub mod head;
 pub mod json;
 pub mod keys;
 pub mod merkle;
+mod merkle_helper;
 pub mod proof;
 pub mod repair;
 pub mod replica;

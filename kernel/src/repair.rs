@@ -11,7 +11,8 @@ use crate::chain::{split_record, Chain, ChainError};
 use crate::event::EventDraft;
 use crate::hash::{shake256_reader, Hash};
 use crate::merkle::{Frontier, MerkleHasher, Shake256Merkle};
-use crate::store::{cf, merkle_key, seq_key, MERKLE_STORED_FROM};
+use crate::merkle_helper::push_leaf;
+use crate::store::{cf, merkle_key, seq_key};
 use crate::verify::{verify, VerifyReport};
 use ciborium::value::Value;
 use rocksdb::WriteBatch;
@@ -93,10 +94,8 @@ pub fn truncate(chain: &Chain, keep: u64) -> Result<(), ChainError> {
             seq,
             reason: "record shorter than a hash".into(),
         })?;
-        frontier.push(Shake256Merkle::leaf(&hash.0), |c| {
-            if c.level >= MERKLE_STORED_FROM {
-                batch.put_cf(merkle, merkle_key(c.level, c.index), c.digest.0);
-            }
+        push_leaf(&mut frontier, Shake256Merkle::leaf(&hash.0), |c| {
+            batch.put_cf(merkle, merkle_key(c.level, c.index), c.digest.0);
         });
         if batch.len() >= 100_000 {
             store

@@ -381,8 +381,9 @@ fn only_high_merkle_subtrees_are_stored_and_the_low_ones_are_recomputed_alike() 
     use weft_kernel::store::MERKLE_STORED_FROM;
     let dir = tempfile::tempdir().expect("tmp");
     let chain = new_chain(dir.path());
-    // Several batches, so subtrees complete both inside a batch and across two.
-    for n in [5, 30, 1, 33] {
+    // Several batches, so subtrees complete both inside a batch and across two; the
+    // last is large enough for the Merkle helper thread.
+    for n in [5, 30, 1, 33, 1100] {
         chain
             .append_batch((0..n).map(draft).collect())
             .expect("batch");
@@ -396,7 +397,7 @@ fn only_high_merkle_subtrees_are_stored_and_the_low_ones_are_recomputed_alike() 
         .collect();
     let stored = weft_kernel::chain::StoredSubtrees(chain.store());
     let memory = InMemory::<weft_kernel::merkle::Shake256Merkle>(&leaves);
-    for level in 0..7u32 {
+    for level in 0..11u32 {
         for index in 0..(leaves.len() as u64 >> level) {
             assert_eq!(
                 stored.subtree(level, index).expect("subtree"),
@@ -413,16 +414,17 @@ fn only_high_merkle_subtrees_are_stored_and_the_low_ones_are_recomputed_alike() 
         .collect();
     assert_eq!(
         levels,
-        (MERKLE_STORED_FROM as u8..=6).collect(),
-        "70 events store levels 4 to 6 only"
+        (MERKLE_STORED_FROM as u8..=10).collect(),
+        "1,170 events store levels 4 to 10 only"
     );
+    assert!(verify(&chain, &mut |_| {}).expect("verify").ok());
     // A missing event under a computed subtree is damage, not a wrong hash.
     s.db()
-        .delete_cf(s.cf(cf::EVENTS), seq_key(66))
+        .delete_cf(s.cf(cf::EVENTS), seq_key(1166))
         .expect("delete");
     assert!(matches!(
-        stored.subtree(1, 33),
-        Err(ChainError::Damaged { seq: 66, .. })
+        stored.subtree(1, 583),
+        Err(ChainError::Damaged { seq: 1166, .. })
     ));
 }
 

@@ -185,10 +185,16 @@ async fn sync(events: u64) {
 
     // The baseline (issue 18: range sync ≥ 40 % of it): `weft chain verify` of the same
     // chain, same run.
-    let started = Instant::now();
-    let report = weft_kernel::verify::verify(&chain, &mut |_| {}).expect("verify");
-    assert!(report.ok(), "the source chain verifies");
-    let local_verify = total as f64 / started.elapsed().as_secs_f64();
+    // The best of three runs: the machine's speed varies from run to run, and the
+    // baseline should be the fastest verify it managed.
+    let local_verify = (0..3)
+        .map(|_| {
+            let started = Instant::now();
+            let report = weft_kernel::verify::verify(&chain, &mut |_| {}).expect("verify");
+            assert!(report.ok(), "the source chain verifies");
+            total as f64 / started.elapsed().as_secs_f64()
+        })
+        .fold(0.0, f64::max);
 
     // In one process: serve and verify, no network.
     let local = Replica::open(
@@ -225,31 +231,28 @@ async fn sync(events: u64) {
         )
         .expect("replica"),
     );
+    // As the daemon's sync does: the next range is asked for while the last is verified.
     let started = Instant::now();
-    while replica.len() < total {
-        let from = replica.len();
-        let request = SyncRequest {
-            chain_id: [0; 16],
-            from,
-            max_count: SYNC_MAX_EVENTS,
-            max_bytes: SYNC_MAX_BYTES,
-        };
-        let range = b
-            .sync(peer, request)
-            .await
-            .expect("sync")
-            .into_range(from)
-            .expect("range");
+    let mut fetched = b.fetch_range(peer, [0; 16], 0).await;
+    loop {
+        let range = fetched.expect("range");
+        let next = range.from + range.events.len() as u64;
         let target = replica.clone();
-        tokio::task::spawn_blocking(move || target.extend(&range).expect("verified"))
-            .await
-            .expect("task");
+        let verify = tokio::task::spawn_blocking(move || target.extend(&range).expect("verified"));
+        if next >= total {
+            verify.await.expect("task");
+            break;
+        }
+        let (verified, prefetched) = tokio::join!(verify, b.fetch_range(peer, [0; 16], next));
+        verified.expect("task");
+        fetched = prefetched;
     }
+    assert_eq!(replica.len(), total);
     let over_mesh = total as f64 / started.elapsed().as_secs_f64();
     println!("sync: {total} events (≈150 B each), ranges of {SYNC_MAX_EVENTS}, full verification");
     println!("  over the mesh (loopback TCP, Noise, Yamux)  {over_mesh:.0} events/s");
     println!("  in one process (serve + verify, no network) {in_process:.0} events/s");
-    println!("  local `chain verify` of the same chain       {local_verify:.0} events/s");
+    println!("  local `chain verify` of the same chain, best of 3 {local_verify:.0} events/s");
     println!(
         "  ratio: over the mesh {:.0} %, in one process {:.0} % of local verify",
         100.0 * over_mesh / local_verify,

@@ -25,7 +25,7 @@ use weft_kernel::witness::{witness_head, WITNESS_HEAD};
 use weft_net::gatekeeper::{Accepted, Gatekeeper};
 use weft_net::mesh::{self, MeshConfig, MeshEvent, MeshHandle};
 use weft_net::wire::{
-    Advert, Equivocation, Evidence, ForkProof, SyncRequest, Topic, SYNC_MAX_BYTES, SYNC_MAX_EVENTS,
+    Advert, Equivocation, Evidence, ForkProof, SyncRequest, Topic, SYNC_MAX_BYTES,
 };
 use weft_net::{Multiaddr, PeerId};
 
@@ -712,33 +712,36 @@ async fn sync_peer(
         evidence: None,
         proven: false,
     };
+    let chain_id_of =
+        |replica: &Replica| replica.chain().genesis().map_or(chain_id, |g| g.chain_id.0);
+    let mut fetched = mesh
+        .fetch_range(peer, chain_id_of(&replica), start_len)
+        .await;
     for _ in 0..MAX_ROUNDS {
-        let from = replica.len();
-        let request = SyncRequest {
-            chain_id: replica.chain().genesis().map_or(chain_id, |g| g.chain_id.0),
-            from,
-            max_count: SYNC_MAX_EVENTS,
-            max_bytes: SYNC_MAX_BYTES,
-        };
-        let range = match mesh.sync(peer, request).await {
-            Ok(response) => match response.into_range(from) {
-                Ok(range) => range,
-                Err(e) => {
-                    done.error = Some(e.to_string());
-                    break;
-                }
-            },
+        let range = match fetched {
+            Ok(range) => range,
             Err(e) => {
-                done.error = Some(e.to_string());
+                done.error = Some(e);
                 break;
             }
         };
+        let from = range.from;
+        let next = from.saturating_add(range.events.len() as u64);
+        let more = !range.events.is_empty() && next < range.head.size();
         let target = replica.clone();
-        let checked = tokio::task::spawn_blocking(move || {
+        let verify = tokio::task::spawn_blocking(move || {
             let result = target.extend(&range);
             (result, range)
-        })
-        .await;
+        });
+        // The next range is asked for while this one is verified; it is dropped unless
+        // this one is stored.
+        let (checked, prefetched) = if more {
+            let (checked, prefetched) =
+                tokio::join!(verify, mesh.fetch_range(peer, chain_id_of(&replica), next));
+            (checked, Some(prefetched))
+        } else {
+            (verify.await, None)
+        };
         let Ok((result, range)) = checked else {
             done.error = Some("the verification task failed".into());
             break;
@@ -749,6 +752,13 @@ async fn sync_peer(
                 if extended.at_head {
                     break;
                 }
+                fetched = match prefetched {
+                    Some(prefetched) if replica.len() == next => prefetched,
+                    _ => {
+                        mesh.fetch_range(peer, chain_id_of(&replica), replica.len())
+                            .await
+                    }
+                };
             }
             Err(ReplicaError::Diverged { .. }) => {
                 done.evidence = fork_evidence(mesh, peer, &replica, &range.head).await;
