@@ -178,7 +178,7 @@ fn append_vs_put(c: &mut Criterion) {
                 for _ in 0..batch {
                     k += 1;
                     write.put(k.to_be_bytes(), &value);
-                    if k % 8 == 0 {
+                    if k.is_multiple_of(8) {
                         let mut key = [0u8; 9];
                         key[0] = 5;
                         key[1..].copy_from_slice(&k.to_be_bytes());

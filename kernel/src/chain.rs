@@ -15,7 +15,7 @@ use crate::keys::NodeKey;
 use crate::merkle::{Frontier, MerkleHasher, Shake256Merkle, SubtreeSource};
 use crate::merkle_helper::{push_leaf, MerkleHelper, HELPER_FROM};
 use crate::store::{cf, key_seq, merkle_key, seq_key, Store, StoreError, MERKLE_STORED_FROM};
-use crate::verbatim::Verbatim;
+use crate::verbatim::{BuiltMerkle, Verbatim};
 use ciborium::value::Value;
 use rocksdb::{Direction, IteratorMode, WriteBatch};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -426,6 +426,12 @@ impl Chain {
         (s.next_seq > 0).then(|| (s.next_seq - 1, s.head_hash))
     }
 
+    /// Length, last event hash and Merkle frontier, read at one moment.
+    pub(crate) fn end(&self) -> (u64, Hash, Frontier<Shake256Merkle>) {
+        let state = self.state.lock().expect("chain state lock");
+        (state.next_seq, state.head_hash, state.frontier.clone())
+    }
+
     /// The Merkle root over all events.
     pub fn merkle_root(&self) -> Hash {
         self.state.lock().expect("chain state lock").frontier.root()
@@ -646,7 +652,7 @@ impl Chain {
         heads: HeadMode<'_>,
     ) -> Result<(), ChainError> {
         let events: Vec<Verbatim<'_>> = events.iter().map(Verbatim::of).collect();
-        self.write_verbatim_checked(&events, heads, &|_| Ok(()), &[])
+        self.write_verbatim_checked(&events, None, heads, &|_| Ok(()), &[])
     }
 
     /// [`Chain::write_verbatim`], with `check` asked about the staged result (length,
@@ -655,6 +661,7 @@ impl Chain {
     pub(crate) fn write_verbatim_checked(
         &self,
         events: &[Verbatim<'_>],
+        merkle: Option<&BuiltMerkle>,
         heads: HeadMode<'_>,
         check: &dyn Fn(&Staged) -> Result<(), ChainError>,
         index: &[(&[u8], Option<&[u8]>)],
@@ -670,7 +677,7 @@ impl Chain {
             if verbatim.seq != next.next_seq || verbatim.prev_hash != next.head_hash {
                 return Err(damaged("event does not extend the chain".into()));
             }
-            // Verbatim::checked decodes exactly these (the genesis, cluster events).
+            // Verbatim::received decodes exactly these (the genesis, cluster events).
             if let Some(event) = &verbatim.event {
                 if event.seq == 0 {
                     let genesis = Genesis::from_event(event).map_err(damaged)?;
@@ -684,15 +691,29 @@ impl Chain {
             }
             let mut record = Vec::with_capacity(verbatim.encoded.len() + crate::hash::HASH_LEN);
             record.extend_from_slice(&verbatim.encoded);
-            stage_record(
-                &mut into_batch(&self.store, &mut batch),
-                &mut next,
-                verbatim.seq,
-                record,
-                verbatim.hash,
-                verbatim.leaf,
-            );
+            let out = &mut into_batch(&self.store, &mut batch);
+            if merkle.is_some() {
+                put_record(out, &mut next, verbatim.seq, record, verbatim.hash);
+            } else {
+                let (seq, hash, leaf) = (verbatim.seq, verbatim.hash, verbatim.leaf);
+                stage_record(out, &mut next, seq, record, hash, leaf);
+            }
             next.last_time_ns = next.last_time_ns.max(verbatim.timestamp_ns);
+        }
+        if let Some(built) = merkle {
+            // Built from the frontier the caller saw before these events: it must end
+            // where they do.
+            if built.frontier.size() != next.next_seq {
+                return Err(ChainError::Damaged {
+                    seq: next.next_seq,
+                    reason: "the Merkle tree built for the write does not end with it".into(),
+                });
+            }
+            next.frontier = built.frontier.clone();
+            for c in &built.nodes {
+                let key = merkle_key(c.level, c.index);
+                batch.put_cf(self.store.cf(cf::MERKLE), key, c.digest.0);
+            }
         }
         check(&Staged {
             len: next.next_seq,

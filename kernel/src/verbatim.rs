@@ -5,7 +5,8 @@
 
 use crate::event::{check_encoded, ChainId, Event, EventError};
 use crate::hash::Hash;
-use crate::merkle::{MerkleHasher, Shake256Merkle};
+use crate::merkle::{Frontier, MerkleHasher, Shake256Merkle};
+use crate::merkle_helper::{push_leaf, StoredNodes};
 use std::borrow::Cow;
 
 /// Fewest events worth a second thread (spawning one costs about as much as checking
@@ -47,19 +48,25 @@ impl<'a> Verbatim<'a> {
     /// Checks received bytes as [`Event::decode`] would and hashes them; decodes the
     /// event only when it is the genesis or a cluster event (whose payloads say who may
     /// sign).
-    pub(crate) fn checked(encoded: &'a [u8]) -> Result<Verbatim<'a>, EventError> {
-        let header = check_encoded(encoded)?;
-        let event = if header.seq == 0 || header.source == crate::cluster::SOURCE {
-            Some(Cow::Owned(Event::decode(encoded)?))
-        } else {
-            None
-        };
-        Ok(Verbatim::hashed(
+    pub(crate) fn received(encoded: Vec<u8>) -> Result<Verbatim<'static>, EventError> {
+        let header = check_encoded(&encoded)?;
+        let (chain_id, seq, prev_hash, timestamp_ns) = (
             header.chain_id,
             header.seq,
             header.prev_hash,
             header.timestamp_ns,
-            Cow::Borrowed(encoded),
+        );
+        let event = if seq == 0 || header.source == crate::cluster::SOURCE {
+            Some(Cow::Owned(Event::decode(&encoded)?))
+        } else {
+            None
+        };
+        Ok(Verbatim::hashed(
+            chain_id,
+            seq,
+            prev_hash,
+            timestamp_ns,
+            Cow::Owned(encoded),
             event,
         ))
     }
@@ -86,23 +93,46 @@ impl<'a> Verbatim<'a> {
     }
 }
 
-/// [`Verbatim::checked`] over every encoding, in order, on up to two threads.
-pub(crate) fn check_all(encodings: &[Vec<u8>]) -> Vec<Result<Verbatim<'_>, EventError>> {
-    fn check(part: &[Vec<u8>]) -> Vec<Result<Verbatim<'_>, EventError>> {
-        part.iter().map(|e| Verbatim::checked(e)).collect()
+/// The Merkle tree as a run of verbatim events leaves it, built before the write (a
+/// replica builds the next range's while the one before is being written).
+#[derive(Debug, Clone)]
+pub(crate) struct BuiltMerkle {
+    /// The frontier after the run.
+    pub(crate) frontier: Frontier<Shake256Merkle>,
+    /// The subtrees the run completes that the store keeps.
+    pub(crate) nodes: StoredNodes,
+}
+
+impl BuiltMerkle {
+    /// `start` (the frontier before the run) extended by the events' leaves.
+    pub(crate) fn extend(mut start: Frontier<Shake256Merkle>, events: &[Verbatim<'_>]) -> Self {
+        let mut nodes = Vec::new();
+        for event in events {
+            push_leaf(&mut start, event.leaf, |c| nodes.push(c));
+        }
+        BuiltMerkle {
+            frontier: start,
+            nodes,
+        }
+    }
+}
+
+/// [`Verbatim::received`] over every encoding, in order, on up to two threads.
+pub(crate) fn check_all(mut encodings: Vec<Vec<u8>>) -> Vec<Result<Verbatim<'static>, EventError>> {
+    fn check(part: Vec<Vec<u8>>) -> Vec<Result<Verbatim<'static>, EventError>> {
+        part.into_iter().map(Verbatim::received).collect()
     }
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(2));
     if threads < 2 || encodings.len() < PARALLEL_FROM {
         return check(encodings);
     }
-    let (first, second) = encodings.split_at(encodings.len() / 2);
+    let second = encodings.split_off(encodings.len() / 2);
     std::thread::scope(|scope| {
-        let helper = scope.spawn(|| check(second));
-        let mut all = check(first);
+        let helper = scope.spawn(move || check(second));
+        let mut all = check(encodings);
         match helper.join() {
             Ok(rest) => all.extend(rest),
-            // A panic in the helper is a bug; check its half here rather than lose it.
-            Err(_) => all.extend(check(second)),
+            Err(panic) => std::panic::resume_unwind(panic),
         }
         all
     })
@@ -128,7 +158,7 @@ mod tests {
     fn received_events_match_our_own_and_keep_order_on_two_threads() {
         let events: Vec<Event> = (1..300).map(|s| event(s, "tree", "tree.set")).collect();
         let encodings: Vec<Vec<u8>> = events.iter().map(Event::encode).collect();
-        let checked = check_all(&encodings);
+        let checked = check_all(encodings);
         assert_eq!(checked.len(), events.len());
         for (got, want) in checked.iter().zip(&events) {
             let got = got.as_ref().expect("valid");
@@ -146,7 +176,7 @@ mod tests {
         let cluster = event(5, crate::cluster::SOURCE, "cluster.membership").encode();
         let genesis = event(0, "chain", "chain.genesis").encode();
         for bytes in [&cluster, &genesis] {
-            let checked = Verbatim::checked(bytes).expect("valid");
+            let checked = Verbatim::received(bytes.to_vec()).expect("valid");
             assert_eq!(
                 checked.event.as_deref(),
                 Some(&Event::decode(bytes).expect("event"))
@@ -154,6 +184,6 @@ mod tests {
         }
         let mut bad = cluster.clone();
         bad.push(0);
-        assert!(Verbatim::checked(&bad).is_err());
+        assert!(Verbatim::received(bad).is_err());
     }
 }

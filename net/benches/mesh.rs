@@ -231,22 +231,15 @@ async fn sync(events: u64) {
         )
         .expect("replica"),
     );
-    // As the daemon's sync does: the next range is asked for while the last is verified.
+    // The daemon's own replication: one range written while the next is verified and
+    // the one after fetched.
     let started = Instant::now();
-    let mut fetched = b.fetch_range(peer, [0; 16], 0).await;
-    loop {
-        let range = fetched.expect("range");
-        let next = range.from + range.events.len() as u64;
-        let target = replica.clone();
-        let verify = tokio::task::spawn_blocking(move || target.extend(&range).expect("verified"));
-        if next >= total {
-            verify.await.expect("task");
-            break;
-        }
-        let (verified, prefetched) = tokio::join!(verify, b.fetch_range(peer, [0; 16], next));
-        verified.expect("task");
-        fetched = prefetched;
-    }
+    let run = weft_net::replicate::replicate(&b, peer, [0; 16], replica.clone(), usize::MAX).await;
+    assert!(
+        matches!(run.stop, weft_net::replicate::Stop::AtHead),
+        "{:?}",
+        run.stop
+    );
     assert_eq!(replica.len(), total);
     let over_mesh = total as f64 / started.elapsed().as_secs_f64();
     println!("sync: {total} events (≈150 B each), ranges of {SYNC_MAX_EVENTS}, full verification");

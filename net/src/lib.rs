@@ -18,6 +18,7 @@ pub mod gatekeeper;
 pub mod identity;
 pub mod mesh;
 pub mod query;
+pub mod replicate;
 pub mod wire;
 
 pub use libp2p::{Multiaddr, PeerId};

@@ -20,7 +20,7 @@ use crate::merkle::{
     Shake256Merkle,
 };
 use crate::store::{cf, Store};
-use crate::verbatim::{check_all, Verbatim};
+use crate::verbatim::{check_all, BuiltMerkle, Verbatim};
 
 use std::sync::Arc;
 
@@ -252,6 +252,21 @@ impl Replica {
     pub fn extend(&self, range: &Range) -> Result<Extended, ReplicaError> {
         extend(&self.chain, &self.signer, range)
     }
+
+    /// Checks `range` without storing it (see [`check`]): as the next range of the
+    /// replica, or as the one after `after`.
+    pub fn check(
+        &self,
+        range: Range,
+        after: Option<&CheckedRange>,
+    ) -> Result<CheckedRange, ReplicaError> {
+        check(&self.chain, &self.signer, range, after)
+    }
+
+    /// Stores a checked range (see [`store`]).
+    pub fn store(&self, checked: &CheckedRange) -> Result<Extended, ReplicaError> {
+        store(&self.chain, checked)
+    }
 }
 
 /// The newest verified head of `chain`, a replica or a cluster member's copy being filled
@@ -280,21 +295,76 @@ pub fn extend(
     genesis_key: &[u8; 32],
     range: &Range,
 ) -> Result<Extended, ReplicaError> {
+    let checked = check(chain, genesis_key, range.clone(), None)?;
+    store(chain, &checked)
+}
+
+/// A range whose events and head are checked, ready to be stored once the replica ends
+/// where the range starts. Checking needs no lock on the replica, so the next range is
+/// checked while the one before it is being written.
+#[derive(Debug)]
+pub struct CheckedRange {
+    from: u64,
+    events: Vec<Verbatim<'static>>,
+    head: SignedHead,
+    consistency: Vec<Hash>,
+    /// Hash of the last event (or, for an empty range, of the event it follows).
+    last_hash: Hash,
+    /// The Merkle tree as the range leaves it.
+    merkle: BuiltMerkle,
+}
+
+impl CheckedRange {
+    /// The head the range was served under.
+    pub fn head(&self) -> &SignedHead {
+        &self.head
+    }
+
+    /// The sequence after the range's last event.
+    pub fn end(&self) -> u64 {
+        self.from.saturating_add(self.events.len() as u64)
+    }
+
+    /// Whether the range reaches its head.
+    pub fn at_head(&self) -> bool {
+        self.end() == self.head.size()
+    }
+}
+
+/// Checks `range` (see [`extend`]) as the first range to store onto `chain`, or, with
+/// `after`, as the range that follows that checked one.
+pub fn check(
+    chain: &Chain,
+    genesis_key: &[u8; 32],
+    range: Range,
+    after: Option<&CheckedRange>,
+) -> Result<CheckedRange, ReplicaError> {
     let from = range.from;
     let refuse = |reason: String| ReplicaError::Refused { from, reason };
+    let outdated = |reason: String| ReplicaError::Outdated { from, reason };
     let head = &range.head;
     head.verify_signature().map_err(|e| refuse(e.to_string()))?;
-    let outdated = |reason: String| ReplicaError::Outdated { from, reason };
-    let len = chain.len();
+    let (len, prev, frontier) = match after {
+        Some(before) => (
+            before.end(),
+            before.last_hash,
+            before.merkle.frontier.clone(),
+        ),
+        None => chain.end(),
+    };
     if from != len {
         return Err(outdated(format!(
             "the replica holds {len} events; ranges must start there"
         )));
     }
-    if let Some(genesis) = chain.genesis() {
-        if head.chain_id != genesis.chain_id {
-            return Err(refuse("the head is of another chain".into()));
-        }
+    // Nothing here may wait for the chain's lock, which a store of the range before
+    // holds through its fsync: after a checked range, its head names the chain.
+    let chain_id = match after {
+        Some(before) => Some(before.head.chain_id),
+        None => chain.genesis().map(|g| g.chain_id),
+    };
+    if chain_id.is_some_and(|id| id != head.chain_id) {
+        return Err(refuse("the head is of another chain".into()));
     }
     let size = head.size();
     let to = from.saturating_add(range.events.len() as u64);
@@ -307,16 +377,55 @@ pub fn extend(
             refuse(reason)
         });
     }
-    if let Some(known) = verified_head(chain)? {
-        if size < known.size() {
-            return Err(outdated(format!(
-                "head at {} is older than the verified head at {}",
-                head.seq, known.seq
-            )));
-        }
+    let known = match after {
+        Some(before) => Some(before.head.size()),
+        None => verified_head(chain)?.map(|h| h.size()),
+    };
+    if let Some(known) = known.filter(|known| size < *known) {
+        return Err(outdated(format!(
+            "head at {} is older than the verified head at {}",
+            head.seq,
+            known.saturating_sub(1)
+        )));
     }
-    let events = check_range(chain, genesis_key, range)?;
-    let consistency = &range.consistency;
+    let Range {
+        events,
+        head,
+        consistency,
+        ..
+    } = range;
+    let events = check_events(genesis_key, from, &head, prev, events)?;
+    let last_hash = events.last().map_or(prev, |e| e.hash);
+    let merkle = BuiltMerkle::extend(frontier, &events);
+    Ok(CheckedRange {
+        from,
+        merkle,
+        events,
+        head,
+        consistency,
+        last_hash,
+    })
+}
+
+/// Stores a checked range; refused as outdated unless the replica ends where it starts.
+pub fn store(chain: &Chain, checked: &CheckedRange) -> Result<Extended, ReplicaError> {
+    let from = checked.from;
+    let refuse = |reason: String| ReplicaError::Refused { from, reason };
+    // The range was checked against the end it expected; anything else is no news.
+    let expected = checked
+        .events
+        .first()
+        .map_or(checked.last_hash, |first| first.prev_hash);
+    let (len, last) = (chain.len(), chain.head().map_or(Hash::ZERO, |(_, h)| h));
+    if len != from || last != expected {
+        return Err(ReplicaError::Outdated {
+            from,
+            reason: format!("the replica holds {len} events; ranges must start there"),
+        });
+    }
+    let head = &checked.head;
+    let size = head.size();
+    let consistency = &checked.consistency;
     // Runs on the staged write, whose signer sets already take in the range's events
     // (a signer event against the rules refuses the write before this).
     let check = |staged: &crate::chain::Staged| -> Result<(), ChainError> {
@@ -345,7 +454,7 @@ pub fn extend(
         )
         .map_err(|e| fail(format!("not consistent with the signed head: {e}")))
     };
-    let at_head = to == size;
+    let at_head = checked.at_head();
     let heads = if at_head {
         HeadMode::Given(std::slice::from_ref(head))
     } else {
@@ -358,39 +467,43 @@ pub fn extend(
         &[(VOUCHING_HEAD_KEY, Some(&encoded_head))]
     };
     chain
-        .write_verbatim_checked(&events, heads, &check, vouching)
+        .write_verbatim_checked(
+            &checked.events,
+            Some(&checked.merkle),
+            heads,
+            &check,
+            vouching,
+        )
         .map_err(|e| match e {
             ChainError::Damaged { reason, .. } => refuse(reason),
             other => ReplicaError::Chain(other),
         })?;
     Ok(Extended {
-        stored: events.len() as u64,
-        len: to,
+        stored: checked.events.len() as u64,
+        len: checked.end(),
         at_head,
     })
 }
 
-/// Checks the range's events (each one's encoding, hash, sequence, chain and link, and
-/// the genesis against `genesis_key` when the range starts the chain), on two threads.
-fn check_range<'r>(
-    chain: &Chain,
+/// Checks the events of a range from `from` under `head`, the first linking to `prev`
+/// (each one's encoding, hash, sequence, chain and link, and the genesis against
+/// `genesis_key` when the range starts the chain), on two threads.
+fn check_events(
     genesis_key: &[u8; 32],
-    range: &'r Range,
-) -> Result<Vec<Verbatim<'r>>, ReplicaError> {
-    let from = range.from;
+    from: u64,
+    head: &SignedHead,
+    mut prev: Hash,
+    encodings: Vec<Vec<u8>>,
+) -> Result<Vec<Verbatim<'static>>, ReplicaError> {
     let refuse = |reason: String| ReplicaError::Refused { from, reason };
-    let mut prev = match chain.head() {
-        Some((_, hash)) => hash,
-        None => Hash::ZERO,
-    };
-    let mut events = Vec::with_capacity(range.events.len());
-    for (i, checked) in check_all(&range.events).into_iter().enumerate() {
+    let mut events = Vec::with_capacity(encodings.len());
+    for (i, checked) in check_all(encodings).into_iter().enumerate() {
         let seq = from.saturating_add(i as u64);
         let event = checked.map_err(|e| refuse(format!("event {seq}: {e}")))?;
         if event.seq != seq {
             return Err(refuse(format!("event {seq} says it is {}", event.seq)));
         }
-        if event.chain_id != range.head.chain_id {
+        if event.chain_id != head.chain_id {
             return Err(refuse(format!("event {seq} is of another chain")));
         }
         if event.prev_hash != prev {
@@ -409,7 +522,7 @@ fn check_range<'r>(
         if let (0, Some(decoded)) = (seq, &event.event) {
             let genesis =
                 Genesis::from_event(decoded).map_err(|e| refuse(format!("genesis: {e}")))?;
-            if genesis.public_key != *genesis_key || genesis.chain_id != range.head.chain_id {
+            if genesis.public_key != *genesis_key || genesis.chain_id != head.chain_id {
                 return Err(refuse("the genesis names another key or chain".into()));
             }
         }

@@ -294,3 +294,48 @@ fn a_clustered_chain_with_a_long_stretch_under_one_head_replicates_in_small_rang
         source.latest_signed_head().map(|h| h.head_hash)
     );
 }
+
+#[test]
+fn a_range_checked_after_an_unstored_one_stores_once_that_one_is_stored() {
+    let key = NodeKey::from_seed(&[1; 32]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Large ranges, so the events are checked on two threads.
+    let source = source_chain(dir.path(), &key, 3, 400);
+    let copy = replica(dir.path(), &key);
+    let first = copy
+        .check(serve(&source, 0, 500, u64::MAX).expect("serve"), None)
+        .expect("first range");
+    let second = copy
+        .check(
+            serve(&source, first.end(), 500, u64::MAX).expect("serve"),
+            Some(&first),
+        )
+        .expect("second range, checked after the first");
+    let third = copy
+        .check(
+            serve(&source, second.end(), 500, u64::MAX).expect("serve"),
+            Some(&second),
+        )
+        .expect("third range");
+    assert!(third.at_head() && !second.at_head());
+    // Out of order, a range is no news and nothing is stored.
+    let early = copy.check(
+        serve(&source, 500, 500, u64::MAX).expect("serve"),
+        Some(&first),
+    );
+    assert!(matches!(
+        copy.store(&early.expect("checked")),
+        Err(ReplicaError::Outdated { .. })
+    ));
+    assert_eq!(copy.len(), 0);
+    for checked in [first, second, third] {
+        copy.store(&checked).expect("stored in order");
+    }
+    assert_eq!(copy.chain().head(), source.head());
+    assert!(crate::verify::verify(copy.chain(), &mut |_| {})
+        .expect("verify")
+        .ok());
+    // A range checked after another must start where that one ends.
+    let stale = copy.check(serve(&source, 0, 10, u64::MAX).expect("serve"), None);
+    assert!(matches!(stale, Err(ReplicaError::Outdated { .. })));
+}

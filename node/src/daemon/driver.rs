@@ -24,6 +24,7 @@ use weft_kernel::tree::Tree;
 use weft_kernel::witness::{witness_head, WITNESS_HEAD};
 use weft_net::gatekeeper::{Accepted, Gatekeeper};
 use weft_net::mesh::{self, MeshConfig, MeshEvent, MeshHandle};
+use weft_net::replicate::Stop;
 use weft_net::wire::{
     Advert, Equivocation, Evidence, ForkProof, SyncRequest, Topic, SYNC_MAX_BYTES,
 };
@@ -712,73 +713,26 @@ async fn sync_peer(
         evidence: None,
         proven: false,
     };
-    let chain_id_of =
-        |replica: &Replica| replica.chain().genesis().map_or(chain_id, |g| g.chain_id.0);
-    let mut fetched = mesh
-        .fetch_range(peer, chain_id_of(&replica), start_len)
-        .await;
-    for _ in 0..MAX_ROUNDS {
-        let range = match fetched {
-            Ok(range) => range,
-            Err(e) => {
-                done.error = Some(e);
-                break;
-            }
-        };
-        let from = range.from;
-        let next = from.saturating_add(range.events.len() as u64);
-        let more = !range.events.is_empty() && next < range.head.size();
-        let target = replica.clone();
-        let verify = tokio::task::spawn_blocking(move || {
-            let result = target.extend(&range);
-            (result, range)
-        });
-        // The next range is asked for while this one is verified; it is dropped unless
-        // this one is stored.
-        let (checked, prefetched) = if more {
-            let (checked, prefetched) =
-                tokio::join!(verify, mesh.fetch_range(peer, chain_id_of(&replica), next));
-            (checked, Some(prefetched))
-        } else {
-            (verify.await, None)
-        };
-        let Ok((result, range)) = checked else {
-            done.error = Some("the verification task failed".into());
-            break;
-        };
-        match result {
-            Ok(extended) => {
-                done.stored += extended.stored;
-                if extended.at_head {
-                    break;
-                }
-                fetched = match prefetched {
-                    Some(prefetched) if replica.len() == next => prefetched,
-                    _ => {
-                        mesh.fetch_range(peer, chain_id_of(&replica), replica.len())
-                            .await
-                    }
-                };
-            }
-            Err(ReplicaError::Diverged { .. }) => {
-                done.evidence = fork_evidence(mesh, peer, &replica, &range.head).await;
-                done.error = Some(format!(
-                    "the peer's history no longer extends its replica at {from}"
-                ));
-                break;
-            }
-            // Only forged or invalid data counts against the sender: a relay that is
-            // behind, or this node's own store failing, is no reason to block anyone.
-            Err(e @ ReplicaError::Refused { .. }) => {
-                mesh.strike(peer, e.to_string()).await;
-                done.error = Some(e.to_string());
-                break;
-            }
-            Err(e) => {
-                done.error = Some(e.to_string());
-                break;
-            }
+    let run =
+        weft_net::replicate::replicate(mesh, peer, chain_id, replica.clone(), MAX_ROUNDS).await;
+    done.stored = run.stored;
+    match run.stop {
+        Stop::AtHead | Stop::Rounds => {}
+        Stop::Fetch(e) => done.error = Some(e),
+        Stop::Task => done.error = Some("the verification task failed".into()),
+        Stop::Range(ReplicaError::Diverged { from, .. }, head) => {
+            done.evidence = fork_evidence(mesh, peer, &replica, &head).await;
+            done.error = Some(format!(
+                "the peer's history no longer extends its replica at {from}"
+            ));
         }
+        // Only forged or invalid data counts against the sender: a relay that is
+        // behind, or this node's own store failing, is no reason to block anyone.
+        Stop::Range(e @ ReplicaError::Refused { .. }, _) => {
+            mesh.strike(peer, e.to_string()).await;
+            done.error = Some(e.to_string());
+        }
+        Stop::Range(e, _) => done.error = Some(e.to_string()),
     }
     done.meaningful = replica
         .chain()
