@@ -143,17 +143,22 @@ fn read_events(
     let mut bytes = 0u64;
     for record in chain.records(from) {
         let (seq, record) = record?;
-        let (encoded, _) = crate::chain::split_record(&record).ok_or(ChainError::Damaged {
-            seq,
-            reason: "record shorter than a hash".into(),
-        })?;
-        let over_budget =
-            !events.is_empty() && bytes.saturating_add(encoded.len() as u64) > max_bytes;
+        let len = crate::chain::split_record(&record)
+            .ok_or(ChainError::Damaged {
+                seq,
+                reason: "record shorter than a hash".into(),
+            })?
+            .0
+            .len();
+        let over_budget = !events.is_empty() && bytes.saturating_add(len as u64) > max_bytes;
         if seq >= size || events.len() as u64 >= u64::from(max_count) || over_budget {
             break;
         }
-        bytes += encoded.len() as u64;
-        events.push(encoded.to_vec());
+        bytes += len as u64;
+        // The record is the encoding and its hash: cut the hash off, copy nothing.
+        let mut encoded = record.into_vec();
+        encoded.truncate(len);
+        events.push(encoded);
     }
     Ok(events)
 }

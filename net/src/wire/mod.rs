@@ -531,7 +531,7 @@ impl SyncResponse {
     pub fn serve(chain: &weft_kernel::Chain, request: &SyncRequest) -> SyncResponse {
         match weft_kernel::replica::serve(chain, request.from, request.max_count, request.max_bytes)
         {
-            Ok(range) => SyncResponse::from_range(&range),
+            Ok(range) => SyncResponse::from(range),
             Err(e) => SyncResponse::Refused {
                 reason: e.to_string(),
             },
@@ -540,16 +540,7 @@ impl SyncResponse {
 
     /// The wire form of a served range.
     pub fn from_range(range: &Range) -> SyncResponse {
-        SyncResponse::Range {
-            events: range
-                .events
-                .iter()
-                .map(|e| serde_bytes::ByteBuf::from(e.clone()))
-                .collect(),
-            head: range.head.encode(),
-            consistency: to_wire_hashes(&range.consistency),
-            first_path: to_wire_hashes(&range.first_path),
-        }
+        SyncResponse::from(range.clone())
     }
 
     /// The range a response carries for a request starting at `from`, with its head
@@ -579,6 +570,22 @@ impl SyncResponse {
                 })
             }
             SyncResponse::Refused { reason } => Err(WireError::Field(format!("refused: {reason}"))),
+        }
+    }
+}
+
+impl From<Range> for SyncResponse {
+    /// The wire form of a served range, its encodings moved, not copied.
+    fn from(range: Range) -> SyncResponse {
+        SyncResponse::Range {
+            events: range
+                .events
+                .into_iter()
+                .map(serde_bytes::ByteBuf::from)
+                .collect(),
+            head: range.head.encode(),
+            consistency: to_wire_hashes(&range.consistency),
+            first_path: to_wire_hashes(&range.first_path),
         }
     }
 }
