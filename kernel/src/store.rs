@@ -357,6 +357,14 @@ impl Store {
         self.db.write(batch).map_err(|e| self.rocks(e))
     }
 
+    /// Flushes every memtable and waits until background compactions are done: a
+    /// benchmark measures a store at rest, not one still compacting what built it.
+    pub fn settle(&self) -> Result<(), StoreError> {
+        let mut wait = rocksdb::WaitForCompactOptions::default();
+        wait.set_flush(true);
+        self.db.wait_for_compact(&wait).map_err(|e| self.rocks(e))
+    }
+
     /// Writes a batch and waits until it is on stable storage (fsync of the WAL).
     pub fn write_synced(&self, batch: WriteBatch) -> Result<(), StoreError> {
         let mut opts = WriteOptions::default();
