@@ -224,6 +224,8 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> RaftStateMachine<TypeConfig> for S
             .ok()
             .and_then(|b| b.try_into().ok())
             .ok_or_else(|| io_error("snapshot manifest: malformed genesis key"))?;
+        // The next range is fetched while this one is verified and stored.
+        let mut prefetched: Option<Range> = None;
         loop {
             let len = self.blocking(|chain| Ok(chain.len())).await?;
             if len > manifest.chain_len {
@@ -235,12 +237,21 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> RaftStateMachine<TypeConfig> for S
             if len == manifest.chain_len {
                 break;
             }
-            let range = self.fetch(len, &manifest).await?;
-            let extended = self
-                .blocking(move |chain| {
-                    weft_kernel::replica::extend(chain, &genesis_key, &range).map_err(io_error)
-                })
-                .await?;
+            let range = match prefetched.take().filter(|r| r.from == len) {
+                Some(range) => range,
+                None => self.fetch(len, &manifest).await?,
+            };
+            let end = range.from.saturating_add(range.events.len() as u64);
+            let store = self.blocking(move |chain| {
+                weft_kernel::replica::extend(chain, &genesis_key, &range).map_err(io_error)
+            });
+            let extended = if end > len && end < manifest.chain_len {
+                let (extended, next) = futures::join!(store, self.fetch(end, &manifest));
+                prefetched = next.ok();
+                extended?
+            } else {
+                store.await?
+            };
             if extended.stored == 0 {
                 return Err(io_error(format!(
                     "fetching events {len}.. for the snapshot made no progress"
