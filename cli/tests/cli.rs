@@ -317,16 +317,7 @@ fn export_verify_import_restore() {
     .success();
     // A decision waiting for a human: the restore must keep it pending.
     repo.defer_deploys();
-    repo.weft(&[
-        "gate",
-        "check",
-        "--action",
-        "deploy.prod",
-        "--effect",
-        "risk=0.3",
-    ])
-    .assert()
-    .code(3);
+    repo.check_deploy().assert().code(3);
     let before = repo.state();
     let file = repo.file("backup.weftseg");
     let f = file.to_str().expect("utf8");

@@ -51,12 +51,9 @@ impl ChainFetcher for MeshFetcher {
                     max_count,
                     max_bytes: SYNC_MAX_BYTES,
                 };
-                match self.mesh.sync(peer, request).await {
-                    Ok(response) => match response.into_range(from) {
-                        Ok(range) => return Ok(range),
-                        Err(e) => failures.push(format!("{peer}: {e}")),
-                    },
-                    Err(e) => failures.push(e.to_string()),
+                match self.mesh.fetch_range(peer, request).await {
+                    Ok(range) => return Ok(range),
+                    Err(e) => failures.push(format!("{peer}: {e}")),
                 }
             }
             Err(if failures.is_empty() {

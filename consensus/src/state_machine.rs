@@ -243,7 +243,10 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> RaftStateMachine<TypeConfig> for S
             };
             let end = range.from.saturating_add(range.events.len() as u64);
             let store = self.blocking(move |chain| {
-                weft_kernel::replica::extend(chain, &genesis_key, &range).map_err(io_error)
+                use weft_kernel::replica::{check, store};
+                check(chain, &genesis_key, range, None)
+                    .and_then(|checked| store(chain, &checked))
+                    .map_err(io_error)
             });
             let extended = if end > len && end < manifest.chain_len {
                 let (extended, next) = futures::join!(store, self.fetch(end, &manifest));

@@ -12,7 +12,7 @@ use crate::event::{hash_encoded, ChainId, Event, EventDraft, EventError};
 use crate::hash::Hash;
 use crate::head::SignedHead;
 use crate::keys::NodeKey;
-use crate::merkle::{Frontier, MerkleHasher, Shake256Merkle, SubtreeSource};
+use crate::merkle::{CompletedSubtree, Frontier, MerkleHasher, Shake256Merkle, SubtreeSource};
 use crate::merkle_helper::{push_leaf, MerkleHelper, HELPER_FROM};
 use crate::store::{cf, key_seq, merkle_key, seq_key, Store, StoreError, MERKLE_STORED_FROM};
 use crate::verbatim::{BuiltMerkle, Verbatim};
@@ -582,13 +582,8 @@ impl Chain {
             if let Some(helper) = helper {
                 let (frontier, nodes) = helper.finish();
                 next.frontier = frontier;
-                for c in nodes {
-                    batch.put_cf(
-                        self.store.cf(cf::MERKLE),
-                        merkle_key(c.level, c.index),
-                        c.digest.0,
-                    );
-                }
+                let out = &mut into_batch(&self.store, &mut batch);
+                nodes.iter().for_each(|c| put_node(out, c));
             }
         });
         if results.is_empty() {
@@ -657,7 +652,8 @@ impl Chain {
 
     /// [`Chain::write_verbatim`], with `check` asked about the staged result (length,
     /// last hash, Merkle root, signer sets) before anything is written (its error aborts the write),
-    /// and `index` entries put (or, with None, deleted) in the same atomic write.
+    /// and `index` entries put (or, with None, deleted) in the same atomic write. The
+    /// events' Merkle tree is `merkle` when the caller built it ahead, else built here.
     pub(crate) fn write_verbatim_checked(
         &self,
         events: &[Verbatim<'_>],
@@ -667,6 +663,14 @@ impl Chain {
         index: &[(&[u8], Option<&[u8]>)],
     ) -> Result<(), ChainError> {
         let mut state = self.state.lock().expect("chain state lock");
+        let built;
+        let merkle = match merkle {
+            Some(merkle) => merkle,
+            None => {
+                built = BuiltMerkle::extend(state.frontier.clone(), events);
+                &built
+            }
+        };
         let mut next = state.clone();
         let mut batch = WriteBatch::default();
         for verbatim in events {
@@ -692,29 +696,20 @@ impl Chain {
             let mut record = Vec::with_capacity(verbatim.encoded.len() + crate::hash::HASH_LEN);
             record.extend_from_slice(&verbatim.encoded);
             let out = &mut into_batch(&self.store, &mut batch);
-            if merkle.is_some() {
-                put_record(out, &mut next, verbatim.seq, record, verbatim.hash);
-            } else {
-                let (seq, hash, leaf) = (verbatim.seq, verbatim.hash, verbatim.leaf);
-                stage_record(out, &mut next, seq, record, hash, leaf);
-            }
+            put_record(out, &mut next, verbatim.seq, record, verbatim.hash);
             next.last_time_ns = next.last_time_ns.max(verbatim.timestamp_ns);
         }
-        if let Some(built) = merkle {
-            // Built from the frontier the caller saw before these events: it must end
-            // where they do.
-            if built.frontier.size() != next.next_seq {
-                return Err(ChainError::Damaged {
-                    seq: next.next_seq,
-                    reason: "the Merkle tree built for the write does not end with it".into(),
-                });
-            }
-            next.frontier = built.frontier.clone();
-            for c in &built.nodes {
-                let key = merkle_key(c.level, c.index);
-                batch.put_cf(self.store.cf(cf::MERKLE), key, c.digest.0);
-            }
+        // A caller's tree started from the end it checked the events against: it must
+        // end where they do.
+        if merkle.frontier.size() != next.next_seq {
+            return Err(ChainError::Damaged {
+                seq: next.next_seq,
+                reason: "the Merkle tree built for the write does not end with it".into(),
+            });
         }
+        next.frontier = merkle.frontier.clone();
+        let out = &mut into_batch(&self.store, &mut batch);
+        merkle.nodes.iter().for_each(|c| put_node(out, c));
         check(&Staged {
             len: next.next_seq,
             head_hash: next.head_hash,
@@ -854,14 +849,10 @@ impl Staging for IntoBatch<'_> {
 
 pub(crate) fn stage_event(out: &mut dyn Staging, next: &mut ChainState, event: &Event) -> Hash {
     let (record, hash) = encode_hashed(event);
-    stage_record(
-        out,
-        next,
-        event.seq,
-        record,
-        hash,
-        Shake256Merkle::leaf(&hash.0),
-    );
+    put_record(out, next, event.seq, record, hash);
+    push_leaf(&mut next.frontier, Shake256Merkle::leaf(&hash.0), |c| {
+        put_node(out, &c)
+    });
     hash
 }
 
@@ -873,23 +864,14 @@ fn encode_hashed(event: &Event) -> (Vec<u8>, Hash) {
     (record, hash)
 }
 
-/// Stages the event at `seq` whose `encoding` hashes to `hash` (and whose Merkle leaf is
-/// `leaf`): its record, the Merkle subtrees it completes, and the state's new end.
-fn stage_record(
-    out: &mut dyn Staging,
-    next: &mut ChainState,
-    seq: u64,
-    encoding: Vec<u8>,
-    hash: Hash,
-    leaf: Hash,
-) {
-    put_record(out, next, seq, encoding, hash);
-    push_leaf(&mut next.frontier, leaf, |c| {
-        out.put(cf::MERKLE, &merkle_key(c.level, c.index), &c.digest.0);
-    });
+/// Stages a Merkle subtree the store keeps.
+fn put_node(out: &mut dyn Staging, c: &CompletedSubtree<Hash>) {
+    out.put(cf::MERKLE, &merkle_key(c.level, c.index), &c.digest.0);
 }
 
-/// [`stage_record`] without the Merkle tree, which a [`MerkleHelper`] builds.
+/// Stages the event at `seq` whose `encoding` hashes to `hash` (its record, and the
+/// state's new end), without the Merkle tree: the caller's frontier, a
+/// [`MerkleHelper`] or a [`BuiltMerkle`] takes its leaf.
 fn put_record(
     out: &mut dyn Staging,
     next: &mut ChainState,

@@ -21,7 +21,7 @@ pub(crate) struct Verbatim<'a> {
     pub(crate) prev_hash: Hash,
     pub(crate) timestamp_ns: u64,
     /// The canonical encoding.
-    pub(crate) encoded: Cow<'a, [u8]>,
+    pub(crate) encoded: Vec<u8>,
     /// Its event hash.
     pub(crate) hash: Hash,
     /// The Merkle leaf over that hash.
@@ -40,7 +40,7 @@ impl<'a> Verbatim<'a> {
             event.seq,
             event.prev_hash,
             event.timestamp_ns,
-            Cow::Owned(encoded),
+            encoded,
             Some(Cow::Borrowed(event)),
         )
     }
@@ -66,7 +66,7 @@ impl<'a> Verbatim<'a> {
             seq,
             prev_hash,
             timestamp_ns,
-            Cow::Owned(encoded),
+            encoded,
             event,
         ))
     }
@@ -76,7 +76,7 @@ impl<'a> Verbatim<'a> {
         seq: u64,
         prev_hash: Hash,
         timestamp_ns: u64,
-        encoded: Cow<'a, [u8]>,
+        encoded: Vec<u8>,
         event: Option<Cow<'a, Event>>,
     ) -> Verbatim<'a> {
         let hash = crate::event::hash_encoded(&encoded);

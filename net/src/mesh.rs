@@ -313,21 +313,14 @@ impl MeshHandle {
         self.ask(|tx| Command::Sync(peer, request, tx)).await?
     }
 
-    /// Asks `peer` for the range of chain `chain_id` from `from`, as large as the protocol
-    /// allows. Replication asks for the next range while it verifies the last one, so the
-    /// serving peer, the network and the verifier work at the same time.
+    /// Asks `peer` for a range and reads it from the response, or says why there is none
+    /// (the peer unreachable, a refusal, a response that is not a range).
     pub async fn fetch_range(
         &self,
         peer: PeerId,
-        chain_id: [u8; 16],
-        from: u64,
+        request: SyncRequest,
     ) -> Result<weft_kernel::replica::Range, String> {
-        let request = SyncRequest {
-            chain_id,
-            from,
-            max_count: crate::wire::SYNC_MAX_EVENTS,
-            max_bytes: crate::wire::SYNC_MAX_BYTES,
-        };
+        let from = request.from;
         let response = self.sync(peer, request).await.map_err(|e| e.to_string())?;
         response.into_range(from).map_err(|e| e.to_string())
     }

@@ -5,6 +5,7 @@
 //! run, and what was fetched or checked after it is dropped.
 
 use crate::mesh::MeshHandle;
+use crate::wire::SyncRequest;
 use libp2p::PeerId;
 use std::sync::Arc;
 use weft_kernel::head::SignedHead;
@@ -45,7 +46,7 @@ pub async fn replicate(
 ) -> Replicated {
     let mut stored = 0;
     let chain_id = replica.chain().genesis().map_or(chain_id, |g| g.chain_id.0);
-    let fetch = |from: u64| mesh.fetch_range(peer, chain_id, from);
+    let fetch = |from: u64| mesh.fetch_range(peer, SyncRequest::largest(chain_id, from));
     let ended = |stored, stop| Replicated { stored, stop };
     let first = match fetch(replica.len()).await {
         Ok(range) => range,

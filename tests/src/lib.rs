@@ -124,6 +124,19 @@ impl Repo {
         );
     }
 
+    /// `weft gate check` of a production deploy at risk 0.3, which the rule of
+    /// [`Repo::defer_deploys`] defers (add `--json` and the like with `.arg`).
+    pub fn check_deploy(&self) -> Command {
+        self.weft(&[
+            "gate",
+            "check",
+            "--action",
+            "deploy.prod",
+            "--effect",
+            "risk=0.3",
+        ])
+    }
+
     /// Appends `n` small `t.e` events.
     pub fn append_events(&self, n: u64) {
         for i in 0..n {

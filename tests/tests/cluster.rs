@@ -513,19 +513,7 @@ fn gate_decisions_on_any_member_go_through_the_cluster() {
     // b's rules defer deployments (its own weave.toml: the state machine evaluates the
     // rule set the proposer read).
     b.repo.defer_deploys();
-    let out = b
-        .repo
-        .weft(&[
-            "gate",
-            "check",
-            "--action",
-            "deploy.prod",
-            "--effect",
-            "risk=0.3",
-            "--json",
-        ])
-        .output()
-        .expect("check");
+    let out = b.repo.check_deploy().arg("--json").output().expect("check");
     assert_eq!(
         out.status.code(),
         Some(3),

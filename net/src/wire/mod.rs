@@ -591,6 +591,16 @@ impl From<Range> for SyncResponse {
 }
 
 impl SyncRequest {
+    /// A request for chain `chain_id` from `from`, as many events as the protocol allows.
+    pub fn largest(chain_id: [u8; 16], from: u64) -> SyncRequest {
+        SyncRequest {
+            chain_id,
+            from,
+            max_count: SYNC_MAX_EVENTS,
+            max_bytes: SYNC_MAX_BYTES,
+        }
+    }
+
     /// The request with its counts capped to the protocol limits.
     pub fn capped(&self) -> SyncRequest {
         SyncRequest {

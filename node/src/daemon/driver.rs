@@ -670,12 +670,7 @@ async fn prove_stranger(mesh: &MeshHandle, peer: PeerId, key: [u8; 32]) -> Resul
         max_count: 1,
         max_bytes: SYNC_MAX_BYTES,
     };
-    let range = mesh
-        .sync(peer, request)
-        .await
-        .map_err(|e| e.to_string())?
-        .into_range(0)
-        .map_err(|e| e.to_string())?;
+    let range = mesh.fetch_range(peer, request).await?;
     range
         .head
         .verify_signature()
@@ -761,12 +756,7 @@ async fn fork_evidence(
         max_count: 1,
         max_bytes: 1,
     };
-    let range = mesh
-        .sync(peer, request)
-        .await
-        .ok()?
-        .into_range(anchor.seq)
-        .ok()?;
+    let range = mesh.fetch_range(peer, request).await.ok()?;
     let (event_hash, path) = proven_first_event(&range)?;
     (event_hash != anchor.head_hash).then(|| Evidence {
         first: anchor.encode(),
