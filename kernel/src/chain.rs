@@ -566,7 +566,7 @@ impl Chain {
                 let hash = match &mut helper {
                     Some(helper) => {
                         let (record, hash) = encode_hashed(&event);
-                        put_record(out, &mut next, event.seq, record, hash);
+                        put_record(out, &mut next, event.seq, &record, hash);
                         helper.push(hash);
                         hash
                     }
@@ -693,10 +693,14 @@ impl Chain {
             } else if verbatim.seq == 0 {
                 return Err(damaged("the genesis was not decoded".into()));
             }
-            let mut record = Vec::with_capacity(verbatim.encoded.len() + crate::hash::HASH_LEN);
-            record.extend_from_slice(&verbatim.encoded);
             let out = &mut into_batch(&self.store, &mut batch);
-            put_record(out, &mut next, verbatim.seq, record, verbatim.hash);
+            put_record(
+                out,
+                &mut next,
+                verbatim.seq,
+                &verbatim.record,
+                verbatim.hash,
+            );
             next.last_time_ns = next.last_time_ns.max(verbatim.timestamp_ns);
         }
         // A caller's tree started from the end it checked the events against: it must
@@ -849,18 +853,19 @@ impl Staging for IntoBatch<'_> {
 
 pub(crate) fn stage_event(out: &mut dyn Staging, next: &mut ChainState, event: &Event) -> Hash {
     let (record, hash) = encode_hashed(event);
-    put_record(out, next, event.seq, record, hash);
+    put_record(out, next, event.seq, &record, hash);
     push_leaf(&mut next.frontier, Shake256Merkle::leaf(&hash.0), |c| {
         put_node(out, &c)
     });
     hash
 }
 
-/// The event's encoding, with room for its hash, and the hash.
+/// The event's record (its encoding followed by its hash), and the hash.
 fn encode_hashed(event: &Event) -> (Vec<u8>, Hash) {
     let mut record = Vec::new();
     event.encode_into(&mut record, crate::hash::HASH_LEN);
     let hash = hash_encoded(&record);
+    record.extend_from_slice(&hash.0);
     (record, hash)
 }
 
@@ -869,18 +874,11 @@ fn put_node(out: &mut dyn Staging, c: &CompletedSubtree<Hash>) {
     out.put(cf::MERKLE, &merkle_key(c.level, c.index), &c.digest.0);
 }
 
-/// Stages the event at `seq` whose `encoding` hashes to `hash` (its record, and the
-/// state's new end), without the Merkle tree: the caller's frontier, a
+/// Stages the event at `seq` whose `record` (encoding ‖ hash) ends in `hash` (the record,
+/// and the state's new end), without the Merkle tree: the caller's frontier, a
 /// [`MerkleHelper`] or a [`BuiltMerkle`] takes its leaf.
-fn put_record(
-    out: &mut dyn Staging,
-    next: &mut ChainState,
-    seq: u64,
-    mut encoding: Vec<u8>,
-    hash: Hash,
-) {
-    encoding.extend_from_slice(&hash.0);
-    out.put(cf::EVENTS, &seq_key(seq), &encoding);
+fn put_record(out: &mut dyn Staging, next: &mut ChainState, seq: u64, record: &[u8], hash: Hash) {
+    out.put(cf::EVENTS, &seq_key(seq), record);
     next.next_seq = seq.saturating_add(1);
     next.head_hash = hash;
 }

@@ -22,7 +22,7 @@ use std::sync::MutexGuard;
 
 /// A transaction that stages many events signs a head every this many (when its key may
 /// sign), besides the one at its end: range sync serves a range up to a stored head, and
-/// a range is at most 1,024 events.
+/// a range is at most 16,384 events.
 pub const HEAD_EVERY: u64 = 512;
 
 /// Whether a commit must sign a head.

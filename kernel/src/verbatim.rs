@@ -4,7 +4,7 @@
 //! this way, many on two threads, and stores the bytes it received.
 
 use crate::event::{check_encoded, ChainId, Event, EventError};
-use crate::hash::Hash;
+use crate::hash::{Hash, HASH_LEN};
 use crate::merkle::{Frontier, MerkleHasher, Shake256Merkle};
 use crate::merkle_helper::{push_leaf, StoredNodes};
 use std::borrow::Cow;
@@ -20,8 +20,8 @@ pub(crate) struct Verbatim<'a> {
     pub(crate) seq: u64,
     pub(crate) prev_hash: Hash,
     pub(crate) timestamp_ns: u64,
-    /// The canonical encoding.
-    pub(crate) encoded: Vec<u8>,
+    /// The chain's record of it: the canonical encoding followed by its hash.
+    pub(crate) record: Vec<u8>,
     /// Its event hash.
     pub(crate) hash: Hash,
     /// The Merkle leaf over that hash.
@@ -34,7 +34,8 @@ pub(crate) struct Verbatim<'a> {
 impl<'a> Verbatim<'a> {
     /// A fully formed event of this process's own (genesis, import, tests).
     pub(crate) fn of(event: &'a Event) -> Verbatim<'a> {
-        let encoded = event.encode();
+        let mut encoded = Vec::new();
+        event.encode_into(&mut encoded, HASH_LEN);
         Verbatim::hashed(
             event.chain_id,
             event.seq,
@@ -47,7 +48,8 @@ impl<'a> Verbatim<'a> {
 
     /// Checks received bytes as [`Event::decode`] would and hashes them; decodes the
     /// event only when it is the genesis or a cluster event (whose payloads say who may
-    /// sign).
+    /// sign). The hash is appended to the bytes in place: a receiver that leaves room
+    /// for it ([`HASH_LEN`] spare capacity) saves a copy of every event.
     pub(crate) fn received(encoded: Vec<u8>) -> Result<Verbatim<'static>, EventError> {
         let header = check_encoded(&encoded)?;
         let (chain_id, seq, prev_hash, timestamp_ns) = (
@@ -76,16 +78,17 @@ impl<'a> Verbatim<'a> {
         seq: u64,
         prev_hash: Hash,
         timestamp_ns: u64,
-        encoded: Vec<u8>,
+        mut record: Vec<u8>,
         event: Option<Cow<'a, Event>>,
     ) -> Verbatim<'a> {
-        let hash = crate::event::hash_encoded(&encoded);
+        let hash = crate::event::hash_encoded(&record);
+        record.extend_from_slice(&hash.0);
         Verbatim {
             chain_id,
             seq,
             prev_hash,
             timestamp_ns,
-            encoded,
+            record,
             hash,
             leaf: Shake256Merkle::leaf(&hash.0),
             event,
@@ -164,8 +167,8 @@ mod tests {
             let got = got.as_ref().expect("valid");
             let ours = Verbatim::of(want);
             assert_eq!(
-                (got.seq, got.hash, got.leaf, &got.encoded),
-                (ours.seq, ours.hash, ours.leaf, &ours.encoded)
+                (got.seq, got.hash, got.leaf, &got.record),
+                (ours.seq, ours.hash, ours.leaf, &ours.record)
             );
             assert!(got.event.is_none(), "a tree event's payload is not decoded");
         }

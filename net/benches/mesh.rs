@@ -9,6 +9,10 @@
 //!
 //! Run: `cargo bench -p weft-net --bench mesh [-- propagation|sync|flood]`.
 
+/// The allocator of the `weft` binary, whose daemon this replication runs in.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use ciborium::value::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -18,7 +22,7 @@ use weft_kernel::event::{ChainId, EventDraft};
 use weft_kernel::hash::Hash;
 use weft_kernel::head::SignedHead;
 use weft_kernel::keys::NodeKey;
-use weft_kernel::replica::{serve, Replica};
+use weft_kernel::replica::{serve, CheckedRange, Replica};
 use weft_kernel::{Chain, Store};
 use weft_net::gatekeeper::{Accepted, Gatekeeper, Trust};
 use weft_net::mesh::{self, MeshConfig, MeshEvent, MeshHandle, Services, SyncSource};
@@ -197,33 +201,45 @@ async fn sync(events: u64) {
         })
         .fold(0.0, f64::max);
 
-    // In one process, no network, pipelined as the daemon's replication is: one range
-    // stored while the next is checked and the one after served.
+    // In one process, no network, pipelined as the daemon's replication is: ranges are
+    // served, checked (each against the one checked before it) and stored by three
+    // stages that hand them on through one-slot channels.
     let local = Replica::open(
         Arc::new(Store::create(&dir.path().join("local")).expect("store")),
         upstream.public_key(),
     )
     .expect("replica");
-    let serve_at = |from: u64| serve(&chain, from, SYNC_MAX_EVENTS, SYNC_MAX_BYTES).expect("serve");
     let started = Instant::now();
-    let first = serve_at(0);
-    let mut served = Some(serve_at(first.from + first.events.len() as u64));
-    let mut checked = local.check(first, None).expect("checked");
-    while let Some(range) = served.take() {
-        let end = range.from + range.events.len() as u64;
-        let next = std::thread::scope(|scope| {
-            let stored = scope.spawn(|| local.store(&checked).expect("stored"));
-            let after = (end < total).then(|| scope.spawn(move || serve_at(end)));
-            let next = local.check(range, Some(&checked)).expect("checked");
-            stored.join().expect("store thread");
-            served = after.map(|t| t.join().expect("serve thread"));
-            next
+    std::thread::scope(|scope| {
+        let (served_tx, served_rx) = std::sync::mpsc::sync_channel(1);
+        let (checked_tx, checked_rx) = std::sync::mpsc::sync_channel(1);
+        let chain = &chain;
+        scope.spawn(move || {
+            let mut from = 0;
+            while from < total {
+                let range = serve(chain, from, SYNC_MAX_EVENTS, SYNC_MAX_BYTES).expect("serve");
+                from = range.from + range.events.len() as u64;
+                served_tx.send(range).expect("checker");
+            }
         });
-        checked = next;
-    }
-    local.store(&checked).expect("stored");
+        let local = &local;
+        scope.spawn(move || {
+            let mut before: Option<Arc<CheckedRange>> = None;
+            for range in served_rx {
+                let checked = Arc::new(local.check(range, before.as_deref()).expect("checked"));
+                before = Some(checked.clone());
+                checked_tx.send(checked).expect("storer");
+            }
+        });
+        for checked in checked_rx {
+            local.store(&checked).expect("stored");
+        }
+    });
     assert_eq!(local.len(), total);
     let in_process = total as f64 / started.elapsed().as_secs_f64();
+    // The run over the mesh starts on a machine at rest, not one still flushing this.
+    local.chain().store().settle().expect("settle");
+    drop(local);
 
     let trust = Trust::Listed([upstream.public_key(), key(2).public_key()].into());
     let (_a, _a_events, addr) = start(

@@ -1,4 +1,4 @@
-//! Replicating a peer's chain range by range, three ranges in the pipe at once: while
+//! Replicating a peer's chain range by range, three ranges under way at once: while
 //! one range is written (its fsync), the next is verified and the one after is fetched,
 //! so the serving peer, the network, the verifier and the disk all work at the same time.
 //! A range is only ever stored after the one before it; a range that fails stops the
@@ -8,6 +8,7 @@ use crate::mesh::MeshHandle;
 use crate::wire::SyncRequest;
 use libp2p::PeerId;
 use std::sync::Arc;
+use tokio::sync::mpsc;
 use weft_kernel::head::SignedHead;
 use weft_kernel::replica::{CheckedRange, Range, Replica, ReplicaError};
 
@@ -37,6 +38,12 @@ pub struct Replicated {
 }
 
 /// Replicates `peer`'s chain `chain_id` into `replica`, at most `max_rounds` ranges.
+///
+/// Three stages joined by one-slot channels, each going on as soon as the next has taken
+/// its last range (a stage never waits for the slowest of the others, as a lockstep
+/// round would): fetching, checking each range against the one checked before it, and
+/// storing. A failure travels down the pipe in order, so the run stops with the error of
+/// the first range that was not stored. At most three ranges are held, one per stage.
 pub async fn replicate(
     mesh: &MeshHandle,
     peer: PeerId,
@@ -44,63 +51,82 @@ pub async fn replicate(
     replica: Arc<Replica>,
     max_rounds: usize,
 ) -> Replicated {
-    let mut stored = 0;
     let chain_id = replica.chain().genesis().map_or(chain_id, |g| g.chain_id.0);
-    let fetch = |from: u64| mesh.fetch_range(peer, SyncRequest::largest(chain_id, from));
-    let ended = |stored, stop| Replicated { stored, stop };
-    let first = match fetch(replica.len()).await {
-        Ok(range) => range,
-        Err(e) => return ended(stored, Stop::Fetch(e)),
-    };
-    let after_first = next_from(&first);
-    let (checked, mut fetched) = tokio::join!(
-        check(replica.clone(), first, None),
-        fetch_from(&fetch, after_first)
-    );
-    let mut checked = match checked {
-        Ok(checked) => Arc::new(checked),
-        Err(stop) => return ended(stored, stop),
-    };
-    for _ in 0..max_rounds {
-        // Store this range, check the next against it, fetch the one after.
-        let next = fetched.take();
-        let after_next = next
-            .as_ref()
-            .and_then(|r| r.as_ref().ok())
-            .and_then(next_from);
-        let (written, next_checked, next_fetched) = tokio::join!(
-            write(replica.clone(), checked.clone()),
-            async {
-                match next {
-                    Some(Ok(range)) => {
-                        Some(check(replica.clone(), range, Some(checked.clone())).await)
-                    }
-                    Some(Err(e)) => Some(Err(Stop::Fetch(e))),
-                    None => None,
-                }
-            },
-            fetch_from(&fetch, after_next)
-        );
-        match written {
-            Ok(count) => stored += count,
-            Err(stop) => return ended(stored, stop),
-        }
-        if checked.at_head() {
-            return ended(stored, Stop::AtHead);
-        }
-        checked = match next_checked {
-            Some(Ok(next)) => Arc::new(next),
-            Some(Err(stop)) => return ended(stored, stop),
-            None => {
-                return ended(
-                    stored,
-                    Stop::Fetch("the peer served nothing to go on with".into()),
-                )
+    let (fetched_tx, mut fetched_rx) = mpsc::channel::<Result<Range, Stop>>(1);
+    let (checked_tx, mut checked_rx) = mpsc::channel::<Result<Arc<CheckedRange>, Stop>>(1);
+    // Each stage takes its slot in the next one's channel before it starts on a range,
+    // so one range is fetched, one checked and one stored at a time, never more.
+    let fetching = async {
+        let mut from = Some(replica.len());
+        for _ in 0..max_rounds {
+            let (Some(at), Ok(slot)) = (from, fetched_tx.reserve().await) else {
+                break;
+            };
+            let range = mesh
+                .fetch_range(peer, SyncRequest::largest(chain_id, at))
+                .await
+                .map_err(Stop::Fetch);
+            from = range.as_ref().ok().and_then(next_from);
+            let failed = range.is_err();
+            slot.send(range);
+            if failed {
+                break;
             }
-        };
-        fetched = next_fetched;
+        }
+    };
+    let checking = async {
+        let mut before: Option<Arc<CheckedRange>> = None;
+        while let Ok(slot) = checked_tx.reserve().await {
+            let Some(range) = fetched_rx.recv().await else {
+                break;
+            };
+            let checked = match range {
+                Ok(range) => check(replica.clone(), range, before.take())
+                    .await
+                    .map(Arc::new),
+                Err(stop) => Err(stop),
+            };
+            before = checked.as_ref().ok().cloned();
+            let failed = checked.is_err();
+            slot.send(checked);
+            if failed {
+                break;
+            }
+        }
+    };
+    let storing = async {
+        let mut stored = 0;
+        let ended = |stored, stop| Replicated { stored, stop };
+        for _ in 0..max_rounds {
+            let checked = match checked_rx.recv().await {
+                Some(Ok(checked)) => checked,
+                Some(Err(stop)) => return ended(stored, stop),
+                None => {
+                    return ended(
+                        stored,
+                        Stop::Fetch("the peer served nothing to go on with".into()),
+                    )
+                }
+            };
+            match write(replica.clone(), checked.clone()).await {
+                Ok(count) => stored += count,
+                Err(stop) => return ended(stored, stop),
+            }
+            if checked.at_head() {
+                return ended(stored, Stop::AtHead);
+            }
+        }
+        ended(stored, Stop::Rounds)
+    };
+    // The run ends with the store stage; a fetch or check still under way is dropped.
+    tokio::select! {
+        biased;
+        run = storing => run,
+        never = async {
+            tokio::join!(fetching, checking);
+            std::future::pending::<Replicated>().await
+        } => never,
     }
-    ended(stored, Stop::Rounds)
 }
 
 /// Where the range after `range` starts, unless `range` reaches its head (an empty
@@ -108,14 +134,6 @@ pub async fn replicate(
 fn next_from(range: &Range) -> Option<u64> {
     let end = range.from.saturating_add(range.events.len() as u64);
     (!range.events.is_empty() && end < range.head.size()).then_some(end)
-}
-
-async fn fetch_from<F, Fut>(fetch: &F, from: Option<u64>) -> Option<Result<Range, String>>
-where
-    F: Fn(u64) -> Fut,
-    Fut: std::future::Future<Output = Result<Range, String>>,
-{
-    Some(fetch(from?).await)
 }
 
 async fn check(

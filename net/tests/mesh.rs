@@ -18,7 +18,7 @@ use weft_kernel::{Chain, Store};
 use weft_net::gatekeeper::{Accepted, Gatekeeper, Trust};
 use weft_net::mesh::{self, MeshConfig, MeshEvent, MeshHandle, Services, SyncSource};
 use weft_net::query::{QueryRequest, QueryResponse, QueryService, QUERY_RESPONSE_LIMIT};
-use weft_net::wire::{Advert, SyncRequest, SyncResponse, Topic, SYNC_MAX_BYTES};
+use weft_net::wire::{Advert, SyncRequest, SyncResponse, Topic, SYNC_RESPONSE_LIMIT};
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -36,7 +36,7 @@ struct Oversized;
 impl SyncSource for Oversized {
     fn serve(&self, _: &libp2p::PeerId, _: &SyncRequest) -> SyncResponse {
         SyncResponse::Refused {
-            reason: "x".repeat(SYNC_MAX_BYTES as usize + 200_000),
+            reason: "x".repeat(SYNC_RESPONSE_LIMIT as usize + 1),
         }
     }
 }
@@ -734,4 +734,86 @@ async fn cluster_calls_are_answered_and_an_unreachable_member_fails_in_time() {
         matches!(err, weft_net::mesh::MeshError::Cluster { .. }),
         "{err}"
     );
+}
+
+/// Serves a chain, but while `forging`, with one event's bytes altered in the range that
+/// starts at `forged_from`.
+struct ForgingFrom {
+    chain: Chain,
+    forged_from: u64,
+    forging: AtomicBool,
+}
+
+impl SyncSource for ForgingFrom {
+    fn serve(&self, _: &libp2p::PeerId, request: &SyncRequest) -> SyncResponse {
+        let request = request.capped();
+        let served = weft_kernel::replica::serve(
+            &self.chain,
+            request.from,
+            request.max_count,
+            request.max_bytes,
+        );
+        let Ok(mut range) = served else {
+            return SyncResponse::Refused {
+                reason: "nothing to serve".into(),
+            };
+        };
+        if range.from == self.forged_from && self.forging.load(SeqCst) {
+            let event = &mut range.events[5];
+            let last = event.len() - 1;
+            event[last] ^= 1;
+        }
+        SyncResponse::from(range)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replication_stores_ranges_in_order_and_stops_at_the_first_bad_one() {
+    use weft_kernel::replica::ReplicaError;
+    use weft_net::replicate::{replicate, Stop};
+    use weft_net::wire::SYNC_MAX_EVENTS;
+    let per_range = u64::from(SYNC_MAX_EVENTS);
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Three full ranges and a short one.
+    let upstream = chain(&dir.path().join("a"), &key(1), 3 * per_range + 100);
+    let (total, head) = (upstream.len(), upstream.latest_signed_head().expect("head"));
+    let before_forged = upstream.stored_hash(2 * per_range - 1).expect("read");
+    let source = Arc::new(ForgingFrom {
+        chain: upstream,
+        forged_from: 2 * per_range,
+        forging: AtomicBool::new(true),
+    });
+    let a = start(1, &[2], vec![], source.clone()).await;
+    let mut b = start(2, &[1], vec![a.addr.clone()], Arc::new(Oversized)).await;
+    connected(&mut b, 1).await;
+    let peer = a.handle.local_peer_id();
+    let replica = |name: &str| {
+        let store = Arc::new(Store::create(&dir.path().join(name)).expect("store"));
+        Arc::new(Replica::open(store, a.key.public_key()).expect("replica"))
+    };
+    let chain_id = head.chain_id.0;
+
+    // A round limit stops after that many ranges, each stored whole.
+    let limited = replica("limited");
+    let run = replicate(&b.handle, peer, chain_id, limited.clone(), 1).await;
+    assert!(matches!(run.stop, Stop::Rounds), "{:?}", run.stop);
+    assert_eq!((run.stored, limited.len()), (per_range, per_range));
+
+    // The forged range is refused; the two before it are stored, nothing of it or after.
+    let copy = replica("copy");
+    let run = replicate(&b.handle, peer, chain_id, copy.clone(), usize::MAX).await;
+    assert!(
+        matches!(&run.stop, Stop::Range(ReplicaError::Refused { from, .. }, _) if *from == 2 * per_range),
+        "{:?}",
+        run.stop
+    );
+    assert_eq!((run.stored, copy.len()), (2 * per_range, 2 * per_range));
+    assert_eq!(copy.chain().head().map(|(_, h)| h), before_forged);
+
+    // Once the peer serves its real history, the same replica goes on to the head.
+    source.forging.store(false, SeqCst);
+    let run = replicate(&b.handle, peer, chain_id, copy.clone(), usize::MAX).await;
+    assert!(matches!(run.stop, Stop::AtHead), "{:?}", run.stop);
+    assert_eq!((run.stored, copy.len()), (total - 2 * per_range, total));
+    assert_eq!(copy.verified_head().expect("head"), Some(head));
 }

@@ -13,7 +13,7 @@
 //! (evidence, the sync and query messages) are serde's encoding, keys in field order.
 
 use serde::{Deserialize, Serialize};
-use weft_kernel::hash::Hash;
+use weft_kernel::hash::{Hash, HASH_LEN};
 use weft_kernel::head::SignedHead;
 use weft_kernel::keys::{fingerprint, verify_signature, NodeKey};
 use weft_kernel::merkle::{verify_inclusion, MerkleHasher, Shake256Merkle};
@@ -32,7 +32,7 @@ pub const GOSSIP_FRAME_ALLOWANCE: usize = 1024;
 /// The sync protocol's name.
 pub const SYNC_PROTOCOL: &str = "/weft/sync/1";
 /// Most events one sync response carries.
-pub const SYNC_MAX_EVENTS: u32 = 1024;
+pub const SYNC_MAX_EVENTS: u32 = 16384;
 /// Most bytes of events one sync response carries (one event may exceed a smaller
 /// `max_bytes`: a response always carries at least one event when there is one).
 pub const SYNC_MAX_BYTES: u64 = 8 * 1024 * 1024;
@@ -189,6 +189,49 @@ where
         }
     }
     deserializer.deserialize_seq(Bounded::<T, N>(std::marker::PhantomData))
+}
+
+/// An event's encoding on the wire (a CBOR byte string), read into a buffer with room
+/// for the hash the receiver appends to make the chain's record of it, so storing a
+/// received event copies it no more than storing our own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventBytes(Vec<u8>);
+
+impl EventBytes {
+    /// The bytes.
+    pub fn into_vec(self) -> Vec<u8> {
+        self.0
+    }
+}
+
+impl From<Vec<u8>> for EventBytes {
+    fn from(bytes: Vec<u8>) -> EventBytes {
+        EventBytes(bytes)
+    }
+}
+
+impl Serialize for EventBytes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for EventBytes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<EventBytes, D::Error> {
+        struct Bytes;
+        impl serde::de::Visitor<'_> for Bytes {
+            type Value = EventBytes;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an event's encoding as a byte string")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, bytes: &[u8]) -> Result<EventBytes, E> {
+                let mut buffer = Vec::with_capacity(bytes.len().saturating_add(HASH_LEN));
+                buffer.extend_from_slice(bytes);
+                Ok(EventBytes(buffer))
+            }
+        }
+        deserializer.deserialize_bytes(Bytes)
+    }
 }
 
 fn from_wire_hashes(hashes: &[serde_bytes::ByteArray<32>]) -> Vec<Hash> {
@@ -507,7 +550,7 @@ pub enum SyncResponse {
     Range {
         /// Encoded events.
         #[serde(deserialize_with = "bounded_seq::<_, _, { SYNC_MAX_EVENTS as usize }>")]
-        events: Vec<serde_bytes::ByteBuf>,
+        events: Vec<EventBytes>,
         /// The head (kernel encoding).
         #[serde(with = "serde_bytes")]
         head: Vec<u8>,
@@ -563,7 +606,7 @@ impl SyncResponse {
                 }
                 Ok(Range {
                     from,
-                    events: events.into_iter().map(|e| e.into_vec()).collect(),
+                    events: events.into_iter().map(EventBytes::into_vec).collect(),
                     head: decode_head(&head)?,
                     consistency: from_wire_hashes(&consistency),
                     first_path: from_wire_hashes(&first_path),
@@ -578,11 +621,7 @@ impl From<Range> for SyncResponse {
     /// The wire form of a served range, its encodings moved, not copied.
     fn from(range: Range) -> SyncResponse {
         SyncResponse::Range {
-            events: range
-                .events
-                .into_iter()
-                .map(serde_bytes::ByteBuf::from)
-                .collect(),
+            events: range.events.into_iter().map(EventBytes::from).collect(),
             head: range.head.encode(),
             consistency: to_wire_hashes(&range.consistency),
             first_path: to_wire_hashes(&range.first_path),

@@ -306,7 +306,7 @@ fn a_served_range_survives_the_wire_and_oversized_ones_do_not() {
 #[test]
 fn a_sync_response_with_too_many_items_is_refused_while_it_decodes() {
     let range = |events: usize, path: usize| SyncResponse::Range {
-        events: vec![serde_bytes::ByteBuf::from(vec![0u8]); events],
+        events: vec![EventBytes::from(vec![0u8]); events],
         head: Vec::new(),
         consistency: vec![serde_bytes::ByteArray::new([0; 32]); path],
         first_path: Vec::new(),
@@ -318,7 +318,8 @@ fn a_sync_response_with_too_many_items_is_refused_while_it_decodes() {
     };
     assert!(decode(&range(SYNC_MAX_EVENTS as usize, MAX_AUDIT_PATH)).is_ok());
     let err = decode(&range(SYNC_MAX_EVENTS as usize + 1, 0)).expect_err("too many events");
-    assert!(err.to_string().contains("more than 1024"), "{err}");
+    let bound = format!("more than {SYNC_MAX_EVENTS}");
+    assert!(err.to_string().contains(&bound), "{err}");
     assert!(
         decode(&range(0, MAX_AUDIT_PATH + 1)).is_err(),
         "too long a proof"
