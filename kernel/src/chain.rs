@@ -8,7 +8,7 @@
 
 use crate::cbor::{self, read};
 use crate::cluster::Signers;
-use crate::event::{hash_encoded, ChainId, Event, EventDraft, EventError};
+use crate::event::{ChainId, Event, EventDraft, EventError};
 use crate::hash::Hash;
 use crate::head::SignedHead;
 use crate::keys::NodeKey;
@@ -862,11 +862,9 @@ pub(crate) fn stage_event(out: &mut dyn Staging, next: &mut ChainState, event: &
 
 /// The event's record (its encoding followed by its hash), and the hash.
 fn encode_hashed(event: &Event) -> (Vec<u8>, Hash) {
-    let mut record = Vec::new();
-    event.encode_into(&mut record, crate::hash::HASH_LEN);
-    let hash = hash_encoded(&record);
-    record.extend_from_slice(&hash.0);
-    (record, hash)
+    let mut encoded = Vec::new();
+    event.encode_into(&mut encoded, crate::hash::HASH_LEN);
+    crate::event::hashed_record(encoded)
 }
 
 /// Stages a Merkle subtree the store keeps.

@@ -277,6 +277,15 @@ pub fn hash_encoded(encoded: &[u8]) -> Hash {
     domain_hash(domains::EVENT, &[encoded])
 }
 
+/// The chain's record of an encoding (the encoding followed by its hash, appended in
+/// place: no copy when the buffer has [`crate::hash::HASH_LEN`] bytes to spare), and the
+/// hash.
+pub(crate) fn hashed_record(mut encoded: Vec<u8>) -> (Vec<u8>, Hash) {
+    let hash = hash_encoded(&encoded);
+    encoded.extend_from_slice(&hash.0);
+    (encoded, hash)
+}
+
 /// What a caller asks to append: the chain fills in id, sequence, link and time.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EventDraft {

@@ -78,11 +78,10 @@ impl<'a> Verbatim<'a> {
         seq: u64,
         prev_hash: Hash,
         timestamp_ns: u64,
-        mut record: Vec<u8>,
+        encoded: Vec<u8>,
         event: Option<Cow<'a, Event>>,
     ) -> Verbatim<'a> {
-        let hash = crate::event::hash_encoded(&record);
-        record.extend_from_slice(&hash.0);
+        let (record, hash) = crate::event::hashed_record(encoded);
         Verbatim {
             chain_id,
             seq,
