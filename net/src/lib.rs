@@ -7,6 +7,7 @@
 //!   request and response.
 //! - [`query`]: the `/weft/query/1` envelope (questions a node answers about its
 //!   repository) and the service that answers them.
+//! - [`codec`]: how those request-response messages are put on and read off a stream.
 //! - [`cluster`]: the `/weft/raft/1` envelope (a Raft cluster's members calling each
 //!   other) and the service that handles it.
 //!
@@ -14,6 +15,7 @@
 //! graph; whether a key is trusted is the node's decision.
 
 pub mod cluster;
+pub mod codec;
 pub mod gatekeeper;
 pub mod identity;
 pub mod mesh;

@@ -19,6 +19,7 @@ use crate::cluster::{
     ClusterRequest, ClusterResponse, ClusterService, CLUSTER_PROTOCOL, CLUSTER_REQUEST_LIMIT,
     CLUSTER_RESPONSE_LIMIT, CLUSTER_TIMEOUT, MAX_CLUSTER_PER_PEER, MAX_CLUSTER_TOTAL,
 };
+use crate::codec::Codec;
 use crate::gatekeeper::{Accepted, Gatekeeper, Trust, Verdict};
 use crate::query::{
     QueryRequest, QueryResponse, QueryService, MAX_QUERIES_PER_PEER, QUERY_PROTOCOL,
@@ -29,7 +30,6 @@ use crate::wire::{
     MAX_GOSSIP_BYTES, SYNC_PROTOCOL, SYNC_REQUEST_LIMIT, SYNC_RESPONSE_LIMIT,
 };
 use futures::{FutureExt, StreamExt};
-use libp2p::request_response::cbor::codec::Codec as CborCodec;
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{
@@ -412,6 +412,9 @@ impl MeshHandle {
     }
 }
 
+/// A request-response behaviour speaking weft's codec.
+type Exchange<Req, Resp> = request_response::Behaviour<Codec<Req, Resp>>;
+
 #[derive(NetworkBehaviour)]
 struct Behaviour {
     blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
@@ -419,9 +422,9 @@ struct Behaviour {
     identify: identify::Behaviour,
     ping: ping::Behaviour,
     gossipsub: gossipsub::Behaviour,
-    sync: request_response::cbor::Behaviour<SyncRequest, SyncResponse>,
-    query: request_response::cbor::Behaviour<QueryRequest, QueryResponse>,
-    cluster: request_response::cbor::Behaviour<ClusterRequest, ClusterResponse>,
+    sync: Exchange<SyncRequest, SyncResponse>,
+    query: Exchange<QueryRequest, QueryResponse>,
+    cluster: Exchange<ClusterRequest, ClusterResponse>,
     mdns: Toggle<mdns::tokio::Behaviour>,
     kademlia: Toggle<kad::Behaviour<kad::store::MemoryStore>>,
 }
@@ -531,36 +534,30 @@ pub fn message_id(topic: &str, data: &[u8]) -> [u8; 32] {
     weft_kernel::hash::domain_hash(topic, &[data]).0
 }
 
-/// The codec of `/weft/sync/1`: libp2p's CBOR codec (one CBOR item per stream
-/// direction, read to the end of the stream) with the protocol's size limits. Public so
-/// that tests and the protocol's examples encode with exactly what the wire uses.
-pub fn sync_codec() -> CborCodec<SyncRequest, SyncResponse> {
-    CborCodec::default()
-        .set_request_size_maximum(SYNC_REQUEST_LIMIT)
-        .set_response_size_maximum(SYNC_RESPONSE_LIMIT)
+/// The codec of `/weft/sync/1` (one CBOR item per stream direction, read to the end of
+/// the stream, [`crate::codec`]) with the protocol's size limits. Public so that tests
+/// and the protocol's examples encode with exactly what the wire uses.
+pub fn sync_codec() -> Codec<SyncRequest, SyncResponse> {
+    Codec::new(SYNC_REQUEST_LIMIT, SYNC_RESPONSE_LIMIT)
 }
 
 /// The codec of `/weft/raft/1` (as [`sync_codec`], with the cluster limits).
-pub fn cluster_codec() -> CborCodec<ClusterRequest, ClusterResponse> {
-    CborCodec::default()
-        .set_request_size_maximum(CLUSTER_REQUEST_LIMIT)
-        .set_response_size_maximum(CLUSTER_RESPONSE_LIMIT)
+pub fn cluster_codec() -> Codec<ClusterRequest, ClusterResponse> {
+    Codec::new(CLUSTER_REQUEST_LIMIT, CLUSTER_RESPONSE_LIMIT)
 }
 
 /// The codec of `/weft/query/1` (as [`sync_codec`], with the query limits).
-pub fn query_codec() -> CborCodec<QueryRequest, QueryResponse> {
-    CborCodec::default()
-        .set_request_size_maximum(QUERY_REQUEST_LIMIT)
-        .set_response_size_maximum(QUERY_RESPONSE_LIMIT)
+pub fn query_codec() -> Codec<QueryRequest, QueryResponse> {
+    Codec::new(QUERY_REQUEST_LIMIT, QUERY_RESPONSE_LIMIT)
 }
 
 /// The request-response behaviour of one `/weft/…` protocol: served and asked (full
 /// support), each request failing after `timeout`, at most 64 streams per connection.
 fn exchange<Req, Resp>(
-    codec: CborCodec<Req, Resp>,
+    codec: Codec<Req, Resp>,
     protocol: &'static str,
     timeout: Duration,
-) -> request_response::cbor::Behaviour<Req, Resp>
+) -> Exchange<Req, Resp>
 where
     Req: Send + serde::Serialize + serde::de::DeserializeOwned + 'static,
     Resp: Send + serde::Serialize + serde::de::DeserializeOwned + 'static,
