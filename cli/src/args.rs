@@ -100,7 +100,8 @@ pub enum Command {
     Search(SearchArgs),
     /// Print the embedding vector of a text (for parity checks with other runtimes).
     Embed(EmbedArgs),
-    /// Assess the code (SOP 2) and record the report on the chain; or compare reports.
+    /// Build the knowledge graph (`init`, SOP 2), assess the code and record the report on
+    /// the chain (`run`, the default, SOP 4), or compare reports (`diff`).
     Assess(AssessArgs),
     /// Install or remove weft's post-commit and pre-push hooks.
     #[command(subcommand)]
@@ -125,6 +126,18 @@ pub enum Command {
     /// acknowledgements (SOP 3).
     #[command(subcommand)]
     Coordinate(CoordinateCommand),
+    /// SOP runs recorded on the chain: per operation its count, durations, failure rate
+    /// and trend, and the friction worth a change to the SOP (SOP 5, docs/sops.md).
+    Stats(StatsArgs),
+}
+
+/// `weft stats`.
+#[derive(Args, Debug)]
+pub struct StatsArgs {
+    /// Only runs since DATE: `2026-11-01`, an RFC 3339 time, or an age such as `7d`
+    /// or `12h` (default: every run on the chain).
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
 }
 
 /// `weft coordinate ...`.
@@ -572,13 +585,21 @@ pub enum FailOnArg {
     Error,
 }
 
-/// `weft assess`.
+/// `weft assess`: with no subcommand, the same as `weft assess run`.
 #[derive(Args, Debug)]
 #[command(args_conflicts_with_subcommands = true)]
 pub struct AssessArgs {
-    /// Compare reports instead of assessing.
+    /// Build the graph, run an assessment, or compare reports.
     #[command(subcommand)]
     pub command: Option<AssessCommand>,
+    /// The assessment's options (as `weft assess run`).
+    #[command(flatten)]
+    pub run: AssessRunArgs,
+}
+
+/// `weft assess run` (and `weft assess` without a subcommand).
+#[derive(Args, Debug)]
+pub struct AssessRunArgs {
     /// Which files.
     #[arg(long, value_enum, default_value = "commit")]
     pub scope: ScopeArg,
@@ -600,9 +621,16 @@ pub struct AssessArgs {
     pub output: Option<PathBuf>,
 }
 
-/// `weft assess diff`.
+/// `weft assess init | run | diff`.
 #[derive(Subcommand, Debug)]
 pub enum AssessCommand {
+    /// Build the whole knowledge graph (symbols, imports, dependencies, history,
+    /// embeddings and index) and record the build on the chain (SOP 2). Only what
+    /// changed since the last build is redone.
+    Init,
+    /// Assess the code and record the report on the chain (SOP 4; the same as `weft
+    /// assess` with these options).
+    Run(AssessRunArgs),
     /// New, fixed and unchanged findings between two reports (default: the two newest
     /// in history; with one argument, that report against the latest).
     Diff {

@@ -115,9 +115,9 @@ fn valid_word(word: &str) -> bool {
 
 /// Sources whose events weft's own subsystems write (the chain itself, the tree, the gate,
 /// witness and lineage records, assessments, the mesh, coordination and releases, the
-/// cluster). Their events carry meaning other records rely on: a raw append of one
+/// cluster, SOP runs). Their events carry meaning other records rely on: a raw append of one
 /// could forge an approval, desync the tree or fake a witness.
-pub const RESERVED_SOURCES: [&str; 11] = [
+pub const RESERVED_SOURCES: [&str; 12] = [
     "chain",
     "tree",
     "gate",
@@ -129,6 +129,7 @@ pub const RESERVED_SOURCES: [&str; 11] = [
     "coordinate",
     "release",
     "cluster",
+    "sop",
 ];
 
 /// Whether `source` is one of weft's own ([`RESERVED_SOURCES`]).

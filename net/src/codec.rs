@@ -267,10 +267,12 @@ mod tests {
     #[test]
     fn a_message_over_its_limit_is_refused_and_one_at_it_is_read() {
         let mut ours = codec();
+        let writer = codec();
         let request = |values: usize| {
             let mut out = Cursor::new(Vec::new());
             block_on(
-                ours.clone()
+                writer
+                    .clone()
                     .write_request(&PROTOCOL, &mut out, vec![1u32; values]),
             )
             .expect("writes");

@@ -5,7 +5,7 @@
 //! ([`graph`]).
 //!
 //! Floors, lowest first, each importing only below itself: [`config`]; [`layout`], [`pins`], [`replicas`],
-//! [`identity`] and [`membership`]; [`engine`]; [`query`]; [`assess`]; [`coordinate`];
+//! [`identity`] and [`membership`]; [`engine`]; [`query`] and [`sop`]; [`assess`]; [`coordinate`];
 //! [`daemon`]; [`init`], [`cluster`] and [`testnet`].
 
 #![deny(missing_docs)]
@@ -23,6 +23,7 @@ pub mod membership;
 pub mod pins;
 pub mod query;
 pub mod replicas;
+pub mod sop;
 pub mod testnet;
 
 pub use config::{ConfigError, WeaveConfig};

@@ -1,8 +1,9 @@
-//! `weft assess`, `weft assess diff`, `weft hooks`, `weft watch`: assessments and their
+//! `weft assess` (`init`, `run`, `diff`), `weft hooks`, `weft watch`: assessments and their
 //! triggers.
 
 use crate::args::{
-    AssessArgs, AssessCommand, FailOnArg, FormatArg, HooksCommand, ScopeArg, WatchArgs,
+    AssessArgs, AssessCommand, AssessRunArgs, FailOnArg, FormatArg, HooksCommand, ScopeArg,
+    WatchArgs,
 };
 use crate::ctx::{input, Ctx};
 use crate::{exit, out};
@@ -18,10 +19,39 @@ use weft_node::graph::assess::scope::ScopeRequest;
 use weft_node::graph::assess::{diff, format};
 use weft_node::{Node, NodeError};
 
-pub fn run(ctx: &Ctx, args: AssessArgs) -> Result<u8> {
-    if let Some(AssessCommand::Diff { a, b }) = args.command {
-        return report_diff(ctx, a, b);
+pub fn dispatch(ctx: &Ctx, args: AssessArgs) -> Result<u8> {
+    match args.command {
+        None => run(ctx, args.run),
+        Some(AssessCommand::Run(run_args)) => run(ctx, run_args),
+        Some(AssessCommand::Init) => init(ctx),
+        Some(AssessCommand::Diff { a, b }) => report_diff(ctx, a, b),
     }
+}
+
+/// `weft assess init`: every phase of the graph, with what it built and its time.
+fn init(ctx: &Ctx) -> Result<u8> {
+    let node = ctx.node()?;
+    let bars = out::StageBars(out::stage_bar(ctx, "scan", ctx.json));
+    let built = weft_node::assess::init::build_and_record(&node, &bars)?;
+    bars.0.finish_and_clear();
+    if ctx.json {
+        ctx.print_json(&json!(built));
+        return Ok(exit::OK);
+    }
+    for phase in &built.phases {
+        let counts: Vec<String> = phase
+            .counts
+            .iter()
+            .map(|(name, n)| format!("{n} {}", name.replace('_', " ")))
+            .collect();
+        say!(ctx; "{:<8} {:>8.2} s  {}", phase.name, phase.duration.as_secs_f64(), counts.join(", "));
+    }
+    say!(ctx; "knowledge graph built; recorded as event {}", built.event);
+    Ok(exit::OK)
+}
+
+/// `weft assess run` (and `weft assess`).
+fn run(ctx: &Ctx, args: AssessRunArgs) -> Result<u8> {
     if args.staged && args.scope != ScopeArg::Commit {
         return Err(input("--staged goes with --scope commit"));
     }

@@ -12,6 +12,7 @@ pub mod node;
 mod peer_query;
 mod peers;
 mod provenance;
+mod sop;
 mod testnet;
 mod tree;
 
@@ -137,7 +138,18 @@ impl weft_node::daemon::CommandRunner for DaemonRunner {
     }
 }
 
+/// Runs `command`; an SOP operation's run is recorded on the chain once it ends.
 fn dispatch(ctx: &Ctx, command: Command) -> Result<u8> {
+    let Some(operation) = sop::operation(&command) else {
+        return run_command(ctx, command);
+    };
+    let started = std::time::Instant::now();
+    let result = run_command(ctx, command);
+    sop::record(ctx, operation, started.elapsed(), &result);
+    result
+}
+
+fn run_command(ctx: &Ctx, command: Command) -> Result<u8> {
     match command {
         Command::Init => node::init(ctx),
         Command::Status => node::status(ctx),
@@ -153,7 +165,7 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<u8> {
         Command::Cochange(args) => graph::cochange(ctx, args),
         Command::Search(args) => graph::search(ctx, args),
         Command::Embed(args) => graph::embed(ctx, args),
-        Command::Assess(args) => assess::run(ctx, args),
+        Command::Assess(args) => assess::dispatch(ctx, args),
         Command::Hooks(c) => assess::hooks(ctx, c),
         Command::Watch(args) => assess::watch(ctx, args),
         Command::Node(c) => node::daemon(ctx, c),
@@ -162,5 +174,6 @@ fn dispatch(ctx: &Ctx, command: Command) -> Result<u8> {
         Command::Evidence(c) => peers::evidence(ctx, c),
         Command::Testnet(c) => testnet::run(ctx, c),
         Command::Coordinate(c) => coordinate::run(ctx, c),
+        Command::Stats(args) => sop::stats(ctx, args),
     }
 }
