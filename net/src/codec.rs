@@ -278,12 +278,12 @@ mod tests {
             .expect("writes");
             out.into_inner()
         };
-        // 1 byte of array header, 1 byte per small integer.
-        let at_limit = request(63);
+        // 2 bytes of array header (more than 23 items), 1 byte per small integer.
+        let at_limit = request(62);
         assert_eq!(at_limit.len(), 64);
         let read = block_on(ours.read_request(&PROTOCOL, &mut Cursor::new(&at_limit)));
-        assert_eq!(read.expect("at the limit").len(), 63);
-        let over = request(64);
+        assert_eq!(read.expect("at the limit").len(), 62);
+        let over = request(63);
         let error = block_on(ours.read_request(&PROTOCOL, &mut Cursor::new(&over)))
             .expect_err("over the limit");
         assert_eq!(error.kind(), io::ErrorKind::InvalidData);
