@@ -285,8 +285,12 @@ fn assess_reports_records_on_the_chain_and_follows_fail_on() {
     let on_disk: Value =
         serde_json::from_str(&std::fs::read_to_string(&latest).expect("latest")).expect("json");
     assert_eq!(on_disk, report);
-    assert_eq!(repo.len(), len + 1);
-    let event = &repo.json(&["chain", "log", "--from", &len.to_string()]);
+    // assess.complete, then the run's sop.run record (SOP 4).
+    assert_eq!(repo.len(), len + 2);
+    let run = repo.json(&["chain", "log", "--from", &(len + 1).to_string()]);
+    let run = if run.is_array() { &run[0] } else { &run };
+    assert_eq!(run["kind"], "sop.run", "{run}");
+    let event = &repo.json(&["chain", "log", "--from", &len.to_string(), "--limit", "1"]);
     let event = if event.is_array() { &event[0] } else { event };
     assert_eq!(event["kind"], "assess.complete", "{event}");
     repo.weft(&["chain", "verify"]).assert().success();
@@ -506,7 +510,8 @@ fn hooks_install_twice_and_uninstall_keep_the_users_lines() {
     let len = repo.len();
     write(&repo, "src/c.rs", "pub fn c() -> u32 { 9 }\n");
     commit(&repo, "fix: c", 6);
-    assert_eq!(repo.len(), len + 1);
+    // assess.complete and its sop.run record.
+    assert_eq!(repo.len(), len + 2);
 
     repo.json(&["hooks", "uninstall"]);
     assert_eq!(

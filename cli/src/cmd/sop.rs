@@ -11,10 +11,11 @@ use weft_node::sop::{self, Operation, Outcome};
 use weft_node::ErrorClass;
 
 /// The SOP operation `command` is, if it is one (docs/sops.md). `cluster join` is not
-/// recorded: the joining clone's chain is replaced by the cluster's.
+/// recorded: the joining clone's chain is replaced by the cluster's. `weft init` is not
+/// recorded yet: it promises that a second run changes nothing, and a record of the run
+/// would be a change (to be settled with SOP 1 in docs/sops.md).
 pub fn operation(command: &Command) -> Option<Operation> {
     let (sop, command) = match command {
-        Command::Init => (1, "init"),
         Command::Assess(args) => match &args.command {
             Some(AssessCommand::Init) => (2, "assess init"),
             Some(AssessCommand::Run(_)) | None => (4, "assess run"),
@@ -30,7 +31,8 @@ pub fn operation(command: &Command) -> Option<Operation> {
     Some(Operation { sop, command })
 }
 
-/// Records how a run of `operation` ended. A run outside any node (a `weft init` that
+/// Records how a run of `operation` ended. A run refused as bad input (exit 2) is not
+/// recorded: such a run changes nothing on disk. A run outside any node (a `weft init` that
 /// failed before there was one) has nowhere to be recorded and is not; a record that
 /// cannot be written is reported and does not change the command's exit code.
 pub fn record(ctx: &Ctx, operation: Operation, took: Duration, result: &Result<u8>) {
@@ -42,6 +44,10 @@ pub fn record(ctx: &Ctx, operation: Operation, took: Duration, result: &Result<u
         Ok(_) => (Outcome::Error, Some(ErrorClass::Operational)),
         Err(e) => (Outcome::Error, Some(error_class(e))),
     };
+    // Bad usage or input changes nothing on disk, a record of the run included.
+    if class == Some(ErrorClass::Input) {
+        return;
+    }
     if weft_node::Layout::discover(&ctx.dir).is_none() {
         return;
     }
