@@ -99,7 +99,12 @@ fn link_witnesses_both_heads_and_impact_reports_the_call_site() {
         .assert()
         .code(1)
         .stdout(predicates::str::contains("src/main.rs:4"));
-    assert_eq!(up.len(), before + 1, "coordinate.impact recorded");
+    // coordinate.impact, then the run's sop.run record (outcome refused).
+    assert_eq!(
+        up.len(),
+        before + 2,
+        "coordinate.impact and sop.run recorded"
+    );
 }
 
 #[test]
