@@ -414,6 +414,15 @@ mod tests {
         assert!(stats[0].trend.is_none(), "one run has no trend");
     }
 
+    /// `fields` as a map with the value of `key` replaced by `value`.
+    fn replaced(fields: &[(Value, Value)], key: &str, value: Value) -> Value {
+        let entry = |(k, v): &(Value, Value)| match k.as_text() == Some(key) {
+            true => (k.clone(), value.clone()),
+            false => (k.clone(), v.clone()),
+        };
+        Value::Map(fields.iter().map(entry).collect())
+    }
+
     #[test]
     fn a_payload_that_is_not_a_run_is_not_read_as_one() {
         let text = |s: &str| Value::Text(s.into());
@@ -433,32 +442,8 @@ mod tests {
         for broken in [
             Value::Text("run".into()),
             Value::Map(fields[1..].to_vec()),
-            Value::Map(
-                fields
-                    .iter()
-                    .cloned()
-                    .map(|(k, v)| {
-                        if k.as_text() == Some("outcome") {
-                            (k, text("great"))
-                        } else {
-                            (k, v)
-                        }
-                    })
-                    .collect(),
-            ),
-            Value::Map(
-                fields
-                    .iter()
-                    .cloned()
-                    .map(|(k, v)| {
-                        if k.as_text() == Some("sop") {
-                            (k, Value::Integer(300.into()))
-                        } else {
-                            (k, v)
-                        }
-                    })
-                    .collect(),
-            ),
+            replaced(&fields, "outcome", text("great")),
+            replaced(&fields, "sop", Value::Integer(300.into())),
         ] {
             assert_eq!(decode(9, 99, &broken), None, "{broken:?}");
         }

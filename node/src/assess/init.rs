@@ -11,7 +11,7 @@ use crate::{Node, NodeError};
 use ciborium::value::Value;
 use serde::Serialize;
 use std::time::{Duration, Instant};
-use weft_kernel::{EventDraft, StoredEvent};
+use weft_kernel::EventDraft;
 
 /// The chain event recording a build of the knowledge graph.
 pub const ASSESS_INIT_EVENT: &str = "assess.init";
@@ -45,12 +45,8 @@ pub fn build_and_record(node: &Node, stages: &(dyn Stages + Sync)) -> Result<Bui
     let event = node.append(draft(&phases)?)?;
     Ok(Built {
         phases,
-        event: event_seq(&event),
+        event: event.event.seq,
     })
-}
-
-fn event_seq(event: &StoredEvent) -> u64 {
-    event.event.seq
 }
 
 /// The four phases on `graph`, each reusing what the graph's cache already holds.
