@@ -675,3 +675,57 @@ fn bad_analysis_configuration_is_named() {
         assert!(err.contains(needle), "{toml}: {err}");
     }
 }
+
+/// `weft assess init` builds every phase and records it; a second run redoes nothing
+/// (no file parsed, no text embedded); `weft stats` reads both runs back as SOP 2.
+#[test]
+fn assess_init_builds_every_phase_once_and_stats_reads_the_runs_back() {
+    let repo = fixture();
+    let len = repo.len();
+    let first = repo.json(&["assess", "init"]);
+    let phases: Vec<&str> = first["phases"]
+        .as_array()
+        .expect("phases")
+        .iter()
+        .map(|p| p["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(phases, ["scan", "deps", "history", "embed"]);
+    let counts = |built: &Value, phase: usize, count: &str| {
+        built["phases"][phase]["counts"][count]
+            .as_u64()
+            .expect(count)
+    };
+    assert_eq!(counts(&first, 0, "files"), 4);
+    assert_eq!(counts(&first, 0, "parsed"), 4);
+    // parse_json, open_socket, helper, a, b, c.
+    assert_eq!(counts(&first, 0, "symbols"), 6, "{first}");
+    assert_eq!(counts(&first, 1, "manifests"), 1);
+    assert_eq!(counts(&first, 2, "commits"), 4);
+    assert!(counts(&first, 3, "embedded") > 0, "{first}");
+    assert_eq!(counts(&first, 3, "indexed"), counts(&first, 0, "symbols"));
+    let event = repo.json(&["chain", "log", "--from", &len.to_string(), "--limit", "1"]);
+    assert_eq!(event["kind"], "assess.init", "{event}");
+    assert_eq!(first["event"], len);
+
+    let second = repo.json(&["assess", "init"]);
+    assert_eq!(counts(&second, 0, "parsed"), 0, "{second}");
+    assert_eq!(counts(&second, 2, "new_commits"), 0, "{second}");
+    assert_eq!(counts(&second, 3, "embedded"), 0, "{second}");
+    // assess.init and sop.run for each run.
+    assert_eq!(repo.len(), len + 4);
+
+    let stats = repo.json(&["stats"]);
+    assert_eq!(stats["runs"], 2, "{stats}");
+    let op = &stats["operations"][0];
+    assert_eq!(
+        (op["sop"].as_u64(), op["command"].as_str()),
+        (Some(2), Some("assess init"))
+    );
+    assert_eq!(op["outcomes"]["ok"], 2, "{stats}");
+    assert_eq!(repo.json(&["stats", "--since", "1h"])["runs"], 2);
+    assert_eq!(repo.json(&["stats", "--since", "2100-01-01"])["runs"], 0);
+    repo.weft(&["stats", "--since", "2999-01-01"])
+        .assert()
+        .code(2);
+    repo.weft(&["stats", "--since", "someday"]).assert().code(2);
+}

@@ -125,7 +125,11 @@ fn since(text: &str, now: SystemTime) -> Result<u64> {
             .ok()
             .and_then(|s| s.checked_mul(1_000_000_000))
             .and_then(|ns| ns.checked_add(u64::from(nanos)))
-            .ok_or_else(|| input(format!("--since {text}: before 1970")))
+            .ok_or_else(|| {
+                input(format!(
+                    "--since {text}: outside 1970-2554, the range of the chain's nanosecond timestamps"
+                ))
+            })
     };
     if let Ok(time) = chrono::DateTime::parse_from_rfc3339(text) {
         return to_ns(time.timestamp(), time.timestamp_subsec_nanos());
@@ -169,7 +173,7 @@ mod tests {
             since("12h", now).expect("a valid --since"),
             (1_790_000_000 - 12 * 3_600) * 1_000_000_000
         );
-        for bad in ["yesterday", "2026-13-01", "", "1969-12-31"] {
+        for bad in ["yesterday", "2026-13-01", "", "1969-12-31", "2999-01-01"] {
             assert!(since(bad, now).is_err(), "{bad}");
         }
     }
