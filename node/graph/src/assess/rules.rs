@@ -10,7 +10,7 @@ use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Every rule: id, title, description, default severity.
-pub const RULES: [(&str, &str, &str, Severity); 10] = [
+pub const RULES: &[(&str, &str, &str, Severity)] = &[
     ("hotspot", "Hotspot", "A file among the repository's highest churn × complexity: changed often and hard to change safely. Refactoring candidates and where bugs cluster.", Severity::Warning),
     ("cochange-missing", "Usual co-change partner unchanged", "A changed file whose usual co-change partners (from git history: coupling degree and confidence above the thresholds) did not change with it. Often a forgotten update.", Severity::Warning),
     ("public-api-changed", "Public API changed since the last release", "A public symbol was removed (error), its signature changed (warning) or it was added (note) since the last release tag: peers and users may break.", Severity::Warning),
