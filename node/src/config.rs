@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use weft_graph::assess::layers::LayerPattern;
 use weft_graph::assess::report::FailOn;
 use weft_graph::assess::rules::{self, RuleConfig, RuleLevel};
 use weft_graph::history::MiningConfig;
@@ -64,6 +65,17 @@ pub struct WeaveConfig {
     pub network: NetworkConfig,
     /// `[coordination]`.
     pub coordination: CoordinationConfig,
+    /// `[architecture]`.
+    pub architecture: ArchitectureConfig,
+}
+
+/// `[architecture]`: the structure the `layer-violation` rule checks imports against.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ArchitectureConfig {
+    /// The layers, highest first: each a directory prefix or a glob (see
+    /// [`LayerPattern`]); a file may import its own layer and those below it.
+    pub layers: Vec<LayerPattern>,
 }
 
 /// `[project]`.
@@ -278,6 +290,18 @@ pub struct AssessmentConfig {
     pub ownership_min_commits: u32,
     /// ...of which one author made at least this share (0–1).
     pub ownership_share: f64,
+    /// Implicit dependencies: the co-change confidence a pair needs (0–1).
+    pub implicit_min_confidence: f64,
+    /// God files: at most this many files, the highest size × fan-in × churn.
+    pub god_file_count: u32,
+    /// God files: a file needs at least this many lines of code...
+    pub god_file_min_loc: u32,
+    /// ...this many files importing it...
+    pub god_file_min_fan_in: u32,
+    /// ...and this many commits.
+    pub god_file_min_commits: u32,
+    /// Documentation gaps: at most this many symbols, the most used first.
+    pub doc_gap_count: u32,
 }
 
 impl Default for AssessmentConfig {
@@ -293,13 +317,20 @@ impl Default for AssessmentConfig {
             hotspot_min_commits: r.hotspot_min_commits,
             ownership_min_commits: r.ownership_min_commits,
             ownership_share: r.ownership_share,
+            implicit_min_confidence: r.implicit_min_confidence,
+            god_file_count: r.god_file_count,
+            god_file_min_loc: r.god_file_min_loc,
+            god_file_min_fan_in: r.god_file_min_fan_in,
+            god_file_min_commits: r.god_file_min_commits,
+            doc_gap_count: r.doc_gap_count,
         }
     }
 }
 
 impl AssessmentConfig {
-    /// What the assessment rules take of this section.
-    pub fn rule_config(&self) -> RuleConfig {
+    /// What the assessment rules take of this section, with the layer order of
+    /// `[architecture]`.
+    pub fn rule_config(&self, architecture: &ArchitectureConfig) -> RuleConfig {
         RuleConfig {
             levels: self.rules.clone(),
             max_function_loc: self.max_function_loc,
@@ -308,7 +339,30 @@ impl AssessmentConfig {
             hotspot_min_commits: self.hotspot_min_commits,
             ownership_min_commits: self.ownership_min_commits,
             ownership_share: self.ownership_share,
+            implicit_min_confidence: self.implicit_min_confidence,
+            god_file_count: self.god_file_count,
+            god_file_min_loc: self.god_file_min_loc,
+            god_file_min_fan_in: self.god_file_min_fan_in,
+            god_file_min_commits: self.god_file_min_commits,
+            doc_gap_count: self.doc_gap_count,
+            layers: architecture.layers.clone(),
         }
+    }
+}
+
+impl ArchitectureConfig {
+    /// Each layer named once (the entries themselves are checked as they load).
+    fn check(&self) -> Result<(), String> {
+        let mut seen = std::collections::BTreeSet::new();
+        for layer in &self.layers {
+            if !seen.insert(layer.as_str()) {
+                return Err(format!(
+                    "[architecture] layers: `{}` is listed twice; each layer once, highest first",
+                    layer.as_str()
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -555,6 +609,22 @@ impl WeaveConfig {
                         .into(),
             });
         }
+        if !(0.0..=1.0).contains(&config.assessment.implicit_min_confidence) {
+            return Err(ConfigError::Invalid {
+                path: path.to_path_buf(),
+                message: format!(
+                    "[assessment] implicit_min_confidence = {}: give a share between 0 and 1",
+                    config.assessment.implicit_min_confidence
+                ),
+            });
+        }
+        config
+            .architecture
+            .check()
+            .map_err(|message| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                message,
+            })?;
         config
             .check_network()
             .map_err(|message| ConfigError::Invalid {
@@ -620,7 +690,7 @@ impl WeaveConfig {
             scan: self.analysis.scan_options(),
             mining: self.analysis.mining_config(),
             model: self.embeddings.model_config(),
-            rules: self.assessment.rule_config(),
+            rules: self.assessment.rule_config(&self.architecture),
         }
     }
 

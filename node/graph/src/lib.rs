@@ -6,7 +6,8 @@
 //!
 //! Floors, lowest first: syntax and model layers ([`lang`], [`facts`], [`scan`],
 //! [`store`], [`history`], [`deps`], [`embed`], [`index`]); [`KnowledgeGraph`], the one
-//! entry point over them; the questions ([`api`], [`version`], [`usage`], [`assess`]).
+//! entry point over them; the questions ([`api`], [`version`], [`usage`], [`imports`],
+//! [`assess`]).
 
 #![deny(missing_docs)]
 
@@ -16,6 +17,7 @@ pub mod deps;
 pub mod embed;
 pub mod facts;
 pub mod history;
+pub mod imports;
 pub mod index;
 pub mod lang;
 pub mod scan;

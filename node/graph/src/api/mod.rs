@@ -13,10 +13,10 @@ mod exposed;
 mod finding;
 mod go;
 mod python;
-mod python_modules;
+pub(crate) mod python_modules;
 pub mod rules;
 mod rust;
-mod typescript;
+pub(crate) mod typescript;
 
 pub use exposed::exposed;
 use rules::Rule;

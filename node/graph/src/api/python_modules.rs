@@ -82,7 +82,7 @@ impl Reexports {
 
 /// The module path (`pkg/_impl`) an import written in a module of `dir` names: relative
 /// ones from `dir` (`._impl`, `..core`), absolute dotted ones from the root (`pkg._impl`).
-fn resolve(dir: &str, module: &str) -> Option<String> {
+pub(crate) fn resolve(dir: &str, module: &str) -> Option<String> {
     let dots = module.chars().take_while(|c| *c == '.').count();
     let rest = module[dots..].replace('.', "/");
     if dots == 0 {

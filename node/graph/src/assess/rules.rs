@@ -1,10 +1,12 @@
 //! ANALYZE: the assessment rules. Each turns the knowledge graph (facts, history,
 //! dependencies, the API at the last release) into findings with stable ids.
 
+use super::layers::LayerPattern;
 use super::report::{Finding, RuleInfo, Severity};
 use crate::deps::DependencyIssue;
 use crate::facts::{MarkerKind, Symbol};
 use crate::history::{History, MiningConfig};
+use crate::imports::ImportGraph;
 use crate::scan::{Scan, ScannedFile};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,6 +23,11 @@ pub const RULES: &[(&str, &str, &str, Severity)] = &[
     ("risky-construct", "Unsafe or eval-like construct", "unsafe Rust, eval/exec, new Function, innerHTML, shell=True, shell commands: code that needs a careful review.", Severity::Warning),
     ("dependency-unused", "Declared dependency not used", "A package declared in a manifest that no source file imports.", Severity::Note),
     ("dependency-undeclared", "Imported package not declared", "A source file imports a package its manifest does not declare.", Severity::Warning),
+    ("implicit-dependency", "Coupling the imports do not show", "Two files that change together strongly (co-change confidence above implicit_min_confidence) although neither imports the other: a dependency the code does not state.", Severity::Note),
+    ("import-cycle", "Import cycle", "Modules (files; Go packages) that import each other, directly or through others; reported once per cycle with one concrete loop of imports.", Severity::Warning),
+    ("layer-violation", "Import against the layer order", "A file imports a file of a higher layer than its own ([architecture] layers, highest first).", Severity::Warning),
+    ("god-file", "God file", "A file among the highest size × fan-in × churn: large, imported by many files and changed often.", Severity::Note),
+    ("doc-gap", "Undocumented public API", "A public symbol without a doc comment, ranked by how many files of the repository use it and by its file's churn.", Severity::Note),
 ];
 
 /// Rule ids, for validating `[assessment.rules]`.
@@ -60,6 +67,21 @@ pub struct RuleConfig {
     pub ownership_min_commits: u32,
     /// ...of which one author made at least this share (0–1).
     pub ownership_share: f64,
+    /// Implicit dependencies: a pair needs at least this co-change confidence (0–1, the
+    /// higher of its two directions).
+    pub implicit_min_confidence: f64,
+    /// God files: at most this many files, the highest size × fan-in × churn.
+    pub god_file_count: u32,
+    /// God files: a file needs at least this many lines of code...
+    pub god_file_min_loc: u32,
+    /// ...this many files importing it...
+    pub god_file_min_fan_in: u32,
+    /// ...and this many commits.
+    pub god_file_min_commits: u32,
+    /// Documentation gaps: at most this many symbols, the most used first.
+    pub doc_gap_count: u32,
+    /// The layers, highest first (`[architecture] layers`); empty: no layer rule.
+    pub layers: Vec<LayerPattern>,
 }
 
 impl Default for RuleConfig {
@@ -72,6 +94,13 @@ impl Default for RuleConfig {
             hotspot_min_commits: 5,
             ownership_min_commits: 10,
             ownership_share: 0.8,
+            implicit_min_confidence: 0.5,
+            god_file_count: 5,
+            god_file_min_loc: 300,
+            god_file_min_fan_in: 5,
+            god_file_min_commits: 5,
+            doc_gap_count: 20,
+            layers: Vec::new(),
         }
     }
 }
@@ -101,14 +130,16 @@ pub struct Inputs<'a> {
     pub baseline: Option<&'a ApiBaseline>,
     /// Thresholds and severity overrides.
     pub config: &'a RuleConfig,
+    /// The imports between the repository's files.
+    pub imports: &'a ImportGraph,
 }
 
 impl Inputs<'_> {
-    fn in_scope(&self, path: &str) -> bool {
+    pub(super) fn in_scope(&self, path: &str) -> bool {
         self.changed.is_none_or(|c| c.contains(path))
     }
 
-    fn scoped_files(&self) -> impl Iterator<Item = &ScannedFile> {
+    pub(super) fn scoped_files(&self) -> impl Iterator<Item = &ScannedFile> {
         self.scan.files.iter().filter(|f| self.in_scope(&f.path))
     }
 }
@@ -146,21 +177,21 @@ pub fn finding_id(rule: &str, path: &str, symbol: &str, key: &str) -> String {
     hex::encode(&h.finish().0[..16])
 }
 
-struct Emitter<'a> {
+pub(super) struct Emitter<'a> {
     rules: BTreeMap<&'a str, &'a RuleInfo>,
     findings: Vec<Finding>,
 }
 
 /// Where a finding points.
-struct At<'a> {
-    path: &'a str,
-    symbol: &'a str,
-    key: &'a str,
-    lines: (u32, u32),
+pub(super) struct At<'a> {
+    pub(super) path: &'a str,
+    pub(super) symbol: &'a str,
+    pub(super) key: &'a str,
+    pub(super) lines: (u32, u32),
 }
 
 impl<'a> At<'a> {
-    fn file(path: &'a str) -> At<'a> {
+    pub(super) fn file(path: &'a str) -> At<'a> {
         At {
             path,
             symbol: "",
@@ -169,7 +200,7 @@ impl<'a> At<'a> {
         }
     }
 
-    fn symbol(path: &'a str, s: &'a Symbol) -> At<'a> {
+    pub(super) fn symbol(path: &'a str, s: &'a Symbol) -> At<'a> {
         At {
             path,
             symbol: &s.qualified,
@@ -180,9 +211,14 @@ impl<'a> At<'a> {
 }
 
 impl Emitter<'_> {
+    /// Whether `rule` runs (so that a rule set to `off` costs nothing).
+    pub(super) fn active(&self, rule: &str) -> bool {
+        self.rules.contains_key(rule)
+    }
+
     /// Adds a finding if its rule is active; `severity` overrides the rule's default only
     /// when the rule's severity was not configured.
-    fn emit(
+    pub(super) fn emit(
         &mut self,
         rule: &str,
         at: At<'_>,
@@ -221,6 +257,11 @@ pub fn run(inputs: &Inputs<'_>, rules: &[RuleInfo]) -> Vec<Finding> {
     functions(inputs, &mut out, configured("complex-function"));
     markers(inputs, &mut out);
     dependencies(inputs, &mut out);
+    super::architecture::implicit_dependencies(inputs, &mut out);
+    super::architecture::import_cycles(inputs, &mut out);
+    super::architecture::layer_violations(inputs, &mut out);
+    super::architecture::god_files(inputs, &mut out);
+    super::doc_gap::doc_gaps(inputs, &mut out);
     let mut findings = out.findings;
     findings
         .sort_by(|a, b| (&a.path, a.line, &a.rule, &a.id).cmp(&(&b.path, b.line, &b.rule, &b.id)));

@@ -67,6 +67,7 @@ pub fn assess(
     })?;
     let manifests = deps::manifests(graph.root());
     let dependency_issues = deps::dependency_issues(graph.root(), &manifests, &scan.files);
+    let imports = crate::imports::ImportGraph::build(&scan.files, &manifests);
     let baseline = api_baseline(graph, &repo, resolved.changed.as_ref(), &scan)?;
     let config = &graph.config().rules;
     let rules = rules::active_rules(config);
@@ -79,6 +80,7 @@ pub fn assess(
             dependency_issues: &dependency_issues,
             baseline: baseline.as_ref(),
             config,
+            imports: &imports,
         },
         &rules,
     );

@@ -15,7 +15,7 @@
 
 mod classify;
 mod items;
-mod surface;
+pub(crate) mod surface;
 mod types;
 
 use super::rules::{rules, Rule};
