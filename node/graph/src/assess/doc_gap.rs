@@ -82,11 +82,10 @@ fn undocumented(file: &ScannedFile, s: &Symbol) -> bool {
     s.public && s.doc.trim().is_empty() && kind_counts && !in_trait_impl(file, s)
 }
 
-/// A Rust method public only because it implements a trait: no `pub`, and no trait of
-/// the file declares it.
+/// A Rust item public only because it implements a trait (a method, an associated type
+/// or const of `impl Trait for T`): no `pub`, and no trait of the file declares it.
 fn in_trait_impl(file: &ScannedFile, s: &Symbol) -> bool {
     file.path.ends_with(".rs")
-        && s.kind == SymbolKind::Method
         && !s.signature.starts_with("pub")
         && !file.facts.symbols.iter().any(|t| {
             t.kind == SymbolKind::Trait
@@ -111,10 +110,8 @@ fn users<'a>(
         let Some(edge) = imports.edge(importer, path) else {
             continue;
         };
-        let named = edge.names.contains(top);
-        let whole = edge.names.is_empty() || edge.names.contains("*");
-        let uses = named
-            || (whole && {
+        let uses = edge.names.contains(top)
+            || (edge.whole && {
                 let names = referenced.entry(importer).or_insert_with(|| {
                     scan.file(importer).map_or_else(BTreeSet::new, |f| {
                         f.facts.references.iter().map(|r| r.name.as_str()).collect()

@@ -72,6 +72,7 @@ impl Packages {
                     line: import.line,
                     module: import.module.clone(),
                     names: import.names.clone(),
+                    whole: true,
                     into_descendant: false,
                 });
             }

@@ -43,6 +43,9 @@ pub struct Edge {
     pub module: String,
     /// Names imported over all the imports between the two files (`*` for a glob).
     pub names: BTreeSet<String>,
+    /// Some import takes the module whole (`import m`, `use crate::m;`, `from . import
+    /// m`, `use m::*`): code may use any of its names through it.
+    pub whole: bool,
     /// Rust: the target is a descendant module of the source (`use child::X` or `pub use`
     /// in the parent). The parent owns its children, so this is not a cycle's back edge.
     pub into_descendant: bool,
@@ -61,6 +64,8 @@ pub(crate) struct Resolved {
     pub(crate) module: String,
     /// Names imported.
     pub(crate) names: Vec<String>,
+    /// The module itself is imported (see [`Edge::whole`]).
+    pub(crate) whole: bool,
     /// See [`Edge::into_descendant`].
     pub(crate) into_descendant: bool,
 }
@@ -146,6 +151,7 @@ impl ImportGraph {
                 edge.module = r.module;
             }
             edge.names.extend(r.names);
+            edge.whole |= r.whole;
             return;
         }
         if self.edges.len() >= MAX_EDGES {
@@ -164,6 +170,7 @@ impl ImportGraph {
                 kind: r.kind,
                 line: r.line,
                 module: r.module,
+                whole: r.whole || r.names.is_empty() || r.names.iter().any(|n| n == "*"),
                 names: r.names.into_iter().collect(),
                 into_descendant: r.into_descendant,
             },

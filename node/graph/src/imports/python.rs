@@ -58,7 +58,7 @@ impl Modules {
         let dir = parent_dir(&file.path);
         let mut out = Vec::new();
         for import in &file.facts.imports {
-            let targets: Vec<String> = if import.module.starts_with('.') {
+            let targets: Vec<(String, bool)> = if import.module.starts_with('.') {
                 let Some(base) = python_modules::resolve(dir, &import.module) else {
                     continue;
                 };
@@ -78,8 +78,9 @@ impl Modules {
                     self.deepest(&dotted, name.is_some())
                 })
             };
-            out.extend(targets.into_iter().map(|to| Resolved {
+            out.extend(targets.into_iter().map(|(to, whole)| Resolved {
                 to,
+                whole,
                 kind: EdgeKind::Import,
                 line: import.line,
                 module: import.module.clone(),
@@ -92,20 +93,21 @@ impl Modules {
         out
     }
 
-    /// Each imported name as a submodule, else the module itself.
+    /// Each imported name as a submodule, else the module itself; with whether the
+    /// import takes that module whole.
     fn targets(
         &self,
         import: &crate::facts::Import,
         find: impl Fn(Option<&str>) -> Option<String>,
-    ) -> Vec<String> {
+    ) -> Vec<(String, bool)> {
         let mut out = Vec::new();
         if import.names.is_empty() {
-            out.extend(find(None));
+            out.extend(find(None).map(|f| (f, true)));
         }
         for name in &import.names {
             match find(Some(name)).filter(|_| name != "*") {
-                Some(f) => out.push(f),
-                None => out.extend(find(None)),
+                Some(f) => out.push((f, true)),
+                None => out.extend(find(None).map(|f| (f, name == "*"))),
             }
         }
         out

@@ -3,7 +3,8 @@
 //! (preferred) or `main.rs`, and is its own root when there is none (an integration
 //! test). Module `a::b` of a crate rooted in directory `d` is `d/a/b.rs` or
 //! `d/a/b/mod.rs`; a path that goes on into an inline module or an item ends at the
-//! deepest module with a file. `#[path]` attributes are not followed.
+//! deepest module with a file. Paths written in code (`crate::a::f()`) count as `use`s
+//! of their module. `#[path]` attributes are not followed.
 
 use super::{join, parent_dir, EdgeKind, Repo, Resolved};
 use crate::deps::Ecosystem;
@@ -18,6 +19,10 @@ const MAX_SUPERS: usize = 64;
 pub(super) struct Crates {
     /// `weft_graph` → `node/graph/src/lib.rs`.
     roots: BTreeMap<String, String>,
+    /// (crate root, name) → the root of the crate it re-exports under that name
+    /// (`pub use weft_graph as graph;` in `node/src/lib.rs`), so `crate::graph::x`
+    /// there reaches the other crate's module `x`.
+    aliases: BTreeMap<(String, String), String>,
 }
 
 /// The crate and module a file is.
@@ -56,7 +61,22 @@ impl Crates {
         for (name, lib) in renamed {
             roots.entry(name).or_insert(lib);
         }
-        Crates { roots }
+        let mut aliases = BTreeMap::new();
+        for file in repo
+            .files
+            .iter()
+            .filter(|f| roots.values().any(|r| *r == f.path))
+        {
+            for import in file.facts.imports.iter().filter(|i| i.names.is_empty()) {
+                let Some(target) = roots.get(import.module.as_str()) else {
+                    continue;
+                };
+                for r in &import.renamed {
+                    aliases.insert((file.path.clone(), r.local.clone()), target.clone());
+                }
+            }
+        }
+        Crates { roots, aliases }
     }
 
     /// The files `file`'s imports and `mod` declarations name.
@@ -74,11 +94,24 @@ impl Crates {
                     line: s.start_line,
                     module: s.qualified.clone(),
                     names: Vec::new(),
+                    whole: false,
                     into_descendant: true,
                 });
             }
         }
-        for import in &file.facts.imports {
+        // A path written in code (`super::rules::run(…)`, `weft_kernel::hash::shake256(…)`)
+        // uses its module as much as a `use` does.
+        let paths = file.facts.references.iter().filter_map(|r| {
+            let qualifier = r.qualifier.as_deref()?;
+            Some(Import {
+                module: qualifier.to_string(),
+                names: vec![r.name.clone()],
+                renamed: Vec::new(),
+                line: r.line,
+            })
+        });
+        let uses: Vec<Import> = file.facts.imports.iter().cloned().chain(paths).collect();
+        for import in &uses {
             let mut current = place.segments.clone();
             current.extend(inline_module(symbols, import.line));
             for to in self.targets(repo, &place, &current, import) {
@@ -90,6 +123,7 @@ impl Crates {
                     line: import.line,
                     module: import.module.clone(),
                     names: import.names.clone(),
+                    whole: to.3,
                     into_descendant,
                 });
             }
@@ -97,16 +131,16 @@ impl Crates {
         out
     }
 
-    /// (file, its module path, whether it is in the importer's crate) for each file one
-    /// import names: the module each imported name is, else the deepest module of the
-    /// path that has a file.
+    /// (file, its module path, whether it is in the importer's crate, whether an imported
+    /// name is that module itself) for each file one import names: the module each
+    /// imported name is, else the deepest module of the path that has a file.
     fn targets(
         &self,
         repo: &Repo<'_>,
         place: &Place,
         current: &[String],
         import: &Import,
-    ) -> Vec<(String, Vec<String>, bool)> {
+    ) -> Vec<(String, Vec<String>, bool, bool)> {
         let segments: Vec<&str> = import
             .module
             .split("::")
@@ -142,12 +176,28 @@ impl Crates {
             }
         };
         path.extend(rest.iter().map(|s| s.to_string()));
+        let crate_root = other.as_ref().map_or(&place.root, |o| &o.root);
+        let aliased = path.first().and_then(|first| {
+            let root = self.aliases.get(&(crate_root.clone(), first.clone()))?;
+            Some(Place {
+                root: root.clone(),
+                dir: parent_dir(root).to_string(),
+                segments: Vec::new(),
+            })
+        });
+        let other = match aliased {
+            Some(target) => {
+                path.remove(0);
+                Some(target)
+            }
+            None => other,
+        };
         let same = other.is_none();
         let crate_place = other.as_ref().unwrap_or(place);
         let mut out = Vec::new();
         let deepest = |path: &[String]| deepest(repo, crate_place, path);
         if import.names.is_empty() {
-            out.extend(deepest(&path));
+            out.extend(deepest(&path).map(|(f, p)| (f, p, true)));
         }
         for name in &import.names {
             let own = child_of(&path, name);
@@ -155,13 +205,15 @@ impl Crates {
                 .then(|| module_file(repo, crate_place, &own, true))
                 .flatten();
             match exact {
-                Some(f) => out.push((f, own)),
-                None => out.extend(deepest(&path)),
+                Some(f) => out.push((f, own, true)),
+                None => out.extend(deepest(&path).map(|(f, p)| (f, p, name == "*"))),
             }
         }
         out.sort();
         out.dedup();
-        out.into_iter().map(|(f, p)| (f, p, same)).collect()
+        out.into_iter()
+            .map(|(f, p, whole)| (f, p, same, whole))
+            .collect()
     }
 }
 

@@ -29,6 +29,7 @@ pub(super) fn resolve(repo: &Repo<'_>, file: &ScannedFile) -> Vec<Resolved> {
                 line: import.line,
                 module: import.module.clone(),
                 names: import.names.clone(),
+                whole: false,
                 into_descendant: false,
             })
         })

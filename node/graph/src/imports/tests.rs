@@ -53,10 +53,13 @@ fn rust_paths_resolve_to_module_files_and_crates() {
         ("src/a.rs", "mod inner;\nuse crate::b::{self, deep::D};\nuse super::Other;\npub struct Thing;\n"),
         ("src/a/inner.rs", "use super::super::b::Item;\nuse self::x::Y;\n"),
         ("src/b/mod.rs", "pub mod deep;\npub struct Item;\n#[cfg(test)]\nmod tests {\n    use super::*;\n    use super::deep::D;\n}\n"),
-        ("src/b/deep.rs", "pub struct D;\n"),
+        ("src/b/deep.rs", "pub struct D;\nfn f() { crate::a::helper(); }\n"),
         ("tool/Cargo.toml", "[package]\nname = \"tool\"\n[dependencies]\ncore = { package = \"app-core\", path = \"..\" }\n"),
         ("tool/src/main.rs", "use app_core::b::Item;\nuse core::a;\nmod cli;\n"),
         ("tool/src/cli.rs", "use crate::main_helper;\n"),
+        ("facade/Cargo.toml", "[package]\nname = \"facade\"\n"),
+        ("facade/src/lib.rs", "pub use app_core as api;\nmod x;\n"),
+        ("facade/src/x.rs", "use crate::api::b::Item;\n"),
     ]);
     assert!(
         has(&g, "src/lib.rs", "src/a.rs"),
