@@ -819,11 +819,48 @@ mod tests {
             "[assessment.rules]\nhotspot = \"loud\"\n",
             "[assessment.rules]\nno-such-rule = \"off\"\n",
             "[analysis]\nmin_coupling = 130.0\n",
+            "[assessment]\nimplicit_min_confidence = 1.5\n",
         ] {
             assert!(
                 WeaveConfig::parse(text, Path::new("weave.toml")).is_err(),
                 "{text}"
             );
+        }
+    }
+
+    #[test]
+    fn architecture_layers_load_in_order_and_bad_ones_name_the_entry() {
+        let text = "[architecture]\nlayers = [\"cli\", \"node/src\", \"kernel/**/*.rs\"]\n";
+        let config = WeaveConfig::parse(text, Path::new("weave.toml")).expect("valid");
+        let rules = config.graph_config().rules;
+        let names: Vec<&str> = rules.layers.iter().map(|l| l.as_str()).collect();
+        assert_eq!(names, ["cli", "node/src", "kernel/**/*.rs"]);
+        assert!(WeaveConfig::default()
+            .graph_config()
+            .rules
+            .layers
+            .is_empty());
+        for (text, says) in [
+            (
+                "[architecture]\nlayers = [\"cli\", \"src/[x\"]\n",
+                "bad glob",
+            ),
+            (
+                "[architecture]\nlayers = [\"cli\", \"../up\"]\n",
+                "repository-relative",
+            ),
+            (
+                "[architecture]\nlayers = [\"cli\", \"cli/\"]\n",
+                "listed twice",
+            ),
+            ("[architecture]\nlayer = [\"cli\"]\n", "layer"),
+        ] {
+            let err = WeaveConfig::parse(text, Path::new("weave.toml")).expect_err(text);
+            let msg = err.to_string();
+            assert!(msg.contains(says), "{text}: {msg}");
+            if says != "listed twice" {
+                assert!(msg.contains("line 2"), "{text}: {msg}");
+            }
         }
     }
 }

@@ -110,7 +110,7 @@ pub(super) fn import_cycles(inputs: &Inputs<'_>, out: &mut Emitter<'_>) {
             },
             None,
             format!(
-                "import cycle of {} modules: {}",
+                "import cycle of {} modules; one loop: {}",
                 cycle.members.len(),
                 loop_names.join(" → ")
             ),
