@@ -2,10 +2,10 @@
 //! with git2 (fixed times, so the co-change numbers below are exact), assessed in full
 //! through the same pipeline `weft assess` runs.
 
-use git2::{Repository, Signature, Time};
+mod common;
+
+use common::Fixture;
 use serde_json::Value;
-use std::path::Path;
-use tempfile::TempDir;
 use weft_graph::assess::layers::LayerPattern;
 use weft_graph::assess::report::Finding;
 use weft_graph::assess::rules::RuleConfig;
@@ -13,32 +13,7 @@ use weft_graph::assess::run::{assess, Quiet};
 use weft_graph::assess::scope::ScopeRequest;
 use weft_graph::{GraphConfig, KnowledgeGraph};
 
-struct Fixture {
-    dir: TempDir,
-    repo: Repository,
-    commits: i64,
-}
-
 impl Fixture {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let repo = Repository::init(dir.path()).expect("git init");
-        Fixture {
-            dir,
-            repo,
-            commits: 0,
-        }
-    }
-
-    fn write(&self, path: &str, content: &str) {
-        let full = self.dir.path().join(path);
-        std::fs::create_dir_all(full.parent().expect("has a parent")).expect("mkdir");
-        std::fs::write(&full, content).expect("write");
-        let mut index = self.repo.index().expect("index");
-        index.add_path(Path::new(path)).expect("add");
-        index.write().expect("write index");
-    }
-
     /// Appends a comment line to each file (keeping what it says) and commits them.
     fn change(&mut self, files: &[&str], comment: &str) {
         for file in files {
@@ -52,22 +27,7 @@ impl Fixture {
 
     fn commit(&mut self) {
         self.commits += 1;
-        let sig = Signature::new(
-            "Alice",
-            "alice@example.org",
-            &Time::new(self.commits * 86_400, 0),
-        )
-        .expect("signature");
-        let mut index = self.repo.index().expect("index");
-        let tree = self
-            .repo
-            .find_tree(index.write_tree().expect("tree"))
-            .expect("tree");
-        let parent = self.repo.head().ok().and_then(|h| h.peel_to_commit().ok());
-        let parents: Vec<_> = parent.iter().collect();
-        self.repo
-            .commit(Some("HEAD"), &sig, &sig, "change", &tree, &parents)
-            .expect("commit");
+        self.commit_at(self.commits * 86_400, "change");
     }
 
     fn findings(&self, rules: RuleConfig) -> Vec<Finding> {

@@ -2,40 +2,16 @@
 //! size weighting) and the held-out evaluation, against fixture repositories built with
 //! git2; every expected number is computed by hand in the comments.
 
-use git2::{Repository, Signature, Time};
+mod common;
+
+use common::Fixture;
 use std::path::Path;
-use tempfile::TempDir;
 use weft_graph::history::eval::{evaluate, Evaluation};
 use weft_graph::history::{Coupling, History, MiningConfig};
 
 const DAY: i64 = 86_400;
 
-struct Fixture {
-    dir: TempDir,
-    repo: Repository,
-    commits: i64,
-}
-
 impl Fixture {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let repo = Repository::init(dir.path()).expect("git init");
-        Self {
-            dir,
-            repo,
-            commits: 0,
-        }
-    }
-
-    fn write(&self, path: &str, content: &str) {
-        let full = self.dir.path().join(path);
-        std::fs::create_dir_all(full.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&full, content).expect("write");
-        let mut index = self.repo.index().expect("index");
-        index.add_path(Path::new(path)).expect("add");
-        index.write().expect("write index");
-    }
-
     fn append(&self, path: &str, line: &str) {
         let full = self.dir.path().join(path);
         let mut content = std::fs::read_to_string(&full).unwrap_or_default();
@@ -64,27 +40,7 @@ impl Fixture {
     }
 
     fn commit(&mut self) {
-        let sig = Signature::new(
-            "Alice",
-            "alice@example.org",
-            &Time::new(self.commits * DAY, 0),
-        )
-        .expect("signature");
-        let tree = self
-            .repo
-            .find_tree(
-                self.repo
-                    .index()
-                    .expect("index")
-                    .write_tree()
-                    .expect("tree"),
-            )
-            .expect("tree");
-        let parent = self.repo.head().ok().and_then(|h| h.peel_to_commit().ok());
-        let parents: Vec<_> = parent.iter().collect();
-        self.repo
-            .commit(Some("HEAD"), &sig, &sig, "chore: change", &tree, &parents)
-            .expect("commit");
+        self.commit_at(self.commits * DAY, "chore: change");
     }
 
     fn mined(&self, cfg: &MiningConfig) -> History {

@@ -41,6 +41,17 @@ fn has(g: &ImportGraph, from: &str, to: &str) -> bool {
     g.edge(from, to).is_some_and(|e| e.kind == EdgeKind::Import)
 }
 
+/// Each (from, to, why) is an import edge.
+fn expect_imports(g: &ImportGraph, expected: &[(&str, &str, &str)]) {
+    for (from, to, why) in expected {
+        assert!(
+            has(g, from, to),
+            "{from} → {to} ({why}); edges: {:?}",
+            edges(g)
+        );
+    }
+}
+
 fn members(g: &ImportGraph) -> Vec<Vec<String>> {
     cycles(g).into_iter().map(|c| c.members).collect()
 }
@@ -61,35 +72,35 @@ fn rust_paths_resolve_to_module_files_and_crates() {
         ("facade/src/lib.rs", "pub use app_core as api;\nmod x;\n"),
         ("facade/src/x.rs", "use crate::api::b::Item;\n"),
     ]);
-    assert!(
-        has(&g, "src/lib.rs", "src/a.rs"),
-        "a child module by its name"
-    );
-    assert!(
-        has(&g, "src/a.rs", "src/b/mod.rs"),
-        "`self` in a list is the module"
-    );
-    assert!(has(&g, "src/a.rs", "src/b/deep.rs"), "a nested path");
-    assert!(
-        has(&g, "src/a.rs", "src/lib.rs"),
-        "`super` of a top module is the root"
-    );
-    assert!(has(&g, "src/a/inner.rs", "src/b/mod.rs"), "two `super`s");
-    assert!(
-        has(&g, "src/b/mod.rs", "src/b/deep.rs"),
-        "`super` of an inline module"
-    );
-    assert!(
-        has(&g, "tool/src/main.rs", "src/b/mod.rs"),
-        "a crate by package name"
-    );
-    assert!(
-        has(&g, "tool/src/main.rs", "src/a.rs"),
-        "a crate by its renamed name"
-    );
-    assert!(
-        has(&g, "tool/src/cli.rs", "tool/src/main.rs"),
-        "`crate` of a binary"
+    expect_imports(
+        &g,
+        &[
+            ("src/lib.rs", "src/a.rs", "a child module by its name"),
+            ("src/a.rs", "src/b/mod.rs", "`self` in a list is the module"),
+            ("src/a.rs", "src/b/deep.rs", "a nested path"),
+            (
+                "src/a.rs",
+                "src/lib.rs",
+                "`super` of a top module is the root",
+            ),
+            ("src/a/inner.rs", "src/b/mod.rs", "two `super`s"),
+            (
+                "src/b/mod.rs",
+                "src/b/deep.rs",
+                "`super` of an inline module",
+            ),
+            (
+                "tool/src/main.rs",
+                "src/b/mod.rs",
+                "a crate by package name",
+            ),
+            (
+                "tool/src/main.rs",
+                "src/a.rs",
+                "a crate by its renamed name",
+            ),
+            ("tool/src/cli.rs", "tool/src/main.rs", "`crate` of a binary"),
+        ],
     );
     let declared = edges(&g)
         .into_iter()
@@ -172,24 +183,28 @@ fn python_relative_absolute_and_package_imports() {
         ("src/lib/model.py", "x = 1\n"),
         ("scripts/run.py", "import pkg.core as c\n"),
     ]);
-    assert!(has(&g, "pkg/__init__.py", "pkg/core.py"));
-    assert!(
-        has(&g, "pkg/__init__.py", "pkg/util.py"),
-        "`from . import util` is the submodule"
+    expect_imports(
+        &g,
+        &[
+            ("pkg/__init__.py", "pkg/core.py", ""),
+            (
+                "pkg/__init__.py",
+                "pkg/util.py",
+                "`from . import util` is the submodule",
+            ),
+            ("pkg/core.py", "pkg/util.py", ""),
+            ("pkg/core.py", "pkg/sub/leaf.py", ""),
+            (
+                "pkg/util.py",
+                "pkg/core.py",
+                "`from pkg import core` is the submodule",
+            ),
+            ("pkg/sub/leaf.py", "pkg/util.py", ""),
+            ("pkg/sub/leaf.py", "pkg/sub/__init__.py", ""),
+            ("src/lib/api.py", "src/lib/model.py", "a package under src/"),
+            ("scripts/run.py", "pkg/core.py", ""),
+        ],
     );
-    assert!(has(&g, "pkg/core.py", "pkg/util.py"));
-    assert!(has(&g, "pkg/core.py", "pkg/sub/leaf.py"));
-    assert!(
-        has(&g, "pkg/util.py", "pkg/core.py"),
-        "`from pkg import core` is the submodule"
-    );
-    assert!(has(&g, "pkg/sub/leaf.py", "pkg/util.py"));
-    assert!(has(&g, "pkg/sub/leaf.py", "pkg/sub/__init__.py"));
-    assert!(
-        has(&g, "src/lib/api.py", "src/lib/model.py"),
-        "a package under src/"
-    );
-    assert!(has(&g, "scripts/run.py", "pkg/core.py"));
     assert!(!edges(&g)
         .iter()
         .any(|e| e.0 == "pkg/core.py" && e.1.contains("os")));
@@ -217,13 +232,15 @@ fn scripts_resolve_relative_specifiers_with_extensions_and_index_files() {
         ("web/c.js", "const d = require('../web/d.cjs');\n"),
         ("web/d.cjs", "module.exports = {};\n"),
     ]);
-    assert!(has(&g, "web/a.ts", "web/b.ts"));
-    assert!(
-        has(&g, "web/b.ts", "web/a.ts"),
-        "`.js` is the TypeScript source"
+    expect_imports(
+        &g,
+        &[
+            ("web/a.ts", "web/b.ts", ""),
+            ("web/b.ts", "web/a.ts", "`.js` is the TypeScript source"),
+            ("web/a.ts", "web/util/index.ts", ""),
+            ("web/c.js", "web/d.cjs", ""),
+        ],
     );
-    assert!(has(&g, "web/a.ts", "web/util/index.ts"));
-    assert!(has(&g, "web/c.js", "web/d.cjs"));
     assert_eq!(edges(&g).len(), 4, "lodash is a package: {:?}", edges(&g));
     assert_eq!(
         members(&g),
@@ -251,8 +268,13 @@ fn go_imports_name_every_file_of_the_package_and_cycles_are_packages() {
         ),
         ("model/other.go", "package model\n"),
     ]);
-    assert!(has(&g, "main.go", "store/db.go"));
-    assert!(has(&g, "main.go", "store/cache.go"));
+    expect_imports(
+        &g,
+        &[
+            ("main.go", "store/db.go", ""),
+            ("main.go", "store/cache.go", ""),
+        ],
+    );
     assert!(
         !has(&g, "main.go", "store/db_test.go"),
         "a test file is not imported"
