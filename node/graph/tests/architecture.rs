@@ -93,7 +93,11 @@ fn layers_and_cycles_from_imports_in_python() {
         "from core.model import Model\n\ndef show():\n    return Model()\n",
     );
     fx.write("core/__init__.py", "");
-    fx.write("core/model.py", "class Model:\n    pass\n");
+    fx.write(
+        "core/model.py",
+        "class Model:\n    def __init__(self):\n        pass\n\n    def save(self):\n        pass\n",
+    );
+    fx.write("core/_private.py", "def helper():\n    pass\n");
     fx.write(
         "core/store.py",
         "from app.views import show\nfrom core.model import Model\n",
@@ -132,6 +136,19 @@ fn layers_and_cycles_from_imports_in_python() {
     assert_eq!(steps.len(), 2);
     assert_eq!(steps[0]["from"], "lib/a.py");
     assert_eq!(steps[1]["to"], "lib/a.py");
+    let gaps: Vec<&str> = of(&findings, "doc-gap")
+        .iter()
+        .map(|f| f.symbol.as_str())
+        .collect();
+    assert!(
+        gaps.contains(&"Model") && gaps.contains(&"Model.save"),
+        "{gaps:?}"
+    );
+    assert!(
+        !gaps.contains(&"Model.__init__"),
+        "a dunder method: {gaps:?}"
+    );
+    assert!(!gaps.contains(&"helper"), "in a private module: {gaps:?}");
     // Without layers there is no layer rule; the cycle's id does not depend on the layers.
     let plain = fx.findings(RuleConfig::default());
     assert!(of(&plain, "layer-violation").is_empty());

@@ -48,7 +48,7 @@ pub(super) fn not_api(path: &str) -> bool {
 }
 
 /// Whether the module is private by name: it, or a package holding it, starts with `_`.
-pub(super) fn private_module(path: &str) -> bool {
+pub(crate) fn private_module(path: &str) -> bool {
     module_key(path)
         .split('/')
         .any(|part| part.starts_with('_') && !(part.starts_with("__") && part.ends_with("__")))

@@ -5,7 +5,8 @@
 //! it), then by its file's churn. Only the top `doc_gap_count` are reported.
 //!
 //! Left out: modules (their docs are inner `//!` comments in the module's own file),
-//! trait implementations and their methods (documented at the trait), fields and variants.
+//! trait implementations and their items (documented at the trait), fields, variants,
+//! Python's dunder methods and private modules; overloads count once.
 
 use super::rules::{At, Emitter, Inputs};
 use crate::facts::{Symbol, SymbolKind};
@@ -23,14 +24,15 @@ pub(super) fn doc_gaps(inputs: &Inputs<'_>, out: &mut Emitter<'_>) {
     }
     let mut referenced: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     let mut gaps: Vec<(usize, u32, &ScannedFile, &Symbol, Vec<&str>)> = Vec::new();
-    for file in inputs
-        .scan
-        .files
-        .iter()
-        .filter(|f| crate::api::exposed(&f.path))
-    {
+    for file in inputs.scan.files.iter().filter(|f| exposed(&f.path)) {
         let churn = inputs.history.file(&file.path).map_or(0, |h| h.commits);
+        // Overloads (`@overload`, TypeScript signatures) share a name and so an id: the
+        // first stands for them.
+        let mut seen = BTreeSet::new();
         for s in file.facts.symbols.iter().filter(|s| undocumented(file, s)) {
+            if !seen.insert(s.qualified.as_str()) {
+                continue;
+            }
             let users = users(inputs, &mut referenced, &file.path, s);
             gaps.push((users.len(), churn, file, s, users));
         }
@@ -73,13 +75,23 @@ pub(super) fn doc_gaps(inputs: &Inputs<'_>, out: &mut Emitter<'_>) {
     }
 }
 
+/// Files whose public symbols dependents use: [`crate::api::exposed`], and for Python not
+/// a private module (`_compat.py`, `_impl/`).
+fn exposed(path: &str) -> bool {
+    let python = path.ends_with(".py") || path.ends_with(".pyi");
+    crate::api::exposed(path) && !(python && crate::api::python_modules::private_module(path))
+}
+
 /// A public symbol a doc comment belongs on and that has none.
 fn undocumented(file: &ScannedFile, s: &Symbol) -> bool {
     let kind_counts = !matches!(
         s.kind,
         SymbolKind::Module | SymbolKind::Impl | SymbolKind::Field | SymbolKind::Variant
     );
-    s.public && s.doc.trim().is_empty() && kind_counts && !in_trait_impl(file, s)
+    // Python's `__init__`, `__repr__`, …: protocol methods, documented by the protocol
+    // (and a constructor by its class).
+    let dunder = s.name.len() > 4 && s.name.starts_with("__") && s.name.ends_with("__");
+    s.public && s.doc.trim().is_empty() && kind_counts && !dunder && !in_trait_impl(file, s)
 }
 
 /// A Rust item public only because it implements a trait (a method, an associated type
