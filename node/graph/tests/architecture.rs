@@ -173,15 +173,18 @@ fn god_files_are_big_imported_and_busy_and_doc_gaps_are_ranked_by_use() {
         "mod core;\nmod lonely;\nmod u1;\nmod u2;\nmod u3;\n",
     );
     fx.write("src/core.rs", &format!(
-        "{}\npub fn used_a_lot() {{}}\npub fn used_once() {{}}\n/// Documented.\npub fn documented() {{}}\nfn private() {{}}\npub fn unused() {{}}\n",
+        "{}\npub fn used_a_lot() {{}}\npub fn used_once() {{}}\n/// Documented.\npub fn documented() {{}}\nfn private() {{}}\npub fn unused() {{}}\npub struct Store;\nimpl Store {{\n    pub fn get(&self) {{}}\n    pub fn put(&self) {{}}\n}}\n",
         big_file("body", 40)
     ));
     fx.write("src/lonely.rs", &big_file("lonely", 60));
     fx.write(
         "src/u1.rs",
-        "use crate::core::{used_a_lot, used_once, documented};\n",
+        "use crate::core::{used_a_lot, used_once, documented, Store};\nfn g(s: Store) { s.get(); }\n",
     );
-    fx.write("src/u2.rs", "use crate::core::{used_a_lot, documented};\n");
+    fx.write(
+        "src/u2.rs",
+        "use crate::core::{used_a_lot, documented, Store};\n",
+    );
     fx.write(
         "src/u3.rs",
         "use crate::core;\nfn f() { core::used_a_lot(); core::documented(); }\n",
@@ -222,10 +225,14 @@ fn god_files_are_big_imported_and_busy_and_doc_gaps_are_ranked_by_use() {
             .map(|g| (g.1.as_u64().expect("rank"), g.2.as_u64().expect("uses")))
     };
     assert_eq!(rank("used_a_lot"), Some((1, 3)), "{gaps:#?}");
-    assert_eq!(rank("used_once"), Some((2, 1)));
+    assert_eq!(rank("Store"), Some((2, 2)));
+    // A method is used where its type is and it is called; ties go by name.
+    assert_eq!(rank("Store::get"), Some((3, 1)));
+    assert_eq!(rank("used_once"), Some((4, 1)));
+    assert!(rank("Store::put").is_some_and(|(_, uses)| uses == 0));
     assert_eq!(rank("documented"), None);
     assert_eq!(rank("private"), None);
-    assert!(rank("unused").is_some_and(|(r, u)| r > 2 && u == 0));
+    assert!(rank("unused").is_some_and(|(r, u)| r > 4 && u == 0));
     let capped = RuleConfig {
         doc_gap_count: 1,
         ..rules

@@ -2,7 +2,7 @@
 //! ([`crate::api::exposed`]) that have no doc comment, ranked so the few worth writing
 //! first come out on top: by how many files of the repository use the symbol (files
 //! importing its file and naming it, or importing the module whole and calling or naming
-//! it), then by its file's churn. Only the top `doc_gap_count` are reported.
+//! it; for a method, also calling it by name), then by its file's churn. Only the top `doc_gap_count` are reported.
 //!
 //! Left out: modules (their docs are inner `//!` comments in the module's own file),
 //! trait implementations and their items (documented at the trait), fields, variants,
@@ -107,8 +107,10 @@ fn in_trait_impl(file: &ScannedFile, s: &Symbol) -> bool {
         })
 }
 
-/// The files using `s` of the file at `path`: its importers that name the symbol's
-/// top-level item, or that import the whole module (or `*`) and reference its name.
+/// The files using `s` of the file at `path`: its importers that reach the symbol's
+/// top-level item (naming it, or importing the whole module (or `*`) and referencing it)
+/// and, for a member (`Type::method`, `Class.method`), also reference the member's name:
+/// a class used everywhere does not make each of its methods used everywhere.
 fn users<'a>(
     inputs: &Inputs<'a>,
     referenced: &mut BTreeMap<&'a str, BTreeSet<&'a str>>,
@@ -116,21 +118,24 @@ fn users<'a>(
     s: &Symbol,
 ) -> Vec<&'a str> {
     let top = s.qualified.split([':', '.']).next().unwrap_or(&s.name);
+    let member = top != s.qualified;
     let (imports, scan) = (inputs.imports, inputs.scan);
     let mut out = Vec::new();
     for importer in imports.importers(path) {
         let Some(edge) = imports.edge(importer, path) else {
             continue;
         };
-        let uses = edge.names.contains(top)
-            || (edge.whole && {
-                let names = referenced.entry(importer).or_insert_with(|| {
-                    scan.file(importer).map_or_else(BTreeSet::new, |f| {
-                        f.facts.references.iter().map(|r| r.name.as_str()).collect()
-                    })
-                });
-                names.contains(s.name.as_str()) || names.contains(top)
-            });
+        let names = referenced.entry(importer).or_insert_with(|| {
+            scan.file(importer).map_or_else(BTreeSet::new, |f| {
+                f.facts.references.iter().map(|r| r.name.as_str()).collect()
+            })
+        });
+        let reaches_top = edge.names.contains(top) || (edge.whole && names.contains(top));
+        let uses = if member {
+            reaches_top && names.contains(s.name.as_str())
+        } else {
+            reaches_top
+        };
         if uses {
             out.push(importer);
         }
