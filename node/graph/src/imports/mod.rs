@@ -143,26 +143,30 @@ impl ImportGraph {
             return;
         }
         let key = (from.to_string(), r.to.clone());
+        let exists = self.edges.contains_key(&key);
+        if !exists && self.edges.len() >= MAX_EDGES {
+            self.truncated = true;
+            return;
+        }
+        let import = r.kind == EdgeKind::Import;
+        let whole = import && (r.whole || r.names.is_empty() || r.names.iter().any(|n| n == "*"));
+        if import {
+            self.importers
+                .entry(r.to.clone())
+                .or_default()
+                .insert(from.to_string());
+        }
         if let Some(edge) = self.edges.get_mut(&key) {
             // An import outranks a declaration: `mod a; use a::X;` is a use of `a`.
             if r.kind < edge.kind {
                 edge.kind = r.kind;
                 edge.line = r.line;
                 edge.module = r.module;
+                edge.into_descendant = r.into_descendant;
             }
             edge.names.extend(r.names);
-            edge.whole |= r.whole;
+            edge.whole |= whole;
             return;
-        }
-        if self.edges.len() >= MAX_EDGES {
-            self.truncated = true;
-            return;
-        }
-        if r.kind == EdgeKind::Import {
-            self.importers
-                .entry(r.to.clone())
-                .or_default()
-                .insert(from.to_string());
         }
         self.edges.insert(
             key,
@@ -170,7 +174,7 @@ impl ImportGraph {
                 kind: r.kind,
                 line: r.line,
                 module: r.module,
-                whole: r.whole || r.names.is_empty() || r.names.iter().any(|n| n == "*"),
+                whole,
                 names: r.names.into_iter().collect(),
                 into_descendant: r.into_descendant,
             },

@@ -119,6 +119,14 @@ fn rust_paths_resolve_to_module_files_and_crates() {
     };
     assert_eq!(into("src/lib.rs"), 1, "{:?}", edges(&g));
     assert_eq!(into("src/a/inner.rs"), 1, "{:?}", edges(&g));
+    // A declared module that is also imported is imported (it once lost its importer).
+    let importers: Vec<&str> = g.importers("src/a.rs").collect();
+    assert_eq!(
+        importers,
+        ["src/b/deep.rs", "src/lib.rs", "tool/src/main.rs"]
+    );
+    let declared_only = g.edge("src/lib.rs", "src/b/mod.rs").expect("declared");
+    assert!(!declared_only.whole && g.importers("src/b/mod.rs").all(|f| f != "src/lib.rs"));
     let e = g.edge("src/lib.rs", "src/a.rs").expect("edge");
     assert!(e.into_descendant && e.line == 3, "{e:?}");
     assert!(
