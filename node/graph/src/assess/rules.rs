@@ -1,5 +1,9 @@
 //! ANALYZE: the assessment rules. Each turns the knowledge graph (facts, history,
-//! dependencies, the API at the last release) into findings with stable ids.
+//! dependencies, the API at the last release) into findings with stable ids. The rules
+//! that read the import graph are in its `architecture` and `doc_gap` modules.
+
+mod architecture;
+mod doc_gap;
 
 use super::layers::LayerPattern;
 use super::report::{Finding, RuleInfo, Severity};
@@ -135,11 +139,11 @@ pub struct Inputs<'a> {
 }
 
 impl Inputs<'_> {
-    pub(super) fn in_scope(&self, path: &str) -> bool {
+    fn in_scope(&self, path: &str) -> bool {
         self.changed.is_none_or(|c| c.contains(path))
     }
 
-    pub(super) fn scoped_files(&self) -> impl Iterator<Item = &ScannedFile> {
+    fn scoped_files(&self) -> impl Iterator<Item = &ScannedFile> {
         self.scan.files.iter().filter(|f| self.in_scope(&f.path))
     }
 }
@@ -177,21 +181,21 @@ pub fn finding_id(rule: &str, path: &str, symbol: &str, key: &str) -> String {
     hex::encode(&h.finish().0[..16])
 }
 
-pub(super) struct Emitter<'a> {
+struct Emitter<'a> {
     rules: BTreeMap<&'a str, &'a RuleInfo>,
     findings: Vec<Finding>,
 }
 
 /// Where a finding points.
-pub(super) struct At<'a> {
-    pub(super) path: &'a str,
-    pub(super) symbol: &'a str,
-    pub(super) key: &'a str,
-    pub(super) lines: (u32, u32),
+struct At<'a> {
+    path: &'a str,
+    symbol: &'a str,
+    key: &'a str,
+    lines: (u32, u32),
 }
 
 impl<'a> At<'a> {
-    pub(super) fn file(path: &'a str) -> At<'a> {
+    fn file(path: &'a str) -> At<'a> {
         At {
             path,
             symbol: "",
@@ -200,7 +204,7 @@ impl<'a> At<'a> {
         }
     }
 
-    pub(super) fn symbol(path: &'a str, s: &'a Symbol) -> At<'a> {
+    fn symbol(path: &'a str, s: &'a Symbol) -> At<'a> {
         At {
             path,
             symbol: &s.qualified,
@@ -212,13 +216,13 @@ impl<'a> At<'a> {
 
 impl Emitter<'_> {
     /// Whether `rule` runs (so that a rule set to `off` costs nothing).
-    pub(super) fn active(&self, rule: &str) -> bool {
+    fn active(&self, rule: &str) -> bool {
         self.rules.contains_key(rule)
     }
 
     /// Adds a finding if its rule is active; `severity` overrides the rule's default only
     /// when the rule's severity was not configured.
-    pub(super) fn emit(
+    fn emit(
         &mut self,
         rule: &str,
         at: At<'_>,
@@ -257,11 +261,11 @@ pub fn run(inputs: &Inputs<'_>, rules: &[RuleInfo]) -> Vec<Finding> {
     functions(inputs, &mut out, configured("complex-function"));
     markers(inputs, &mut out);
     dependencies(inputs, &mut out);
-    super::architecture::implicit_dependencies(inputs, &mut out);
-    super::architecture::import_cycles(inputs, &mut out);
-    super::architecture::layer_violations(inputs, &mut out);
-    super::architecture::god_files(inputs, &mut out);
-    super::doc_gap::doc_gaps(inputs, &mut out);
+    architecture::implicit_dependencies(inputs, &mut out);
+    architecture::import_cycles(inputs, &mut out);
+    architecture::layer_violations(inputs, &mut out);
+    architecture::god_files(inputs, &mut out);
+    doc_gap::doc_gaps(inputs, &mut out);
     let mut findings = out.findings;
     findings
         .sort_by(|a, b| (&a.path, a.line, &a.rule, &a.id).cmp(&(&b.path, b.line, &b.rule, &b.id)));

@@ -4,8 +4,8 @@
 //! churn). Rankings are over the whole repository; a changed-files run reports only the
 //! findings touching a file in scope.
 
-use super::layers::layer_of;
-use super::rules::{At, Emitter, Inputs};
+use super::{At, Emitter, Inputs};
+use crate::assess::layers::layer_of;
 use crate::imports::{cycles, unit, EdgeKind};
 use serde_json::json;
 

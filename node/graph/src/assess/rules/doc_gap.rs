@@ -8,7 +8,7 @@
 //! trait implementations and their items (documented at the trait), fields, variants,
 //! Python's dunder methods and private modules; overloads count once.
 
-use super::rules::{At, Emitter, Inputs};
+use super::{At, Emitter, Inputs};
 use crate::facts::{Symbol, SymbolKind};
 use crate::scan::ScannedFile;
 use serde_json::json;
