@@ -31,13 +31,17 @@ impl Fixture {
     }
 
     fn findings(&self, rules: RuleConfig) -> Vec<Finding> {
+        self.findings_in(rules, &ScopeRequest::Full)
+    }
+
+    fn findings_in(&self, rules: RuleConfig, scope: &ScopeRequest) -> Vec<Finding> {
         let store = tempfile::tempdir().expect("store dir");
         let config = GraphConfig {
             rules,
             ..GraphConfig::default()
         };
         let graph = KnowledgeGraph::open(self.dir.path(), store.path(), &config).expect("graph");
-        assess(&graph, &ScopeRequest::Full, "main", &Quiet)
+        assess(&graph, scope, "main", &Quiet)
             .expect("assessment")
             .findings
     }
@@ -112,7 +116,7 @@ fn layers_and_cycles_from_imports_in_python() {
             .collect(),
         ..RuleConfig::default()
     };
-    let findings = fx.findings(rules);
+    let findings = fx.findings(rules.clone());
     let layer = of(&findings, "layer-violation");
     assert_eq!(
         layer.len(),
@@ -149,6 +153,21 @@ fn layers_and_cycles_from_imports_in_python() {
         "a dunder method: {gaps:?}"
     );
     assert!(!gaps.contains(&"helper"), "in a private module: {gaps:?}");
+    // Scoped to files: a cycle when one of its members is in scope, a layer violation
+    // when its importing file is.
+    let scoped = |paths: &[&str]| {
+        let scope = ScopeRequest::Paths(paths.iter().map(|p| p.to_string()).collect());
+        let found = fx.findings_in(rules.clone(), &scope);
+        let count = |rule: &str| of(&found, rule).len();
+        (count("import-cycle"), count("layer-violation"))
+    };
+    assert_eq!(scoped(&["lib/b.py"]), (1, 0));
+    assert_eq!(scoped(&["core/store.py"]), (0, 1));
+    assert_eq!(
+        scoped(&["app/views.py"]),
+        (0, 0),
+        "the imported side is not the violation"
+    );
     // Without layers there is no layer rule; the cycle's id does not depend on the layers.
     let plain = fx.findings(RuleConfig::default());
     assert!(of(&plain, "layer-violation").is_empty());

@@ -67,7 +67,6 @@ pub(super) fn doc_gaps(inputs: &Inputs<'_>, out: &mut Emitter<'_>) {
                 "undocumented": undocumented,
                 "uses": uses,
                 "users": listed,
-                "peer_uses": null,
                 "churn": churn,
                 "kind": s.kind.as_str(),
             }),
