@@ -11,6 +11,10 @@ use crate::lang::Language;
 use crate::scan::ScannedFile;
 use std::collections::BTreeMap;
 
+/// A module name of more dotted parts than this is not followed (each part tried costs
+/// a lookup of the whole prefix).
+const MAX_PARTS: usize = 64;
+
 /// The repository's Python modules by dotted name.
 pub(super) struct Modules {
     by_name: BTreeMap<String, String>,
@@ -58,6 +62,9 @@ impl Modules {
         let dir = parent_dir(&file.path);
         let mut out = Vec::new();
         for import in &file.facts.imports {
+            if import.module.matches('.').count() >= MAX_PARTS {
+                continue;
+            }
             let targets: Vec<(String, bool)> = if import.module.starts_with('.') {
                 let Some(base) = python_modules::resolve(dir, &import.module) else {
                     continue;

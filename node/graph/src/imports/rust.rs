@@ -15,6 +15,14 @@ use std::collections::BTreeMap;
 /// `super::super::…` deeper than this is not followed.
 const MAX_SUPERS: usize = 64;
 
+/// A path of more segments than this is not followed: real module trees are far
+/// shallower, and each segment tried costs a lookup of the whole prefix.
+const MAX_SEGMENTS: usize = 64;
+
+/// Only this many inline modules (`mod tests { … }`) of a file scope its imports; each
+/// import and path looks through them.
+const MAX_INLINE_MODULES: usize = 256;
+
 /// The workspace's crates by the name code uses for them.
 pub(super) struct Crates {
     /// `weft_graph` → `node/graph/src/lib.rs`.
@@ -111,9 +119,14 @@ impl Crates {
             })
         });
         let uses: Vec<Import> = file.facts.imports.iter().cloned().chain(paths).collect();
+        let inline: Vec<&Symbol> = symbols
+            .iter()
+            .filter(|s| s.kind == SymbolKind::Module && !is_declaration(s))
+            .take(MAX_INLINE_MODULES)
+            .collect();
         for import in &uses {
             let mut current = place.segments.clone();
-            current.extend(inline_module(symbols, import.line));
+            current.extend(inline_module(&inline, import.line));
             for to in self.targets(repo, &place, &current, import) {
                 let into_descendant =
                     to.1.len() > place.segments.len() && to.1.starts_with(&place.segments) && to.2;
@@ -145,7 +158,11 @@ impl Crates {
             .module
             .split("::")
             .filter(|s| !s.is_empty())
+            .take(MAX_SEGMENTS + 1)
             .collect();
+        if segments.len() > MAX_SEGMENTS {
+            return Vec::new();
+        }
         let Some(&first) = segments.first() else {
             return Vec::new();
         };
@@ -292,11 +309,10 @@ fn is_declaration(s: &Symbol) -> bool {
     s.kind == SymbolKind::Module && s.signature.trim_end().ends_with(';')
 }
 
-/// The inline modules (`mod tests { … }`) enclosing `line`, outermost first.
-fn inline_module(symbols: &[Symbol], line: u32) -> Vec<String> {
-    symbols
+/// The path of the innermost of the inline modules (`mod tests { … }`) enclosing `line`.
+fn inline_module(inline: &[&Symbol], line: u32) -> Vec<String> {
+    inline
         .iter()
-        .filter(|s| s.kind == SymbolKind::Module && !is_declaration(s))
         .filter(|s| s.start_line <= line && line <= s.end_line)
         .min_by_key(|s| s.end_line - s.start_line)
         .map(|s| s.qualified.split("::").map(str::to_string).collect())

@@ -318,3 +318,25 @@ fn a_long_chain_and_a_big_cycle_need_no_deep_stack() {
     assert_eq!(found[0].steps.len(), n, "the loop goes all the way round");
     assert_eq!(found[0].steps[0].from, "m00000.py");
 }
+
+#[test]
+fn absurdly_long_paths_are_not_followed() {
+    // Each segment tried costs a lookup of the whole prefix: 100 000 of them would be
+    // quadratic. They are refused instead, and nothing else is lost.
+    let long_rust = format!("use crate::{}X;\nuse crate::a::A;\n", "a::".repeat(100_000));
+    let long_python = format!("import {}b\nfrom . import a\n", "a.".repeat(100_000));
+    let g = graph(&[
+        ("src/lib.rs", &long_rust),
+        ("src/a.rs", "pub struct A;\n"),
+        ("py/a.py", ""),
+        ("py/m.py", &long_python),
+    ]);
+    let all: Vec<(String, String)> = edges(&g).into_iter().map(|(f, t, _)| (f, t)).collect();
+    assert_eq!(
+        all,
+        [
+            ("py/m.py".to_string(), "py/a.py".to_string()),
+            ("src/lib.rs".to_string(), "src/a.rs".to_string()),
+        ]
+    );
+}

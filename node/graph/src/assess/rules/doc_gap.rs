@@ -17,6 +17,11 @@ use std::collections::{BTreeMap, BTreeSet};
 /// At most this many users of a symbol are listed in its evidence (all are counted).
 const MAX_USERS_LISTED: usize = 5;
 
+/// Only the first this many undocumented symbols of a file are ranked: counting a
+/// symbol's users looks at every importer of its file, so a generated file of a hundred
+/// thousand functions imported everywhere must not cost their product.
+const MAX_GAPS_PER_FILE: usize = 2_000;
+
 /// The undocumented public symbols, most used first, as findings.
 pub(super) fn doc_gaps(inputs: &Inputs<'_>, out: &mut Emitter<'_>) {
     if !out.active("doc-gap") {
@@ -29,7 +34,8 @@ pub(super) fn doc_gaps(inputs: &Inputs<'_>, out: &mut Emitter<'_>) {
         // Overloads (`@overload`, TypeScript signatures) share a name and so an id: the
         // first stands for them.
         let mut seen = BTreeSet::new();
-        for s in file.facts.symbols.iter().filter(|s| undocumented(file, s)) {
+        let candidates = file.facts.symbols.iter().filter(|s| undocumented(file, s));
+        for s in candidates.take(MAX_GAPS_PER_FILE) {
             if !seen.insert(s.qualified.as_str()) {
                 continue;
             }
