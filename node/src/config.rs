@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use weft_graph::assess::report::FailOn;
 use weft_graph::assess::rules::{self, RuleConfig, RuleLevel};
+use weft_graph::config_schema::PublicConfig;
 use weft_graph::history::MiningConfig;
 use weft_graph::scan::ScanOptions;
 use weft_graph::{GraphConfig, ModelConfig};
@@ -98,6 +99,9 @@ pub struct AnalysisConfig {
     pub min_shared_revs: u32,
     /// Co-change: minimum coupling degree in percent (code-maat's default 30).
     pub min_coupling: f64,
+    /// Globs of the configuration files users set (TOML, YAML, JSON): the API diff
+    /// reports their keys removed or retyped (breaking) and added (additive).
+    pub public_config: Vec<String>,
 }
 
 impl AnalysisConfig {
@@ -132,6 +136,7 @@ impl Default for AnalysisConfig {
             min_revs: 5,
             min_shared_revs: 5,
             min_coupling: 30.0,
+            public_config: vec![],
         }
     }
 }
@@ -545,6 +550,10 @@ impl WeaveConfig {
             }
         }
         let a = &config.analysis;
+        PublicConfig::new(&a.public_config).map_err(|e| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
         if !(0.0..=100.0).contains(&a.min_coupling)
             || !(0.0..=1.0).contains(&config.assessment.ownership_share)
         {
@@ -621,6 +630,7 @@ impl WeaveConfig {
             mining: self.analysis.mining_config(),
             model: self.embeddings.model_config(),
             rules: self.assessment.rule_config(),
+            public_config: self.analysis.public_config.clone(),
         }
     }
 
