@@ -192,7 +192,7 @@ pub fn source_files(
 ) -> Result<Vec<(String, Language)>, ScanError> {
     let filter = SourceFilter::new(options)?;
     let mut out = Vec::new();
-    for rel in walk_files(root)? {
+    for rel in walk_files(root, false)? {
         if let Some(lang) = filter.language(&rel) {
             out.push((rel, lang));
         }
@@ -201,12 +201,13 @@ pub fn source_files(
     Ok(out)
 }
 
-/// Every file under `root` the scans may look at: gitignore-aware, hidden files and
-/// [`SKIPPED_DIRS`] left out; repository-relative `/`-separated paths, in walk order.
-pub fn walk_files(root: &Path) -> Result<Vec<String>, ScanError> {
+/// Every file under `root` the scans may look at: gitignore-aware, [`SKIPPED_DIRS`] left
+/// out, hidden files too when `hidden` (CI workflows live in `.github/`);
+/// repository-relative `/`-separated paths, in walk order.
+pub fn walk_files(root: &Path, hidden: bool) -> Result<Vec<String>, ScanError> {
     let mut out = Vec::new();
     let walk = ignore::WalkBuilder::new(root)
-        .hidden(true)
+        .hidden(!hidden)
         .require_git(false)
         .filter_entry(|entry| {
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());

@@ -1,6 +1,7 @@
 //! The config scan, sibling of the source scan ([`crate::scan`]) and walking the same way
 //! (gitignore-aware, [`crate::scan::SKIPPED_DIRS`], `[analysis] ignore`, at most
-//! [`crate::scan::MAX_FILE_BYTES`], generated files left out): every TOML, YAML and JSON
+//! [`crate::scan::MAX_FILE_BYTES`], generated files left out) but into hidden directories
+//! (`.github/workflows`, `.gitlab-ci.yml`): every TOML, YAML and JSON
 //! file, its keys from the cache when its content is unchanged. A file that does not
 //! parse is listed with [`super::ConfigFacts::malformed`] set, never failing the scan.
 
@@ -98,7 +99,7 @@ pub fn scan(
     progress: &dyn Fn(u64, u64),
 ) -> Result<ConfigScan, ConfigScanError> {
     let filter = SourceFilter::new(options)?;
-    let mut paths: Vec<(String, ConfigFormat)> = walk_files(root)?
+    let mut paths: Vec<(String, ConfigFormat)> = walk_files(root, true)?
         .into_iter()
         .filter(|rel| !filter.ignored(rel))
         .filter_map(|rel| Some((format_of(&rel)?, rel)))
