@@ -766,4 +766,33 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn public_config_globs_reach_the_graph_and_bad_ones_are_named() {
+        let text = "[analysis]\npublic_config = [\"config/*.toml\", \"deploy/**\"]\n";
+        let config = WeaveConfig::parse(text, Path::new("weave.toml")).expect("valid");
+        assert_eq!(
+            config.graph_config().public_config,
+            ["config/*.toml", "deploy/**"]
+        );
+        for (text, needle) in [
+            (
+                "[analysis]\npublic_config = [\"config/[x.toml\"]\n",
+                "is not a glob",
+            ),
+            (
+                "[analysis]\npublic_config = [\"src/*.rs\"]\n",
+                "matches no configuration file",
+            ),
+            (
+                "[analysis]\npublic_config = \"config.toml\"\n",
+                "public_config",
+            ),
+        ] {
+            let err = WeaveConfig::parse(text, Path::new("weave.toml")).expect_err(text);
+            let message = err.to_string();
+            assert!(message.contains(needle), "{text}: {message}");
+            assert!(message.contains("weave.toml"), "{message}");
+        }
+    }
 }

@@ -281,7 +281,7 @@ fn first_error(root: Node<'_>) -> Malformed {
         for child in node.children(&mut cursor) {
             if child.is_error() || child.is_missing() {
                 let message = if child.is_missing() {
-                    format!("missing `{}`", child.kind())
+                    format!("syntax error: `{}` missing", child.kind())
                 } else {
                     "syntax error".to_string()
                 };
