@@ -49,6 +49,31 @@ fn scan(ctx: &Ctx, graph: &KnowledgeGraph) -> Result<weft_node::graph::scan::Sca
     Ok(scan)
 }
 
+/// Prints a scan's files as `{"files", "parsed", "cached"}`, serialised straight from
+/// the scan (no intermediate JSON tree: large outputs).
+fn files_json<F: serde::Serialize>(
+    ctx: &Ctx,
+    files: Vec<F>,
+    parsed: usize,
+    cached: usize,
+) -> Result<u8> {
+    #[derive(serde::Serialize)]
+    struct Out<F> {
+        files: Vec<F>,
+        parsed: usize,
+        cached: usize,
+    }
+    out::json_serialize(
+        ctx,
+        &Out {
+            files,
+            parsed,
+            cached,
+        },
+    )?;
+    Ok(exit::OK)
+}
+
 pub fn symbols(ctx: &Ctx, args: SymbolsArgs) -> Result<u8> {
     if let Some(peer) = &args.peer {
         return super::peer_query::symbols(ctx, &args, peer);
@@ -86,12 +111,6 @@ pub fn symbols(ctx: &Ctx, args: SymbolsArgs) -> Result<u8> {
             #[serde(flatten)]
             facts: &'a weft_node::graph::facts::FileFacts,
         }
-        #[derive(serde::Serialize)]
-        struct Out<'a> {
-            files: Vec<FileOut<'a>>,
-            parsed: usize,
-            cached: usize,
-        }
         let files = files
             .iter()
             .map(|f| FileOut {
@@ -100,15 +119,7 @@ pub fn symbols(ctx: &Ctx, args: SymbolsArgs) -> Result<u8> {
                 facts: &f.facts,
             })
             .collect();
-        out::json_serialize(
-            ctx,
-            &Out {
-                files,
-                parsed: scan.parsed,
-                cached: scan.reused,
-            },
-        )?;
-        return Ok(exit::OK);
+        return files_json(ctx, files, scan.parsed, scan.reused);
     }
     let mut stdout = std::io::BufWriter::new(crate::out::Output::stdout(ctx));
     for f in &files {
@@ -162,12 +173,6 @@ fn config_keys(ctx: &Ctx, graph: &KnowledgeGraph, prefix: &str, asked: bool) -> 
             #[serde(flatten)]
             facts: &'a weft_node::graph::config_schema::ConfigFacts,
         }
-        #[derive(serde::Serialize)]
-        struct Out<'a> {
-            files: Vec<FileOut<'a>>,
-            parsed: usize,
-            cached: usize,
-        }
         let files = files
             .iter()
             .map(|f| FileOut {
@@ -176,15 +181,7 @@ fn config_keys(ctx: &Ctx, graph: &KnowledgeGraph, prefix: &str, asked: bool) -> 
                 facts: &f.facts,
             })
             .collect();
-        out::json_serialize(
-            ctx,
-            &Out {
-                files,
-                parsed: scan.parsed,
-                cached: scan.reused,
-            },
-        )?;
-        return Ok(exit::OK);
+        return files_json(ctx, files, scan.parsed, scan.reused);
     }
     let mut stdout = std::io::BufWriter::new(crate::out::Output::stdout(ctx));
     for f in &files {

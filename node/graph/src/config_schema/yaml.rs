@@ -250,11 +250,7 @@ fn value_at<'t>(node: Node<'t>, path: &KeyPath, doc: &Doc<'_, 't>, keys: &mut Ke
 fn mapping<'t>(node: Node<'t>, path: &KeyPath, doc: &Doc<'_, 't>, keys: &mut Keys<'_>) {
     for item in named_children(node) {
         match item.kind() {
-            "block_mapping_pair" | "flow_pair" => {
-                if !pair(item, path, doc, keys) {
-                    return;
-                }
-            }
+            "block_mapping_pair" | "flow_pair" if !pair(item, path, doc, keys) => return,
             // `{a, b}`: keys without values.
             "flow_node" => {
                 let child = path.child(&key_text(item, doc, keys));
