@@ -557,6 +557,64 @@ fn watch_assesses_changed_files_once_they_settle() {
     assert_eq!(repo.len(), len + 1);
 }
 
+/// `public-api-changed` covers `[analysis] public_config`: a key users set renamed since
+/// the last release is an error (removed) and a note (added); other config files are not
+/// compared.
+#[test]
+fn public_config_keys_changed_since_the_last_release_tag() {
+    let repo = fixture();
+    write(
+        &repo,
+        "weave.toml",
+        "[project]\ndefault_branch = \"trunk\"\n[analysis]\npublic_config = [\"config/*.toml\"]\n",
+    );
+    write(&repo, "config/app.toml", "[server]\nport = 8080\n");
+    write(
+        &repo,
+        "dev/compose.yaml",
+        "services:\n  db: {image: postgres}\n",
+    );
+    commit(&repo, "config", 5);
+    git(repo.path(), &["tag", "v1.0.0"], 5);
+    write(&repo, "config/app.toml", "[server]\nlisten_port = 8080\n");
+    write(
+        &repo,
+        "dev/compose.yaml",
+        "services:\n  database: {image: postgres}\n",
+    );
+    commit(&repo, "feat!: rename the port key", 6);
+    let out = repo
+        .weft(&["assess", "--since", "v1.0.0", "--format", "json"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1), "a removed key is an error");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let api: Vec<(&str, &str, &str, &str, u64)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == "public-api-changed")
+        .map(|f| {
+            (
+                f["path"].as_str().expect("path"),
+                f["symbol"].as_str().expect("symbol"),
+                f["severity"].as_str().expect("severity"),
+                f["evidence"]["change"].as_str().expect("change"),
+                f["line"].as_u64().expect("line"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        api,
+        [
+            // Findings sort by path, line, rule and id.
+            ("config/app.toml", "server.listen_port", "note", "added", 2),
+            ("config/app.toml", "server.port", "error", "removed", 2),
+        ],
+        "{report}"
+    );
+}
+
 #[test]
 fn public_api_changes_since_the_last_release_tag() {
     let repo = fixture();

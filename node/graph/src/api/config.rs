@@ -113,6 +113,19 @@ pub(super) fn diff(
     Ok(out)
 }
 
+/// The changes between one file's keys at two revisions (the assessment compares the
+/// working tree with the last release this way).
+pub fn key_changes(path: &str, before: &ConfigFacts, after: &ConfigFacts) -> Vec<ConfigChange> {
+    let mut out = Vec::new();
+    compare(
+        path,
+        &Schema::of(before.clone()),
+        &Schema::of(after.clone()),
+        &mut out,
+    );
+    out
+}
+
 fn compare(path: &str, before: &Schema, after: &Schema, out: &mut Vec<ConfigChange>) {
     let note = after.malformed.as_ref().map(|m| {
         format!(
