@@ -15,7 +15,9 @@
 //!
 //! **Bounds** ([`MAX_KEYS`], [`MAX_DEPTH`], [`MAX_SEGMENT_CHARS`], [`MAX_WORK`]): past
 //! them extraction stops or skips the deeper keys and says so in [`ConfigFacts::notes`];
-//! nothing grows without bound and no input panics.
+//! nothing grows without bound and no input panics. YAML indented
+//! [`MAX_YAML_INDENT`] columns or more is not parsed at all (malformed): the grammar's
+//! scanner aborts the process on such input.
 
 pub mod cache;
 mod json;
@@ -244,8 +246,51 @@ pub enum ConfigError {
     Parse(ConfigFormat),
 }
 
+/// Deepest YAML block indentation parsed, in columns (leading spaces and the `- `, `? `,
+/// `: ` indicators before a line's content). tree-sitter-yaml's scanner keeps one entry
+/// per open block level and *aborts the process* when they no longer fit its 1 KiB state
+/// (about 250 entries, two per column at most): a deeper file is not parsed at all.
+pub const MAX_YAML_INDENT: usize = 120;
+
+/// The first line of a YAML text whose content starts at or past [`MAX_YAML_INDENT`].
+fn too_deep_yaml(text: &str) -> Option<u32> {
+    text.lines()
+        .position(|line| {
+            let mut rest = line;
+            loop {
+                let trimmed = rest.trim_start_matches([' ', '\t']);
+                let after = ["- ", "? ", ": ", "-\t"]
+                    .iter()
+                    .find_map(|p| trimmed.strip_prefix(p));
+                match after {
+                    Some(after) => rest = after,
+                    None => {
+                        rest = trimmed;
+                        break;
+                    }
+                }
+            }
+            line.len() - rest.len() >= MAX_YAML_INDENT
+        })
+        .map(|i| u32::try_from(i + 1).unwrap_or(u32::MAX))
+}
+
 /// Extracts the keys of one configuration file.
 pub fn extract(format: ConfigFormat, text: &str) -> Result<ConfigFacts, ConfigError> {
+    if format == ConfigFormat::Yaml {
+        if let Some(line) = too_deep_yaml(text) {
+            return Ok(ConfigFacts {
+                keys: Vec::new(),
+                malformed: Some(Malformed {
+                    line,
+                    message: format!(
+                        "indented {MAX_YAML_INDENT} columns or more: not parsed (the YAML parser's limit)"
+                    ),
+                }),
+                notes: Vec::new(),
+            });
+        }
+    }
     thread_local! {
         static PARSER: std::cell::RefCell<tree_sitter::Parser> =
             std::cell::RefCell::new(tree_sitter::Parser::new());

@@ -257,6 +257,35 @@ fn nesting_past_the_depth_bound_is_cut_with_a_note() {
 }
 
 #[test]
+fn yaml_indented_past_the_parsers_limit_is_refused_not_parsed() {
+    // Either of these aborted the process inside tree-sitter-yaml's scanner.
+    let nested: String = std::iter::once("a:\n".to_string())
+        .chain((1..400).map(|i| format!("{}a:\n", " ".repeat(i))))
+        .collect();
+    let dashes = "- ".repeat(2000);
+    for text in [nested.as_str(), dashes.as_str()] {
+        let facts = extract(ConfigFormat::Yaml, text).expect("an answer");
+        let malformed = facts.malformed.expect("refused");
+        assert!(malformed.message.contains("not parsed"), "{malformed:?}");
+        assert!(facts.keys.is_empty());
+    }
+    // The densest nesting under the limit (a mapping and a compact sequence at every
+    // column) fits the scanner's state.
+    let dense: String = (0..MAX_YAML_INDENT - 1)
+        .map(|i| format!("{0}k{i}:\n{0}-\n", " ".repeat(i)))
+        .collect();
+    let facts = extract(ConfigFormat::Yaml, &dense).expect("an answer");
+    assert!(!facts.keys.is_empty());
+    // Just under the limit parses.
+    let nested: String = std::iter::once("a:\n".to_string())
+        .chain((1..MAX_YAML_INDENT).map(|i| format!("{}a:\n", " ".repeat(i))))
+        .collect();
+    let facts = extract(ConfigFormat::Yaml, &nested).expect("an answer");
+    assert!(facts.malformed.is_none(), "{:?}", facts.malformed);
+    assert_eq!(facts.keys.len(), MAX_DEPTH);
+}
+
+#[test]
 fn keys_past_the_count_bound_are_dropped_with_a_note() {
     let text: String = (0..MAX_KEYS + 50)
         .map(|i| format!("k{i} = {i}\n"))
