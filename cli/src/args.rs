@@ -475,12 +475,24 @@ pub enum EvidenceCommand {
     },
 }
 
+/// What `weft symbols` lists.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SymbolsKind {
+    /// Symbols of the source files (functions, types, ...).
+    Code,
+    /// Keys of the TOML, YAML and JSON files: key path, value type, line.
+    Config,
+}
+
 /// `weft symbols`.
 #[derive(Args, Debug)]
 pub struct SymbolsArgs {
     /// A file or directory (default: the whole repository).
     #[arg(value_hint = PATH, conflicts_with = "peer")]
     pub path: Option<PathBuf>,
+    /// What to list: source symbols, or configuration keys.
+    #[arg(long, value_enum, default_value_t = SymbolsKind::Code, conflicts_with = "peer")]
+    pub kind: SymbolsKind,
     /// Look the symbols up in a linked peer's repository instead (read directly for a
     /// local-path peer, asked over the mesh through the running daemon otherwise).
     #[arg(long, value_name = "NAME")]

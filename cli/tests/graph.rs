@@ -557,6 +557,64 @@ fn watch_assesses_changed_files_once_they_settle() {
     assert_eq!(repo.len(), len + 1);
 }
 
+/// `public-api-changed` covers `[analysis] public_config`: a key users set renamed since
+/// the last release is an error (removed) and a note (added); other config files are not
+/// compared.
+#[test]
+fn public_config_keys_changed_since_the_last_release_tag() {
+    let repo = fixture();
+    write(
+        &repo,
+        "weave.toml",
+        "[project]\ndefault_branch = \"trunk\"\n[analysis]\npublic_config = [\"config/*.toml\"]\n",
+    );
+    write(&repo, "config/app.toml", "[server]\nport = 8080\n");
+    write(
+        &repo,
+        "dev/compose.yaml",
+        "services:\n  db: {image: postgres}\n",
+    );
+    commit(&repo, "config", 5);
+    git(repo.path(), &["tag", "v1.0.0"], 5);
+    write(&repo, "config/app.toml", "[server]\nlisten_port = 8080\n");
+    write(
+        &repo,
+        "dev/compose.yaml",
+        "services:\n  database: {image: postgres}\n",
+    );
+    commit(&repo, "feat!: rename the port key", 6);
+    let out = repo
+        .weft(&["assess", "--since", "v1.0.0", "--format", "json"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(1), "a removed key is an error");
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    let api: Vec<(&str, &str, &str, &str, u64)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["rule"] == "public-api-changed")
+        .map(|f| {
+            (
+                f["path"].as_str().expect("path"),
+                f["symbol"].as_str().expect("symbol"),
+                f["severity"].as_str().expect("severity"),
+                f["evidence"]["change"].as_str().expect("change"),
+                f["line"].as_u64().expect("line"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        api,
+        [
+            // Findings sort by path, line, rule and id.
+            ("config/app.toml", "server.listen_port", "note", "added", 2),
+            ("config/app.toml", "server.port", "error", "removed", 2),
+        ],
+        "{report}"
+    );
+}
+
 #[test]
 fn public_api_changes_since_the_last_release_tag() {
     let repo = fixture();
@@ -676,6 +734,101 @@ fn bad_analysis_configuration_is_named() {
     }
 }
 
+/// `weft symbols --kind config`: keys of TOML, YAML (CI workflows in `.github/` too) and
+/// JSON files with type and line, lock files left out, a malformed file listed with a
+/// warning, and only changed files extracted again.
+#[test]
+fn config_keys_are_listed_with_types_and_lines_and_cached_by_content() {
+    let repo = fixture();
+    write(
+        &repo,
+        ".github/workflows/ci.yml",
+        "name: ci\non: [push]\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - run: cargo test\n",
+    );
+    write(
+        &repo,
+        "deploy/web.yaml",
+        "kind: Service\nspec:\n  ports: [{port: 80}]\n---\nkind: Deployment\nspec:\n  replicas: 2\n",
+    );
+    write(
+        &repo,
+        "web/package.json",
+        "{\"name\": \"web\", \"private\": true}\n",
+    );
+    write(&repo, "web/package-lock.json", "{\"lockfileVersion\": 3}\n");
+    write(&repo, "web/broken.json", "{\"ok\": 1,\n\"bad\": }\n");
+
+    let out = repo
+        .weft(&["symbols", "--kind", "config"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        ".github/workflows/ci.yml:6  array    jobs.test.steps",
+        ".github/workflows/ci.yml:7  string   jobs.test.steps[].uses",
+        "Cargo.toml:4  string   dependencies.serde_json",
+        "deploy/web.yaml:7  integer  spec.replicas  (document 1)",
+        "web/package.json:1  boolean  private",
+    ] {
+        assert!(text.lines().any(|l| l == line), "{line:?} not in\n{text}");
+    }
+    assert!(
+        !text.contains("lockfileVersion"),
+        "lock files are not config"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("warning: web/broken.json:2: syntax error"),
+        "{err}"
+    );
+
+    let json = repo.json(&["symbols", "--kind", "config"]);
+    let files = json["files"].as_array().expect("files");
+    assert_eq!(files.len(), 6, "{json}");
+    assert_eq!(
+        (json["parsed"].as_u64(), json["cached"].as_u64()),
+        (Some(0), Some(6))
+    );
+    let broken = files
+        .iter()
+        .find(|f| f["path"] == "web/broken.json")
+        .expect("the malformed file is listed");
+    assert_eq!(broken["malformed"]["line"], 2, "{broken}");
+    assert_eq!(broken["keys"][0]["path"], "ok");
+    let cargo = files
+        .iter()
+        .find(|f| f["path"] == "Cargo.toml")
+        .expect("Cargo.toml");
+    assert_eq!(cargo["format"], "toml");
+    assert_eq!(
+        cargo["keys"][1],
+        serde_json::json!({"path": "package.name", "type": "string", "line": 2})
+    );
+
+    write(
+        &repo,
+        "web/package.json",
+        "{\"name\": \"web\", \"private\": \"yes\"}\n",
+    );
+    let after = repo.json(&["symbols", "--kind", "config", "web"]);
+    assert_eq!(
+        (after["parsed"].as_u64(), after["cached"].as_u64()),
+        (Some(1), Some(5))
+    );
+    assert_eq!(
+        after["files"].as_array().expect("files").len(),
+        2,
+        "{after}"
+    );
+    repo.weft(&["symbols", "--kind", "config", "src"])
+        .assert()
+        .code(2);
+    repo.weft(&["symbols", "--kind", "config", "--peer", "up"])
+        .assert()
+        .code(2);
+}
+
 /// `weft assess init` builds every phase and records it; a second run redoes nothing
 /// (no file parsed, no text embedded); `weft stats` reads both runs back as SOP 2.
 #[test]
@@ -699,6 +852,9 @@ fn assess_init_builds_every_phase_once_and_stats_reads_the_runs_back() {
     assert_eq!(counts(&first, 0, "parsed"), 4);
     // parse_json, open_socket, helper, a, b, c.
     assert_eq!(counts(&first, 0, "symbols"), 6, "{first}");
+    // weave.toml (6 keys) and Cargo.toml (5).
+    assert_eq!(counts(&first, 0, "config_files"), 2, "{first}");
+    assert_eq!(counts(&first, 0, "config_keys"), 11, "{first}");
     assert_eq!(counts(&first, 1, "manifests"), 1);
     assert_eq!(counts(&first, 2, "commits"), 4);
     assert!(counts(&first, 3, "embedded") > 0, "{first}");

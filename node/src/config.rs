@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use weft_graph::assess::layers::LayerPattern;
 use weft_graph::assess::report::FailOn;
 use weft_graph::assess::rules::{self, RuleConfig, RuleLevel};
+use weft_graph::config_schema::PublicConfig;
 use weft_graph::history::MiningConfig;
 use weft_graph::scan::ScanOptions;
 use weft_graph::{GraphConfig, ModelConfig};
@@ -110,6 +111,9 @@ pub struct AnalysisConfig {
     pub min_shared_revs: u32,
     /// Co-change: minimum coupling degree in percent (code-maat's default 30).
     pub min_coupling: f64,
+    /// Globs of the configuration files users set (TOML, YAML, JSON): the API diff
+    /// reports their keys removed or retyped (breaking) and added (additive).
+    pub public_config: Vec<String>,
 }
 
 impl AnalysisConfig {
@@ -144,6 +148,7 @@ impl Default for AnalysisConfig {
             min_revs: 5,
             min_shared_revs: 5,
             min_coupling: 30.0,
+            public_config: vec![],
         }
     }
 }
@@ -599,6 +604,10 @@ impl WeaveConfig {
             }
         }
         let a = &config.analysis;
+        PublicConfig::new(&a.public_config).map_err(|e| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
         if !(0.0..=100.0).contains(&a.min_coupling)
             || !(0.0..=1.0).contains(&config.assessment.ownership_share)
         {
@@ -691,6 +700,7 @@ impl WeaveConfig {
             mining: self.analysis.mining_config(),
             model: self.embeddings.model_config(),
             rules: self.assessment.rule_config(&self.architecture),
+            public_config: self.analysis.public_config.clone(),
         }
     }
 
@@ -861,6 +871,35 @@ mod tests {
             if says != "listed twice" {
                 assert!(msg.contains("line 2"), "{text}: {msg}");
             }
+        }
+    }
+
+    #[test]
+    fn public_config_globs_reach_the_graph_and_bad_ones_are_named() {
+        let text = "[analysis]\npublic_config = [\"config/*.toml\", \"deploy/**\"]\n";
+        let config = WeaveConfig::parse(text, Path::new("weave.toml")).expect("valid");
+        assert_eq!(
+            config.graph_config().public_config,
+            ["config/*.toml", "deploy/**"]
+        );
+        for (text, needle) in [
+            (
+                "[analysis]\npublic_config = [\"config/[x.toml\"]\n",
+                "is not a glob",
+            ),
+            (
+                "[analysis]\npublic_config = [\"src/*.rs\"]\n",
+                "matches no configuration file",
+            ),
+            (
+                "[analysis]\npublic_config = \"config.toml\"\n",
+                "public_config",
+            ),
+        ] {
+            let err = WeaveConfig::parse(text, Path::new("weave.toml")).expect_err(text);
+            let message = err.to_string();
+            assert!(message.contains(needle), "{text}: {message}");
+            assert!(message.contains("weave.toml"), "{message}");
         }
     }
 }

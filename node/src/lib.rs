@@ -150,12 +150,13 @@ impl NodeError {
 }
 
 fn graph_class(e: &graph::GraphError) -> ErrorClass {
+    use graph::config_schema::scan::ConfigScanError;
     use graph::scan::ScanError;
     use graph::GraphError as G;
     match e {
-        G::Scan(ScanError::Glob { .. } | ScanError::Language(_)) | G::Git { .. } => {
-            ErrorClass::Input
-        }
+        G::Scan(ScanError::Glob { .. } | ScanError::Language(_))
+        | G::ConfigScan(ConfigScanError::Scan(ScanError::Glob { .. } | ScanError::Language(_)))
+        | G::Git { .. } => ErrorClass::Input,
         G::Store(graph::store::GraphStoreError::Store(s)) => store_class(s),
         _ => ErrorClass::Operational,
     }
@@ -178,7 +179,7 @@ fn assess_class(e: &graph::assess::run::AssessError) -> ErrorClass {
     match e {
         A::Graph(g) => graph_class(g),
         A::Scope(S::Git(_)) => ErrorClass::Operational,
-        A::Scope(_) | A::Report { .. } => ErrorClass::Input,
+        A::Scope(_) | A::Report { .. } | A::PublicConfig(_) => ErrorClass::Input,
     }
 }
 

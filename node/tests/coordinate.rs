@@ -614,6 +614,81 @@ fn an_internal_only_change_is_not_breaking() {
     assert_eq!(p.breaking_uses, 0);
 }
 
+/// A release renaming a key of a public configuration file (`[analysis] public_config`)
+/// counts a breaking change, like a removed function: the key removed, its new name
+/// added; a configuration file that is not public changes without a word.
+#[test]
+fn a_renamed_public_config_key_is_a_breaking_change_of_the_release() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let up = dir.path().canonicalize().expect("canonical").join("up");
+    let app_v1 = "[server]\nport = 8080\nhost = \"0.0.0.0\"\n";
+    commit(
+        &up,
+        &[
+            ("Cargo.toml", UP_CARGO_V1),
+            ("src/lib.rs", UP_RS_V1),
+            ("src/util.rs", UP_UTIL_V1),
+            ("config/app.toml", app_v1),
+            ("dev/compose.yaml", "services:\n  db: {image: postgres}\n"),
+        ],
+        T0,
+        "v1",
+    );
+    tag(&up, "v1.0.0");
+    commit(
+        &up,
+        &[
+            ("config/app.toml", &app_v1.replace("port", "listen_port")),
+            (
+                "dev/compose.yaml",
+                "services:\n  database: {image: postgres}\n",
+            ),
+        ],
+        T0 + DAY,
+        "rename the port key",
+    );
+    init(&up);
+    let config = up.join("weave.toml");
+    let text = std::fs::read_to_string(&config).expect("read");
+    std::fs::write(
+        &config,
+        format!("{text}\n[analysis]\npublic_config = [\"config/*.toml\"]\n"),
+    )
+    .expect("write");
+    let report = impact(&up);
+    let changes: Vec<(&str, &str, Class, &str)> = report
+        .api
+        .config_changes
+        .iter()
+        .map(|c| (c.path.as_str(), c.key.as_str(), c.class, c.rule.as_str()))
+        .collect();
+    assert_eq!(
+        changes,
+        [
+            (
+                "config/app.toml",
+                "server.port",
+                Class::Breaking,
+                "config/key-removed"
+            ),
+            (
+                "config/app.toml",
+                "server.listen_port",
+                Class::Additive,
+                "config/key-added"
+            ),
+        ]
+    );
+    assert_eq!(report.summary.breaking_changes, 1);
+    assert_eq!(report.summary.additive_changes, 1);
+    assert!(report.api.changes.is_empty(), "{:?}", report.api.changes);
+    let json = serde_json::to_value(&report).expect("json");
+    assert_eq!(
+        json["api"]["config_changes"][0]["before"][0], "integer",
+        "{json}"
+    );
+}
+
 #[test]
 fn co_change_after_past_releases_is_weaker_evidence() {
     let org = org();

@@ -394,6 +394,25 @@ fn print_table(ctx: &Ctx, report: &ImpactReport) {
             m.rule
         );
     }
+    for c in &api.config_changes {
+        let types = |t: &[weft_node::graph::config_schema::ValueType]| match t {
+            [] => "-".to_string(),
+            t => t.iter().map(|v| v.as_str()).collect::<Vec<_>>().join("|"),
+        };
+        say!(ctx;
+            "  {:<9} config     {}:{} {}: {} → {}  ({})",
+            format!("{:?}", c.class).to_lowercase(),
+            c.path,
+            c.line,
+            c.key,
+            types(&c.before),
+            types(&c.after),
+            c.rule
+        );
+        if let Some(note) = &c.note {
+            say!(ctx; "            {note}");
+        }
+    }
     say!(ctx);
     say!(ctx;
         "peers: {} affected ({} breaking, {} breaking uses), {} pinned, {} unreachable",

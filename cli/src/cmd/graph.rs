@@ -1,6 +1,6 @@
 //! `weft symbols`, `deps`, `history`, `cochange`, `search`, `embed`: the knowledge graph.
 
-use crate::args::{CochangeArgs, EmbedArgs, HistoryArgs, SearchArgs, SymbolsArgs};
+use crate::args::{CochangeArgs, EmbedArgs, HistoryArgs, SearchArgs, SymbolsArgs, SymbolsKind};
 use crate::ctx::{input, Ctx};
 use crate::{exit, out};
 use anyhow::Result;
@@ -49,6 +49,31 @@ fn scan(ctx: &Ctx, graph: &KnowledgeGraph) -> Result<weft_node::graph::scan::Sca
     Ok(scan)
 }
 
+/// Prints a scan's files as `{"files", "parsed", "cached"}`, serialised straight from
+/// the scan (no intermediate JSON tree: large outputs).
+fn files_json<F: serde::Serialize>(
+    ctx: &Ctx,
+    files: Vec<F>,
+    parsed: usize,
+    cached: usize,
+) -> Result<u8> {
+    #[derive(serde::Serialize)]
+    struct Out<F> {
+        files: Vec<F>,
+        parsed: usize,
+        cached: usize,
+    }
+    out::json_serialize(
+        ctx,
+        &Out {
+            files,
+            parsed,
+            cached,
+        },
+    )?;
+    Ok(exit::OK)
+}
+
 pub fn symbols(ctx: &Ctx, args: SymbolsArgs) -> Result<u8> {
     if let Some(peer) = &args.peer {
         return super::peer_query::symbols(ctx, &args, peer);
@@ -63,6 +88,9 @@ pub fn symbols(ctx: &Ctx, args: SymbolsArgs) -> Result<u8> {
         }
         None => String::new(),
     };
+    if args.kind == SymbolsKind::Config {
+        return config_keys(ctx, &graph, &prefix, args.path.is_some());
+    }
     let scan = scan(ctx, &graph)?;
     let files: Vec<_> = scan
         .files
@@ -83,12 +111,6 @@ pub fn symbols(ctx: &Ctx, args: SymbolsArgs) -> Result<u8> {
             #[serde(flatten)]
             facts: &'a weft_node::graph::facts::FileFacts,
         }
-        #[derive(serde::Serialize)]
-        struct Out<'a> {
-            files: Vec<FileOut<'a>>,
-            parsed: usize,
-            cached: usize,
-        }
         let files = files
             .iter()
             .map(|f| FileOut {
@@ -97,15 +119,7 @@ pub fn symbols(ctx: &Ctx, args: SymbolsArgs) -> Result<u8> {
                 facts: &f.facts,
             })
             .collect();
-        out::json_serialize(
-            ctx,
-            &Out {
-                files,
-                parsed: scan.parsed,
-                cached: scan.reused,
-            },
-        )?;
-        return Ok(exit::OK);
+        return files_json(ctx, files, scan.parsed, scan.reused);
     }
     let mut stdout = std::io::BufWriter::new(crate::out::Output::stdout(ctx));
     for f in &files {
@@ -122,6 +136,84 @@ pub fn symbols(ctx: &Ctx, args: SymbolsArgs) -> Result<u8> {
     let count: usize = files.iter().map(|f| f.facts.symbols.len()).sum();
     complain!(ctx;
         "{count} symbols in {} files ({} parsed, {} from cache)",
+        files.len(),
+        scan.parsed,
+        scan.reused
+    );
+    Ok(exit::OK)
+}
+
+/// `weft symbols --kind config`: the keys of the configuration files at or under
+/// `prefix`; files that do not parse are listed with their error (a warning, not a
+/// failure).
+fn config_keys(ctx: &Ctx, graph: &KnowledgeGraph, prefix: &str, asked: bool) -> Result<u8> {
+    let bar = out::stage_bar(ctx, "scan config", ctx.json);
+    let scan = graph
+        .scan_config(&|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .map_err(NodeError::from)?;
+    bar.finish_and_clear();
+    let files: Vec<_> = scan
+        .files
+        .iter()
+        .filter(|f| weft_node::graph::scan::is_under(&f.path, prefix))
+        .collect();
+    if asked && files.is_empty() {
+        return Err(input(format!(
+            "{prefix}: no configuration file weft reads here (.toml, .yaml, .yml, .json, .jsonc; lock files are left out)"
+        )));
+    }
+    if ctx.json {
+        #[derive(serde::Serialize)]
+        struct FileOut<'a> {
+            path: &'a str,
+            format: weft_node::graph::config_schema::ConfigFormat,
+            #[serde(flatten)]
+            facts: &'a weft_node::graph::config_schema::ConfigFacts,
+        }
+        let files = files
+            .iter()
+            .map(|f| FileOut {
+                path: &f.path,
+                format: f.format,
+                facts: &f.facts,
+            })
+            .collect();
+        return files_json(ctx, files, scan.parsed, scan.reused);
+    }
+    let mut stdout = std::io::BufWriter::new(crate::out::Output::stdout(ctx));
+    for f in &files {
+        let documents = f.facts.keys.iter().any(|k| k.document > 0);
+        for k in &f.facts.keys {
+            let doc = if documents {
+                format!("  (document {})", k.document)
+            } else {
+                String::new()
+            };
+            writeln!(
+                stdout,
+                "{}:{}  {:<8} {}{doc}",
+                f.path,
+                k.line,
+                k.value.as_str(),
+                k.path
+            )?;
+        }
+    }
+    stdout.flush()?;
+    for f in &files {
+        if let Some(m) = &f.facts.malformed {
+            complain!(ctx; "warning: {}:{}: {}; keys after it may be missing", f.path, m.line, m.message);
+        }
+        for note in &f.facts.notes {
+            complain!(ctx; "warning: {}: {note}", f.path);
+        }
+    }
+    let count: usize = files.iter().map(|f| f.facts.keys.len()).sum();
+    complain!(ctx;
+        "{count} config keys in {} files ({} parsed, {} from cache)",
         files.len(),
         scan.parsed,
         scan.reused

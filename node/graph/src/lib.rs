@@ -5,14 +5,15 @@
 //! It records nothing on a chain and knows nothing of peers: the node does both.
 //!
 //! Floors, lowest first: syntax and model layers ([`lang`], [`facts`], [`scan`],
-//! [`store`], [`history`], [`deps`], [`embed`], [`index`]); [`KnowledgeGraph`], the one
-//! entry point over them; the questions ([`api`], [`version`], [`usage`], [`imports`],
-//! [`assess`]).
+//! [`store`], [`config_schema`], [`history`], [`deps`], [`embed`], [`index`]);
+//! [`KnowledgeGraph`], the one entry point over them; the questions ([`api`], [`version`],
+//! [`usage`], [`imports`], [`assess`]).
 
 #![deny(missing_docs)]
 
 pub mod api;
 pub mod assess;
+pub mod config_schema;
 pub mod deps;
 pub mod embed;
 pub mod facts;
@@ -26,6 +27,8 @@ pub mod usage;
 pub mod version;
 
 use assess::rules::RuleConfig;
+use config_schema::scan::{ConfigScan, ConfigScanError};
+use config_schema::{ConfigFacts, ConfigFormat};
 use embed::{EmbedError, Embedder, ModelFiles};
 use history::{History, HistoryError, MineOutcome, MiningConfig};
 use index::{Hit, IndexError, SymbolIndex, SyncStats};
@@ -44,6 +47,9 @@ pub enum GraphError {
     /// Scanning.
     #[error(transparent)]
     Scan(#[from] ScanError),
+    /// Scanning configuration files.
+    #[error(transparent)]
+    ConfigScan(#[from] ConfigScanError),
     /// Git history.
     #[error(transparent)]
     History(#[from] HistoryError),
@@ -98,6 +104,9 @@ pub struct GraphConfig {
     pub model: ModelConfig,
     /// The assessment rules' thresholds and levels.
     pub rules: RuleConfig,
+    /// Globs of the configuration files users set (`[analysis] public_config`): the API
+    /// diff reports their keys removed, retyped or added.
+    pub public_config: Vec<String>,
 }
 
 /// What the knowledge graph holds, for the capability advert.
@@ -220,6 +229,33 @@ impl KnowledgeGraph {
             &self.scan_options(),
             progress,
         )?)
+    }
+
+    /// Scans the working tree's configuration files (extracting only changed ones).
+    pub fn scan_config(&self, progress: &dyn Fn(u64, u64)) -> Result<ConfigScan, GraphError> {
+        Ok(config_schema::scan::scan(
+            &self.root,
+            &self.store,
+            &self.config.scan,
+            progress,
+        )?)
+    }
+
+    /// Keys of a configuration text at another revision (cached by content hash like
+    /// the working tree's).
+    pub fn config_of(&self, format: ConfigFormat, text: &str) -> Result<ConfigFacts, GraphError> {
+        let hash = scan::content_hash(text);
+        let (facts, parsed) = config_schema::scan::keys_of(
+            &self.store,
+            format,
+            &hash,
+            text,
+            &format!("<{}>", hash.to_hex()),
+        )?;
+        if parsed {
+            self.store.record_config_scan(&[(hash, &facts)], None)?;
+        }
+        Ok(facts)
     }
 
     /// Mining settings, with `max_commits` overriding the configured bound.

@@ -158,10 +158,15 @@ impl SourceFilter {
         })
     }
 
+    /// Whether a repository-relative path matches an `[analysis] ignore` glob.
+    pub fn ignored(&self, rel: &str) -> bool {
+        self.ignore.is_match(rel)
+    }
+
     /// The language of a repository-relative path, or None when it is not analysed.
     pub fn language(&self, rel: &str) -> Option<Language> {
         let lang = Language::from_path(Path::new(rel))?;
-        if self.ignore.is_match(rel) || rel.ends_with(".min.js") {
+        if self.ignored(rel) || rel.ends_with(".min.js") {
             return None;
         }
         match &self.languages {
@@ -187,8 +192,22 @@ pub fn source_files(
 ) -> Result<Vec<(String, Language)>, ScanError> {
     let filter = SourceFilter::new(options)?;
     let mut out = Vec::new();
+    for rel in walk_files(root, false)? {
+        if let Some(lang) = filter.language(&rel) {
+            out.push((rel, lang));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Every file under `root` the scans may look at: gitignore-aware, [`SKIPPED_DIRS`] left
+/// out, hidden files too when `hidden` (CI workflows live in `.github/`);
+/// repository-relative `/`-separated paths, in walk order.
+pub fn walk_files(root: &Path, hidden: bool) -> Result<Vec<String>, ScanError> {
+    let mut out = Vec::new();
     let walk = ignore::WalkBuilder::new(root)
-        .hidden(true)
+        .hidden(!hidden)
         .require_git(false)
         .filter_entry(|entry| {
             let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
@@ -203,22 +222,19 @@ pub fn source_files(
         let Ok(rel) = entry.path().strip_prefix(root) else {
             continue;
         };
-        let rel = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy())
-            .collect::<Vec<_>>()
-            .join("/");
-        if let Some(lang) = filter.language(&rel) {
-            out.push((rel, lang));
-        }
+        out.push(
+            rel.components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/"),
+        );
     }
-    out.sort();
     Ok(out)
 }
 
 /// Source text of a file, or None when it is binary, generated or too large. `size` is
 /// its length when already known (the scan stats every file to order the work).
-fn read_source(path: &Path, size: Option<u64>) -> Result<Option<String>, ScanError> {
+pub(crate) fn read_source(path: &Path, size: Option<u64>) -> Result<Option<String>, ScanError> {
     let io = |source| ScanError::Io {
         path: path.to_path_buf(),
         source,

@@ -2,11 +2,13 @@
 //! can always be rebuilt from the working tree and git history.
 //!
 //! Column families:
-//! - `facts`: extractor version (4 bytes BE) ‖ content hash → CBOR [`FileFacts`]
+//! - `facts`: extractor version (4 bytes BE) ‖ content hash → CBOR [`FileFacts`]; and
+//!   `config/` ‖ config extractor version ‖ content hash → CBOR
+//!   [`crate::config_schema::ConfigFacts`] ([`crate::config_schema::cache`])
 //! - `files`: repository-relative path → CBOR [`FileEntry`] (the last scan's view)
 //! - `vectors`: embedding id hash of the text → 384 little-endian f32
 //! - `meta`: named blobs (`history`: mined git history; `index`: the search index's
-//!   entries and the hash of its file)
+//!   entries and the hash of its file; `config_files`: the last config scan's view)
 //!
 //! A value that does not decode is treated as absent and recomputed: nothing here is
 //! the only copy of anything. For the same reason writes are not synced: a crash may
@@ -22,10 +24,10 @@ use std::path::Path;
 use weft_kernel::store::StoreError;
 use weft_kernel::{Hash, Store};
 
-const FACTS: &str = "facts";
+pub(crate) const FACTS: &str = "facts";
 const FILES: &str = "files";
 const VECTORS: &str = "vectors";
-const META: &str = "meta";
+pub(crate) const META: &str = "meta";
 const FAMILIES: [&str; 4] = [FACTS, FILES, VECTORS, META];
 
 /// The cache could not be opened, read or written.
@@ -60,7 +62,7 @@ fn facts_key(hash: &Hash) -> Vec<u8> {
     key
 }
 
-fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     let mut out = Vec::new();
     ciborium::into_writer(value, &mut out).expect("CBOR encoding into a Vec cannot fail");
     out
@@ -68,7 +70,7 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 
 /// Everything here is derived data: a value that does not decode (damaged, or written by
 /// another version) counts as absent, so it is computed and written again.
-fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Option<T> {
     ciborium::from_reader(bytes).ok()
 }
 
@@ -92,7 +94,7 @@ impl GraphStore {
         }
     }
 
-    fn get(&self, family: &str, key: &[u8]) -> Result<Option<Vec<u8>>, GraphStoreError> {
+    pub(crate) fn get(&self, family: &str, key: &[u8]) -> Result<Option<Vec<u8>>, GraphStoreError> {
         match &self.store {
             Some(store) => Ok(store.get(family, key)?),
             None => Ok(None),
@@ -100,7 +102,10 @@ impl GraphStore {
     }
 
     /// Writes a batch built against the store, unless this is a read-only view.
-    fn write(&self, fill: impl FnOnce(&Store, &mut WriteBatch)) -> Result<(), GraphStoreError> {
+    pub(crate) fn write(
+        &self,
+        fill: impl FnOnce(&Store, &mut WriteBatch),
+    ) -> Result<(), GraphStoreError> {
         let Some(store) = self.store.as_ref().filter(|_| !self.read_only) else {
             return Ok(());
         };

@@ -15,6 +15,7 @@
 //! [new]                                  # files at the head
 //! "src/lib.rs" = "..."
 //! ```
+//! A case may set `public_config = ["globs"]` (`[analysis] public_config`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -25,6 +26,8 @@ use weft_graph::{GraphConfig, KnowledgeGraph};
 #[serde(deny_unknown_fields)]
 struct Case {
     expect: Vec<String>,
+    #[serde(default)]
+    public_config: Vec<String>,
     #[serde(default)]
     both: BTreeMap<String, String>,
     #[serde(default)]
@@ -119,12 +122,11 @@ fn run(case: &Case) -> ApiDiff {
     }
     let base = commit(&repo, &side(&case.both, &case.old), None);
     let head = commit(&repo, &side(&case.both, &case.new), Some(base));
-    let graph = KnowledgeGraph::open(
-        &repo_dir,
-        &dir.path().join("graph"),
-        &GraphConfig::default(),
-    )
-    .expect("graph");
+    let config = GraphConfig {
+        public_config: case.public_config.clone(),
+        ..GraphConfig::default()
+    };
+    let graph = KnowledgeGraph::open(&repo_dir, &dir.path().join("graph"), &config).expect("graph");
     api::diff(&graph, &repo, Some(base), head).expect("diff")
 }
 
@@ -138,6 +140,7 @@ fn every_case_reports_its_rules_and_nothing_breaking_besides() {
             .iter()
             .map(|c| c.rule.as_str())
             .chain(diff.manifest_changes.iter().map(|c| c.rule.as_str()))
+            .chain(diff.config_changes.iter().map(|c| c.rule.as_str()))
             .collect();
         for rule in &case.expect {
             assert!(rules::by_id(rule).is_some(), "{name}: no rule {rule}");
@@ -153,6 +156,11 @@ fn every_case_reports_its_rules_and_nothing_breaking_besides() {
                 diff.manifest_changes
                     .iter()
                     .map(|c| (c.class, c.rule.as_str(), c.field.as_str())),
+            )
+            .chain(
+                diff.config_changes
+                    .iter()
+                    .map(|c| (c.class, c.rule.as_str(), c.key.as_str())),
             );
         for (class, rule, what) in alarms {
             let alarm = matches!(class, Class::Breaking | Class::Undetermined);
@@ -193,4 +201,32 @@ fn rule_ids_are_unique_and_documented() {
             rule.id
         );
     }
+}
+
+#[test]
+fn a_renamed_public_config_key_breaks_the_release_and_private_config_is_not_compared() {
+    let (_, case) = cases()
+        .into_iter()
+        .find(|(name, _)| name.ends_with("config/key-renamed.toml"))
+        .expect("the rename case");
+    let diff = run(&case);
+    let got: Vec<(&str, &str, Class)> = diff
+        .config_changes
+        .iter()
+        .map(|c| (c.path.as_str(), c.key.as_str(), c.class))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("config/app.toml", "server.port", Class::Breaking),
+            ("config/app.toml", "server.listen_port", Class::Additive),
+        ]
+    );
+    assert_eq!(diff.count(Class::Breaking), 1, "the release is flagged");
+    // Without public_config nothing is compared.
+    let private = Case {
+        public_config: Vec::new(),
+        ..case
+    };
+    assert!(run(&private).config_changes.is_empty());
 }

@@ -1,5 +1,6 @@
 //! `weft assess init` (SOP 2): the whole knowledge graph built in one go: static analysis
-//! (symbols, imports, dependency manifests), git mining, embeddings and their index.
+//! (symbols, imports, configuration keys, dependency manifests), git mining, embeddings
+//! and their index.
 //! Every phase works from the graph's cache, so a second run only does what changed,
 //! and the run is recorded on the chain (`assess.init`) with what the graph now holds
 //! and how long each phase took.
@@ -79,6 +80,15 @@ pub fn build(
         ("symbols", count(|f| f.symbols.len())),
         ("imports", count(|f| f.imports.len())),
     ];
+    let config = graph.scan_config(&|_, _| {})?;
+    let counts = [
+        counts,
+        vec![
+            ("config_files", config.files.len() as u64),
+            ("config_keys", config.key_count() as u64),
+        ],
+    ]
+    .concat();
     timed("scan", started, counts);
 
     let started = Instant::now();

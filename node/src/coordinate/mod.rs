@@ -100,6 +100,8 @@ impl From<ApiError> for CoordinateError {
         match e {
             ApiError::Git(message) => CoordinateError::Git(message),
             ApiError::Graph(g) => CoordinateError::Graph(g),
+            // weave.toml's globs are checked when it is loaded; this names the file anyway.
+            ApiError::PublicConfig(e) => CoordinateError::Input(format!("weave.toml {e}")),
         }
     }
 }

@@ -4,11 +4,15 @@
 //! each classified breaking, additive, internal or undetermined by a named rule
 //! ([`rules`]).
 //!
+//! Keys of the configuration files users set (`[analysis] public_config`) are compared
+//! too ([`config`]): removed and retyped keys break users like removed functions.
+//!
 //! Rust crates are modelled whole ([`rust`]): the surface a dependent reaches from the
 //! crate root; so are npm packages ([`typescript`]): the names a dependent imports from
 //! the package's entry points. Other languages are compared file by file, symbol by symbol, with their
 //! languages' rules for a changed declaration ([`go`], [`python`]).
 
+pub mod config;
 mod exposed;
 mod finding;
 mod go;
@@ -21,6 +25,7 @@ pub(crate) mod typescript;
 pub use exposed::exposed;
 use rules::Rule;
 
+use crate::config_schema::{self, ConfigFormat, PublicConfig};
 use crate::deps::{self, Ecosystem, Manifest};
 use crate::facts::{Symbol, SymbolKind};
 use crate::lang::Language;
@@ -150,6 +155,9 @@ pub struct ApiDiff {
     pub changes: Vec<ApiChange>,
     /// Manifest changes.
     pub manifest_changes: Vec<ManifestChange>,
+    /// Keys of public configuration files removed, retyped or added.
+    #[serde(default)]
+    pub config_changes: Vec<config::ConfigChange>,
     /// Source files that differ.
     pub files_changed: u32,
 }
@@ -163,6 +171,11 @@ impl ApiDiff {
                 .iter()
                 .filter(|c| c.class == class)
                 .count()
+            + self
+                .config_changes
+                .iter()
+                .filter(|c| c.class == class)
+                .count()
     }
 }
 
@@ -170,6 +183,8 @@ impl ApiDiff {
 struct TreeFiles {
     sources: BTreeMap<String, (Oid, Language)>,
     manifests: BTreeMap<String, Oid>,
+    /// Public configuration files.
+    configs: BTreeMap<String, (Oid, ConfigFormat)>,
 }
 
 /// The API diff failed.
@@ -181,6 +196,9 @@ pub enum ApiError {
     /// The knowledge graph (parsing a file at a revision, the source filter).
     #[error(transparent)]
     Graph(#[from] crate::GraphError),
+    /// `[analysis] public_config`.
+    #[error(transparent)]
+    PublicConfig(#[from] config_schema::PublicConfigError),
 }
 
 fn git(e: git2::Error) -> ApiError {
@@ -191,6 +209,7 @@ fn tree_files(
     repo: &Repository,
     commit: Oid,
     filter: &SourceFilter,
+    public: &PublicConfig,
 ) -> Result<TreeFiles, ApiError> {
     let tree = repo
         .find_commit(commit)
@@ -208,15 +227,24 @@ fn tree_files(
         if deps::is_manifest(name) {
             files.manifests.insert(path.clone(), entry.id());
         }
+        if public.is_public(&path) {
+            if let Some(format) = config_schema::format_of(&path) {
+                files.configs.insert(path.clone(), (entry.id(), format));
+            }
+        }
         if let Some(lang) = filter.tracked_language(&path) {
             files.sources.insert(path, (entry.id(), lang));
         }
         TreeWalkResult::Ok
     })
     .map_err(git)?;
-    // Manifests of skipped directories (vendored code, node_modules) are not ours.
+    // Manifests and configuration of skipped directories (vendored code, node_modules)
+    // are not ours.
     files
         .manifests
+        .retain(|path, _| !crate::scan::in_skipped_dir(path));
+    files
+        .configs
         .retain(|path, _| !crate::scan::in_skipped_dir(path));
     Ok(files)
 }
@@ -835,11 +863,12 @@ pub fn diff(
     head: Oid,
 ) -> Result<ApiDiff, ApiError> {
     let filter = SourceFilter::new(&graph.scan_options()).map_err(crate::GraphError::from)?;
+    let public = PublicConfig::new(&graph.config().public_config)?;
     let old = match base {
-        Some(base) => tree_files(repo, base, &filter)?,
+        Some(base) => tree_files(repo, base, &filter, &public)?,
         None => TreeFiles::default(),
     };
-    let new = tree_files(repo, head, &filter)?;
+    let new = tree_files(repo, head, &filter, &public)?;
     let mut changes = Vec::new();
     let old_tree = base.map(|b| commit_tree(repo, b)).transpose()?;
     let new_tree = commit_tree(repo, head)?;
@@ -921,12 +950,17 @@ pub fn diff(
             );
         }
     }
+    let mut config_changes = config::diff(graph, repo, &old.configs, &new.configs)?;
+    config_changes.sort_by(|a, b| {
+        (a.class, &a.path, a.line, &a.key).cmp(&(b.class, &b.path, b.line, &b.key))
+    });
     Ok(ApiDiff {
         base_commit: base.map(|b| b.to_string()),
         head_commit: head.to_string(),
         packages: packages(&head_manifests),
         changes,
         manifest_changes: manifest_out,
+        config_changes,
         files_changed,
     })
 }

@@ -53,6 +53,7 @@ pub fn all() -> Vec<&'static Rule> {
     out.extend_from_slice(super::go::RULES);
     out.extend_from_slice(super::python::RULES);
     out.extend_from_slice(super::typescript::RULES);
+    out.extend_from_slice(super::config::RULES);
     out
 }
 

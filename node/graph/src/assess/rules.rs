@@ -7,6 +7,8 @@ mod doc_gap;
 
 use super::layers::LayerPattern;
 use super::report::{Finding, RuleInfo, Severity};
+use crate::config_schema::scan::ConfigFile;
+use crate::config_schema::ConfigFacts;
 use crate::deps::DependencyIssue;
 use crate::facts::{MarkerKind, Symbol};
 use crate::history::{History, MiningConfig};
@@ -19,7 +21,7 @@ use std::collections::{BTreeMap, BTreeSet};
 pub const RULES: &[(&str, &str, &str, Severity)] = &[
     ("hotspot", "Hotspot", "A file among the repository's highest churn × complexity: changed often and hard to change safely. Refactoring candidates and where bugs cluster.", Severity::Warning),
     ("cochange-missing", "Usual co-change partner unchanged", "A changed file whose usual co-change partners (from git history: coupling degree and confidence above the thresholds) did not change with it. Often a forgotten update.", Severity::Warning),
-    ("public-api-changed", "Public API changed since the last release", "A public symbol was removed (error), its signature changed (warning) or it was added (note) since the last release tag: peers and users may break.", Severity::Warning),
+    ("public-api-changed", "Public API changed since the last release", "A public symbol was removed (error), its signature changed (warning) or it was added (note) since the last release tag, or a key of a public configuration file ([analysis] public_config) was removed or retyped (error) or added (note): peers and users may break.", Severity::Warning),
     ("ownership-risk", "Single owner of a busy file", "One author made nearly all commits to a frequently changed file: knowledge concentrated in one person.", Severity::Note),
     ("long-function", "Long function", "A function with more lines of code than the configured limit (max_function_loc).", Severity::Warning),
     ("complex-function", "Complex function", "A function whose cyclomatic complexity is above the configured limit (max_complexity); twice the limit is an error.", Severity::Warning),
@@ -116,6 +118,9 @@ pub struct ApiBaseline {
     pub tag: String,
     /// Public symbols per file; a file absent from the map did not exist at the tag.
     pub files: BTreeMap<String, Vec<Symbol>>,
+    /// Keys of the public configuration files in scope at the tag; a file absent from
+    /// the map did not exist there.
+    pub config: BTreeMap<String, ConfigFacts>,
 }
 
 /// What the rules look at.
@@ -132,6 +137,8 @@ pub struct Inputs<'a> {
     pub dependency_issues: &'a [DependencyIssue],
     /// API at the last release, if there is a release tag.
     pub baseline: Option<&'a ApiBaseline>,
+    /// The working tree's public configuration files (`[analysis] public_config`).
+    pub public_config: &'a [ConfigFile],
     /// Thresholds and severity overrides.
     pub config: &'a RuleConfig,
     /// The imports between the repository's files.
@@ -257,6 +264,7 @@ pub fn run(inputs: &Inputs<'_>, rules: &[RuleInfo]) -> Vec<Finding> {
     hotspots(inputs, &mut out);
     cochange(inputs, &mut out);
     public_api(inputs, &mut out, configured("public-api-changed"));
+    public_config(inputs, &mut out, configured("public-api-changed"));
     ownership(inputs, &mut out);
     functions(inputs, &mut out, configured("complex-function"));
     markers(inputs, &mut out);
@@ -405,6 +413,44 @@ fn public_api(inputs: &Inputs<'_>, out: &mut Emitter<'_>, configured: bool) {
                     base.tag
                 ),
                 json!({"change": "removed", "tag": base.tag, "before": o.signature}),
+            );
+        }
+    }
+}
+
+/// `public-api-changed` for the keys of public configuration files: removed or retyped
+/// (an error unless the rule's level is configured), added or widened (a note).
+fn public_config(inputs: &Inputs<'_>, out: &mut Emitter<'_>, configured: bool) {
+    let Some(base) = inputs.baseline else {
+        return;
+    };
+    let empty = ConfigFacts::default();
+    for file in inputs
+        .public_config
+        .iter()
+        .filter(|f| inputs.in_scope(&f.path))
+    {
+        let before = base.config.get(&file.path).unwrap_or(&empty);
+        for c in crate::api::config::key_changes(&file.path, before, &file.facts) {
+            let severity = match c.class {
+                crate::api::Class::Breaking => Severity::Error,
+                _ => Severity::Note,
+            };
+            let change = format!("{:?}", c.change).to_lowercase();
+            let types = |t: &[crate::config_schema::ValueType]| -> Vec<&str> {
+                t.iter().map(|v| v.as_str()).collect()
+            };
+            out.emit(
+                "public-api-changed",
+                At {
+                    path: &file.path,
+                    symbol: &c.key,
+                    key: "config",
+                    lines: (c.line, c.line),
+                },
+                (!configured).then_some(severity),
+                format!("public config key `{}` {change} since {}", c.key, base.tag),
+                json!({"change": change, "tag": base.tag, "config_rule": c.rule, "before": types(&c.before), "after": types(&c.after)}),
             );
         }
     }

@@ -5,6 +5,8 @@
 use super::report::{Report, ScopeInfo, Summary, REPORT_SCHEMA};
 use super::rules::{self, ApiBaseline, Inputs};
 use super::scope::{self, ScopeError, ScopeRequest};
+use crate::config_schema::scan::ConfigFile;
+use crate::config_schema::PublicConfig;
 use crate::{deps, GraphError, KnowledgeGraph};
 use std::path::{Path, PathBuf};
 use weft_kernel::Hash;
@@ -18,6 +20,9 @@ pub enum AssessError {
     /// The knowledge graph.
     #[error(transparent)]
     Graph(#[from] GraphError),
+    /// `[analysis] public_config`.
+    #[error(transparent)]
+    PublicConfig(#[from] crate::config_schema::PublicConfigError),
     /// Writing or reading a report.
     #[error("{path}: {message}")]
     Report {
@@ -68,7 +73,17 @@ pub fn assess(
     let manifests = deps::manifests(graph.root());
     let dependency_issues = deps::dependency_issues(graph.root(), &manifests, &scan.files);
     let imports = crate::imports::ImportGraph::build(&scan.files, &manifests);
-    let baseline = api_baseline(graph, &repo, resolved.changed.as_ref(), &scan)?;
+    let public_config = public_config_files(graph)?;
+    let mut baseline = api_baseline(graph, &repo, resolved.changed.as_ref(), &scan)?;
+    if let Some(baseline) = &mut baseline {
+        config_baseline(
+            graph,
+            &repo,
+            resolved.changed.as_ref(),
+            &public_config,
+            baseline,
+        )?;
+    }
     let config = &graph.config().rules;
     let rules = rules::active_rules(config);
     let findings = rules::run(
@@ -79,6 +94,7 @@ pub fn assess(
             changed: resolved.changed.as_ref(),
             dependency_issues: &dependency_issues,
             baseline: baseline.as_ref(),
+            public_config: &public_config,
             config,
             imports: &imports,
         },
@@ -160,6 +176,7 @@ fn api_baseline(
     let mut baseline = ApiBaseline {
         tag,
         files: Default::default(),
+        config: Default::default(),
     };
     for file in &scan.files {
         if changed.is_some_and(|c| !c.contains(&file.path)) {
@@ -181,6 +198,53 @@ fn api_baseline(
         );
     }
     Ok(Some(baseline))
+}
+
+/// The working tree's public configuration files (none scanned when none is declared).
+fn public_config_files(graph: &KnowledgeGraph) -> Result<Vec<ConfigFile>, AssessError> {
+    let public = PublicConfig::new(&graph.config().public_config)?;
+    if public.is_empty() {
+        return Ok(Vec::new());
+    }
+    let scan = graph.scan_config(&|_, _| {})?;
+    Ok(scan
+        .files
+        .into_iter()
+        .filter(|f| public.is_public(&f.path))
+        .collect())
+}
+
+/// Keys, at the last release tag, of the public configuration files in scope.
+fn config_baseline(
+    graph: &KnowledgeGraph,
+    repo: &git2::Repository,
+    changed: Option<&std::collections::BTreeSet<String>>,
+    files: &[ConfigFile],
+    baseline: &mut ApiBaseline,
+) -> Result<(), AssessError> {
+    let Some((_, commit)) = last_release_tag(repo) else {
+        return Ok(());
+    };
+    let tree = repo
+        .find_commit(commit)
+        .and_then(|c| c.tree())
+        .map_err(|e| ScopeError::Git(e.message().to_string()))?;
+    for file in files {
+        if changed.is_some_and(|c| !c.contains(&file.path)) {
+            continue;
+        }
+        let Some(text) = tree
+            .get_path(Path::new(&file.path))
+            .ok()
+            .and_then(|entry| repo.find_blob(entry.id()).ok())
+            .and_then(|blob| String::from_utf8(blob.content().to_vec()).ok())
+        else {
+            continue;
+        };
+        let facts = graph.config_of(file.format, &text)?;
+        baseline.config.insert(file.path.clone(), facts);
+    }
+    Ok(())
 }
 
 /// The latest report's path in the reports directory `artifacts`.
