@@ -859,16 +859,26 @@ fn assess_init_builds_every_phase_once_and_stats_reads_the_runs_back() {
     assert_eq!(counts(&first, 2, "commits"), 4);
     assert!(counts(&first, 3, "embedded") > 0, "{first}");
     assert_eq!(counts(&first, 3, "indexed"), counts(&first, 0, "symbols"));
-    let event = repo.json(&["chain", "log", "--from", &len.to_string(), "--limit", "1"]);
-    assert_eq!(event["kind"], "assess.init", "{event}");
-    assert_eq!(first["event"], len);
+    // The index is recorded first (graph.index), then the build (assess.init).
+    let kind_at = |seq: u64| {
+        repo.json(&["chain", "log", "--from", &seq.to_string(), "--limit", "1"])["kind"].clone()
+    };
+    assert_eq!(counts(&first, 3, "index_event"), len, "{first}");
+    assert_eq!(kind_at(len), "graph.index");
+    assert_eq!(kind_at(len + 1), "assess.init");
+    assert_eq!(first["event"], len + 1);
 
     let second = repo.json(&["assess", "init"]);
     assert_eq!(counts(&second, 0, "parsed"), 0, "{second}");
     assert_eq!(counts(&second, 2, "new_commits"), 0, "{second}");
     assert_eq!(counts(&second, 3, "embedded"), 0, "{second}");
-    // assess.init and sop.run for each run.
-    assert_eq!(repo.len(), len + 4);
+    assert_eq!(
+        counts(&second, 3, "index_event"),
+        len,
+        "the same index, recorded once"
+    );
+    // graph.index once; assess.init and sop.run for each run.
+    assert_eq!(repo.len(), len + 5);
 
     let stats = repo.json(&["stats"]);
     assert_eq!(stats["runs"], 2, "{stats}");

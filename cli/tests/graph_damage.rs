@@ -149,3 +149,53 @@ fn sigkill_while_embedding_loses_nothing_and_misleads_nobody() {
     assert_eq!(again["index"]["rebuilt"], false);
     assert_eq!(hit_names(&again), want);
 }
+
+/// Copies the directory `from` to `to` (files and subdirectories).
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn each_index_build_is_recorded_once_and_an_index_from_elsewhere_is_rebuilt_not_trusted() {
+    let repo = repo_with_functions(12);
+    let len = repo.len();
+    let first = search(&repo, "hash a password");
+    let recorded = first["provenance"].clone();
+    assert_eq!(recorded["seq"], len, "{first}");
+    assert_eq!(recorded["symbols"], 12);
+    assert_eq!(recorded["model"], "all-MiniLM-L6-v2/int8/mean/l2");
+    assert_eq!(recorded["dimensions"], 384);
+    let event = repo.json(&["chain", "log", "--from", &len.to_string(), "--limit", "1"]);
+    assert_eq!(event["kind"], "graph.index", "{event}");
+    assert_eq!(event["hash"], recorded["event"]);
+    // The same index is not recorded again.
+    let again = search(&repo, "hash a password");
+    assert_eq!(again["provenance"], recorded);
+    assert_eq!(repo.len(), len + 1);
+
+    // Another repository's cache, consistent in itself and holding the same symbols: the
+    // event it notes is of another chain, so here it is rebuilt and recorded anew.
+    let other = repo_with_functions(12);
+    search(&other, "open a TCP socket");
+    let graph = repo.file(".weftos/graph");
+    std::fs::remove_dir_all(&graph).expect("rm graph");
+    copy_dir(&other.file(".weftos/graph"), &graph);
+    let replaced = search(&repo, "hash a password");
+    assert_eq!(hit_names(&replaced), hit_names(&first));
+    assert_eq!(replaced["index"]["rebuilt"], true, "{replaced}");
+    assert_eq!(replaced["index"]["embedded"], 0, "its vectors are reused");
+    assert_eq!(replaced["provenance"]["seq"], len + 1, "{replaced}");
+    // Same symbols and model: the same vector set, whichever node built it.
+    assert_eq!(replaced["provenance"]["vectors"], recorded["vectors"]);
+    assert_eq!(repo.len(), len + 2);
+    repo.weft(&["chain", "verify"]).assert().success();
+}

@@ -115,10 +115,12 @@ fn valid_word(word: &str) -> bool {
 
 /// Sources whose events weft's own subsystems write (the chain itself, the tree, the gate,
 /// witness and lineage records, assessments, the mesh, coordination and releases, the
-/// cluster, SOP runs). Their events carry meaning other records rely on: a raw append of one
-/// could forge an approval, desync the tree or fake a witness.
-pub const RESERVED_SOURCES: [&str; 12] = [
+/// cluster, SOP runs, the search index's provenance). Their events carry meaning other
+/// records rely on: a raw append of one could forge an approval, desync the tree or fake
+/// a witness.
+pub const RESERVED_SOURCES: [&str; 13] = [
     "chain",
+    "graph",
     "tree",
     "gate",
     "witness",

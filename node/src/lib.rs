@@ -5,7 +5,7 @@
 //! ([`graph`]).
 //!
 //! Floors, lowest first, each importing only below itself: [`config`]; [`layout`], [`pins`], [`replicas`],
-//! [`identity`] and [`membership`]; [`engine`]; [`query`] and [`sop`]; [`assess`]; [`coordinate`];
+//! [`identity`] and [`membership`]; [`engine`]; [`provenance`]; [`query`] and [`sop`]; [`assess`]; [`coordinate`];
 //! [`daemon`]; [`init`], [`cluster`] and [`testnet`].
 
 #![deny(missing_docs)]
@@ -21,6 +21,7 @@ pub mod init;
 pub mod layout;
 pub mod membership;
 pub mod pins;
+pub mod provenance;
 pub mod query;
 pub mod replicas;
 pub mod sop;

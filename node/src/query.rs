@@ -5,14 +5,16 @@
 //! repository, so both ways give the same answer.
 
 use crate::config::{PeerConfig, WeaveConfig};
+use crate::engine::Node;
 use crate::engine::{open_graph, view_graph};
 use crate::graph::facts::Symbol;
-use crate::graph::index::Hit;
+use crate::graph::index::{Hit, LoadedIndex};
 use crate::graph::lang::Language;
 use crate::graph::store::GraphStoreError;
 use crate::graph::usage::{self, Neighbour, NeighbourAsk, UsageAnswer, UsageQuery};
 use crate::graph::{scan, GraphError, KnowledgeGraph};
 use crate::layout::Layout;
+use crate::provenance::{self, IndexProvenance};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -32,6 +34,10 @@ pub const SYMBOLS: &str = "symbols";
 
 /// How an answer from a repository without a search index begins.
 pub const NO_INDEX: &str = "it has no search index yet";
+
+/// How an answer from a repository whose saved index its chain does not vouch for
+/// begins.
+pub const UNVOUCHED: &str = "its search index is not the one its chain recorded";
 
 /// How a mesh question that timed out is reported.
 pub const NO_ANSWER: &str = "did not answer";
@@ -77,6 +83,9 @@ pub enum QueryError {
     /// The peer did not answer in time.
     #[error("{NO_ANSWER} within {0} s")]
     Timeout(u64),
+    /// The repository's saved search index is not the one its chain recorded.
+    #[error("{UNVOUCHED}: {0}")]
+    Unvouched(String),
     /// The peer refused the question; its reason.
     #[error("refused: {0}")]
     Refused(String),
@@ -97,6 +106,16 @@ impl QueryError {
         match self {
             QueryError::NoIndex(_) => true,
             QueryError::Refused(reason) => reason.starts_with(NO_INDEX),
+            _ => false,
+        }
+    }
+
+    /// Whether the peer's saved index is not vouched for by its chain (said here or in
+    /// its refusal).
+    pub fn is_unvouched(&self) -> bool {
+        match self {
+            QueryError::Unvouched(_) => true,
+            QueryError::Refused(reason) => reason.starts_with(UNVOUCHED),
             _ => false,
         }
     }
@@ -123,6 +142,11 @@ pub struct SearchAnswer {
     pub fresh: bool,
     /// The nearest symbols, best first.
     pub hits: Vec<Hit>,
+    /// The `graph.index` event of the answering node's chain that recorded the index
+    /// searched: checked against that chain when the node answers itself, claimed by
+    /// the cache when another node read its repository. Absent from older nodes.
+    #[serde(default)]
+    pub index: Option<IndexProvenance>,
 }
 
 /// A symbol look-up.
@@ -231,10 +255,11 @@ fn decode<T: DeserializeOwned>(what: &str, bytes: &[u8]) -> Result<T, QueryError
 
 /// Whether answering may update the repository's own caches first (its own daemon), or
 /// must only read them (another node reading a local-path peer).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    /// The node's own repository: bring the search index up to date first.
-    Own,
+#[derive(Debug, Clone, Copy)]
+pub enum Access<'a> {
+    /// The node's own repository: bring the search index up to date first (and record
+    /// a rebuilt one on the node's chain).
+    Own(&'a Node),
     /// Another node's: read-only, the index as last saved.
     ReadOnly,
 }
@@ -281,11 +306,14 @@ fn neighbours(
     let mut embedder = graph.embedder().map_err(QueryError::failed)?;
     let texts: Vec<&str> = asked.iter().map(|a| a.text.as_str()).collect();
     let vectors = embedder.embed(&texts).map_err(QueryError::failed)?;
+    let loaded = graph
+        .index()
+        .open(graph.store())
+        .map_err(QueryError::failed)?;
     let mut found = Vec::new();
     for (ask, vector) in asked.iter().zip(&vectors) {
-        let hits = graph
-            .index()
-            .search(graph.store(), vector, NEIGHBOURS_PER_SYMBOL, false)
+        let hits = loaded
+            .search(vector, NEIGHBOURS_PER_SYMBOL, false)
             .map_err(QueryError::failed)?;
         found.extend(
             hits.into_iter()
@@ -316,19 +344,27 @@ pub fn search_at(
     // The own index is refreshed under the graph's lock; when another command holds it,
     // the saved index answers rather than nothing. Any other failure to open is reported:
     // a graph that cannot be opened is not one without an index.
-    if access == Access::Own {
+    let mut own_chain = None;
+    if let Access::Own(node) = access {
         match open_graph(&layout, &config) {
             Ok(graph) => {
                 let mut embedder = graph.embedder().map_err(QueryError::failed)?;
                 let scanned = graph.scan(&|_, _| {}).map_err(QueryError::failed)?;
-                let (_, hits) = graph
-                    .search(&mut embedder, &scanned, &query.text, k, &|_, _| {})
+                let (_, loaded, provenance) =
+                    provenance::sync_recorded(node, &graph, &scanned, &mut embedder, &|_, _| {})
+                        .map_err(QueryError::failed)?;
+                let hits = provenance::search(&mut embedder, &loaded, &query.text, k)
                     .map_err(QueryError::failed)?;
-                return Ok(SearchAnswer { fresh: true, hits });
+                return Ok(SearchAnswer {
+                    fresh: true,
+                    hits,
+                    index: Some(provenance),
+                });
             }
             Err(GraphError::Store(GraphStoreError::Store(StoreError::Locked { .. }))) => {}
             Err(e) => return Err(QueryError::failed(e)),
         }
+        own_chain = Some(node.chain());
     }
     let graph = view_graph(&layout, &config);
     if crate::graph::index::indexed_count(graph.store()).unwrap_or(0) == 0 {
@@ -336,11 +372,44 @@ pub fn search_at(
             "run `weft search` there (or start its daemon, which builds it when asked)".into(),
         ));
     }
+    // Another node's repository: its chain is read as a view, beside its daemon.
+    let viewed;
+    let chain = match own_chain {
+        Some(chain) => chain,
+        None => {
+            viewed = crate::replicas::view_chain(&layout.chain()).map_err(QueryError::failed)?;
+            &viewed
+        }
+    };
+    let (loaded, index) = open_saved(&graph, chain)?;
     let mut embedder = graph.embedder().map_err(QueryError::failed)?;
-    let hits = graph
-        .search_saved(&mut embedder, &query.text, k)
+    let hits =
+        provenance::search(&mut embedder, &loaded, &query.text, k).map_err(QueryError::failed)?;
+    Ok(SearchAnswer {
+        fresh: false,
+        hits,
+        index: Some(index),
+    })
+}
+
+/// The saved index of `graph`, checked against the event of `chain` that recorded it:
+/// refused when none vouches for it.
+fn open_saved(
+    graph: &KnowledgeGraph,
+    chain: &weft_kernel::Chain,
+) -> Result<(LoadedIndex, IndexProvenance), QueryError> {
+    let loaded = graph
+        .index()
+        .open(graph.store())
         .map_err(QueryError::failed)?;
-    Ok(SearchAnswer { fresh: false, hits })
+    let index = provenance::check(chain, graph, loaded.digest())
+        .map_err(QueryError::failed)?
+        .map_err(|why| {
+            QueryError::Unvouched(format!(
+                "{why}; run `weft search` there to rebuild and record it"
+            ))
+        })?;
+    Ok((loaded, index))
 }
 
 /// Answers a symbol look-up on the repository at `root`, reading its graph cache
@@ -576,7 +645,8 @@ mod tests {
         };
         // Another command holds the graph: the saved index answers (here: there is none).
         let held = open_graph(&layout, &config).expect("open graph");
-        let locked = search_at(dir.path(), &question, Access::Own).expect_err("no index");
+        let node = Node::open(dir.path(), crate::engine::OpenMode::Checked).expect("open node");
+        let locked = search_at(dir.path(), &question, Access::Own(&node)).expect_err("no index");
         assert!(locked.to_string().starts_with(NO_INDEX), "{locked}");
         drop(held);
         // A graph that cannot be opened at all is reported as such, not as no index.
@@ -585,7 +655,7 @@ mod tests {
             std::fs::remove_dir_all(&graph_dir).expect("remove graph");
         }
         std::fs::write(&graph_dir, b"not a directory").expect("plant a file");
-        let broken = search_at(dir.path(), &question, Access::Own).expect_err("cannot open");
+        let broken = search_at(dir.path(), &question, Access::Own(&node)).expect_err("cannot open");
         assert!(!broken.to_string().starts_with(NO_INDEX), "{broken}");
     }
 }

@@ -352,6 +352,29 @@ fn a_peer_asked_over_the_mesh_answers_as_when_read_directly() {
     };
     assert!(hits("app-mesh").contains(&("\"src/main.rs\"".into(), "\"main\"".into())));
     assert_eq!(hits("app"), hits("app-mesh"), "{found}");
+    // Both answers name the app chain's record of its index, and the upstream finds
+    // that record in its copy of the app's chain.
+    let index_of = |name: &str| {
+        found["peers"]
+            .as_array()
+            .expect("peers")
+            .iter()
+            .find(|p| p["name"] == name)
+            .map(|p| p["index"].clone())
+            .expect("listed")
+    };
+    assert_eq!(index_of("app")["checked"], "replica", "{found}");
+    assert_eq!(index_of("app"), index_of("app-mesh"), "{found}");
+    let record = app.json(&[
+        "chain",
+        "log",
+        "--from",
+        &index_of("app")["seq"].to_string(),
+        "--limit",
+        "1",
+    ]);
+    assert_eq!(record["kind"], "graph.index", "{record}");
+    assert_eq!(record["hash"], index_of("app")["event"]);
 
     // A node the app does not trust is answered nothing.
     let stranger = Repo::initialised();

@@ -86,7 +86,20 @@ fn knowledge_graph(ctx: &Ctx, node: &Node) -> Result<()> {
     match graph.embedder() {
         Ok(mut embedder) => {
             let query = "measure the length of some text";
-            let (_, hits) = graph.search(&mut embedder, &scan, query, 1, &|_, _| {})?;
+            let (_, index, provenance) = weft_node::provenance::sync_recorded(
+                node,
+                &graph,
+                &scan,
+                &mut embedder,
+                &|_, _| {},
+            )?;
+            say!(ctx;
+                "    search index of {} symbols recorded as event {} (vector set {})",
+                provenance.digest.symbols,
+                provenance.seq,
+                crate::out::short(&provenance.digest.vectors.to_hex())
+            );
+            let hits = weft_node::provenance::search(&mut embedder, &index, query, 1)?;
             if let Some(hit) = hits.first() {
                 say!(ctx;
                     "    search {query:?}: {} {} ({:.2})",

@@ -408,28 +408,30 @@ pub fn search(ctx: &Ctx, args: SearchArgs) -> Result<u8> {
     if args.query.trim().is_empty() {
         return Err(input("the search query is empty"));
     }
-    let graph = open_graph(ctx)?;
+    let node = ctx.node()?;
+    let graph = node.graph()?;
     let mut embedder = graph.embedder().map_err(NodeError::from)?;
     let scan = scan(ctx, &graph)?;
     let bar = out::stage_bar(ctx, "embed", ctx.json);
-    let (stats, hits) = graph
-        .search(
-            &mut embedder,
-            &scan,
-            &args.query,
-            args.k as usize,
-            &|done, total| {
-                bar.set_length(total);
-                bar.set_position(done);
-            },
-        )
-        .map_err(NodeError::from)?;
+    let (stats, index, provenance) = weft_node::provenance::sync_recorded(
+        &node,
+        &graph,
+        &scan,
+        &mut embedder,
+        &|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        },
+    )?;
     bar.finish_and_clear();
+    let hits = weft_node::provenance::search(&mut embedder, &index, &args.query, args.k as usize)?;
     if args.peers {
-        return super::peer_query::search(ctx, &args, &stats, hits);
+        return super::peer_query::search(ctx, &args, &stats, &provenance, hits);
     }
     if ctx.json {
-        ctx.print_json(&json!({"query": args.query, "index": stats, "hits": hits}));
+        ctx.print_json(
+            &json!({"query": args.query, "index": stats, "provenance": provenance, "hits": hits}),
+        );
         return Ok(exit::OK);
     }
     for h in &hits {

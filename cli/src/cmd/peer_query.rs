@@ -14,9 +14,11 @@ use weft_node::config::PeerConfig;
 use weft_node::coordinate::peers;
 use weft_node::coordinate::CoordinateError;
 use weft_node::graph::index::{Hit, SyncStats};
+use weft_node::provenance::{self, IndexProvenance, Vouched};
 use weft_node::query::{
     self, Access, MeshAsker, QueryError, SearchAnswer, SearchQuery, SymbolsAnswer, SymbolsQuery,
 };
+use weft_node::{replicas, Layout};
 use weft_node::{NodeError, WeaveConfig};
 
 /// This node's configuration, root and mesh asker (inside a daemon).
@@ -46,7 +48,9 @@ struct PeerOutcome {
     name: String,
     /// `path` or `mesh`.
     via: &'static str,
-    /// `answered`, `no-index`, `timeout` or `unreachable`.
+    /// `answered`, `no-index`, `timeout`, `unreachable`, `unvouched` (its saved index is
+    /// not the one its chain recorded) or `contradicted` (its answer names an index this
+    /// node's replica of its chain does not record).
     state: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
@@ -54,6 +58,19 @@ struct PeerOutcome {
     /// Whether the peer brought its index up to date for the answer.
     #[serde(skip_serializing_if = "Option::is_none")]
     fresh: Option<bool>,
+    /// The `graph.index` event of the peer's chain the answer names, and what this
+    /// node's copy of that chain says of it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    index: Option<CheckedIndex>,
+}
+
+/// An answer's index provenance, checked here.
+#[derive(Debug, Serialize)]
+struct CheckedIndex {
+    #[serde(flatten)]
+    provenance: IndexProvenance,
+    #[serde(flatten)]
+    vouched: Vouched,
 }
 
 /// A hit marked with its project.
@@ -75,6 +92,8 @@ fn ask_search(
     let classify = |e: QueryError| {
         let state = if e.is_no_index() {
             "no-index"
+        } else if e.is_unvouched() {
+            "unvouched"
         } else if matches!(e, QueryError::Timeout(_)) {
             "timeout"
         } else {
@@ -104,9 +123,16 @@ fn ask_search(
 }
 
 /// `weft search --peers`: the local hits, merged with the peers' by score.
-pub fn search(ctx: &Ctx, args: &SearchArgs, stats: &SyncStats, local: Vec<Hit>) -> Result<u8> {
+pub fn search(
+    ctx: &Ctx,
+    args: &SearchArgs,
+    stats: &SyncStats,
+    own_index: &IndexProvenance,
+    local: Vec<Hit>,
+) -> Result<u8> {
     let timeout = Duration::from_secs(args.timeout);
     let here = here(ctx, timeout)?;
+    let chains = replicas::readable_chains(&Layout::new(&here.root), &here.config);
     let question = SearchQuery {
         text: args.query.clone(),
         k: args.k.min(query::MAX_SEARCH_HITS),
@@ -155,15 +181,33 @@ pub fn search(ctx: &Ctx, args: &SearchArgs, stats: &SyncStats, local: Vec<Hit>) 
             reason: None,
             hits: 0,
             fresh: None,
+            index: None,
         };
         match result {
             Ok(answer) => {
-                outcome.hits = answer.hits.len();
+                let vouched = answer
+                    .index
+                    .as_ref()
+                    .map(|p| provenance::check_answer(&chains, p));
                 outcome.fresh = Some(answer.fresh);
-                hits.extend(answer.hits.into_iter().map(|hit| ProjectHit {
-                    project: name.clone(),
-                    hit,
-                }));
+                outcome.index = answer
+                    .index
+                    .zip(vouched.clone())
+                    .map(|(provenance, vouched)| CheckedIndex {
+                        provenance,
+                        vouched,
+                    });
+                // Hits from an index the peer's own chain contradicts are not its.
+                if let Some(Vouched::Contradicted(why)) = vouched {
+                    outcome.state = "contradicted";
+                    outcome.reason = Some(why);
+                } else {
+                    outcome.hits = answer.hits.len();
+                    hits.extend(answer.hits.into_iter().map(|hit| ProjectHit {
+                        project: name.clone(),
+                        hit,
+                    }));
+                }
             }
             Err((state, reason)) => {
                 outcome.state = state;
@@ -181,6 +225,7 @@ pub fn search(ctx: &Ctx, args: &SearchArgs, stats: &SyncStats, local: Vec<Hit>) 
                 reason: Some(format!("{} within {} s", query::NO_ANSWER, args.timeout)),
                 hits: 0,
                 fresh: None,
+                index: None,
             });
         }
     }
@@ -191,6 +236,7 @@ pub fn search(ctx: &Ctx, args: &SearchArgs, stats: &SyncStats, local: Vec<Hit>) 
         ctx.print_json(&serde_json::json!({
             "query": args.query,
             "index": stats,
+            "provenance": own_index,
             "hits": hits,
             "peers": outcomes,
         }));

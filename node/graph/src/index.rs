@@ -1,6 +1,9 @@
 //! Semantic search over symbols: each symbol's text (kind, qualified name, signature, doc)
 //! embedded once per distinct text (cached by its hash), and a usearch HNSW index over
-//! the vectors saved beside the cache as `.weftos/graph/symbols.usearch`.
+//! the vectors saved beside the cache as `.weftos/graph/symbols.usearch`. Each build has
+//! an [`IndexDigest`] (the model, the hash of the vector set, the hash of the saved file)
+//! which the node records on its chain; an index is only searched after its file and
+//! vector set are checked against the digest recorded for it.
 
 use super::embed::{EmbedError, Embedder, DIMENSIONS, EMBEDDING_ID};
 use super::facts::{Symbol, SymbolKind};
@@ -10,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use usearch::{Index, IndexOptions, MetricKind, ScalarKind};
+use weft_kernel::hash::DomainHasher;
 use weft_kernel::Hash;
 
 /// File name of the saved index inside the graph directory.
@@ -65,6 +69,27 @@ struct IndexMeta {
     /// Their width.
     #[serde(default)]
     dimensions: usize,
+    /// The hash of the vector set ([`vector_set_hash`]); absent in an index built by a
+    /// weft before provenance, which is rebuilt.
+    #[serde(default)]
+    vectors: Option<Hash>,
+}
+
+/// What one build of the index is: the embedding function its vectors come from, the
+/// hash of the vector set (every entry and its vector, in index order) and the hash of
+/// the saved file. The node records it on its chain as `graph.index`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IndexDigest {
+    /// The embedding function ([`EMBEDDING_ID`]).
+    pub model: String,
+    /// Numbers per vector.
+    pub dimensions: u32,
+    /// Symbols (vectors) in the index.
+    pub symbols: u64,
+    /// SHAKE-256 of the vector set ([`vector_set_hash`]).
+    pub vectors: Hash,
+    /// SHAKE-256 of the saved index file.
+    pub file: Hash,
 }
 
 impl IndexMeta {
@@ -72,6 +97,46 @@ impl IndexMeta {
     /// another node's index, or an older one, may come from another model.
     fn comparable(&self) -> bool {
         self.model == EMBEDDING_ID && self.dimensions == DIMENSIONS
+    }
+}
+
+/// The hash of a vector set: the model and width, then per entry in index order its
+/// path, name, kind, lines, signature, text key and vector (little-endian `f32`s), each
+/// field length-prefixed. It depends on what was embedded, not on how usearch lays the
+/// file out, so two builds of the same symbols with the same model hash alike.
+pub struct VectorSetHasher(DomainHasher);
+
+impl VectorSetHasher {
+    /// A hash of vectors of `model`, `dimensions` numbers each.
+    pub fn new(model: &str, dimensions: usize) -> VectorSetHasher {
+        let mut hasher = VectorSetHasher(DomainHasher::new("weft/graph/vector-set/v1"));
+        hasher.field(model.as_bytes());
+        hasher.field(&(dimensions as u64).to_le_bytes());
+        hasher
+    }
+
+    fn field(&mut self, bytes: &[u8]) {
+        self.0
+            .update(&(bytes.len() as u64).to_le_bytes())
+            .update(bytes);
+    }
+
+    /// Adds the next entry and its vector.
+    pub fn add(&mut self, entry: &IndexEntry, vector: &[f32]) {
+        self.field(entry.path.as_bytes());
+        self.field(entry.qualified.as_bytes());
+        self.field(entry.kind.as_str().as_bytes());
+        self.field(&entry.line.to_le_bytes());
+        self.field(&entry.end_line.to_le_bytes());
+        self.field(entry.signature.as_bytes());
+        self.field(entry.text_key.as_bytes());
+        let bytes: Vec<u8> = vector.iter().flat_map(|x| x.to_le_bytes()).collect();
+        self.field(&bytes);
+    }
+
+    /// The hash.
+    pub fn finish(self) -> Hash {
+        self.0.finish()
     }
 }
 
@@ -220,7 +285,10 @@ impl SymbolIndex {
         }
         let old: Option<IndexMeta> = store.meta(META_KEY)?;
         let current = old.as_ref().is_some_and(|m| {
-            m.comparable() && m.entries == entries && file_hash(&self.path) == Some(m.file_hash)
+            m.comparable()
+                && m.vectors.is_some()
+                && m.entries == entries
+                && file_hash(&self.path) == Some(m.file_hash)
         });
         if !current {
             self.rebuild(store, entries.clone())?;
@@ -234,6 +302,7 @@ impl SymbolIndex {
 
     fn rebuild(&self, store: &GraphStore, entries: Vec<IndexEntry>) -> Result<(), IndexError> {
         let index = new_index(&self.path, entries.len())?;
+        let mut vectors = VectorSetHasher::new(EMBEDDING_ID, DIMENSIONS);
         for (i, entry) in entries.iter().enumerate() {
             let vector = store
                 .vector(&entry.text_key)?
@@ -255,6 +324,7 @@ impl SymbolIndex {
             index
                 .add(i as u64, &vector)
                 .map_err(usearch_err(&self.path))?;
+            vectors.add(entry, &vector);
         }
         // Written aside and renamed, so a reader never sees half an index.
         let tmp = self.path.with_extension("usearch.tmp");
@@ -274,45 +344,103 @@ impl SymbolIndex {
             file_hash,
             model: EMBEDDING_ID.into(),
             dimensions: DIMENSIONS,
+            vectors: Some(vectors.finish()),
         };
         store.put_meta(META_KEY, &meta)?;
         Ok(())
     }
 
-    fn load(&self, store: &GraphStore) -> Result<(Index, Vec<IndexEntry>), IndexError> {
-        let meta: IndexMeta = store.meta(META_KEY)?.ok_or_else(|| IndexError::Usearch {
-            path: self.path.clone(),
-            reason: "no index has been built yet".into(),
-        })?;
-        if !meta.comparable() {
-            return Err(IndexError::Usearch {
+    /// Removes the saved index file, so the next [`SymbolIndex::sync`] rebuilds it (the
+    /// node does this to an index that does not match what its chain recorded).
+    pub fn discard(&self) -> Result<(), IndexError> {
+        match std::fs::remove_file(&self.path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(IndexError::Usearch {
                 path: self.path.clone(),
-                reason: format!(
-                    "the index holds {}-number vectors of model `{}`, and this weft embeds with `{EMBEDDING_ID}` ({DIMENSIONS} numbers): their distances mean nothing; the index is rebuilt on its own node's next search",
-                    meta.dimensions, meta.model
-                ),
-            });
+                reason: e.to_string(),
+            }),
         }
+    }
+
+    /// The digest of the saved index as its record claims, unchecked (for telling which
+    /// recorded build a saved index says it is); `None` without a built index.
+    pub fn recorded_digest(&self, store: &GraphStore) -> Result<Option<IndexDigest>, IndexError> {
+        let meta: Option<IndexMeta> = store.meta(META_KEY)?;
+        Ok(meta.and_then(|m| {
+            Some(IndexDigest {
+                model: m.model,
+                dimensions: u32::try_from(m.dimensions).ok()?,
+                symbols: m.entries.len() as u64,
+                vectors: m.vectors?,
+                file: m.file_hash,
+            })
+        }))
+    }
+
+    /// Loads the saved index, checked: its file must hash to what was recorded when it
+    /// was built, and the vectors it holds, with their entries, to the recorded vector
+    /// set. Anything else (damaged, replaced, of another model) is refused.
+    pub fn open(&self, store: &GraphStore) -> Result<LoadedIndex, IndexError> {
+        let refused = |reason: String| IndexError::Usearch {
+            path: self.path.clone(),
+            reason,
+        };
+        let meta: IndexMeta = store
+            .meta(META_KEY)?
+            .ok_or_else(|| refused("no index has been built yet".into()))?;
+        if !meta.comparable() {
+            return Err(refused(format!(
+                "the index holds {}-number vectors of model `{}`, and this weft embeds with `{EMBEDDING_ID}` ({DIMENSIONS} numbers): their distances mean nothing; the index is rebuilt on its own node's next search",
+                meta.dimensions, meta.model
+            )));
+        }
+        let recorded_vectors = meta.vectors.ok_or_else(|| {
+            refused("the index was built by a weft that recorded no vector-set hash; it is rebuilt on its own node's next search".into())
+        })?;
         if file_hash(&self.path) != Some(meta.file_hash) {
-            return Err(IndexError::Usearch {
-                path: self.path.clone(),
-                reason: "the index file does not match the recorded one (damaged or replaced); it is rebuilt on the next search".into(),
-            });
+            return Err(refused("the index file does not match the recorded one (damaged or replaced); it is rebuilt on the next search".into()));
         }
         let index = new_index(&self.path, meta.entries.len())?;
         index
             .load(&self.path.to_string_lossy())
             .map_err(usearch_err(&self.path))?;
         if index.dimensions() != DIMENSIONS {
-            return Err(IndexError::Usearch {
-                path: self.path.clone(),
-                reason: format!(
-                    "the index file holds {}-number vectors, not {DIMENSIONS}",
-                    index.dimensions()
-                ),
-            });
+            return Err(refused(format!(
+                "the index file holds {}-number vectors, not {DIMENSIONS}",
+                index.dimensions()
+            )));
         }
-        Ok((index, meta.entries))
+        let mut vectors = VectorSetHasher::new(EMBEDDING_ID, DIMENSIONS);
+        let mut vector = vec![0f32; DIMENSIONS];
+        for (i, entry) in meta.entries.iter().enumerate() {
+            let got = index
+                .get(i as u64, &mut vector)
+                .map_err(usearch_err(&self.path))?;
+            if got == 0 {
+                return Err(refused(format!(
+                    "the index file has no vector for {}:{}; it is rebuilt on the next search",
+                    entry.path, entry.qualified
+                )));
+            }
+            vectors.add(entry, &vector);
+        }
+        if vectors.finish() != recorded_vectors {
+            return Err(refused("the vectors in the index do not hash to the recorded vector set (damaged or replaced); it is rebuilt on the next search".into()));
+        }
+        let digest = IndexDigest {
+            model: meta.model,
+            dimensions: DIMENSIONS as u32,
+            symbols: meta.entries.len() as u64,
+            vectors: recorded_vectors,
+            file: meta.file_hash,
+        };
+        Ok(LoadedIndex {
+            path: self.path.clone(),
+            index,
+            entries: meta.entries,
+            digest,
+        })
     }
 
     /// The `k` symbols nearest to a query vector: approximate (HNSW) or, with `exact`,
@@ -324,14 +452,34 @@ impl SymbolIndex {
         k: usize,
         exact: bool,
     ) -> Result<Vec<Hit>, IndexError> {
-        let (index, entries) = self.load(store)?;
+        self.open(store)?.search(query, k, exact)
+    }
+}
+
+/// A saved index, loaded and checked against its record ([`SymbolIndex::open`]).
+pub struct LoadedIndex {
+    path: PathBuf,
+    index: Index,
+    entries: Vec<IndexEntry>,
+    digest: IndexDigest,
+}
+
+impl LoadedIndex {
+    /// What this index is: the digest it was checked against.
+    pub fn digest(&self) -> &IndexDigest {
+        &self.digest
+    }
+
+    /// The `k` symbols nearest to a query vector: approximate (HNSW) or, with `exact`,
+    /// by exhaustive comparison.
+    pub fn search(&self, query: &[f32], k: usize, exact: bool) -> Result<Vec<Hit>, IndexError> {
         let found = if exact {
-            index.exact_search(query, k)
+            self.index.exact_search(query, k)
         } else {
-            index.search(query, k)
+            self.index.search(query, k)
         }
         .map_err(usearch_err(&self.path))?;
-        Ok(hits(&found.keys, &found.distances, &entries))
+        Ok(hits(&found.keys, &found.distances, &self.entries))
     }
 }
 
@@ -398,10 +546,62 @@ mod tests {
             file_hash: file_hash(&index.path).expect("hash"),
             model: model.into(),
             dimensions,
+            vectors: Some(text_key("any vector set")),
         };
         store.put_meta(META_KEY, &meta).expect("meta");
         (store, index)
     }
+
+    fn entry(qualified: &str) -> IndexEntry {
+        IndexEntry {
+            path: "src/lib.rs".into(),
+            qualified: qualified.into(),
+            kind: SymbolKind::Function,
+            line: 3,
+            end_line: 9,
+            signature: format!("pub fn {qualified}()"),
+            text_key: text_key(qualified),
+        }
+    }
+
+    fn vector_set(items: &[(&IndexEntry, &[f32])]) -> Hash {
+        let mut hasher = VectorSetHasher::new(EMBEDDING_ID, 3);
+        for (entry, vector) in items {
+            hasher.add(entry, vector);
+        }
+        hasher.finish()
+    }
+
+    #[test]
+    fn the_vector_set_hash_has_a_known_answer_and_covers_order_entries_and_numbers() {
+        let (a, b) = (entry("a"), entry("b"));
+        let (va, vb) = ([0.5f32, -0.25, 1.0], [0.0f32, 1.0, -1.0]);
+        let hash = vector_set(&[(&a, &va), (&b, &vb)]);
+        assert_eq!(hash.to_hex(), VECTOR_SET_KAT);
+        assert_ne!(vector_set(&[(&b, &vb), (&a, &va)]), hash, "order");
+        let moved = IndexEntry {
+            line: 4,
+            ..a.clone()
+        };
+        assert_ne!(vector_set(&[(&moved, &va), (&b, &vb)]), hash, "entry");
+        let nudged = [0.5f32, -0.25, 1.000_001];
+        assert_ne!(vector_set(&[(&a, &nudged), (&b, &vb)]), hash, "numbers");
+        // Fields are length-prefixed: moving bytes between two fields changes the hash.
+        let shifted = IndexEntry {
+            path: "src/lib.r".into(),
+            qualified: "sa".into(),
+            ..a.clone()
+        };
+        let plain = IndexEntry {
+            qualified: "a".into(),
+            ..a
+        };
+        assert_ne!(vector_set(&[(&shifted, &va)]), vector_set(&[(&plain, &va)]));
+    }
+
+    /// Computed independently of weft (Python's `hashlib.shake_256` over the framing in
+    /// docs/formats.md).
+    const VECTOR_SET_KAT: &str = "dfac3ffbea1c7e206937dc0a637f47003f83197d5820deed6ef0e9e0a8bac53e";
 
     #[test]
     fn an_index_of_another_model_is_not_searched_with_this_ones_vectors() {

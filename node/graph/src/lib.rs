@@ -31,7 +31,7 @@ use config_schema::scan::{ConfigScan, ConfigScanError};
 use config_schema::{ConfigFacts, ConfigFormat};
 use embed::{EmbedError, Embedder, ModelFiles};
 use history::{History, HistoryError, MineOutcome, MiningConfig};
-use index::{Hit, IndexError, SymbolIndex, SyncStats};
+use index::{IndexError, SymbolIndex, SyncStats};
 use scan::{Scan, ScanError, ScanOptions};
 use std::path::{Path, PathBuf};
 use store::{GraphStore, GraphStoreError};
@@ -311,33 +311,6 @@ impl KnowledgeGraph {
         Ok(self
             .index()
             .sync(scan, &self.store, embedder, batch, progress)?)
-    }
-
-    /// Semantic search: brings the index up to date, then returns the `k` nearest
-    /// symbols to `query`.
-    pub fn search(
-        &self,
-        embedder: &mut Embedder,
-        scan: &Scan,
-        query: &str,
-        k: usize,
-        progress: &dyn Fn(u64, u64),
-    ) -> Result<(SyncStats, Vec<Hit>), GraphError> {
-        let stats = self.sync_index(scan, embedder, progress)?;
-        let vector = embedder.embed(&[query])?.remove(0);
-        Ok((stats, self.index().search(&self.store, &vector, k, false)?))
-    }
-
-    /// Semantic search over the index as last saved, without bringing it up to date
-    /// (a view cannot write it): the `k` nearest symbols to `query`.
-    pub fn search_saved(
-        &self,
-        embedder: &mut Embedder,
-        query: &str,
-        k: usize,
-    ) -> Result<Vec<Hit>, GraphError> {
-        let vector = embedder.embed(&[query])?.remove(0);
-        Ok(self.index().search(&self.store, &vector, k, false)?)
     }
 
     /// Facts of a source text at another revision (cached by content hash like the

@@ -42,7 +42,7 @@ pub struct Built {
 /// Builds every part of `node`'s knowledge graph and records the build on its chain.
 pub fn build_and_record(node: &Node, stages: &(dyn Stages + Sync)) -> Result<Built, NodeError> {
     let graph = node.graph()?;
-    let phases = build(&graph, stages)?;
+    let phases = build(node, &graph, stages)?;
     let event = node.append(draft(&phases)?)?;
     Ok(Built {
         phases,
@@ -50,8 +50,10 @@ pub fn build_and_record(node: &Node, stages: &(dyn Stages + Sync)) -> Result<Bui
     })
 }
 
-/// The four phases on `graph`, each reusing what the graph's cache already holds.
-pub fn build(
+/// The four phases on `node`'s `graph`, each reusing what the graph's cache already
+/// holds; an index built or rebuilt is recorded on the chain (`graph.index`).
+fn build(
+    node: &Node,
     graph: &KnowledgeGraph,
     stages: &(dyn Stages + Sync),
 ) -> Result<Vec<Phase>, NodeError> {
@@ -114,10 +116,12 @@ pub fn build(
 
     let started = Instant::now();
     let mut embedder = graph.embedder()?;
-    let index = graph.sync_index(&scan, &mut embedder, &bar("embed"))?;
+    let (index, _, provenance) =
+        crate::provenance::sync_recorded(node, graph, &scan, &mut embedder, &bar("embed"))?;
     let counts = vec![
         ("indexed", index.symbols as u64),
         ("embedded", index.embedded as u64),
+        ("index_event", provenance.seq),
     ];
     timed("embed", started, counts);
     Ok(phases)

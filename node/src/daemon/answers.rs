@@ -19,6 +19,10 @@ impl QueryService for Answers {
             };
         }
         tracing::debug!(%peer, kind = %request.kind, "answering a query");
-        query::answer(&self.0.node.layout().root, request, Access::Own)
+        query::answer(
+            &self.0.node.layout().root,
+            request,
+            Access::Own(&self.0.node),
+        )
     }
 }
