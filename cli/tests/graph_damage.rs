@@ -189,13 +189,38 @@ fn each_index_build_is_recorded_once_and_an_index_from_elsewhere_is_rebuilt_not_
     let graph = repo.file(".weftos/graph");
     std::fs::remove_dir_all(&graph).expect("rm graph");
     copy_dir(&other.file(".weftos/graph"), &graph);
+    // Read by path from another node, the copied index answers nothing: its chain does
+    // not record it.
+    let asker = weft_tests::Repo::initialised();
+    let path = repo.path().to_str().expect("utf-8 path");
+    asker.json(&["coordinate", "link", "up", "--path", path]);
+    let asked = asker.json(&["search", "hash a password", "--peers"]);
+    let peer = &asked["peers"][0];
+    assert_eq!(peer["state"], "unvouched", "{asked}");
+    assert!(
+        asked["hits"]
+            .as_array()
+            .expect("hits")
+            .iter()
+            .all(|h| h["project"] != "up"),
+        "{asked}"
+    );
+    // (Linking witnessed the asker's head on this chain too.)
+    let before = repo.len();
     let replaced = search(&repo, "hash a password");
     assert_eq!(hit_names(&replaced), hit_names(&first));
     assert_eq!(replaced["index"]["rebuilt"], true, "{replaced}");
     assert_eq!(replaced["index"]["embedded"], 0, "its vectors are reused");
-    assert_eq!(replaced["provenance"]["seq"], len + 1, "{replaced}");
+    assert_eq!(replaced["provenance"]["seq"], before, "{replaced}");
     // Same symbols and model: the same vector set, whichever node built it.
     assert_eq!(replaced["provenance"]["vectors"], recorded["vectors"]);
-    assert_eq!(repo.len(), len + 2);
+    assert_eq!(repo.len(), before + 1);
     repo.weft(&["chain", "verify"]).assert().success();
+    // Rebuilt and recorded, it answers the other node again, checked in its view of
+    // this chain.
+    let asked = asker.json(&["search", "hash a password", "--peers"]);
+    let peer = &asked["peers"][0];
+    assert_eq!(peer["state"], "answered", "{asked}");
+    assert_eq!(peer["index"]["checked"], "replica", "{asked}");
+    assert_eq!(peer["index"]["seq"], before, "{asked}");
 }

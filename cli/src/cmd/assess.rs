@@ -46,6 +46,12 @@ fn init(ctx: &Ctx) -> Result<u8> {
             .collect();
         say!(ctx; "{:<8} {:>8.2} s  {}", phase.name, phase.duration.as_secs_f64(), counts.join(", "));
     }
+    say!(ctx;
+        "search index of {} symbols recorded as event {} (vector set {})",
+        built.index.digest.symbols,
+        built.index.seq,
+        out::short(&built.index.digest.vectors.to_hex())
+    );
     say!(ctx; "knowledge graph built; recorded as event {}", built.event);
     Ok(exit::OK)
 }

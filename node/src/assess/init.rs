@@ -8,6 +8,7 @@
 use crate::graph::assess::run::Stages;
 use crate::graph::facts::FileFacts;
 use crate::graph::{deps, KnowledgeGraph};
+use crate::provenance::IndexProvenance;
 use crate::{Node, NodeError};
 use ciborium::value::Value;
 use serde::Serialize;
@@ -35,6 +36,8 @@ pub struct Phase {
 pub struct Built {
     /// The phases, in the order they ran.
     pub phases: Vec<Phase>,
+    /// The `graph.index` event recording the search index built (or already recorded).
+    pub index: IndexProvenance,
     /// The chain event recording the build (its sequence).
     pub event: u64,
 }
@@ -42,10 +45,11 @@ pub struct Built {
 /// Builds every part of `node`'s knowledge graph and records the build on its chain.
 pub fn build_and_record(node: &Node, stages: &(dyn Stages + Sync)) -> Result<Built, NodeError> {
     let graph = node.graph()?;
-    let phases = build(node, &graph, stages)?;
-    let event = node.append(draft(&phases)?)?;
+    let (phases, index) = build(node, &graph, stages)?;
+    let event = node.append(draft(&phases, index.seq)?)?;
     Ok(Built {
         phases,
+        index,
         event: event.event.seq,
     })
 }
@@ -56,7 +60,7 @@ fn build(
     node: &Node,
     graph: &KnowledgeGraph,
     stages: &(dyn Stages + Sync),
-) -> Result<Vec<Phase>, NodeError> {
+) -> Result<(Vec<Phase>, IndexProvenance), NodeError> {
     let bar = |name: &'static str| {
         stages.stage(name, 0);
         move |done: u64, total: u64| {
@@ -121,16 +125,15 @@ fn build(
     let counts = vec![
         ("indexed", index.symbols as u64),
         ("embedded", index.embedded as u64),
-        ("index_event", provenance.seq),
     ];
     timed("embed", started, counts);
-    Ok(phases)
+    Ok((phases, provenance))
 }
 
 /// The `assess.init` event: per phase its counts and milliseconds.
-fn draft(phases: &[Phase]) -> Result<EventDraft, NodeError> {
+fn draft(phases: &[Phase], index_event: u64) -> Result<EventDraft, NodeError> {
     let text = |s: &str| Value::Text(s.into());
-    let entries = phases
+    let mut entries: Vec<(Value, Value)> = phases
         .iter()
         .map(|p| {
             let mut fields: Vec<(Value, Value)> = p
@@ -142,6 +145,7 @@ fn draft(phases: &[Phase]) -> Result<EventDraft, NodeError> {
             (text(p.name), Value::Map(fields))
         })
         .collect();
+    entries.push((text("index_event"), Value::Integer(index_event.into())));
     EventDraft::new("assess", ASSESS_INIT_EVENT, Value::Map(entries))
         .map_err(|e| NodeError::Input(e.to_string()))
 }
