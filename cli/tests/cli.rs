@@ -105,8 +105,11 @@ fn init_outside_git_or_with_a_bad_config_fails_and_writes_nothing() {
 fn status_reports_chain_tree_key_and_config() {
     let repo = Repo::initialised();
     let s = repo.json(&["status"]);
-    assert_eq!(s["length"], 2, "genesis and tree bootstrap");
-    assert_eq!(s["head"]["seq"], 1);
+    assert_eq!(
+        s["length"], 3,
+        "genesis, tree bootstrap and the init's sop.run"
+    );
+    assert_eq!(s["head"]["seq"], 2);
     assert!(s["key_fingerprint"]
         .as_str()
         .expect("fp")
@@ -131,7 +134,7 @@ fn chain_append_log_head_and_bad_input() {
         "--payload-json",
         r#"{"env":"staging","n":3}"#,
     ]);
-    assert_eq!(e["seq"], 2);
+    assert_eq!(e["seq"], 3);
     assert_eq!(e["payload"]["env"], "staging");
     let payload = repo.file("p.json");
     std::fs::write(&payload, r#"{"b":[1,2],"a":null}"#).expect("write");
@@ -148,8 +151,8 @@ fn chain_append_log_head_and_bad_input() {
     .assert()
     .success();
     let head = repo.json(&["chain", "head"]);
-    assert_eq!(head["seq"], 3);
-    assert_eq!(head["signed_head"]["seq"], 3);
+    assert_eq!(head["seq"], 4);
+    assert_eq!(head["signed_head"]["seq"], 4);
 
     let out = repo
         .weft(&["chain", "log", "--json"])
@@ -159,8 +162,9 @@ fn chain_append_log_head_and_bad_input() {
         .lines()
         .map(|l| serde_json::from_str(l).expect("json line"))
         .collect();
-    assert_eq!(lines.len(), 4);
-    assert_eq!(lines[3]["kind"], "deploy.started");
+    assert_eq!(lines.len(), 5);
+    assert_eq!(lines[2]["kind"], "sop.run");
+    assert_eq!(lines[4]["kind"], "deploy.started");
     let out = repo
         .weft(&["chain", "log", "--from", "1", "--limit", "2", "--json"])
         .output()
@@ -326,7 +330,7 @@ fn export_verify_import_restore() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("never overwrites"));
-    assert_eq!(repo.json(&["chain", "verify-file", f])["events"], 25);
+    assert_eq!(repo.json(&["chain", "verify-file", f])["events"], 26);
     let bytes = std::fs::read(&file).expect("read");
     let cut = repo.file("cut.weftseg");
     std::fs::write(&cut, &bytes[..bytes.len() - 64]).expect("write");

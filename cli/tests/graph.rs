@@ -879,15 +879,30 @@ fn assess_init_builds_every_phase_once_and_stats_reads_the_runs_back() {
     // graph.index once; assess.init and sop.run for each run.
     assert_eq!(repo.len(), len + 5);
 
+    // The fixture's `weft init` (SOP 1) and the two builds.
     let stats = repo.json(&["stats"]);
-    assert_eq!(stats["runs"], 2, "{stats}");
-    let op = &stats["operations"][0];
+    assert_eq!(stats["runs"], 3, "{stats}");
+    let ops: Vec<(Option<u64>, Option<&str>, Option<u64>)> = stats["operations"]
+        .as_array()
+        .expect("operations")
+        .iter()
+        .map(|op| {
+            (
+                op["sop"].as_u64(),
+                op["command"].as_str(),
+                op["outcomes"]["ok"].as_u64(),
+            )
+        })
+        .collect();
     assert_eq!(
-        (op["sop"].as_u64(), op["command"].as_str()),
-        (Some(2), Some("assess init"))
+        ops,
+        [
+            (Some(1), Some("init"), Some(1)),
+            (Some(2), Some("assess init"), Some(2))
+        ],
+        "{stats}"
     );
-    assert_eq!(op["outcomes"]["ok"], 2, "{stats}");
-    assert_eq!(repo.json(&["stats", "--since", "1h"])["runs"], 2);
+    assert_eq!(repo.json(&["stats", "--since", "1h"])["runs"], 3);
     assert_eq!(repo.json(&["stats", "--since", "2100-01-01"])["runs"], 0);
     repo.weft(&["stats", "--since", "2999-01-01"])
         .assert()

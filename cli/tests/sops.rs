@@ -158,6 +158,7 @@ fn every_command_of_docs_sops_md_runs_as_written_on_a_fresh_repository() {
         })
         .collect();
     for (sop, command, runs) in [
+        (1, "init", 1),
         (2, "assess init", 2),
         (3, "coordinate impact", 1),
         (3, "coordinate release", 1),

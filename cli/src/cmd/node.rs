@@ -9,7 +9,23 @@ use std::time::Duration;
 use weft_node::Layout;
 
 pub fn init(ctx: &Ctx) -> Result<u8> {
-    let report = weft_node::init::init(&ctx.dir)?;
+    let started = std::time::Instant::now();
+    let report = match weft_node::init::init(&ctx.dir) {
+        Ok(report) => report,
+        Err(e) => {
+            let failed = Err(e.into());
+            super::sop::record(ctx, super::sop::INIT, started.elapsed(), &failed);
+            return failed;
+        }
+    };
+    if !report.unchanged() {
+        super::sop::record(
+            ctx,
+            super::sop::INIT,
+            started.elapsed(),
+            &Ok(crate::exit::OK),
+        );
+    }
     if ctx.json {
         ctx.print_json(&serde_json::json!({
             "root": report.root,

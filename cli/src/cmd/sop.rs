@@ -10,10 +10,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use weft_node::sop::{self, Operation, Outcome};
 use weft_node::ErrorClass;
 
-/// The SOP operation `command` is, if it is one (docs/sops.md). `cluster join` is not
-/// recorded: the joining clone's chain is replaced by the cluster's. `weft init` is not
-/// recorded yet: it promises that a second run changes nothing, and a record of the run
-/// would be a change (to be settled with SOP 1 in docs/sops.md).
+/// SOP 1's operation. `weft init` records itself ([`crate::cmd::node::init`]) and only
+/// when it changed something: a second run promises to change nothing, a record included.
+pub const INIT: Operation = Operation {
+    sop: 1,
+    command: "init",
+};
+
+/// The SOP operation `command` is, if it is one (docs/sops.md), other than `init`.
+/// `cluster join` is not recorded: the joining clone's chain is replaced by the
+/// cluster's.
 pub fn operation(command: &Command) -> Option<Operation> {
     let (sop, command) = match command {
         Command::Assess(args) => match &args.command {
