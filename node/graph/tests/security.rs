@@ -42,7 +42,7 @@ fn marked(source: &str) -> BTreeSet<(String, u32)> {
 fn check(language: Language, source: &str) {
     let found = found(language, source);
     let marked = marked(source);
-    assert!(marked.len() >= 5, "the fixture marks its positives");
+    assert!(!marked.is_empty(), "the fixture marks its positives");
     let missed: Vec<_> = marked.difference(&found).collect();
     let extra: Vec<_> = found.difference(&marked).collect();
     assert!(
@@ -201,6 +201,69 @@ fn run(user: &str, conn: &Connection) {
     let key = "-----BEGIN PRIVATE KEY-----";
 }
 "#;
+
+/// The shapes of the false positives a run over real code found (the Python 3.11
+/// standard library, the Google Cloud SDK's Python, npm, Go 1.19's sources, crates from
+/// the cargo registry), written anew: none of these lines may be reported.
+const PYTHON_REGRESSIONS: &str = r#"import yaml as pyyaml
+from googlecloudsdk.core import yaml
+
+payload = jwt.decode(id_token, verify=False)
+data = yaml.load(f, file_hint=uri)
+config = pyyaml.load(text, Loader=self._safe_loader)
+config = pyyaml.load(text) # !sec-unsafe-deserialization
+ACCESS_KEY = 'aws_access_key_id'
+swagger_types = {'secret_ref': 'V1LocalObjectReference'}
+token_type = 'encoded-word'
+_TOKEN_REF = r'[A-Z]\w*'
+token_expiry = '2018-01-01T00:00:00Z'
+DEFAULT_CREDENTIALS_DEFAULT_CLIENT_ID = '764086051850-6qr4p6gpi6hn506pt8ejuq83di341hur.apps.googleusercontent.com'
+CLIENT_NOTSOSECRET = 'Zmss3vu8D-xc1Lx9o5p6Q2zz' # !sec-hardcoded-secret
+cu.execute('PRAGMA table_info("{0}")'.format(table_name)) # !sec-sql-injection
+"#;
+
+const JAVASCRIPT_REGRESSIONS: &str = r#"const key = new Definition('key', {
+  description: `
+    Values should be in PEM format with newlines replaced by the string "\\n":
+    key="-----BEGIN PRIVATE KEY-----\\nXXXX\\nXXXX\\n-----END PRIVATE KEY-----"
+  `,
+});
+const USE_CREDENTIALS = 'use-credentials';
+const pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7bq9dQ2N0Zx4f5J8r1kP3mW2c6vYhT0sLq9ZbXe1nR4uK8oJ\n-----END RSA PRIVATE KEY-----"; // !sec-hardcoded-secret
+db
+  .query(`DELETE FROM t WHERE id = ${id}`); // !sec-sql-injection
+"#;
+
+const GO_REGRESSIONS: &str = r#"package p
+
+import "unsafe" // !sec-unsafe-code
+
+const size = unsafe.Sizeof(x) + unsafe.Alignof(x) + unsafe.Offsetof(s.f)
+
+func f() {
+	p := (*int)(unsafe.Pointer(&x)) // !sec-unsafe-code
+}
+"#;
+
+/// A builder chain spanning lines is reported on the line of the call that matters.
+const RUST_REGRESSIONS: &str = r#"fn get() {
+    let res = attohttpc::get("https://self-signed.badssl.com/")
+        .danger_accept_invalid_certs(true) // !sec-tls-verification-disabled
+        .send();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(script) // !sec-command-injection
+        .output();
+}
+"#;
+
+#[test]
+fn real_code_false_positives_stay_fixed() {
+    check(Language::Python, PYTHON_REGRESSIONS);
+    check(Language::JavaScript, JAVASCRIPT_REGRESSIONS);
+    check(Language::Go, GO_REGRESSIONS);
+    check(Language::Rust, RUST_REGRESSIONS);
+}
 
 #[test]
 fn python_positives_and_negatives() {

@@ -34,6 +34,9 @@ const PREDECLARED: [&str; 22] = [
     "uintptr",
 ];
 
+/// What package `unsafe` has that steps around the type system.
+const UNSAFE_OPERATIONS: [&str; 6] = ["Pointer", "Add", "Slice", "SliceData", "String", "StringData"];
+
 /// Extracts the facts of a parsed Go file.
 pub(super) fn extract(src: &str, kinds: &'static KindNames, root: Node<'_>) -> FileFacts {
     let cx = Ctx::new(src, kinds, |kind| kind == "comment", decision);
@@ -91,6 +94,10 @@ impl<'s> Visitor<'s> {
                     .field_text(node, "field")
                     .or_else(|| self.cx.field_text(node, "name"))
                     .unwrap_or("");
+                // `Sizeof`, `Alignof` and `Offsetof` are constants the compiler computes.
+                if !UNSAFE_OPERATIONS.contains(&name) {
+                    return Step::Into;
+                }
                 let construct = format!("unsafe.{name}");
                 let reason = format!("`{construct}` bypasses Go's type and memory safety");
                 self.cx

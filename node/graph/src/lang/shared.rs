@@ -401,6 +401,11 @@ impl<'s> Ctx<'s> {
         });
     }
 
+    /// The imports recorded so far (those above the node being visited).
+    pub(super) fn imports(&self) -> &[Import] {
+        &self.facts.imports
+    }
+
     /// Records a risky construct at `node`'s first line.
     pub(super) fn risky(&mut self, node: Node<'_>, label: &str) {
         self.marker(MarkerKind::Risky, label, node.start_position().row);

@@ -115,6 +115,11 @@ fn plain(cx: &Ctx<'_>, node: Node<'_>) -> Option<String> {
 /// is package `os/exec`'s, named `name`), and SQL methods.
 pub(in crate::lang) fn call(cx: &mut Ctx<'_>, node: Node<'_>, name: &str, exec: bool) {
     let args = node.child_by_field_name("arguments");
+    // Reported where the called name stands, in a multi-line chain too.
+    let node = node
+        .child_by_field_name("function")
+        .and_then(|f| f.child_by_field_name("field"))
+        .unwrap_or(node);
     match name {
         "Command" | "CommandContext" if exec => {
             let skip = usize::from(name == "CommandContext");

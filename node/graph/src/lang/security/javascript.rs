@@ -91,6 +91,8 @@ pub(in crate::lang) fn call(cx: &mut Ctx<'_>, node: Node<'_>, name: &str, shell:
         .filter(|a| a.kind() == "arguments");
     let first = nth_argument(args, 0);
     let how = first.and_then(|a| built(cx, a, 0));
+    // Reported where the called name stands, in a multi-line chain too.
+    let node = function.child_by_field_name("property").unwrap_or(node);
     if shell {
         let construct = format!("child_process.{name}");
         non_literal(cx, node, how, CommandInjection, &construct, "command");

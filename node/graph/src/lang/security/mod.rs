@@ -22,9 +22,9 @@ const SHELLS: [&str; 6] = ["sh", "bash", "/bin/sh", "/bin/bash", "zsh", "/usr/bi
 const SQL_SCAN_MAX: usize = 4096;
 
 /// Words of SQL statements; text holding two different ones reads as SQL.
-const SQL_WORDS: [&str; 18] = [
-    "select", "insert", "update", "delete", "drop", "create", "alter", "truncate", "from",
-    "into", "set", "table", "where", "values", "join", "order", "group", "limit",
+const SQL_WORDS: [&str; 19] = [
+    "select", "insert", "update", "delete", "drop", "create", "alter", "truncate", "pragma",
+    "from", "into", "set", "table", "where", "values", "join", "order", "group", "limit",
 ];
 
 /// Parts of a normalised name (lower case, letters and digits only) that make the string
@@ -44,8 +44,12 @@ const SECRET_NAMES: [&str; 10] = [
 
 /// Parts of a name that make it about a credential rather than one: the name of a
 /// header, a field, a file, an environment variable, a token's type...
-const NOT_SECRET_NAMES: [&str; 16] = [
+const NOT_SECRET_NAMES: [&str; 20] = [
     "tokenizer",
+    "clientid",
+    "expir",
+    "date",
+    "time",
     "type",
     "name",
     "header",
@@ -170,14 +174,15 @@ fn prefix(text: &str, max: usize) -> &str {
 }
 
 /// Whether `text` reads as SQL: it holds two different SQL keywords as whole words, in
-/// any case (`SELECT … FROM`, `DELETE FROM`, `UPDATE … SET`).
+/// any case (`SELECT … FROM`, `DELETE FROM`, `UPDATE … SET`), or `PRAGMA`.
 pub(super) fn looks_like_sql(text: &str) -> bool {
     let mut seen = 0u32;
     for word in prefix(text, SQL_SCAN_MAX).split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
     {
         if let Some(i) = SQL_WORDS.iter().position(|w| w.eq_ignore_ascii_case(word)) {
             seen |= 1 << i;
-            if seen.count_ones() >= 2 {
+            // SQLite's `PRAGMA` is SQL on its own.
+            if seen.count_ones() >= 2 || word.eq_ignore_ascii_case("pragma") {
                 return true;
             }
         }
@@ -228,31 +233,40 @@ pub(super) fn redact(secret: &str, shown: usize) -> String {
     format!("`{head}…` ({len} chars)")
 }
 
+/// Characters of passwords that identifiers, paths and keys of a map do not hold.
+const PASSWORD_SYMBOLS: &str = "!@#$%^&*+=?~|;,";
+
 /// Why the string `value` assigned to a credential's name is a hard-coded secret, or
 /// None when it does not look like one: outside 8–256 characters, holding whitespace
-/// (a sentence), a placeholder (`changeme`, `${TOKEN}`, `%s`), an environment variable's
-/// name (`GITHUB_TOKEN`), a path or URL, letters only (`Authorization`), or below 3.0
-/// bits of entropy per character.
+/// (a sentence), a placeholder (`changeme`, `${TOKEN}`, `{.token}`, `%s`), an
+/// environment variable's name (`GITHUB_TOKEN`), a path, URL or pattern, a credential word itself
+/// (`aws_secret_access_key`, `refresh_token`: the value names a key, it is not one),
+/// fewer than two digits and no password symbol (`Authorization`,
+/// `V1LocalObjectReference`), or below 3.0 bits of entropy per character.
 pub(super) fn secret_value(value: &str) -> Option<String> {
     let len = value.chars().count();
     let lower = value.to_ascii_lowercase();
+    let normal: String = lower.chars().filter(char::is_ascii_alphanumeric).collect();
     let env_name = value
         .chars()
         .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
         && value.starts_with(|c: char| c.is_ascii_uppercase());
-    let templated = ["${", "{{", "%s", "%(", "{}", "<"]
+    let templated = ["${", "{{", "{.", "%s", "%(", "{}", "<"]
         .iter()
         .any(|t| value.contains(t));
-    let located = ["/", "./", "http://", "https://", "$", "%"]
+    // Paths, URLs, references and patterns (`[A-Z]\w*`, `^ghp_`).
+    let located = ["/", "./", "http://", "https://", "$", "%", "[", "^", "("]
         .iter()
         .any(|p| value.starts_with(p));
-    let mixed = value.chars().any(|c| !c.is_alphabetic());
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    let mixed = digits >= 2 || value.chars().any(|c| PASSWORD_SYMBOLS.contains(c));
     let plausible = SECRET_LEN.contains(&len)
         && !value.chars().any(char::is_whitespace)
         && !env_name
         && !templated
         && !located
         && mixed
+        && !SECRET_NAMES.iter().any(|w| normal.contains(w))
         && !PLACEHOLDERS.iter().any(|p| lower.contains(p));
     let bits = entropy(value);
     (plausible && bits >= MIN_ENTROPY).then(|| {
@@ -356,11 +370,15 @@ fn private_key(text: &str) -> Option<PatternMatch> {
         if !header.get(..end).is_some_and(|h| h.ends_with("PRIVATE KEY")) {
             continue;
         }
-        let body = prefix(after.get(end + 5..).unwrap_or(""), 600).replace("\\n", "\n");
-        let base64 = body
-            .bytes()
-            .filter(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
-            .count();
+        // The body: base64 lines (line breaks as written or as `\n` escapes) up to the
+        // first other character (the `-----END` line, or the text of a placeholder).
+        let rest = prefix(after.get(end + 5..).unwrap_or(""), 4096).replace("\\n", "\n");
+        let body: String = rest
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=') || c.is_whitespace())
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let base64 = if entropy(&body) >= MIN_ENTROPY { body.len() } else { 0 };
         if base64 >= PEM_BODY_MIN {
             return Some(PatternMatch {
                 label: "private key",

@@ -23,14 +23,14 @@ const SQL_CALLS: [&str; 5] = ["execute", "executemany", "executescript", "raw", 
 /// Modules whose `load`/`loads`/`Unpickler` build arbitrary objects.
 const PICKLES: [&str; 5] = ["pickle", "cPickle", "_pickle", "dill", "cloudpickle"];
 
-/// PyYAML loaders that build only plain data.
-const SAFE_LOADERS: [&str; 3] = ["SafeLoader", "CSafeLoader", "BaseLoader"];
+/// PyYAML loaders that build only plain data, as the end of the loader's name (lower
+/// case, `_` dropped): `yaml.SafeLoader`, `CSafeLoader`, `BaseLoader`, `self._safe_loader`.
+const SAFE_LOADERS: [&str; 2] = ["safeloader", "baseloader"];
 
 /// Looks at one node entered by the walk.
 pub(in crate::lang) fn visit(cx: &mut Ctx<'_>, node: Node<'_>, kind: &str) {
     match kind {
         "call" => call(cx, node),
-        "keyword_argument" => keyword(cx, node),
         "assignment" => assignment(cx, node),
         "pair" => {
             if let (Some(key), Some(value)) = (
@@ -46,6 +46,25 @@ pub(in crate::lang) fn visit(cx: &mut Ctx<'_>, node: Node<'_>, kind: &str) {
         }
         _ => {}
     }
+}
+
+/// Callees whose `verify` is not about TLS (PyJWT's `decode(token, verify=False)` skips
+/// the signature check, another weakness).
+fn verifies_tls(object: &str, name: &str) -> bool {
+    name != "decode" && !object.contains("jwt")
+}
+
+/// Whether `object` is PyYAML, imported whole above (`import yaml`, `import yaml as y`),
+/// not some other module named `yaml` (`from googlecloudsdk.core import yaml`).
+fn pyyaml(cx: &Ctx<'_>, object: &str) -> bool {
+    cx.imports().iter().any(|i| {
+        i.module == "yaml"
+            && i.names.is_empty()
+            && match i.renamed.first() {
+                Some(r) => r.local == object,
+                None => object == "yaml",
+            }
+    })
 }
 
 /// Whether a string node is an f-string with `{...}` in it.
@@ -144,6 +163,12 @@ fn call(cx: &mut Ctx<'_>, node: Node<'_>) {
         return;
     };
     let args = node.child_by_field_name("arguments");
+    keywords(cx, args, verifies_tls(object, name));
+    // Reported where the called name stands, in a multi-line chain too.
+    let node = node
+        .child_by_field_name("function")
+        .and_then(|f| f.child_by_field_name("attribute"))
+        .unwrap_or(node);
     let first = argument(args, 0, "", cx);
     let first_built = first.and_then(|a| built(cx, a, 0));
     match (object, name) {
@@ -174,8 +199,10 @@ fn call(cx: &mut Ctx<'_>, node: Node<'_>) {
             let construct = format!("{object}.{name}");
             non_literal(cx, node, first_built, UnsafeDeserialization, &construct, "input");
         }
-        ("yaml", "load" | "load_all") if first_built.is_some() => yaml_load(cx, node, args, name),
-        ("yaml", "unsafe_load" | "unsafe_load_all") => {
+        (yaml, "load" | "load_all") if first_built.is_some() && pyyaml(cx, yaml) => {
+            yaml_load(cx, node, args, name);
+        }
+        (yaml, "unsafe_load" | "unsafe_load_all") if pyyaml(cx, yaml) => {
             let construct = format!("yaml.{name}");
             non_literal(cx, node, first_built, UnsafeDeserialization, &construct, "input");
         }
@@ -203,7 +230,11 @@ fn sql(cx: &mut Ctx<'_>, node: Node<'_>, query: Option<Node<'_>>, construct: &st
 /// `yaml.load` whose loader is not one of the safe ones.
 fn yaml_load(cx: &mut Ctx<'_>, node: Node<'_>, args: Option<Node<'_>>, name: &str) {
     let loader = argument(args, 1, "Loader", cx).map(|l| cx.text(l));
-    if loader.is_some_and(|l| SAFE_LOADERS.iter().any(|s| l.ends_with(s))) {
+    let safe = |l: &str| {
+        let l: String = l.to_ascii_lowercase().chars().filter(|c| *c != '_').collect();
+        SAFE_LOADERS.iter().any(|s| l.ends_with(s))
+    };
+    if loader.is_some_and(safe) {
         return;
     }
     let reason = match loader {
@@ -218,17 +249,28 @@ fn shell_true(cx: &Ctx<'_>, args: Option<Node<'_>>) -> bool {
     argument(args, usize::MAX, "shell", cx).is_some_and(|v| v.kind() == "true")
 }
 
-/// `verify=False`, `cert_reqs=ssl.CERT_NONE`, `password="..."`.
-fn keyword(cx: &mut Ctx<'_>, node: Node<'_>) {
-    let (Some(name), Some(value)) = (
-        cx.field_text(node, "name"),
-        node.child_by_field_name("value"),
-    ) else {
-        return;
-    };
-    tls_setting(cx, node, name, value);
-    if let Some(content) = plain(cx, value) {
-        named_secret(cx, node, name, &content);
+/// The keyword arguments of a call: `verify=False` (when `tls` says the callee's
+/// `verify` is about TLS), `cert_reqs=ssl.CERT_NONE`, `password="..."`.
+fn keywords(cx: &mut Ctx<'_>, args: Option<Node<'_>>, tls: bool) {
+    let Some(args) = args else { return };
+    let mut cursor = args.walk();
+    let keywords: Vec<Node<'_>> = args
+        .named_children(&mut cursor)
+        .filter(|a| a.kind() == "keyword_argument")
+        .collect();
+    for node in keywords {
+        let (Some(name), Some(value)) = (
+            cx.field_text(node, "name"),
+            node.child_by_field_name("value"),
+        ) else {
+            continue;
+        };
+        if tls || name != "verify" {
+            tls_setting(cx, node, name, value);
+        }
+        if let Some(content) = plain(cx, value) {
+            named_secret(cx, node, name, &content);
+        }
     }
 }
 

@@ -93,26 +93,28 @@ fn call(cx: &mut Ctx<'_>, node: Node<'_>) {
     let args = node.child_by_field_name("arguments");
     let first = nth_argument(args, 0);
     let first_text = first.map_or("", |a| cx.text(a));
+    // Reported where the called name stands: a builder chain spans many lines.
+    let at = function.child_by_field_name("field").unwrap_or(node);
     match name {
-        "arg" | "args" => shell(cx, node, name),
+        "arg" | "args" => shell(cx, node, at, name),
         "danger_accept_invalid_certs" | "danger_accept_invalid_hostnames" if first_text == "true" => {
             let what = match name {
                 "danger_accept_invalid_certs" => "certificates",
                 _ => "host names",
             };
             let construct = format!("{name}(true)");
-            report(cx, node, TlsVerificationDisabled, &construct, format!("TLS {what} are not verified"));
+            report(cx, at, TlsVerificationDisabled, &construct, format!("TLS {what} are not verified"));
         }
         "set_verify" if first_text.ends_with("SslVerifyMode::NONE") => {
             let reason = "TLS peers are not verified".to_string();
-            report(cx, node, TlsVerificationDisabled, "SslVerifyMode::NONE", reason);
+            report(cx, at, TlsVerificationDisabled, "SslVerifyMode::NONE", reason);
         }
         sql if SQL_CALLS.contains(&sql) => {
             let how = first
                 .map(|q| strip_reference(q))
                 .filter(|q| formats_sql(cx, *q))
                 .map(|_| "format!");
-            non_literal(cx, node, how, SqlInjection, &format!(".{sql}"), "SQL string");
+            non_literal(cx, at, how, SqlInjection, &format!(".{sql}"), "SQL string");
         }
         _ => {}
     }
@@ -141,9 +143,9 @@ fn formats_sql(cx: &Ctx<'_>, node: Node<'_>) -> bool {
     template.replace("{{", "").contains('{') && looks_like_sql(&template)
 }
 
-/// `.arg(x)` or `.args([...])` with a non-literal after a `-c` in a chain rooted at
-/// `Command::new(shell)`.
-fn shell(cx: &mut Ctx<'_>, node: Node<'_>, name: &str) {
+/// `.arg(x)` or `.args([...])` (the call `node`, its name at `at`) with a non-literal
+/// after a `-c` in a chain rooted at `Command::new(shell)`.
+fn shell(cx: &mut Ctx<'_>, node: Node<'_>, at: Node<'_>, name: &str) {
     let args = node.child_by_field_name("arguments");
     let Some(arg) = nth_argument(args, 0).map(strip_reference) else {
         return;
@@ -151,6 +153,7 @@ fn shell(cx: &mut Ctx<'_>, node: Node<'_>, name: &str) {
     let Some(how) = built(cx, arg, 0) else { return };
     // The inner calls of the chain, innermost last, and the program it runs.
     let mut dash_c = arg.kind() == "array_expression" && holds_dash_c(cx, arg);
+    let name_at = at;
     let mut at = node;
     let mut program = None;
     for _ in 0..CHAIN_MAX {
@@ -178,7 +181,7 @@ fn shell(cx: &mut Ctx<'_>, node: Node<'_>, name: &str) {
     }
     if dash_c && program.is_some_and(|p| SHELLS.contains(&p.as_str())) {
         let construct = format!("Command::new(sh).{name}(-c …)");
-        non_literal(cx, node, Some(how), CommandInjection, &construct, "command line");
+        non_literal(cx, name_at, Some(how), CommandInjection, &construct, "command line");
     }
 }
 
