@@ -40,7 +40,25 @@ pub fn sample_code(path: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::exposed;
+    use super::{exposed, sample_code};
+
+    #[test]
+    fn sample_code_is_tests_examples_and_docs() {
+        for path in [
+            "tests/it.rs",
+            "pkg/test_api.py",
+            "conftest.py",
+            "args_test.go",
+            "src/util.test.ts",
+            "examples/demo.rs",
+            "docs/conf.py",
+        ] {
+            assert!(sample_code(path), "{path}");
+        }
+        for path in ["src/lib.rs", "pkg/internal/x.go", "setup.py", "app/contest.py"] {
+            assert!(!sample_code(path), "{path}");
+        }
+    }
 
     #[test]
     fn tests_internal_packages_and_examples_are_not_exposed() {

@@ -457,7 +457,8 @@ mod tests {
 
     #[test]
     fn redaction_shows_little_and_respects_char_boundaries() {
-        assert_eq!(redact("s3cr3t-P4ssw0rd", 4), "`s3cr…` (15 chars)");
+        assert_eq!(redact("s3cr3t-P4ssw0rd", 4), "`s3c…` (15 chars)");
+        assert_eq!(redact("s3cr3t-P4ssw0rd!", 4), "`s3cr…` (16 chars)");
         assert_eq!(redact("ééééééé", 4), "`é…` (7 chars)");
         assert_eq!(redact("ab", 4), "`…` (2 chars)");
     }
