@@ -221,13 +221,7 @@ fn rust() {
             ("Mode", 50),
         ]
     );
-    assert_eq!(
-        markers(&f),
-        [
-            (Todo, "TODO", 23),
-            (Todo, "FIXME", 64),
-        ]
-    );
+    assert_eq!(markers(&f), [(Todo, "TODO", 23), (Todo, "FIXME", 64),]);
     assert_eq!(
         security(&f),
         [
@@ -308,12 +302,7 @@ fn python() {
     assert!(types(&f).contains(&("Base", 12)));
     assert!(types(&f).contains(&("str", 18)));
     assert!(!types(&f).iter().any(|(name, _)| *name == "Alias"));
-    assert_eq!(
-        markers(&f),
-        [
-            (Todo, "TODO", 22),
-        ]
-    );
+    assert_eq!(markers(&f), [(Todo, "TODO", 22),]);
     // `eval("1 + 1")` and `subprocess.run(["ls"], shell=True)` have literal arguments.
     assert_eq!(
         security(&f),
@@ -391,13 +380,7 @@ fn javascript() {
         ]
     );
     assert_eq!(types(&f), [("Component", 23)]);
-    assert_eq!(
-        markers(&f),
-        [
-            (Todo, "HACK", 29),
-            (Risky, "innerHTML", 30),
-        ]
-    );
+    assert_eq!(markers(&f), [(Todo, "HACK", 29), (Risky, "innerHTML", 30),]);
     // `eval('1')` and `run('ls /tmp')` have literal arguments.
     assert_eq!(
         security(&f),
@@ -521,10 +504,7 @@ fn typescript() {
     );
     assert_eq!(
         markers(&f),
-        [
-            (Todo, "FIXME", 42),
-            (Risky, "innerHTML", 52),
-        ]
+        [(Todo, "FIXME", 42), (Risky, "innerHTML", 52),]
     );
     // `eval('1')` and `new Function('return 2')` have literal arguments.
     assert_eq!(security(&f), []);
@@ -640,12 +620,7 @@ fn go() {
         types(&f),
         [("Entry", 28), ("Store", 34), ("Entry", 34), ("Entry", 65)]
     );
-    assert_eq!(
-        markers(&f),
-        [
-            (Todo, "TODO", 35),
-        ]
-    );
+    assert_eq!(markers(&f), [(Todo, "TODO", 35),]);
     // `osexec.Command("sh", "-c", "ls")` runs a literal command line.
     assert_eq!(
         security(&f),

@@ -322,7 +322,13 @@ sys.exit(1 if errors else 0)
         let mut secret = rule("sec-hardcoded-secret", Severity::Error);
         secret.cwe = Some(798);
         let mut report = report(
-            vec![finding("s1", "sec-hardcoded-secret", Severity::Error, "a.py", 3)],
+            vec![finding(
+                "s1",
+                "sec-hardcoded-secret",
+                Severity::Error,
+                "a.py",
+                3,
+            )],
             &["a.py"],
         );
         report.rules = vec![rule("todo", Severity::Note), secret];

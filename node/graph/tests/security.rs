@@ -348,23 +348,44 @@ fn hostile_literals() {
     let secret = "Xy7#kLm9!pQ2zzQ";
     for (language, source) in [
         (Language::Python, format!("password = \"{secret}\"\n")),
-        (Language::JavaScript, format!("const password = '{secret}';\n")),
-        (Language::Go, format!("package p\nconst Password = \"{secret}\"\n")),
-        (Language::Rust, format!("const PASSWORD: &str = \"{secret}\";\n")),
+        (
+            Language::JavaScript,
+            format!("const password = '{secret}';\n"),
+        ),
+        (
+            Language::Go,
+            format!("package p\nconst Password = \"{secret}\"\n"),
+        ),
+        (
+            Language::Rust,
+            format!("const PASSWORD: &str = \"{secret}\";\n"),
+        ),
     ] {
         let facts = extract(language, &source).expect("parses");
         let fact = facts.security.first().expect("a secret");
-        assert!(!fact.reason.contains(secret), "{language:?}: {}", fact.reason);
+        assert!(
+            !fact.reason.contains(secret),
+            "{language:?}: {}",
+            fact.reason
+        );
         assert!(fact.reason.contains("`Xy7…` (15 chars)"), "{}", fact.reason);
     }
     let hostile = [
         "password = \"ééééééééééééééé1\"\nx = \"éAKIAéé\u{1F600}ghp_é-----BEGIN é\"\n".to_string(),
         format!("eval({}x{})\n", "(".repeat(5_000), ")".repeat(5_000)),
-        format!("cur.execute(f\"SELECT * FROM t WHERE a = {{x}} {}\")\n", "é".repeat(10_000)),
+        format!(
+            "cur.execute(f\"SELECT * FROM t WHERE a = {{x}} {}\")\n",
+            "é".repeat(10_000)
+        ),
         "unsafe_thing = 1\n".repeat(10),
     ];
     for source in &hostile {
-        for language in [Language::Python, Language::JavaScript, Language::Go, Language::Rust] {
+        for language in [
+            Language::Python,
+            Language::JavaScript,
+            Language::Go,
+            Language::Rust,
+        ] {
             extract(language, source).expect("extraction does not fail");
         }
     }
@@ -408,13 +429,20 @@ fn end_to_end_findings_sarif_and_test_files() {
 
     let secrets = of(&report, "sec-hardcoded-secret");
     let where_: Vec<(&str, u32)> = secrets.iter().map(|f| (f.path.as_str(), f.line)).collect();
-    assert_eq!(where_, [("app/db.py", 3), ("tests/test_db.py", 2)], "name-only secrets of tests are skipped");
+    assert_eq!(
+        where_,
+        [("app/db.py", 3), ("tests/test_db.py", 2)],
+        "name-only secrets of tests are skipped"
+    );
     let f = secrets[0];
     assert_eq!(f.severity.as_str(), "error");
     assert_eq!(f.evidence["cwe"], "CWE-798");
     assert_eq!(f.evidence["construct"], "secret DB_PASSWORD");
     let rendered = serde_json::to_string(f).expect("json");
-    assert!(!rendered.contains(secret), "the secret is redacted: {rendered}");
+    assert!(
+        !rendered.contains(secret),
+        "the secret is redacted: {rendered}"
+    );
     assert!(rendered.contains("`s3cr…` (16 chars)"), "{rendered}");
 
     // Two occurrences in one function: one finding, both lines.
@@ -443,7 +471,13 @@ fn end_to_end_findings_sarif_and_test_files() {
             .map(|r| r["properties"]["tags"].clone())
             .unwrap_or_default()
     };
-    assert_eq!(tags("sec-command-injection"), serde_json::json!(["security", "external/cwe/cwe-78"]));
-    assert_eq!(tags("sec-unsafe-code"), serde_json::json!(["security", "external/cwe/cwe-676"]));
+    assert_eq!(
+        tags("sec-command-injection"),
+        serde_json::json!(["security", "external/cwe/cwe-78"])
+    );
+    assert_eq!(
+        tags("sec-unsafe-code"),
+        serde_json::json!(["security", "external/cwe/cwe-676"])
+    );
     assert_eq!(tags("hotspot"), serde_json::json!(["maintainability"]));
 }

@@ -7,7 +7,8 @@ pub fn exposed(path: &str) -> bool {
     if path.ends_with(".py") || path.ends_with(".pyi") {
         return !super::python_modules::not_api(path);
     }
-    let go_internal = path.ends_with(".go") && path.split('/').rev().skip(1).any(|d| d == "internal");
+    let go_internal =
+        path.ends_with(".go") && path.split('/').rev().skip(1).any(|d| d == "internal");
     !(sample_code(path) || go_internal || path.rsplit('/').next() == Some("build.rs"))
 }
 
@@ -55,7 +56,12 @@ mod tests {
         ] {
             assert!(sample_code(path), "{path}");
         }
-        for path in ["src/lib.rs", "pkg/internal/x.go", "setup.py", "app/contest.py"] {
+        for path in [
+            "src/lib.rs",
+            "pkg/internal/x.go",
+            "setup.py",
+            "app/contest.py",
+        ] {
             assert!(!sample_code(path), "{path}");
         }
     }

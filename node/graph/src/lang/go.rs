@@ -35,7 +35,14 @@ const PREDECLARED: [&str; 22] = [
 ];
 
 /// What package `unsafe` has that steps around the type system.
-const UNSAFE_OPERATIONS: [&str; 6] = ["Pointer", "Add", "Slice", "SliceData", "String", "StringData"];
+const UNSAFE_OPERATIONS: [&str; 6] = [
+    "Pointer",
+    "Add",
+    "Slice",
+    "SliceData",
+    "String",
+    "StringData",
+];
 
 /// Extracts the facts of a parsed Go file.
 pub(super) fn extract(src: &str, kinds: &'static KindNames, root: Node<'_>) -> FileFacts {

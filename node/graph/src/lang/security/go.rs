@@ -91,7 +91,13 @@ fn unwrap(node: Node<'_>) -> Node<'_> {
 fn setting(cx: &mut Ctx<'_>, node: Node<'_>, name: &str, value: Node<'_>) {
     if name == "InsecureSkipVerify" && value.kind() == "true" {
         let reason = "TLS certificates and host names are not verified".to_string();
-        report(cx, node, TlsVerificationDisabled, "InsecureSkipVerify: true", reason);
+        report(
+            cx,
+            node,
+            TlsVerificationDisabled,
+            "InsecureSkipVerify: true",
+            reason,
+        );
     } else if let Some(content) = plain(cx, value) {
         named_secret(cx, node, name, &content);
     }
@@ -99,7 +105,10 @@ fn setting(cx: &mut Ctx<'_>, node: Node<'_>, name: &str, value: Node<'_>) {
 
 /// The content of a string literal, escapes as written.
 fn plain(cx: &Ctx<'_>, node: Node<'_>) -> Option<String> {
-    if !matches!(node.kind(), "interpreted_string_literal" | "raw_string_literal") {
+    if !matches!(
+        node.kind(),
+        "interpreted_string_literal" | "raw_string_literal"
+    ) {
         return None;
     }
     let mut cursor = node.walk();
@@ -141,7 +150,14 @@ pub(in crate::lang) fn call(cx: &mut Ctx<'_>, node: Node<'_>, name: &str, exec: 
                     matches!(*how, "fmt.Sprintf" | "concatenation") && looks_like_sql(cx.text(arg))
                 });
                 if how.is_some() {
-                    non_literal(cx, node, how, SqlInjection, &format!(".{method}"), "SQL string");
+                    non_literal(
+                        cx,
+                        node,
+                        how,
+                        SqlInjection,
+                        &format!(".{method}"),
+                        "SQL string",
+                    );
                     return;
                 }
                 i += 1;
@@ -157,15 +173,24 @@ fn built(cx: &Ctx<'_>, node: Node<'_>, depth: u32) -> Built {
         return Some("expression");
     }
     match node.kind() {
-        "interpreted_string_literal" | "raw_string_literal" | "int_literal" | "float_literal"
-        | "rune_literal" | "true" | "false" | "nil" => None,
+        "interpreted_string_literal"
+        | "raw_string_literal"
+        | "int_literal"
+        | "float_literal"
+        | "rune_literal"
+        | "true"
+        | "false"
+        | "nil" => None,
         "parenthesized_expression" => any_built(node, |p| built(cx, p, depth + 1)),
         "binary_expression" => {
             let operands = ["left", "right"].map(|f| {
                 node.child_by_field_name(f)
                     .and_then(|n| built(cx, n, depth + 1))
             });
-            binary(operands, node.child_by_field_name("operator").map(|o| o.kind()))
+            binary(
+                operands,
+                node.child_by_field_name("operator").map(|o| o.kind()),
+            )
         }
         "call_expression" => {
             let function = node.child_by_field_name("function").map(|f| cx.text(f));

@@ -9,8 +9,7 @@ use super::{
     scan_literal, Built, BUILT_DEPTH,
 };
 use crate::facts::SecurityKind::{
-    CodeInjection, CommandInjection, SqlInjection, TlsVerificationDisabled,
-    UnsafeDeserialization,
+    CodeInjection, CommandInjection, SqlInjection, TlsVerificationDisabled, UnsafeDeserialization,
 };
 use crate::lang::shared::Ctx;
 use tree_sitter::Node;
@@ -105,10 +104,19 @@ pub(in crate::lang) fn call(cx: &mut Ctx<'_>, node: Node<'_>, name: &str, shell:
         }
         ("member_expression", method) if SQL_METHODS.contains(&method) => {
             let how = how.filter(|how| {
-                matches!(*how, "template literal with substitutions" | "concatenation")
-                    && first.is_some_and(|q| looks_like_sql(cx.text(q)))
+                matches!(
+                    *how,
+                    "template literal with substitutions" | "concatenation"
+                ) && first.is_some_and(|q| looks_like_sql(cx.text(q)))
             });
-            non_literal(cx, node, how, SqlInjection, &format!(".{method}"), "SQL string");
+            non_literal(
+                cx,
+                node,
+                how,
+                SqlInjection,
+                &format!(".{method}"),
+                "SQL string",
+            );
         }
         _ => {}
     }
@@ -128,7 +136,13 @@ fn setting(cx: &mut Ctx<'_>, node: Node<'_>, name: Option<&str>, value: Option<N
         && (content.as_deref() == Some("0") || cx.text(value) == "0")
     {
         let reason = "TLS certificates are not verified by any request of the process".to_string();
-        report(cx, node, TlsVerificationDisabled, "NODE_TLS_REJECT_UNAUTHORIZED=0", reason);
+        report(
+            cx,
+            node,
+            TlsVerificationDisabled,
+            "NODE_TLS_REJECT_UNAUTHORIZED=0",
+            reason,
+        );
     } else if let Some(content) = content {
         named_secret(cx, node, name, &content);
     }
@@ -175,7 +189,10 @@ fn built(cx: &Ctx<'_>, node: Node<'_>, depth: u32) -> Built {
                 node.child_by_field_name(f)
                     .and_then(|n| built(cx, n, depth + 1))
             });
-            binary(operands, node.child_by_field_name("operator").map(|o| o.kind()))
+            binary(
+                operands,
+                node.child_by_field_name("operator").map(|o| o.kind()),
+            )
         }
         "identifier" => Some("variable"),
         "member_expression" | "subscript_expression" => Some("property"),

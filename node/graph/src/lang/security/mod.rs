@@ -367,7 +367,10 @@ fn private_key(text: &str) -> Option<PatternMatch> {
         let Some(end) = header.find("-----") else {
             continue;
         };
-        if !header.get(..end).is_some_and(|h| h.ends_with("PRIVATE KEY")) {
+        if !header
+            .get(..end)
+            .is_some_and(|h| h.ends_with("PRIVATE KEY"))
+        {
             continue;
         }
         // The body: base64 lines (line breaks as written or as `\n` escapes) up to the
@@ -375,10 +378,16 @@ fn private_key(text: &str) -> Option<PatternMatch> {
         let rest = prefix(after.get(end + 5..).unwrap_or(""), 4096).replace("\\n", "\n");
         let body: String = rest
             .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=') || c.is_whitespace())
+            .take_while(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=') || c.is_whitespace()
+            })
             .filter(|c| !c.is_whitespace())
             .collect();
-        let base64 = if entropy(&body) >= MIN_ENTROPY { body.len() } else { 0 };
+        let base64 = if entropy(&body) >= MIN_ENTROPY {
+            body.len()
+        } else {
+            0
+        };
         if base64 >= PEM_BODY_MIN {
             return Some(PatternMatch {
                 label: "private key",
@@ -403,7 +412,12 @@ pub(super) fn scan_literal(cx: &mut Ctx<'_>, node: Node<'_>, text: &str) -> bool
         + text
             .get(..found.offset)
             .map_or(0, |before| before.matches('\n').count());
-    cx.security_at(row, SecurityKind::HardcodedSecret, found.label, found.reason);
+    cx.security_at(
+        row,
+        SecurityKind::HardcodedSecret,
+        found.label,
+        found.reason,
+    );
     true
 }
 
@@ -438,16 +452,35 @@ mod tests {
 
     #[test]
     fn secret_names_and_values() {
-        for name in ["DB_PASSWORD", "apiKey", "self.secret_key", "AUTH_TOKEN", "\"password\""] {
+        for name in [
+            "DB_PASSWORD",
+            "apiKey",
+            "self.secret_key",
+            "AUTH_TOKEN",
+            "\"password\"",
+        ] {
             assert!(secret_name(name), "{name}");
         }
-        for name in ["token_type", "password_field", "TOKEN_ENV", "tokenizer", "user"] {
+        for name in [
+            "token_type",
+            "password_field",
+            "TOKEN_ENV",
+            "tokenizer",
+            "user",
+        ] {
             assert!(!secret_name(name), "{name}");
         }
         assert!(secret_value("s3cr3t-P4ssw0rd").is_some());
         for value in [
-            "", "changeme", "hunter", "GITHUB_TOKEN", "Authorization", "${TOKEN}",
-            "/etc/secret", "aaaaaaaa1", "two words 123",
+            "",
+            "changeme",
+            "hunter",
+            "GITHUB_TOKEN",
+            "Authorization",
+            "${TOKEN}",
+            "/etc/secret",
+            "aaaaaaaa1",
+            "two words 123",
         ] {
             assert!(secret_value(value).is_none(), "{value}");
         }

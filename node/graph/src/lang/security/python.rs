@@ -8,8 +8,7 @@ use super::{
     BUILT_DEPTH,
 };
 use crate::facts::SecurityKind::{
-    CodeInjection, CommandInjection, SqlInjection, TlsVerificationDisabled,
-    UnsafeDeserialization,
+    CodeInjection, CommandInjection, SqlInjection, TlsVerificationDisabled, UnsafeDeserialization,
 };
 use crate::lang::shared::Ctx;
 use tree_sitter::Node;
@@ -107,7 +106,10 @@ fn built(cx: &Ctx<'_>, node: Node<'_>, depth: u32) -> Built {
                 node.child_by_field_name(f)
                     .and_then(|n| built(cx, n, depth + 1))
             });
-            binary(operands, node.child_by_field_name("operator").map(|o| o.kind()))
+            binary(
+                operands,
+                node.child_by_field_name("operator").map(|o| o.kind()),
+            )
         }
         "call" => {
             let format = node
@@ -125,7 +127,12 @@ fn built(cx: &Ctx<'_>, node: Node<'_>, depth: u32) -> Built {
 }
 
 /// The `index`th positional argument, or the keyword argument `keyword`.
-fn argument<'t>(args: Option<Node<'t>>, index: usize, keyword: &str, cx: &Ctx<'_>) -> Option<Node<'t>> {
+fn argument<'t>(
+    args: Option<Node<'t>>,
+    index: usize,
+    keyword: &str,
+    cx: &Ctx<'_>,
+) -> Option<Node<'t>> {
     let args = args?;
     let mut cursor = args.walk();
     let all: Vec<Node<'t>> = args
@@ -174,7 +181,14 @@ fn call(cx: &mut Ctx<'_>, node: Node<'_>) {
     match (object, name) {
         ("os", "system" | "popen") => {
             let construct = format!("os.{name}");
-            non_literal(cx, node, first_built, CommandInjection, &construct, "command");
+            non_literal(
+                cx,
+                node,
+                first_built,
+                CommandInjection,
+                &construct,
+                "command",
+            );
         }
         ("subprocess" | "", _) if SUBPROCESS.contains(&name) && shell_true(cx, args) => {
             let command = argument(args, 0, "args", cx).and_then(|a| built(cx, a, 0));
@@ -186,30 +200,64 @@ fn call(cx: &mut Ctx<'_>, node: Node<'_>) {
         }
         ("subprocess", "getoutput" | "getstatusoutput") => {
             let construct = format!("subprocess.{name}");
-            non_literal(cx, node, first_built, CommandInjection, &construct, "command");
+            non_literal(
+                cx,
+                node,
+                first_built,
+                CommandInjection,
+                &construct,
+                "command",
+            );
         }
         ("", "eval" | "exec") => {
             non_literal(cx, node, first_built, CodeInjection, name, "argument");
         }
         (module, "load" | "loads" | "Unpickler") if PICKLES.contains(&module) => {
             let construct = format!("{module}.{name}");
-            non_literal(cx, node, first_built, UnsafeDeserialization, &construct, "input");
+            non_literal(
+                cx,
+                node,
+                first_built,
+                UnsafeDeserialization,
+                &construct,
+                "input",
+            );
         }
         ("marshal", "load" | "loads") | ("jsonpickle", "decode") => {
             let construct = format!("{object}.{name}");
-            non_literal(cx, node, first_built, UnsafeDeserialization, &construct, "input");
+            non_literal(
+                cx,
+                node,
+                first_built,
+                UnsafeDeserialization,
+                &construct,
+                "input",
+            );
         }
         (yaml, "load" | "load_all") if first_built.is_some() && pyyaml(cx, yaml) => {
             yaml_load(cx, node, args, name);
         }
         (yaml, "unsafe_load" | "unsafe_load_all") if pyyaml(cx, yaml) => {
             let construct = format!("yaml.{name}");
-            non_literal(cx, node, first_built, UnsafeDeserialization, &construct, "input");
+            non_literal(
+                cx,
+                node,
+                first_built,
+                UnsafeDeserialization,
+                &construct,
+                "input",
+            );
         }
         ("ssl", "_create_unverified_context") => {
             let reason = "an SSL context that checks neither certificates nor host names";
             let construct = "ssl._create_unverified_context";
-            report(cx, node, TlsVerificationDisabled, construct, reason.to_string());
+            report(
+                cx,
+                node,
+                TlsVerificationDisabled,
+                construct,
+                reason.to_string(),
+            );
         }
         (_, method) if SQL_CALLS.contains(&method) => sql(cx, node, first, &format!(".{method}")),
         ("" | "sqlalchemy" | "sa", "text") => sql(cx, node, first, "text"),
@@ -221,8 +269,10 @@ fn call(cx: &mut Ctx<'_>, node: Node<'_>) {
 fn sql(cx: &mut Ctx<'_>, node: Node<'_>, query: Option<Node<'_>>, construct: &str) {
     let Some(query) = query else { return };
     let how = built(cx, query, 0).filter(|how| {
-        matches!(*how, "f-string" | "%-formatting" | "concatenation" | ".format()")
-            && looks_like_sql(cx.text(query))
+        matches!(
+            *how,
+            "f-string" | "%-formatting" | "concatenation" | ".format()"
+        ) && looks_like_sql(cx.text(query))
     });
     non_literal(cx, node, how, SqlInjection, construct, "SQL string");
 }
@@ -231,7 +281,11 @@ fn sql(cx: &mut Ctx<'_>, node: Node<'_>, query: Option<Node<'_>>, construct: &st
 fn yaml_load(cx: &mut Ctx<'_>, node: Node<'_>, args: Option<Node<'_>>, name: &str) {
     let loader = argument(args, 1, "Loader", cx).map(|l| cx.text(l));
     let safe = |l: &str| {
-        let l: String = l.to_ascii_lowercase().chars().filter(|c| *c != '_').collect();
+        let l: String = l
+            .to_ascii_lowercase()
+            .chars()
+            .filter(|c| *c != '_')
+            .collect();
         SAFE_LOADERS.iter().any(|s| l.ends_with(s))
     };
     if loader.is_some_and(safe) {
@@ -241,7 +295,13 @@ fn yaml_load(cx: &mut Ctx<'_>, node: Node<'_>, args: Option<Node<'_>>, name: &st
         Some(l) => format!("`yaml.{name}` of a non-literal input with `Loader={l}`, which builds arbitrary Python objects"),
         None => format!("`yaml.{name}` of a non-literal input without a safe Loader (before PyYAML 6 the default builds arbitrary Python objects)"),
     };
-    report(cx, node, UnsafeDeserialization, &format!("yaml.{name}"), reason);
+    report(
+        cx,
+        node,
+        UnsafeDeserialization,
+        &format!("yaml.{name}"),
+        reason,
+    );
 }
 
 /// Whether the call passes `shell=True`.
@@ -304,5 +364,11 @@ fn tls_setting(cx: &mut Ctx<'_>, node: Node<'_>, name: &str, value: Node<'_>) {
         "cert_reqs" | "verify_mode" if none => ("CERT_NONE", "certificates are not verified"),
         _ => return,
     };
-    report(cx, node, TlsVerificationDisabled, construct, reason.to_string());
+    report(
+        cx,
+        node,
+        TlsVerificationDisabled,
+        construct,
+        reason.to_string(),
+    );
 }

@@ -54,9 +54,7 @@ pub(in crate::lang) fn visit(cx: &mut Ctx<'_>, node: Node<'_>, kind: &str) {
         "field_expression" => cx.field_text(n, "field").unwrap_or(""),
         _ => cx.text(n),
     });
-    let value = node
-        .child_by_field_name(value)
-        .and_then(|v| plain(cx, v));
+    let value = node.child_by_field_name(value).and_then(|v| plain(cx, v));
     if let (Some(name), Some(value)) = (name, value) {
         named_secret(cx, node, name, &value);
     }
@@ -97,17 +95,31 @@ fn call(cx: &mut Ctx<'_>, node: Node<'_>) {
     let at = function.child_by_field_name("field").unwrap_or(node);
     match name {
         "arg" | "args" => shell(cx, node, at, name),
-        "danger_accept_invalid_certs" | "danger_accept_invalid_hostnames" if first_text == "true" => {
+        "danger_accept_invalid_certs" | "danger_accept_invalid_hostnames"
+            if first_text == "true" =>
+        {
             let what = match name {
                 "danger_accept_invalid_certs" => "certificates",
                 _ => "host names",
             };
             let construct = format!("{name}(true)");
-            report(cx, at, TlsVerificationDisabled, &construct, format!("TLS {what} are not verified"));
+            report(
+                cx,
+                at,
+                TlsVerificationDisabled,
+                &construct,
+                format!("TLS {what} are not verified"),
+            );
         }
         "set_verify" if first_text.ends_with("SslVerifyMode::NONE") => {
             let reason = "TLS peers are not verified".to_string();
-            report(cx, at, TlsVerificationDisabled, "SslVerifyMode::NONE", reason);
+            report(
+                cx,
+                at,
+                TlsVerificationDisabled,
+                "SslVerifyMode::NONE",
+                reason,
+            );
         }
         sql if SQL_CALLS.contains(&sql) => {
             let how = first
@@ -137,7 +149,10 @@ fn formats_sql(cx: &Ctx<'_>, node: Node<'_>) -> bool {
     let tokens = node
         .named_children(&mut cursor)
         .find(|c| c.kind() == "token_tree");
-    let Some(template) = tokens.and_then(|t| t.named_child(0)).and_then(|s| plain(cx, s)) else {
+    let Some(template) = tokens
+        .and_then(|t| t.named_child(0))
+        .and_then(|s| plain(cx, s))
+    else {
         return false;
     };
     template.replace("{{", "").contains('{') && looks_like_sql(&template)
@@ -181,7 +196,14 @@ fn shell(cx: &mut Ctx<'_>, node: Node<'_>, at: Node<'_>, name: &str) {
     }
     if dash_c && program.is_some_and(|p| SHELLS.contains(&p.as_str())) {
         let construct = format!("Command::new(sh).{name}(-c …)");
-        non_literal(cx, name_at, Some(how), CommandInjection, &construct, "command line");
+        non_literal(
+            cx,
+            name_at,
+            Some(how),
+            CommandInjection,
+            &construct,
+            "command line",
+        );
     }
 }
 
