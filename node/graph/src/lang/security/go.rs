@@ -5,10 +5,10 @@
 //! decode into the types the caller names, they do not build arbitrary objects.
 
 use super::{
-    any_built, binary, looks_like_sql, named_secret, non_literal, nth_argument, report,
-    scan_literal, Built, BUILT_DEPTH, SHELLS,
+    any_built, binary, content, formatted_sql, named_secret, non_literal, nth_argument,
+    scan_literal, tls_off, Built, BUILT_DEPTH, SHELLS,
 };
-use crate::facts::SecurityKind::{CommandInjection, SqlInjection, TlsVerificationDisabled};
+use crate::facts::SecurityKind::CommandInjection;
 use crate::lang::shared::Ctx;
 use tree_sitter::Node;
 
@@ -90,14 +90,8 @@ fn unwrap(node: Node<'_>) -> Node<'_> {
 /// `name` set to `value`: TLS verification turned off, or a credential.
 fn setting(cx: &mut Ctx<'_>, node: Node<'_>, name: &str, value: Node<'_>) {
     if name == "InsecureSkipVerify" && value.kind() == "true" {
-        let reason = "TLS certificates and host names are not verified".to_string();
-        report(
-            cx,
-            node,
-            TlsVerificationDisabled,
-            "InsecureSkipVerify: true",
-            reason,
-        );
+        let reason = "TLS certificates and host names are not verified";
+        tls_off(cx, node, "InsecureSkipVerify: true", reason);
     } else if let Some(content) = plain(cx, value) {
         named_secret(cx, node, name, &content);
     }
@@ -105,19 +99,8 @@ fn setting(cx: &mut Ctx<'_>, node: Node<'_>, name: &str, value: Node<'_>) {
 
 /// The content of a string literal, escapes as written.
 fn plain(cx: &Ctx<'_>, node: Node<'_>) -> Option<String> {
-    if !matches!(
-        node.kind(),
-        "interpreted_string_literal" | "raw_string_literal"
-    ) {
-        return None;
-    }
-    let mut cursor = node.walk();
-    let content = node
-        .named_children(&mut cursor)
-        .filter(|c| c.kind().ends_with("_content"))
-        .map(|c| cx.text(c))
-        .collect();
-    Some(content)
+    let kinds = ["interpreted_string_literal", "raw_string_literal"];
+    content(cx, node, &kinds, |k| k.ends_with("_content"))
 }
 
 /// A call: `exec.Command`/`CommandContext` running a shell (when `exec` says the callee
@@ -146,18 +129,15 @@ pub(in crate::lang) fn call(cx: &mut Ctx<'_>, node: Node<'_>, name: &str, exec: 
         method if SQL_METHODS.contains(&method) => {
             let mut i = 0;
             while let Some(arg) = nth_argument(args, i) {
-                let how = built(cx, arg, 0).filter(|how| {
-                    matches!(*how, "fmt.Sprintf" | "concatenation") && looks_like_sql(cx.text(arg))
-                });
-                if how.is_some() {
-                    non_literal(
-                        cx,
-                        node,
-                        how,
-                        SqlInjection,
-                        &format!(".{method}"),
-                        "SQL string",
-                    );
+                let how = built(cx, arg, 0);
+                if formatted_sql(
+                    cx,
+                    node,
+                    &format!(".{method}"),
+                    arg,
+                    how,
+                    &["fmt.Sprintf", "concatenation"],
+                ) {
                     return;
                 }
                 i += 1;
@@ -182,16 +162,7 @@ fn built(cx: &Ctx<'_>, node: Node<'_>, depth: u32) -> Built {
         | "false"
         | "nil" => None,
         "parenthesized_expression" => any_built(node, |p| built(cx, p, depth + 1)),
-        "binary_expression" => {
-            let operands = ["left", "right"].map(|f| {
-                node.child_by_field_name(f)
-                    .and_then(|n| built(cx, n, depth + 1))
-            });
-            binary(
-                operands,
-                node.child_by_field_name("operator").map(|o| o.kind()),
-            )
-        }
+        "binary_expression" => binary(node, |n| built(cx, n, depth + 1)),
         "call_expression" => {
             let function = node.child_by_field_name("function").map(|f| cx.text(f));
             Some(if function == Some("fmt.Sprintf") {

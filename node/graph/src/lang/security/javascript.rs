@@ -5,12 +5,10 @@
 //! credentials in strings.
 
 use super::{
-    any_built, binary, looks_like_sql, named_secret, non_literal, nth_argument, report,
-    scan_literal, Built, BUILT_DEPTH,
+    any_built, binary, content, formatted_sql, named_secret, non_literal, nth_argument,
+    scan_literal, tls_off, Built, BUILT_DEPTH,
 };
-use crate::facts::SecurityKind::{
-    CodeInjection, CommandInjection, SqlInjection, TlsVerificationDisabled, UnsafeDeserialization,
-};
+use crate::facts::SecurityKind::{CodeInjection, CommandInjection, UnsafeDeserialization};
 use crate::lang::shared::Ctx;
 use tree_sitter::Node;
 
@@ -103,20 +101,10 @@ pub(in crate::lang) fn call(cx: &mut Ctx<'_>, node: Node<'_>, name: &str, shell:
             non_literal(cx, node, how, UnsafeDeserialization, "unserialize", "input");
         }
         ("member_expression", method) if SQL_METHODS.contains(&method) => {
-            let how = how.filter(|how| {
-                matches!(
-                    *how,
-                    "template literal with substitutions" | "concatenation"
-                ) && first.is_some_and(|q| looks_like_sql(cx.text(q)))
-            });
-            non_literal(
-                cx,
-                node,
-                how,
-                SqlInjection,
-                &format!(".{method}"),
-                "SQL string",
-            );
+            if let Some(query) = first {
+                let formatting = ["template literal with substitutions", "concatenation"];
+                formatted_sql(cx, node, &format!(".{method}"), query, how, &formatting);
+            }
         }
         _ => {}
     }
@@ -130,19 +118,12 @@ fn setting(cx: &mut Ctx<'_>, node: Node<'_>, name: Option<&str>, value: Option<N
     let content = plain(cx, value);
     if TLS_OFF_KEYS.contains(&name) && value.kind() == "false" {
         let construct = format!("{name}: false");
-        let reason = "TLS certificates are not verified".to_string();
-        report(cx, node, TlsVerificationDisabled, &construct, reason);
+        tls_off(cx, node, &construct, "TLS certificates are not verified");
     } else if name == "NODE_TLS_REJECT_UNAUTHORIZED"
         && (content.as_deref() == Some("0") || cx.text(value) == "0")
     {
-        let reason = "TLS certificates are not verified by any request of the process".to_string();
-        report(
-            cx,
-            node,
-            TlsVerificationDisabled,
-            "NODE_TLS_REJECT_UNAUTHORIZED=0",
-            reason,
-        );
+        let reason = "TLS certificates are not verified by any request of the process";
+        tls_off(cx, node, "NODE_TLS_REJECT_UNAUTHORIZED=0", reason);
     } else if let Some(content) = content {
         named_secret(cx, node, name, &content);
     }
@@ -155,21 +136,9 @@ fn name_of(cx: &Ctx<'_>, node: Node<'_>) -> String {
 
 /// The content of a string literal or a template literal without substitutions.
 fn plain(cx: &Ctx<'_>, node: Node<'_>) -> Option<String> {
-    if !matches!(node.kind(), "string" | "template_string") {
-        return None;
-    }
-    let mut cursor = node.walk();
-    let parts: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
-    if parts.iter().any(|p| p.kind() == "template_substitution") {
-        return None;
-    }
-    Some(
-        parts
-            .iter()
-            .filter(|p| p.kind() == "string_fragment")
-            .map(|p| cx.text(*p))
-            .collect(),
-    )
+    content(cx, node, &["string", "template_string"], |k| {
+        k == "string_fragment"
+    })
 }
 
 /// None for a literal (strings, template literals without substitutions, numbers,
@@ -184,16 +153,7 @@ fn built(cx: &Ctx<'_>, node: Node<'_>, depth: u32) -> Built {
             .is_none()
             .then_some("template literal with substitutions"),
         "array" | "parenthesized_expression" => any_built(node, |p| built(cx, p, depth + 1)),
-        "binary_expression" => {
-            let operands = ["left", "right"].map(|f| {
-                node.child_by_field_name(f)
-                    .and_then(|n| built(cx, n, depth + 1))
-            });
-            binary(
-                operands,
-                node.child_by_field_name("operator").map(|o| o.kind()),
-            )
-        }
+        "binary_expression" => binary(node, |n| built(cx, n, depth + 1)),
         "identifier" => Some("variable"),
         "member_expression" | "subscript_expression" => Some("property"),
         "call_expression" => Some("call result"),

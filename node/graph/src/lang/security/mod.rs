@@ -128,15 +128,48 @@ fn any_built<'t>(node: Node<'t>, mut each: impl FnMut(Node<'t>) -> Built) -> Bui
     parts.into_iter().find_map(&mut each)
 }
 
-/// How a binary expression is built from its two operands (None: literal) and operator:
-/// two literals make a constant.
-fn binary(operands: [Built; 2], operator: Option<&str>) -> Built {
-    match (operands, operator) {
+/// How a binary expression (`left`, `operator`, `right` fields) is built, `each` telling
+/// how an operand is: two literals make a constant, `%` formats, `+` concatenates.
+fn binary<'t>(node: Node<'t>, each: impl Fn(Node<'t>) -> Built) -> Built {
+    let operands = ["left", "right"].map(|f| node.child_by_field_name(f).and_then(&each));
+    match (
+        operands,
+        node.child_by_field_name("operator").map(|o| o.kind()),
+    ) {
         ([None, None], _) => None,
         (_, Some("%")) => Some("%-formatting"),
         (_, Some("+")) => Some("concatenation"),
         _ => Some("expression"),
     }
+}
+
+/// Node kinds of the `{...}` parts of f-strings and template literals.
+const INTERPOLATIONS: [&str; 2] = ["interpolation", "template_substitution"];
+
+/// The content of a string literal (`node` of one of `kinds`; its parts those whose
+/// kind `part` accepts, escapes as written), or None for another node or a literal
+/// with interpolations.
+fn content(
+    cx: &Ctx<'_>,
+    node: Node<'_>,
+    kinds: &[&str],
+    part: impl Fn(&str) -> bool,
+) -> Option<String> {
+    if !kinds.contains(&node.kind()) {
+        return None;
+    }
+    let mut cursor = node.walk();
+    let parts: Vec<Node<'_>> = node.named_children(&mut cursor).collect();
+    if parts.iter().any(|p| INTERPOLATIONS.contains(&p.kind())) {
+        return None;
+    }
+    Some(
+        parts
+            .iter()
+            .filter(|p| part(p.kind()))
+            .map(|p| cx.text(*p))
+            .collect(),
+    )
 }
 
 /// The `index`th argument of an argument list, comments left out.
@@ -148,6 +181,39 @@ fn nth_argument(args: Option<Node<'_>>, index: usize) -> Option<Node<'_>> {
         .filter(|c| !c.kind().contains("comment"))
         .nth(index);
     found
+}
+
+/// Reports TLS verification turned off by `construct` at `node`.
+fn tls_off(cx: &mut Ctx<'_>, node: Node<'_>, construct: &str, reason: &str) {
+    report(
+        cx,
+        node,
+        SecurityKind::TlsVerificationDisabled,
+        construct,
+        reason.to_string(),
+    );
+}
+
+/// Reports the query call `construct` at `node` when its argument `query` is built
+/// (`how`) one of the `formatting` ways and reads as SQL; returns whether it did.
+fn formatted_sql(
+    cx: &mut Ctx<'_>,
+    node: Node<'_>,
+    construct: &str,
+    query: Node<'_>,
+    how: Built,
+    formatting: &[&str],
+) -> bool {
+    let how = how.filter(|how| formatting.contains(how) && looks_like_sql(cx.text(query)));
+    non_literal(
+        cx,
+        node,
+        how,
+        SecurityKind::SqlInjection,
+        construct,
+        "SQL string",
+    );
+    how.is_some()
 }
 
 /// Records a fact for `node` (shorthand for the language modules).

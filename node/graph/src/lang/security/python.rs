@@ -4,12 +4,10 @@
 //! `marshal` and unsafe `yaml.load`, and credentials in strings.
 
 use super::{
-    any_built, binary, looks_like_sql, named_secret, non_literal, report, scan_literal, Built,
-    BUILT_DEPTH,
+    any_built, binary, content, formatted_sql, named_secret, non_literal, report, scan_literal,
+    tls_off, Built, BUILT_DEPTH,
 };
-use crate::facts::SecurityKind::{
-    CodeInjection, CommandInjection, SqlInjection, TlsVerificationDisabled, UnsafeDeserialization,
-};
+use crate::facts::SecurityKind::{CodeInjection, CommandInjection, UnsafeDeserialization};
 use crate::lang::shared::Ctx;
 use tree_sitter::Node;
 
@@ -53,6 +51,18 @@ fn verifies_tls(object: &str, name: &str) -> bool {
     name != "decode" && !object.contains("jwt")
 }
 
+/// Whether `object.name` builds arbitrary objects from any input: the pickles',
+/// `marshal`'s and `jsonpickle`'s loaders, PyYAML's `unsafe_load`.
+fn deserializer(cx: &Ctx<'_>, object: &str, name: &str) -> bool {
+    match name {
+        "load" | "loads" => PICKLES.contains(&object) || object == "marshal",
+        "Unpickler" => PICKLES.contains(&object),
+        "decode" => object == "jsonpickle",
+        "unsafe_load" | "unsafe_load_all" => pyyaml(cx, object),
+        _ => false,
+    }
+}
+
 /// Whether `object` is PyYAML, imported whole above (`import yaml`, `import yaml as y`),
 /// not some other module named `yaml` (`from googlecloudsdk.core import yaml`).
 fn pyyaml(cx: &Ctx<'_>, object: &str) -> bool {
@@ -77,16 +87,7 @@ fn interpolated(string: Node<'_>) -> bool {
 
 /// The content of a plain (not interpolated) string literal, escapes as written.
 fn plain(cx: &Ctx<'_>, node: Node<'_>) -> Option<String> {
-    if node.kind() != "string" || interpolated(node) {
-        return None;
-    }
-    let mut cursor = node.walk();
-    let content = node
-        .named_children(&mut cursor)
-        .filter(|c| c.kind() == "string_content")
-        .map(|c| cx.text(c))
-        .collect();
-    Some(content)
+    content(cx, node, &["string"], |k| k == "string_content")
 }
 
 /// None for a literal (strings, numbers, constants, lists and tuples of them), else how
@@ -101,16 +102,7 @@ fn built(cx: &Ctx<'_>, node: Node<'_>, depth: u32) -> Built {
         "concatenated_string" => all_literal(node).map(|_| "f-string"),
         "integer" | "float" | "true" | "false" | "none" => None,
         "list" | "tuple" | "parenthesized_expression" => all_literal(node),
-        "binary_operator" => {
-            let operands = ["left", "right"].map(|f| {
-                node.child_by_field_name(f)
-                    .and_then(|n| built(cx, n, depth + 1))
-            });
-            binary(
-                operands,
-                node.child_by_field_name("operator").map(|o| o.kind()),
-            )
-        }
+        "binary_operator" => binary(node, |n| built(cx, n, depth + 1)),
         "call" => {
             let format = node
                 .child_by_field_name("function")
@@ -179,8 +171,8 @@ fn call(cx: &mut Ctx<'_>, node: Node<'_>) {
     let first = argument(args, 0, "", cx);
     let first_built = first.and_then(|a| built(cx, a, 0));
     match (object, name) {
-        ("os", "system" | "popen") => {
-            let construct = format!("os.{name}");
+        ("os", "system" | "popen") | ("subprocess", "getoutput" | "getstatusoutput") => {
+            let construct = format!("{object}.{name}");
             non_literal(
                 cx,
                 node,
@@ -198,47 +190,14 @@ fn call(cx: &mut Ctx<'_>, node: Node<'_>) {
             };
             non_literal(cx, node, command, CommandInjection, &construct, "command");
         }
-        ("subprocess", "getoutput" | "getstatusoutput") => {
-            let construct = format!("subprocess.{name}");
-            non_literal(
-                cx,
-                node,
-                first_built,
-                CommandInjection,
-                &construct,
-                "command",
-            );
-        }
         ("", "eval" | "exec") => {
             non_literal(cx, node, first_built, CodeInjection, name, "argument");
-        }
-        (module, "load" | "loads" | "Unpickler") if PICKLES.contains(&module) => {
-            let construct = format!("{module}.{name}");
-            non_literal(
-                cx,
-                node,
-                first_built,
-                UnsafeDeserialization,
-                &construct,
-                "input",
-            );
-        }
-        ("marshal", "load" | "loads") | ("jsonpickle", "decode") => {
-            let construct = format!("{object}.{name}");
-            non_literal(
-                cx,
-                node,
-                first_built,
-                UnsafeDeserialization,
-                &construct,
-                "input",
-            );
         }
         (yaml, "load" | "load_all") if first_built.is_some() && pyyaml(cx, yaml) => {
             yaml_load(cx, node, args, name);
         }
-        (yaml, "unsafe_load" | "unsafe_load_all") if pyyaml(cx, yaml) => {
-            let construct = format!("yaml.{name}");
+        _ if deserializer(cx, object, name) => {
+            let construct = format!("{object}.{name}");
             non_literal(
                 cx,
                 node,
@@ -250,14 +209,7 @@ fn call(cx: &mut Ctx<'_>, node: Node<'_>) {
         }
         ("ssl", "_create_unverified_context") => {
             let reason = "an SSL context that checks neither certificates nor host names";
-            let construct = "ssl._create_unverified_context";
-            report(
-                cx,
-                node,
-                TlsVerificationDisabled,
-                construct,
-                reason.to_string(),
-            );
+            tls_off(cx, node, "ssl._create_unverified_context", reason);
         }
         (_, method) if SQL_CALLS.contains(&method) => sql(cx, node, first, &format!(".{method}")),
         ("" | "sqlalchemy" | "sa", "text") => sql(cx, node, first, "text"),
@@ -268,13 +220,9 @@ fn call(cx: &mut Ctx<'_>, node: Node<'_>) {
 /// `.execute(sql)` and the like with SQL text built by string formatting.
 fn sql(cx: &mut Ctx<'_>, node: Node<'_>, query: Option<Node<'_>>, construct: &str) {
     let Some(query) = query else { return };
-    let how = built(cx, query, 0).filter(|how| {
-        matches!(
-            *how,
-            "f-string" | "%-formatting" | "concatenation" | ".format()"
-        ) && looks_like_sql(cx.text(query))
-    });
-    non_literal(cx, node, how, SqlInjection, construct, "SQL string");
+    let how = built(cx, query, 0);
+    let formatting = ["f-string", "%-formatting", "concatenation", ".format()"];
+    formatted_sql(cx, node, construct, query, how, &formatting);
 }
 
 /// `yaml.load` whose loader is not one of the safe ones.
@@ -364,11 +312,5 @@ fn tls_setting(cx: &mut Ctx<'_>, node: Node<'_>, name: &str, value: Node<'_>) {
         "cert_reqs" | "verify_mode" if none => ("CERT_NONE", "certificates are not verified"),
         _ => return,
     };
-    report(
-        cx,
-        node,
-        TlsVerificationDisabled,
-        construct,
-        reason.to_string(),
-    );
+    tls_off(cx, node, construct, reason);
 }

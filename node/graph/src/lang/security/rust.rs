@@ -6,10 +6,10 @@
 //! deserialisation rule: serde decodes into the types the caller names.
 
 use super::{
-    any_built, looks_like_sql, named_secret, non_literal, nth_argument, report, scan_literal,
-    Built, BUILT_DEPTH, SHELLS,
+    any_built, content, formatted_sql, looks_like_sql, named_secret, non_literal, nth_argument,
+    scan_literal, tls_off, Built, BUILT_DEPTH, SHELLS,
 };
-use crate::facts::SecurityKind::{CommandInjection, SqlInjection, TlsVerificationDisabled};
+use crate::facts::SecurityKind::CommandInjection;
 use crate::lang::shared::Ctx;
 use tree_sitter::Node;
 
@@ -62,16 +62,8 @@ pub(in crate::lang) fn visit(cx: &mut Ctx<'_>, node: Node<'_>, kind: &str) {
 
 /// The content of a string literal, escapes as written.
 fn plain(cx: &Ctx<'_>, node: Node<'_>) -> Option<String> {
-    if !matches!(node.kind(), "string_literal" | "raw_string_literal") {
-        return None;
-    }
-    let mut cursor = node.walk();
-    let content = node
-        .named_children(&mut cursor)
-        .filter(|c| c.kind() == "string_content")
-        .map(|c| cx.text(c))
-        .collect();
-    Some(content)
+    let kinds = ["string_literal", "raw_string_literal"];
+    content(cx, node, &kinds, |k| k == "string_content")
 }
 
 /// The name a call calls: a method's, or a path's last segment.
@@ -103,30 +95,23 @@ fn call(cx: &mut Ctx<'_>, node: Node<'_>) {
                 _ => "host names",
             };
             let construct = format!("{name}(true)");
-            report(
-                cx,
-                at,
-                TlsVerificationDisabled,
-                &construct,
-                format!("TLS {what} are not verified"),
-            );
+            tls_off(cx, at, &construct, &format!("TLS {what} are not verified"));
         }
         "set_verify" if first_text.ends_with("SslVerifyMode::NONE") => {
-            let reason = "TLS peers are not verified".to_string();
-            report(
-                cx,
-                at,
-                TlsVerificationDisabled,
-                "SslVerifyMode::NONE",
-                reason,
-            );
+            tls_off(cx, at, "SslVerifyMode::NONE", "TLS peers are not verified");
         }
         sql if SQL_CALLS.contains(&sql) => {
-            let how = first
-                .map(|q| strip_reference(q))
-                .filter(|q| formats_sql(cx, *q))
-                .map(|_| "format!");
-            non_literal(cx, at, how, SqlInjection, &format!(".{sql}"), "SQL string");
+            let query = first.map(strip_reference).filter(|q| formats_sql(cx, *q));
+            if let Some(query) = query {
+                formatted_sql(
+                    cx,
+                    at,
+                    &format!(".{sql}"),
+                    query,
+                    Some("format!"),
+                    &["format!"],
+                );
+            }
         }
         _ => {}
     }
