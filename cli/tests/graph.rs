@@ -306,7 +306,7 @@ fn assess_reports_records_on_the_chain_and_follows_fail_on() {
     let full = repo.json(&["assess", "--scope", "full", "--fail-on", "none"]);
     let f = findings(&full);
     for expected in [
-        ("risky-construct", "src/lib.rs"),
+        ("sec-unsafe-code", "src/lib.rs"),
         ("todo", "src/lib.rs"),
         ("dependency-undeclared", "src/lib.rs"),
         ("dependency-unused", "Cargo.toml"),
@@ -393,7 +393,7 @@ fn assess_formats_and_diff() {
     };
     let mut fixed = rules("fixed");
     fixed.sort();
-    assert_eq!(fixed, ["risky-construct", "todo"]);
+    assert_eq!(fixed, ["sec-unsafe-code", "todo"]);
     assert!(rules("new").is_empty(), "{diff}");
     assert!(!rules("unchanged").is_empty());
 }

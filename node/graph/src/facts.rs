@@ -14,8 +14,12 @@ pub struct FileFacts {
     pub imports: Vec<Import>,
     /// Call sites and type references by name.
     pub references: Vec<Reference>,
-    /// TODO/FIXME comments and risky constructs (unsafe, eval, ...).
+    /// TODO/FIXME comments and risky constructs without a security rule (`innerHTML =`).
     pub markers: Vec<Marker>,
+    /// Constructs with security implications (`docs/assessment.md`, the `sec-*` rules),
+    /// in line order. A hard-coded secret is kept redacted, never as written.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub security: Vec<SecurityFact>,
 }
 
 impl FileFacts {
@@ -177,8 +181,8 @@ pub struct Reference {
 pub enum MarkerKind {
     /// `TODO`, `FIXME`, `XXX` or `HACK` in a comment.
     Todo,
-    /// An unsafe or eval-like construct (Rust `unsafe`, `eval`, `exec`, `new Function`,
-    /// shell=True, Go `unsafe.`...).
+    /// A construct that needs a careful review but maps to no security rule (JS/TS
+    /// `.innerHTML =`); the rest are [`SecurityFact`]s.
     Risky,
 }
 
@@ -193,4 +197,82 @@ pub struct Marker {
     pub line: u32,
     /// The line's text, trimmed, at most 200 characters.
     pub text: String,
+}
+
+/// What a security fact is: one kind per `sec-*` rule and CWE.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecurityKind {
+    /// Code the compiler does not check for memory safety (Rust `unsafe`, Go `unsafe`).
+    UnsafeCode,
+    /// A shell command line built from a non-literal value.
+    CommandInjection,
+    /// Code evaluated from a non-literal value (`eval`, `exec`, `new Function`).
+    CodeInjection,
+    /// SQL text built by string formatting and passed to a query call.
+    SqlInjection,
+    /// TLS certificate or host name verification turned off.
+    TlsVerificationDisabled,
+    /// A deserialiser that can build arbitrary objects fed a non-literal value.
+    UnsafeDeserialization,
+    /// A credential written in the source.
+    HardcodedSecret,
+}
+
+impl SecurityKind {
+    /// Every kind, in rule order.
+    pub const ALL: [SecurityKind; 7] = [
+        SecurityKind::UnsafeCode,
+        SecurityKind::CommandInjection,
+        SecurityKind::CodeInjection,
+        SecurityKind::SqlInjection,
+        SecurityKind::TlsVerificationDisabled,
+        SecurityKind::UnsafeDeserialization,
+        SecurityKind::HardcodedSecret,
+    ];
+
+    /// The assessment rule reporting it.
+    pub fn rule(self) -> &'static str {
+        match self {
+            SecurityKind::UnsafeCode => "sec-unsafe-code",
+            SecurityKind::CommandInjection => "sec-command-injection",
+            SecurityKind::CodeInjection => "sec-code-injection",
+            SecurityKind::SqlInjection => "sec-sql-injection",
+            SecurityKind::TlsVerificationDisabled => "sec-tls-verification-disabled",
+            SecurityKind::UnsafeDeserialization => "sec-unsafe-deserialization",
+            SecurityKind::HardcodedSecret => "sec-hardcoded-secret",
+        }
+    }
+
+    /// Its CWE number (MITRE's Common Weakness Enumeration).
+    pub fn cwe(self) -> u32 {
+        match self {
+            SecurityKind::UnsafeCode => 676,
+            SecurityKind::CommandInjection => 78,
+            SecurityKind::CodeInjection => 95,
+            SecurityKind::SqlInjection => 89,
+            SecurityKind::TlsVerificationDisabled => 295,
+            SecurityKind::UnsafeDeserialization => 502,
+            SecurityKind::HardcodedSecret => 798,
+        }
+    }
+}
+
+/// A construct with security implications, found in the syntax tree.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityFact {
+    /// Which rule it is for.
+    pub kind: SecurityKind,
+    /// Line, 1-based.
+    pub line: u32,
+    /// What was found, short and stable (`os.system`, `unsafe block`, `password
+    /// DB_PASSWORD`): the key of the finding id.
+    pub construct: String,
+    /// Why it is reported (`non-literal command (f-string)`); a secret appears only
+    /// redacted (its first characters and its length).
+    pub reason: String,
+    /// Found by a heuristic (a credential's name and the value's entropy) rather than by
+    /// a format; such secrets are not reported in tests, examples and docs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub heuristic: bool,
 }

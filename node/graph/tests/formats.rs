@@ -125,6 +125,7 @@ fn report() -> Report {
             title: "Long function".into(),
             description: "A function with more lines of code than the configured limit.".into(),
             severity: Severity::Warning,
+            cwe: None,
         }],
         findings: vec![Finding {
             id: "long-function:src/lib.rs:parse".into(),

@@ -32,6 +32,7 @@ fn rule(id: &str, severity: Severity) -> RuleInfo {
         title: format!("{id} title"),
         description: format!("What {id} detects."),
         severity,
+        cwe: None,
     }
 }
 
@@ -314,6 +315,32 @@ sys.exit(1 if errors else 0)
                 "properties": { "tags": ["maintainability"] },
             })
         );
+    }
+
+    #[test]
+    fn security_rules_are_tagged_with_their_cwe() {
+        let mut secret = rule("sec-hardcoded-secret", Severity::Error);
+        secret.cwe = Some(798);
+        let mut report = report(
+            vec![finding(
+                "s1",
+                "sec-hardcoded-secret",
+                Severity::Error,
+                "a.py",
+                3,
+            )],
+            &["a.py"],
+        );
+        report.rules = vec![rule("todo", Severity::Note), secret];
+        let log = sarif::render(&report);
+        validate(&log).expect("a log with security tags is valid SARIF");
+        let rules = &log["runs"][0]["tool"]["driver"]["rules"];
+        assert_eq!(rules[0]["properties"]["tags"], json!(["maintainability"]));
+        assert_eq!(
+            rules[1]["properties"]["tags"],
+            json!(["security", "external/cwe/cwe-798"])
+        );
+        assert_eq!(log["runs"][0]["results"][0]["ruleIndex"], 1);
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub mod rules;
 mod rust;
 pub(crate) mod typescript;
 
-pub use exposed::exposed;
+pub use exposed::{exposed, sample_code};
 use rules::Rule;
 
 use crate::config_schema::{self, ConfigFormat, PublicConfig};

@@ -87,6 +87,9 @@ pub struct RuleInfo {
     pub description: String,
     /// Default severity.
     pub severity: Severity,
+    /// The CWE (Common Weakness Enumeration) number of a security rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cwe: Option<u32>,
 }
 
 /// Findings per severity.

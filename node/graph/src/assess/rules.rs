@@ -1,9 +1,11 @@
 //! ANALYZE: the assessment rules. Each turns the knowledge graph (facts, history,
 //! dependencies, the API at the last release) into findings with stable ids. The rules
-//! that read the import graph are in its `architecture` and `doc_gap` modules.
+//! that read the import graph are in its `architecture` and `doc_gap` modules, the
+//! security rules (`sec-*`, one per CWE) in `security`.
 
 mod architecture;
 mod doc_gap;
+mod security;
 
 use super::layers::LayerPattern;
 use super::report::{Finding, RuleInfo, Severity};
@@ -26,7 +28,14 @@ pub const RULES: &[(&str, &str, &str, Severity)] = &[
     ("long-function", "Long function", "A function with more lines of code than the configured limit (max_function_loc).", Severity::Warning),
     ("complex-function", "Complex function", "A function whose cyclomatic complexity is above the configured limit (max_complexity); twice the limit is an error.", Severity::Warning),
     ("todo", "TODO/FIXME comments", "TODO, FIXME, XXX and HACK comments in a file: known unfinished work.", Severity::Note),
-    ("risky-construct", "Unsafe or eval-like construct", "unsafe Rust, eval/exec, new Function, innerHTML, shell=True, shell commands: code that needs a careful review.", Severity::Warning),
+    ("risky-construct", "Construct that needs a careful review", "JS/TS `.innerHTML =`: a construct that needs a careful review and maps to no security rule.", Severity::Warning),
+    ("sec-unsafe-code", "Unsafe code (CWE-676)", "Rust `unsafe` blocks, functions, impls and traits; Go's `unsafe` package: memory safety rests on the author, not the compiler.", Severity::Warning),
+    ("sec-command-injection", "Shell command from a non-literal (CWE-78)", "A shell runs a command line that is not a string literal: Python os.system/os.popen/subprocess with shell=True, JS child_process.exec/execSync, Go exec.Command(\"sh\", \"-c\", x), Rust Command::new(\"sh\").arg(\"-c\").arg(x).", Severity::Warning),
+    ("sec-code-injection", "Code evaluated from a non-literal (CWE-95)", "eval/exec (Python), eval/new Function (JS/TS) of a value that is not a literal.", Severity::Warning),
+    ("sec-sql-injection", "SQL built by string formatting (CWE-89)", "Text that reads as SQL, built by f-string, %, .format, +, template literal, fmt.Sprintf or format!, passed straight to an execute/query call instead of using parameters.", Severity::Warning),
+    ("sec-tls-verification-disabled", "TLS verification disabled (CWE-295)", "Certificate or host name verification turned off: verify=False, ssl.CERT_NONE, rejectUnauthorized: false, NODE_TLS_REJECT_UNAUTHORIZED=0, InsecureSkipVerify: true, danger_accept_invalid_certs(true).", Severity::Error),
+    ("sec-unsafe-deserialization", "Deserialisation that builds arbitrary objects (CWE-502)", "pickle, marshal, jsonpickle, yaml.load without a safe Loader (Python) and node-serialize unserialize (JS) of a non-literal input: a crafted input runs code.", Severity::Warning),
+    ("sec-hardcoded-secret", "Hard-coded secret (CWE-798)", "A credential in a string literal: a known token format (AWS, GitHub, Slack, Stripe, Google, PEM private key) anywhere, or a high-entropy string assigned to a password/secret/token/key name (not in tests, examples, docs). Shown redacted.", Severity::Error),
     ("dependency-unused", "Declared dependency not used", "A package declared in a manifest that no source file imports.", Severity::Note),
     ("dependency-undeclared", "Imported package not declared", "A source file imports a package its manifest does not declare.", Severity::Warning),
     ("implicit-dependency", "Coupling the imports do not show", "Two files that change together strongly (co-change confidence above implicit_min_confidence) although neither imports the other: a dependency the code does not state.", Severity::Note),
@@ -172,6 +181,7 @@ pub fn active_rules(config: &RuleConfig) -> Vec<RuleInfo> {
                 title: title.to_string(),
                 description: description.to_string(),
                 severity,
+                cwe: security::cwe(id),
             })
         })
         .collect()
@@ -274,6 +284,7 @@ pub fn run(inputs: &Inputs<'_>, rules: &[RuleInfo]) -> Vec<Finding> {
     architecture::layer_violations(inputs, &mut out);
     architecture::god_files(inputs, &mut out);
     doc_gap::doc_gaps(inputs, &mut out);
+    security::security(inputs, &mut out);
     let mut findings = out.findings;
     findings
         .sort_by(|a, b| (&a.path, a.line, &a.rule, &a.id).cmp(&(&b.path, b.line, &b.rule, &b.id)));
@@ -548,29 +559,16 @@ fn markers(inputs: &Inputs<'_>, out: &mut Emitter<'_>) {
                 json!({"counts": counts, "lines": lines}),
             );
         }
-        let mut risky: BTreeMap<(String, &str), Vec<u32>> = BTreeMap::new();
-        for m in file
-            .facts
-            .markers
-            .iter()
-            .filter(|m| m.kind == MarkerKind::Risky)
-        {
-            let symbol = file
-                .facts
-                .enclosing(m.line)
-                .map(|s| s.qualified.clone())
-                .unwrap_or_default();
-            risky
-                .entry((symbol, m.label.as_str()))
-                .or_default()
-                .push(m.line);
-        }
-        for ((symbol, label), lines) in &risky {
-            let where_ = if symbol.is_empty() {
-                String::new()
-            } else {
-                format!(" in `{symbol}`")
-            };
+        let risky = by_symbol(
+            file,
+            file.facts
+                .markers
+                .iter()
+                .filter(|m| m.kind == MarkerKind::Risky)
+                .map(|m| (m.line, m.label.as_str(), ())),
+        );
+        for ((symbol, label), hits) in &risky {
+            let lines: Vec<u32> = hits.iter().map(|h| h.0).collect();
             out.emit(
                 "risky-construct",
                 At {
@@ -581,12 +579,44 @@ fn markers(inputs: &Inputs<'_>, out: &mut Emitter<'_>) {
                 },
                 None,
                 format!(
-                    "{label}{where_} ({} occurrence(s)): review carefully",
+                    "{label}{} ({} occurrence(s)): review carefully",
+                    in_symbol(symbol),
                     lines.len()
                 ),
                 json!({"construct": label, "lines": lines}),
             );
         }
+    }
+}
+
+/// Occurrences in `file` (line, key, what else the rule needs) grouped by enclosing
+/// symbol and key, in line order: a rule reports each group once, so that its finding id
+/// (rule, path, symbol, key) is unique.
+fn by_symbol<K: Ord, T>(
+    file: &ScannedFile,
+    items: impl Iterator<Item = (u32, K, T)>,
+) -> BTreeMap<(String, K), Vec<(u32, T)>> {
+    let mut groups: BTreeMap<(String, K), Vec<(u32, T)>> = BTreeMap::new();
+    for (line, key, item) in items {
+        let symbol = file
+            .facts
+            .enclosing(line)
+            .map(|s| s.qualified.clone())
+            .unwrap_or_default();
+        groups.entry((symbol, key)).or_default().push((line, item));
+    }
+    for hits in groups.values_mut() {
+        hits.sort_by_key(|h| h.0);
+    }
+    groups
+}
+
+/// " in `symbol`", or "" for the file's top level.
+fn in_symbol(symbol: &str) -> String {
+    if symbol.is_empty() {
+        String::new()
+    } else {
+        format!(" in `{symbol}`")
     }
 }
 

@@ -1,9 +1,10 @@
 //! Go: functions, receiver methods (`Type.Method`), named types, constants and
-//! package-level variables, exported when capitalised; imports by path; `unsafe` and
-//! `exec.Command("sh", "-c", ...)` as risky markers.
+//! package-level variables, exported when capitalised; imports by path; uses of package
+//! `unsafe` as security facts (the others are `security::go`'s).
 
+use super::security;
 use super::shared::{has_operator, starts_upper, tidy_doc, Ctx, Event, KindNames, Step};
-use crate::facts::{FileFacts, ReferenceKind, Renamed, SymbolKind};
+use crate::facts::{FileFacts, ReferenceKind, Renamed, SecurityKind, SymbolKind};
 use tree_sitter::Node;
 
 /// Types every Go file may name without declaring them; references to them say nothing
@@ -33,8 +34,15 @@ const PREDECLARED: [&str; 22] = [
     "uintptr",
 ];
 
-/// Shells whose `-c` turns an argument into a command line.
-const SHELLS: [&str; 4] = ["sh", "bash", "/bin/sh", "/bin/bash"];
+/// What package `unsafe` has that steps around the type system.
+const UNSAFE_OPERATIONS: [&str; 6] = [
+    "Pointer",
+    "Add",
+    "Slice",
+    "SliceData",
+    "String",
+    "StringData",
+];
 
 /// Extracts the facts of a parsed Go file.
 pub(super) fn extract(src: &str, kinds: &'static KindNames, root: Node<'_>) -> FileFacts {
@@ -66,7 +74,9 @@ struct Visitor<'s> {
 
 impl<'s> Visitor<'s> {
     fn visit(&mut self, node: Node<'_>) -> Step {
-        match self.cx.kind(node) {
+        let kind = self.cx.kind(node);
+        security::go::visit(&mut self.cx, node, kind);
+        match kind {
             "function_declaration" => self.function(node, SymbolKind::Function),
             "method_declaration" => self.function(node, SymbolKind::Method),
             "type_spec" | "type_alias" => {
@@ -86,7 +96,19 @@ impl<'s> Visitor<'s> {
             }
             "call_expression" => self.call(node),
             "selector_expression" | "qualified_type" if self.names_unsafe(node) => {
-                self.cx.risky(node, "unsafe");
+                let name = self
+                    .cx
+                    .field_text(node, "field")
+                    .or_else(|| self.cx.field_text(node, "name"))
+                    .unwrap_or("");
+                // `Sizeof`, `Alignof` and `Offsetof` are constants the compiler computes.
+                if !UNSAFE_OPERATIONS.contains(&name) {
+                    return Step::Into;
+                }
+                let construct = format!("unsafe.{name}");
+                let reason = format!("`{construct}` bypasses Go's type and memory safety");
+                self.cx
+                    .security(node, SecurityKind::UnsafeCode, &construct, reason);
             }
             "qualified_type" => {
                 let package = self.cx.field_text(node, "package");
@@ -196,7 +218,13 @@ impl<'s> Visitor<'s> {
         match path {
             "unsafe" => {
                 self.unsafe_name = local.to_string();
-                self.cx.risky(spec, "unsafe");
+                let reason = "package `unsafe` steps around Go's type and memory safety";
+                self.cx.security(
+                    spec,
+                    SecurityKind::UnsafeCode,
+                    "import unsafe",
+                    reason.to_string(),
+                );
             }
             "os/exec" => self.exec_name = local.to_string(),
             _ => {}
@@ -230,25 +258,8 @@ impl<'s> Visitor<'s> {
         };
         self.cx
             .qualified_reference(ReferenceKind::Call, node, qualifier, name);
-        let is_exec = name == "Command"
-            && self.cx.field_text(function, "operand") == Some(self.exec_name.as_str());
-        if is_exec && self.runs_shell(node) {
-            self.cx.risky(node, "shell exec");
-        }
-    }
-
-    /// Whether the arguments start with a shell and `-c`.
-    fn runs_shell(&self, call: Node<'_>) -> bool {
-        let Some(args) = call.child_by_field_name("arguments") else {
-            return false;
-        };
-        let mut cursor = args.walk();
-        let first: Vec<String> = args
-            .named_children(&mut cursor)
-            .take(2)
-            .map(|a| self.cx.text(a).trim_matches(['"', '`']).to_string())
-            .collect();
-        matches!(first.as_slice(), [shell, flag] if SHELLS.contains(&shell.as_str()) && flag == "-c")
+        let exec = self.cx.field_text(function, "operand") == Some(self.exec_name.as_str());
+        security::go::call(&mut self.cx, node, name, exec);
     }
 }
 

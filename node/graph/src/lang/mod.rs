@@ -49,6 +49,7 @@ mod go;
 mod javascript;
 mod python;
 mod rust;
+mod security;
 pub(crate) mod shared;
 
 use super::facts::FileFacts;
@@ -59,7 +60,7 @@ use tree_sitter::Parser;
 
 /// Bumped whenever extraction output changes: cached facts of an older version are
 /// parsed again.
-pub const EXTRACTOR_VERSION: u32 = 8;
+pub const EXTRACTOR_VERSION: u32 = 9;
 
 /// A supported source language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -1,8 +1,9 @@
 //! Python: functions, classes and methods (`Class.method`) with docstrings, module and
 //! class attributes (plain names assigned at those levels), `__all__`
-//! or underscore visibility, imports as written (relative dots kept), and eval-like
-//! calls (`eval`, `exec`, `pickle.loads`, `os.system`, `subprocess.*(shell=True)`).
+//! or underscore visibility, imports as written (relative dots kept); security facts are
+//! `security::python`'s.
 
+use super::security;
 use super::shared::{self, compact, has_operator, tidy_doc, Ctx, Event, KindNames, Step};
 use crate::facts::{FileFacts, ReferenceKind, Renamed, SymbolKind};
 use tree_sitter::Node;
@@ -49,7 +50,9 @@ impl<'s> Visitor<'s> {
             shared::leave_scopes(&mut self.scopes, node);
             return Step::Over;
         }
-        match self.cx.kind(node) {
+        let kind = self.cx.kind(node);
+        security::python::visit(&mut self.cx, node, kind);
+        match kind {
             "function_definition" => self.definition(node, ScopeKind::Function),
             "class_definition" => {
                 self.definition(node, ScopeKind::Class { public: false });
@@ -243,42 +246,12 @@ impl<'s> Visitor<'s> {
     }
 
     fn call(&mut self, node: Node<'_>) {
-        let Some(function) = node.child_by_field_name("function") else {
+        let Some((object, name)) = security::python::callee(&self.cx, node) else {
             return;
-        };
-        let (object, name) = match function.kind() {
-            "identifier" => ("", self.cx.text(function)),
-            "attribute" => (
-                self.cx.field_text(function, "object").unwrap_or(""),
-                self.cx.field_text(function, "attribute").unwrap_or(""),
-            ),
-            _ => return,
         };
         let qualifier = Some(object).filter(|o| !o.is_empty());
         self.cx
             .qualified_reference(ReferenceKind::Call, node, qualifier, name);
-        let label = match (object, name) {
-            ("", "eval") => "eval",
-            ("", "exec") => "exec",
-            ("pickle", "loads") => "pickle.loads",
-            ("os", "system") => "os.system",
-            ("subprocess", _) if self.shell_true(node) => "shell=True",
-            _ => return,
-        };
-        self.cx.risky(node, label);
-    }
-
-    fn shell_true(&self, call: Node<'_>) -> bool {
-        let Some(args) = call.child_by_field_name("arguments") else {
-            return false;
-        };
-        let mut cursor = args.walk();
-        let found = args.named_children(&mut cursor).any(|arg| {
-            arg.kind() == "keyword_argument"
-                && self.cx.field_text(arg, "name") == Some("shell")
-                && self.cx.field_text(arg, "value") == Some("True")
-        });
-        found
     }
 }
 

@@ -1,9 +1,10 @@
 //! Rust: items become symbols (methods qualified `Type::method`, nested modules
 //! `outer::inner::f`), `use` trees are flattened into imports, and `unsafe` blocks, fns,
-//! impls and traits are risky markers.
+//! impls and traits are security facts (the others are `security::rust`'s).
 
+use super::security;
 use super::shared::{self, collapse, compact, has_operator, tidy_doc, Ctx, Event, KindNames, Step};
-use crate::facts::{FileFacts, ReferenceKind, Renamed, Symbol, SymbolKind};
+use crate::facts::{FileFacts, ReferenceKind, Renamed, SecurityKind, Symbol, SymbolKind};
 use tree_sitter::Node;
 
 /// Extracts the facts of a parsed Rust file.
@@ -140,6 +141,7 @@ impl<'s, 't> Visitor<'s, 't> {
 
     fn enter(&mut self, node: Node<'t>) -> Step {
         let kind = self.cx.kind(node);
+        security::rust::visit(&mut self.cx, node, kind);
         if DECLARES_TYPE_NAME.contains(&kind) {
             self.declared_name = node.child_by_field_name("name").map(|n| n.id());
         }
@@ -215,7 +217,7 @@ impl<'s, 't> Visitor<'s, 't> {
                 let name = self.cx.text(node);
                 self.cx.reference(ReferenceKind::Type, node, name);
             }
-            "unsafe_block" => self.cx.risky(node, "unsafe"),
+            "unsafe_block" => self.unsafe_code(node, "unsafe block"),
             _ => {}
         }
         Step::Into
@@ -325,8 +327,19 @@ impl<'s, 't> Visitor<'s, 't> {
         let mut cursor = holder.walk();
         let is_unsafe = holder.children(&mut cursor).any(|c| c.kind() == "unsafe");
         if is_unsafe {
-            self.cx.risky(node, "unsafe");
+            let construct = match node.kind() {
+                "impl_item" => "unsafe impl",
+                "trait_item" => "unsafe trait",
+                _ => "unsafe fn",
+            };
+            self.unsafe_code(node, construct);
         }
+    }
+
+    fn unsafe_code(&mut self, node: Node<'_>, construct: &str) {
+        let reason = format!("`{construct}`: memory safety rests on the author, not the compiler");
+        self.cx
+            .security(node, SecurityKind::UnsafeCode, construct, reason);
     }
 
     /// Flattens a use tree into imports: the names a list imports share their prefix as

@@ -3,7 +3,8 @@
 //! [`FileFacts`] records so that language modules only decide *what* a node means.
 
 use crate::facts::{
-    FileFacts, Import, Marker, MarkerKind, Reference, ReferenceKind, Symbol, SymbolKind,
+    FileFacts, Import, Marker, MarkerKind, Reference, ReferenceKind, SecurityFact, SecurityKind,
+    Symbol, SymbolKind,
 };
 use tree_sitter::Node;
 
@@ -12,6 +13,10 @@ const TODO_WORDS: [&str; 4] = ["TODO", "FIXME", "XXX", "HACK"];
 
 /// Longest marker text kept.
 const MARKER_TEXT_MAX: usize = 200;
+
+/// At most this many security facts per file: a generated or hostile file of a million
+/// `unsafe` blocks does not make a million findings.
+const SECURITY_FACTS_MAX: usize = 1_000;
 
 /// Whether the walk enters a node's children.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -396,9 +401,55 @@ impl<'s> Ctx<'s> {
         });
     }
 
+    /// The imports recorded so far (those above the node being visited).
+    pub(super) fn imports(&self) -> &[Import] {
+        &self.facts.imports
+    }
+
     /// Records a risky construct at `node`'s first line.
     pub(super) fn risky(&mut self, node: Node<'_>, label: &str) {
         self.marker(MarkerKind::Risky, label, node.start_position().row);
+    }
+
+    /// Records a construct with security implications at `node`'s first line; false
+    /// when the file has too many already.
+    pub(super) fn security(
+        &mut self,
+        node: Node<'_>,
+        kind: SecurityKind,
+        construct: &str,
+        reason: String,
+    ) -> bool {
+        self.security_at(node.start_position().row, kind, construct, reason)
+    }
+
+    /// Records a construct with security implications at the 0-based `row`; false when
+    /// the file has too many already.
+    pub(super) fn security_at(
+        &mut self,
+        row: usize,
+        kind: SecurityKind,
+        construct: &str,
+        reason: String,
+    ) -> bool {
+        let room = self.facts.security.len() < SECURITY_FACTS_MAX;
+        if room {
+            self.facts.security.push(SecurityFact {
+                kind,
+                line: line_no(row),
+                construct: construct.to_string(),
+                reason,
+                heuristic: false,
+            });
+        }
+        room
+    }
+
+    /// Marks the security fact recorded last as found by a heuristic.
+    pub(super) fn heuristic(&mut self) {
+        if let Some(last) = self.facts.security.last_mut() {
+            last.heuristic = true;
+        }
     }
 
     /// The facts: line counts filled in, markers in line order (a TODO before a risky
@@ -419,6 +470,7 @@ impl<'s> Ctx<'s> {
         }
         self.facts.loc = count(1, u32::try_from(code.len()).unwrap_or(u32::MAX));
         self.facts.markers.sort_by_key(|m| (m.line, m.kind));
+        self.facts.security.sort_by_key(|f| (f.line, f.kind));
         self.facts
     }
 

@@ -70,8 +70,17 @@ fn descriptor(rule: &RuleInfo) -> Value {
         // weft's severity names are SARIF's level names.
         "defaultConfiguration": { "level": rule.severity.as_str() },
         "help": { "text": rule.description },
-        "properties": { "tags": ["maintainability"] },
+        "properties": { "tags": tags(rule) },
     })
+}
+
+/// A rule's tags: a security rule is tagged `security` and with its CWE the way GitHub
+/// code scanning reads it (`external/cwe/cwe-78`); the others `maintainability`.
+fn tags(rule: &RuleInfo) -> Vec<String> {
+    match rule.cwe {
+        Some(cwe) => vec!["security".to_string(), format!("external/cwe/cwe-{cwe}")],
+        None => vec!["maintainability".to_string()],
+    }
 }
 
 /// A finding's `result`. `ruleIndex` is left out for a rule the report does not list,

@@ -1,8 +1,9 @@
 //! JavaScript, TypeScript and TSX share one grammar family and this module: functions,
 //! classes and their members (`Class.method`), TS interfaces, aliases, enums and
-//! namespaces, module-level `const`s, ES and CommonJS imports, and `eval`, `new
-//! Function`, `.innerHTML =` and `child_process.exec` as risky markers.
+//! namespaces, module-level `const`s, ES and CommonJS imports, and `.innerHTML =` as a
+//! risky marker; security facts are `security::javascript`'s.
 
+use super::security;
 use super::shared::{self, has_operator, starts_upper, tidy_doc, Ctx, Event, KindNames, Step};
 use crate::facts::{FileFacts, ReferenceKind, SymbolKind};
 use modules::{unquote, Modules};
@@ -55,7 +56,9 @@ impl<'s> Visitor<'s> {
             shared::leave_scopes(&mut self.scopes, node);
             return Step::Over;
         }
-        match self.cx.kind(node) {
+        let kind = self.cx.kind(node);
+        security::javascript::visit(&mut self.cx, node, kind);
+        match kind {
             "function_declaration" | "generator_function_declaration" | "function_signature" => {
                 let kind = SymbolKind::Function;
                 self.declare(node, node, kind, node.child_by_field_name("body"));
@@ -88,9 +91,6 @@ impl<'s> Visitor<'s> {
                 let qualifier = receiver(&self.cx, constructor);
                 self.cx
                     .qualified_reference(ReferenceKind::Call, node, qualifier, name);
-                if name == "Function" {
-                    self.cx.risky(node, "new Function");
-                }
             }
             "assignment_expression" | "augmented_assignment_expression" => {
                 let left = node.child_by_field_name("left");
@@ -331,11 +331,8 @@ impl<'s> Visitor<'s> {
         let qualifier = receiver(&self.cx, Some(function));
         self.cx
             .qualified_reference(ReferenceKind::Call, node, qualifier, name);
-        if function.kind() == "identifier" && name == "eval" {
-            self.cx.risky(node, "eval");
-        } else if self.modules.runs_shell(&self.cx, function, name) {
-            self.cx.risky(node, "child_process.exec");
-        }
+        let shell = self.modules.runs_shell(&self.cx, function, name);
+        security::javascript::call(&mut self.cx, node, name, shell);
     }
 
     fn heritage(&mut self, node: Node<'_>) {
