@@ -25,7 +25,7 @@ use weft_kernel::Store;
 use weft_net::mesh::{message_id, query_codec, sync_codec, MAX_INBOUND_PER_PEER};
 use weft_net::query::{QueryRequest, QueryResponse, MAX_QUERIES_PER_PEER};
 use weft_net::wire::{
-    decode_head, reannounced, to_wire_hashes, Advert, Evidence, ForkProof, SignedAdvert,
+    decode_head, reannounced, to_wire_hashes, Advert, Calibration, Evidence, ForkProof, SignedAdvert,
     SyncRequest, SyncResponse, Topic, SYNC_MAX_BYTES,
 };
 
@@ -141,9 +141,27 @@ fn examples() -> Vec<(&'static str, Vec<u8>)> {
         p95_us: 850,
         time_ns: T0 + 3 * SECOND,
         signer: [0; 32],
+        calibration: None,
     }
     .sign(&key());
     assert_eq!(SignedAdvert::decode(&advert.encode()), Ok(advert.clone()));
+    // The same node once its start-up calibration ran (no search index yet: that figure
+    // is left out).
+    let calibrated = Advert {
+        calibration: Some(Calibration {
+            embed_per_s: Some(180),
+            search_us: None,
+            verify_per_s: Some(250_000),
+            time_ns: T0 + 3 * SECOND,
+        }),
+        time_ns: T0 + 4 * SECOND,
+        ..advert.advert.clone()
+    }
+    .sign(&key());
+    assert_eq!(
+        SignedAdvert::decode(&calibrated.encode()),
+        Ok(calibrated.clone())
+    );
 
     // Evidence: another event at sequence 1 under the same key, at one sequence
     // (conflict) and as the history of a later head (fork).
@@ -221,6 +239,7 @@ fn examples() -> Vec<(&'static str, Vec<u8>)> {
         ("head-signed", signed_array),
         ("head-reannounced", again.encode()),
         ("advert", advert.encode()),
+        ("advert-calibrated", calibrated.encode()),
         ("evidence-conflict", conflict.encode()),
         ("evidence-fork", fork.encode()),
         (
