@@ -115,9 +115,9 @@ fn valid_word(word: &str) -> bool {
 
 /// Sources whose events weft's own subsystems write (the chain itself, the tree, the gate,
 /// witness and lineage records, assessments, the mesh, coordination and releases, the
-/// cluster, SOP runs). Their events carry meaning other records rely on: a raw append of one
+/// cluster, SOP runs, the daemon's start-up calibration). Their events carry meaning other records rely on: a raw append of one
 /// could forge an approval, desync the tree or fake a witness.
-pub const RESERVED_SOURCES: [&str; 12] = [
+pub const RESERVED_SOURCES: [&str; 13] = [
     "chain",
     "tree",
     "gate",
@@ -130,6 +130,7 @@ pub const RESERVED_SOURCES: [&str; 12] = [
     "release",
     "cluster",
     "sop",
+    "ecc",
 ];
 
 /// Whether `source` is one of weft's own ([`RESERVED_SOURCES`]).

@@ -447,6 +447,8 @@ pub struct Route {
     pub addr: Option<Multiaddr>,
     /// Whether its latest advert says it holds a search index (none seen yet: unknown).
     pub indexed: Option<bool>,
+    /// The search latency its latest advert's calibration gives, µs (none: unknown).
+    pub search_us: Option<u64>,
 }
 
 /// Asks peers over the mesh: the daemon's handle, the runtime the mesh runs on, and
