@@ -25,8 +25,8 @@ use weft_kernel::Store;
 use weft_net::mesh::{message_id, query_codec, sync_codec, MAX_INBOUND_PER_PEER};
 use weft_net::query::{QueryRequest, QueryResponse, MAX_QUERIES_PER_PEER};
 use weft_net::wire::{
-    decode_head, reannounced, to_wire_hashes, Advert, Calibration, Evidence, ForkProof, SignedAdvert,
-    SyncRequest, SyncResponse, Topic, SYNC_MAX_BYTES,
+    decode_head, reannounced, to_wire_hashes, Advert, Calibration, Evidence, ForkProof,
+    SignedAdvert, SyncRequest, SyncResponse, Topic, SYNC_MAX_BYTES,
 };
 
 const DOC: &str = include_str!("../../docs/protocol.md");

@@ -154,11 +154,7 @@ impl Run {
                 figure: f,
                 count,
                 micros,
-            } => cbor::map([
-                (figure, int(*f)),
-                (unit, int(*count)),
-                ("us", int(*micros)),
-            ]),
+            } => cbor::map([(figure, int(*f)), (unit, int(*count)), ("us", int(*micros))]),
             Phase::Absent(why) => cbor::map([("absent", Value::Text(why.clone()))]),
         };
         let payload = cbor::map([
@@ -389,7 +385,11 @@ mod tests {
     fn rates_are_whole_and_positive() {
         let rate = |count, micros| Phase::rate(count, Duration::from_micros(micros)).figure();
         assert_eq!(rate(512, 1_000), Some(512_000));
-        assert_eq!(rate(1, 10_000_000), Some(1), "slower than one a second rounds up");
+        assert_eq!(
+            rate(1, 10_000_000),
+            Some(1),
+            "slower than one a second rounds up"
+        );
         assert_eq!(rate(16, 0), Some(16_000_000), "no division by zero");
     }
 
@@ -427,7 +427,10 @@ mod tests {
         assert!(payload_entry(embed, "per_s").is_none());
         let verify = payload_entry(&draft.payload, "verify").expect("verify");
         for key in ["per_s", "events", "us"] {
-            assert!(payload_entry(verify, key).is_some_and(Value::is_integer), "{key}");
+            assert!(
+                payload_entry(verify, key).is_some_and(Value::is_integer),
+                "{key}"
+            );
         }
         for key in ["budget_ms", "ms"] {
             assert!(payload_entry(&draft.payload, key).is_some_and(Value::is_integer));

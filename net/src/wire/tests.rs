@@ -214,7 +214,11 @@ fn an_advert_without_a_calibration_keeps_its_bytes_and_one_with_it_verifies() {
     .sign(&key(2));
     let with = calibrated.encode();
     assert!(with.windows(needle.len()).any(|w| w == needle));
-    assert!(with.len() < 1024, "a calibrated advert stays small: {}", with.len());
+    assert!(
+        with.len() < 1024,
+        "a calibrated advert stays small: {}",
+        with.len()
+    );
     assert_eq!(SignedAdvert::decode(&with), Ok(calibrated.clone()));
     // The calibration is signed: changed or stripped by a relay, the advert is refused.
     let mut faster = calibrated.clone();
