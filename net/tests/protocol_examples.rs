@@ -62,22 +62,9 @@ struct History {
 
 impl History {
     fn new(notes: &[&str]) -> History {
-        let public_key = key().public_key();
-        let chain_id = ChainId::derive(&public_key, T0);
-        let genesis = Event {
-            chain_id,
-            seq: 0,
-            prev_hash: Hash::ZERO,
-            timestamp_ns: T0,
-            source: "chain".into(),
-            kind: "chain.genesis".into(),
-            payload: cbor::canonicalize(cbor::map([
-                ("format", Value::Integer(1.into())),
-                ("public_key", Value::Bytes(public_key.to_vec())),
-                ("project", Value::Text("upstream".into())),
-            ]))
-            .expect("canonical"),
-        };
+        let genesis = weft_kernel::chain::genesis_event(&key().public_key(), T0, "upstream")
+            .expect("a genesis");
+        let chain_id = genesis.chain_id;
         let mut events = vec![genesis];
         for (i, text) in notes.iter().enumerate() {
             let prev = events[i].hash();

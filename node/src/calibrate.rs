@@ -28,7 +28,7 @@ use serde::Serialize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use weft_kernel::cbor;
-use weft_kernel::event::{ChainId, Event};
+use weft_kernel::event::Event;
 use weft_kernel::hash::Hash;
 use weft_kernel::merkle::{root_of, MerkleHasher, Shake256Merkle};
 use weft_kernel::replica::{Range, Replica};
@@ -287,20 +287,9 @@ fn synthetic_range(events: u64) -> (Range, [u8; 32]) {
     const T0: u64 = 1_700_000_000_000_000_000;
     let key = NodeKey::from_seed(&[0x5a; 32]);
     let public_key = key.public_key();
-    let chain_id = ChainId::derive(&public_key, T0);
-    let genesis = Event {
-        chain_id,
-        seq: 0,
-        prev_hash: Hash::ZERO,
-        timestamp_ns: T0,
-        source: "chain".into(),
-        kind: weft_kernel::chain::GENESIS_KIND.into(),
-        payload: canonical(cbor::map([
-            ("format", Value::Integer(1.into())),
-            ("public_key", Value::Bytes(public_key.to_vec())),
-            ("project", Value::Text("calibration".into())),
-        ])),
-    };
+    let genesis = weft_kernel::chain::genesis_event(&public_key, T0, "calibration")
+        .expect("a genesis of text, bytes and an integer encodes");
+    let chain_id = genesis.chain_id;
     let mut list = vec![genesis];
     let note = "x".repeat(200);
     for seq in 1..events.max(1) {
