@@ -553,6 +553,12 @@ pub struct SearchArgs {
     #[arg(long, value_name = "SECS", default_value_t = 10, requires = "peers",
           value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
+    /// With --peers: ask at most N peers. When there are more, local-path peers are
+    /// asked first, then the fastest by their advertised calibration (search latency),
+    /// then peers with none; the rest are reported as skipped.
+    #[arg(long, value_name = "N", default_value_t = 16, requires = "peers",
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub max_peers: u16,
 }
 
 /// `weft embed`.

@@ -265,3 +265,16 @@ pub fn symbol_line(path: &str, s: &weft_node::graph::facts::Symbol) -> String {
         s.qualified
     )
 }
+
+/// A start-up calibration in one line; a figure not measured shows as `-`.
+pub fn calibration_line(c: &weft_node::net::wire::Calibration) -> String {
+    let or_dash = |figure: Option<u64>, show: &dyn Fn(u64) -> String| {
+        figure.map_or_else(|| "-".to_string(), show)
+    };
+    format!(
+        "embed {}, search {}, verify {}",
+        or_dash(c.embed_per_s, &|n| format!("{n}/s")),
+        or_dash(c.search_us, &|us| format!("{:.1} ms", us as f64 / 1000.0)),
+        or_dash(c.verify_per_s, &|n| format!("{n} events/s")),
+    )
+}

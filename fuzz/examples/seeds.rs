@@ -21,7 +21,7 @@ use weft_kernel::head::SignedHead;
 use weft_kernel::replica::serve;
 use weft_kernel::{cbor, proof, segment, Chain, NodeKey, Store};
 use weft_net::query::{QueryRequest, QueryResponse};
-use weft_net::wire::{decode_head, Advert, Evidence, ForkProof, SignedAdvert};
+use weft_net::wire::{decode_head, Advert, Calibration, Evidence, ForkProof, SignedAdvert};
 use weft_net::wire::{to_wire_hashes, SYNC_MAX_BYTES, SYNC_MAX_EVENTS};
 use weft_net::wire::{SyncRequest, SyncResponse};
 use weft_node::daemon::control::{tag, write_frame, Request};
@@ -187,6 +187,12 @@ fn advert(chain: &Chain) -> Advert {
         p95_us: 1500,
         time_ns: head(chain).time_ns,
         signer: [0; 32],
+        calibration: Some(Calibration {
+            embed_per_s: Some(180),
+            search_us: None,
+            verify_per_s: Some(250_000),
+            time_ns: head(chain).time_ns,
+        }),
     }
 }
 
@@ -199,12 +205,25 @@ fn adverts(chain: &Chain, key: &NodeKey) -> Seeds {
         services: vec!["sync".into(); 17],
         ..advert(chain)
     };
+    let zero = Advert {
+        calibration: Some(Calibration {
+            search_us: Some(0),
+            ..Calibration::default()
+        }),
+        ..advert(chain)
+    };
+    let uncalibrated = Advert {
+        calibration: None,
+        ..advert(chain)
+    };
     let valid = advert(chain).sign(key).encode();
     SignedAdvert::decode(&valid).expect("the advert seed is accepted");
     vec![
         ("advert", valid),
+        ("advert-uncalibrated", uncalibrated.sign(key).encode()),
         ("edge-full-lists", full.sign(key).encode()),
         ("edge-list-over-bound", over.sign(key).encode()),
+        ("edge-calibration-zero", zero.sign(key).encode()),
     ]
 }
 

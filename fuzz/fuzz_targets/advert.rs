@@ -2,9 +2,10 @@
 //! gatekeeper's verdict on the capabilities topic.
 //!
 //! Asserts: an accepted advert is within the documented bounds (docs/protocol.md: at most
-//! 16 languages and services, strings of at most 128 bytes), its signature verifies under
-//! the key it names, it re-encodes to exactly the input (adverts travel in canonical
-//! CBOR, docs/protocol.md), and the gatekeeper accepts exactly what the decoder accepts.
+//! 16 languages and services, strings of at most 128 bytes, calibration figures absent or
+//! positive), its signature verifies under the key it names, it re-encodes to exactly the
+//! input (adverts travel in canonical CBOR, docs/protocol.md), and the gatekeeper accepts
+//! exactly what the decoder accepts.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -36,6 +37,10 @@ fuzz_target!(|data: &[u8]| {
     for list in [&advert.languages, &advert.services] {
         assert!(list.len() <= MAX_LIST, "an advert list over {MAX_LIST}");
         assert!(list.iter().all(|t| t.len() <= MAX_TEXT));
+    }
+    if let Some(c) = &advert.calibration {
+        let figures = [c.embed_per_s, c.search_us, c.verify_per_s];
+        assert!(!figures.contains(&Some(0)), "a zero calibration figure");
     }
     assert_eq!(signed.encode(), data, "an accepted advert is not canonical");
 });

@@ -132,6 +132,28 @@ impl Genesis {
     }
 }
 
+/// The genesis event of a chain of `public_key` created at `time_ns` for `project`: its
+/// chain id derived from both, the key and project in its payload.
+pub fn genesis_event(
+    public_key: &[u8; 32],
+    time_ns: u64,
+    project: &str,
+) -> Result<Event, EventError> {
+    Ok(Event {
+        chain_id: ChainId::derive(public_key, time_ns),
+        seq: 0,
+        prev_hash: Hash::ZERO,
+        timestamp_ns: time_ns,
+        source: "chain".into(),
+        kind: GENESIS_KIND.into(),
+        payload: cbor::canonicalize(cbor::map([
+            ("format", Value::Integer(1.into())),
+            ("public_key", Value::Bytes(public_key.to_vec())),
+            ("project", Value::Text(project.to_string())),
+        ]))?,
+    })
+}
+
 /// An event as stored, with its hash.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StoredEvent {
@@ -294,23 +316,7 @@ impl Chain {
                 chain.store.path().to_path_buf(),
             )));
         }
-        let time_ns = now_ns();
-        let public_key = key.public_key();
-        let chain_id = ChainId::derive(&public_key, time_ns);
-        let genesis = Event {
-            chain_id,
-            seq: 0,
-            prev_hash: Hash::ZERO,
-            timestamp_ns: time_ns,
-            source: "chain".into(),
-            kind: GENESIS_KIND.into(),
-            payload: cbor::canonicalize(cbor::map([
-                ("format", Value::Integer(1.into())),
-                ("public_key", Value::Bytes(public_key.to_vec())),
-                ("project", Value::Text(project.to_string())),
-            ]))
-            .map_err(EventError::from)?,
-        };
+        let genesis = genesis_event(&key.public_key(), now_ns(), project)?;
         chain.write_verbatim(&[genesis], HeadMode::Sign)?;
         Ok(chain)
     }

@@ -115,10 +115,10 @@ fn valid_word(word: &str) -> bool {
 
 /// Sources whose events weft's own subsystems write (the chain itself, the tree, the gate,
 /// witness and lineage records, assessments, the mesh, coordination and releases, the
-/// cluster, SOP runs, the search index's provenance). Their events carry meaning other
-/// records rely on: a raw append of one could forge an approval, desync the tree or fake
-/// a witness.
-pub const RESERVED_SOURCES: [&str; 13] = [
+/// cluster, SOP runs, the search index's provenance, the daemon's start-up calibration).
+/// Their events carry meaning other records rely on: a raw append of one could forge an
+/// approval, desync the tree or fake a witness.
+pub const RESERVED_SOURCES: [&str; 14] = [
     "chain",
     "graph",
     "tree",
@@ -132,6 +132,7 @@ pub const RESERVED_SOURCES: [&str; 13] = [
     "release",
     "cluster",
     "sop",
+    "ecc",
 ];
 
 /// Whether `source` is one of weft's own ([`RESERVED_SOURCES`]).

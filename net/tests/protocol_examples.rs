@@ -25,8 +25,8 @@ use weft_kernel::Store;
 use weft_net::mesh::{message_id, query_codec, sync_codec, MAX_INBOUND_PER_PEER};
 use weft_net::query::{QueryRequest, QueryResponse, MAX_QUERIES_PER_PEER};
 use weft_net::wire::{
-    decode_head, reannounced, to_wire_hashes, Advert, Evidence, ForkProof, SignedAdvert,
-    SyncRequest, SyncResponse, Topic, SYNC_MAX_BYTES,
+    decode_head, reannounced, to_wire_hashes, Advert, Calibration, Evidence, ForkProof,
+    SignedAdvert, SyncRequest, SyncResponse, Topic, SYNC_MAX_BYTES,
 };
 
 const DOC: &str = include_str!("../../docs/protocol.md");
@@ -62,22 +62,9 @@ struct History {
 
 impl History {
     fn new(notes: &[&str]) -> History {
-        let public_key = key().public_key();
-        let chain_id = ChainId::derive(&public_key, T0);
-        let genesis = Event {
-            chain_id,
-            seq: 0,
-            prev_hash: Hash::ZERO,
-            timestamp_ns: T0,
-            source: "chain".into(),
-            kind: "chain.genesis".into(),
-            payload: cbor::canonicalize(cbor::map([
-                ("format", Value::Integer(1.into())),
-                ("public_key", Value::Bytes(public_key.to_vec())),
-                ("project", Value::Text("upstream".into())),
-            ]))
-            .expect("canonical"),
-        };
+        let genesis = weft_kernel::chain::genesis_event(&key().public_key(), T0, "upstream")
+            .expect("a genesis");
+        let chain_id = genesis.chain_id;
         let mut events = vec![genesis];
         for (i, text) in notes.iter().enumerate() {
             let prev = events[i].hash();
@@ -141,9 +128,27 @@ fn examples() -> Vec<(&'static str, Vec<u8>)> {
         p95_us: 850,
         time_ns: T0 + 3 * SECOND,
         signer: [0; 32],
+        calibration: None,
     }
     .sign(&key());
     assert_eq!(SignedAdvert::decode(&advert.encode()), Ok(advert.clone()));
+    // The same node once its start-up calibration ran (no search index yet: that figure
+    // is left out).
+    let calibrated = Advert {
+        calibration: Some(Calibration {
+            embed_per_s: Some(180),
+            search_us: None,
+            verify_per_s: Some(250_000),
+            time_ns: T0 + 3 * SECOND,
+        }),
+        time_ns: T0 + 4 * SECOND,
+        ..advert.advert.clone()
+    }
+    .sign(&key());
+    assert_eq!(
+        SignedAdvert::decode(&calibrated.encode()),
+        Ok(calibrated.clone())
+    );
 
     // Evidence: another event at sequence 1 under the same key, at one sequence
     // (conflict) and as the history of a later head (fork).
@@ -221,6 +226,7 @@ fn examples() -> Vec<(&'static str, Vec<u8>)> {
         ("head-signed", signed_array),
         ("head-reannounced", again.encode()),
         ("advert", advert.encode()),
+        ("advert-calibrated", calibrated.encode()),
         ("evidence-conflict", conflict.encode()),
         ("evidence-fork", fork.encode()),
         (

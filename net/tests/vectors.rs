@@ -15,7 +15,8 @@ use weft_kernel::keys::NodeKey;
 use weft_net::mesh::{query_codec, sync_codec};
 use weft_net::query::{QueryRequest, QueryResponse};
 use weft_net::wire::{
-    decode_head, to_wire_hashes, Advert, Evidence, SignedAdvert, SyncRequest, SyncResponse,
+    decode_head, to_wire_hashes, Advert, Calibration, Evidence, SignedAdvert, SyncRequest,
+    SyncResponse,
 };
 
 /// Checks that the codec `make` builds writes `message` as the vector `name` and reads
@@ -76,10 +77,8 @@ fn heads_and_conflict_evidence_match_the_independent_encoding() {
     assert_eq!(found.signer, key().public_key());
 }
 
-#[test]
-fn a_signed_advert_matches_the_independent_encoding_and_signature() {
-    let v = vectors();
-    let advert = Advert {
+fn vector_advert() -> Advert {
+    Advert {
         version: "0.1.0".into(),
         project: "upstream".into(),
         chain_id: hex::encode([3u8; 16]),
@@ -94,13 +93,51 @@ fn a_signed_advert_matches_the_independent_encoding_and_signature() {
         p95_us: 850,
         time_ns: 1_700_000_000_000_000_000,
         signer: [0; 32],
-    };
-    let signed = advert.sign(&key());
+        calibration: None,
+    }
+}
+
+#[test]
+fn a_signed_advert_matches_the_independent_encoding_and_signature() {
+    let v = vectors();
+    let signed = vector_advert().sign(&key());
     assert_eq!(signed.encode(), bytes(&v, "signed_advert"));
     assert_eq!(
         SignedAdvert::decode(&bytes(&v, "signed_advert")).expect("advert"),
         signed
     );
+}
+
+/// A calibration is one more map entry (its absent figures left out): an advert without
+/// one keeps the bytes and signature it had before calibrations existed.
+#[test]
+fn a_calibrated_advert_matches_the_independent_encoding_and_signature() {
+    let v = vectors();
+    let measured = Calibration {
+        embed_per_s: Some(180),
+        search_us: Some(4200),
+        verify_per_s: Some(250_000),
+        time_ns: 1_699_999_999_000_000_000,
+    };
+    let no_model = Calibration {
+        embed_per_s: None,
+        search_us: None,
+        ..measured
+    };
+    for (calibration, name) in [
+        (measured, "signed_advert_calibrated"),
+        (no_model, "signed_advert_calibrated_no_model"),
+    ] {
+        let signed = Advert {
+            calibration: Some(calibration),
+            ..vector_advert()
+        }
+        .sign(&key());
+        assert_eq!(signed.encode(), bytes(&v, name), "{name}");
+        let decoded = SignedAdvert::decode(&bytes(&v, name)).expect(name);
+        assert_eq!(decoded, signed, "{name}");
+        assert_eq!(decoded.advert.calibration, Some(calibration), "{name}");
+    }
 }
 
 #[test]

@@ -407,6 +407,11 @@ pub struct EnvironmentConfig {
     pub threshold: f64,
 }
 
+/// `[network] calibration_ms` by default: a few seconds of measuring at start.
+pub const DEFAULT_CALIBRATION_MS: u64 = 3_000;
+/// The longest start-up calibration `[network] calibration_ms` may ask for.
+pub const MAX_CALIBRATION_MS: u64 = 30_000;
+
 /// `[network]`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
@@ -425,6 +430,8 @@ pub struct NetworkConfig {
     pub announce_interval: u64,
     /// Seconds between witness events for one peer's head (0: never witness).
     pub witness_interval: u64,
+    /// Milliseconds the daemon's start-up calibration may take (0: no calibration).
+    pub calibration_ms: u64,
 }
 
 impl Default for NetworkConfig {
@@ -437,6 +444,7 @@ impl Default for NetworkConfig {
             trust: TrustMode::Listed,
             announce_interval: 30,
             witness_interval: 300,
+            calibration_ms: DEFAULT_CALIBRATION_MS,
         }
     }
 }
@@ -654,6 +662,12 @@ impl WeaveConfig {
         if net.announce_interval == 0 {
             return Err("[network] announce_interval must be at least 1 second".into());
         }
+        if net.calibration_ms > MAX_CALIBRATION_MS {
+            return Err(format!(
+                "[network] calibration_ms = {}: at most {MAX_CALIBRATION_MS} (0 turns calibration off)",
+                net.calibration_ms
+            ));
+        }
         if self.coordination.check_timeout == Some(0) {
             return Err("[coordination] check_timeout must be at least 1 second".into());
         }
@@ -836,6 +850,17 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn calibration_is_on_by_default_can_be_turned_off_and_is_bounded() {
+        let parse = |text: &str| WeaveConfig::parse(text, Path::new("weave.toml"));
+        let default = parse("").expect("valid");
+        assert_eq!(default.network.calibration_ms, DEFAULT_CALIBRATION_MS);
+        let off = parse("[network]\ncalibration_ms = 0\n").expect("valid");
+        assert_eq!(off.network.calibration_ms, 0);
+        let err = parse("[network]\ncalibration_ms = 30001\n").expect_err("too long");
+        assert!(err.to_string().contains("calibration_ms"), "{err}");
     }
 
     #[test]

@@ -5,12 +5,13 @@
 //! ([`graph`]).
 //!
 //! Floors, lowest first, each importing only below itself: [`config`]; [`layout`], [`pins`], [`replicas`],
-//! [`identity`] and [`membership`]; [`engine`]; [`provenance`]; [`query`] and [`sop`]; [`assess`]; [`coordinate`];
+//! [`identity`] and [`membership`]; [`engine`]; [`provenance`]; [`query`], [`sop`] and [`calibrate`]; [`assess`]; [`coordinate`];
 //! [`daemon`]; [`init`], [`cluster`] and [`testnet`].
 
 #![deny(missing_docs)]
 
 pub mod assess;
+pub mod calibrate;
 pub mod cluster;
 pub mod config;
 pub mod coordinate;

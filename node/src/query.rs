@@ -516,6 +516,8 @@ pub struct Route {
     pub addr: Option<Multiaddr>,
     /// Whether its latest advert says it holds a search index (none seen yet: unknown).
     pub indexed: Option<bool>,
+    /// The search latency its latest advert's calibration gives, µs (none: unknown).
+    pub search_us: Option<u64>,
 }
 
 /// Asks peers over the mesh: the daemon's handle, the runtime the mesh runs on, and
@@ -560,6 +562,40 @@ impl MeshAsker {
     }
 }
 
+/// How cheaply a peer of a fan-out is asked, cheapest first: read from a local path (no
+/// network, no advert needed), then over the mesh by the search latency its advert's
+/// calibration gives, then over the mesh with no calibration known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reach {
+    /// Read directly from its repository.
+    Local,
+    /// Asked over the mesh; its advertised search latency, µs.
+    Calibrated(u64),
+    /// Asked over the mesh; no calibration known.
+    Uncalibrated,
+}
+
+impl Reach {
+    /// The reach of a peer read from a local path (`local`), else by its mesh route.
+    pub fn of(local: bool, route: Option<&Route>) -> Reach {
+        match (local, route.and_then(|r| r.search_us)) {
+            (true, _) => Reach::Local,
+            (false, Some(us)) => Reach::Calibrated(us),
+            (false, None) => Reach::Uncalibrated,
+        }
+    }
+}
+
+/// Cuts a fan-out to at most `max` peers: `peers` (name, reach, item) ordered by reach,
+/// ties by name (so the cut is the same every time), the first `max` asked and the rest
+/// left out. Returns (asked, left out), each in that order.
+pub fn fan_out<T>(mut peers: Vec<(String, Reach, T)>, max: usize) -> (Vec<T>, Vec<T>) {
+    peers.sort_by(|a, b| (a.1, &a.0).cmp(&(b.1, &b.0)));
+    let left_out = peers.split_off(max.min(peers.len()));
+    let items = |list: Vec<(String, Reach, T)>| list.into_iter().map(|(_, _, t)| t).collect();
+    (items(peers), items(left_out))
+}
+
 impl PeerAsker for MeshAsker {
     fn ask(&self, peer: &PeerConfig, query: &UsageQuery) -> Result<UsageAnswer, QueryError> {
         MeshAsker::ask(self, &peer.name, USAGE, query)
@@ -570,6 +606,50 @@ impl PeerAsker for MeshAsker {
 mod tests {
     use super::*;
     use crate::graph::usage::QuerySymbol;
+
+    #[test]
+    fn a_cut_fan_out_asks_local_peers_then_the_fastest_calibrated_ones() {
+        let peers = || {
+            vec![
+                ("slow".to_string(), Reach::Calibrated(90_000), "slow"),
+                ("unknown-b".to_string(), Reach::Uncalibrated, "unknown-b"),
+                ("disk".to_string(), Reach::Local, "disk"),
+                ("fast".to_string(), Reach::Calibrated(3_000), "fast"),
+                ("unknown-a".to_string(), Reach::Uncalibrated, "unknown-a"),
+                ("fast-too".to_string(), Reach::Calibrated(3_000), "fast-too"),
+            ]
+        };
+        let (asked, left) = fan_out(peers(), 3);
+        assert_eq!(asked, ["disk", "fast", "fast-too"]);
+        assert_eq!(left, ["slow", "unknown-a", "unknown-b"]);
+        // The same peers in another order are cut the same way.
+        let mut reversed = peers();
+        reversed.reverse();
+        assert_eq!(fan_out(reversed, 3), (asked, left));
+        let (all, none) = fan_out(peers(), 16);
+        assert_eq!(all.len(), 6);
+        assert!(none.is_empty());
+        let (nobody, everyone) = fan_out(peers(), 0);
+        assert!(nobody.is_empty());
+        assert_eq!(everyone.len(), 6);
+    }
+
+    #[test]
+    fn a_peer_s_reach_comes_from_its_path_or_its_advert() {
+        let route = |search_us| Route {
+            peer: PeerId::random(),
+            addr: None,
+            indexed: Some(true),
+            search_us,
+        };
+        assert_eq!(Reach::of(true, Some(&route(Some(5)))), Reach::Local);
+        assert_eq!(
+            Reach::of(false, Some(&route(Some(5)))),
+            Reach::Calibrated(5)
+        );
+        assert_eq!(Reach::of(false, Some(&route(None))), Reach::Uncalibrated);
+        assert_eq!(Reach::of(false, None), Reach::Uncalibrated);
+    }
 
     #[test]
     fn questions_over_their_bounds_are_refused_before_any_work() {

@@ -94,11 +94,15 @@ impl Env {
         }
     }
 
+    /// What is left in the temporary directory but ONNX Runtime's session-id file
+    /// `.ses`, which it writes there whenever a process loads the embedding model (a
+    /// daemon does at start, calibrating itself).
     fn leftovers(&self) -> Vec<String> {
         std::fs::read_dir(self.tmp.path())
             .expect("read tmp")
             .flatten()
             .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|name| name != ".ses")
             .collect()
     }
 }

@@ -375,6 +375,16 @@ fn a_peer_asked_over_the_mesh_answers_as_when_read_directly() {
     ]);
     assert_eq!(record["kind"], "graph.index", "{record}");
     assert_eq!(record["hash"], index_of("app")["event"]);
+    // A fan-out cut short asks the local-path peer first and reports the other skipped.
+    let cut = up.json(&["search", "entry point main", "--peers", "--max-peers", "1"]);
+    let state = |name: &str| {
+        cut["peers"]
+            .as_array()
+            .and_then(|peers| peers.iter().find(|p| p["name"] == name))
+            .map(|p| p["state"].clone())
+    };
+    assert_eq!(state("app"), Some("answered".into()), "{cut}");
+    assert_eq!(state("app-mesh"), Some("skipped".into()), "{cut}");
 
     // A node the app does not trust is answered nothing.
     let stranger = Repo::initialised();

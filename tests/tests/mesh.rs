@@ -150,6 +150,32 @@ fn three_nodes_converge_verify_replicas_and_catch_up_after_a_restart() {
         repo.append_events(5);
     }
     eventually("three nodes converge", || converged(&mesh, links));
+    // Each node calibrated itself once at start, recorded it, and its peers got the
+    // figures in its advert.
+    for (i, repo) in mesh.repos.iter().enumerate() {
+        // The figures are set once the event is recorded.
+        let own = eventually_value("the calibration ends", || {
+            let status = json_in(repo.path(), &["node", "status"]);
+            let calibration = status["calibration"].clone();
+            calibration
+                .is_object()
+                .then_some(calibration)
+                .ok_or(format!("{status}"))
+        });
+        let recorded = calibrations(repo.path());
+        assert_eq!(recorded.len(), 1, "n{i} calibrated once: {recorded:?}");
+        assert_calibration_matches(&recorded[0], &own);
+        let name = format!("n{i}");
+        let other = mesh.repos[(i + 1) % 3].path();
+        let seen = eventually_value("a peer receives the calibrated advert", || {
+            let peers = json_in(other, &["peers"]);
+            let calibration = peer(&peers, &name).map(|p| p["calibration"].clone());
+            calibration
+                .filter(Value::is_object)
+                .ok_or(format!("{peers}"))
+        });
+        assert_eq!(seen, own, "what n{i}'s peer received is what n{i} measured");
+    }
     for (i, list) in links.iter().enumerate() {
         let repo = &mesh.repos[i];
         for j in list.iter() {
@@ -184,6 +210,58 @@ fn three_nodes_converge_verify_replicas_and_catch_up_after_a_restart() {
     );
     let lines = String::from_utf8_lossy(&replica_log.stdout).lines().count() as u64;
     assert_eq!(lines, mesh.repos[0].len());
+    eventually("n2 calibrates again after its restart", || {
+        let n = calibrations(n2).len();
+        (n == 2).then_some(()).ok_or(format!("{n} calibrations"))
+    });
+}
+
+/// The payloads of the `ecc.calibration` events on the chain of the node at `dir`.
+fn calibrations(dir: &std::path::Path) -> Vec<Value> {
+    let log = weft_in(dir, &["chain", "log", "--json"]);
+    String::from_utf8_lossy(&log.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| e["kind"] == "ecc.calibration")
+        .map(|e| {
+            assert_eq!(e["source"], "ecc");
+            e["payload"].clone()
+        })
+        .collect()
+}
+
+/// Each of the three figures is measured (a positive figure, with the count and time
+/// behind it) or explicitly absent with a reason, and the advertised `calibration`
+/// carries exactly the measured ones. Nothing here depends on how fast the machine is.
+fn assert_calibration_matches(recorded: &Value, advertised: &Value) {
+    for (phase, figure, unit, field) in [
+        ("embed", "per_s", "texts", "embed_per_s"),
+        ("search", "median_us", "searches", "search_us"),
+        ("verify", "per_s", "events", "verify_per_s"),
+    ] {
+        let entry = &recorded[phase];
+        match entry[figure].as_u64() {
+            Some(n) => {
+                assert!(n >= 1, "{phase}: {entry}");
+                assert!(
+                    entry[unit].as_u64().is_some_and(|c| c >= 1),
+                    "{phase}: {entry}"
+                );
+                assert!(entry["us"].is_u64(), "{phase}: {entry}");
+                assert_eq!(advertised[field].as_u64(), Some(n), "{field}: {advertised}");
+            }
+            None => {
+                assert!(entry["absent"].is_string(), "{phase}: {entry}");
+                assert!(advertised.get(field).is_none(), "{field}: {advertised}");
+            }
+        }
+    }
+    // The synthetic range needs neither a model nor an index: always measured.
+    assert!(recorded["verify"]["per_s"].is_u64(), "{recorded}");
+    // A repository nobody searched has no index to time.
+    assert!(recorded["search"]["absent"].is_string(), "{recorded}");
+    assert!(advertised["time_ns"].is_u64(), "{advertised}");
+    assert_eq!(recorded["budget_ms"], 3000);
 }
 
 #[test]

@@ -331,6 +331,9 @@ fn daemon_status(ctx: &Ctx) -> Result<u8> {
         say!(ctx; "  listen     {addr}");
     }
     say!(ctx; "  peers      {} connected of {}", status.connected, status.peers);
+    if let Some(calibration) = &status.calibration {
+        say!(ctx; "  calibrated {}", crate::out::calibration_line(calibration));
+    }
     for (reason, count) in &status.dropped {
         say!(ctx; "  dropped    {count} × {reason}");
     }

@@ -49,8 +49,8 @@ struct PeerOutcome {
     /// `path` or `mesh`.
     via: &'static str,
     /// `answered`, `no-index`, `timeout`, `unreachable`, `unvouched` (its saved index is
-    /// not the one its chain recorded) or `contradicted` (its answer names an index this
-    /// node's replica of its chain does not record).
+    /// not the one its chain recorded), `contradicted` (its answer names an index this
+    /// node's replica of its chain does not record) or `skipped` (past --max-peers).
     state: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
@@ -122,6 +122,33 @@ fn ask_search(
     ("mesh", answer.map_err(classify))
 }
 
+/// The peers a search asks, at most `max`, and those it leaves out: local-path peers
+/// first, then by advertised search latency (see [`query::fan_out`]).
+fn fan_out(here: &Here, max: usize) -> (Vec<PeerConfig>, Vec<PeerConfig>) {
+    let routes = here.mesh.as_ref().map(|m| &m.routes);
+    let peers = here.config.coordination.peers.iter().map(|spec| {
+        let local = peers::local_root_from(&here.root, spec).is_some();
+        let reach = query::Reach::of(local, routes.and_then(|r| r.get(&spec.name)));
+        (spec.name.clone(), reach, spec.clone())
+    });
+    query::fan_out(peers.collect(), max)
+}
+
+/// A peer the fan-out left out.
+fn skipped_outcome(spec: &PeerConfig, max: u16) -> PeerOutcome {
+    PeerOutcome {
+        name: spec.name.clone(),
+        via: if spec.path.is_some() { "path" } else { "mesh" },
+        state: "skipped",
+        reason: Some(format!(
+            "not asked: at most --max-peers {max} are, local and fastest first"
+        )),
+        hits: 0,
+        fresh: None,
+        index: None,
+    }
+}
+
 /// `weft search --peers`: the local hits, merged with the peers' by score.
 pub fn search(
     ctx: &Ctx,
@@ -153,7 +180,7 @@ pub fn search(
         .collect();
     // Each peer on its own thread: a slow one is reported at the deadline and left to
     // finish on its own (its query is bounded by the mesh's timeout).
-    let specs = here.config.coordination.peers.clone();
+    let (specs, skipped) = fan_out(&here, usize::from(args.max_peers));
     // Room for every answer: a thread finishing after the deadline never blocks.
     let (tx, rx) = mpsc::sync_channel(specs.len());
     for spec in specs.iter().cloned() {
@@ -229,6 +256,11 @@ pub fn search(
             });
         }
     }
+    outcomes.extend(
+        skipped
+            .iter()
+            .map(|spec| skipped_outcome(spec, args.max_peers)),
+    );
     outcomes.sort_by(|a, b| a.name.cmp(&b.name));
     hits.sort_by(|a, b| b.hit.score.total_cmp(&a.hit.score));
     hits.truncate(args.k as usize);

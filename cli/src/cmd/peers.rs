@@ -100,6 +100,9 @@ fn list(ctx: &Ctx) -> Result<u8> {
                 .collect::<Vec<_>>()
                 .join(",")
         );
+        if let Some(calibration) = &p.calibration {
+            say!(ctx; "{:<16} calibrated: {}", "", crate::out::calibration_line(calibration));
+        }
         if let Some(error) = &p.last_error {
             say!(ctx; "{:<16} last error: {error}", "");
         }

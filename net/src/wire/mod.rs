@@ -304,6 +304,45 @@ pub struct Advert {
     /// The signer's public key.
     #[serde(with = "serde_bytes")]
     pub signer: [u8; 32],
+    /// What the node measured of its own speed when it started, once it has. Absent from
+    /// the encoding when `None`, so an advert without it (an older node's, or one made
+    /// before the run ends) has the bytes, and the signature, it always had.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Calibration>,
+}
+
+/// A node's measurement of its own speed, made once at start in a bounded run (the seed's
+/// boot calibration). Each figure is absent when it could not be measured (no embedding
+/// model, no search index) rather than zero; whole numbers only, as canonical CBOR here
+/// carries no floats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// Symbol texts embedded per second by its embedding model.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub embed_per_s: Option<u64>,
+    /// Median time of one search of its own index (the query embedded, then its nearest
+    /// symbols found), microseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub search_us: Option<u64>,
+    /// Chain events per second its range check verifies (decode, hash, link, Merkle
+    /// tree, head signature), without storing them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify_per_s: Option<u64>,
+    /// When it was measured, ns since the epoch.
+    pub time_ns: u64,
+}
+
+impl Calibration {
+    /// Whether every figure is absent or positive (zero is never measured: it is absent).
+    fn check_bounds(&self) -> Result<(), WireError> {
+        let figures = [self.embed_per_s, self.search_us, self.verify_per_s];
+        if figures.contains(&Some(0)) {
+            return Err(WireError::Field(
+                "advert calibration figures must be absent or positive".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// An advert and its signature.
@@ -358,7 +397,9 @@ impl Advert {
                 "advert fields exceed {ADVERT_MAX_LIST} entries or {ADVERT_MAX_TEXT} bytes"
             )));
         }
-        Ok(())
+        self.calibration
+            .as_ref()
+            .map_or(Ok(()), Calibration::check_bounds)
     }
 }
 

@@ -33,6 +33,7 @@ fn advert() -> Advert {
         p95_us: 850,
         time_ns: 1_700_000_000_000_000_000,
         signer: [0; 32],
+        calibration: None,
     }
 }
 
@@ -159,6 +160,158 @@ fn adverts_round_trip_and_tampering_is_caught() {
     ));
     assert!(matches!(
         SignedAdvert::decode(b"\xa1\x01"),
+        Err(WireError::Decode { .. })
+    ));
+}
+
+fn calibration() -> Calibration {
+    Calibration {
+        embed_per_s: Some(180),
+        search_us: Some(4_200),
+        verify_per_s: Some(250_000),
+        time_ns: 1_699_999_999_000_000_000,
+    }
+}
+
+/// `signed`'s wire value with `edit` applied to its advert map, signed again by `key` over
+/// the edited map as canonically encoded: whatever is refused is refused for its shape,
+/// not its signature.
+fn resigned_with(
+    signed: &SignedAdvert,
+    key: &NodeKey,
+    edit: impl FnOnce(&mut Vec<(ciborium::value::Value, ciborium::value::Value)>),
+) -> Vec<u8> {
+    use ciborium::value::Value;
+    let Ok(Value::Map(mut advert)) = Value::serialized(&signed.advert) else {
+        panic!("an advert is a map");
+    };
+    edit(&mut advert);
+    let inner = weft_kernel::cbor::encode_canonical(Value::Map(advert.clone())).expect("cbor");
+    let mut message = ADVERT_DOMAIN.to_vec();
+    message.extend(&inner);
+    let outer = Value::Map(vec![
+        (Value::Text("advert".into()), Value::Map(advert)),
+        (
+            Value::Text("signature".into()),
+            Value::Bytes(key.sign(&message).to_vec()),
+        ),
+    ]);
+    weft_kernel::cbor::encode_canonical(outer).expect("cbor")
+}
+
+#[test]
+fn an_advert_without_a_calibration_keeps_its_bytes_and_one_with_it_verifies() {
+    let plain = advert().sign(&key(2));
+    let bytes = plain.encode();
+    let needle = b"calibration";
+    assert!(!bytes.windows(needle.len()).any(|w| w == needle));
+    assert_eq!(SignedAdvert::decode(&bytes), Ok(plain.clone()));
+
+    let calibrated = Advert {
+        calibration: Some(calibration()),
+        ..advert()
+    }
+    .sign(&key(2));
+    let with = calibrated.encode();
+    assert!(with.windows(needle.len()).any(|w| w == needle));
+    assert!(
+        with.len() < 1024,
+        "a calibrated advert stays small: {}",
+        with.len()
+    );
+    assert_eq!(SignedAdvert::decode(&with), Ok(calibrated.clone()));
+    // The calibration is signed: changed or stripped by a relay, the advert is refused.
+    let mut faster = calibrated.clone();
+    faster.advert.calibration = Some(Calibration {
+        search_us: Some(1),
+        ..calibration()
+    });
+    assert_eq!(
+        SignedAdvert::decode(&faster.encode()),
+        Err(WireError::Signature("advert"))
+    );
+    let mut stripped = calibrated.clone();
+    stripped.advert.calibration = None;
+    assert_eq!(
+        SignedAdvert::decode(&stripped.encode()),
+        Err(WireError::Signature("advert"))
+    );
+    // Figures that could not be measured are left out, one by one.
+    let partial = Advert {
+        calibration: Some(Calibration {
+            embed_per_s: None,
+            search_us: None,
+            ..calibration()
+        }),
+        ..advert()
+    }
+    .sign(&key(2));
+    let bytes = partial.encode();
+    assert!(!bytes.windows(9).any(|w| w == b"search_us"));
+    assert_eq!(SignedAdvert::decode(&bytes), Ok(partial));
+}
+
+#[test]
+fn a_calibration_in_another_shape_is_refused() {
+    use ciborium::value::Value;
+    let signed = Advert {
+        calibration: Some(calibration()),
+        ..advert()
+    }
+    .sign(&key(2));
+    let set = |name: &str, value: Value| {
+        let name = name.to_string();
+        move |advert: &mut Vec<(Value, Value)>| {
+            advert.retain(|(k, _)| *k != Value::Text(name.clone()));
+            advert.push((Value::Text(name), value));
+        }
+    };
+    // A zero figure: absent is how nothing measured is said.
+    let zero = Advert {
+        calibration: Some(Calibration {
+            verify_per_s: Some(0),
+            ..calibration()
+        }),
+        ..advert()
+    }
+    .sign(&key(2));
+    assert!(matches!(
+        SignedAdvert::decode(&zero.encode()),
+        Err(WireError::Field(_))
+    ));
+    // `null` for no calibration, an unknown figure, a float: not canonical, or not one.
+    let null = resigned_with(&signed, &key(2), set("calibration", Value::Null));
+    assert_eq!(
+        SignedAdvert::decode(&null),
+        Err(WireError::NotCanonical("advert"))
+    );
+    let mut extra = Value::serialized(&calibration()).expect("a map");
+    if let Value::Map(entries) = &mut extra {
+        entries.push((Value::Text("gpu".into()), Value::Integer(1.into())));
+    }
+    let unknown = resigned_with(&signed, &key(2), set("calibration", extra));
+    assert_eq!(
+        SignedAdvert::decode(&unknown),
+        Err(WireError::NotCanonical("advert"))
+    );
+    let mut text = Value::serialized(&calibration()).expect("a map");
+    if let Value::Map(entries) = &mut text {
+        entries.push((Value::Text("search_us".into()), Value::Text("fast".into())));
+        entries.retain(|(k, v)| *k != Value::Text("search_us".into()) || v.is_text());
+    }
+    let typed = resigned_with(&signed, &key(2), set("calibration", text));
+    assert!(matches!(
+        SignedAdvert::decode(&typed),
+        Err(WireError::Decode { .. })
+    ));
+    // A calibration that is not a map at all.
+    let list = resigned_with(
+        &signed,
+        &key(2),
+        set("calibration", Value::Array(vec![Value::Integer(1.into())])),
+    );
+    assert!(matches!(
+        SignedAdvert::decode(&list),
         Err(WireError::Decode { .. })
     ));
 }

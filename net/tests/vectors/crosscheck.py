@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Independent encoder of weft's mesh messages, used to produce the known-answer vectors
 in vectors.json (re-run it to check them): a signed head in its canonical kernel form,
-conflict evidence, a signed capability advert, a sync request and its two kinds of
-response, and a query request with its two kinds of response. CBOR is written here by
+conflict evidence, a signed capability advert (without and with a calibration), a sync
+request and its two kinds of response, and a query request with its two kinds of response. CBOR is written here by
 hand (the signed payloads, head and advert, in canonical order: keys sorted by their
 encoded bytes; the unsigned containers in field order, as serde writes structs),
 signatures with Python `cryptography`. It shares no code with the Rust implementation;
@@ -72,6 +72,21 @@ advert = {
 advert_signature = sk.sign(b"weft/net/advert/v1\x00" + enc(advert, canonical=True))
 signed_advert = enc({"advert": advert, "signature": advert_signature}, canonical=True)
 
+
+def signed_with(advert):
+    signature = sk.sign(b"weft/net/advert/v1\x00" + enc(advert, canonical=True))
+    return enc({"advert": advert, "signature": signature}, canonical=True)
+
+
+# The same advert with a calibration: all three figures, then without a model (the two
+# figures that need one are left out of the map, not written as zero or null).
+calibrated = dict(advert, calibration={
+    "embed_per_s": 180, "search_us": 4200, "verify_per_s": 250000,
+    "time_ns": 1699999999000000000})
+signed_advert_calibrated = signed_with(calibrated)
+no_model = dict(advert, calibration={"verify_per_s": 250000, "time_ns": 1699999999000000000})
+signed_advert_calibrated_no_model = signed_with(no_model)
+
 sync_request = enc({"chain_id": chain_id, "from": 7, "max_count": 1024, "max_bytes": 8 << 20})
 # A range's container: the event encodings and hashes here are placeholders, what is
 # pinned is how the response wraps them (its own checks are the replica's).
@@ -91,6 +106,8 @@ print(json.dumps({
     "head_second": second.hex(),
     "evidence_conflict": evidence.hex(),
     "signed_advert": signed_advert.hex(),
+    "signed_advert_calibrated": signed_advert_calibrated.hex(),
+    "signed_advert_calibrated_no_model": signed_advert_calibrated_no_model.hex(),
     "sync_request": sync_request.hex(),
     "sync_range": sync_range.hex(),
     "sync_refused": sync_refused.hex(),

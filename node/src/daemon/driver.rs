@@ -111,6 +111,7 @@ pub(super) async fn drive(
     let _ = daemon
         .mesh
         .set((mesh.clone(), tokio::runtime::Handle::current()));
+    calibrate_in_background(&daemon, membership.is_none());
     if let Some(membership) = membership {
         let cluster = super::member::start(&daemon, &mesh, &deferred, membership).await?;
         let _ = daemon.cluster.set(cluster);
@@ -169,6 +170,7 @@ pub(super) async fn drive(
                     driver.announce(false);
                     driver.advertise_if_changed().await;
                 }
+                _ = daemon.calibrated.notified() => driver.advertise().await,
                 _ = tick.tick() => driver.announce(false),
                 _ = periodic.tick() => {
                     driver.announce(true);
@@ -184,6 +186,40 @@ pub(super) async fn drive(
         let _ = cluster.shutdown().await;
     }
     result
+}
+
+/// Starts the start-up calibration (`[network] calibration_ms`; 0: none) on a thread of
+/// its own, so the daemon serves at once; once it is done, the figures go into the
+/// advert and the driver advertises. A cluster member does not record it on the chain
+/// its members share (its advert still carries its figures).
+fn calibrate_in_background(daemon: &Arc<Daemon>, record: bool) {
+    let budget = daemon.node.config().network.calibration_ms;
+    if budget == 0 {
+        return;
+    }
+    let daemon = daemon.clone();
+    let started = std::thread::Builder::new()
+        .name("weft-calibrate".into())
+        .spawn(move || {
+            let budget = Duration::from_millis(budget);
+            let run = crate::calibrate::run(&daemon.node, budget);
+            if record {
+                match run.draft().and_then(|draft| daemon.node.append(draft)) {
+                    Ok(event) => {
+                        tracing::debug!(seq = event.event.seq, "recorded the calibration");
+                        daemon.appended();
+                    }
+                    Err(e) => tracing::warn!(error = %e, "recording the calibration"),
+                }
+            }
+            let calibration = run.calibration();
+            tracing::info!(?calibration, ms = run.ms, "calibrated");
+            let _ = daemon.calibration.set(calibration);
+            daemon.calibrated.notify_one();
+        });
+    if let Err(e) = started {
+        tracing::warn!(error = %e, "starting the calibration");
+    }
 }
 
 fn config_stamp(daemon: &Daemon) -> Option<std::time::SystemTime> {
@@ -922,5 +958,6 @@ fn build_advert(daemon: &Daemon) -> Option<Advert> {
         p95_us: daemon.latency.p95_us(),
         time_ns: weft_kernel::chain::now_ns(),
         signer: [0; 32],
+        calibration: daemon.calibration.get().copied(),
     })
 }

@@ -77,6 +77,10 @@ pub struct Daemon {
     mesh: std::sync::OnceLock<(weft_net::mesh::MeshHandle, tokio::runtime::Handle)>,
     /// The Raft node, when this node is a cluster member.
     cluster: std::sync::OnceLock<Arc<member::Cluster>>,
+    /// The start-up calibration's figures, once it has run (`crate::calibrate`).
+    calibration: std::sync::OnceLock<weft_net::wire::Calibration>,
+    /// Told when the calibration is done, so the advert carries it at once.
+    calibrated: tokio::sync::Notify,
 }
 
 impl std::fmt::Debug for Daemon {
@@ -107,6 +111,8 @@ pub struct DaemonStatus {
     pub started_ns: u64,
     /// Recent p95 of sync request handling, microseconds.
     pub p95_us: u64,
+    /// What the start-up calibration measured (absent figures left out), once it ran.
+    pub calibration: Option<weft_net::wire::Calibration>,
 }
 
 impl Daemon {
@@ -163,7 +169,8 @@ impl Daemon {
             for p in book.peers() {
                 let Some(peer) = p.peer_id() else { continue };
                 if let Some(advert) = &p.advert {
-                    indexed.insert(peer, advert.hnsw);
+                    let search_us = advert.calibration.and_then(|c| c.search_us);
+                    indexed.insert(peer, (advert.hnsw, search_us));
                 }
                 let addr = p.connected.clone().or(p.addr.clone());
                 known.insert(p.name.clone(), (peer, addr));
@@ -178,10 +185,12 @@ impl Daemon {
                 (None, None) => continue,
             };
             let addr = addr.or_else(|| spec.addr.as_ref().map(|a| a.multiaddr().clone()));
+            let advertised = indexed.get(&peer).copied();
             let route = crate::query::Route {
                 peer,
                 addr,
-                indexed: indexed.get(&peer).copied(),
+                indexed: advertised.map(|(hnsw, _)| hnsw),
+                search_us: advertised.and_then(|(_, us)| us),
             };
             routes.insert(spec.name.clone(), route);
         }
@@ -241,6 +250,7 @@ impl Daemon {
             dropped: self.dropped(),
             started_ns: self.started_ns,
             p95_us: self.latency.p95_us(),
+            calibration: self.calibration.get().copied(),
         }
     }
 
@@ -348,6 +358,8 @@ pub fn run(
         latency: source::Latency::default(),
         mesh: std::sync::OnceLock::new(),
         cluster: std::sync::OnceLock::new(),
+        calibration: std::sync::OnceLock::new(),
+        calibrated: tokio::sync::Notify::new(),
         active: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
     });
     let socket = socket_path(node.layout());

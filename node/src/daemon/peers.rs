@@ -138,6 +138,8 @@ pub struct PeerStatus {
     pub last_error: Option<String>,
     /// Project name from its advert.
     pub project: Option<String>,
+    /// The start-up calibration its advert carries (absent figures left out).
+    pub calibration: Option<weft_net::wire::Calibration>,
 }
 
 /// A head, briefly.
@@ -247,6 +249,7 @@ impl Peer {
             flags: self.flags.iter().copied().collect(),
             last_error: self.last_error.clone(),
             project: self.advert.as_ref().map(|a| a.project.clone()),
+            calibration: self.advert.as_ref().and_then(|a| a.calibration),
         }
     }
 }
