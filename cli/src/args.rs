@@ -92,6 +92,9 @@ pub enum Command {
     Symbols(SymbolsArgs),
     /// Imports of each file, and the package dependencies manifests declare.
     Deps,
+    /// The module graph: each file (a Go package: its directory) with its size, fan-in,
+    /// fan-out and churn, the imports between them, import cycles and god-file hotspots.
+    Modules,
     /// Git history: churn, authors and ownership per file, commit patterns.
     History(HistoryArgs),
     /// Files that usually change together with FILE (co-change coupling).
@@ -129,6 +132,33 @@ pub enum Command {
     /// SOP runs recorded on the chain: per operation its count, durations, failure rate
     /// and trend, and the friction worth a change to the SOP (SOP 5, docs/sops.md).
     Stats(StatsArgs),
+    /// A local web page of the organisation: a release's impact across repositories,
+    /// the mesh, the chain with proofs checked in the browser, the module graph. Serves
+    /// on 127.0.0.1 with a per-run token until interrupted, or `--export`s static files.
+    Ui(UiArgs),
+}
+
+/// `weft ui`.
+#[derive(Args, Debug)]
+pub struct UiArgs {
+    /// Port to listen on (0: any free one; the address is printed).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Address to listen on. Anything but loopback exposes the chain and the code graph
+    /// to whoever can reach it and has the token.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: std::net::IpAddr,
+    /// Open the page in the desktop's browser (`xdg-open`).
+    #[arg(long, conflicts_with = "export")]
+    pub open: bool,
+    /// Write the views as static files to DIR instead of serving them (opens from
+    /// `file://`; a CI artifact).
+    #[arg(long, value_name = "DIR", value_hint = clap::ValueHint::DirPath)]
+    pub export: Option<std::path::PathBuf>,
+    /// Test aid: serve every inclusion proof with one digit changed, to see the page's
+    /// own check fail.
+    #[arg(long, hide = true)]
+    pub serve_tampered_proofs: bool,
 }
 
 /// `weft stats`.
@@ -180,6 +210,15 @@ pub enum CoordinateCommand {
     /// Releases of this project with affected peers and acknowledgements, and the linked
     /// peers' releases.
     Status,
+    /// A recorded impact report (the newest, or the `coordinate.impact` event SEQ),
+    /// shown only when its file still has the hash the event recorded (exit 1 if not).
+    Report {
+        /// The `coordinate.impact` event (default: the newest).
+        seq: Option<u64>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "table")]
+        format: ImpactFormat,
+    },
     /// Build or type-check this repository against an upstream's commit, in a temporary
     /// copy, and record the outcome as `coordinate.check` (what `impact --check` runs in
     /// each local peer). Exit 0 pass, 1 fail or timeout, 4 not checked.
@@ -223,6 +262,10 @@ pub enum ImpactFormat {
     Json,
     /// SARIF 2.1.0, one result per affected use in a peer.
     Sarif,
+    /// Graphviz DOT: changed symbols → peers' files, edges coloured by class.
+    Dot,
+    /// A Mermaid flowchart of the same graph (for Markdown documents and pull requests).
+    Mermaid,
 }
 
 /// Peer severity threshold for the exit code of `coordinate impact`.
@@ -697,6 +740,10 @@ pub enum ChainCommand {
         /// Read the replica of peer NAME instead of this node's chain.
         #[arg(long, value_name = "NAME")]
         peer: Option<String>,
+        /// Only events of this kind (`coordinate.impact`) or source (`coordinate`);
+        /// `--limit` then counts the events shown.
+        #[arg(long, value_name = "KIND")]
+        kind: Option<String>,
         /// On a cluster member: first wait until this member has applied everything
         /// the cluster committed before the call (the leader's read index).
         #[arg(long, conflicts_with = "peer")]

@@ -6,7 +6,7 @@
 //!
 //! Floors, lowest first, each importing only below itself: [`config`]; [`layout`], [`pins`], [`replicas`],
 //! [`identity`] and [`membership`]; [`engine`]; [`provenance`]; [`query`], [`sop`] and [`calibrate`]; [`assess`]; [`coordinate`];
-//! [`daemon`]; [`init`], [`cluster`] and [`testnet`].
+//! [`daemon`]; [`init`], [`cluster`], [`testnet`] and [`ui`].
 
 #![deny(missing_docs)]
 
@@ -27,6 +27,7 @@ pub mod query;
 pub mod replicas;
 pub mod sop;
 pub mod testnet;
+pub mod ui;
 
 pub use config::{ConfigError, WeaveConfig};
 pub use engine::Node;
@@ -172,6 +173,7 @@ fn coordinate_class(e: &coordinate::CoordinateError) -> ErrorClass {
         C::Git(_) | C::Peer { .. } => ErrorClass::Operational,
         C::PeerChain { source, .. } => source.class(),
         C::Check(c) => c.class(),
+        C::ReportMismatch(_) => ErrorClass::Verification,
     }
 }
 

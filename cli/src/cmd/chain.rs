@@ -19,10 +19,11 @@ pub fn run(ctx: &Ctx, command: ChainCommand) -> Result<u8> {
             from,
             limit,
             peer,
+            kind,
             linearizable,
         } => {
             barrier(ctx, linearizable)?;
-            log(ctx, from, limit, peer.as_deref())
+            log(ctx, from, limit, peer.as_deref(), kind.as_deref())
         }
         ChainCommand::Head { linearizable } => {
             barrier(ctx, linearizable)?;
@@ -132,12 +133,21 @@ fn barrier(ctx: &Ctx, linearizable: bool) -> Result<()> {
     }
 }
 
-fn log(ctx: &Ctx, from: u64, limit: Option<u64>, peer: Option<&str>) -> Result<u8> {
+fn log(
+    ctx: &Ctx,
+    from: u64,
+    limit: Option<u64>,
+    peer: Option<&str>,
+    kind: Option<&str>,
+) -> Result<u8> {
     let node = ctx.node()?;
     let replica = peer.map(|name| peer_chain(ctx, name)).transpose()?;
     let chain = replica.as_ref().map_or(node.chain(), |r| r.chain());
+    // A kind names itself; a source, every kind it writes (`coordinate.` + verb).
+    let wanted = |e: &weft_kernel::Event| kind.is_none_or(|k| e.kind == k || e.source == k);
     let events = chain
         .events(from)
+        .filter(|item| item.as_ref().map_or(true, |s| wanted(&s.event)))
         .take(limit.map(|l| l as usize).unwrap_or(usize::MAX));
     for item in events {
         let stored = item?;

@@ -3,7 +3,7 @@
 use crate::args::{
     CheckArgs, CheckScope, CoordinateCommand, ImpactArgs, ImpactFailOn, ImpactFormat, ReleaseArgs,
 };
-use crate::ctx::Ctx;
+use crate::ctx::{input, Ctx};
 use crate::exit;
 use anyhow::Result;
 use std::path::Path;
@@ -33,6 +33,7 @@ pub fn run(ctx: &Ctx, command: CoordinateCommand) -> Result<u8> {
             note,
         } => ack(ctx, &project, &release_version, note.as_deref()),
         CoordinateCommand::Status => status(ctx),
+        CoordinateCommand::Report { seq, format } => report(ctx, seq, format),
         CoordinateCommand::Check(args) => check_cmd(ctx, args),
     }
 }
@@ -175,8 +176,6 @@ fn impact(ctx: &Ctx, args: ImpactArgs) -> Result<u8> {
         format => format,
     };
     match format {
-        ImpactFormat::Json => ctx.print_json(&serde_json::to_value(&report)?),
-        ImpactFormat::Sarif => ctx.print_json(&coord::sarif::render(&report)),
         ImpactFormat::Table => {
             print_table(ctx, &report);
             say!(ctx);
@@ -187,12 +186,57 @@ fn impact(ctx: &Ctx, args: ImpactArgs) -> Result<u8> {
                 &written.hash.to_hex()[..16]
             );
         }
+        machine => print_machine(ctx, &report, machine)?,
     }
     Ok(if fails(&report, args.fail_on) {
         exit::FAILED
     } else {
         exit::OK
     })
+}
+
+/// A report in one of the formats other programs read.
+fn print_machine(ctx: &Ctx, report: &ImpactReport, format: ImpactFormat) -> Result<()> {
+    use coord::diagram::{self, Diagram};
+    match format {
+        ImpactFormat::Json | ImpactFormat::Table => ctx.print_json(&serde_json::to_value(report)?),
+        ImpactFormat::Sarif => ctx.print_json(&coord::sarif::render(report)),
+        ImpactFormat::Dot => say_raw!(ctx; "{}", diagram::render(report, Diagram::Dot)),
+        ImpactFormat::Mermaid => say_raw!(ctx; "{}", diagram::render(report, Diagram::Mermaid)),
+    }
+    Ok(())
+}
+
+/// `weft coordinate report [SEQ]`: a recorded impact report, checked against its event.
+fn report(ctx: &Ctx, seq: Option<u64>, format: ImpactFormat) -> Result<u8> {
+    let node = ctx.node()?;
+    let recorded = coord::recorded::recorded_impact(&node, seq)?;
+    let format = match format {
+        ImpactFormat::Table if ctx.json => ImpactFormat::Json,
+        format => format,
+    };
+    if format == ImpactFormat::Json {
+        ctx.print_json(&serde_json::to_value(&recorded)?);
+        return Ok(exit::OK);
+    }
+    let parsed: ImpactReport = serde_json::from_value(recorded.report).map_err(|e| {
+        input(format!(
+            "{}: written by another version of weft ({e}); `--json` shows it as written",
+            recorded.path
+        ))
+    })?;
+    if format == ImpactFormat::Table {
+        print_table(ctx, &parsed);
+        say!(ctx);
+        say!(ctx;
+            "recorded as coordinate.impact at sequence {} (report {}, its hash checked)",
+            recorded.seq,
+            recorded.path
+        );
+        return Ok(exit::OK);
+    }
+    print_machine(ctx, &parsed, format)?;
+    Ok(exit::OK)
 }
 
 /// `impact --check`: each selected peer built against this head, one at a time.

@@ -221,6 +221,58 @@ fn config_keys(ctx: &Ctx, graph: &KnowledgeGraph, prefix: &str, asked: bool) -> 
     Ok(exit::OK)
 }
 
+/// `weft modules`: the import graph folded onto units, with cycles and hotspots.
+pub fn modules(ctx: &Ctx) -> Result<u8> {
+    use weft_node::graph::assess::modules::ModuleGraph;
+    let layout = ctx.layout()?;
+    let config = WeaveConfig::load(&layout.root).map_err(NodeError::from)?;
+    let graph = open_graph(ctx)?;
+    let scan = scan(ctx, &graph)?;
+    let manifests = deps::manifests(graph.root());
+    let bar = out::stage_bar(ctx, "history", ctx.json);
+    let (history, _) = graph
+        .history(&graph.mining_config(None), &mut |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .map_err(NodeError::from)?;
+    bar.finish_and_clear();
+    let imports = weft_node::graph::imports::ImportGraph::build(&scan.files, &manifests);
+    let limits = config
+        .assessment
+        .rule_config(&config.architecture)
+        .god_file_limits();
+    let modules = ModuleGraph::build(&scan.files, &history, &imports, limits);
+    if ctx.json {
+        out::json_serialize(ctx, &modules)?;
+        return Ok(exit::OK);
+    }
+    say!(ctx;
+        "{:<48} {:>5} {:>7} {:>4} {:>4} {:>6}  HOT",
+        "MODULE", "FILES", "LINES", "IN", "OUT", "CHURN"
+    );
+    for m in &modules.modules {
+        say!(ctx;
+            "{:<48} {:>5} {:>7} {:>4} {:>4} {:>6}  {}",
+            m.id,
+            m.files,
+            m.lines,
+            m.fan_in,
+            m.fan_out,
+            m.churn,
+            if m.hotspot { format!("{:.2}", m.score) } else { "-".into() }
+        );
+    }
+    say!(ctx; "{} imports between modules", modules.edges.len());
+    for cycle in &modules.cycles {
+        say!(ctx; "cycle: {}", cycle.join(" → "));
+    }
+    if modules.truncated {
+        say!(ctx; "note: the import graph was cut at its bound; some imports are missing");
+    }
+    Ok(exit::OK)
+}
+
 pub fn deps(ctx: &Ctx) -> Result<u8> {
     let graph = open_graph(ctx)?;
     let scan = scan(ctx, &graph)?;

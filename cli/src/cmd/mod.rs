@@ -15,6 +15,7 @@ mod provenance;
 mod sop;
 mod testnet;
 mod tree;
+mod ui;
 
 use crate::args::{Cli, Command};
 use crate::ctx::{input, Ctx};
@@ -39,6 +40,7 @@ pub fn runs_in_daemon(command: &Command) -> bool {
             | Command::Watch(_)
             | Command::Hooks(_)
             | Command::Embed(_)
+            | Command::Ui(_)
             | Command::Node(NodeCommand::Start { .. })
             | Command::Testnet(TestnetCommand::Node { .. })
             | Command::Evidence(EvidenceCommand::Verify { .. })
@@ -104,38 +106,48 @@ impl weft_node::daemon::CommandRunner for DaemonRunner {
         stdout: Box<dyn std::io::Write + Send>,
         stderr: Box<dyn std::io::Write + Send>,
     ) -> u8 {
-        let io = Io::client(Streams {
+        let streams = Streams {
             out: stdout,
             err: stderr,
             input: stdin,
-        });
-        let cli = match crate::args::parse_for_client(&request.args, &request.cwd) {
-            Ok(cli) => cli,
-            Err(e) => {
-                complain!(&io; "{}", e.render());
-                return if e.use_stderr() {
-                    exit::USAGE
-                } else {
-                    exit::OK
-                };
-            }
         };
-        // The client has applied `-C` already: its working directory is the one.
-        let ctx = Ctx {
-            dir: request.cwd.clone(),
-            json: cli.json,
-            daemon: Some(daemon.clone()),
-            io,
-        };
-        match dispatch(&ctx, cli.command) {
-            Ok(code) => code,
-            Err(err) => {
-                complain!(&ctx; "error: {}", crate::out::error_chain(&err));
-                exit_code(&err)
-            }
-        }
-        // Dropping the context drops (and so flushes) the client's streams.
+        run_on_streams(Some(daemon.clone()), &request, streams)
     }
+}
+
+/// Runs a client's command line on its streams, inside `daemon` or (None) in this
+/// process; the client has applied `-C` already: its working directory is the one.
+pub fn run_on_streams(
+    daemon: Option<Arc<Daemon>>,
+    request: &weft_node::daemon::control::Request,
+    streams: Streams,
+) -> u8 {
+    let io = Io::client(streams);
+    let cli = match crate::args::parse_for_client(&request.args, &request.cwd) {
+        Ok(cli) => cli,
+        Err(e) => {
+            complain!(&io; "{}", e.render());
+            return if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+        }
+    };
+    let ctx = Ctx {
+        dir: request.cwd.clone(),
+        json: cli.json,
+        daemon,
+        io,
+    };
+    match dispatch(&ctx, cli.command) {
+        Ok(code) => code,
+        Err(err) => {
+            complain!(&ctx; "error: {}", crate::out::error_chain(&err));
+            exit_code(&err)
+        }
+    }
+    // Dropping the context drops (and so flushes) the client's streams.
 }
 
 /// Runs `command`; an SOP operation's run is recorded on the chain once it ends.
@@ -161,6 +173,7 @@ fn run_command(ctx: &Ctx, command: Command) -> Result<u8> {
         Command::Demo(args) => demo::run(ctx, args),
         Command::Symbols(args) => graph::symbols(ctx, args),
         Command::Deps => graph::deps(ctx),
+        Command::Modules => graph::modules(ctx),
         Command::History(args) => graph::history(ctx, args),
         Command::Cochange(args) => graph::cochange(ctx, args),
         Command::Search(args) => graph::search(ctx, args),
@@ -175,5 +188,6 @@ fn run_command(ctx: &Ctx, command: Command) -> Result<u8> {
         Command::Testnet(c) => testnet::run(ctx, c),
         Command::Coordinate(c) => coordinate::run(ctx, c),
         Command::Stats(args) => sop::stats(ctx, args),
+        Command::Ui(args) => ui::run(ctx, args),
     }
 }

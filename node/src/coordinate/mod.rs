@@ -14,12 +14,16 @@
 //!   compiler's proof beside the static evidence;
 //! - [`peers`] reaches linked peers (local paths read-only; remote ones over the mesh);
 //! - [`release`] records releases and acknowledgements;
-//! - [`sarif`] renders an impact report for code-scanning tools.
+//! - [`sarif`] renders an impact report for code-scanning tools, [`diagram`] as a
+//!   Graphviz or Mermaid graph;
+//! - [`recorded`] reads a recorded report back, checked against its event.
 
 pub mod check;
+pub mod diagram;
 pub mod impact;
 pub mod outcome;
 pub mod peers;
+pub mod recorded;
 pub mod release;
 pub mod sarif;
 
@@ -80,6 +84,9 @@ pub enum CoordinateError {
         /// Why.
         source: peers::PeerError,
     },
+    /// A recorded impact report is not the one its event recorded.
+    #[error("{0}")]
+    ReportMismatch(String),
 }
 
 impl CoordinateError {

@@ -99,6 +99,18 @@ pub struct RuleConfig {
     pub layers: Vec<LayerPattern>,
 }
 
+impl RuleConfig {
+    /// The god-file thresholds the rule and the module graph share.
+    pub fn god_file_limits(&self) -> crate::assess::modules::GodFileLimits {
+        crate::assess::modules::GodFileLimits {
+            count: self.god_file_count,
+            min_loc: self.god_file_min_loc,
+            min_fan_in: self.god_file_min_fan_in,
+            min_commits: self.god_file_min_commits,
+        }
+    }
+}
+
 impl Default for RuleConfig {
     fn default() -> Self {
         RuleConfig {

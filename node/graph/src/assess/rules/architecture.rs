@@ -6,6 +6,7 @@
 
 use super::{At, Emitter, Inputs};
 use crate::assess::layers::layer_of;
+use crate::assess::modules::{god_file_ranking, Ranked};
 use crate::imports::{cycles, unit, EdgeKind};
 use serde_json::json;
 
@@ -172,30 +173,22 @@ pub(super) fn god_files(inputs: &Inputs<'_>, out: &mut Emitter<'_>) {
     if !out.active("god-file") {
         return;
     }
-    let mut ranked: Vec<(u64, &str, u32, u32, u32)> = inputs
-        .scan
-        .files
-        .iter()
-        .filter_map(|f| {
-            let commits = inputs.history.file(&f.path)?.commits;
-            let fan_in = u32::try_from(inputs.imports.fan_in(&f.path)).unwrap_or(u32::MAX);
-            let loc = f.facts.loc;
-            (loc >= cfg.god_file_min_loc
-                && fan_in >= cfg.god_file_min_fan_in.max(1)
-                && commits >= cfg.god_file_min_commits)
-                .then(|| {
-                    let score = u64::from(loc)
-                        .saturating_mul(u64::from(fan_in))
-                        .saturating_mul(u64::from(commits));
-                    (score, f.path.as_str(), loc, fan_in, commits)
-                })
-        })
-        .collect();
-    ranked.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-    for (rank, (score, path, loc, fan_in, commits)) in ranked
-        .into_iter()
-        .take(cfg.god_file_count as usize)
-        .enumerate()
+    let ranked = god_file_ranking(
+        &inputs.scan.files,
+        inputs.history,
+        inputs.imports,
+        cfg.god_file_limits(),
+    );
+    for (
+        rank,
+        Ranked {
+            score,
+            path,
+            loc,
+            fan_in,
+            commits,
+        },
+    ) in ranked.into_iter().enumerate()
     {
         if !inputs.in_scope(path) {
             continue;
