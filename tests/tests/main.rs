@@ -10,4 +10,5 @@ mod linearizable;
 mod mesh;
 mod powercut;
 mod testnet;
+mod ui;
 mod vectors;
