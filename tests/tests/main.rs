@@ -11,4 +11,5 @@ mod mesh;
 mod powercut;
 mod testnet;
 mod ui;
+mod ui_browser;
 mod vectors;

@@ -10,8 +10,8 @@ use weft_tests::Repo;
 const WAIT: Duration = Duration::from_secs(90);
 
 /// Repositories whose daemons are stopped on drop.
-struct Mesh {
-    repos: Vec<Repo>,
+pub(crate) struct Mesh {
+    pub(crate) repos: Vec<Repo>,
     /// Directories (besides the repos) whose daemons this test started.
     extra: Vec<std::path::PathBuf>,
 }
@@ -55,7 +55,7 @@ fn json_in(dir: &std::path::Path, args: &[&str]) -> Value {
     serde_json::from_slice(&out.stdout).expect("json")
 }
 
-fn start(dir: &std::path::Path) {
+pub(crate) fn start(dir: &std::path::Path) {
     let out = weft_in(dir, &["node", "start"]);
     assert!(
         out.status.success(),
@@ -65,7 +65,7 @@ fn start(dir: &std::path::Path) {
     );
 }
 
-fn stop(dir: &std::path::Path) {
+pub(crate) fn stop(dir: &std::path::Path) {
     let out = weft_in(dir, &["node", "stop"]);
     assert!(
         out.status.success(),
@@ -75,7 +75,7 @@ fn stop(dir: &std::path::Path) {
 }
 
 /// Polls `check` until it holds; fails with `what` and the last state seen.
-fn eventually(what: &str, mut check: impl FnMut() -> Result<(), String>) {
+pub(crate) fn eventually(what: &str, mut check: impl FnMut() -> Result<(), String>) {
     let deadline = Instant::now() + WAIT;
     loop {
         match check() {
@@ -92,7 +92,7 @@ fn eventually(what: &str, mut check: impl FnMut() -> Result<(), String>) {
 }
 
 /// Repositories named n0..n{count}, each initialised and listing `peers[i]` by path.
-fn mesh(count: usize, peers: &[&[usize]]) -> Mesh {
+pub(crate) fn mesh(count: usize, peers: &[&[usize]]) -> Mesh {
     let repos: Vec<Repo> = (0..count).map(|_| Repo::initialised()).collect();
     for (i, list) in peers.iter().enumerate() {
         for j in list.iter() {
