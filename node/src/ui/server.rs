@@ -102,6 +102,7 @@ pub async fn bind(
         .route("/app.css", get(asset))
         .route("/data.js", get(asset))
         .route("/api/{*rest}", get(api))
+        .route("/favicon.ico", get(no_icon))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(shared.clone(), guard))
         .with_state(shared);
@@ -219,6 +220,11 @@ async fn asset(State(shared): State<Arc<Shared>>, request: Request) -> Response 
         _ => (shared.bundle.data_js, "text/javascript; charset=utf-8"),
     };
     ([(header::CONTENT_TYPE, kind)], body).into_response()
+}
+
+/// Browsers ask for an icon; there is none, and a 404 would be logged as a page error.
+async fn no_icon() -> StatusCode {
+    StatusCode::NO_CONTENT
 }
 
 async fn not_found(request: Request) -> Response {
