@@ -49,7 +49,13 @@ fn screenshot(name: &str) -> PathBuf {
     dir.join(format!("{name}.png"))
 }
 
-fn scenario(script: &std::path::Path, name: &str, url: &str, expect: &Value, shot: &str) -> Command {
+fn scenario(
+    script: &std::path::Path,
+    name: &str,
+    url: &str,
+    expect: &Value,
+    shot: &str,
+) -> Command {
     let mut cmd = Command::new("node");
     cmd.arg(script)
         .arg(name)
@@ -92,13 +98,18 @@ fn the_impact_view_shows_both_breaking_peers_and_the_breaking_lines() {
             })
             .collect();
         assert!(!lines.is_empty(), "{peer}");
-        uses.insert(peer["name"].as_str().expect("name").to_string(), json!(lines));
+        uses.insert(
+            peer["name"].as_str().expect("name").to_string(),
+            json!(lines),
+        );
     }
     let ui = start_ui(org.up.path(), &[]);
     let names: Vec<&str> = org.peers.iter().map(|(name, _)| name.as_str()).collect();
     assert_eq!(uses.len(), names.len(), "{uses:?}");
     let expect = json!({"peers": names, "uses": uses});
-    run(scenario(&script, "impact", &ui.url, &expect, "impact"));
+    let mut cmd = scenario(&script, "impact", &ui.url, &expect, "impact");
+    cmd.arg("--code-shot").arg(screenshot("code"));
+    run(cmd);
 }
 
 #[test]

@@ -13,13 +13,23 @@ export interface Element {
   classes?: string;
 }
 
+/** Above this many uses in all, uses are not drawn one by one: each changed symbol gets
+ * one edge to each peer using it (coloured by the worst class of those uses), each file
+ * its count, and a click on a file lists its uses — the graph stays small enough to
+ * draw at once on a slow machine. */
+export const MAX_USE_NODES = 600;
+
+const rank: Record<string, number> = { breaking: 0, undetermined: 1, additive: 2, internal: 3 };
+
 /** Horizontal distance between columns, vertical between rows. */
 export const COLUMN = 320;
 export const ROW = 34;
 
 /** The elements of `report`'s graph. */
-export function impactElements(report: ImpactReport): Element[] {
+export function impactElements(report: ImpactReport, maxUseNodes = MAX_USE_NODES): Element[] {
   const out: Element[] = [];
+  const total = report.peers.reduce((n, p) => n + p.files.reduce((m, f) => m + f.uses.length, 0), 0);
+  const perUse = total <= maxUseNodes;
   const symbols = new Map<string, string>();
   const rows = [0, 0, 0, 0];
   const place = (column: number): { x: number; y: number } => ({
@@ -47,15 +57,24 @@ export function impactElements(report: ImpactReport): Element[] {
         position: place(1),
         classes: held ? "held" : peer.breaking_uses > 0 ? "breaking" : "",
       });
+      // Aggregated: the worst class of each changed symbol this peer uses.
+      const worst = new Map<string, string>();
       peer.files.forEach((file, f) => {
         const fid = `${pid}f${f}`;
         out.push({
           group: "nodes",
-          data: { id: fid, label: file.path, kind: "file", peer: peer.name },
+          data: { id: fid, label: perUse ? file.path : `${file.path} (${file.uses.length} uses)`, kind: "file", peer: peer.name, file: f },
           position: place(2),
           classes: held ? "held" : "",
         });
         out.push({ group: "edges", data: { id: `${fid}e`, source: pid, target: fid } });
+        if (!perUse) {
+          for (const use of file.uses) {
+            const was = worst.get(use.symbol);
+            if (was === undefined || rank[use.class] < rank[was]) worst.set(use.symbol, use.class);
+          }
+          return;
+        }
         file.uses.forEach((use, u) => {
           const uid = `${fid}u${u}`;
           out.push({
@@ -80,6 +99,10 @@ export function impactElements(report: ImpactReport): Element[] {
           });
         });
       });
+      for (const [symbol, cls] of worst) {
+        const sid = symbolNode(symbol);
+        out.push({ group: "edges", data: { id: `${pid}${sid}`, source: sid, target: pid, class: cls }, classes: cls });
+      }
     });
   return out;
 }

@@ -3,7 +3,8 @@
 //
 //   node e2e.mjs SCENARIO --url URL [--expect JSON] [--shot FILE.png] [--timeout-ms N]
 //
-// impact: every expect.peers entry is listed, with each of expect.uses[peer] (path:line).
+// impact: every expect.peers entry is listed, with each of expect.uses[peer] (path:line);
+//         with --code-shot FILE, the code view is opened and shot too.
 // proof:  #/chain/{expect.seq} shows data-proof-status = expect.status ("verified"/"failed").
 // mesh:   expect.peer shows connected; prints READY; then waits until it shows not connected.
 // render: prints {view, ms, nodes} — the time from navigation to the view's first layout.
@@ -61,6 +62,15 @@ try {
     if (first) {
       await page.locator(`li[data-peer="${first[0]}"] [data-use="${first[1][0]}"]`).first().click();
       await page.waitForSelector(`[data-selected-use="${first[1][0]}"] [data-rule]`);
+    }
+    if (opt["code-shot"]) {
+      // The code view of the same node: its module graph lays out without errors.
+      await page.screenshot({ path: opt.shot });
+      await page.evaluate(() => { window.__weftRendered = undefined; location.hash = "#/code"; });
+      await page.waitForFunction(() => window.__weftRendered !== undefined);
+      await page.waitForSelector("h2");
+      await page.screenshot({ path: opt["code-shot"] });
+      opt.shot = undefined;
     }
   } else if (scenario === "proof") {
     await page.goto(at(opt.url, `#/chain/${expect.seq}`));

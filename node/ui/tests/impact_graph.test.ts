@@ -43,3 +43,11 @@ test("each use is reached from its file and from its symbol, coloured by class",
   const ids = new Set(impactElements(report).map((e) => e.data.id));
   assert.equal(ids.size, impactElements(report).length, "ids are unique");
 });
+
+test("past the bound each symbol has one edge to each peer using it, of the worst class", () => {
+  const elements = impactElements(report, 2);
+  assert.equal(elements.filter((e) => e.data.kind === "use").length, 0);
+  const fromSymbols = elements.filter((e) => e.group === "edges" && String(e.data.source).startsWith("s"));
+  assert.deepEqual(fromSymbols.map((e) => [e.data.source, e.data.target, e.classes]), [["s0", "p0", "breaking"], ["s1", "p0", "additive"], ["s0", "p1", "breaking"]]);
+  assert.equal(elements.find((e) => e.data.id === "p0f0")?.data.label, "src/main.rs (2 uses)");
+});

@@ -5,7 +5,7 @@ import cytoscape from "cytoscape";
 import { get } from "../api";
 import { el, failure, fill } from "../dom";
 import type { ModuleGraph } from "../types";
-import { graphStyle, rendered } from "./graph";
+import { fluid, graphStyle, rendered } from "./graph";
 
 /** Renders the view into `root`. */
 export async function codeView(root: HTMLElement): Promise<() => void> {
@@ -49,6 +49,7 @@ export async function codeView(root: HTMLElement): Promise<() => void> {
     elements,
     style: [...graphStyle(), { selector: "node", style: { width: "data(size)", height: "data(size)" } }],
     layout: { name: elements.length > 400 ? "grid" : "cose", animate: false } as cytoscape.LayoutOptions,
+    ...fluid,
   });
   rendered(cy);
   return () => cy.destroy();

@@ -25,6 +25,9 @@ export function graphStyle(): cytoscape.StylesheetJson {
         "text-valign": "center",
         "text-halign": "right",
         "text-margin-x": 6,
+        // Labels too small to read are not drawn: a zoomed-out graph of thousands of
+        // nodes renders at once.
+        "min-zoomed-font-size": 7,
         width: 14,
         height: 14,
         "background-color": "#4a6fa5",
@@ -35,7 +38,7 @@ export function graphStyle(): cytoscape.StylesheetJson {
     { selector: "node.held", style: { "border-style": "dashed", "border-width": 2, "border-color": "#333", "background-opacity": 0.4 } },
     { selector: "node.confirmed", style: { "border-width": 3, "border-color": "#000" } },
     { selector: "node.hotspot", style: { "background-color": "#ff7f0e" } },
-    { selector: "edge", style: { width: 1.5, "line-color": "#c5ccd3", "curve-style": "bezier", "target-arrow-shape": "triangle", "target-arrow-color": "#c5ccd3", "arrow-scale": 0.7 } },
+    { selector: "edge", style: { width: 1.5, "line-color": "#c5ccd3", "curve-style": "straight", "target-arrow-shape": "triangle", "target-arrow-color": "#c5ccd3", "arrow-scale": 0.7 } },
     { selector: "edge.cycle", style: { "line-color": "#d62728", "target-arrow-color": "#d62728", width: 2.5 } },
     ...byClass,
   ];
@@ -49,3 +52,8 @@ export function rendered(cy: cytoscape.Core): void {
     });
   });
 }
+
+/** Options that keep a large graph fluid (while panning or zooming, a texture of it is
+ * moved instead of every element being redrawn) and a small one readable (fitting it
+ * never zooms past 1.5×). */
+export const fluid = { textureOnViewport: true, hideEdgesOnViewport: true, pixelRatio: 1, maxZoom: 1.5 } as const;

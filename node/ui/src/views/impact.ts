@@ -8,7 +8,7 @@ import { get, impactPath } from "../api";
 import { el, failure, fill } from "../dom";
 import { impactElements } from "../impact_graph";
 import type { AffectedUse, ImpactReport, PeerImpact, RecordedImpact, ReleaseStatus } from "../types";
-import { graphStyle, rendered } from "./graph";
+import { fluid, graphStyle, rendered } from "./graph";
 
 function usePanel(report: ImpactReport, peer: PeerImpact, path: string, use: AffectedUse): HTMLElement {
   const change = report.api.changes.find((c) => c.name === use.symbol || c.qualified === use.symbol);
@@ -22,6 +22,20 @@ function usePanel(report: ImpactReport, peer: PeerImpact, path: string, use: Aff
     change ? el("p", {}, "rule ", el("code", { "data-rule": change.rule }, change.rule), change.note ? ` — ${change.note}` : "") : null,
     el("p", { class: "muted" }, `evidence: ${use.evidence}`),
   );
+}
+
+/** A file's uses as links (a graph too large to draw each use shows them here). */
+function fileUses(peer: PeerImpact, path: string, uses: AffectedUse[], select: (peer: PeerImpact, path: string, use: AffectedUse) => void): HTMLElement {
+  const list = el("ul", {});
+  for (const use of uses) {
+    const link = el("a", { href: "#/impact", class: `class-${use.class}` }, `${path}:${use.line} ${use.symbol}`);
+    link.addEventListener("click", (e) => {
+      e.preventDefault();
+      select(peer, path, use);
+    });
+    list.append(el("li", {}, link));
+  }
+  return el("div", {}, el("h3", {}, `${peer.name}: ${path}`), list);
 }
 
 function peerList(report: ImpactReport, select: (peer: PeerImpact, path: string, use: AffectedUse) => void): HTMLElement {
@@ -79,7 +93,7 @@ export async function impactView(root: HTMLElement): Promise<() => void> {
     el("h3", {}, "Peers"),
     peerList(report, select),
   );
-  const cy = cytoscape({ container: graph, elements: impactElements(report), style: graphStyle(), layout: { name: "preset" }, wheelSensitivity: 0.3 });
+  const cy = cytoscape({ container: graph, elements: impactElements(report), style: graphStyle(), layout: { name: "preset" }, ...fluid });
   cy.fit(undefined, 20);
   cy.on("tap", "node[kind = 'use']", (evt) => {
     const d = evt.target.data();
@@ -87,6 +101,12 @@ export async function impactView(root: HTMLElement): Promise<() => void> {
     const file = peer?.files[d.file as number];
     const use = file?.uses[d.use as number];
     if (peer && file && use) select(peer, file.path, use);
+  });
+  cy.on("tap", "node[kind = 'file']", (evt) => {
+    const d = evt.target.data();
+    const peer = report.peers.find((p) => p.name === d.peer);
+    const file = peer?.files[d.file as number];
+    if (peer && file) fill(detail, fileUses(peer, file.path, file.uses, select));
   });
   rendered(cy);
   return () => cy.destroy();

@@ -6,7 +6,7 @@ import cytoscape from "cytoscape";
 import { get, isStatic } from "../api";
 import { el, failure, fill } from "../dom";
 import type { NodeStatus, Peers, PeerStatus } from "../types";
-import { graphStyle, rendered } from "./graph";
+import { fluid, graphStyle, rendered } from "./graph";
 
 /** Milliseconds between refreshes. */
 export const POLL_MS = 2000;
@@ -59,7 +59,7 @@ export async function meshView(root: HTMLElement): Promise<() => void> {
     note,
     el("div", { class: "layout" }, graph, el("div", { class: "panel" }, el("table", {}, el("thead", {}, el("tr", {}, ...["peer", "connection", "head", "replica", "lag", "address", "flags"].map((h) => el("th", {}, h)))), table))),
   );
-  const cy = cytoscape({ container: graph, style: graphStyle(), layout: { name: "preset" } });
+  const cy = cytoscape({ container: graph, style: graphStyle(), layout: { name: "preset" }, ...fluid });
   let stopped = false;
   let first = true;
   const refresh = async (): Promise<void> => {
