@@ -66,6 +66,35 @@ impl Repo {
         Repo { dir }
     }
 
+    /// Runs git in the repository as a fixed author; fails the test when git does.
+    pub fn git(&self, args: &[&str]) {
+        let status = std::process::Command::new("git")
+            .args(["-c", "user.name=Dev", "-c", "user.email=dev@example.org"])
+            .args(args)
+            .current_dir(self.path())
+            .status()
+            .expect("git");
+        assert!(status.success(), "git {args:?}");
+    }
+
+    /// An initialised upstream crate `up`, tagged v1.0.0, whose `pub fn f()` then took a
+    /// parameter (a breaking change for every caller).
+    pub fn upstream_whose_f_took_a_flag() -> Repo {
+        let up = Repo::new();
+        std::fs::write(
+            up.file("Cargo.toml"),
+            "[package]\nname = \"up\"\nversion = \"1.0.0\"\n",
+        )
+        .expect("write");
+        up.git(&["add", "-A"]);
+        up.git(&["commit", "-qm", "v1"]);
+        up.git(&["tag", "v1.0.0"]);
+        std::fs::write(up.file("src/lib.rs"), "pub fn f(strict: bool) {}\n").expect("write");
+        up.git(&["commit", "-qam", "f takes a flag"]);
+        up.weft(&["init"]).assert().success();
+        up
+    }
+
     /// A repository after `weft init`.
     pub fn initialised() -> Repo {
         let repo = Repo::new();

@@ -4,31 +4,10 @@
 
 use weft_tests::Repo;
 
-fn git(repo: &Repo, args: &[&str]) {
-    let status = std::process::Command::new("git")
-        .args(["-c", "user.name=Dev", "-c", "user.email=dev@example.org"])
-        .args(args)
-        .current_dir(repo.path())
-        .status()
-        .expect("git");
-    assert!(status.success(), "git {args:?}");
-}
-
 /// An upstream crate `up` tagged v1.0.0, whose `f` then changes signature, and an app
 /// that calls it; both initialised, the app linked from the upstream.
 fn pair() -> (Repo, Repo) {
-    let up = Repo::new();
-    std::fs::write(
-        up.file("Cargo.toml"),
-        "[package]\nname = \"up\"\nversion = \"1.0.0\"\n",
-    )
-    .expect("write");
-    git(&up, &["add", "-A"]);
-    git(&up, &["commit", "-qm", "v1"]);
-    git(&up, &["tag", "v1.0.0"]);
-    std::fs::write(up.file("src/lib.rs"), "pub fn f(strict: bool) {}\n").expect("write");
-    git(&up, &["commit", "-qam", "f takes a flag"]);
-    up.weft(&["init"]).assert().success();
+    let up = Repo::upstream_whose_f_took_a_flag();
 
     let app = Repo::new();
     std::fs::write(
@@ -44,8 +23,8 @@ fn pair() -> (Repo, Repo) {
         "use up::f;\n\nfn main() {\n    f();\n}\n",
     )
     .expect("write");
-    git(&app, &["add", "-A"]);
-    git(&app, &["commit", "-qm", "app"]);
+    app.git(&["add", "-A"]);
+    app.git(&["commit", "-qm", "app"]);
     app.weft(&["init"]).assert().success();
     (up, app)
 }

@@ -11,16 +11,6 @@ use std::net::TcpStream;
 use std::process::{Child, Stdio};
 use weft_tests::Repo;
 
-fn git(repo: &Repo, args: &[&str]) {
-    let status = std::process::Command::new("git")
-        .args(["-c", "user.name=Dev", "-c", "user.email=dev@example.org"])
-        .args(args)
-        .current_dir(repo.path())
-        .status()
-        .expect("git");
-    assert!(status.success(), "git {args:?}");
-}
-
 /// A generated organisation: an upstream crate `up` whose `f` gains a parameter after
 /// v1.0.0, and two peers, `app` and `tool`, calling it (so both break), linked from the
 /// upstream; the impact has been computed and recorded once.
@@ -32,18 +22,7 @@ pub struct Org {
 }
 
 pub fn org() -> Org {
-    let up = Repo::new();
-    std::fs::write(
-        up.file("Cargo.toml"),
-        "[package]\nname = \"up\"\nversion = \"1.0.0\"\n",
-    )
-    .expect("write");
-    git(&up, &["add", "-A"]);
-    git(&up, &["commit", "-qm", "v1"]);
-    git(&up, &["tag", "v1.0.0"]);
-    std::fs::write(up.file("src/lib.rs"), "pub fn f(strict: bool) {}\n").expect("write");
-    git(&up, &["commit", "-qam", "f takes a flag"]);
-    up.weft(&["init"]).assert().success();
+    let up = Repo::upstream_whose_f_took_a_flag();
     let mut peers = Vec::new();
     for (name, body) in [
         ("app", "use up::f;\n\nfn main() {\n    f();\n}\n"),
@@ -59,8 +38,8 @@ pub fn org() -> Org {
         )
         .expect("write");
         std::fs::write(peer.file("src/main.rs"), body).expect("write");
-        git(&peer, &["add", "-A"]);
-        git(&peer, &["commit", "-qm", name]);
+        peer.git(&["add", "-A"]);
+        peer.git(&["commit", "-qm", name]);
         peer.weft(&["init"]).assert().success();
         let path = peer.path().to_str().expect("utf-8").to_string();
         up.weft(&["coordinate", "link", name, "--path", &path])

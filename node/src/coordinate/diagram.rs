@@ -143,19 +143,28 @@ pub fn render(report: &ImpactReport, diagram: Diagram) -> String {
     }
 }
 
-/// A DOT string literal's content.
-fn dot_escape(text: &str) -> String {
+/// `text` with each character `replace` names replaced, line breaks as spaces and other
+/// control characters dropped.
+fn escape(text: &str, replace: fn(char) -> Option<&'static str>) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' | '\r' => out.push(' '),
-            c if c.is_control() => {}
-            c => out.push(c),
+        match (replace(c), c) {
+            (Some(with), _) => out.push_str(with),
+            (None, '\n' | '\r') => out.push(' '),
+            (None, c) if c.is_control() => {}
+            (None, c) => out.push(c),
         }
     }
     out
+}
+
+/// A DOT string literal's content.
+fn dot_escape(text: &str) -> String {
+    escape(text, |c| match c {
+        '"' => Some("\\\""),
+        '\\' => Some("\\\\"),
+        _ => None,
+    })
 }
 
 fn dot(report: &ImpactReport, d: &Drawing<'_>) -> String {
@@ -213,20 +222,14 @@ fn dot(report: &ImpactReport, d: &Drawing<'_>) -> String {
 
 /// A Mermaid quoted label's content: quotes and angle brackets as entity codes.
 fn mermaid_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("#quot;"),
-            '<' => out.push_str("#lt;"),
-            '>' => out.push_str("#gt;"),
-            '#' => out.push_str("#35;"),
-            '|' => out.push_str("#124;"),
-            '\n' | '\r' => out.push(' '),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
+    escape(text, |c| match c {
+        '"' => Some("#quot;"),
+        '<' => Some("#lt;"),
+        '>' => Some("#gt;"),
+        '#' => Some("#35;"),
+        '|' => Some("#124;"),
+        _ => None,
+    })
 }
 
 fn mermaid(report: &ImpactReport, d: &Drawing<'_>) -> String {
