@@ -141,6 +141,9 @@ function check(p: Proof): Verdict {
   if (p.tree_size !== head.seq + 1) {
     return { ok: false, reason: "the proof's tree is not the signed head's" };
   }
+  if (p.leaf_index === head.seq && p.event_hash !== head.head_hash) {
+    return { ok: false, reason: "the event is the head's position but not the head's event" };
+  }
   const root = rootFromPath(p.leaf_index, p.tree_size, leafHash(hash), p.audit_path.map(hexToBytes));
   if (root === null || !equal(root, hexToBytes(head.merkle_root))) {
     return { ok: false, reason: "the audit path does not lead to the signed head's Merkle root" };

@@ -86,6 +86,10 @@ test("each tampering fails at its own check", () => {
     ["another chain", (p) => (p.signed_head.chain_id = flip(p.signed_head.chain_id))],
     ["signed head's", (p) => (p.tree_size += 1)],
     ["malformed", (p) => (p.event_cbor = "zz")],
+    ["not the head's event", (p) => {
+      p.signed_head.seq = p.leaf_index;
+      p.tree_size = p.leaf_index + 1;
+    }],
   ];
   for (const [reason, change] of cases) {
     const verdict = verifyProof(tampered(change));
