@@ -110,6 +110,10 @@ pub struct ClusterNode<H: AsRef<Chain> + Send + Sync + 'static> {
     fetcher: Arc<dyn ChainFetcher>,
     /// This node itself, for the work it hands to a task of its own (a join's catch-up).
     self_ref: std::sync::OnceLock<std::sync::Weak<ClusterNode<H>>>,
+    /// Held through each membership change on the leader: two joins at once would each
+    /// compute the signer set and the voters from the membership before the other's
+    /// change, and the later one would leave the earlier newcomer out.
+    membership_changes: tokio::sync::Mutex<()>,
 }
 
 fn token_hash(token: &str) -> [u8; 32] {
@@ -164,6 +168,7 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
             introducers: Mutex::new(BTreeSet::new()),
             fetcher,
             self_ref: std::sync::OnceLock::new(),
+            membership_changes: tokio::sync::Mutex::new(()),
         });
         let _ = node.self_ref.set(Arc::downgrade(&node));
         Ok(node)
@@ -432,6 +437,7 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
     /// range-syncs the chain), adds it as a learner, waits for it to catch up, and makes it
     /// a voter.
     pub async fn add_member(&self, id: NodeId, member: Member) -> Result<(), ClusterError> {
+        let _one_change_at_a_time = self.membership_changes.lock().await;
         let (mut nodes, _) = self.members();
         nodes.insert(id, member.clone());
         self.propose_signers(&nodes).await?;
@@ -476,6 +482,7 @@ impl<H: AsRef<Chain> + Send + Sync + 'static> ClusterNode<H> {
     /// On the leader: removes member `id` (a voter or a learner), then drops its key from
     /// the signer set.
     pub async fn remove_member(&self, id: NodeId) -> Result<(), ClusterError> {
+        let _one_change_at_a_time = self.membership_changes.lock().await;
         let (mut nodes, voters) = self.members();
         if !nodes.contains_key(&id) {
             return Err(ClusterError::Membership(format!("no member {id}")));

@@ -238,3 +238,26 @@ async fn a_strangers_large_call_is_refused_before_it_is_decoded() {
     }
     let _ = a.node.shutdown().await;
 }
+
+/// Two nodes asking to join at once: the leader makes the changes one after the other,
+/// so both end as voters and signers (before, the later change was computed from the
+/// membership before the earlier one and left that newcomer out: the testnet's cluster
+/// scenario failed one run in three).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_joins_at_once_both_become_voters_and_signers() {
+    let a = founder().await;
+    let chain_id = a.chain.genesis().expect("genesis").chain_id.0;
+    let both = async { tokio::join!(joiner(2, chain_id, &a), joiner(3, chain_id, &a)) };
+    let (b, c) = tokio::time::timeout(Duration::from_secs(120), both)
+        .await
+        .expect("both joins end");
+    let (_, voters) = a.node.members();
+    assert_eq!(voters.len(), 3, "{voters:?}");
+    for p in [&b, &c] {
+        let (_, seen) = p.node.members();
+        assert_eq!(seen, voters, "each joiner sees the same voters");
+    }
+    let signers = a.chain.signers();
+    let last = signers.changes().last().expect("a signer set").1.clone();
+    assert_eq!(last.len(), 3, "the chain authorises the three keys");
+}
