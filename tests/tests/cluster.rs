@@ -21,8 +21,8 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-struct Member {
-    repo: Repo,
+pub(crate) struct Member {
+    pub(crate) repo: Repo,
     name: String,
     listen: String,
 }
@@ -133,7 +133,7 @@ fn joiner(name: &str, via: &Member, token: &str) -> Member {
 }
 
 /// A founder and two joiners, all voters; and the join token.
-fn three_members() -> (Member, Member, Member, String) {
+pub(crate) fn three_members() -> (Member, Member, Member, String) {
     let (a, token) = founder();
     let b = joiner("b", &a, &token);
     wait_for(|| voters(&a) == 2, "b is a voter");

@@ -182,6 +182,7 @@ fn each_endpoint_answers_what_the_cli_prints_for_the_same_question() {
         ("/api/proof/2", vec!["chain", "proof", "2"]),
         ("/api/release", vec!["coordinate", "status"]),
         ("/api/modules", vec!["modules"]),
+        ("/api/cluster", vec!["cluster", "status"]),
         ("/api/impact", vec!["coordinate", "report"]),
     ] {
         assert_eq!(api(path), org.up.json(&args), "{path}");

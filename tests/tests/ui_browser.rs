@@ -3,7 +3,7 @@
 //! breaking peers with the breaking use's file and line; the chain view verifies an
 //! inclusion proof in the page and shows it failed when the server serves a tampered
 //! one; the mesh view shows a peer going from connected to not connected when its
-//! daemon stops. Screenshots land in `$CARGO_TARGET_DIR/ui-screenshots/`.
+//! daemon stops, and on a cluster member it lists the members with one leader. Screenshots land in `$CARGO_TARGET_DIR/ui-screenshots/`.
 //!
 //! Without chromium or the page's npm packages the tests say so and pass, unless
 //! `WEFT_REQUIRE_BROWSER` is set (CI), where that is a failure.
@@ -132,6 +132,21 @@ fn the_chain_view_verifies_a_proof_in_the_page_and_fails_a_tampered_one() {
         &lying.url,
         &json!({"seq": seq, "status": "failed"}),
         "chain-tampered",
+    ));
+}
+
+#[test]
+fn the_mesh_view_of_a_cluster_member_lists_every_member_and_one_leader() {
+    let Some(script) = driver() else { return };
+    let (a, _b, _c, _token) = super::cluster::three_members();
+    let ui = start_ui(a.repo.path(), &[]);
+    let expect = json!({"members": ["a", "b", "c"]});
+    run(scenario(
+        &script,
+        "members",
+        &ui.url,
+        &expect,
+        "mesh-cluster",
     ));
 }
 

@@ -90,9 +90,13 @@ fn status(ctx: &Ctx) -> Result<u8> {
         return Ok(exit::OK);
     };
     let Some(status) = daemon.cluster_status() else {
-        return Err(input(
-            "this node is in no cluster (`weft cluster init` forms one)",
-        ));
+        // A question with an answer: the daemon runs, and this node is no member.
+        if ctx.json {
+            ctx.print_json(&serde_json::json!({"running": true, "membership": null}));
+        } else {
+            say!(ctx; "this node is in no cluster (`weft cluster init` forms one)");
+        }
+        return Ok(exit::OK);
     };
     if ctx.json {
         ctx.print_json(&serde_json::to_value(&status)?);

@@ -60,6 +60,7 @@ pub fn export(dir: &Path, bundle: Bundle, answerer: &dyn Answerer) -> Result<Exp
         Question::Peers,
         Question::Release,
         Question::Modules,
+        Question::Cluster,
         Question::Impact(None),
     ] {
         ask(answerer, &q, &mut data, &mut failed);

@@ -34,6 +34,8 @@ pub enum Question {
     Release,
     /// `weft modules --json`.
     Modules,
+    /// `weft cluster status --json`.
+    Cluster,
 }
 
 /// A request the endpoints do not answer: the HTTP status and why.
@@ -86,6 +88,7 @@ impl Question {
             "/head" => Question::Head,
             "/release" => Question::Release,
             "/modules" => Question::Modules,
+            "/cluster" => Question::Cluster,
             "/impact" => Question::Impact(number(params, "seq")?),
             "/chain" => {
                 let limit = number(params, "limit")?.unwrap_or(50);
@@ -123,6 +126,7 @@ impl Question {
             Question::Head => vec!["chain".into(), "head".into()],
             Question::Release => vec!["coordinate".into(), "status".into()],
             Question::Modules => vec!["modules".into()],
+            Question::Cluster => vec!["cluster".into(), "status".into()],
             Question::Proof(seq) => vec!["chain".into(), "proof".into(), seq.to_string()],
             Question::Impact(seq) => {
                 let mut a = vec!["coordinate".into(), "report".into()];
@@ -157,6 +161,7 @@ impl Question {
             Question::Head => "/api/head".into(),
             Question::Release => "/api/release".into(),
             Question::Modules => "/api/modules".into(),
+            Question::Cluster => "/api/cluster".into(),
             Question::Proof(seq) => format!("/api/proof/{seq}"),
             Question::Impact(None) => "/api/impact".into(),
             Question::Impact(Some(seq)) => format!("/api/impact?seq={seq}"),

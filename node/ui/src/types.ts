@@ -110,3 +110,13 @@ export interface ModuleGraph {
   cycles: string[][];
   truncated: boolean;
 }
+
+/** `weft cluster status --json`: a member's view of its cluster, or (not a member, or
+ * no daemon) `{running: false, membership}`. */
+export interface ClusterStatus {
+  running?: boolean;
+  state?: string;
+  leader?: number | null;
+  term?: number;
+  members?: { id: number; name: string; peer_id: string; addr: string; role: string; matched: number | null; lag: number | null }[];
+}

@@ -7,6 +7,7 @@
 //         with --code-shot FILE, the code view is opened and shot too.
 // proof:  #/chain/{expect.seq} shows data-proof-status = expect.status ("verified"/"failed").
 // mesh:   expect.peer shows connected; prints READY; then waits until it shows not connected.
+// members: #/mesh lists every expect.members name among the cluster's members, one leader.
 // render: prints {view, ms, nodes} — the time from navigation to the view's first layout.
 // Any console error or CSP violation fails the scenario. Exit 0 when it holds, 1 if not.
 import { chromium } from "playwright-core";
@@ -87,6 +88,13 @@ try {
     console.log("READY");
     await page.waitForFunction((sel) => document.querySelector(sel)?.textContent === "not connected", `tr[data-peer="${expect.peer}"] [data-field="connection"]`, { timeout });
     if ((await cell.textContent()) !== "not connected") fail("the peer still shows connected");
+  } else if (scenario === "members") {
+    await page.goto(at(opt.url, "#/mesh"));
+    for (const name of expect.members ?? []) {
+      await page.waitForSelector(`tr[data-member="${name}"] [data-field="role"]`);
+    }
+    const roles = await page.$$eval("tr[data-member] [data-field=role]", (cells) => cells.map((c) => c.textContent));
+    if (roles.filter((r) => r === "leader").length !== 1) fail(`the members show roles ${JSON.stringify(roles)}, not one leader`);
   } else if (scenario === "render") {
     const view = expect.view ?? "impact";
     const started = Date.now();

@@ -5,7 +5,7 @@
 import cytoscape from "cytoscape";
 import { get, isStatic } from "../api";
 import { el, failure, fill } from "../dom";
-import type { NodeStatus, Peers, PeerStatus } from "../types";
+import type { ClusterStatus, NodeStatus, Peers, PeerStatus } from "../types";
 import { fluid, graphStyle, rendered } from "./graph";
 
 /** Milliseconds between refreshes. */
@@ -28,6 +28,35 @@ function row(p: PeerStatus): HTMLElement {
     el("td", {}, p.addr ?? "-"),
     flags,
   );
+}
+
+type Member = NonNullable<ClusterStatus["members"]>[number];
+
+function memberRow(m: Member): HTMLElement {
+  return el(
+    "tr",
+    { "data-member": m.name },
+    el("td", {}, m.name),
+    el("td", { "data-field": "role" }, m.role),
+    el("td", {}, m.matched === null ? "-" : String(m.matched)),
+    el("td", {}, m.lag === null ? "-" : String(m.lag)),
+    el("td", {}, m.addr),
+  );
+}
+
+/** The cluster's members on a small ring to the left of this node (a member itself). */
+function memberElements(members: Member[]): cytoscape.ElementDefinition[] {
+  return members.flatMap((m, i) => {
+    const angle = (2 * Math.PI * i) / members.length;
+    return [
+      {
+        data: { id: `m${i}`, label: `${m.name} (${m.role}${m.lag ? `, lag ${m.lag}` : ""})` },
+        position: { x: -420 + 90 * Math.cos(angle), y: 90 * Math.sin(angle) },
+        classes: m.role === "leader" ? "hotspot" : "additive",
+      },
+      { data: { id: `me${i}`, source: `m${i}`, target: "self" }, classes: "internal" },
+    ];
+  });
 }
 
 function elements(status: NodeStatus, peers: PeerStatus[]): cytoscape.ElementDefinition[] {
@@ -53,25 +82,39 @@ export async function meshView(root: HTMLElement): Promise<() => void> {
   const graph = el("div", { class: "graph", id: "mesh-graph" });
   const table = el("tbody", {});
   const note = el("p", { class: "muted" });
+  const members = el("tbody", {});
+  const cluster = el("div", {});
   fill(
     root,
     el("h2", {}, "Mesh"),
     note,
-    el("div", { class: "layout" }, graph, el("div", { class: "panel" }, el("table", {}, el("thead", {}, el("tr", {}, ...["peer", "connection", "head", "replica", "lag", "address", "flags"].map((h) => el("th", {}, h)))), table))),
+    el("div", { class: "layout" }, graph, el("div", { class: "panel" }, el("table", {}, el("thead", {}, el("tr", {}, ...["peer", "connection", "head", "replica", "lag", "address", "flags"].map((h) => el("th", {}, h)))), table), cluster)),
   );
   const cy = cytoscape({ container: graph, style: graphStyle(), layout: { name: "preset" }, ...fluid });
   let stopped = false;
   let first = true;
   const refresh = async (): Promise<void> => {
     try {
-      const [status, peers] = await Promise.all([get<NodeStatus>("/api/status"), get<Peers>("/api/peers")]);
+      const [status, peers, clusterStatus] = await Promise.all([
+        get<NodeStatus>("/api/status"),
+        get<Peers>("/api/peers"),
+        get<ClusterStatus>("/api/cluster").catch(() => null),
+      ]);
       if (stopped) return;
       fill(table, ...peers.peers.map(row));
+      const list = clusterStatus?.members ?? [];
+      fill(members, ...list.map(memberRow));
+      fill(
+        cluster,
+        list.length
+          ? el("div", {}, el("h3", {}, `Cluster (${clusterStatus?.state ?? "?"}, term ${clusterStatus?.term ?? "?"})`), el("table", {}, el("thead", {}, el("tr", {}, ...["member", "role", "matched", "lag", "address"].map((h) => el("th", {}, h)))), members))
+          : null,
+      );
       note.textContent = peers.daemon
         ? `${peers.peers.length} peer(s); refreshed ${new Date().toLocaleTimeString()}`
         : "no daemon runs for this node: connection state unknown (`weft node start` joins the mesh)";
       cy.elements().remove();
-      cy.add(elements(status, peers.peers));
+      cy.add([...elements(status, peers.peers), ...memberElements(list)]);
       cy.fit(undefined, 40);
       if (first) {
         rendered(cy);
