@@ -453,15 +453,19 @@ fn a_peer_outside_the_cluster_follows_its_chain_through_leader_changes() {
             .as_u64()
             .expect("seq")
             + 1;
+        // The newest head, not just the events: a range sync can deliver the events
+        // before the head that signs them is gossiped (under load, well before), and the
+        // signer of the newest head is the leader that appended them.
         wait_for(
             || {
                 let status = peer_status(&follower, "proj");
-                if let Some(signer) = status["head"]["signer"].as_str() {
+                let newest = status["head"]["seq"].as_u64() >= Some(length - 1);
+                if let Some(signer) = status["head"]["signer"].as_str().filter(|_| newest) {
                     signers.insert(signer.to_string());
                 }
-                status["replica_length"].as_u64() >= Some(length)
+                newest && status["replica_length"].as_u64() >= Some(length)
             },
-            "the follower replicated the cluster's chain",
+            "the follower replicated the cluster's chain and saw its newest head",
         );
     };
     replicated(&a);
