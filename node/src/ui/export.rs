@@ -27,12 +27,13 @@ pub struct Exported {
     pub failed: Vec<(String, String)>,
 }
 
-fn ask(
+/// Asks `question` and keeps its answer in `data` (or why it failed); the answer, to read.
+fn ask<'a>(
     answerer: &dyn Answerer,
     question: &Question,
-    data: &mut Map<String, Value>,
+    data: &'a mut Map<String, Value>,
     failed: &mut Vec<(String, String)>,
-) -> Option<Value> {
+) -> Option<&'a Value> {
     let captured = answerer.answer(&question.args());
     let result = if captured.code == 0 {
         answer_json(&captured, question.prints_lines())
@@ -41,8 +42,9 @@ fn ask(
     };
     match result {
         Ok(value) => {
-            data.insert(question.key(), value.clone());
-            Some(value)
+            let key = question.key();
+            data.insert(key.clone(), value);
+            data.get(&key)
         }
         Err(why) => {
             failed.push((question.key(), why));
@@ -86,9 +88,9 @@ pub fn export(dir: &Path, bundle: Bundle, answerer: &dyn Answerer) -> Result<Exp
         kind: Some(crate::coordinate::IMPACT_EVENT.into()),
     };
     let seqs: Vec<u64> = ask(answerer, &impacts, &mut data, &mut failed)
-        .and_then(|v| v.as_array().cloned())
-        .unwrap_or_default()
-        .iter()
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
         .filter_map(|e| e["seq"].as_u64())
         .collect();
     for seq in seqs.iter().rev().take(EXPORT_IMPACTS as usize) {
@@ -100,7 +102,8 @@ pub fn export(dir: &Path, bundle: Bundle, answerer: &dyn Answerer) -> Result<Exp
         );
     }
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let data_js = format!("window.WEFT_DATA = {};\n", Value::Object(data.clone()));
+    let answers = data.len();
+    let data_js = format!("window.WEFT_DATA = {};\n", Value::Object(data));
     for (name, bytes) in [
         ("index.html", bundle.index),
         ("app.js", bundle.app_js),
@@ -111,8 +114,5 @@ pub fn export(dir: &Path, bundle: Bundle, answerer: &dyn Answerer) -> Result<Exp
         weft_kernel::atomic::write_atomically(&path, bytes)
             .map_err(|e| format!("{}: {e}", path.display()))?;
     }
-    Ok(Exported {
-        answers: data.len(),
-        failed,
-    })
+    Ok(Exported { answers, failed })
 }
