@@ -39,8 +39,14 @@ const problems = [];
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.setDefaultTimeout(timeout);
+  // A failed answer of /api/ is the view's to show (and the next poll's to recover from,
+  // e.g. a 503 while a member is busy); any other failed request is a problem.
   page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console: ${m.text()}`);
+    if (m.type() === "error" && !m.text().startsWith("Failed to load resource")) problems.push(`console: ${m.text()}`);
+  });
+  page.on("response", (r) => {
+    const path = r.url().startsWith("file:") ? "" : new URL(r.url()).pathname;
+    if (r.status() >= 400 && !path.startsWith("/api/")) problems.push(`HTTP ${r.status()} for ${r.url()}`);
   });
   page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
   await page.addInitScript(() => {
